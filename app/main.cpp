@@ -1,0 +1,8 @@
+#include <cstdio>
+
+#include "core/version.h"
+
+int main() {
+  std::fputs(repbench::version_text().c_str(), stdout);
+  return 0;
+}

@@ -1,0 +1,39 @@
+// Crash-safe output: every file repbench writes goes to a temporary sibling first and is renamed
+// into place, so an interrupted run never leaves a half-written file under the final name.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace repbench {
+
+// Writes `data` to `path` atomically (temporary file in the same folder, fsync, rename).
+// Creates missing parent folders. Throws Error naming the path on failure.
+void write_file_atomic(const std::string& path, std::string_view data);
+
+// Reads a whole file; throws Error naming the path when it is missing or unreadable.
+std::string read_file(const std::string& path);
+
+// A file being written atomically: write through file(), then commit(). Destroyed without
+// commit(), the temporary is removed and `path` is untouched.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  std::FILE* file() { return file_; }
+  void write(const void* data, size_t bytes);
+  void write(std::string_view s) { write(s.data(), s.size()); }
+  void commit();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::string tmp_path_;
+  std::FILE* file_ = nullptr;
+};
+
+}  // namespace repbench
