@@ -22,6 +22,7 @@ struct Query {
   std::optional<std::array<double, 4>> bbx;  // crop box x1, y1, x2, y2 (0-based pixels)
   std::vector<int64_t> ok;                   // positives, indices into db (sorted ascending)
   std::vector<int64_t> junk;                 // ignored, indices into db (sorted ascending)
+  std::string group;  // subset the query belongs to (e.g. GPR1200's six sources); "" = none
 };
 
 struct RetrievalSet {
@@ -32,6 +33,7 @@ struct RetrievalSet {
   std::vector<std::string> db;
   std::vector<Query> queries;
   bool crop_queries = true;  // whether bbx crops are applied when images are loaded
+  std::vector<int> recall_ks;  // Recall@K values this set's community reports (CUB: 1, 2, 4, 8)
   nlohmann::json meta = nlohmann::json::object();
 
   int64_t positives_total() const;

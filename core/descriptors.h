@@ -1,0 +1,26 @@
+// Descriptor matrices read from .npy files, checked against what the caller expects.
+// Layout: row-major float32, row i = item i in the set's own order (x[i * dim + j]); token
+// descriptors are [n, tokens, dim] and flattened per row.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/npy.h"
+
+namespace repbench {
+
+struct DescriptorExpectation {
+  int64_t rows = -1;      // required row count, -1 = any
+  std::string row_order;  // what the rows must follow, for the message (e.g. "qimlist of roxford5k")
+  bool allow_tokens = false;  // accept 3-D [n, tokens, dim]
+};
+
+// Reads `path` and checks: 2-D (or 3-D when allowed), the row count, at least one column, and
+// that every value is finite (NaN/Inf names the first bad row). Throws Error naming the file.
+FloatArray read_descriptors(const std::string& path, const DescriptorExpectation& expect);
+
+// Divides each row by its L2 norm (rows of norm 0 are left as they are).
+void l2_normalize_rows(FloatArray& a);
+
+}  // namespace repbench
