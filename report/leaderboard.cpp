@@ -1,0 +1,748 @@
+#include "report/leaderboard.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include <fmt/format.h>
+// fccp copies file names with strncpy; GCC's inliner flags it though it is bounded and terminated.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-truncation"
+#include <libfccp/csv.h>
+#pragma GCC diagnostic pop
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "report/record.h"
+
+namespace repbench::report {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kDash = "\u2013";  // en dash: a missing cell
+constexpr const char* kCsvHeader = "model,category,dataset,map";
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+std::string trim(std::string s) {
+  const char* ws = " \t\r";
+  s.erase(0, s.find_first_not_of(ws));
+  s.erase(s.find_last_not_of(ws) + 1);
+  return s;
+}
+
+// The header's names, unquoted and trimmed; a header has no commas inside names, so a plain
+// split is enough (the rows go through the real CSV reader).
+std::vector<std::string> split_header(std::string line) {
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 byte-order mark (Excel)
+  std::vector<std::string> names;
+  size_t start = 0;
+  while (true) {
+    size_t comma = line.find(',', start);
+    std::string name = trim(line.substr(start, comma == std::string::npos ? comma : comma - start));
+    if (name.size() >= 2 && name.front() == '"' && name.back() == '"')
+      name = name.substr(1, name.size() - 2);
+    names.push_back(name);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return names;
+}
+
+// Parses a whole field as a finite double; nullopt for text, NaN, inf, or trailing junk.
+std::optional<double> parse_number(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v))
+    return std::nullopt;
+  return v;
+}
+
+// The fccp error's line, when it has one.
+int error_line(const io::error::base& e) {
+  if (const auto* with_line = dynamic_cast<const io::error::with_file_line*>(&e))
+    return with_line->file_line;
+  return -1;
+}
+
+void collect_json_files(const fs::path& dir, std::vector<std::string>& out) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec) && it->path().extension() == ".json")
+      found.push_back(it->path().string());
+  }
+  if (ec) fail("{}: cannot list folder: {}", dir.string(), ec.message());
+  if (found.empty()) fail("{}: no *.json result records in this folder", dir.string());
+  std::sort(found.begin(), found.end());
+  out.insert(out.end(), found.begin(), found.end());
+}
+
+ScoreEntry entry_from_record(const json& record, const std::string& path) {
+  ScoreEntry e;
+  const json& model = record["model"];
+  e.model = model["name"].get<std::string>();
+  e.category = model.contains("category") ? model["category"].get<std::string>() : "";
+  if (e.category.empty()) e.category = kDefaultCategory;
+  e.dataset = record["dataset"].get<std::string>();
+  e.origin = path;
+  if (record.value("status", std::string("ok")) == "skipped") {
+    e.skipped_reason = record["skipped_reason"].get<std::string>();
+    return e;
+  }
+  const json& metrics = record["metrics"];
+  e.map_percent = metrics["map"].get<double>() * 100.0;
+  if (auto it = metrics.find("map_ci95"); it != metrics.end() && it->is_array()) {
+    const json &lo = (*it)[0], &hi = (*it)[1];
+    // Null or NaN bounds: the run had no bootstrap, so there is no interval to show.
+    if (lo.is_number() && hi.is_number() && std::isfinite(lo.get<double>()) &&
+        std::isfinite(hi.get<double>()))
+      e.ci95_percent = std::make_pair(lo.get<double>() * 100.0, hi.get<double>() * 100.0);
+  }
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ranking
+
+// Values that agree to 1e-6 are one value: a fraction x100 from a record then ties with the same
+// number typed into a CSV, and rounding the key keeps "equal" transitive.
+long long tie_key(double v) {
+  return std::llround(v * 1e6);
+}
+
+// Ranks one column in place: 1 = highest mAP, tied cells share the mean of their ranks.
+void rank_column(std::vector<LeaderboardCell*>& cells) {
+  std::stable_sort(cells.begin(), cells.end(),
+                   [](const LeaderboardCell* a, const LeaderboardCell* b) {
+                     return tie_key(a->map_percent) > tie_key(b->map_percent);
+                   });
+  for (size_t i = 0; i < cells.size();) {
+    size_t j = i;
+    while (j + 1 < cells.size() &&
+           tie_key(cells[j + 1]->map_percent) == tie_key(cells[i]->map_percent))
+      ++j;
+    // Positions i..j (0-based) hold ranks i+1..j+1; their mean is the shared rank.
+    double shared = (static_cast<double>(i + 1) + static_cast<double>(j + 1)) / 2.0;
+    for (size_t k = i; k <= j; ++k) {
+      cells[k]->rank = shared;
+      cells[k]->best = (i == 0);
+    }
+    i = j + 1;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering helpers
+
+std::string format_map(double v) {
+  return fmt::format("{:.2f}", v);
+}
+std::string format_rank(double v) {
+  return fmt::format("{:.1f}", v);
+}
+
+// Whether row `r` starts a new category group.
+bool starts_group(const Leaderboard& board, size_t r) {
+  return r == 0 || board.rows[r].category != board.rows[r - 1].category;
+}
+
+std::string md_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n' || c == '\r')
+      out += ' ';
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string csv_quote(const std::string& s) {
+  bool needs = s.find_first_of(",\"\r\n") != std::string::npos ||
+               (!s.empty() &&
+                (s.front() == ' ' || s.back() == ' ' || s.front() == '\t' || s.back() == '\t'));
+  if (!needs) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string tex_escape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    switch (c) {
+      case '&':
+      case '%':
+      case '_':
+      case '#':
+      case '$':
+      case '{':
+      case '}':
+        out += '\\';
+        out += c;
+        break;
+      case '~':
+        out += "\\textasciitilde{}";
+        break;
+      case '^':
+        out += "\\textasciicircum{}";
+        break;
+      case '\\':
+        out += "\\textbackslash{}";
+        break;
+      default:
+        // The en dash as LaTeX's own "--", so the output needs no Unicode setup.
+        if (s.compare(i, 3, kDash) == 0) {
+          out += "--";
+          i += 2;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// At most `max_chars` code points of UTF-8 text, with "…" when cut (labels in the charts).
+std::string utf8_truncate(const std::string& s, size_t max_chars) {
+  size_t chars = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;  // continuation byte
+    if (chars == max_chars) return s.substr(0, i) + "\u2026";
+    ++chars;
+  }
+  return s;
+}
+
+size_t utf8_length(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown
+
+std::string render_markdown(const Leaderboard& board) {
+  std::string out = "| Category | Model |";
+  for (const auto& d : board.datasets) out += " " + md_escape(d) + " \u2191 |";
+  out += " Average Rank \u2193 |\n| --- | --- |";
+  for (size_t c = 0; c < board.datasets.size(); ++c) out += " ---: |";
+  out += " ---: |\n";
+  for (size_t r = 0; r < board.rows.size(); ++r) {
+    const LeaderboardRow& row = board.rows[r];
+    // Category only on a group's first row, as in the paper's grouped table.
+    out += "| " + (starts_group(board, r) ? md_escape(row.category) : std::string()) + " | " +
+           md_escape(row.model) + " |";
+    for (const auto& cell : row.cells) {
+      std::string text = kDash;
+      if (cell.state == LeaderboardCell::State::kValue) {
+        text = format_map(cell.map_percent);
+        if (cell.best) text = "**" + text + "**";
+      } else if (cell.state == LeaderboardCell::State::kSkipped) {
+        text = "skipped";
+      }
+      out += " " + text + " |";
+    }
+    std::string avg = row.average_rank ? format_rank(*row.average_rank) : kDash;
+    if (row.best_average_rank) avg = "**" + avg + "**";
+    out += " " + avg + " |\n";
+  }
+  if (!board.notes.empty()) {
+    out += "\n";
+    for (const auto& note : board.notes) out += "- " + md_escape(note) + "\n";
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV
+
+std::string render_csv(const Leaderboard& board) {
+  std::string out = "category,model";
+  for (const auto& d : board.datasets) out += "," + csv_quote(d);
+  out += ",average_rank\n";
+  for (const auto& row : board.rows) {
+    out += csv_quote(row.category) + "," + csv_quote(row.model);
+    for (const auto& cell : row.cells) {
+      out += ",";
+      if (cell.state == LeaderboardCell::State::kValue) out += format_map(cell.map_percent);
+    }
+    out += ",";
+    if (row.average_rank) out += format_rank(*row.average_rank);
+    out += "\n";
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// LaTeX
+
+std::string render_tex(const Leaderboard& board) {
+  std::string out = "% Generated by repbench; needs \\usepackage{booktabs}.\n";
+  out += "\\begin{tabular}{ll" + std::string(board.datasets.size() + 1, 'r') + "}\n\\toprule\n";
+  out += "Category & Model";
+  for (const auto& d : board.datasets) out += " & " + tex_escape(d) + " $\\uparrow$";
+  out += " & Average Rank $\\downarrow$ \\\\\n";
+  for (size_t r = 0; r < board.rows.size(); ++r) {
+    const LeaderboardRow& row = board.rows[r];
+    if (starts_group(board, r)) out += "\\midrule\n";
+    out += (starts_group(board, r) ? tex_escape(row.category) : std::string()) + " & " +
+           tex_escape(row.model);
+    for (const auto& cell : row.cells) {
+      std::string text = "--";
+      if (cell.state == LeaderboardCell::State::kValue) {
+        text = format_map(cell.map_percent);
+        if (cell.best) text = "\\textbf{" + text + "}";
+      } else if (cell.state == LeaderboardCell::State::kSkipped) {
+        text = "\\textit{skipped}";
+      }
+      out += " & " + text;
+    }
+    std::string avg = row.average_rank ? format_rank(*row.average_rank) : "--";
+    if (row.best_average_rank) avg = "\\textbf{" + avg + "}";
+    out += " & " + avg + " \\\\\n";
+  }
+  out += "\\bottomrule\n\\end{tabular}\n";
+  if (!board.notes.empty()) {
+    out += "\\par\\smallskip\n{\\footnotesize\n";
+    for (const auto& note : board.notes) out += tex_escape(note) + ".\\\\\n";
+    out += "}\n";
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML
+
+// Colours for categories (Tableau 10), cycled when there are more categories.
+constexpr const char* kPalette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
+                                    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+
+constexpr const char* kStyle =
+    R"(body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em;color:#222;background:#fff}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums}
+th,td{padding:4px 10px;text-align:right;border-bottom:1px solid #e3e3e3;white-space:nowrap}
+th{border-bottom:2px solid #555;vertical-align:bottom}
+th.l,td.l{text-align:left}
+tr.group td{border-top:2px solid #999}
+td.missing{color:#999}
+td.skipped{color:#b22;font-style:italic}
+ul.notes{color:#444;font-size:.9em}
+.legend span{display:inline-block;margin-right:1.2em;font-size:.9em}
+.legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em}
+.charts{display:flex;flex-wrap:wrap;gap:18px}
+figure{margin:0;padding:8px;border:1px solid #e3e3e3;border-radius:4px}
+figcaption{font-weight:600;margin-bottom:4px}
+svg text{font-size:11px;fill:#222}
+svg text.best{font-weight:700}
+svg text.note{fill:#999}
+svg text.skipped{fill:#b22;font-style:italic}
+svg line.axis{stroke:#999}
+svg line.grid{stroke:#eee}
+svg line.ci{stroke:#222}
+)";
+
+// One dataset's bar chart: a horizontal bar per model on a fixed 0-100 scale, so charts compare.
+std::string svg_chart(const Leaderboard& board, size_t column,
+                      const std::map<std::string, std::string>& colours) {
+  constexpr double kRowH = 18, kBarH = 12, kBarW = 240, kValueW = 48, kTop = 4, kAxisH = 20;
+  constexpr size_t kMaxLabel = 32;
+  size_t longest = 1;
+  for (const auto& row : board.rows)
+    longest = std::max(longest, std::min(utf8_length(row.model), kMaxLabel + 1));
+  const double label_w = 10.0 + 6.5 * static_cast<double>(longest);
+  const double x0 = label_w, width = label_w + kBarW + kValueW;
+  const double plot_h = kRowH * static_cast<double>(board.rows.size());
+  const double height = kTop + plot_h + kAxisH;
+  auto x_of = [&](double percent) { return x0 + kBarW * std::clamp(percent, 0.0, 100.0) / 100.0; };
+
+  const std::string& dataset = board.datasets[column];
+  std::string out = fmt::format(
+      "<svg width=\"{0:.0f}\" height=\"{1:.0f}\" viewBox=\"0 0 {0:.0f} {1:.0f}\" role=\"img\" "
+      "aria-label=\"mAP (%) on {2}\">\n",
+      width, height, html_escape(dataset));
+  for (int tick = 0; tick <= 100; tick += 25) {
+    double x = x_of(tick);
+    out += fmt::format(
+        "<line class=\"grid\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\"/>\n", x,
+        kTop, kTop + plot_h);
+    out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", x,
+                       kTop + plot_h + 14, tick);
+  }
+  out += fmt::format(
+      "<line class=\"axis\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\"/>\n", x0,
+      kTop, kTop + plot_h);
+  for (size_t r = 0; r < board.rows.size(); ++r) {
+    const LeaderboardRow& row = board.rows[r];
+    const LeaderboardCell& cell = row.cells[column];
+    const double y = kTop + kRowH * static_cast<double>(r);
+    const double mid = y + kRowH / 2;
+    out += fmt::format(
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}<title>{}</title></text>\n", x0 - 6,
+        mid + 4, html_escape(utf8_truncate(row.model, kMaxLabel)), html_escape(row.model));
+    if (cell.state == LeaderboardCell::State::kValue) {
+      const double w = x_of(cell.map_percent) - x0;
+      std::string tip = row.model + ": " + format_map(cell.map_percent);
+      if (cell.ci95_percent)
+        tip += fmt::format(" (95% CI {}\u2013{})", format_map(cell.ci95_percent->first),
+                           format_map(cell.ci95_percent->second));
+      out += fmt::format(
+          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\">"
+          "<title>{}</title></rect>\n",
+          x0, mid - kBarH / 2, w, kBarH, colours.at(row.category), html_escape(tip));
+      double label_x = x_of(cell.map_percent) + 4;
+      if (cell.ci95_percent) {
+        const double lo = x_of(cell.ci95_percent->first), hi = x_of(cell.ci95_percent->second);
+        out += fmt::format(
+            "<line class=\"ci\" x1=\"{0:.1f}\" y1=\"{2:.1f}\" x2=\"{1:.1f}\" y2=\"{2:.1f}\"/>"
+            "<line class=\"ci\" x1=\"{0:.1f}\" y1=\"{3:.1f}\" x2=\"{0:.1f}\" y2=\"{4:.1f}\"/>"
+            "<line class=\"ci\" x1=\"{1:.1f}\" y1=\"{3:.1f}\" x2=\"{1:.1f}\" y2=\"{4:.1f}\"/>\n",
+            lo, hi, mid, mid - 3, mid + 3);
+        label_x = std::max(label_x, hi + 4);
+      }
+      out += fmt::format("<text{} x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
+                         cell.best ? " class=\"best\"" : "", label_x, mid + 4,
+                         format_map(cell.map_percent));
+    } else {
+      const bool skipped = cell.state == LeaderboardCell::State::kSkipped;
+      out +=
+          fmt::format("<text class=\"{}\" x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
+                      skipped ? "skipped" : "note", x0 + 4, mid + 4, skipped ? "skipped" : kDash);
+    }
+  }
+  out += "</svg>\n";
+  return out;
+}
+
+std::string render_html(const Leaderboard& board) {
+  std::map<std::string, std::string> colours;
+  std::vector<std::string> categories;
+  for (const auto& row : board.rows) {
+    if (colours.count(row.category)) continue;
+    colours[row.category] = kPalette[categories.size() % std::size(kPalette)];
+    categories.push_back(row.category);
+  }
+
+  std::string out =
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      "<title>repbench leaderboard</title>\n<style>\n";
+  out += kStyle;
+  out += "</style>\n</head>\n<body>\n<h1>Replication-detector leaderboard</h1>\n";
+  out +=
+      "<p>mAP in percent (higher is better) and average rank across datasets (lower is "
+      "better); the best value of each column is in bold.</p>\n";
+
+  out += "<table>\n<thead>\n<tr><th class=\"l\">Category</th><th class=\"l\">Model</th>";
+  for (const auto& d : board.datasets) out += "<th>" + html_escape(d) + " \u2191</th>";
+  out += "<th>Average Rank \u2193</th></tr>\n</thead>\n<tbody>\n";
+  for (size_t r = 0; r < board.rows.size(); ++r) {
+    const LeaderboardRow& row = board.rows[r];
+    const bool first = starts_group(board, r);
+    out += first ? "<tr class=\"group\">" : "<tr>";
+    out += "<td class=\"l\">" + (first ? html_escape(row.category) : std::string()) + "</td>";
+    out += "<td class=\"l\">" + html_escape(row.model) + "</td>";
+    for (const auto& cell : row.cells) {
+      if (cell.state == LeaderboardCell::State::kValue) {
+        std::string text = format_map(cell.map_percent);
+        if (cell.best) text = "<strong>" + text + "</strong>";
+        std::string title;
+        if (cell.ci95_percent)
+          title = fmt::format(" title=\"95% CI {}\u2013{}\"", format_map(cell.ci95_percent->first),
+                              format_map(cell.ci95_percent->second));
+        out += "<td" + title + ">" + text + "</td>";
+      } else if (cell.state == LeaderboardCell::State::kSkipped) {
+        out +=
+            "<td class=\"skipped\" title=\"" + html_escape(cell.skipped_reason) + "\">skipped</td>";
+      } else {
+        out += std::string("<td class=\"missing\">") + kDash + "</td>";
+      }
+    }
+    std::string avg = row.average_rank ? format_rank(*row.average_rank) : kDash;
+    if (row.best_average_rank) avg = "<strong>" + avg + "</strong>";
+    out += "<td>" + avg + "</td></tr>\n";
+  }
+  out += "</tbody>\n</table>\n";
+  if (!board.notes.empty()) {
+    out += "<ul class=\"notes\">\n";
+    for (const auto& note : board.notes) out += "<li>" + html_escape(note) + "</li>\n";
+    out += "</ul>\n";
+  }
+
+  out += "<h2>mAP (%) per dataset</h2>\n<p class=\"legend\">";
+  for (const auto& category : categories)
+    out += "<span><i style=\"background:" + colours[category] + "\"></i>" + html_escape(category) +
+           "</span>";
+  out += "</p>\n<div class=\"charts\">\n";
+  for (size_t c = 0; c < board.datasets.size(); ++c) {
+    out += "<figure>\n<figcaption>" + html_escape(board.datasets[c]) + "</figcaption>\n";
+    out += svg_chart(board, c, colours);
+    out += "</figure>\n";
+  }
+  out += "</div>\n</body>\n</html>\n";
+  return out;
+}
+
+}  // namespace
+
+// -----------------------------------------------------------------------------------------------
+
+std::vector<ScoreEntry> load_scores_csv(const std::string& path) {
+  std::vector<ScoreEntry> entries;
+  try {
+    io::CSVReader<4, io::trim_chars<' ', '\t'>, io::double_quote_escape<',', '"'>,
+                  io::throw_on_overflow, io::empty_line_comment>
+        in(path);
+    char* header = in.next_line();
+    while (header && io::empty_line_comment::is_comment(header)) header = in.next_line();
+    if (!header) fail("{}: empty file (expected the header '{}')", path, kCsvHeader);
+    std::vector<std::string> names = split_header(header);
+    if (names != std::vector<std::string>{"model", "category", "dataset", "map"})
+      fail("{}: line {}: header must be exactly '{}', found '{}'", path, in.get_file_line(),
+           kCsvHeader, trim(header));
+    in.set_header("model", "category", "dataset", "map");
+
+    std::string model, category, dataset, map;
+    while (in.read_row(model, category, dataset, map)) {
+      const unsigned line = in.get_file_line();
+      if (model.empty()) fail("{}: line {}: empty model name", path, line);
+      if (dataset.empty()) fail("{}: line {}: empty dataset name", path, line);
+      std::optional<double> value = parse_number(map);
+      if (!value)
+        fail("{}: line {}: map '{}' is not a number (expected mAP in percent, e.g. 53.12)", path,
+             line, map);
+      if (*value < 0.0 || *value > 100.0)
+        fail("{}: line {}: map {} is outside [0, 100] (expected mAP in percent)", path, line, map);
+      ScoreEntry e;
+      e.model = model;
+      e.category = category.empty() ? kDefaultCategory : category;
+      e.dataset = dataset;
+      e.map_percent = *value;
+      e.origin = fmt::format("{}:{}", path, line);
+      entries.push_back(std::move(e));
+    }
+  } catch (const io::error::base& e) {
+    // fccp's own messages quote the file; say it our way (file first, then line, one line).
+    const int line = error_line(e);
+    const bool too_few = dynamic_cast<const io::error::too_few_columns*>(&e) != nullptr;
+    if (too_few || dynamic_cast<const io::error::too_many_columns*>(&e))
+      fail("{}: line {}: expected 4 fields ({}), found {}", path, line, kCsvHeader,
+           too_few ? "fewer" : "more");
+    if (dynamic_cast<const io::error::escaped_string_not_closed*>(&e))
+      fail("{}: line {}: a quoted field is not closed", path, line);
+    if (const auto* open = dynamic_cast<const io::error::can_not_open_file*>(&e))
+      fail("{}: cannot open: {}", path, std::strerror(open->errno_value));
+    fail("{}: {}", path, e.what());
+  }
+  return entries;
+}
+
+std::vector<ScoreEntry> load_records(const std::vector<std::string>& files_or_dirs) {
+  std::vector<std::string> files;
+  for (const auto& arg : files_or_dirs) {
+    std::error_code ec;
+    fs::file_status st = fs::status(arg, ec);
+    if (ec || !fs::exists(st)) fail("{}: no such file or folder", arg);
+    if (fs::is_directory(st)) {
+      collect_json_files(arg, files);
+    } else {
+      files.push_back(arg);
+    }
+  }
+  std::vector<ScoreEntry> entries;
+  entries.reserve(files.size());
+  for (const auto& path : files) entries.push_back(entry_from_record(read_record(path), path));
+  return entries;
+}
+
+Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
+  struct Model {
+    std::string category;
+    std::string category_origin;
+  };
+  std::vector<std::string> model_order;
+  std::map<std::string, Model> models;
+  Leaderboard board;
+  std::map<std::string, size_t> column_of;
+  std::map<std::pair<std::string, std::string>, const ScoreEntry*> seen;
+
+  for (const ScoreEntry& e : entries) {
+    if (e.model.empty()) fail("{}: a score has an empty model name", e.origin);
+    if (e.dataset.empty()) fail("{}: a score of {} has an empty dataset", e.origin, e.model);
+    if (e.skipped_reason.empty() && !std::isfinite(e.map_percent))
+      fail("{}: the mAP of {} on {} is not a number", e.origin, e.model, e.dataset);
+    auto [it, inserted] = seen.emplace(std::make_pair(e.model, e.dataset), &e);
+    if (!inserted)
+      fail("{} on {} appears twice: in {} and in {}", e.model, e.dataset, it->second->origin,
+           e.origin);
+
+    const std::string category = e.category.empty() ? kDefaultCategory : e.category;
+    auto found = models.find(e.model);
+    if (found == models.end()) {
+      models[e.model] = {category, e.origin};
+      model_order.push_back(e.model);
+    } else if (category != found->second.category && category != kDefaultCategory) {
+      // "other" is what a record without a category gets, so it gives way to a named one.
+      if (found->second.category != kDefaultCategory)
+        fail("{} has category '{}' in {} but '{}' in {}", e.model, found->second.category,
+             found->second.category_origin, category, e.origin);
+      found->second = {category, e.origin};
+    }
+    if (column_of.emplace(e.dataset, board.datasets.size()).second)
+      board.datasets.push_back(e.dataset);
+  }
+
+  // Rows grouped by category, categories in first-seen order, models in first-seen order.
+  std::vector<std::string> categories;
+  for (const auto& name : model_order) {
+    const std::string& c = models[name].category;
+    if (std::find(categories.begin(), categories.end(), c) == categories.end())
+      categories.push_back(c);
+  }
+  std::map<std::string, size_t> row_of;
+  for (const auto& category : categories) {
+    for (const auto& name : model_order) {
+      if (models[name].category != category) continue;
+      row_of[name] = board.rows.size();
+      LeaderboardRow row;
+      row.model = name;
+      row.category = category;
+      row.cells.resize(board.datasets.size());
+      board.rows.push_back(std::move(row));
+    }
+  }
+
+  for (const ScoreEntry& e : entries) {
+    LeaderboardCell& cell = board.rows[row_of[e.model]].cells[column_of[e.dataset]];
+    if (!e.skipped_reason.empty()) {
+      cell.state = LeaderboardCell::State::kSkipped;
+      cell.skipped_reason = e.skipped_reason;
+    } else {
+      cell.state = LeaderboardCell::State::kValue;
+      cell.map_percent = e.map_percent;
+      cell.ci95_percent = e.ci95_percent;
+    }
+  }
+
+  for (size_t c = 0; c < board.datasets.size(); ++c) {
+    std::vector<LeaderboardCell*> column;
+    for (auto& row : board.rows)
+      if (row.cells[c].state == LeaderboardCell::State::kValue) column.push_back(&row.cells[c]);
+    rank_column(column);
+  }
+
+  bool any_missing = false;
+  std::optional<long long> best_key;
+  for (auto& row : board.rows) {
+    double sum = 0;
+    int n = 0;
+    for (const auto& cell : row.cells) {
+      if (cell.state == LeaderboardCell::State::kValue) {
+        sum += cell.rank;
+        ++n;
+      } else {
+        any_missing = true;
+      }
+    }
+    if (n > 0) {
+      row.average_rank = sum / n;
+      long long key = tie_key(*row.average_rank);
+      if (!best_key || key < *best_key) best_key = key;
+    }
+  }
+  for (auto& row : board.rows)
+    row.best_average_rank = row.average_rank && tie_key(*row.average_rank) == *best_key;
+
+  if (any_missing) board.notes.push_back(kMissingNote);
+  for (const auto& row : board.rows)
+    for (size_t c = 0; c < row.cells.size(); ++c)
+      if (row.cells[c].state == LeaderboardCell::State::kSkipped)
+        board.notes.push_back(fmt::format("{} on {} was skipped: {}", row.model, board.datasets[c],
+                                          row.cells[c].skipped_reason));
+  return board;
+}
+
+Format parse_format(const std::string& name) {
+  if (name == "md" || name == "markdown") return Format::kMarkdown;
+  if (name == "csv") return Format::kCsv;
+  if (name == "tex" || name == "latex") return Format::kTex;
+  if (name == "html") return Format::kHtml;
+  fail("unknown leaderboard format '{}' (expected md|csv|tex|html)", name);
+}
+
+const char* format_extension(Format format) {
+  switch (format) {
+    case Format::kMarkdown:
+      return "md";
+    case Format::kCsv:
+      return "csv";
+    case Format::kTex:
+      return "tex";
+    case Format::kHtml:
+      return "html";
+  }
+  REPBENCH_ASSERT(false);
+  return nullptr;
+}
+
+std::string render(const Leaderboard& board, Format format) {
+  switch (format) {
+    case Format::kMarkdown:
+      return render_markdown(board);
+    case Format::kCsv:
+      return render_csv(board);
+    case Format::kTex:
+      return render_tex(board);
+    case Format::kHtml:
+      return render_html(board);
+  }
+  REPBENCH_ASSERT(false);
+  return {};
+}
+
+}  // namespace repbench::report

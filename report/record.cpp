@@ -1,0 +1,187 @@
+#include "report/record.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <ctime>
+#include <utility>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/version.h"
+
+namespace repbench::report {
+
+namespace {
+
+using nlohmann::json;
+
+std::string utc_now_iso8601() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
+  return buf;
+}
+
+// JSON type names for messages ("found a string").
+std::string type_of(const json& j) {
+  return j.type_name();
+}
+
+// A json parse error's text, forced onto one line (the command line prints errors as one line).
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
+const json* find(const json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+void require_nonempty_string(const json& object, const char* key, const std::string& field,
+                             const std::string& where) {
+  const json* v = find(object, key);
+  if (!v) fail("{}: record has no {} (required)", where, field);
+  if (!v->is_string() || v->get_ref<const std::string&>().empty())
+    fail("{}: record field {} must be a non-empty string, found {}", where, field,
+         v->is_string() ? "\"\"" : type_of(*v));
+}
+
+std::string lower_dashed(std::string s) {
+  for (char& c : s) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c == '_') c = '-';
+  }
+  return s;
+}
+
+}  // namespace
+
+json record_context() {
+  json context = version_info();
+  context["date"] = utc_now_iso8601();
+  context["host"] = hostname();
+  return context;
+}
+
+void validate_record(const json& record, const std::string& where) {
+  if (!record.is_object())
+    fail("{}: a record must be a JSON object, found {}", where, type_of(record));
+  const json* schema = find(record, "schema");
+  if (!schema)
+    fail("{}: not a repbench record: no \"schema\" (expected \"{}\")", where, kRecordSchema);
+  if (!schema->is_string() || *schema != kRecordSchema)
+    fail("{}: not a repbench record: schema is {}, expected \"{}\"", where, schema->dump(),
+         kRecordSchema);
+
+  const json* model = find(record, "model");
+  if (!model) fail("{}: record has no model (required)", where);
+  if (!model->is_object())
+    fail("{}: record field model must be an object, found {}", where, type_of(*model));
+  require_nonempty_string(*model, "name", "model.name", where);
+  if (const json* category = find(*model, "category"); category && !category->is_string())
+    fail("{}: record field model.category must be a string, found {}", where, type_of(*category));
+  require_nonempty_string(record, "dataset", "dataset", where);
+
+  std::string status = "ok";
+  if (const json* s = find(record, "status")) {
+    if (!s->is_string() || (*s != "ok" && *s != "skipped"))
+      fail("{}: record field status must be \"ok\" or \"skipped\", found {}", where, s->dump());
+    status = s->get<std::string>();
+  }
+  const json* metrics = find(record, "metrics");
+  if (metrics && !metrics->is_object())
+    fail("{}: record field metrics must be an object, found {}", where, type_of(*metrics));
+
+  if (status == "skipped") {
+    require_nonempty_string(record, "skipped_reason", "skipped_reason", where);
+    return;  // a skipped record has no metrics to check
+  }
+  if (!metrics) fail("{}: record has no metrics (required for status \"ok\")", where);
+  const json* map = find(*metrics, "map");
+  if (!map) fail("{}: record has no metrics.map (required for status \"ok\")", where);
+  // NaN is written as null by nlohmann::json, so it fails here too.
+  if (!map->is_number() || !std::isfinite(map->get<double>()))
+    fail("{}: record field metrics.map must be a finite number, found {}", where, map->dump());
+  // Records hold fractions; a value like 53.1 is a percentage written by mistake.
+  double m = map->get<double>();
+  if (m < 0.0 || m > 1.0)
+    fail("{}: record field metrics.map must be a fraction in [0, 1], found {}", where, m);
+  // [low, high]; null or NaN entries (written when no bootstrap ran) mean "no interval".
+  if (const json* ci = find(*metrics, "map_ci95"); ci && !ci->is_null()) {
+    auto bound = [](const json& v) { return v.is_number() || v.is_null(); };
+    if (!ci->is_array() || ci->size() != 2 || !bound((*ci)[0]) || !bound((*ci)[1]))
+      fail("{}: record field metrics.map_ci95 must be [low, high] or null, found {}", where,
+           ci->dump());
+  }
+}
+
+void write_record(const std::string& path, const json& record) {
+  validate_record(record, path);
+  write_file_atomic(path, record.dump(2) + "\n");
+}
+
+json read_record(const std::string& path) {
+  std::string text = read_file(path);
+  json record;
+  try {
+    record = json::parse(text);
+  } catch (const json::parse_error& e) {
+    fail("{}: not a JSON file: {}", path, one_line(e.what()));
+  }
+  validate_record(record, path);
+  return record;
+}
+
+std::string dataset_label(const std::string& set, const std::string& protocol) {
+  // Machine names -> the names the paper's Table 1 prints.
+  static const std::pair<const char*, const char*> kSetNames[] = {
+      {"roxford5k", "rOxford5k"},
+      {"rparis6k", "rParis6k"},
+      {"oxford5k", "Oxford5k"},
+      {"paris6k", "Paris6k"},
+      {"gpr1200", "GPR1200"},
+      {"instre", "INSTRE"},
+      {"cub200", "CUB-200"},
+      {"cub-200", "CUB-200"},
+      {"cub200-2011", "CUB-200"},
+      {"copydays", "Copydays"},
+      {"mscoco-segmix", "MSCOCO Segmix"},
+      {"coco-segmix", "MSCOCO Segmix"},
+      {"voc-segmix", "VOC-Segmix"},
+      {"in-cutmix", "IN-Cutmix"},
+      {"imagenet-cutmix", "IN-Cutmix"},
+      {"in-dif-diagonal", "IN-Dif-Diagonal"},
+      {"in-dif-outpaint", "IN-Dif-Outpaint"},
+      {"in-diffusion-diagonal", "IN-Dif-Diagonal"},
+      {"in-diffusion-outpaint", "IN-Dif-Outpaint"},
+  };
+  std::string key = lower_dashed(set);
+  std::string label = set;
+  for (const auto& [name, shown] : kSetNames) {
+    if (key == name) {
+      label = shown;
+      break;
+    }
+  }
+  std::string p = lower_dashed(protocol);
+  if (p.empty() || p == "default" || p == "official") return label;
+  if (p == "easy") return label + " (E)";
+  if (p == "medium") return label + " (M)";
+  if (p == "hard") return label + " (H)";
+  return label + " (" + protocol + ")";
+}
+
+}  // namespace repbench::report
