@@ -1,0 +1,209 @@
+#include "models/image_loader.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "models/impl/resample.h"
+
+namespace repbench::models {
+
+namespace {
+
+impl::ResampleFilter to_filter(Interpolation interpolation) {
+  switch (interpolation) {
+    case Interpolation::kBilinear:
+      return impl::ResampleFilter::kBilinear;
+    case Interpolation::kBicubic:
+      return impl::ResampleFilter::kBicubic;
+    case Interpolation::kLanczos:
+      return impl::ResampleFilter::kLanczos;
+    case Interpolation::kArea:
+      return impl::ResampleFilter::kBox;
+  }
+  return impl::ResampleFilter::kBilinear;
+}
+
+// MATLAB's uint32(x): round half away from zero, saturating at 0.
+int64_t matlab_uint32(double x) {
+  const double r = std::round(x);  // std::round rounds halves away from zero
+  return r < 0 ? 0 : static_cast<int64_t>(std::min(r, 4294967295.0));
+}
+
+// Decodes with OpenCV; `reduce` is 1, 2, 4 or 8. Returns an 8-bit BGR image.
+cv::Mat decode_bgr(const std::string& path, const std::string& bytes, int reduce) {
+  int flags = cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION;
+  if (reduce == 2) flags = cv::IMREAD_REDUCED_COLOR_2 | cv::IMREAD_IGNORE_ORIENTATION;
+  if (reduce == 4) flags = cv::IMREAD_REDUCED_COLOR_4 | cv::IMREAD_IGNORE_ORIENTATION;
+  if (reduce == 8) flags = cv::IMREAD_REDUCED_COLOR_8 | cv::IMREAD_IGNORE_ORIENTATION;
+  cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1,
+              const_cast<char*>(bytes.data()));  // imdecode only reads it
+  cv::Mat img;
+  try {
+    img = cv::imdecode(buf, flags);
+  } catch (const cv::Exception& e) {
+    fail("{}: cannot decode image ({} bytes): {}", path, bytes.size(), e.err);
+  }
+  if (img.empty() || img.cols <= 0 || img.rows <= 0)
+    fail("{}: not a decodable image ({} bytes)", path, bytes.size());
+  if (img.depth() != CV_8U) img.convertTo(img, CV_8U, 1.0 / 257.0);
+  if (img.channels() == 1) cv::cvtColor(img, img, cv::COLOR_GRAY2BGR);
+  if (img.channels() == 4) cv::cvtColor(img, img, cv::COLOR_BGRA2BGR);
+  return img;
+}
+
+std::string read_bytes(const std::string& path) {
+  std::string bytes = read_file(path);  // throws Error naming the path
+  if (bytes.empty()) fail("{}: empty file, not an image", path);
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+    fail("{}: file of {} bytes is too large for an image", path, bytes.size());
+  return bytes;
+}
+
+RgbImage to_rgb(const cv::Mat& bgr, const PixelRect& r) {
+  RgbImage out;
+  out.width = r.width();
+  out.height = r.height();
+  out.pixels.resize(static_cast<size_t>(out.width) * out.height * 3);
+  for (int y = 0; y < out.height; ++y) {
+    const uint8_t* src = bgr.ptr<uint8_t>(r.y0 + y) + static_cast<size_t>(r.x0) * 3;
+    uint8_t* dst = out.pixels.data() + static_cast<size_t>(y) * out.width * 3;
+    for (int x = 0; x < out.width; ++x) {
+      dst[3 * x + 0] = src[3 * x + 2];
+      dst[3 * x + 1] = src[3 * x + 1];
+      dst[3 * x + 2] = src[3 * x + 0];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+PixelRect revisitop_crop_rect(const CropBox& box, int width, int height, const std::string& path) {
+  for (double v : box)
+    if (!std::isfinite(v))
+      fail("{}: crop box [{}, {}, {}, {}] is not finite", path, box[0], box[1], box[2], box[3]);
+  PixelRect r;
+  // 1-based inclusive [a, b] becomes 0-based half-open [a - 1, b).
+  r.x0 = static_cast<int>(std::max<int64_t>(matlab_uint32(box[0] + 1) - 1, 0));
+  r.y0 = static_cast<int>(std::max<int64_t>(matlab_uint32(box[1] + 1) - 1, 0));
+  r.x1 = static_cast<int>(std::min<int64_t>(matlab_uint32(box[2] + 1), width));
+  r.y1 = static_cast<int>(std::min<int64_t>(matlab_uint32(box[3] + 1), height));
+  if (r.x1 <= r.x0 || r.y1 <= r.y0)
+    fail("{}: crop box [{}, {}, {}, {}] selects no pixel of the {}x{} image", path, box[0], box[1],
+         box[2], box[3], width, height);
+  return r;
+}
+
+std::optional<std::pair<int, int>> jpeg_size(const uint8_t* p, size_t n) {
+  if (n < 4 || p[0] != 0xFF || p[1] != 0xD8) return std::nullopt;
+  size_t i = 2;
+  while (i + 4 <= n) {
+    if (p[i] != 0xFF) return std::nullopt;
+    while (i < n && p[i] == 0xFF) ++i;  // fill bytes
+    if (i >= n) return std::nullopt;
+    const uint8_t marker = p[i++];
+    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;
+    if (marker == 0xD9 || marker == 0xDA) return std::nullopt;  // no frame header before scan
+    if (i + 2 > n) return std::nullopt;
+    const size_t len = (size_t{p[i]} << 8) | p[i + 1];
+    if (len < 2) return std::nullopt;
+    const bool sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (sof) {
+      if (i + 7 > n) return std::nullopt;
+      const int h = (p[i + 3] << 8) | p[i + 4];
+      const int w = (p[i + 5] << 8) | p[i + 6];
+      if (w <= 0 || h <= 0) return std::nullopt;
+      return std::make_pair(w, h);
+    }
+    i += len;
+  }
+  return std::nullopt;
+}
+
+RgbImage decode_image(const std::string& path, const std::optional<CropBox>& box) {
+  const std::string bytes = read_bytes(path);
+  const cv::Mat bgr = decode_bgr(path, bytes, 1);
+  PixelRect r{0, 0, bgr.cols, bgr.rows};
+  if (box) r = revisitop_crop_rect(*box, bgr.cols, bgr.rows, path);
+  return to_rgb(bgr, r);
+}
+
+RgbImage resize_rgb(const RgbImage& image, int width, int height, Interpolation interpolation) {
+  if (width == image.width && height == image.height) return image;
+  RgbImage out;
+  out.width = width;
+  out.height = height;
+  out.pixels.resize(static_cast<size_t>(width) * height * 3);
+  impl::resample_pil(image.pixels.data(), image.width, image.height, 3,
+                     static_cast<size_t>(image.width) * 3, out.pixels.data(), width, height,
+                     to_filter(interpolation));
+  return out;
+}
+
+Image load_image(const std::string& path, const std::optional<CropBox>& box, const Preprocess& pre,
+                 const LoadOptions& options) {
+  const std::string bytes = read_bytes(path);
+
+  // Reduced decoding where the target is small enough (PIL draft's rule), never with a box.
+  int reduce = 1;
+  std::optional<std::pair<int, int>> full_size;
+  if (options.reduced_decoding && !box && pre.resize != ResizeMode::kNone) {
+    full_size = jpeg_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    if (full_size) {
+      const auto [tw, th] = pre.resized_size(full_size->first, full_size->second);
+      const int scale = std::min(full_size->first / (2 * tw), full_size->second / (2 * th));
+      reduce = scale >= 8 ? 8 : scale >= 4 ? 4 : scale >= 2 ? 2 : 1;
+    }
+  }
+  const cv::Mat bgr = decode_bgr(path, bytes, reduce);
+
+  PixelRect r{0, 0, bgr.cols, bgr.rows};
+  if (box) r = revisitop_crop_rect(*box, bgr.cols, bgr.rows, path);
+  // Geometry from the full-resolution size, so that reduced decoding changes no size or offset.
+  const int w0 = reduce > 1 ? full_size->first : r.width();
+  const int h0 = reduce > 1 ? full_size->second : r.height();
+  const auto [rw, rh] = pre.resized_size(w0, h0);
+
+  RgbImage rgb = to_rgb(bgr, r);
+  if (rgb.width != rw || rgb.height != rh) rgb = resize_rgb(rgb, rw, rh, pre.interpolation);
+
+  const auto [ow, oh] = pre.output_size(w0, h0);
+  const int ox = pre.crop > 0 ? center_crop_offset(rw, pre.crop) : 0;
+  const int oy = pre.crop > 0 ? center_crop_offset(rh, pre.crop) : 0;
+
+  Image out;
+  out.width = ow;
+  out.height = oh;
+  out.data.resize(static_cast<size_t>(3) * ow * oh);
+  const float mean[3] = {static_cast<float>(pre.mean[0]), static_cast<float>(pre.mean[1]),
+                         static_cast<float>(pre.mean[2])};
+  const float stdev[3] = {static_cast<float>(pre.std[0]), static_cast<float>(pre.std[1]),
+                          static_cast<float>(pre.std[2])};
+  // Pixels outside the resized image (crop larger than the image) are black, as torchvision's pad.
+  const size_t plane = static_cast<size_t>(ow) * oh;
+  for (int y = 0; y < oh; ++y) {
+    const int sy = y + oy;
+    for (int x = 0; x < ow; ++x) {
+      const int sx = x + ox;
+      const bool inside = sx >= 0 && sy >= 0 && sx < rgb.width && sy < rgb.height;
+      const uint8_t* px =
+          inside ? &rgb.pixels[(static_cast<size_t>(sy) * rgb.width + sx) * 3] : nullptr;
+      for (int c = 0; c < 3; ++c) {
+        // Same arithmetic as torchvision: (v / 255 - mean) / std.
+        const float v = inside ? px[c] / 255.0f : 0.0f;
+        out.data[c * plane + static_cast<size_t>(y) * ow + x] = (v - mean[c]) / stdev[c];
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace repbench::models

@@ -1,0 +1,81 @@
+// Image loading, the one place where image files are opened: decode (OpenCV), crop a query to its
+// box, resize, centre-crop and normalise (models/preprocess.h) into the float tensor a model reads.
+//
+// Decoding follows PIL, which the reference Python code uses (Image.open(...).convert("RGB")):
+//   - EXIF orientation is ignored (PIL does not rotate, and gnd boxes are in the stored frame);
+//   - grey, palette and 16-bit images become 8-bit RGB; an alpha channel is dropped.
+// Reduced-size decoding: a JPEG whose resize target is at least twice smaller on both sides is
+// decoded at 1/2, 1/4 or 1/8 scale by libjpeg's DCT scaling (cv::IMREAD_REDUCED_COLOR_k), with
+// the scale PIL's draft() would choose for the same target (k = largest of 8, 4, 2 with
+// k <= min(W // (2 * tw), H // (2 * th))); the geometry (target size, crop offsets) is computed
+// from the full-resolution size, so only pixel values differ slightly from a full decode. It is
+// never used when a crop box is given, so that box coordinates stay exact.
+//
+// Query crop boxes follow revisitop's MATLAB crop_qim.m, the reference of the protocol:
+//   bbx = uint32(bbx + 1);  im = im(bbx(2):min(bbx(4), H), bbx(1):min(bbx(3), W), :)
+// i.e. with the 0-based box (x1, y1, x2, y2): round half away from zero (MATLAB's uint32),
+// 1-based inclusive ranges, x2/y2 clamped to the image. In 0-based half-open pixels:
+//   columns [round(x1 + 1) - 1, min(round(x2 + 1), W)),  rows [round(y1 + 1) - 1, min(round(y2 +
+//   1), H))
+// so integer boxes keep column x2 and row y2 (one more than PIL's crop(bbx)). A start below 0
+// (which MATLAB would reject) is clamped to 0; an empty box is an error naming the image.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/preprocess.h"
+
+namespace repbench::models {
+
+using CropBox = std::array<double, 4>;  // x1, y1, x2, y2: 0-based pixels (revisitop gnd "bbx")
+
+// Half-open pixel rectangle: columns [x0, x1), rows [y0, y1).
+struct PixelRect {
+  int x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  int width() const { return x1 - x0; }
+  int height() const { return y1 - y0; }
+};
+
+// The pixels crop_qim.m keeps of a width x height image for `box` (see above). Throws Error
+// naming `path` when the box is not finite or selects no pixel.
+PixelRect revisitop_crop_rect(const CropBox& box, int width, int height, const std::string& path);
+
+// An 8-bit RGB image. pixels: [height, width, 3] interleaved, pixels[(y * width + x) * 3 + c].
+struct RgbImage {
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> pixels;
+};
+
+// A preprocessed image. data: [3, height, width] RGB planes, normalised with the preprocessing's
+// mean/std, data[(c * height + y) * width + x].
+struct Image {
+  int width = 0;
+  int height = 0;
+  std::vector<float> data;
+};
+
+struct LoadOptions {
+  bool reduced_decoding = true;  // allow libjpeg's 1/2, 1/4, 1/8 decoding (see above)
+};
+
+// Decodes `path` at full resolution and applies `box` when given. Throws Error naming the path
+// when the file cannot be read or does not decode.
+RgbImage decode_image(const std::string& path, const std::optional<CropBox>& box = std::nullopt);
+
+// Decodes, crops to `box`, resizes, centre-crops and normalises as `preprocess` says.
+Image load_image(const std::string& path, const std::optional<CropBox>& box,
+                 const Preprocess& preprocess, const LoadOptions& options = {});
+
+// Resizes an RGB image with PIL's resampling (bit-exact with PIL on 8-bit images).
+RgbImage resize_rgb(const RgbImage& image, int width, int height, Interpolation interpolation);
+
+// The width and height stored in a JPEG's frame header, or nullopt when `data` is not a JPEG
+// (or the header is cut short).
+std::optional<std::pair<int, int>> jpeg_size(const uint8_t* data, size_t size);
+
+}  // namespace repbench::models

@@ -1,0 +1,1042 @@
+// Tests of models/: preprocessing geometry and PIL-exact resampling, image loading and the
+// revisitop crop, the registry and its spec round-trips, the built-in extractors, TorchScript
+// models against PyTorch, the pipeline (skip/fail policy, out-of-memory halving, mixed sizes) and
+// the feature cache (hit, invalidation, resume after an interrupted run).
+//
+// Fixtures that need PyTorch are written once per build tree by
+// tests/fixtures/make_model_fixtures.py, run with Debian's /usr/bin/python3 (python3-torch,
+// python3-torchvision, python3-pil); tests that need them skip when that Python lacks torch.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/npy.h"
+#include "core/sha256.h"
+#include "models/builtin_extractors.h"
+#include "models/feature_cache.h"
+#include "models/feature_extractor.h"
+#include "models/image_loader.h"
+#include "models/model_metadata.h"
+#include "models/pipeline.h"
+#include "models/preprocess.h"
+#include "models/progress.h"
+#include "models/registry.h"
+#include "models/set_images.h"
+#include "models/torchscript_extractor.h"
+
+namespace fs = std::filesystem;
+using namespace repbench;          // NOLINT
+using namespace repbench::models;  // NOLINT
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ =
+        (fs::temp_directory_path() / fmt::format("repbench_test_models_{}_{}", getpid(), counter++))
+            .string();
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string operator/(const std::string& name) const { return (fs::path(path_) / name).string(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// A smooth, deterministic colour image (BGR, as OpenCV writes it).
+cv::Mat test_image(int w, int h, int seed) {
+  cv::Mat m(h, w, CV_8UC3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      cv::Vec3b& p = m.at<cv::Vec3b>(y, x);
+      p[0] = static_cast<uint8_t>((x * 7 + seed * 31) % 256);
+      p[1] = static_cast<uint8_t>((y * 5 + seed * 17) % 256);
+      p[2] = static_cast<uint8_t>(((x + y) * 3 + seed * 53) % 256);
+    }
+  return m;
+}
+
+std::string write_image(const std::string& path, const cv::Mat& m) {
+  if (!cv::imwrite(path, m)) throw std::runtime_error("cannot write " + path);
+  return path;
+}
+
+std::vector<ImageItem> items_of(const std::vector<std::string>& paths) {
+  std::vector<ImageItem> items;
+  for (const std::string& p : paths) items.push_back({p, std::nullopt});
+  return items;
+}
+
+float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  float m = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+  return m;
+}
+
+PipelineOptions quiet() {
+  PipelineOptions o;
+  o.progress = ProgressMode::kOff;
+  return o;
+}
+
+// Wraps an extractor: counts images, and throws after `throw_after` images (simulated kill).
+class Wrapped : public FeatureExtractor {
+ public:
+  explicit Wrapped(FeatureExtractor& inner, int64_t throw_after = -1, int64_t oom_above = -1)
+      : FeatureExtractor(inner.info()),
+        inner_(inner),
+        throw_after_(throw_after),
+        oom_above_(oom_above) {}
+  void extract(const ImageBatch& b, float* out) override {
+    if (oom_above_ >= 0 && b.n > oom_above_) throw OutOfMemory("fake out of memory");
+    if (throw_after_ >= 0 && seen + b.n > throw_after_) throw std::runtime_error("interrupted");
+    seen += b.n;
+    max_batch = std::max(max_batch, b.n);
+    inner_.extract(b, out);
+  }
+  bool prefers_batches() const override { return inner_.prefers_batches(); }
+  int64_t seen = 0;
+  int64_t max_batch = 0;
+
+ private:
+  FeatureExtractor& inner_;
+  int64_t throw_after_, oom_above_;
+};
+
+// The PyTorch fixtures (see the file comment), generated once per build tree.
+std::string fixture_dir() {
+  static std::once_flag once;
+  static std::string dir, why_not;
+  std::call_once(once, [] {
+    const std::string python = "/usr/bin/python3";
+    if (std::system((python + " -c 'import torch, torchvision, PIL' >/dev/null 2>&1").c_str()) !=
+        0) {
+      why_not = python + " cannot import torch, torchvision and PIL";
+      return;
+    }
+    const std::string src = REPBENCH_SOURCE_DIR;
+    const std::string script = src + "/tests/fixtures/make_model_fixtures.py";
+    const std::string hash =
+        sha256_hex(read_file(script) + read_file(src + "/scripts/export_models.py")).substr(0, 12);
+    const fs::path exe_dir = fs::read_symlink("/proc/self/exe").parent_path();
+    const fs::path final_dir = exe_dir / "fixtures" / ("models-" + hash);
+    if (!fs::exists(final_dir / "done")) {
+      const fs::path tmp = final_dir.string() + fmt::format(".tmp{}", getpid());
+      fs::remove_all(tmp);
+      fs::create_directories(tmp);
+      const std::string cmd =
+          fmt::format("{} {} {} > {}/log.txt 2>&1", python, script, tmp.string(), tmp.string());
+      if (std::system(cmd.c_str()) != 0) {
+        ADD_FAILURE() << "fixture script failed: " << read_file(tmp.string() + "/log.txt");
+        why_not = "fixture script failed";
+        return;
+      }
+      std::error_code ec;
+      fs::rename(tmp, final_dir, ec);  // another test process may have won the race
+      if (ec) fs::remove_all(tmp);
+    }
+    dir = final_dir.string();
+  });
+  if (dir.empty()) {
+    std::cerr << "fixtures unavailable: " << why_not << "\n";
+  }
+  return dir;
+}
+
+#define REQUIRE_FIXTURES()              \
+  const std::string fx = fixture_dir(); \
+  if (fx.empty()) GTEST_SKIP() << "PyTorch fixtures unavailable here"
+
+// ---------------------------------------------------------------------------------------------
+// Preprocess
+
+TEST(Preprocess, DefaultsJsonRoundTripAndCanonical) {
+  const Preprocess p;
+  EXPECT_EQ(p.canonical(),
+            "resize=short_side:256;crop=224;interp=bilinear;mean=0.485,0.456,0.406;"
+            "std=0.229,0.224,0.225");
+  EXPECT_EQ(Preprocess::from_json(p.to_json(), "t"), p);
+  const Preprocess q =
+      Preprocess::from_json(nlohmann::json::parse(R"({"resize": "thumbnail", "size": 224, "crop": 0,
+                                "interpolation": "lanczos", "mean": 0.5, "std": [0.5, 0.5, 0.5]})"),
+                            "t");
+  EXPECT_EQ(q.resize, ResizeMode::kThumbnail);
+  EXPECT_EQ(q.interpolation, Interpolation::kLanczos);
+  EXPECT_EQ(q.mean[2], 0.5f);
+  EXPECT_EQ(q.canonical(),
+            "resize=thumbnail:224;crop=0;interp=lanczos;mean=0.5,0.5,0.5;std=0.5,0.5,0.5");
+  EXPECT_EQ(Preprocess::from_json(q.to_json(), "t"), q);
+  EXPECT_FALSE(q.fixed_output_size());
+  // "none" drops the size.
+  const Preprocess r = p.with_overrides({{"resize", "none"}}, "t");
+  EXPECT_EQ(r.size, 0);
+  EXPECT_EQ(r.canonical().substr(0, 19), "resize=none;crop=22");
+}
+
+TEST(Preprocess, RejectsBadValuesWithTheirName) {
+  auto parse = [](const char* text) {
+    return error_of(
+        [&] { Preprocess::from_json(nlohmann::json::parse(text), "m.pt: preprocess"); });
+  };
+  EXPECT_EQ(parse(R"({"mena": [0, 0, 0]})"),
+            "m.pt: preprocess: unknown key \"mena\" (known: resize, size, crop, interpolation, "
+            "mean, std)");
+  EXPECT_THAT(parse(R"({"resize": "shortside"})"), HasSubstr("resize \"shortside\" is not one of"));
+  EXPECT_THAT(parse(R"({"std": [1, 0, 1]})"), HasSubstr("std[1] must be positive"));
+  EXPECT_THAT(parse(R"({"size": -3})"), HasSubstr("\"size\" = -3 is outside"));
+  EXPECT_THAT(parse(R"({"interpolation": "nearest"})"), HasSubstr("interpolation \"nearest\""));
+  EXPECT_THAT(parse(R"({"mean": [1, 2]})"), HasSubstr("array of 3 numbers"));
+  EXPECT_THAT(parse(R"({"resize": "none", "size": 5})"), HasSubstr("takes no size"));
+}
+
+TEST(Preprocess, CenterCropOffsetsRoundHalfEvenAndPad) {
+  EXPECT_EQ(center_crop_offset(256, 224), 16);
+  EXPECT_EQ(center_crop_offset(257, 224), 16);  // round(16.5) = 16 in Python
+  EXPECT_EQ(center_crop_offset(259, 224), 18);  // round(17.5) = 18
+  EXPECT_EQ(center_crop_offset(224, 224), 0);
+  EXPECT_EQ(center_crop_offset(200, 224), -12);  // padded: left (224 - 200) // 2
+  EXPECT_EQ(center_crop_offset(201, 224), -11);
+}
+
+TEST(Preprocess, GeometryMatchesPilThumbnailAndTorchvisionResize) {
+  REQUIRE_FIXTURES();
+  const auto geometry = nlohmann::json::parse(read_file(fx + "/geometry.json"));
+  ASSERT_GT(geometry.size(), 50u);
+  for (const auto& g : geometry) {
+    Preprocess p;
+    p.resize = g["mode"] == "thumbnail" ? ResizeMode::kThumbnail : ResizeMode::kShortSide;
+    p.size = g["size"];
+    const auto [w, h] = p.resized_size(g["w"], g["h"]);
+    EXPECT_EQ(w, g["out"][0].get<int>()) << g.dump();
+    EXPECT_EQ(h, g["out"][1].get<int>()) << g.dump();
+  }
+}
+
+TEST(Preprocess, OtherResizeRules) {
+  Preprocess p;
+  p.resize = ResizeMode::kLongSide;
+  p.size = 500;
+  EXPECT_EQ(p.resized_size(1000, 750), std::make_pair(500, 375));
+  EXPECT_EQ(p.resized_size(300, 400), std::make_pair(375, 500));  // upsamples
+  p.resize = ResizeMode::kSquare;
+  EXPECT_EQ(p.resized_size(1000, 750), std::make_pair(500, 500));
+  p.crop = 0;
+  EXPECT_TRUE(p.fixed_output_size());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resampling and image loading
+
+TEST(ImageLoader, ResizeIsBitExactWithPil) {
+  REQUIRE_FIXTURES();
+  const RgbImage src = decode_image(fx + "/resize/src.png");
+  ASSERT_EQ(src.width, 97);
+  ASSERT_EQ(src.height, 61);
+  const std::pair<const char*, Interpolation> filters[] = {{"bilinear", Interpolation::kBilinear},
+                                                           {"bicubic", Interpolation::kBicubic},
+                                                           {"lanczos", Interpolation::kLanczos},
+                                                           {"area", Interpolation::kArea}};
+  for (const auto& [name, interp] : filters) {
+    for (const char* kind : {"down", "up", "vert"}) {
+      const RgbImage want = decode_image(fmt::format("{}/resize/{}_{}.png", fx, kind, name));
+      const RgbImage got = resize_rgb(src, want.width, want.height, interp);
+      ASSERT_EQ(got.pixels.size(), want.pixels.size());
+      int diff = 0;
+      for (size_t i = 0; i < got.pixels.size(); ++i)
+        diff = std::max(diff, std::abs(int{got.pixels[i]} - int{want.pixels[i]}));
+      EXPECT_EQ(diff, 0) << kind << " " << name;
+    }
+  }
+}
+
+TEST(ImageLoader, CropBoxFollowsRevisitopCropQim) {
+  // uint32(bbx + 1): round half away from zero, 1-based inclusive, x2/y2 clamped.
+  PixelRect r = revisitop_crop_rect({1.5, 2.5, 6.4, 7.6}, 10, 8, "q.jpg");
+  EXPECT_EQ(r.x0, 2);  // uint32(2.5) = 3 (1-based) -> 2; Python's round would give 1
+  EXPECT_EQ(r.y0, 3);  // uint32(3.5) = 4 -> 3
+  EXPECT_EQ(r.x1, 7);  // uint32(7.4) = 7 -> columns up to 6 inclusive
+  EXPECT_EQ(r.y1, 8);  // uint32(8.6) = 9, clamped to the height 8
+  // rOxford's first query (all_souls_000013, 768 x 1024 portrait): [136.5, 34.1, 648.5, 955.7].
+  r = revisitop_crop_rect({136.5, 34.1, 648.5, 955.7}, 768, 1024, "all_souls_000013.jpg");
+  EXPECT_EQ(r.x0, 137);
+  EXPECT_EQ(r.y0, 34);
+  EXPECT_EQ(r.x1, 650);
+  EXPECT_EQ(r.y1, 957);
+  // Integer boxes keep column x2 and row y2 (MATLAB's inclusive end).
+  r = revisitop_crop_rect({130, 17, 843, 732}, 1024, 768, "paris.jpg");
+  EXPECT_EQ(r.width(), 714);
+  EXPECT_EQ(r.height(), 716);
+  // Negative starts are clamped; empty boxes are errors naming the image.
+  r = revisitop_crop_rect({-3, -0.7, 4, 4}, 10, 10, "q.jpg");
+  EXPECT_EQ(r.x0, 0);
+  EXPECT_EQ(r.y0, 0);
+  EXPECT_EQ(error_of([] {
+              revisitop_crop_rect({5, 5, 3, 9}, 10, 10, "q.jpg");
+            }),
+            "q.jpg: crop box [5, 5, 3, 9] selects no pixel of the 10x10 image");
+  EXPECT_THAT(error_of([] {
+                revisitop_crop_rect({NAN, 5, 3, 9}, 10, 10, "q.jpg");
+              }),
+              HasSubstr("not finite"));
+}
+
+TEST(ImageLoader, DecodeAppliesTheCropOnAKnownImage) {
+  TempDir tmp;
+  cv::Mat m(8, 10, CV_8UC3);
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 10; ++x)
+      m.at<cv::Vec3b>(y, x) = cv::Vec3b(7, uint8_t(y * 20), uint8_t(x * 20));
+  const std::string path = write_image(tmp / "known.png", m);
+  const RgbImage full = decode_image(path);
+  ASSERT_EQ(full.width, 10);
+  EXPECT_EQ(full.pixels[0 * 3 + 2], 7);  // BGR file -> RGB pixels: blue last
+  const RgbImage c = decode_image(path, CropBox{1.5, 2.5, 6.4, 7.6});
+  ASSERT_EQ(c.width, 5);
+  ASSERT_EQ(c.height, 5);
+  EXPECT_EQ(c.pixels[0], 2 * 20);  // R = x * 20 of the first kept column
+  EXPECT_EQ(c.pixels[1], 3 * 20);  // G = y * 20 of the first kept row
+  const size_t last = (4 * 5 + 4) * 3;
+  EXPECT_EQ(c.pixels[last], 6 * 20);
+  EXPECT_EQ(c.pixels[last + 1], 7 * 20);
+}
+
+TEST(ImageLoader, NormalisesLikeTorchvision) {
+  TempDir tmp;
+  const std::string path = write_image(tmp / "a.png", test_image(6, 4, 1));
+  Preprocess p;
+  p.resize = ResizeMode::kNone;
+  p.size = 0;
+  p.crop = 0;
+  const Image im = load_image(path, std::nullopt, p);
+  ASSERT_EQ(im.width, 6);
+  ASSERT_EQ(im.height, 4);
+  const RgbImage rgb = decode_image(path);
+  for (int c = 0; c < 3; ++c)
+    for (int i = 0; i < 24; ++i)
+      EXPECT_EQ(im.data[c * 24 + i],
+                (rgb.pixels[i * 3 + c] / 255.0f - static_cast<float>(p.mean[c])) /
+                    static_cast<float>(p.std[c]));
+  // A crop larger than the image pads with black (value (0 - mean) / std).
+  p.crop = 8;
+  const Image padded = load_image(path, std::nullopt, p);
+  EXPECT_EQ(padded.width, 8);
+  const float m0 = static_cast<float>(p.mean[0]), s0 = static_cast<float>(p.std[0]);
+  EXPECT_FLOAT_EQ(padded.data[0], (0.0f - m0) / s0);
+  EXPECT_FLOAT_EQ(padded.data[2 * 8 + 1], (rgb.pixels[0] / 255.0f - m0) / s0);
+}
+
+TEST(ImageLoader, UndecodableAndMissingImagesNameThePath) {
+  TempDir tmp;
+  const std::string bad = tmp / "bad.jpg";
+  write_file_atomic(bad, "not an image at all");
+  EXPECT_EQ(error_of([&] { decode_image(bad); }), bad + ": not a decodable image (19 bytes)");
+  EXPECT_THAT(error_of([&] { load_image(tmp / "missing.jpg", std::nullopt, Preprocess()); }),
+              StartsWith(tmp / "missing.jpg"));
+  const std::string empty = tmp / "empty.png";
+  write_file_atomic(empty, "");
+  EXPECT_EQ(error_of([&] { decode_image(empty); }), empty + ": empty file, not an image");
+}
+
+TEST(ImageLoader, ReducedJpegDecodingKeepsTheGeometry) {
+  TempDir tmp;
+  cv::Mat big = test_image(1024, 768, 3);
+  cv::GaussianBlur(big, big, cv::Size(0, 0), 4.0);  // smooth, like a photograph
+  const std::string path = tmp / "big.jpg";
+  cv::imwrite(path, big, {cv::IMWRITE_JPEG_QUALITY, 95});
+  const std::string bytes = read_file(path);
+  const auto size = jpeg_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(size);
+  EXPECT_EQ(*size, std::make_pair(1024, 768));
+  EXPECT_FALSE(jpeg_size(reinterpret_cast<const uint8_t*>("abcd"), 4));
+
+  Preprocess p;
+  p.resize = ResizeMode::kThumbnail;
+  p.size = 128;
+  p.crop = 0;
+  p.interpolation = Interpolation::kBicubic;
+  const Image reduced = load_image(path, std::nullopt, p);  // decoded at 1/4
+  const Image full = load_image(path, std::nullopt, p, LoadOptions{false});
+  ASSERT_EQ(reduced.width, 128);
+  ASSERT_EQ(reduced.height, 96);
+  ASSERT_EQ(full.width, 128);
+  double mean_diff = 0;
+  for (size_t i = 0; i < full.data.size(); ++i)
+    mean_diff += std::abs(full.data[i] - reduced.data[i]);
+  mean_diff /= static_cast<double>(full.data.size());
+  EXPECT_LT(mean_diff, 0.05);  // in normalised units (~ 1/4 grey level of 255 per std)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registry and builtins
+
+TEST(Registry, EveryBuiltinSpecRoundTrips) {
+  std::vector<std::string> specs;
+  for (const BuiltinDef& d : builtin_defs()) {
+    specs.push_back("builtin:" + d.name);
+    // Every parameter set to a non-default value, in canonical order.
+    std::string s = "builtin:" + d.name;
+    char sep = '?';
+    for (const BuiltinParam& p : d.params) {
+      int64_t v = p.default_value == p.min ? p.default_value + 1 : p.default_value - 1;
+      if (d.name == "dct" && p.key == "k") v = 4;
+      if (d.name == "dct" && p.key == "size") v = 16;
+      if (d.name == "randcnn" && p.key == "size") v = 64;
+      s += fmt::format("{}{}={}", sep, p.key, v);
+      sep = '&';
+    }
+    specs.push_back(s);
+  }
+  specs.push_back("builtin:randcnn?seed=7&dim=128");
+  ASSERT_GE(specs.size(), 10u);
+  for (const std::string& s : specs) {
+    SCOPED_TRACE(s);
+    EXPECT_EQ(canonical_spec(s), s);
+    EXPECT_EQ(create_extractor(s)->spec(), s);
+  }
+  // Equivalent spellings canonicalise: declared order, defaults dropped.
+  EXPECT_EQ(create_extractor("builtin:randcnn?dim=128&seed=7")->spec(),
+            "builtin:randcnn?seed=7&dim=128");
+  EXPECT_EQ(create_extractor("builtin:randcnn?seed=0&dim=256")->spec(), "builtin:randcnn");
+  EXPECT_EQ(canonical_spec("builtin:tiny?size=32"), "builtin:tiny");
+  EXPECT_EQ(canonical_spec("torchscript:dir/m.pt"), "torchscript:dir/m.pt");
+}
+
+TEST(Registry, UnknownSpecsQuoteTheStringAndListTheKnownOnes) {
+  const std::string e1 = error_of([] { create_extractor("builtin:nope"); });
+  EXPECT_THAT(e1, StartsWith("unknown extractor spec \"builtin:nope\": no builtin named \"nope\""));
+  EXPECT_THAT(e1, HasSubstr("torchscript:PATH, builtin:tiny, builtin:colorhist, builtin:dct, "
+                            "builtin:patches, builtin:randcnn"));
+  EXPECT_THAT(error_of([] { create_extractor("onnx:model.onnx"); }),
+              StartsWith("unknown extractor spec \"onnx:model.onnx\": unknown prefix \"onnx\""));
+  EXPECT_THAT(error_of([] { create_extractor("colorhist"); }),
+              StartsWith("unknown extractor spec \"colorhist\": expected PREFIX:BODY"));
+  EXPECT_EQ(error_of([] { create_extractor("builtin:tiny?sz=3"); }),
+            "extractor spec \"builtin:tiny?sz=3\": builtin:tiny has no parameter \"sz\" "
+            "(parameters: size)");
+  EXPECT_EQ(error_of([] { create_extractor("builtin:tiny?size=x"); }),
+            "extractor spec \"builtin:tiny?size=x\": size = \"x\" is not an integer");
+  EXPECT_EQ(error_of([] { create_extractor("builtin:tiny?size=1"); }),
+            "extractor spec \"builtin:tiny?size=1\": size = 1 is outside 4..256");
+  EXPECT_THAT(error_of([] { create_extractor("builtin:tiny?size=8&size=8"); }),
+              HasSubstr("given twice"));
+  EXPECT_THAT(error_of([] { create_extractor("builtin:tiny?size"); }), HasSubstr("KEY=VALUE"));
+  EXPECT_THAT(error_of([] { create_extractor("builtin:dct?k=40"); }), HasSubstr("exceeds size"));
+}
+
+TEST(Registry, KnownExtractorsListBuiltinsAndThePapersTen) {
+  const auto known = known_extractors();
+  int paper = 0, builtins = 0;
+  for (const KnownExtractor& k : known) {
+    paper += k.in_paper;
+    builtins += k.family == "builtin";
+    EXPECT_FALSE(k.spec.empty());
+    EXPECT_FALSE(k.weights.empty());
+    if (k.in_paper) {
+      EXPECT_THAT(k.export_command, HasSubstr("scripts/export_models.py"));
+      EXPECT_THAT(k.spec, StartsWith("torchscript:weights/"));
+      check_category(k.category, k.name);
+    }
+  }
+  EXPECT_EQ(paper, 10);
+  EXPECT_EQ(builtins, static_cast<int>(builtin_defs().size()));
+}
+
+TEST(Registry, ExportCommandsNameModelsTheExporterKnows) {
+  TempDir tmp;
+  const std::string cmd = fmt::format("/usr/bin/python3 {}/scripts/export_models.py --list > {}",
+                                      REPBENCH_SOURCE_DIR, tmp / "list.txt");
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "/usr/bin/python3 unavailable";
+  const std::string list = read_file(tmp / "list.txt");
+  for (const KnownExtractor& k : known_extractors()) {
+    if (k.export_command.empty()) continue;
+    const std::string key = k.export_command.substr(k.export_command.rfind(' ') + 1);
+    EXPECT_NE(list.find(key + " "), std::string::npos) << key;
+    EXPECT_EQ(k.spec, "torchscript:weights/" + key + ".pt");
+  }
+}
+
+TEST(Registry, CudaRequestedWithoutCudaIsAClearError) {
+  ExtractorOptions opt;
+  opt.device = "cuda";
+  const std::string e = error_of([&] { create_extractor("builtin:randcnn", opt); });
+  if (e == "(no error)") GTEST_SKIP() << "CUDA is available here";
+  EXPECT_THAT(e, HasSubstr("CUDA is not available"));
+  opt.device = "gpu";
+  EXPECT_THAT(error_of([&] { create_extractor("builtin:tiny", opt); }),
+              HasSubstr("not one of cpu, cuda"));
+}
+
+class BuiltinTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 5; ++i)
+      paths_.push_back(
+          write_image(tmp_ / fmt::format("img{}.png", i), test_image(90 + 13 * i, 70 + 7 * i, i)));
+  }
+  TempDir tmp_;
+  std::vector<std::string> paths_;
+};
+
+TEST_F(BuiltinTest, DeterministicWithTheDimsTheyReport) {
+  const std::vector<std::tuple<std::string, OutputKind, int64_t, int64_t>> cases = {
+      {"builtin:tiny", OutputKind::kEmbedding, 1, 3072},
+      {"builtin:tiny?size=16", OutputKind::kEmbedding, 1, 768},
+      {"builtin:colorhist", OutputKind::kEmbedding, 1, 512},
+      {"builtin:colorhist?bins=4", OutputKind::kEmbedding, 1, 64},
+      {"builtin:dct", OutputKind::kEmbedding, 1, 63},
+      {"builtin:dct?size=16&k=4", OutputKind::kEmbedding, 1, 15},
+      {"builtin:patches", OutputKind::kTokens, 16, 48},
+      {"builtin:patches?grid=2&cell=8", OutputKind::kTokens, 4, 192},
+      {"builtin:randcnn?size=64", OutputKind::kEmbedding, 1, 256},
+      {"builtin:randcnn?dim=32&size=64", OutputKind::kEmbedding, 1, 32},
+  };
+  for (const auto& [spec, kind, tokens, dim] : cases) {
+    SCOPED_TRACE(spec);
+    auto a = create_extractor(spec);
+    EXPECT_EQ(a->output_kind(), kind);
+    EXPECT_EQ(a->tokens(), tokens);
+    EXPECT_EQ(a->dim(), dim);
+    EXPECT_TRUE(a->normalized());
+    EXPECT_EQ(a->category(), "builtin");
+    const Extraction x = extract_features(*a, items_of(paths_), quiet());
+    const std::vector<int64_t> shape = kind == OutputKind::kTokens
+                                           ? std::vector<int64_t>{5, tokens, dim}
+                                           : std::vector<int64_t>{5, dim};
+    EXPECT_EQ(x.features.shape, shape);
+    for (int64_t i = 0; i < 5; ++i) {
+      double norm = 0;
+      for (int64_t j = 0; j < x.features.row_size(); ++j)
+        norm += double{x.features.row(i)[j]} * x.features.row(i)[j];
+      EXPECT_NEAR(norm, 1.0, 1e-5);
+    }
+    // A fresh instance, single-image batches: the same bytes.
+    auto b = create_extractor(spec);
+    PipelineOptions one = quiet();
+    one.batch_size = 1;
+    const Extraction y = extract_features(*b, items_of(paths_), one);
+    if (spec.find("randcnn") == std::string::npos)
+      EXPECT_EQ(x.features.data, y.features.data);
+    else  // batched convolutions may sum in another order
+      EXPECT_LT(max_abs_diff(x.features.data, y.features.data), 1e-5);
+    // Same batches, fresh instance: identical.
+    auto c = create_extractor(spec);
+    EXPECT_EQ(extract_features(*c, items_of(paths_), quiet()).features.data, x.features.data);
+  }
+}
+
+TEST_F(BuiltinTest, RandCnnSeedsDiffer) {
+  auto a = create_extractor("builtin:randcnn?size=64");
+  auto b = create_extractor("builtin:randcnn?seed=1&size=64");
+  const auto xa = extract_features(*a, items_of(paths_), quiet());
+  const auto xb = extract_features(*b, items_of(paths_), quiet());
+  EXPECT_GT(max_abs_diff(xa.features.data, xb.features.data), 1e-3);
+  EXPECT_TRUE(a->prefers_batches());
+}
+
+TEST_F(BuiltinTest, ColorHistOfASolidImageIsOneBin) {
+  cv::Mat solid(40, 30, CV_8UC3, cv::Scalar(10, 200, 250));  // B, G, R
+  const std::string path = write_image(tmp_ / "solid.png", solid);
+  auto ex = create_extractor("builtin:colorhist?bins=4");
+  const Extraction x = extract_features(*ex, items_of({path}), quiet());
+  // R = 250 -> bin 3, G = 200 -> bin 3, B = 10 -> bin 0: index (3 * 4 + 3) * 4 + 0 = 60.
+  for (int64_t k = 0; k < 64; ++k) EXPECT_FLOAT_EQ(x.features.data[k], k == 60 ? 1.0f : 0.0f) << k;
+}
+
+TEST_F(BuiltinTest, OverridesThatBreakTheInputGridAreRejected) {
+  ExtractorOptions opt;
+  opt.preprocess = {{"size", 20}};
+  EXPECT_THAT(error_of([&] { create_extractor("builtin:tiny", opt); }),
+              HasSubstr("builtin:tiny: needs a 32x32 input"));
+  opt.preprocess = {{"interpolation", "bicubic"}};
+  auto ex = create_extractor("builtin:tiny", opt);
+  EXPECT_EQ(ex->preprocess().interpolation, Interpolation::kBicubic);
+  EXPECT_EQ(ex->info().provenance["preprocess.interpolation"], "flag");
+  EXPECT_EQ(ex->info().provenance["preprocess.size"], "builtin");
+  opt.preprocess = {{"sise", 20}};
+  EXPECT_THAT(error_of([&] { create_extractor("builtin:tiny", opt); }),
+              HasSubstr("unknown key \"sise\""));
+}
+
+// ---------------------------------------------------------------------------------------------
+// TorchScript
+
+std::vector<std::string> fixture_images(const std::string& fx, char prefix, int n) {
+  std::vector<std::string> v;
+  for (int i = 0; i < n; ++i) v.push_back(fmt::format("{}/images/{}{}.png", fx, prefix, i));
+  return v;
+}
+
+TEST(TorchScript, TinyModelsMatchPyTorch) {
+  REQUIRE_FIXTURES();
+  const auto images = items_of(fixture_images(fx, 't', 4));
+  for (const char* name : {"tiny", "tiny_tokens", "tiny_tuple", "tiny_dict"}) {
+    SCOPED_TRACE(name);
+    auto ex = create_extractor(fmt::format("torchscript:{}/{}.pt", fx, name));
+    const FloatArray ref = read_npy_float(fmt::format("{}/{}.npy", fx, name));
+    PipelineOptions opt = quiet();
+    opt.batch_size = 3;  // a full and a partial batch
+    const Extraction x = extract_features(*ex, images, opt);
+    EXPECT_EQ(x.features.shape, ref.shape);
+    EXPECT_LE(max_abs_diff(x.features.data, ref.data), 1e-4);
+    EXPECT_EQ(x.stats.batches, 2);
+  }
+}
+
+TEST(TorchScript, RandomWeightResNet18MatchesPyTorch) {
+  REQUIRE_FIXTURES();
+  // r0, r1: 256x256 (no resize); r2, r3: only a centre crop; r4: a real bilinear resize.
+  const auto images = items_of(fixture_images(fx, 'r', 5));
+  auto ex = create_extractor("torchscript:" + fx + "/resnet18.pt");
+  EXPECT_EQ(ex->dim(), 512);
+  EXPECT_EQ(ex->category(), "PT");
+  const FloatArray ref = read_npy_float(fx + "/resnet18.npy");
+  const Extraction x = extract_features(*ex, images, quiet());
+  ASSERT_EQ(x.features.shape, ref.shape);
+  for (int64_t i = 0; i < 5; ++i) {
+    float m = 0;
+    for (int64_t j = 0; j < 512; ++j)
+      m = std::max(m, std::abs(x.features.row(i)[j] - ref.row(i)[j]));
+    EXPECT_LE(m, 1e-4) << "image r" << i;
+  }
+}
+
+TEST(TorchScript, RandomWeightViTMatchesPyTorchForClsAndAllTokens) {
+  REQUIRE_FIXTURES();
+  const auto images = items_of(fixture_images(fx, 'r', 5));
+  for (const char* name : {"vit_tiny", "vit_tiny_tokens"}) {
+    SCOPED_TRACE(name);
+    auto ex = create_extractor(fmt::format("torchscript:{}/{}.pt", fx, name));
+    const FloatArray ref = read_npy_float(fmt::format("{}/{}.npy", fx, name));
+    const Extraction x = extract_features(*ex, images, quiet());
+    ASSERT_EQ(x.features.shape, ref.shape);
+    EXPECT_LE(max_abs_diff(x.features.data, ref.data), 1e-4);
+  }
+  auto tokens = create_extractor("torchscript:" + fx + "/vit_tiny_tokens.pt");
+  EXPECT_EQ(tokens->output_kind(), OutputKind::kTokens);
+  EXPECT_EQ(tokens->tokens(), 197);  // CLS + 14 x 14 patches
+  EXPECT_EQ(tokens->dim(), 64);
+}
+
+TEST(TorchScript, MetadataIsReadFromTheArchive) {
+  REQUIRE_FIXTURES();
+  const std::string path = fx + "/tiny_dict.pt";
+  const ModelMetadata m = read_model_metadata(path);
+  EXPECT_EQ(m.name, "tiny test model (dict)");
+  EXPECT_EQ(m.category, "CD/IR");
+  EXPECT_EQ(m.output, OutputKind::kEmbedding);
+  EXPECT_EQ(m.dim, 16);
+  EXPECT_TRUE(m.normalized);
+  EXPECT_EQ(m.select_string(), "key \"normalized_embedding\"");
+  EXPECT_EQ(m.preprocess.resize, ResizeMode::kSquare);
+  EXPECT_EQ(m.preprocess.size, 64);
+  EXPECT_EQ(m.source["exporter"], "scripts/export_models.py");
+  EXPECT_EQ(ModelMetadata::from_json(m.to_json(), "t").to_json(), m.to_json());
+
+  auto ex = create_extractor("torchscript:" + path);
+  const ExtractorInfo& info = ex->info();
+  EXPECT_EQ(info.spec, "torchscript:" + path);
+  EXPECT_EQ(info.name, m.name);
+  EXPECT_EQ(info.model_sha256, sha256_file(path));
+  EXPECT_EQ(info.device, "cpu");
+  EXPECT_EQ(info.provenance["preprocess.size"], "metadata");
+  EXPECT_EQ(info.to_json()["model_sha256"], info.model_sha256);
+
+  const ModelMetadata t = read_model_metadata(fx + "/tiny_tokens.pt");
+  EXPECT_EQ(t.output, OutputKind::kTokens);
+  EXPECT_EQ(t.tokens, 16);
+  EXPECT_EQ(read_model_metadata(fx + "/tiny_tuple.pt").select_string(), "index 1");
+}
+
+TEST(TorchScript, FlagsOverrideTheMetadataAndTheRecordSaysSo) {
+  REQUIRE_FIXTURES();
+  ExtractorOptions opt;
+  opt.preprocess = {{"size", 32}, {"interpolation", "bicubic"}};
+  auto ex = create_extractor("torchscript:" + fx + "/tiny.pt", opt);
+  EXPECT_EQ(ex->preprocess().size, 32);
+  EXPECT_EQ(ex->preprocess().interpolation, Interpolation::kBicubic);
+  EXPECT_EQ(ex->info().provenance["preprocess.size"], "flag");
+  EXPECT_EQ(ex->info().provenance["preprocess.interpolation"], "flag");
+  EXPECT_EQ(ex->info().provenance["preprocess.mean"], "metadata");
+  EXPECT_EQ(ex->info().provenance["dim"], "metadata");
+  // Tokens need a fixed size: overriding to a thumbnail is refused.
+  opt.preprocess = {{"resize", "thumbnail"}};
+  EXPECT_THAT(error_of([&] { create_extractor("torchscript:" + fx + "/tiny_tokens.pt", opt); }),
+              HasSubstr("a token output needs a fixed input size"));
+}
+
+TEST(TorchScript, BadModelsAreOneLineErrorsNamingTheFile) {
+  REQUIRE_FIXTURES();
+  const std::string bad_dim = fx + "/bad_dim.pt";
+  EXPECT_EQ(error_of([&] { create_extractor("torchscript:" + bad_dim); }),
+            bad_dim + ": output [1, 16] does not match metadata dim 512");
+
+  const std::string not_ts = fx + "/not_torchscript.pt";
+  const std::string e = error_of([&] { create_extractor("torchscript:" + not_ts); });
+  EXPECT_THAT(e, StartsWith(not_ts + ": not a TorchScript archive ("));
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  EXPECT_THAT(error_of([&] { read_model_metadata(not_ts); }),
+              StartsWith(not_ts + ": not a TorchScript archive"));
+
+  const std::string no_meta = fx + "/no_meta.pt";
+  EXPECT_THAT(error_of([&] { create_extractor("torchscript:" + no_meta); }),
+              StartsWith(no_meta + ": no metadata.json in the archive"));
+
+  const std::string bad_select = fx + "/bad_select.pt";
+  EXPECT_EQ(error_of([&] { create_extractor("torchscript:" + bad_select); }),
+            bad_select +
+                ": output is a tuple of 2; metadata.json must choose the descriptor with "
+                "\"select\" (an index or a dict key)");
+
+  const std::string missing = fx + "/missing.pt";
+  EXPECT_THAT(error_of([&] { create_extractor("torchscript:" + missing); }),
+              StartsWith(missing + ": cannot open model file"));
+  for (const std::string& m : {bad_dim, not_ts, no_meta, bad_select, missing})
+    EXPECT_EQ(error_of([&] { create_extractor("torchscript:" + m); }).find('\n'),
+              std::string::npos);
+}
+
+TEST(ModelMetadata, ValidatesFields) {
+  auto parse = [](const std::string& text) {
+    return error_of(
+        [&] { ModelMetadata::from_json(nlohmann::json::parse(text), "m.pt: metadata.json"); });
+  };
+  const std::string ok =
+      R"({"name": "x", "category": "SSL", "output": "embedding", "dim": 8, "preprocess": {}})";
+  EXPECT_EQ(parse(ok), "(no error)");
+  EXPECT_EQ(parse(R"({"name": "x", "category": "SSL", "output": "embedding", "dim": 8,
+                      "preprocess": {}, "dims": 3})"),
+            "m.pt: metadata.json: unknown key \"dims\" (known: metadata_version, name, category, "
+            "output, dim, tokens, normalized, select, preprocess, source)");
+  EXPECT_EQ(parse(R"({"name": "x", "category": "SSL", "output": "embedding", "preprocess": {}})"),
+            "m.pt: metadata.json: missing \"dim\"");
+  EXPECT_THAT(parse(R"({"name": "x", "category": "ML", "output": "embedding", "dim": 8,
+                        "preprocess": {}})"),
+              HasSubstr("category \"ML\" is not one of"));
+  EXPECT_THAT(parse(R"({"name": "x", "category": "SSL", "output": "tokens", "dim": 8,
+                        "preprocess": {}})"),
+              HasSubstr("needs \"tokens\""));
+  EXPECT_THAT(parse(R"({"name": "x", "category": "SSL", "output": "tokens", "dim": 8, "tokens": 4,
+                        "preprocess": {"crop": 0}})"),
+              HasSubstr("a token output needs a fixed input size"));
+  EXPECT_THAT(parse(R"({"name": "x", "category": "SSL", "output": "embedding", "dim": 8,
+                        "preprocess": {}, "metadata_version": 2})"),
+              HasSubstr("metadata_version 2 is not supported"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipeline
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 7; ++i)
+      paths_.push_back(write_image(tmp_ / fmt::format("img{}.jpg", i),
+                                   test_image(64 + 8 * (i % 3), 48 + 4 * i, i)));
+  }
+  TempDir tmp_;
+  std::vector<std::string> paths_;
+};
+
+TEST_F(PipelineTest, SkipPolicyRecordsFailuresAndZeroesTheirRows) {
+  auto ex = create_extractor("builtin:tiny?size=8");
+  std::vector<std::string> paths = paths_;
+  const std::string corrupt = tmp_ / "corrupt.jpg";
+  write_file_atomic(corrupt, "\xFF\xD8garbage");
+  paths.insert(paths.begin() + 2, corrupt);
+  paths.push_back(tmp_ / "missing.jpg");
+  PipelineOptions opt = quiet();
+  opt.on_decode_error = DecodeErrorPolicy::kSkip;
+  opt.batch_size = 3;
+  const Extraction x = extract_features(*ex, items_of(paths), opt);
+  ASSERT_EQ(x.failed.size(), 2u);
+  EXPECT_EQ(x.failed[0].index, 2);
+  EXPECT_EQ(x.failed[0].path, corrupt);
+  EXPECT_THAT(x.failed[0].reason, StartsWith(corrupt + ": "));
+  EXPECT_EQ(x.failed[1].index, 8);
+  const Extraction clean = extract_features(*ex, items_of(paths_), quiet());
+  const int64_t d = ex->row_size();
+  for (int64_t i = 0, k = 0; i < 9; ++i) {
+    const std::vector<float> row(x.features.row(i), x.features.row(i) + d);
+    if (i == 2 || i == 8) {
+      EXPECT_EQ(row, std::vector<float>(d, 0.0f));
+    } else {
+      EXPECT_EQ(row, std::vector<float>(clean.features.row(k), clean.features.row(k) + d));
+      ++k;
+    }
+  }
+  EXPECT_EQ(x.stats.images, 7);
+
+  opt.on_decode_error = DecodeErrorPolicy::kFail;
+  EXPECT_THAT(error_of([&] { extract_features(*ex, items_of(paths), opt); }),
+              StartsWith(corrupt + ": not a decodable image"));
+}
+
+TEST_F(PipelineTest, OutOfMemoryHalvesTheBatch) {
+  auto inner = create_extractor("builtin:tiny?size=8");
+  Wrapped ex(*inner, -1, /*oom_above=*/2);
+  PipelineOptions opt = quiet();
+  opt.batch_size = 8;
+  // Same-size images so that the batch is full.
+  std::vector<std::string> same;
+  for (int i = 0; i < 7; ++i)
+    same.push_back(write_image(tmp_ / fmt::format("s{}.png", i), test_image(40, 30, i)));
+  const Extraction x = extract_features(ex, items_of(same), opt);
+  EXPECT_GE(x.stats.oom_retries, 2);
+  EXPECT_EQ(x.stats.final_batch_size, 2);
+  EXPECT_EQ(ex.max_batch, 2);
+  EXPECT_EQ(x.features.data, extract_features(*inner, items_of(same), quiet()).features.data);
+
+  Wrapped always(*inner, -1, /*oom_above=*/0);
+  EXPECT_THAT(error_of([&] { extract_features(always, items_of(same), opt); }),
+              HasSubstr("out of memory on a single 8x8 image"));
+}
+
+TEST_F(PipelineTest, ExtractorExceptionsReachTheCaller) {
+  auto inner = create_extractor("builtin:tiny?size=8");
+  Wrapped ex(*inner, /*throw_after=*/3);
+  PipelineOptions opt = quiet();
+  opt.batch_size = 1;
+  opt.decode_threads = 3;
+  EXPECT_THROW(extract_features(ex, items_of(paths_), opt), std::runtime_error);
+}
+
+TEST_F(PipelineTest, MixedSizesAreBatchedBySize) {
+  // colorhist keeps the aspect (thumbnail, no crop): sizes vary; batches hold one size only.
+  auto inner = create_extractor("builtin:colorhist");
+  Wrapped ex(*inner);
+  PipelineOptions opt = quiet();
+  opt.batch_size = 16;
+  const Extraction x = extract_features(ex, items_of(paths_), opt);
+  PipelineOptions one = quiet();
+  one.batch_size = 1;
+  EXPECT_EQ(x.features.data, extract_features(*inner, items_of(paths_), one).features.data);
+  EXPECT_GT(x.stats.batches, 1);
+  EXPECT_EQ(x.stats.images, 7);
+}
+
+TEST(Progress, NoCarriageReturnsOutsideATerminal) {
+  std::FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  {
+    Progress p("extract test", 100, ProgressMode::kAuto, 0, f);
+    for (int i = 0; i < 100; ++i) p.advance(1);
+    p.finish();
+  }
+  std::rewind(f);
+  std::string text;
+  for (int c; (c = std::fgetc(f)) != EOF;) text += static_cast<char>(c);
+  std::fclose(f);
+  EXPECT_EQ(text.find('\r'), std::string::npos);
+  EXPECT_THAT(text, StartsWith("extract test: 100 items in "));
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
+  EXPECT_EQ(format_duration(65), "1m05s");
+  EXPECT_EQ(format_duration(3725), "1h02m");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feature cache
+
+class CacheTest : public PipelineTest {
+ protected:
+  CachedExtraction run(FeatureExtractor& ex, const std::string& npy, int64_t chunk = 1024,
+                       DecodeErrorPolicy policy = DecodeErrorPolicy::kFail,
+                       const std::vector<std::string>* paths = nullptr) {
+    PipelineOptions opt = quiet();
+    opt.on_decode_error = policy;
+    CacheOptions c;
+    c.chunk_size = chunk;
+    return extract_cached(ex, items_of(paths ? *paths : paths_), npy, opt, c);
+  }
+};
+
+TEST_F(CacheTest, SecondCallIsAHitWithNoExtraction) {
+  auto ex = create_extractor("builtin:tiny?size=8");
+  const std::string npy = tmp_ / "cache/db.npy";
+  const CachedExtraction a = run(*ex, npy);
+  EXPECT_FALSE(a.cache_hit);
+  EXPECT_EQ(a.images_extracted, 7);
+  EXPECT_TRUE(fs::exists(npy));
+  EXPECT_EQ(a.sidecar_path, tmp_ / "cache/db.json");
+  EXPECT_FALSE(fs::exists(npy + ".partial"));
+  const auto side = nlohmann::json::parse(read_file(a.sidecar_path));
+  EXPECT_EQ(side["format"], "repbench-features");
+  EXPECT_EQ(side["key"]["spec"], "builtin:tiny?size=8");
+  EXPECT_EQ(side["key"]["images"]["count"], 7);
+  EXPECT_EQ(side["extractor"]["dim"], 192);
+  EXPECT_EQ(read_npy_float(npy).data, a.features.data);  // readable by numpy's format
+
+  Wrapped counting(*ex);
+  const CachedExtraction b = run(counting, npy);
+  EXPECT_TRUE(b.cache_hit);
+  EXPECT_EQ(b.images_extracted, 0);
+  EXPECT_EQ(counting.seen, 0);
+  EXPECT_EQ(b.features.data, a.features.data);
+  EXPECT_EQ(b.features.shape, (std::vector<int64_t>{7, 192}));
+}
+
+TEST_F(CacheTest, ChangedImagesOrSpecRecompute) {
+  auto ex = create_extractor("builtin:tiny?size=8");
+  const std::string npy = tmp_ / "db.npy";
+  run(*ex, npy);
+  // mtime of one image changes (same bytes): recompute.
+  struct timespec times[2] = {{1000000000, 0}, {1000000000, 0}};
+  ASSERT_EQ(utimensat(AT_FDCWD, paths_[3].c_str(), times, 0), 0);
+  Wrapped w1(*ex);
+  EXPECT_FALSE(run(w1, npy).cache_hit);
+  EXPECT_EQ(w1.seen, 7);
+  Wrapped w2(*ex);
+  EXPECT_TRUE(run(w2, npy).cache_hit);
+  // Content and size change: recompute, and the new content is what comes back.
+  write_image(paths_[3], test_image(200, 100, 9));
+  Wrapped w3(*ex);
+  const CachedExtraction c = run(w3, npy);
+  EXPECT_FALSE(c.cache_hit);
+  EXPECT_EQ(c.features.data, extract_features(*ex, items_of(paths_), quiet()).features.data);
+  // Another spec at the same path: recompute, never reuse.
+  auto other = create_extractor("builtin:tiny?size=4");
+  const CachedExtraction d = run(*other, npy);
+  EXPECT_FALSE(d.cache_hit);
+  EXPECT_EQ(d.features.shape, (std::vector<int64_t>{7, 48}));
+  // The image list order is part of the key.
+  std::vector<std::string> reversed(paths_.rbegin(), paths_.rend());
+  EXPECT_FALSE(run(*other, npy, 1024, DecodeErrorPolicy::kFail, &reversed).cache_hit);
+  // A corrupt sidecar recomputes.
+  write_file_atomic(sidecar_path(npy), "{not json");
+  EXPECT_FALSE(run(*other, npy, 1024, DecodeErrorPolicy::kFail, &reversed).cache_hit);
+  EXPECT_TRUE(run(*other, npy, 1024, DecodeErrorPolicy::kFail, &reversed).cache_hit);
+}
+
+TEST_F(CacheTest, InterruptedRunResumesFromTheLastFinishedChunk) {
+  auto ex = create_extractor("builtin:tiny?size=8");
+  const CachedExtraction whole = run(*ex, tmp_ / "whole.npy", 2);
+  EXPECT_EQ(whole.chunks_computed, 4);
+
+  const std::string npy = tmp_ / "resumed.npy";
+  Wrapped dying(*ex, /*throw_after=*/4);  // dies in the third chunk
+  EXPECT_THROW(run(dying, npy, 2), std::runtime_error);
+  EXPECT_FALSE(fs::exists(npy));
+  EXPECT_TRUE(fs::exists(npy + ".partial/chunk-000000.npy"));
+  EXPECT_TRUE(fs::exists(npy + ".partial/chunk-000001.json"));
+  EXPECT_FALSE(fs::exists(npy + ".partial/chunk-000002.json"));
+
+  Wrapped counting(*ex);
+  const CachedExtraction r = run(counting, npy, 2);
+  EXPECT_EQ(r.chunks_reused, 2);
+  EXPECT_EQ(r.chunks_computed, 2);
+  EXPECT_EQ(r.images_extracted, 3);
+  EXPECT_EQ(counting.seen, 3);
+  EXPECT_EQ(r.features.data, whole.features.data);
+  EXPECT_EQ(read_npy_float(npy).data, whole.features.data);
+  EXPECT_FALSE(fs::exists(npy + ".partial"));
+
+  // Chunks of another chunk size are discarded.
+  Wrapped dying3(*ex, 4);
+  EXPECT_THROW(run(dying3, tmp_ / "sizes.npy", 2), std::runtime_error);
+  const CachedExtraction z = run(*ex, tmp_ / "sizes.npy", 3);
+  EXPECT_EQ(z.chunks_reused, 0);
+  EXPECT_EQ(z.features.data, whole.features.data);
+
+  // Chunks left by a run with another key are discarded, not reused.
+  Wrapped dying2(*ex, 2);
+  EXPECT_THROW(run(dying2, tmp_ / "other.npy", 2), std::runtime_error);
+  auto small = create_extractor("builtin:tiny?size=4");
+  const CachedExtraction o = run(*small, tmp_ / "other.npy", 2);
+  EXPECT_EQ(o.chunks_reused, 0);
+  EXPECT_EQ(o.images_extracted, 7);
+}
+
+TEST_F(CacheTest, FailuresAreRecordedAndReplayed) {
+  auto ex = create_extractor("builtin:tiny?size=8");
+  std::vector<std::string> paths = paths_;
+  paths.push_back(tmp_ / "missing.jpg");
+  const std::string npy = tmp_ / "f.npy";
+  const CachedExtraction a = run(*ex, npy, 3, DecodeErrorPolicy::kSkip, &paths);
+  ASSERT_EQ(a.failed.size(), 1u);
+  EXPECT_EQ(a.failed[0].index, 7);
+  const CachedExtraction b = run(*ex, npy, 3, DecodeErrorPolicy::kSkip, &paths);
+  EXPECT_TRUE(b.cache_hit);
+  ASSERT_EQ(b.failed.size(), 1u);
+  EXPECT_EQ(b.failed[0].path, paths.back());
+  EXPECT_THAT(error_of([&] { run(*ex, npy, 3, DecodeErrorPolicy::kFail, &paths); }),
+              StartsWith(paths.back()));
+}
+
+TEST(SetImages, JoinTheRootAndCropQueriesOnlyWhenTheSetSaysSo) {
+  datasets::RetrievalSet set;
+  set.root = "/data/roxford5k/jpg";
+  set.db = {"a.jpg", "/abs/b.jpg"};
+  datasets::Query q;
+  q.image = "q.jpg";
+  q.bbx = std::array<double, 4>{1, 2, 3, 4};
+  set.queries = {q};
+  const auto db = database_items(set);
+  ASSERT_EQ(db.size(), 2u);
+  EXPECT_EQ(db[0].path, "/data/roxford5k/jpg/a.jpg");
+  EXPECT_EQ(db[1].path, "/abs/b.jpg");
+  EXPECT_FALSE(db[0].bbx);
+  auto qs = query_items(set);
+  ASSERT_TRUE(qs[0].bbx);
+  EXPECT_EQ((*qs[0].bbx)[3], 4);
+  set.crop_queries = false;
+  qs = query_items(set);
+  EXPECT_FALSE(qs[0].bbx);
+}
+
+TEST(CacheKey, NamesEverythingThatIdentifiesTheFeatures) {
+  auto ex = create_extractor("builtin:dct");
+  const nlohmann::json k = cache_key(*ex, {}, PipelineOptions());
+  for (const char* key :
+       {"program_version", "spec", "model_sha256", "preprocess", "decoding", "output", "images"})
+    EXPECT_TRUE(k.contains(key)) << key;
+  EXPECT_EQ(k["preprocess"], ex->preprocess().canonical());
+  EXPECT_THAT(cache_file_name("roxford5k-db", k), StartsWith("roxford5k-db."));
+  EXPECT_EQ(cache_file_name("x", k).size(), std::string("x.0123456789abcdef.npy").size());
+}
+
+}  // namespace
