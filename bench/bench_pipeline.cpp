@@ -122,7 +122,7 @@ double forward_pass(Setup& s) {
 double pipeline_pass(Setup& s) {
   PipelineOptions opt;
   opt.batch_size = kBatch;
-  opt.progress = ProgressMode::kOff;
+  opt.progress = repbench::ProgressMode::kOff;
   const auto t0 = std::chrono::steady_clock::now();
   const Extraction x = extract_features(*s.model, s.items, opt);
   benchmark::DoNotOptimize(x.features.data.data());

@@ -17,7 +17,7 @@
 #include "core/npy.h"
 #include "models/feature_extractor.h"
 #include "models/image_loader.h"
-#include "models/progress.h"
+#include "core/progress.h"
 
 namespace repbench::models {
 

@@ -42,7 +42,7 @@
 #include "models/model_metadata.h"
 #include "models/pipeline.h"
 #include "models/preprocess.h"
-#include "models/progress.h"
+#include "core/progress.h"
 #include "models/registry.h"
 #include "models/set_images.h"
 #include "models/torchscript_extractor.h"

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-namespace repbench::models {
+namespace repbench {
 
 enum class ProgressMode {
   kAuto,   // live line when the stream is a terminal, periodic lines otherwise
@@ -49,4 +49,4 @@ class Progress {
 // "3m05s", "1h02m", "42s"
 std::string format_duration(double seconds);
 
-}  // namespace repbench::models
+}  // namespace repbench

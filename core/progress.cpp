@@ -1,4 +1,4 @@
-#include "models/progress.h"
+#include "core/progress.h"
 
 #include <unistd.h>
 
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-namespace repbench::models {
+namespace repbench {
 
 namespace {
 constexpr double kLiveInterval = 0.2;   // seconds between redraws on a terminal
@@ -81,4 +81,4 @@ void Progress::draw(bool final) {
   std::fflush(stream_);
 }
 
-}  // namespace repbench::models
+}  // namespace repbench
