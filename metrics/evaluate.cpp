@@ -1,0 +1,227 @@
+#include "metrics/evaluate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "metrics/bootstrap.h"
+#include "metrics/ranking.h"
+
+namespace repbench::metrics {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Score block of one worker: at most this many bytes (rows of nb floats), at most kMaxBlockRows
+// rows. 256 rows keep OpenBLAS's packing of the database a small fraction of the sgemm (it is
+// packed once per call and reused by every row).
+constexpr int64_t kBlockBytes = int64_t{64} << 20;
+constexpr int64_t kMaxBlockRows = 256;
+
+void validate_options(const EvalOptions& opt) {
+  for (int k : opt.ks)
+    if (k < 1) fail("evaluate: expected every precision@k cut-off >= 1, found {}", k);
+  for (int k : opt.recall_ks)
+    if (k < 1) fail("evaluate: expected every Recall@K cut-off >= 1, found {}", k);
+  if (opt.bootstrap_samples < 0)
+    fail("evaluate: expected bootstrap_samples >= 0, found {}", opt.bootstrap_samples);
+  if (!(opt.ci_level > 0 && opt.ci_level < 1))
+    fail("evaluate: expected ci_level in (0, 1), found {}", opt.ci_level);
+  if (opt.threads < 0) fail("evaluate: expected threads >= 0, found {}", opt.threads);
+  if (opt.block_queries < 0)
+    fail("evaluate: expected block_queries >= 0, found {}", opt.block_queries);
+}
+
+void validate_lists(const std::vector<std::vector<int64_t>>& ok,
+                    const std::vector<std::vector<int64_t>>& junk, int64_t nq, int64_t nb,
+                    bool check_range) {
+  if (static_cast<int64_t>(ok.size()) != nq)
+    fail("evaluate: {} queries scored but ground truth has ok lists for {}", nq, ok.size());
+  if (static_cast<int64_t>(junk.size()) != nq)
+    fail("evaluate: {} queries scored but ground truth has junk lists for {}", nq, junk.size());
+  if (!check_range) return;
+  for (int64_t q = 0; q < nq; ++q) {
+    for (const auto* list : {&ok[q], &junk[q]}) {
+      for (size_t t = 0; t < list->size(); ++t) {
+        const int64_t i = (*list)[t];
+        if (i < 0 || i >= nb)
+          fail("evaluate: query {}: {}[{}] = {} is outside the database [0, {})", q,
+               list == &ok[q] ? "ok" : "junk", t, i, nb);
+      }
+    }
+  }
+}
+
+EvalResult make_result(int64_t nq, const EvalOptions& opt) {
+  EvalResult r;
+  r.ap.assign(static_cast<size_t>(nq), kNaN);
+  r.precision_at_k.assign(static_cast<size_t>(nq), std::vector<double>(opt.ks.size(), kNaN));
+  r.recall_at_k.assign(static_cast<size_t>(nq), std::vector<double>(opt.recall_ks.size(), kNaN));
+  return r;
+}
+
+void store(EvalResult& r, int64_t q, QueryMetrics&& m) {
+  r.ap[q] = m.ap;
+  r.precision_at_k[q] = std::move(m.precision_at_k);
+  r.recall_at_k[q] = std::move(m.recall_at_k);
+}
+
+// Means over non-empty queries and the bootstrap interval.
+void aggregate(EvalResult& r, const EvalOptions& opt) {
+  const int64_t nq = static_cast<int64_t>(r.ap.size());
+  r.queries_scored = 0;
+  std::vector<double> sum_p(opt.ks.size(), 0.0), sum_r(opt.recall_ks.size(), 0.0);
+  double sum_ap = 0;
+  for (int64_t q = 0; q < nq; ++q) {
+    if (std::isnan(r.ap[q])) continue;
+    ++r.queries_scored;
+    sum_ap += r.ap[q];
+    for (size_t i = 0; i < sum_p.size(); ++i) sum_p[i] += r.precision_at_k[q][i];
+    for (size_t i = 0; i < sum_r.size(); ++i) sum_r[i] += r.recall_at_k[q][i];
+  }
+  r.queries_empty = nq - r.queries_scored;
+  const double n = static_cast<double>(r.queries_scored);
+  auto mean = [&](double s) { return r.queries_scored > 0 ? s / n : kNaN; };
+  r.map = mean(sum_ap);
+  r.mp_at_k.resize(sum_p.size());
+  for (size_t i = 0; i < sum_p.size(); ++i) r.mp_at_k[i] = mean(sum_p[i]);
+  r.mrecall_at_k.resize(sum_r.size());
+  for (size_t i = 0; i < sum_r.size(); ++i) r.mrecall_at_k[i] = mean(sum_r[i]);
+  const auto ci =
+      bootstrap_mean_ci(r.ap, opt.bootstrap_samples, opt.seed, opt.ci_level, opt.threads);
+  r.map_ci_low = ci.first;
+  r.map_ci_high = ci.second;
+}
+
+// Per-worker scratch, reused across rows.
+struct RowScratch {
+  std::vector<int64_t> items, positions, ok_pos, junk_pos;
+};
+
+// Scores query q from its score row ([nb]).
+void score_row(int64_t q, const float* row, int64_t nb, const std::vector<std::vector<int64_t>>& ok,
+               const std::vector<std::vector<int64_t>>& junk, const EvalOptions& opt, RowScratch& s,
+               EvalResult& r) {
+  const auto& o = ok[q];
+  const auto& j = junk[q];
+  if (o.empty()) return;  // already NaN
+  s.items.assign(o.begin(), o.end());
+  s.items.insert(s.items.end(), j.begin(), j.end());
+  s.positions.resize(s.items.size());
+  try {
+    positions_in_ranking(row, nb, s.items.data(), static_cast<int64_t>(s.items.size()),
+                         s.positions.data());
+  } catch (const Error& e) {
+    fail("evaluate: query {}: {}", q, e.what());
+  }
+  s.ok_pos.assign(s.positions.begin(), s.positions.begin() + o.size());
+  s.junk_pos.assign(s.positions.begin() + o.size(), s.positions.end());
+  store(r, q,
+        score_query(s.ok_pos, s.junk_pos, static_cast<int64_t>(o.size()), opt.ap_kind, opt.ks,
+                    opt.recall_ks));
+}
+
+}  // namespace
+
+EvalResult evaluate(const ScoreSource& scores, const std::vector<std::vector<int64_t>>& ok,
+                    const std::vector<std::vector<int64_t>>& junk, const EvalOptions& opt) {
+  validate_options(opt);
+  const int64_t nq = scores.nq(), nb = scores.nb();
+  validate_lists(ok, junk, nq, nb, true);
+  EvalResult r = make_result(nq, opt);
+  const int threads = resolve_threads(opt.threads);
+  if (nq > 0 && nb > 0) {
+    int64_t rows = opt.block_queries;
+    if (rows == 0) {
+      rows = std::clamp<int64_t>(kBlockBytes / (nb * int64_t{sizeof(float)}), 1, kMaxBlockRows);
+      // Enough blocks for every worker when nq is small.
+      rows = std::min(rows, (nq + threads - 1) / threads);
+    }
+    const int64_t nblocks = (nq + rows - 1) / rows;
+    if (opt.blas_threading == BlasThreading::kPerThread) {
+      BlasThreadsScope blas(1);
+      std::vector<std::vector<float>> buffers(static_cast<size_t>(threads));
+      std::vector<RowScratch> scratch(static_cast<size_t>(threads));
+      parallel_for(nblocks, threads, [&](int64_t b, int t) {
+        const int64_t q0 = b * rows, qn = std::min(rows, nq - q0);
+        std::vector<float>& buf = buffers[t];
+        buf.resize(static_cast<size_t>(qn * nb));
+        scores.compute(q0, qn, 0, nb, buf.data(), nb);
+        for (int64_t i = 0; i < qn; ++i)
+          score_row(q0 + i, buf.data() + i * nb, nb, ok, junk, opt, scratch[t], r);
+      });
+    } else {
+      BlasThreadsScope blas(threads);
+      std::vector<float> buf(static_cast<size_t>(std::min(rows, nq) * nb));
+      std::vector<RowScratch> scratch(static_cast<size_t>(threads));
+      for (int64_t b = 0; b < nblocks; ++b) {
+        const int64_t q0 = b * rows, qn = std::min(rows, nq - q0);
+        scores.compute(q0, qn, 0, nb, buf.data(), nb);
+        parallel_for(qn, threads, [&](int64_t i, int t) {
+          score_row(q0 + i, buf.data() + i * nb, nb, ok, junk, opt, scratch[t], r);
+        });
+      }
+    }
+  }
+  aggregate(r, opt);
+  return r;
+}
+
+EvalResult evaluate_ranking(const std::vector<int64_t>& ranks, int64_t nq, int64_t nb,
+                            const std::vector<std::vector<int64_t>>& ok,
+                            const std::vector<std::vector<int64_t>>& junk, const EvalOptions& opt) {
+  validate_options(opt);
+  if (nq < 0 || nb < 0 || static_cast<int64_t>(ranks.size()) != nq * nb)
+    fail("evaluate_ranking: expected ranks of size nq x nb = {} x {}, found {} entries", nq, nb,
+         ranks.size());
+  validate_lists(ok, junk, nq, nb, false);
+  EvalResult r = make_result(nq, opt);
+  std::vector<int64_t> position_of(static_cast<size_t>(nb));
+  std::vector<int64_t> ok_pos, junk_pos;
+  for (int64_t q = 0; q < nq; ++q) {
+    std::fill(position_of.begin(), position_of.end(), int64_t{-1});
+    const int64_t* row = ranks.data() + q * nb;
+    for (int64_t p = 0; p < nb; ++p) {
+      if (row[p] < 0 || row[p] >= nb)
+        fail("evaluate_ranking: query {}: ranks entry {} is {}, outside [0, {})", q, p, row[p], nb);
+      position_of[row[p]] = p;
+    }
+    // np.in1d: the positions whose entry is listed; unlisted or unranked items add nothing.
+    auto ranked = [&](const std::vector<int64_t>& items, std::vector<int64_t>& out) {
+      out.clear();
+      for (int64_t i : items)
+        if (i >= 0 && i < nb && position_of[i] >= 0) out.push_back(position_of[i]);
+    };
+    ranked(ok[q], ok_pos);
+    ranked(junk[q], junk_pos);
+    store(r, q,
+          score_query(ok_pos, junk_pos, static_cast<int64_t>(ok[q].size()), opt.ap_kind, opt.ks,
+                      opt.recall_ks));
+  }
+  aggregate(r, opt);
+  return r;
+}
+
+double mean_ignoring_nan(const std::vector<double>& values, const std::vector<int64_t>* subset) {
+  double sum = 0;
+  int64_t count = 0;
+  auto add = [&](double v) {
+    if (std::isnan(v)) return;
+    sum += v;
+    ++count;
+  };
+  if (subset) {
+    for (int64_t i : *subset) {
+      if (i < 0 || i >= static_cast<int64_t>(values.size()))
+        fail("mean_ignoring_nan: subset index {} is outside [0, {})", i, values.size());
+      add(values[i]);
+    }
+  } else {
+    for (double v : values) add(v);
+  }
+  return count > 0 ? sum / static_cast<double>(count) : kNaN;
+}
+
+}  // namespace repbench::metrics

@@ -1,0 +1,66 @@
+// mAP, mP@k and Recall@K of a whole query set, computed block by block from a ScoreSource.
+//
+// The protocol (junk, empty queries, AP kinds, the mP@k quirk) is stated in metrics/ap.h; the
+// ranking's tie rule in metrics/ranking.h. evaluate() never sorts a row: it computes a
+// [block x nb] block of scores, finds the positions of each query's ok and junk items by
+// counting (positions_in_ranking), and scores them. Memory is O(block x nb) whatever nq.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "metrics/ap.h"
+#include "metrics/parallel.h"
+#include "metrics/score_source.h"
+
+namespace repbench::metrics {
+
+struct EvalOptions {
+  ApKind ap_kind = ApKind::kTrapezoid;  // AP definition (see ap.h)
+  std::vector<int> ks = {1, 5, 10};     // precision@k cut-offs (revisitop mP@k), each >= 1
+  std::vector<int> recall_ks = {};      // Recall@K cut-offs (e.g. 1, 2, 4, 8 for CUB), each >= 1
+  int bootstrap_samples = 1000;         // resamples for the mAP interval; 0 = no interval
+  uint64_t seed = 0;                    // seed of the bootstrap
+  double ci_level = 0.95;               // coverage of the mAP interval
+  int threads = 0;                      // worker threads; 0 = all cores
+  int64_t block_queries = 0;            // queries per score block; 0 = automatic
+  BlasThreading blas_threading = BlasThreading::kPerThread;  // see parallel.h
+};
+
+struct EvalResult {
+  std::vector<double> ap;                           // [nq]; NaN for a query with empty ok
+  std::vector<std::vector<double>> precision_at_k;  // [nq][ks.size()]; NaN rows for empty ok
+  std::vector<std::vector<double>> recall_at_k;     // [nq][recall_ks.size()]; same
+  double map = 0;                                   // mean AP over non-empty queries
+  std::vector<double> mp_at_k;                      // [ks.size()], mean over non-empty queries
+  std::vector<double> mrecall_at_k;                 // [recall_ks.size()], same
+  int64_t queries_scored = 0, queries_empty = 0;    // non-empty / empty ok; sum = nq
+  double map_ci_low = 0, map_ci_high = 0;           // bootstrap interval of map (NaN if none)
+};
+// With no non-empty query, map, mp_at_k and mrecall_at_k are NaN.
+
+// Scores every query of `scores`. `ok` and `junk` are [nq] lists of db indices in [0, nb) (any
+// order; see ap.h for repeated items and items in both lists).
+// Throws repbench::Error, before any scoring, if ok.size() or junk.size() != nq, an index is
+// outside [0, nb) (the message names the query and the list), or an option is invalid; and
+// during scoring if a score needed to place an item is NaN (the message names the query).
+EvalResult evaluate(const ScoreSource& scores, const std::vector<std::vector<int64_t>>& ok,
+                    const std::vector<std::vector<int64_t>>& junk, const EvalOptions& opt = {});
+
+// The sort-based reference: the same metrics from full rankings, as revisitop's compute_map takes
+// them. `ranks` is [nq x nb] row-major, row i = db indices of query i best first (a permutation
+// of [0, nb)). As in revisitop, ok or junk indices that do not occur in the row (including ones
+// outside [0, nb)) count as never ranked. Throws repbench::Error on a size mismatch or a ranks
+// entry outside [0, nb).
+EvalResult evaluate_ranking(const std::vector<int64_t>& ranks, int64_t nq, int64_t nb,
+                            const std::vector<std::vector<int64_t>>& ok,
+                            const std::vector<std::vector<int64_t>>& junk,
+                            const EvalOptions& opt = {});
+
+// Mean of the non-NaN values of `values` ([n]), or of values[i] for i in `subset` when given
+// (e.g. a GPR1200 subset's query indices, each in [0, n)); NaN when there is none.
+// Throws repbench::Error on a subset index outside [0, n).
+double mean_ignoring_nan(const std::vector<double>& values,
+                         const std::vector<int64_t>* subset = nullptr);
+
+}  // namespace repbench::metrics

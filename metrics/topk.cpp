@@ -1,0 +1,230 @@
+#include "metrics/topk.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "metrics/ranking.h"
+#include "metrics/simd.h"
+
+#if REPBENCH_X86_AVX512
+#include <immintrin.h>
+#endif
+
+namespace repbench::metrics {
+
+namespace {
+
+// Block shapes (bench_topk, 2 Zen 4 cores, d = 256): a 256 x 2048 block is 2 MiB per worker, an
+// sgemm of ~0.27 GFLOP that a single-threaded OpenBLAS runs at full speed; search_topk runs
+// within ~5% of the bare sgemm of the same blocks, and shapes from 128 x 2048 to 512 x 4096 are
+// within the noise of each other. kShared runs one sgemm on all threads per block, which needs a
+// larger block to keep both threads busy.
+constexpr int64_t kBlockQueries = 256, kBlockDb = 2048;
+constexpr int64_t kSharedBlockQueries = 1024, kSharedBlockDb = 4096;
+
+// The running best list of one query: score[k], id[k] sorted best first, `count` filled.
+// Inserts (s, j). Precondition: j is larger than every id already in the list (rows are scanned
+// in ascending db index), s is not NaN, and s > score[k-1] when the list is full. Equal scores
+// keep the earlier (smaller) id first, which is the tie rule.
+inline void insert(float* score, int64_t* id, int64_t& count, int64_t k, float s, int64_t j) {
+  int64_t p = count < k ? count : k - 1;
+  while (p > 0 && score[p - 1] < s) {
+    score[p] = score[p - 1];
+    id[p] = id[p - 1];
+    --p;
+  }
+  score[p] = s;
+  id[p] = j;
+  if (count < k) ++count;
+}
+
+// Merges row `s` ([n] scores of db items id0 .. id0+n-1) into one query's running list
+// (score[k], id[k], count filled). Fills the list first, then inserts only scores above the
+// current k-th best; NaN compares false, so it is never inserted.
+void scan_row_portable(const float* s, int64_t n, int64_t id0, int64_t k, float* score, int64_t* id,
+                       int64_t& count) {
+  int64_t j = 0;
+  for (; count < k && j < n; ++j)
+    if (!std::isnan(s[j])) insert(score, id, count, k, s[j], id0 + j);
+  if (count < k) return;
+  float threshold = score[k - 1];
+  for (; j < n; ++j) {
+    if (s[j] > threshold) {
+      insert(score, id, count, k, s[j], id0 + j);
+      threshold = score[k - 1];
+    }
+  }
+}
+
+#if REPBENCH_X86_AVX512
+// The same, testing 64 scores per step against the threshold; once the list holds good scores
+// almost every step finds nothing and costs four compares.
+REPBENCH_TARGET_AVX512 void scan_row_avx512(const float* s, int64_t n, int64_t id0, int64_t k,
+                                            float* score, int64_t* id, int64_t& count) {
+  int64_t j = 0;
+  for (; count < k && j < n; ++j)
+    if (!std::isnan(s[j])) insert(score, id, count, k, s[j], id0 + j);
+  if (count < k) return;
+  float threshold = score[k - 1];
+  __m512 t = _mm512_set1_ps(threshold);
+  for (; j + 64 <= n; j += 64) {
+    const __mmask16 m0 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j), t, _CMP_GT_OQ);
+    const __mmask16 m1 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j + 16), t, _CMP_GT_OQ);
+    const __mmask16 m2 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j + 32), t, _CMP_GT_OQ);
+    const __mmask16 m3 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j + 48), t, _CMP_GT_OQ);
+    uint64_t bits = uint64_t{m0} | uint64_t{m1} << 16 | uint64_t{m2} << 32 | uint64_t{m3} << 48;
+    if (bits == 0) continue;
+    do {
+      const int64_t i = j + __builtin_ctzll(bits);
+      bits &= bits - 1;
+      if (s[i] > threshold) {  // the threshold may have risen since the compare
+        insert(score, id, count, k, s[i], id0 + i);
+        threshold = score[k - 1];
+      }
+    } while (bits != 0);
+    t = _mm512_set1_ps(threshold);
+  }
+  for (; j < n; ++j) {
+    if (s[j] > threshold) {
+      insert(score, id, count, k, s[j], id0 + j);
+      threshold = score[k - 1];
+    }
+  }
+}
+#endif
+
+void scan_row(const float* s, int64_t n, int64_t id0, int64_t k, float* score, int64_t* id,
+              int64_t& count) {
+#if REPBENCH_X86_AVX512
+  if (detail::cpu_has_avx512()) return scan_row_avx512(s, n, id0, k, score, id, count);
+#endif
+  scan_row_portable(s, n, id0, k, score, id, count);
+}
+
+}  // namespace
+
+TopKResult search_topk(const ScoreSource& s, int64_t k, int threads) {
+  TopKOptions opt;
+  opt.k = k;
+  opt.threads = threads;
+  return search_topk(s, opt);
+}
+
+TopKResult search_topk(const ScoreSource& src, const TopKOptions& opt) {
+  const int64_t k = opt.k;
+  if (k < 1) fail("search_topk: expected k >= 1, found {}", k);
+  if (opt.threads < 0 || opt.block_queries < 0 || opt.block_db < 0)
+    fail("search_topk: expected threads, block_queries and block_db >= 0, found {}, {}, {}",
+         opt.threads, opt.block_queries, opt.block_db);
+  const int64_t nq = src.nq(), nb = src.nb();
+  const int threads = resolve_threads(opt.threads);
+  const bool shared = opt.blas_threading == BlasThreading::kShared;
+
+  TopKResult r;
+  r.nq = nq;
+  r.k = k;
+  r.ids.assign(static_cast<size_t>(nq * k), -1);
+  r.scores.assign(static_cast<size_t>(nq * k), -std::numeric_limits<float>::infinity());
+  if (nq == 0 || nb == 0) return r;
+
+  int64_t qb =
+      opt.block_queries > 0 ? opt.block_queries : (shared ? kSharedBlockQueries : kBlockQueries);
+  const int64_t bb =
+      std::min(nb, opt.block_db > 0 ? opt.block_db : (shared ? kSharedBlockDb : kBlockDb));
+  if (opt.block_queries == 0 && !shared) qb = std::min(qb, (nq + threads - 1) / threads);
+  qb = std::min(qb, nq);
+  const int64_t nqb = (nq + qb - 1) / qb;
+  const int64_t ntiles = (nb + bb - 1) / bb;
+  // Few query blocks (small nq): also split the database so that every worker has work; each
+  // split keeps its own lists, merged at the end.
+  int64_t nsplit = 1;
+  if (!shared && nqb < 2 * threads) nsplit = std::min(ntiles, (2 * threads + nqb - 1) / nqb);
+  const int64_t tiles_per_split = (ntiles + nsplit - 1) / nsplit;
+  nsplit = (ntiles + tiles_per_split - 1) / tiles_per_split;
+
+  // Running lists [nsplit][nq][k]; with one split they are the result itself.
+  std::vector<float> part_scores;
+  std::vector<int64_t> part_ids;
+  float* lists_s = r.scores.data();
+  int64_t* lists_i = r.ids.data();
+  if (nsplit > 1) {
+    part_scores.assign(static_cast<size_t>(nsplit * nq * k), 0.0f);
+    part_ids.assign(static_cast<size_t>(nsplit * nq * k), -1);
+    lists_s = part_scores.data();
+    lists_i = part_ids.data();
+  }
+  std::vector<int64_t> counts(static_cast<size_t>(nsplit * nq), 0);
+
+  if (!shared) {
+    BlasThreadsScope blas(1);
+    std::vector<std::vector<float>> buffers(static_cast<size_t>(threads));
+    parallel_for(nqb * nsplit, threads, [&](int64_t w, int t) {
+      const int64_t qblock = w / nsplit, split = w % nsplit;
+      const int64_t q0 = qblock * qb, qn = std::min(qb, nq - q0);
+      const int64_t tile_end = std::min(ntiles, (split + 1) * tiles_per_split);
+      std::vector<float>& buf = buffers[t];
+      buf.resize(static_cast<size_t>(qb * bb));
+      for (int64_t tile = split * tiles_per_split; tile < tile_end; ++tile) {
+        const int64_t b0 = tile * bb, bn = std::min(bb, nb - b0);
+        src.compute(q0, qn, b0, bn, buf.data(), bn);
+        for (int64_t i = 0; i < qn; ++i) {
+          const int64_t list = split * nq + q0 + i;
+          scan_row(buf.data() + i * bn, bn, b0, k, lists_s + list * k, lists_i + list * k,
+                   counts[list]);
+        }
+      }
+    });
+  } else {
+    BlasThreadsScope blas(threads);
+    std::vector<float> buf(static_cast<size_t>(qb * bb));
+    for (int64_t qblock = 0; qblock < nqb; ++qblock) {
+      const int64_t q0 = qblock * qb, qn = std::min(qb, nq - q0);
+      for (int64_t tile = 0; tile < ntiles; ++tile) {
+        const int64_t b0 = tile * bb, bn = std::min(bb, nb - b0);
+        src.compute(q0, qn, b0, bn, buf.data(), bn);
+        parallel_for(qn, threads, [&](int64_t i, int) {
+          const int64_t list = q0 + i;
+          scan_row(buf.data() + i * bn, bn, b0, k, lists_s + list * k, lists_i + list * k,
+                   counts[list]);
+        });
+      }
+    }
+  }
+
+  if (nsplit > 1) {
+    // Each split's list is sorted under the tie rule; their union's best k is the answer.
+    std::vector<std::pair<float, int64_t>> all;
+    for (int64_t q = 0; q < nq; ++q) {
+      all.clear();
+      for (int64_t sp = 0; sp < nsplit; ++sp) {
+        const int64_t list = sp * nq + q;
+        for (int64_t i = 0; i < counts[list]; ++i)
+          all.emplace_back(lists_s[list * k + i], lists_i[list * k + i]);
+      }
+      const size_t keep = std::min<size_t>(all.size(), static_cast<size_t>(k));
+      std::partial_sort(all.begin(), all.begin() + keep, all.end(),
+                        [](const auto& a, const auto& b) {
+                          return ranks_before(a.first, a.second, b.first, b.second);
+                        });
+      for (size_t i = 0; i < keep; ++i) {
+        r.scores[q * k + i] = all[i].first;
+        r.ids[q * k + i] = all[i].second;
+      }
+    }
+  }
+  // Unfilled slots of the result keep their -1 / -inf initial values when nsplit == 1; fill them
+  // here for clarity in both cases.
+  for (int64_t q = 0; q < nq; ++q) {
+    int64_t filled = 0;
+    for (int64_t sp = 0; sp < nsplit; ++sp) filled += counts[sp * nq + q];
+    for (int64_t i = std::min(filled, k); i < k; ++i) {
+      r.ids[q * k + i] = -1;
+      r.scores[q * k + i] = -std::numeric_limits<float>::infinity();
+    }
+  }
+  return r;
+}
+
+}  // namespace repbench::metrics

@@ -1,0 +1,37 @@
+// Exact top-k search fused with the similarity blocks.
+//
+// Queries and database are both cut into blocks, so memory is O(threads x block_queries x
+// block_db + nq x k) whatever nq x nb. Each query keeps its best k so far, sorted, and the k-th
+// score as a threshold; a block row is scanned with a vectorised "any score above the threshold"
+// test, so the (rare) insertions are the only scalar work. Tie rule as in metrics/ranking.h:
+// higher score first, equal scores by ascending db index; the result equals the first k entries
+// of full_ranking() (NaN scores are never returned).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "metrics/parallel.h"
+#include "metrics/score_source.h"
+
+namespace repbench::metrics {
+
+struct TopKResult {
+  int64_t nq = 0, k = 0;
+  std::vector<int64_t> ids;   // [nq x k] row-major, best first; -1 where fewer than k items exist
+  std::vector<float> scores;  // [nq x k] row-major, matching ids; -inf where ids is -1
+};
+
+struct TopKOptions {
+  int64_t k = 10;             // results per query, >= 1 (k > nb pads with -1 / -inf)
+  int threads = 0;            // worker threads; 0 = all cores
+  int64_t block_queries = 0;  // queries per score block; 0 = automatic
+  int64_t block_db = 0;       // db items per score block; 0 = automatic
+  BlasThreading blas_threading = BlasThreading::kPerThread;  // see parallel.h
+};
+
+// Throws repbench::Error if k < 1 or an option is negative.
+TopKResult search_topk(const ScoreSource& s, const TopKOptions& opt);
+TopKResult search_topk(const ScoreSource& s, int64_t k, int threads = 0);
+
+}  // namespace repbench::metrics
