@@ -1,0 +1,221 @@
+// repbench eval: descriptors in, protocol-correct mAP and a result record out.
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "app/commands.h"
+#include "core/descriptors.h"
+#include "core/error.h"
+#include "core/sha256.h"
+#include "datasets/set_registry.h"
+#include "metrics/evaluate.h"
+#include "metrics/inner_product.h"
+#include "metrics/split_product.h"
+#include "report/eval_record.h"
+#include "report/record.h"
+
+namespace fs = std::filesystem;
+
+namespace repbench::app {
+
+namespace {
+
+struct EvalArgs {
+  std::string set, gnd, root, protocol, query_features, db_features, out;
+  std::string model, category = "other", ap = "trapezoid", similarity = "auto";
+  bool l2_normalize = false, no_query_crop = false;
+  int bootstrap = 1000;
+  uint64_t seed = 0;
+  int threads = 0;
+};
+
+// record.json -> record.medium.json when several protocols are written.
+std::string record_path(const std::string& out, const std::string& protocol, bool several) {
+  if (!several) return out;
+  fs::path p(out);
+  return (p.parent_path() / (p.stem().string() + "." + protocol + p.extension().string()))
+      .string();
+}
+
+nlohmann::json file_input(const std::string& path) {
+  return {{"path", path}, {"sha256", sha256_file(path)}};
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+void run_eval(const EvalArgs& a) {
+  const auto t_start = std::chrono::steady_clock::now();
+  std::vector<std::string> protocols;
+  if (a.protocol == "all") {
+    protocols = datasets::protocols_for(a.set);
+  } else {
+    protocols.push_back(a.protocol);
+  }
+  metrics::EvalOptions opt;
+  if (a.ap == "trapezoid") {
+    opt.ap_kind = metrics::ApKind::kTrapezoid;
+  } else if (a.ap == "non-interpolated") {
+    opt.ap_kind = metrics::ApKind::kNonInterpolated;
+  } else {
+    fail("--ap '{}' is not known; expected trapezoid or non-interpolated", a.ap);
+  }
+  if (a.similarity != "auto" && a.similarity != "inner-product" && a.similarity != "split-product")
+    fail("--similarity '{}' is not known; expected auto, inner-product or split-product",
+         a.similarity);
+  opt.bootstrap_samples = a.bootstrap;
+  opt.seed = a.seed;
+  opt.threads = a.threads;
+
+  // All protocols share the image lists, so descriptors are read and checked once.
+  datasets::RetrievalSet first = datasets::load_set({a.set, protocols.front(), a.root, a.gnd});
+  if (protocols.front().empty()) protocols.front() = first.protocol;
+  opt.recall_ks = first.recall_ks;
+  const bool want_split = a.similarity == "split-product";
+  FloatArray q = read_descriptors(
+      a.query_features,
+      {static_cast<int64_t>(first.queries.size()), "queries of " + first.name, true});
+  // Leave-in sets (GPR1200, CUB) often pass one file for both sides: read it once.
+  const bool same_file = fs::path(a.db_features).lexically_normal() ==
+                             fs::path(a.query_features).lexically_normal() &&
+                         first.db.size() == first.queries.size();
+  FloatArray db = same_file ? q
+                            : read_descriptors(a.db_features,
+                                               {static_cast<int64_t>(first.db.size()),
+                                                "database of " + first.name, true});
+  if (q.shape.size() != db.shape.size() || q.row_size() != db.row_size() ||
+      (q.shape.size() == 3 && q.shape[1] != db.shape[1]))
+    fail("{}: descriptors of shape [{}] do not match {} of shape [{}]", a.query_features,
+         fmt::join(q.shape, ", "), a.db_features, fmt::join(db.shape, ", "));
+  const bool tokens = q.shape.size() == 3;
+  if (want_split && !tokens)
+    fail("{}: split-product needs token descriptors [n, tokens, dim]; found [{}]",
+         a.query_features, fmt::join(q.shape, ", "));
+  // Token outputs are scored by split-product unless inner-product is asked for (then the
+  // flattened vectors are compared).
+  const bool split = tokens && a.similarity != "inner-product";
+  if (a.l2_normalize || split) {  // split-product normalises the flattened vector, always
+    l2_normalize_rows(q);
+    l2_normalize_rows(db);
+  }
+  const std::string model = a.model.empty() ? fs::path(a.query_features).stem().string() : a.model;
+  report::RecordHeader header;
+  header.model = {{"name", model}, {"category", a.category}};
+  header.similarity = split ? "split-product" : "inner-product";
+  const nlohmann::json q_input = file_input(a.query_features);
+  header.inputs = {{"query_features", q_input},
+                   {"db_features", same_file ? q_input : file_input(a.db_features)},
+                   {"ground_truth", file_input(first.source)}};
+  header.options = {{"ap", a.ap},
+                    {"l2_normalize", a.l2_normalize || split},
+                    {"bootstrap_samples", a.bootstrap},
+                    {"tie_rule", "equal scores ordered by ascending db index"},
+                    {"query_crop", first.crop_queries && !a.no_query_crop}};
+  header.seed = a.seed;
+  header.timings["load_seconds"] = seconds_since(t_start);
+
+  std::unique_ptr<metrics::ScoreSource> scores;
+  if (split) {
+    scores = std::make_unique<metrics::SplitProductScores>(
+        q.data.data(), q.rows(), db.data.data(), db.rows(), q.shape[1], q.shape[2]);
+  } else {
+    scores = std::make_unique<metrics::InnerProductScores>(q.data.data(), q.rows(),
+                                                           db.data.data(), db.rows(), q.row_size());
+  }
+  fmt::print("{} — model {} — {} queries, {} database images, {} {}\n", first.name, model,
+             first.queries.size(), first.db.size(),
+             split ? fmt::format("{} tokens x {}", q.shape[1], q.shape[2])
+                   : fmt::format("d = {}", q.row_size()),
+             header.similarity);
+  fmt::print("{:<10} {:>7} {:>17} {:>7} {:>7} {:>7} {:>8}\n", "protocol", "mAP", "95% CI", "mP@1",
+             "mP@5", "mP@10", "queries");
+  for (const std::string& protocol : protocols) {
+    datasets::RetrievalSet set =
+        protocol == first.protocol ? first : datasets::load_set({a.set, protocol, a.root, a.gnd});
+    std::vector<std::vector<int64_t>> ok, junk;
+    std::vector<std::string> groups;
+    for (const auto& qu : set.queries) {
+      ok.push_back(qu.ok);
+      junk.push_back(qu.junk);
+      groups.push_back(qu.group);
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    metrics::EvalResult r = metrics::evaluate(*scores, ok, junk, opt);
+    header.timings["eval_seconds"] = seconds_since(t0);
+    const nlohmann::json m = report::eval_metrics_json(r, opt, groups);
+    fmt::print("{:<10} {:>7.2f} {:>17} {:>7.2f} {:>7.2f} {:>7.2f} {:>8}\n", protocol,
+               100 * r.map, fmt::format("[{:.2f}, {:.2f}]", 100 * r.map_ci_low, 100 * r.map_ci_high),
+               100 * r.mp_at_k[0], 100 * r.mp_at_k[1], 100 * r.mp_at_k[2], r.queries_scored);
+    if (m.contains("map_by_group"))
+      for (const auto& g : m["map_by_group"])
+        fmt::print("  {:<16} mAP {:>6.2f}  ({} queries)\n", g["group"].get<std::string>(),
+                   100 * g["map"].get<double>(), g["queries"].get<int64_t>());
+    for (size_t i = 0; i < opt.recall_ks.size(); ++i)
+      fmt::print("  Recall@{:<2} {:>6.2f}\n", opt.recall_ks[i], 100 * r.mrecall_at_k[i]);
+    if (a.out.empty()) continue;
+    header.set = set.name;
+    header.protocol = protocol;
+    const std::string path = record_path(a.out, protocol, protocols.size() > 1);
+    report::write_record(path, report::make_eval_record(header, m));
+    fmt::print("  record: {}\n", path);
+  }
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto args = std::make_shared<EvalArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "eval", "Score precomputed descriptors on a retrieval set (mAP, mP@k, bootstrap CI).");
+  cmd->add_option("--set", args->set,
+                  "Set name (see `repbench datasets list`) or a path to a gnd.json")
+      ->required();
+  cmd->add_option("--gnd", args->gnd, "Ground-truth file (e.g. gnd_roxford5k.pkl)");
+  cmd->add_option("--root", args->root,
+                  "Dataset folder (holds the ground truth if --gnd is not given)");
+  cmd->add_option("--protocol", args->protocol,
+                  "easy|medium|hard for revisitop sets, all = every protocol of the set; "
+                  "default: the set's default");
+  cmd->add_option("--query-features,-q", args->query_features,
+                  ".npy float32/float16 [nq, d] (or [nq, tokens, d]), rows in the set's query order")
+      ->required();
+  cmd->add_option("--db-features,-d", args->db_features,
+                  ".npy float32/float16 [nb, d] (or [nb, tokens, d]), rows in the set's db order")
+      ->required();
+  cmd->add_option("--out,-o", args->out,
+                  "Result record JSON (with --protocol all: one per protocol, NAME.PROTOCOL.json)");
+  cmd->add_option("--model", args->model, "Model name for the record (default: query file stem)");
+  cmd->add_option("--category", args->category,
+                  "Model category for the leaderboard (CD/IR, PT, SSL, ...)");
+  cmd->add_option("--similarity", args->similarity,
+                  "auto (split-product for token descriptors, else inner product), "
+                  "inner-product, or split-product")
+      ->capture_default_str();
+  cmd->add_flag("--l2-normalize", args->l2_normalize, "L2-normalise descriptor rows before scoring");
+  cmd->add_flag("--no-query-crop", args->no_query_crop,
+                "Record that the query descriptors come from uncropped images (the paper's "
+                "lineage); the official protocols crop queries to their box");
+  cmd->add_option("--ap", args->ap, "AP definition: trapezoid (revisitop) or non-interpolated")
+      ->capture_default_str();
+  cmd->add_option("--bootstrap", args->bootstrap, "Bootstrap samples for the mAP 95% interval")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--seed", args->seed, "Seed of the bootstrap")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)")
+      ->capture_default_str();
+  cmd->footer(
+      "Examples:\n"
+      "  repbench eval --set roxford5k --gnd gnd_roxford5k.pkl --protocol all \\\n"
+      "      -q q.npy -d db.npy --model sscd --category CD/IR --out results/sscd.roxford5k.json\n"
+      "  repbench eval --set my-set/gnd.json -q q.npy -d db.npy --out record.json\n"
+      "Rows follow the set's own order: qimlist/imlist for revisitop sets, queries/db for gnd.json.\n"
+      "Similarity is the inner product of the given rows (pass --l2-normalize for cosine);\n"
+      "token descriptors [n, tokens, d] are scored by split-product: the flattened vector is\n"
+      "L2-normalised once and the score is the maximum over aligned tokens of their dot products.");
+  cmd->callback([args] { run_eval(*args); });
+}
+
+}  // namespace repbench::app

@@ -1,0 +1,18 @@
+// One function per verb: each adds its subcommand (options, help, examples) to the app. The
+// verb's work runs in its callback; errors are repbench::Error, reported by main().
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace repbench::app {
+
+void add_datasets_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_search_command(CLI::App& app);
+void add_leaderboard_command(CLI::App& app);
+
+// `repbench synth` holds one subcommand per generator; each generator family's file adds its
+// own subcommands to the shared verb returned by synth_command().
+CLI::App* synth_command(CLI::App& app);
+
+}  // namespace repbench::app

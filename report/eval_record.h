@@ -1,0 +1,40 @@
+// Building result records from an evaluation: the one place that turns an EvalResult into the
+// "metrics" block and the record around it, shared by `repbench eval` and `repbench run`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "metrics/evaluate.h"
+
+namespace repbench::report {
+
+// The "metrics" block: map, map_ci95 (null when no bootstrap), mp@k for each k, recall@K for
+// each recall K, queries_scored, queries_empty, and "map_by_group" (mean AP of the queries of
+// each group, in first-seen order) when `query_groups` ([nq], "" = no group) names any group.
+nlohmann::json eval_metrics_json(const metrics::EvalResult& result,
+                                 const metrics::EvalOptions& options,
+                                 const std::vector<std::string>& query_groups);
+
+// What a record says besides its metrics.
+struct RecordHeader {
+  nlohmann::json model;     // {"name", "category", "spec", ...}
+  std::string set;          // machine name, e.g. "roxford5k"
+  std::string protocol;     // e.g. "medium"
+  std::string similarity;   // "inner-product" | "split-product"
+  nlohmann::json inputs = nlohmann::json::object();   // files with sha256
+  nlohmann::json options = nlohmann::json::object();  // options that shaped the numbers
+  nlohmann::json timings = nlohmann::json::object();
+  uint64_t seed = 0;
+};
+
+// A complete "ok" record (schema, dataset label, context included).
+nlohmann::json make_eval_record(const RecordHeader& header, const nlohmann::json& metrics_block);
+
+// A "skipped" record: the row still appears in the leaderboard, marked with the reason.
+nlohmann::json make_skipped_record(const RecordHeader& header, const std::string& reason);
+
+}  // namespace repbench::report

@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""Independent reference for repbench's evaluator, written from the prose of revisitop's
+compute_map (PROTOCOLS.md section 2.3), in the revisitop pipeline's own shape: similarity matrix,
+argsort into a full ranking, then compute_map. Used by tests (exactness) and bench (speed).
+
+Usage: revisitop_map.py --gnd GND.pkl --protocol easy|medium|hard --q q.npy --db db.npy
+       revisitop_map.py --gnd-json gnd.json --q q.npy --db db.npy
+Prints a JSON object {"map": ..., "mp@1": ..., "mp@5": ..., "mp@10": ..., "queries_scored": n,
+"seconds": ...} (seconds: matrix product + argsort + compute_map).
+"""
+import argparse
+import json
+import pickle
+import time
+
+import numpy as np
+
+
+def compute_ap(ranks, nres):
+    """Trapezoid AP from 0-based positions `ranks` (sorted) of the positives; nres = |ok|."""
+    ap = 0.0
+    recall_step = 1.0 / nres
+    for j, rank in enumerate(ranks):
+        precision_0 = 1.0 if rank == 0 else j / rank
+        precision_1 = (j + 1) / (rank + 1)
+        ap += (precision_0 + precision_1) * recall_step / 2.0
+    return ap
+
+
+def compute_map(ranks, gnd, kappas=(1, 5, 10)):
+    """ranks: [nb, nq] full rankings (column per query); gnd: list of {'ok': [...], 'junk': [...]}."""
+    total_ap = 0.0
+    nq = len(gnd)
+    pr = np.zeros(len(kappas))
+    nempty = 0
+    for i in range(nq):
+        qgnd = np.array(gnd[i]['ok'], dtype=np.int64)
+        if qgnd.shape[0] == 0:
+            nempty += 1
+            continue
+        qgndj = np.array(gnd[i].get('junk', []), dtype=np.int64)
+        col = ranks[:, i]
+        pos = np.sort(np.nonzero(np.isin(col, qgnd))[0])
+        junk = np.sort(np.nonzero(np.isin(col, qgndj))[0])
+        # Shift each positive position down by the number of junk items ranked before it.
+        adjusted = pos.copy()
+        k, ij = 0, 0
+        if len(junk):
+            ip = 0
+            while ip < len(pos):
+                while ij < len(junk) and pos[ip] > junk[ij]:
+                    k += 1
+                    ij += 1
+                adjusted[ip] = pos[ip] - k
+                ip += 1
+        total_ap += compute_ap(adjusted, len(qgnd))
+        adjusted = adjusted + 1  # 1-based
+        for j, kap in enumerate(kappas):
+            kq = min(max(adjusted), kap)
+            pr[j] += (adjusted <= kq).sum() / kq
+    scored = nq - nempty
+    return total_ap / scored, pr / scored, scored
+
+
+def load_gnd(args):
+    if args.gnd_json:
+        with open(args.gnd_json) as f:
+            g = json.load(f)
+        return [{'ok': q['ok'], 'junk': q.get('junk', [])} for q in g['queries']]
+    with open(args.gnd, 'rb') as f:
+        cfg = pickle.load(f)
+    out = []
+    for q in cfg['gnd']:
+        easy, hard, junk = q['easy'], q['hard'], q['junk']
+        if args.protocol == 'easy':
+            out.append({'ok': easy, 'junk': junk + hard})
+        elif args.protocol == 'medium':
+            out.append({'ok': easy + hard, 'junk': junk})
+        else:
+            out.append({'ok': hard, 'junk': junk + easy})
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--gnd')
+    p.add_argument('--gnd-json')
+    p.add_argument('--protocol', default='medium')
+    p.add_argument('--q', required=True)
+    p.add_argument('--db', required=True)
+    args = p.parse_args()
+    gnd = load_gnd(args)
+    q = np.load(args.q).astype(np.float32)
+    x = np.load(args.db).astype(np.float32)
+    t0 = time.perf_counter()
+    sim = x @ q.T  # [nb, nq]
+    # Full ranking per query; ties broken by ascending db index (repbench's documented rule).
+    ranks = np.argsort(-sim, axis=0, kind='stable')
+    m, mp, scored = compute_map(ranks, gnd)
+    seconds = time.perf_counter() - t0
+    print(json.dumps({'map': m, 'mp@1': mp[0], 'mp@5': mp[1], 'mp@10': mp[2],
+                      'queries_scored': scored, 'seconds': seconds}))
+
+
+if __name__ == '__main__':
+    main()

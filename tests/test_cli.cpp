@@ -1,0 +1,277 @@
+// End-to-end tests of the repbench binary: exactness against an independent implementation of
+// revisitop's compute_map on the real ground truth, and one-line errors on bad input.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const std::string kBinary = REPBENCH_BINARY;
+const std::string kShared = REPBENCH_SHARED_DIR;
+const std::string kSource = REPBENCH_SOURCE_DIR;
+const std::string kPython = "/usr/bin/python3";
+
+struct RunResult {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("repbench_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  RunResult run(const std::string& args) const {
+    RunResult r;
+    const std::string out = path("stdout.txt"), err = path("stderr.txt");
+    int rc = std::system((args + " >" + out + " 2>" + err).c_str());
+    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+  RunResult repbench(const std::string& args) const { return run(kBinary + " " + args); }
+
+  void python(const std::string& code) const {
+    const std::string script = path("fixture.py");
+    std::ofstream(script) << "import numpy as np, pickle, json, sys\n" << code << "\n";
+    RunResult r = run(kPython + " " + script);
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+
+  // Random descriptors in the set's row order; positives of each query drawn towards it so that
+  // mAP is far from both 0 and 1 and every protocol's junk handling matters.
+  void write_structured_features(const std::string& gnd_pkl, int d, int seed) const {
+    python("cfg = pickle.load(open('" + gnd_pkl + "', 'rb'))\n" +
+           "rng = np.random.default_rng(" + std::to_string(seed) + ")\n" +
+           "nb, nq, d = len(cfg['imlist']), len(cfg['qimlist']), " + std::to_string(d) + "\n" +
+           "q = rng.standard_normal((nq, d)).astype(np.float32)\n"
+           "x = rng.standard_normal((nb, d)).astype(np.float32)\n"
+           "for i, g in enumerate(cfg['gnd']):\n"
+           "    for j in g['easy'] + g['hard'] + g['junk']:\n"
+           "        x[j] += rng.uniform(0, 1.5) * q[i]\n"
+           "np.save('" + path("q.npy") + "', q)\n"
+           "np.save('" + path("db.npy") + "', x)\n");
+  }
+
+  fs::path dir_;
+};
+
+void expect_one_line_error(const RunResult& r, const std::string& must_contain) {
+  EXPECT_EQ(r.status, 2) << r.err;
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
+  EXPECT_NE(r.err.find(must_contain), std::string::npos)
+      << "expected '" << must_contain << "' in: " << r.err;
+}
+
+TEST_F(CliTest, VersionNamesLibraries) {
+  RunResult r = repbench("--version");
+  EXPECT_EQ(r.status, 0);
+  for (const char* s : {"repbench 0.", "commit", "LibTorch 1.13", "OpenCV 4.6", "FAISS 1.7.3"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << " missing in " << r.out;
+}
+
+// The done-when criterion of the evaluator: the same mAP and mP@k as revisitop's compute_map to
+// 1e-6 on the real rOxford5k and rParis6k ground truth under all three protocols.
+class RevisitopExactness : public CliTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(RevisitopExactness, MatchesIndependentComputeMap) {
+  const std::string set = GetParam();
+  const std::string gnd = kShared + "/data/gnd/gnd_" + set + ".pkl";
+  write_structured_features(gnd, 32, set == "roxford5k" ? 1 : 2);
+  RunResult r = repbench("eval --set " + set + " --gnd " + gnd + " --protocol all -q " +
+                         path("q.npy") + " -d " + path("db.npy") + " --out " + path("rec.json"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const std::string protocol : {"easy", "medium", "hard"}) {
+    RunResult ref = run(kPython + " " + kSource + "/tests/reference/revisitop_map.py --gnd " + gnd +
+                        " --protocol " + protocol + " --q " + path("q.npy") + " --db " +
+                        path("db.npy"));
+    ASSERT_EQ(ref.status, 0) << ref.err;
+    json expected = json::parse(ref.out);
+    json record = json::parse(slurp(path("rec." + protocol + ".json")));
+    EXPECT_EQ(record["schema"], "repbench.record/1");
+    EXPECT_EQ(record["set"], set);
+    EXPECT_EQ(record["protocol"], protocol);
+    const json& m = record["metrics"];
+    EXPECT_NEAR(m["map"].get<double>(), expected["map"].get<double>(), 1e-6) << protocol;
+    for (const char* k : {"mp@1", "mp@5", "mp@10"})
+      EXPECT_NEAR(m[k].get<double>(), expected[k].get<double>(), 1e-6) << protocol << " " << k;
+    EXPECT_EQ(m["queries_scored"], expected["queries_scored"]);
+    EXPECT_GT(m["map"].get<double>(), 0.05);
+    EXPECT_LT(m["map"].get<double>(), 0.95);
+    EXPECT_LE(m["map_ci95"][0].get<double>(), m["map"].get<double>());
+    EXPECT_GE(m["map_ci95"][1].get<double>(), m["map"].get<double>());
+    EXPECT_EQ(record["inputs"]["query_features"]["sha256"].get<std::string>().size(), 64u);
+  }
+  if (set == "roxford5k") {
+    json easy = json::parse(slurp(path("rec.easy.json")));
+    EXPECT_EQ(easy["metrics"]["queries_scored"], 68);  // two queries have no easy positive
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Real, RevisitopExactness, ::testing::Values("roxford5k", "rparis6k"));
+
+TEST_F(CliTest, GndJsonLeaveInSelfMatch) {
+  // Four db images, two queries that are db images themselves and count as their own positive.
+  std::ofstream(path("gnd.json")) << R"({"schema": "repbench.gnd/1", "name": "tiny",
+    "db": ["a.jpg", "b.jpg", "c.jpg", "d.jpg"],
+    "queries": [{"image": "a.jpg", "ok": [0, 1], "junk": []},
+                {"image": "c.jpg", "ok": [2, 3], "junk": [1]}]})";
+  python("q = np.array([[1, 0], [0, 1]], np.float32)\n"
+         "x = np.array([[1, 0], [0.2, 0.9], [0, 1], [0.9, 0.1]], np.float32)\n"
+         "np.save('" + path("q.npy") + "', q); np.save('" + path("db.npy") + "', x)");
+  RunResult r = repbench("eval --set " + path("gnd.json") + " -q " + path("q.npy") + " -d " +
+                         path("db.npy") + " --out " + path("rec.json"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  json rec = json::parse(slurp(path("rec.json")));
+  // Query 0 ranks a(1.0) d(0.9) b(0.2) c(0): positives at 0 and 2 -> AP (1+1)/4 + (1/2+2/3)/4.
+  // Query 1 ranks c(1.0) b(0.9, junk) d(0.1) a(0): positives at 0 and 1 after junk -> AP 1.
+  const double ap0 = (1.0 + 1.0) / 4 + (0.5 + 2.0 / 3.0) / 4;
+  EXPECT_NEAR(rec["metrics"]["map"].get<double>(), (ap0 + 1.0) / 2, 1e-12);
+  EXPECT_EQ(rec["protocol"], "default");
+}
+
+TEST_F(CliTest, SearchWritesIdsAndScores) {
+  python("x = np.array([[1, 0], [0, 1], [0.6, 0.8]], np.float32)\n"
+         "q = np.array([[0, 1], [1, 0]], np.float32)\n"
+         "np.save('" + path("q.npy") + "', q); np.save('" + path("db.npy") + "', x)");
+  RunResult r = repbench("search --queries " + path("q.npy") + " --db " + path("db.npy") +
+                         " -k 2 --out " + path("m"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  python("ids = np.load('" + path("m.ids.npy") + "'); s = np.load('" + path("m.scores.npy") + "')\n"
+         "assert ids.dtype == np.int64 and ids.shape == (2, 2), ids\n"
+         "assert ids.tolist() == [[1, 2], [0, 2]], ids\n"
+         "assert s.dtype == np.float32 and np.allclose(s, [[1, 0.8], [1, 0.6]]), s");
+}
+
+// ---- bad input: one line naming the file and the problem, exit status 2, no output written ----
+
+class CliBadInput : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    gnd_ = kShared + "/data/gnd/gnd_roxford5k.pkl";
+    python("np.save('" + path("q.npy") + "', np.ones((70, 8), np.float32))\n"
+           "np.save('" + path("db.npy") + "', np.ones((4993, 8), np.float32))");
+  }
+  RunResult eval(const std::string& q, const std::string& extra = "") {
+    return repbench("eval --set roxford5k --gnd " + gnd_ + " -q " + q + " -d " + path("db.npy") +
+                    " --out " + path("rec.json") + " " + extra);
+  }
+  void expect_no_record() { EXPECT_FALSE(fs::exists(path("rec.json"))); }
+  std::string gnd_;
+};
+
+TEST_F(CliBadInput, MissingFile) {
+  expect_one_line_error(eval(path("nope.npy")), "nope.npy: no such file");
+  expect_no_record();
+}
+
+TEST_F(CliBadInput, WrongMagic) {
+  std::ofstream(path("bad.npy")) << "this is not numpy data at all";
+  expect_one_line_error(eval(path("bad.npy")), "bad magic");
+  expect_no_record();
+}
+
+TEST_F(CliBadInput, Float64Dtype) {
+  python("np.save('" + path("f8.npy") + "', np.ones((70, 8)))");
+  expect_one_line_error(eval(path("f8.npy")), "f8.npy: dtype '<f8' is not supported");
+  expect_no_record();
+}
+
+TEST_F(CliBadInput, FortranOrder) {
+  python("np.save('" + path("f.npy") + "', np.asfortranarray(np.ones((70, 8), np.float32)))");
+  expect_one_line_error(eval(path("f.npy")), "Fortran order");
+  expect_no_record();
+}
+
+TEST_F(CliBadInput, ShapeDoesNotMatchFileSize) {
+  python("np.save('" + path("t.npy") + "', np.ones((70, 8), np.float32))\n"
+         "b = open('" + path("t.npy") + "', 'rb').read()\n"
+         "open('" + path("t.npy") + "', 'wb').write(b[:-12])");
+  expect_one_line_error(eval(path("t.npy")), "t.npy: shape (70, 8) of <f4 needs 2240 bytes");
+  expect_no_record();
+}
+
+TEST_F(CliBadInput, RowsDoNotMatchSet) {
+  python("np.save('" + path("q69.npy") + "', np.ones((69, 8), np.float32))");
+  expect_one_line_error(eval(path("q69.npy")), "q69.npy: 69 rows, but 70 rows are expected");
+  expect_no_record();
+}
+
+TEST_F(CliBadInput, NanNamesRow) {
+  python("q = np.ones((70, 8), np.float32); q[17, 3] = np.nan\n"
+         "np.save('" + path("nan.npy") + "', q)");
+  expect_one_line_error(eval(path("nan.npy")), "nan.npy: row 17 holds NaN or Inf");
+  expect_no_record();
+}
+
+TEST_F(CliBadInput, ForbiddenPickleOpcode) {
+  python("import collections\n"
+         "open('" + path("evil.pkl") + "', 'wb').write(pickle.dumps(collections.OrderedDict(a=1), "
+         "protocol=3))");
+  gnd_ = path("evil.pkl");
+  RunResult r = eval(path("q.npy"));
+  expect_one_line_error(r, "evil.pkl");
+  EXPECT_NE(r.err.find("GLOBAL"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("at byte"), std::string::npos) << r.err;
+  expect_no_record();
+}
+
+TEST_F(CliBadInput, GroundTruthIndexOutOfRange) {
+  std::ofstream(path("gnd.json")) << R"({"schema": "repbench.gnd/1", "name": "t",
+    "db": ["a.jpg", "b.jpg"], "queries": [{"image": "q.jpg", "ok": [0, 2], "junk": []}]})";
+  python("np.save('" + path("q1.npy") + "', np.ones((1, 8), np.float32))\n"
+         "np.save('" + path("db2.npy") + "', np.ones((2, 8), np.float32))");
+  RunResult r = repbench("eval --set " + path("gnd.json") + " -q " + path("q1.npy") + " -d " +
+                         path("db2.npy") + " --out " + path("rec.json"));
+  expect_one_line_error(r, "gnd.json");
+  EXPECT_NE(r.err.find("2"), std::string::npos);
+  expect_no_record();
+}
+
+TEST_F(CliBadInput, UnknownSetListsKnown) {
+  RunResult r = repbench("eval --set roxford -q " + path("q.npy") + " -d " + path("db.npy"));
+  expect_one_line_error(r, "roxford5k");
+  EXPECT_NE(r.err.find("rparis6k"), std::string::npos);
+}
+
+TEST_F(CliBadInput, UnknownProtocolListsKnown) {
+  RunResult r = eval(path("q.npy"), "--protocol medum");
+  expect_one_line_error(r, "medum");
+  EXPECT_NE(r.err.find("easy"), std::string::npos);
+  EXPECT_NE(r.err.find("hard"), std::string::npos);
+  expect_no_record();
+}
+
+TEST_F(CliBadInput, LeaderboardNeedsInput) {
+  RunResult r = repbench("leaderboard --records " + path("empty_dir_missing"));
+  EXPECT_EQ(r.status, 2);
+}
+
+}  // namespace
