@@ -7,9 +7,13 @@
 namespace repbench::app {
 
 void add_datasets_command(CLI::App& app);
+void add_demo_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_search_command(CLI::App& app);
 void add_leaderboard_command(CLI::App& app);
+void add_extract_command(CLI::App& app);
+void add_models_command(CLI::App& app);
+void add_run_command(CLI::App& app);
 
 // `repbench synth` holds one subcommand per generator; each generator family's file adds its
 // own subcommands to the shared verb returned by synth_command().

@@ -17,6 +17,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", repbench::version_text());
   app.footer("Run `repbench VERB --help` for a verb's options and examples.");
 
+  repbench::app::add_demo_command(app);
+  repbench::app::add_run_command(app);
+  repbench::app::add_extract_command(app);
+  repbench::app::add_models_command(app);
   repbench::app::add_datasets_command(app);
   repbench::app::add_eval_command(app);
   repbench::app::add_search_command(app);

@@ -1,0 +1,32 @@
+// repbench demo: the whole pipeline on the embedded default (Debian's opencv-doc photographs).
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "app/commands.h"
+#include "suite/demo.h"
+
+namespace repbench::app {
+
+void add_demo_command(CLI::App& app) {
+  auto o = std::make_shared<suite::DemoOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "demo", "Build a small benchmark from real photographs and run every built-in extractor.");
+  cmd->add_option("--out,-o", o->out, "Output folder")->capture_default_str();
+  cmd->add_option("--pool", o->pool_dir,
+                  "Folder of the pinned photographs (default: opencv-doc's sample images)");
+  cmd->add_option("--seed", o->seed, "Seed of the generated sets and the bootstrap")
+      ->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Worker threads (0 = all cores)");
+  cmd->add_flag("--quiet", o->quiet, "Print only the leaderboard");
+  cmd->footer(
+      "Writes OUT/records/ (one JSON record per model x set) and OUT/leaderboard.{md,csv,tex,html};\n"
+      "reruns reuse the staged images, the generated sets and the cached descriptors.");
+  cmd->callback([o] {
+    const suite::SuiteRunResult r = suite::run_demo(*o);
+    fmt::print("\n{}\n", r.markdown);
+    for (const auto& p : r.leaderboards) fmt::print("wrote {}\n", p);
+  });
+}
+
+}  // namespace repbench::app

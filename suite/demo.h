@@ -1,0 +1,30 @@
+// The demo: a small benchmark built from real photographs that Debian's opencv-doc ships (no
+// download, no weights), run through the same suite runner as any user suite:
+//   1. stage the pinned image pool into OUT/pool (sha256-checked);
+//   2. build the sets: the pool's natural view pairs (demo-pairs) and the synthetic sets that
+//      repbench's generators make from the pool;
+//   3. run every built-in extractor on every set (descriptors cached in OUT/cache);
+//   4. write OUT/records/ and OUT/leaderboard.{md,csv,tex,html}.
+// A rerun reuses the staged pool, the generated sets and the cached descriptors.
+#pragma once
+
+#include <string>
+
+#include "suite/runner.h"
+
+namespace repbench::suite {
+
+struct DemoOptions {
+  std::string out = "results/demo";
+  std::string pool_dir;  // "" = Debian's opencv-doc sample folder
+  uint64_t seed = 0;
+  int threads = 0;
+  bool quiet = false;
+};
+
+// The suite the demo runs (sets built, models listed), without running it.
+Suite prepare_demo(const DemoOptions& options);
+
+SuiteRunResult run_demo(const DemoOptions& options);
+
+}  // namespace repbench::suite

@@ -1,0 +1,263 @@
+#include "suite/runner.h"
+
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "core/atomic_file.h"
+#include "core/descriptors.h"
+#include "core/error.h"
+#include "core/sha256.h"
+#include "datasets/set_registry.h"
+#include "metrics/evaluate.h"
+#include "metrics/inner_product.h"
+#include "metrics/split_product.h"
+#include "models/feature_cache.h"
+#include "models/registry.h"
+#include "models/set_images.h"
+#include "report/eval_record.h"
+#include "report/leaderboard.h"
+#include "report/record.h"
+
+namespace fs = std::filesystem;
+
+namespace repbench::suite {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::string slug(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    if (keep) {
+      out.push_back(c);
+    } else if (!out.empty() && out.back() != '-') {
+      out.push_back('-');
+    }
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out.empty() ? "x" : out;
+}
+
+// The protocols a suite entry asks for.
+std::vector<std::string> protocols_of(const SuiteSet& s) {
+  if (s.protocols.empty()) return {""};  // the set's default
+  if (s.protocols.size() == 1 && s.protocols[0] == "all") return datasets::protocols_for(s.set);
+  return s.protocols;
+}
+
+// Descriptors of one model on one set, extracted through the cache.
+struct SetFeatures {
+  FloatArray db, queries;
+  std::vector<std::string> failed;  // "path: reason"
+  bool cache_hit = true;
+  double seconds = 0;
+};
+
+bool queries_are_db(const datasets::RetrievalSet& set) {
+  if (set.queries.size() != set.db.size()) return false;
+  for (size_t i = 0; i < set.db.size(); ++i)
+    if (set.queries[i].image != set.db[i] || (set.crop_queries && set.queries[i].bbx)) return false;
+  return true;
+}
+
+SetFeatures extract_set(models::FeatureExtractor& ex, const datasets::RetrievalSet& set,
+                        const Suite& suite, const std::string& cache_dir) {
+  const auto t0 = std::chrono::steady_clock::now();
+  models::PipelineOptions popt;
+  popt.batch_size = suite.batch_size;
+  popt.on_decode_error = suite.on_decode_error == "skip" ? models::DecodeErrorPolicy::kSkip
+                                                         : models::DecodeErrorPolicy::kFail;
+  SetFeatures f;
+  auto run = [&](const std::vector<models::ImageItem>& items, const std::string& side) {
+    popt.label = fmt::format("{} {} {}", ex.name(), set.name, side);
+    const std::string base = (fs::path(cache_dir) / (slug(set.name) + "." + side)).string();
+    models::CachedExtraction c = models::extract_cached(
+        ex, items, base + "." + sha256_hex(set.source + "|" + set.root).substr(0, 8) + ".npy",
+        popt);
+    f.cache_hit = f.cache_hit && c.cache_hit;
+    for (const auto& fi : c.failed) f.failed.push_back(fi.path + ": " + fi.reason);
+    return std::move(c.features);
+  };
+  f.db = run(models::database_items(set), "db");
+  // Leave-in sets (GPR1200, CUB) query with their own database images: extract once.
+  f.queries = queries_are_db(set) ? f.db : run(models::query_items(set), "queries");
+  f.seconds = seconds_since(t0);
+  return f;
+}
+
+report::RecordHeader header_for(const nlohmann::json& model, const std::string& set,
+                                const std::string& protocol) {
+  report::RecordHeader h;
+  h.model = model;
+  h.set = set;
+  h.protocol = protocol.empty() ? "default" : protocol;
+  return h;
+}
+
+}  // namespace
+
+std::string model_slug(const std::string& name, const std::string& spec) {
+  return slug(name) + "-" + sha256_hex(spec).substr(0, 8);
+}
+
+SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
+  suite.Check();
+  SuiteRunResult result;
+  const fs::path out(suite.output);
+  auto say = [&](const std::string& line) {
+    if (!options.quiet) fmt::print("{}\n", line);
+  };
+  auto write = [&](const std::string& model_dir, const report::RecordHeader& h,
+                   const nlohmann::json& rec) {
+    const std::string path = (out / "records" / model_dir /
+                              (slug(h.set) + "." + slug(h.protocol) + ".json"))
+                                 .string();
+    report::write_record(path, rec);
+    result.records.push_back(path);
+    if (rec.value("status", "ok") == "skipped") ++result.records_skipped;
+  };
+
+  for (const SuiteModel& sm : suite.models) {
+    models::ExtractorOptions eopt;
+    eopt.device = suite.device;
+    eopt.threads = suite.threads;
+    eopt.preprocess = sm.preprocess;
+    std::unique_ptr<models::FeatureExtractor> ex;
+    std::string model_error;
+    try {
+      ex = models::create_extractor(sm.spec, eopt);
+    } catch (const Error& e) {
+      model_error = e.what();
+    }
+    nlohmann::json model = {{"name", !sm.name.empty() ? sm.name : ex ? ex->name() : sm.spec},
+                            {"category", !sm.category.empty() ? sm.category
+                                         : ex               ? ex->category()
+                                                            : "other"},
+                            {"spec", ex ? ex->spec() : sm.spec}};
+    if (ex) model["extractor"] = ex->info().to_json();
+    const std::string model_dir = model_slug(model["name"], model["spec"]);
+
+    for (const SuiteSet& ss : suite.sets) {
+      const std::vector<std::string> protocols = protocols_of(ss);
+      std::string set_error = model_error;
+      std::vector<datasets::RetrievalSet> loaded;
+      if (set_error.empty()) {
+        try {
+          for (const auto& p : protocols) loaded.push_back(datasets::load_set({ss.set, p, ss.root, ss.gnd}));
+        } catch (const Error& e) {
+          set_error = e.what();
+        }
+      }
+      SetFeatures feats;
+      if (set_error.empty()) {
+        try {
+          feats = extract_set(*ex, loaded.front(), suite,
+                              (out / "cache" / model_dir).string());
+          if (!feats.failed.empty() && feats.failed.size() == loaded.front().db.size())
+            set_error = fmt::format("every image failed to decode (first: {})", feats.failed[0]);
+        } catch (const Error& e) {
+          set_error = e.what();
+        }
+      }
+      if (!set_error.empty()) {
+        // Name the rows with the set's own name where it is known, else as the suite wrote it.
+        const std::string set_name = loaded.empty() ? ss.set : loaded.front().name;
+        for (size_t i = 0; i < protocols.size(); ++i) {
+          const std::string p = i < loaded.size() ? loaded[i].protocol : protocols[i];
+          write(model_dir, header_for(model, set_name, p),
+                report::make_skipped_record(header_for(model, set_name, p), set_error));
+        }
+        say(fmt::format("{} on {}: skipped: {}", model["name"].get<std::string>(), set_name,
+                        set_error));
+        continue;
+      }
+      const bool tokens = feats.db.shape.size() == 3;
+      if (suite.similarity == "split-product" && !tokens) {
+        for (const auto& set : loaded)
+          write(model_dir, header_for(model, set.name, set.protocol),
+                report::make_skipped_record(
+                    header_for(model, set.name, set.protocol),
+                    "split-product needs a model with token outputs; this one gives embeddings"));
+        continue;
+      }
+      const bool split = tokens && suite.similarity != "inner-product";
+      // The paper L2-normalises every descriptor (split-product: the flattened token vector).
+      l2_normalize_rows(feats.db);
+      l2_normalize_rows(feats.queries);
+      std::unique_ptr<metrics::ScoreSource> scores;
+      if (split) {
+        scores = std::make_unique<metrics::SplitProductScores>(
+            feats.queries.data.data(), feats.queries.rows(), feats.db.data.data(),
+            feats.db.rows(), feats.db.shape[1], feats.db.shape[2]);
+      } else {
+        scores = std::make_unique<metrics::InnerProductScores>(
+            feats.queries.data.data(), feats.queries.rows(), feats.db.data.data(),
+            feats.db.rows(), feats.db.row_size());
+      }
+      for (const auto& set : loaded) {
+        metrics::EvalOptions eo;
+        eo.bootstrap_samples = suite.bootstrap;
+        eo.seed = suite.seed;
+        eo.threads = suite.threads;
+        eo.recall_ks = set.recall_ks;
+        std::vector<std::vector<int64_t>> ok, junk;
+        std::vector<std::string> groups;
+        for (const auto& q : set.queries) {
+          ok.push_back(q.ok);
+          junk.push_back(q.junk);
+          groups.push_back(q.group);
+        }
+        const auto t0 = std::chrono::steady_clock::now();
+        metrics::EvalResult r = metrics::evaluate(*scores, ok, junk, eo);
+        report::RecordHeader h = header_for(model, set.name, set.protocol);
+        h.similarity = split ? "split-product" : "inner-product";
+        h.inputs = {{"ground_truth", set.source}, {"image_root", set.root}};
+        h.options = {{"l2_normalize", true},
+                     {"query_crop", set.crop_queries},
+                     {"bootstrap_samples", suite.bootstrap},
+                     {"batch_size", suite.batch_size},
+                     {"device", suite.device},
+                     {"on_decode_error", suite.on_decode_error},
+                     {"tie_rule", "equal scores ordered by ascending db index"}};
+        h.timings = {{"extract_seconds", feats.seconds},
+                     {"eval_seconds", seconds_since(t0)},
+                     {"descriptors_from_cache", feats.cache_hit}};
+        h.seed = suite.seed;
+        nlohmann::json m = report::eval_metrics_json(r, eo, groups);
+        m["images_failed"] = feats.failed.size();
+        if (!feats.failed.empty()) {
+          nlohmann::json names = nlohmann::json::array();
+          for (size_t i = 0; i < feats.failed.size() && i < 20; ++i) names.push_back(feats.failed[i]);
+          m["images_failed_first"] = names;
+        }
+        write(model_dir, h, report::make_eval_record(h, m));
+        say(fmt::format("{} on {} ({}): mAP {:.2f}{}", model["name"].get<std::string>(), set.name,
+                        set.protocol, 100 * r.map,
+                        feats.failed.empty()
+                            ? ""
+                            : fmt::format(" ({} images failed to decode)", feats.failed.size())));
+      }
+    }
+  }
+
+  const report::Leaderboard board =
+      report::build_leaderboard(report::load_records(result.records));
+  for (const auto& f : suite.formats) {
+    const report::Format format = report::parse_format(f);
+    const std::string path = (out / ("leaderboard." + std::string(report::format_extension(format)))).string();
+    write_file_atomic(path, report::render(board, format));
+    result.leaderboards.push_back(path);
+  }
+  result.markdown = report::render(board, report::Format::kMarkdown);
+  return result;
+}
+
+}  // namespace repbench::suite

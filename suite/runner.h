@@ -1,0 +1,35 @@
+// Runs a suite: models x sets x protocols -> descriptors (cached) -> result records ->
+// leaderboards. A model or set that fails becomes records with status "skipped" and the reason,
+// and the rest runs. Every file is written atomically; a rerun reuses finished descriptors
+// (and resumes an interrupted extraction from its last finished chunk).
+//
+// Layout of suite.output:
+//   cache/<model>/<set>.{db,queries}.<key>.npy + .json   descriptors and their sidecars
+//   records/<model>/<set>.<protocol>.json                 one record per model x set x protocol
+//   leaderboard.{md,csv,tex,html}                         renderings of this run's records
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "suite/suite_file.h"
+
+namespace repbench::suite {
+
+struct SuiteRunResult {
+  std::vector<std::string> records;       // paths, in run order
+  std::vector<std::string> leaderboards;  // paths, in suite.formats order
+  int64_t records_skipped = 0;
+  std::string markdown;  // the leaderboard as markdown, for printing
+};
+
+struct RunOptions {
+  bool quiet = false;  // no per-row lines on stdout
+};
+
+SuiteRunResult run_suite(const Suite& suite, const RunOptions& options = {});
+
+// A file-system-safe name for a model: its display name and a short hash of its spec.
+std::string model_slug(const std::string& name, const std::string& spec);
+
+}  // namespace repbench::suite

@@ -1,0 +1,182 @@
+#include "suite/suite_file.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace repbench::suite {
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string path) : path_(std::move(path)) {}
+
+  std::string where(const YAML::Node& n) const {
+    return n.Mark().is_null() ? path_ : fmt::format("{}:{}", path_, n.Mark().line + 1);
+  }
+
+  void only_keys(const YAML::Node& map, const std::set<std::string>& known,
+                 const std::string& what) const {
+    if (!map.IsMap()) fail("{}: {} must be a mapping", where(map), what);
+    for (const auto& kv : map) {
+      const std::string key = kv.first.as<std::string>();
+      if (!known.count(key)) {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        fail("{}: unknown key '{}' in {} (known: {})", where(kv.first), key, what, list);
+      }
+    }
+  }
+
+  template <typename T>
+  T get(const YAML::Node& n, const std::string& what) const {
+    try {
+      return n.as<T>();
+    } catch (const YAML::Exception&) {
+      fail("{}: {} has the wrong type", where(n), what);
+    }
+  }
+
+  std::vector<std::string> strings(const YAML::Node& n, const std::string& what) const {
+    std::vector<std::string> out;
+    if (n.IsScalar()) return {get<std::string>(n, what)};
+    if (!n.IsSequence()) fail("{}: {} must be a list", where(n), what);
+    for (const auto& x : n) out.push_back(get<std::string>(x, what));
+    return out;
+  }
+
+  // Relative paths are taken from the suite file's folder.
+  std::string path(const std::string& p) const {
+    if (p.empty() || fs::path(p).is_absolute()) return p;
+    return (fs::path(path_).parent_path() / p).lexically_normal().string();
+  }
+
+ private:
+  std::string path_;
+};
+
+nlohmann::json to_json(const YAML::Node& n) {
+  if (n.IsMap()) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& kv : n) j[kv.first.as<std::string>()] = to_json(kv.second);
+    return j;
+  }
+  if (n.IsSequence()) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& x : n) j.push_back(to_json(x));
+    return j;
+  }
+  if (n.IsNull()) return nullptr;
+  const std::string s = n.as<std::string>();
+  // Numbers and booleans as such, so preprocessing overrides keep their types.
+  try {
+    size_t used = 0;
+    long long i = std::stoll(s, &used);
+    if (used == s.size()) return i;
+    double d = std::stod(s, &used);
+    if (used == s.size()) return d;
+  } catch (const std::exception&) {
+  }
+  if (s == "true") return true;
+  if (s == "false") return false;
+  return s;
+}
+
+}  // namespace
+
+void Suite::Check() const {
+  const std::string w = source.empty() ? "suite" : source;
+  if (output.empty()) fail("{}: 'output' is required", w);
+  if (models.empty()) fail("{}: 'models' must list at least one model", w);
+  if (sets.empty()) fail("{}: 'sets' must list at least one set", w);
+  if (similarity != "auto" && similarity != "inner-product" && similarity != "split-product")
+    fail("{}: similarity '{}' is not auto, inner-product or split-product", w, similarity);
+  if (batch_size < 1) fail("{}: batch_size must be at least 1", w);
+  if (bootstrap < 0) fail("{}: bootstrap must be >= 0", w);
+  if (on_decode_error != "skip" && on_decode_error != "fail")
+    fail("{}: on_decode_error '{}' is not skip or fail", w, on_decode_error);
+  for (const auto& f : formats)
+    if (f != "md" && f != "csv" && f != "tex" && f != "html")
+      fail("{}: format '{}' is not md, csv, tex or html", w, f);
+}
+
+Suite read_suite(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) fail("{}: no such file", path);
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    fail("{}:{}: not valid YAML: {}", path, e.mark.line + 1, e.msg);
+  }
+  Reader r(path);
+  Suite s;
+  s.source = path;
+  r.only_keys(root,
+              {"output", "models", "sets", "similarity", "batch_size", "device", "threads",
+               "bootstrap", "seed", "on_decode_error", "formats"},
+              "the suite");
+  if (root["output"]) s.output = r.path(r.get<std::string>(root["output"], "output"));
+  if (const YAML::Node m = root["models"]) {
+    if (!m.IsSequence()) fail("{}: models must be a list", r.where(m));
+    for (size_t i = 0; i < m.size(); ++i) {
+      const std::string what = fmt::format("models[{}]", i);
+      const YAML::Node e = m[i];
+      SuiteModel sm;
+      if (e.IsScalar()) {
+        sm.spec = r.get<std::string>(e, what);
+      } else {
+        r.only_keys(e, {"spec", "name", "category", "preprocess"}, what);
+        if (!e["spec"]) fail("{}: {} needs a 'spec'", r.where(e), what);
+        sm.spec = r.get<std::string>(e["spec"], what + ".spec");
+        if (e["name"]) sm.name = r.get<std::string>(e["name"], what + ".name");
+        if (e["category"]) sm.category = r.get<std::string>(e["category"], what + ".category");
+        if (e["preprocess"]) {
+          if (!e["preprocess"].IsMap())
+            fail("{}: {}.preprocess must be a mapping", r.where(e["preprocess"]), what);
+          sm.preprocess = to_json(e["preprocess"]);
+        }
+      }
+      const std::string ts = "torchscript:";
+      if (sm.spec.rfind(ts, 0) == 0) sm.spec = ts + r.path(sm.spec.substr(ts.size()));
+      s.models.push_back(std::move(sm));
+    }
+  }
+  if (const YAML::Node sets = root["sets"]) {
+    if (!sets.IsSequence()) fail("{}: sets must be a list", r.where(sets));
+    for (size_t i = 0; i < sets.size(); ++i) {
+      const std::string what = fmt::format("sets[{}]", i);
+      const YAML::Node e = sets[i];
+      SuiteSet ss;
+      r.only_keys(e, {"set", "root", "gnd", "protocols"}, what);
+      if (!e["set"]) fail("{}: {} needs a 'set'", r.where(e), what);
+      ss.set = r.get<std::string>(e["set"], what + ".set");
+      if (ss.set.size() > 5 && ss.set.compare(ss.set.size() - 5, 5, ".json") == 0)
+        ss.set = r.path(ss.set);
+      if (e["root"]) ss.root = r.path(r.get<std::string>(e["root"], what + ".root"));
+      if (e["gnd"]) ss.gnd = r.path(r.get<std::string>(e["gnd"], what + ".gnd"));
+      if (e["protocols"]) ss.protocols = r.strings(e["protocols"], what + ".protocols");
+      s.sets.push_back(std::move(ss));
+    }
+  }
+  if (root["similarity"]) s.similarity = r.get<std::string>(root["similarity"], "similarity");
+  if (root["batch_size"]) s.batch_size = r.get<int>(root["batch_size"], "batch_size");
+  if (root["device"]) s.device = r.get<std::string>(root["device"], "device");
+  if (root["threads"]) s.threads = r.get<int>(root["threads"], "threads");
+  if (root["bootstrap"]) s.bootstrap = r.get<int>(root["bootstrap"], "bootstrap");
+  if (root["seed"]) s.seed = r.get<uint64_t>(root["seed"], "seed");
+  if (root["on_decode_error"])
+    s.on_decode_error = r.get<std::string>(root["on_decode_error"], "on_decode_error");
+  if (root["formats"]) s.formats = r.strings(root["formats"], "formats");
+  s.Check();
+  return s;
+}
+
+}  // namespace repbench::suite
