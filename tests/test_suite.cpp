@@ -1,0 +1,150 @@
+// The suite runner: records and leaderboards from a suite file, skipped rows for failing models
+// and sets, cache reuse on a rerun, and suite-file errors that name the line.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "datasets/demo_pool.h"
+#include "datasets/gnd_json.h"
+#include "report/record.h"
+#include "suite/runner.h"
+#include "suite/suite_file.h"
+
+namespace fs = std::filesystem;
+using namespace repbench;
+
+namespace {
+
+class SuiteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("repbench_suite_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "set");
+    // Four colour-coded images: queries 0 and 1 match db images of the same colour.
+    const cv::Scalar colours[] = {{0, 0, 255}, {0, 255, 0}, {255, 0, 0}, {0, 255, 255}};
+    for (int i = 0; i < 4; ++i) {
+      cv::Mat m(48, 64, CV_8UC3, colours[i]);
+      cv::circle(m, {20 + 5 * i, 24}, 8, {255, 255, 255}, -1);
+      cv::imwrite((dir_ / "set" / ("db" + std::to_string(i) + ".png")).string(), m);
+      if (i < 2) {
+        cv::Mat q = m.clone();
+        cv::circle(q, {40, 10}, 4, {0, 0, 0}, -1);
+        cv::imwrite((dir_ / "set" / ("q" + std::to_string(i) + ".png")).string(), q);
+      }
+    }
+    std::ofstream(dir_ / "set" / "gnd.json") << R"({"schema": "repbench.gnd/1", "name": "colours",
+      "db": ["db0.png", "db1.png", "db2.png", "db3.png"],
+      "queries": [{"image": "q0.png", "ok": [0], "junk": []},
+                  {"image": "q1.png", "ok": [1], "junk": []}]})";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string write_suite(const std::string& text) {
+    const std::string p = (dir_ / "suite.yaml").string();
+    std::ofstream(p) << text;
+    return p;
+  }
+  fs::path dir_;
+};
+
+TEST_F(SuiteTest, RunsModelsAndMarksFailuresSkipped) {
+  const std::string path = write_suite(
+      "output: out\n"
+      "models:\n"
+      "  - spec: builtin:colorhist\n"
+      "    category: baseline\n"
+      "  - builtin:tiny\n"
+      "  - spec: torchscript:missing_model.pt\n"
+      "    name: Missing\n"
+      "sets:\n"
+      "  - set: set/gnd.json\n"
+      "  - set: roxford5k\n"
+      "    root: nowhere\n"
+      "bootstrap: 100\n"
+      "formats: [md, csv]\n");
+  suite::Suite s = suite::read_suite(path);
+  EXPECT_EQ(s.output, (dir_ / "out").string());
+  suite::SuiteRunResult r = suite::run_suite(s, {true});
+  // 3 models x 2 sets; every roxford5k row and every row of the missing model is skipped.
+  ASSERT_EQ(r.records.size(), 6u);
+  EXPECT_EQ(r.records_skipped, 4);
+  int ok = 0;
+  for (const auto& p : r.records) {
+    nlohmann::json rec = report::read_record(p);
+    if (rec["status"] == "ok") {
+      ++ok;
+      EXPECT_EQ(rec["set"], "colours");
+      EXPECT_DOUBLE_EQ(rec["metrics"]["map"].get<double>(), 1.0) << p;  // colours match exactly
+      EXPECT_EQ(rec["metrics"]["images_failed"], 0);
+    } else {
+      EXPECT_FALSE(rec["skipped_reason"].get<std::string>().empty());
+    }
+  }
+  EXPECT_EQ(ok, 2);
+  const std::string csv = read_file((dir_ / "out" / "leaderboard.csv").string());
+  EXPECT_NE(csv.find("baseline,RGB colour histogram"), std::string::npos) << csv;
+  EXPECT_NE(r.markdown.find("skipped"), std::string::npos) << r.markdown;
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "leaderboard.md"));
+  EXPECT_FALSE(fs::exists(dir_ / "out" / "leaderboard.html"));
+
+  // A rerun takes the descriptors from the cache and gives the same numbers.
+  suite::SuiteRunResult again = suite::run_suite(s, {true});
+  for (const auto& p : again.records) {
+    nlohmann::json rec = report::read_record(p);
+    if (rec["status"] == "ok") {
+      EXPECT_TRUE(rec["timings"]["descriptors_from_cache"].get<bool>());
+    }
+  }
+  EXPECT_EQ(again.markdown, r.markdown);
+}
+
+TEST_F(SuiteTest, UndecodableImageIsNamedAndCounted) {
+  std::ofstream(dir_ / "set" / "db3.png") << "not a png";
+  suite::Suite s = suite::read_suite(write_suite(
+      "output: out\nmodels: [builtin:colorhist]\nsets: [{set: set/gnd.json}]\nbootstrap: 0\n"));
+  suite::SuiteRunResult r = suite::run_suite(s, {true});
+  ASSERT_EQ(r.records.size(), 1u);
+  nlohmann::json rec = report::read_record(r.records[0]);
+  EXPECT_EQ(rec["status"], "ok");
+  EXPECT_EQ(rec["metrics"]["images_failed"], 1);
+  EXPECT_NE(rec["metrics"]["images_failed_first"][0].get<std::string>().find("db3.png"),
+            std::string::npos);
+}
+
+TEST_F(SuiteTest, FileErrorsNameTheLine) {
+  auto expect_error = [&](const std::string& text, const std::string& needle) {
+    const std::string p = write_suite(text);
+    try {
+      suite::read_suite(p);
+      ADD_FAILURE() << "no error for:\n" << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_error("output: o\nmodels: [builtin:tiny]\nsets: [{set: x.json}]\nmodles: 3\n",
+               "suite.yaml:4: unknown key 'modles' in the suite");
+  expect_error("output: o\nmodels:\n  - spec: builtin:tiny\n    nmae: x\nsets: [{set: x.json}]\n",
+               "suite.yaml:4: unknown key 'nmae' in models[0]");
+  expect_error("output: o\nmodels: [builtin:tiny]\nsets: [{set: x.json}]\nbatch_size: many\n",
+               "suite.yaml:4: batch_size has the wrong type");
+  expect_error("models: [builtin:tiny]\nsets: [{set: x.json}]\n", "'output' is required");
+  expect_error("output: [unclosed\n", "not valid YAML");
+}
+
+TEST(DemoPool, PairsSetIsWellFormed) {
+  EXPECT_EQ(datasets::demo_pairs().size(), 13u);
+  EXPECT_EQ(datasets::demo_pairs()[0], std::make_pair(std::string("aloeL.jpg"), std::string("aloeR.jpg")));
+  for (const auto& img : datasets::demo_pool()) EXPECT_EQ(std::string(img.sha256).size(), 64u);
+}
+
+}  // namespace
