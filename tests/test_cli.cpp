@@ -275,3 +275,175 @@ TEST_F(CliBadInput, LeaderboardNeedsInput) {
 }
 
 }  // namespace
+
+// ---- the verbs of the extractor issue: models list, extract, run, demo; datasets ----
+
+namespace {
+
+class CliPipeline : public CliTest {
+ protected:
+  void write_images() {
+    python("import zlib, struct\n"
+           "def png(path, rgb, w=40, h=30):\n"
+           "    raw = b''.join(b'\\x00' + bytes(rgb) * w for _ in range(h))\n"
+           "    def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))\n"
+           "    open(path, 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))\n"
+           "import os\n"
+           "d = '" + path("imgs") + "'\n"
+           "os.makedirs(d + '/sub', exist_ok=True)\n"
+           "for i, c in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255)]): png(f'{d}/img{i}.png', c)\n"
+           "png(d + '/sub/img10.png', (255, 255, 0))\n"
+           "json.dump({'schema': 'repbench.gnd/1', 'name': 'cols', 'db': ['img0.png', 'img1.png', 'img2.png'],\n"
+           "  'queries': [{'image': 'sub/img10.png', 'ok': [0, 1], 'junk': []}]}, open(d + '/gnd.json', 'w'))\n");
+  }
+};
+
+TEST_F(CliPipeline, ModelsListShowsBuiltinsAndThePapersTen) {
+  RunResult r = repbench("models list");
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const char* s : {"builtin:colorhist", "builtin:randcnn", "builtin:patches", "SSCD", "DINO",
+                        "CLIP", "MultiGrain", "VICRegL", "export_models.py"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  RunResult j = repbench("models list --json");
+  ASSERT_EQ(j.status, 0);
+  int in_paper = 0;
+  for (const auto& m : json::parse(j.out)) in_paper += m["in_paper"].get<bool>();
+  EXPECT_EQ(in_paper, 10);
+}
+
+TEST_F(CliPipeline, ExtractFolderAndSetThenEval) {
+  write_images();
+  RunResult r = repbench("extract -m builtin:colorhist --images " + path("imgs") + " --out " +
+                         path("f"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(slurp(path("f/images.txt")), "img0.png\nimg1.png\nimg2.png\nsub/img10.png\n");
+  python("x = np.load('" + path("f/images.npy") + "')\n"
+         "assert x.shape == (4, 512) and x.dtype == np.float32, x.shape\n"
+         "assert np.allclose(np.linalg.norm(x, axis=1), 1, atol=1e-5)\n"
+         "sc = json.load(open('" + path("f/images.json") + "'))\n"
+         "assert 'builtin:colorhist' in json.dumps(sc), sc");
+  // A rerun is served by the cache.
+  RunResult again = repbench("extract -m builtin:colorhist --images " + path("imgs") + " --out " +
+                             path("f"));
+  EXPECT_NE(again.out.find("from the cache"), std::string::npos) << again.out;
+
+  r = repbench("extract -m builtin:tiny --set " + path("imgs/gnd.json") + " --out " + path("g"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = repbench("eval --set " + path("imgs/gnd.json") + " -q " + path("g/cols.queries.npy") +
+               " -d " + path("g/cols.db.npy") + " --out " + path("rec.json"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(json::parse(slurp(path("rec.json")))["metrics"]["queries_scored"], 1);
+}
+
+TEST_F(CliPipeline, ExtractErrors) {
+  write_images();
+  expect_one_line_error(repbench("extract -m builtin:nope --images " + path("imgs") + " --out " +
+                                 path("f")),
+                        "builtin:nope");
+  std::ofstream(path("notmodel.pt")) << "zip? no";
+  expect_one_line_error(repbench("extract -m torchscript:" + path("notmodel.pt") + " --images " +
+                                 path("imgs") + " --out " + path("f")),
+                        "notmodel.pt");
+  std::ofstream(path("imgs/broken.png")) << "not an image";
+  expect_one_line_error(
+      repbench("extract -m builtin:tiny --images " + path("imgs") + " --out " + path("f")),
+      "broken.png");
+  EXPECT_FALSE(fs::exists(path("f/images.npy")));
+}
+
+TEST_F(CliPipeline, RunWritesRecordsAndLeaderboards) {
+  write_images();
+  std::ofstream(path("suite.yaml")) << "output: out\n"
+                                       "models: [builtin:colorhist, builtin:patches]\n"
+                                       "sets: [{set: imgs/gnd.json}]\n";
+  RunResult r = repbench("run --suite " + path("suite.yaml"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("| Category | Model | cols ↑ | Average Rank ↓ |"), std::string::npos)
+      << r.out;
+  for (const char* ext : {"md", "csv", "tex", "html"})
+    EXPECT_TRUE(fs::exists(path(std::string("out/leaderboard.") + ext))) << ext;
+  // The token extractor is scored by split-product.
+  bool split = false;
+  for (const auto& e : fs::recursive_directory_iterator(path("out/records")))
+    if (e.is_regular_file() && json::parse(slurp(e.path().string())).value("similarity", "") == "split-product")
+      split = true;
+  EXPECT_TRUE(split);
+  std::ofstream(path("bad.yaml")) << "output: out\nmodels: [builtin:tiny]\nsets: [{set: x.json}]\n"
+                                     "colour: red\n";
+  expect_one_line_error(repbench("run --suite " + path("bad.yaml")), "bad.yaml:4: unknown key 'colour'");
+}
+
+TEST_F(CliPipeline, DemoWritesTheLeaderboard) {
+  RunResult r = repbench("demo --quiet --out " + path("demo"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("demo-pairs"), std::string::npos) << r.out;
+  const std::string csv = slurp(path("demo/leaderboard.csv"));
+  EXPECT_EQ(csv.rfind("category,model,demo-pairs", 0), 0u) << csv;
+  // Five built-in extractors, one row each.
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6) << csv;
+}
+
+TEST_F(CliTest, DatasetsInfoOnRealGroundTruth) {
+  RunResult r = repbench("datasets info --set instre --root " + kShared + "/data/gnd --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["set"], "instre");
+  EXPECT_EQ(j["db_images"], 27293);
+  EXPECT_EQ(j["queries"], 1250);
+  EXPECT_EQ(j["positives_total"], 241250);
+  EXPECT_EQ(j["junk_total"], 0);
+  r = repbench("datasets info --set roxford5k --root " + kShared + "/data/gnd --protocol hard --json");
+  j = json::parse(r.out);
+  EXPECT_EQ(j["positives_total"], 2497);
+  EXPECT_EQ(j["junk_total"], 1356 + 3029);
+  RunResult list = repbench("datasets list");
+  for (const char* s : {"roxford5k", "rparis6k", "instre", "gpr1200", "cub200", "instre-s1-dcr",
+                        "cub200-dcr", "gpr1200-dcr", "roxford5k-dcr"})
+    EXPECT_NE(list.out.find(s), std::string::npos) << s;
+}
+
+TEST_F(CliPipeline, DatasetsVerifyFindsMissingCorruptAndChanged) {
+  write_images();
+  RunResult r = repbench("datasets verify --set " + path("imgs/gnd.json") + " --manifest " +
+                         path("m.sha256"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(fs::exists(path("m.sha256")));
+  // Change one image, corrupt another, remove a third.
+  python("import shutil\n"
+         "shutil.copy('" + path("imgs/img1.png") + "', '" + path("imgs/img0.png") + "')\n"
+         "open('" + path("imgs/img1.png") + "', 'wb').write(b'garbage')\n");
+  fs::remove(path("imgs/img2.png"));
+  r = repbench("datasets verify --set " + path("imgs/gnd.json") + " --manifest " +
+               path("m.sha256"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("img0.png: changed since the manifest"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("img1.png: does not decode"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("img2.png: missing"), std::string::npos) << r.out;
+  EXPECT_NE(slurp(path("m.sha256.problems.txt")).find("img2.png\tmissing"), std::string::npos);
+}
+
+TEST_F(CliTest, EvalTokenDescriptorsUseSplitProduct) {
+  std::ofstream(path("gnd.json")) << R"({"schema": "repbench.gnd/1", "name": "tok",
+    "db": ["a.jpg", "b.jpg"], "queries": [{"image": "q.jpg", "ok": [1], "junk": []}]})";
+  // Two tokens of dim 2. The positive b matches only the query's second token.
+  python("q = np.array([[[1, 0], [0, 1]]], np.float32)\n"
+         "x = np.array([[[1, 0], [0, 0.2]], [[0, 0], [0, 1]]], np.float32)\n"
+         "np.save('" + path("q.npy") + "', q); np.save('" + path("db.npy") + "', x)");
+  RunResult r = repbench("eval --set " + path("gnd.json") + " -q " + path("q.npy") + " -d " +
+                         path("db.npy") + " --out " + path("rec.json"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  json rec = json::parse(slurp(path("rec.json")));
+  EXPECT_EQ(rec["similarity"], "split-product");
+  // Flattened and normalised: q = (1,0,0,1)/sqrt2, a = (1,0,0,0.2)/1.0198, b = (0,0,0,1).
+  // Split-product: a -> max(0.693, 0.139) = 0.693, b -> 0.707: b first, AP 1.
+  EXPECT_DOUBLE_EQ(rec["metrics"]["map"].get<double>(), 1.0);
+  r = repbench("eval --set " + path("gnd.json") + " -q " + path("q.npy") + " -d " +
+               path("db.npy") + " --similarity inner-product --out " + path("rec2.json"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  json rec2 = json::parse(slurp(path("rec2.json")));
+  EXPECT_EQ(rec2["similarity"], "inner-product");
+  // Inner product of the raw flattened vectors: a = 1.2, b = 1: the positive is second.
+  EXPECT_DOUBLE_EQ(rec2["metrics"]["map"].get<double>(), (0.0 + 0.5) / 2);
+}
+
+}  // namespace
