@@ -16,6 +16,7 @@
 #pragma GCC diagnostic pop
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "report/record.h"
 
@@ -528,6 +529,38 @@ std::string render_html(const Leaderboard& board) {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+std::string render_json(const Leaderboard& board) {
+  json rows = json::array();
+  for (const auto& row : board.rows) {
+    json cells = json::array();
+    for (const auto& cell : row.cells) {
+      json c;
+      if (cell.state == LeaderboardCell::State::kValue) {
+        c = {{"state", "value"}, {"map", cell.map_percent}};
+        if (cell.ci95_percent)
+          c["ci95"] = json::array({cell.ci95_percent->first, cell.ci95_percent->second});
+      } else if (cell.state == LeaderboardCell::State::kSkipped) {
+        c = {{"state", "skipped"}, {"reason", cell.skipped_reason}};
+      } else {
+        c = {{"state", "missing"}};
+      }
+      cells.push_back(std::move(c));
+    }
+    rows.push_back({{"category", row.category},
+                    {"model", row.model},
+                    {"average_rank", row.average_rank ? json(*row.average_rank) : json(nullptr)},
+                    {"cells", std::move(cells)}});
+  }
+  json out = {{"schema", kLeaderboardSchema},
+              {"datasets", board.datasets},
+              {"rows", std::move(rows)},
+              {"notes", board.notes}};
+  return out.dump(2) + "\n";
+}
+
 }  // namespace
 
 // -----------------------------------------------------------------------------------------------
@@ -589,7 +622,15 @@ std::vector<ScoreEntry> load_records(const std::vector<std::string>& files_or_di
     fs::file_status st = fs::status(arg, ec);
     if (ec || !fs::exists(st)) fail("{}: no such file or folder", arg);
     if (fs::is_directory(st)) {
-      collect_json_files(arg, files);
+      // A results folder also holds other JSON (a set's gnd.json, cache sidecars): take the
+      // files that say they are records; a file that is not JSON at all is still an error.
+      std::vector<std::string> found;
+      collect_json_files(arg, found);
+      for (auto& f : found) {
+        nlohmann::json j = nlohmann::json::parse(read_file(f), nullptr, /*allow_exceptions=*/false);
+        if (j.is_discarded() || (j.is_object() && j.value("schema", "") == kRecordSchema))
+          files.push_back(std::move(f));
+      }
     } else {
       files.push_back(arg);
     }
@@ -712,7 +753,8 @@ Format parse_format(const std::string& name) {
   if (name == "csv") return Format::kCsv;
   if (name == "tex" || name == "latex") return Format::kTex;
   if (name == "html") return Format::kHtml;
-  fail("unknown leaderboard format '{}' (expected md|csv|tex|html)", name);
+  if (name == "json") return Format::kJson;
+  fail("unknown leaderboard format '{}' (expected md|csv|tex|html|json)", name);
 }
 
 const char* format_extension(Format format) {
@@ -725,6 +767,8 @@ const char* format_extension(Format format) {
       return "tex";
     case Format::kHtml:
       return "html";
+    case Format::kJson:
+      return "json";
   }
   REPBENCH_ASSERT(false);
   return nullptr;
@@ -740,6 +784,8 @@ std::string render(const Leaderboard& board, Format format) {
       return render_tex(board);
     case Format::kHtml:
       return render_html(board);
+    case Format::kJson:
+      return render_json(board);
   }
   REPBENCH_ASSERT(false);
   return {};

@@ -672,6 +672,9 @@ TEST(ReportLoad, RecordsFromFoldersInPathOrder) {
   skip.erase("metrics");
   write_record(dir.file("runs/m/dino.json"), skip);
   write_file_atomic(dir.file("runs/readme.txt"), "not a record");
+  // Other JSON of a results folder (a set's gnd.json, a cache sidecar) is not read as a record.
+  write_file_atomic(dir.file("runs/pool/gnd.json"), R"({"schema": "repbench.gnd/1", "db": []})");
+  write_file_atomic(dir.file("runs/cache/x.db.json"), R"({"key": {"spec": "builtin:tiny"}})");
   json extra = ok_record("Extra", "SSL", "INSTRE", 0.5);
   extra["metrics"]["map_ci95"] = {std::nan(""), std::nan("")};  // no bootstrap: [null, null]
   write_record(dir.file("single.json"), extra);
