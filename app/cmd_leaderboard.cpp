@@ -1,5 +1,6 @@
 // repbench leaderboard: result records (or a long-format scores csv) -> the Table-1 layout.
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include <fmt/format.h>
@@ -8,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "report/leaderboard.h"
+#include "report/leaderboard_check.h"
 
 namespace repbench::app {
 
@@ -16,6 +18,9 @@ namespace {
 struct LeaderboardArgs {
   std::vector<std::string> records;
   std::string scores, format = "md", out;
+  std::string check;       // baseline leaderboard (csv or json) to compare with
+  double tolerance = 0.0;  // percentage points around each baseline interval
+  bool allow_improved = false;
 };
 
 void run_leaderboard(const LeaderboardArgs& a) {
@@ -25,7 +30,20 @@ void run_leaderboard(const LeaderboardArgs& a) {
   std::vector<report::ScoreEntry> entries =
       a.scores.empty() ? report::load_records(a.records) : report::load_scores_csv(a.scores);
   if (entries.empty()) fail("no result records found in the given paths");
-  const std::string text = report::render(report::build_leaderboard(entries), format);
+  const report::Leaderboard board = report::build_leaderboard(entries);
+  const std::string text = report::render(board, format);
+  if (!a.check.empty()) {
+    // CI mode: the diff goes to stdout; the table only to --out when asked for.
+    const report::LeaderboardBaseline baseline = report::load_leaderboard_baseline(a.check);
+    const report::CheckResult result =
+        report::check_leaderboard(baseline, board, {a.tolerance, a.allow_improved});
+    if (!a.out.empty()) write_file_atomic(a.out, text);
+    const std::string diff = report::render_check(result, a.check);
+    std::fwrite(diff.data(), 1, diff.size(), stdout);
+    std::fflush(stdout);
+    if (result.failed()) std::exit(1);
+    return;
+  }
   if (a.out.empty()) {
     std::fwrite(text.data(), 1, text.size(), stdout);
   } else {
@@ -44,15 +62,28 @@ void add_leaderboard_command(CLI::App& app) {
   auto* sc = cmd->add_option("--scores", args->scores,
                              "Long-format csv with header model,category,dataset,map (percent)");
   rec->excludes(sc);
-  cmd->add_option("--format,-f", args->format, "md|csv|tex|html")->capture_default_str();
+  cmd->add_option("--format,-f", args->format, "md|csv|tex|html|json")->capture_default_str();
   cmd->add_option("--out,-o", args->out, "Output file (default: stdout)");
+  cmd->add_option("--check", args->check,
+                  "Compare with a baseline leaderboard (--format csv or json output); exit 1 when "
+                  "a score moved beyond its interval or a row/column disappeared");
+  cmd->add_option("--tolerance", args->tolerance,
+                  "With --check: percentage points allowed around each baseline score/interval")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--allow-improved", args->allow_improved,
+                "With --check: a score above its interval is reported but does not fail");
   cmd->footer(
       "One row per model, grouped by category; one column per dataset (mAP %, best in bold);\n"
       "Average Rank: per dataset rank 1 = highest mAP, ties share the mean rank, averaged over\n"
       "the datasets a model has.\n"
       "Examples:\n"
       "  repbench leaderboard --records results/ --format md\n"
-      "  repbench leaderboard --scores table1.csv --format html --out table1.html");
+      "  repbench leaderboard --scores table1.csv --format html --out table1.html\n"
+      "  repbench leaderboard --records results/ --check results/leaderboard.json\n"
+      "--check exit status: 0 = within the baseline, 1 = a score moved beyond its 95% bootstrap\n"
+      "interval (widened by --tolerance; a csv baseline has no intervals) or a row, column or\n"
+      "score disappeared, 2 = unreadable input.");
   cmd->callback([args] { run_leaderboard(*args); });
 }
 

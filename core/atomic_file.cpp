@@ -1,14 +1,18 @@
 #include "core/atomic_file.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
+#include <vector>
 
 #include "core/error.h"
 
@@ -24,7 +28,40 @@ std::string temp_sibling(const std::string& path) {
   return fmt::format("{}.tmp-{}-{}", path, ::getpid(), counter++);
 }
 
+// The writer's pid when `name` is one of temp_sibling()'s names ("<path>.tmp-<pid>-<n>").
+std::optional<pid_t> temp_owner(const std::string& name) {
+  const size_t at = name.rfind(".tmp-");
+  if (at == std::string::npos) return std::nullopt;
+  const std::string rest = name.substr(at + 5);
+  const size_t dash = rest.find('-');
+  if (dash == 0 || dash == std::string::npos || dash + 1 == rest.size()) return std::nullopt;
+  auto all_digits = [](const std::string& s) {
+    return !s.empty() && s.size() <= 18 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const std::string pid = rest.substr(0, dash), n = rest.substr(dash + 1);
+  if (!all_digits(pid) || !all_digits(n)) return std::nullopt;
+  return static_cast<pid_t>(std::stoll(pid));
+}
+
 }  // namespace
+
+int remove_stale_temporaries(const std::string& dir) {
+  int removed = 0;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return 0;
+  std::vector<fs::path> stale;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::optional<pid_t> owner = temp_owner(it->path().filename().string());
+    // kill(pid, 0) fails with ESRCH when no such process exists; EPERM means it is alive.
+    if (owner && *owner > 0 && *owner != ::getpid() && ::kill(*owner, 0) != 0 && errno == ESRCH)
+      stale.push_back(it->path());
+  }
+  for (const auto& p : stale)
+    if (fs::remove(p, ec)) ++removed;
+  return removed;
+}
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   fs::path parent = fs::path(path_).parent_path();

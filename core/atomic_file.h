@@ -12,6 +12,12 @@ namespace repbench {
 // Creates missing parent folders. Throws Error naming the path on failure.
 void write_file_atomic(const std::string& path, std::string_view data);
 
+// Removes the temporaries that killed writers left under `dir` (recursively): files named
+// `<name>.tmp-<pid>-<n>` whose process <pid> is no longer running. A live writer's temporary
+// (another run into the same folder) is kept. Returns how many were removed; a missing folder
+// is 0. Never throws for a file it cannot remove (it is only garbage).
+int remove_stale_temporaries(const std::string& dir);
+
 // Reads a whole file; throws Error naming the path when it is missing or unreadable.
 std::string read_file(const std::string& path);
 

@@ -52,7 +52,7 @@ class Reader {
     json top;
     try {
       top = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error; out_of_range for a number beyond double
       // Drop nlohmann's "[json.exception.parse_error.101] " prefix; keep line and column.
       std::string what = e.what();
       const size_t close = what.find("] ");

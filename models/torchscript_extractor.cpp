@@ -43,7 +43,7 @@ ModelMetadata parse_metadata(const std::string& path, const std::string& text) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     fail("{}: {}: invalid JSON: {}", path, kMetadataFile, impl::first_line(e.what()));
   }
   return ModelMetadata::from_json(j, fmt::format("{}: {}", path, kMetadataFile));

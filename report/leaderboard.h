@@ -16,6 +16,9 @@ namespace repbench::report {
 // The category a model gets when its record does not name one.
 inline constexpr const char* kDefaultCategory = "other";
 
+// The schema tag of a leaderboard rendered as JSON.
+inline constexpr const char* kLeaderboardSchema = "repbench.leaderboard/1";
+
 // The note a table carries when some model misses some dataset.
 inline constexpr const char* kMissingNote =
     "Average rank is over the datasets each model has; \u2013 = not evaluated";
@@ -84,12 +87,13 @@ struct Leaderboard {
 // origins.
 Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries);
 
-enum class Format { kMarkdown, kCsv, kTex, kHtml };
+enum class Format { kMarkdown, kCsv, kTex, kHtml, kJson };
 
-// "md" (or "markdown"), "csv", "tex" (or "latex"), "html"; throws Error listing md|csv|tex|html.
+// "md" (or "markdown"), "csv", "tex" (or "latex"), "html", "json"; throws Error listing
+// md|csv|tex|html|json.
 Format parse_format(const std::string& name);
 
-// The file extension of a format, without the dot: "md", "csv", "tex", "html".
+// The file extension of a format, without the dot: "md", "csv", "tex", "html", "json".
 const char* format_extension(Format format);
 
 // Renders the table. mAP is printed in percent with 2 decimals, the average rank with 1 decimal,
@@ -106,6 +110,11 @@ const char* format_extension(Format format);
 //  - kHtml: one self-contained page (inline CSS, no external resource, opens from disk): the
 //    table, the notes, and per dataset a small inline-SVG bar chart with one labelled bar per
 //    model on a 0-100 scale (with the 95% interval as a whisker when known).
+//  - kJson: the table with full-precision numbers and the 95% intervals, schema
+//    kLeaderboardSchema, for `repbench leaderboard --check` baselines (see leaderboard_check.h):
+//    {"schema", "datasets": [..], "rows": [{"category", "model", "average_rank" (or null),
+//    "cells": [{"state": "value", "map", "ci95": [lo, hi] (when known)} | {"state": "missing"} |
+//    {"state": "skipped", "reason"}, one per dataset]}], "notes": [..]}.
 std::string render(const Leaderboard& board, Format format);
 
 }  // namespace repbench::report

@@ -138,7 +138,7 @@ json read_record(const std::string& path) {
   json record;
   try {
     record = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     fail("{}: not a JSON file: {}", path, one_line(e.what()));
   }
   validate_record(record, path);

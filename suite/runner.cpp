@@ -112,6 +112,8 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
   suite.Check();
   SuiteRunResult result;
   const fs::path out(suite.output);
+  // A killed run leaves its temporaries behind (never read: they are not under a final name).
+  remove_stale_temporaries(out.string());
   auto say = [&](const std::string& line) {
     if (!options.quiet) fmt::print("{}\n", line);
   };

@@ -6,7 +6,7 @@
 // Layout of suite.output:
 //   cache/<model>/<set>.{db,queries}.<key>.npy + .json   descriptors and their sidecars
 //   records/<model>/<set>.<protocol>.json                 one record per model x set x protocol
-//   leaderboard.{md,csv,tex,html}                         renderings of this run's records
+//   leaderboard.{md,csv,tex,html,json}                    renderings of this run's records
 #pragma once
 
 #include <string>

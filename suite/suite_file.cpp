@@ -103,8 +103,8 @@ void Suite::Check() const {
   if (on_decode_error != "skip" && on_decode_error != "fail")
     fail("{}: on_decode_error '{}' is not skip or fail", w, on_decode_error);
   for (const auto& f : formats)
-    if (f != "md" && f != "csv" && f != "tex" && f != "html")
-      fail("{}: format '{}' is not md, csv, tex or html", w, f);
+    if (f != "md" && f != "csv" && f != "tex" && f != "html" && f != "json")
+      fail("{}: format '{}' is not md, csv, tex, html or json", w, f);
 }
 
 Suite read_suite(const std::string& path) {

@@ -19,7 +19,7 @@
 //   bootstrap: 1000                 # resamples for the mAP interval
 //   seed: 0
 //   on_decode_error: skip           # skip (named, counted in the record) | fail (row skipped)
-//   formats: [md, csv, tex, html]
+//   formats: [md, csv, tex, html]   # json too: a `leaderboard --check` baseline
 //
 // Relative paths (output, root, gnd, torchscript: model paths) are relative to the suite file's
 // folder. An unknown key, a wrong type or a missing required key is an Error naming the file and

@@ -1,6 +1,7 @@
 // Tests of core/: .npy reading and writing (against numpy itself), half-float conversion,
 // SHA-256, atomic files.
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -487,6 +488,29 @@ TEST(CoreAtomicFile, CommitReplacesAtomically) {
   EXPECT_EQ(n, 1u);  // no temporary left behind
   write_file_atomic(p, "");
   EXPECT_EQ(read_file(p), "");
+}
+
+TEST(CoreAtomicFile, RemovesOnlyTheTemporariesOfDeadWriters) {
+  TempDir dir;
+  // A pid that is certainly not running: a child that has exited and been reaped.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  const std::string dead = std::to_string(child), alive = std::to_string(::getpid());
+  fs::create_directories(dir.path() / "records" / "m");
+  const std::vector<std::string> stale = {"records/m/a.json.tmp-" + dead + "-0",
+                                          "leaderboard.md.tmp-" + dead + "-17"};
+  const std::vector<std::string> kept = {"records/m/a.json", "records/m/b.json.tmp-" + alive + "-3",
+                                         "notes.tmp-x-1", "c.json.tmp-" + dead,
+                                         "d.tmp-" + dead + "-1x"};
+  for (const auto& f : stale) write_bytes(dir / f, "partial");
+  for (const auto& f : kept) write_bytes(dir / f, "keep");
+  EXPECT_EQ(remove_stale_temporaries(dir.path().string()), 2);
+  for (const auto& f : stale) EXPECT_FALSE(fs::exists(dir / f)) << f;
+  for (const auto& f : kept) EXPECT_TRUE(fs::exists(dir / f)) << f;
+  EXPECT_EQ(remove_stale_temporaries(dir / "no-such-folder"), 0);
 }
 
 TEST(CoreAtomicFile, ReadFileErrorsNameThePath) {

@@ -905,6 +905,9 @@ TEST(GndJson, ValidationErrors) {
   err(file("[" + q + "," + q + "," + q + R"(, {"image": "q.jpg", "ok": [1, 2, 812]}])"),
       {"x/gnd.json: queries[3].ok[2] = 812 is outside the database of 800 images"});
   err("{\"schema\": ", {"not valid JSON", "line 1"});
+  // Found by tests/fuzz (gnd_json): a number beyond double is nlohmann's out_of_range, not a
+  // parse_error; it must still be a one-line Error, not an internal error.
+  err("9E9999466499631452241e38", {"not valid JSON", "number overflow"});
   err("[1, 2]", {"the top level is an array, expected an object"});
   err(R"({"schema": "repbench.gnd/2", "name": "s", "db": [], "queries": []})",
       {"schema is \"repbench.gnd/2\", expected \"repbench.gnd/1\""});
