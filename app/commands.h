@@ -19,4 +19,7 @@ void add_run_command(CLI::App& app);
 // own subcommands to the shared verb returned by synth_command().
 CLI::App* synth_command(CLI::App& app);
 
+// `repbench synth cutmix` and `repbench synth segmix` (app/cmd_synth_paste.cpp).
+void add_synth_paste_commands(CLI::App& app);
+
 }  // namespace repbench::app

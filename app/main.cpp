@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   repbench::app::add_eval_command(app);
   repbench::app::add_search_command(app);
   repbench::app::add_leaderboard_command(app);
+  repbench::app::add_synth_paste_commands(app);
 
   try {
     app.parse(argc, argv);
