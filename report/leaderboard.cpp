@@ -18,6 +18,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "report/impl/parse_number.h"
 #include "report/record.h"
 
 namespace repbench::report {
@@ -58,16 +59,7 @@ std::vector<std::string> split_header(std::string line) {
   return names;
 }
 
-// Parses a whole field as a finite double; nullopt for text, NaN, inf, or trailing junk.
-std::optional<double> parse_number(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  double v = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v))
-    return std::nullopt;
-  return v;
-}
+using impl::parse_number;
 
 // The fccp error's line, when it has one.
 int error_line(const io::error::base& e) {

@@ -13,6 +13,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "report/impl/parse_number.h"
 
 namespace repbench::report {
 
@@ -23,15 +24,7 @@ using nlohmann::json;
 // Scores that agree to this many percentage points are equal (the leaderboard's tie threshold).
 constexpr double kEpsilon = 1e-6;
 
-std::optional<double> parse_number(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  double v = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v))
-    return std::nullopt;
-  return v;
-}
+using impl::parse_number;
 
 // Splits CSV text into records of fields (RFC 4180: quoted fields may hold commas, doubled
 // quotes and line breaks). Returns each record with the 1-based line it starts on.
