@@ -11,8 +11,7 @@
 #include "core/sha256.h"
 #include "datasets/set_registry.h"
 #include "metrics/evaluate.h"
-#include "metrics/inner_product.h"
-#include "metrics/split_product.h"
+#include "metrics/descriptor_scores.h"
 #include "report/eval_record.h"
 #include "report/record.h"
 
@@ -117,14 +116,7 @@ void run_eval(const EvalArgs& a) {
   header.seed = a.seed;
   header.timings["load_seconds"] = seconds_since(t_start);
 
-  std::unique_ptr<metrics::ScoreSource> scores;
-  if (split) {
-    scores = std::make_unique<metrics::SplitProductScores>(
-        q.data.data(), q.rows(), db.data.data(), db.rows(), q.shape[1], q.shape[2]);
-  } else {
-    scores = std::make_unique<metrics::InnerProductScores>(q.data.data(), q.rows(),
-                                                           db.data.data(), db.rows(), q.row_size());
-  }
+  const std::unique_ptr<metrics::ScoreSource> scores = metrics::descriptor_scores(q, db, split);
   fmt::print("{} — model {} — {} queries, {} database images, {} {}\n", first.name, model,
              first.queries.size(), first.db.size(),
              split ? fmt::format("{} tokens x {}", q.shape[1], q.shape[2])

@@ -13,8 +13,7 @@
 #include "core/sha256.h"
 #include "datasets/set_registry.h"
 #include "metrics/evaluate.h"
-#include "metrics/inner_product.h"
-#include "metrics/split_product.h"
+#include "metrics/descriptor_scores.h"
 #include "models/feature_cache.h"
 #include "models/registry.h"
 #include "models/set_images.h"
@@ -194,16 +193,8 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
       // The paper L2-normalises every descriptor (split-product: the flattened token vector).
       l2_normalize_rows(feats.db);
       l2_normalize_rows(feats.queries);
-      std::unique_ptr<metrics::ScoreSource> scores;
-      if (split) {
-        scores = std::make_unique<metrics::SplitProductScores>(
-            feats.queries.data.data(), feats.queries.rows(), feats.db.data.data(),
-            feats.db.rows(), feats.db.shape[1], feats.db.shape[2]);
-      } else {
-        scores = std::make_unique<metrics::InnerProductScores>(
-            feats.queries.data.data(), feats.queries.rows(), feats.db.data.data(),
-            feats.db.rows(), feats.db.row_size());
-      }
+      const std::unique_ptr<metrics::ScoreSource> scores =
+          metrics::descriptor_scores(feats.queries, feats.db, split);
       for (const auto& set : loaded) {
         metrics::EvalOptions eo;
         eo.bootstrap_samples = suite.bootstrap;
