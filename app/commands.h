@@ -22,4 +22,9 @@ CLI::App* synth_command(CLI::App& app);
 // `repbench synth cutmix` and `repbench synth segmix` (app/cmd_synth_paste.cpp).
 void add_synth_paste_commands(CLI::App& app);
 
+// `repbench ddpm train|sample|info` (app/cmd_ddpm.cpp).
+void add_ddpm_command(CLI::App& app);
+// `repbench synth dif-patch|dif-diagonal|inpaint` (app/cmd_synth_diffusion.cpp).
+void add_synth_diffusion_commands(CLI::App& app);
+
 }  // namespace repbench::app

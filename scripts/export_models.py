@@ -9,7 +9,7 @@ model outputs and how to prepare its input (see models/model_metadata.h):
      "select": null | index | key, "preprocess": {"resize", "size", "crop", "interpolation",
      "mean", "std"}, "source": {...}}
 
-Three ways to use it:
+Ways to use it:
 
   # the paper's ten extractors of Table 1 (needs internet, timm, and per-model packages)
   python3 scripts/export_models.py --out weights --models all
@@ -19,6 +19,10 @@ Three ways to use it:
   # a 2-layer ViT for tests; --tokens exports a ViT's tokens (split-product)
   python3 scripts/export_models.py --out /tmp/m --random-weights resnet50 --seed 0
   python3 scripts/export_models.py --out /tmp/m --random-weights vit_tiny --tokens
+
+  # guided-diffusion's 256x256 ImageNet noise-prediction model (the one RePaint used), for
+  # repbench synth dif-patch / dif-diagonal / inpaint (needs internet and guided_diffusion)
+  python3 scripts/export_models.py --out weights --guided-diffusion 256x256_diffusion
 
   # a tiny convolutional model with metadata, for fast tests
   python3 scripts/export_models.py --out /tmp/m --tiny
@@ -498,6 +502,100 @@ def export_named(key, args):
 
 
 # ------------------------------------------------------------------------------------------------
+# Diffusion noise-prediction (eps) models for `repbench synth dif-patch|dif-diagonal|inpaint`
+
+GUIDED_DIFFUSION_MODELS = {
+    # RePaint's ImageNet model (confs/test_inet256_*.yml): class-conditional, learned sigma.
+    "256x256_diffusion": ("https://openaipublic.blob.core.windows.net/diffusion/jul-2021/"
+                          "256x256_diffusion.pt", True),
+    "256x256_diffusion_uncond": ("https://openaipublic.blob.core.windows.net/diffusion/jul-2021/"
+                                 "256x256_diffusion_uncond.pt", False),
+}
+
+
+def eps_metadata(name, image_size, num_classes, learn_sigma, source):
+    """metadata.json of an eps-model (synth/diffusion/model_config.h)."""
+    return {"kind": "ddpm-eps", "image_size": image_size, "channels": 3, "timesteps": 1000,
+            "beta_schedule": "linear", "beta_start": 0.0001, "beta_end": 0.02,
+            "num_classes": num_classes, "learn_sigma": learn_sigma, "name": name,
+            "source": dict(source, exporter="scripts/export_models.py",
+                           exporter_version=EXPORTER_VERSION)}
+
+
+def export_guided_diffusion(variant, out_dir, checkpoint=None, cache=None):
+    """guided-diffusion's 256x256 ImageNet UNet as a TorchScript eps-model (fp32).
+
+    Needs the guided_diffusion package (pip install git+https://github.com/openai/guided-diffusion)
+    and the weights (downloaded to `cache`, or --checkpoint). The model is traced with its
+    (x, t[, y]) signature; its output is [B, 6, 256, 256]: eps, then the learned-range variance.
+    """
+    torch = _torch()
+    try:
+        from guided_diffusion.script_util import create_model
+    except ImportError as e:
+        raise Unavailable("the guided_diffusion package is not installed (pip install "
+                          f"git+https://github.com/openai/guided-diffusion): {e}")
+    url, class_cond = GUIDED_DIFFUSION_MODELS[variant]
+    path = checkpoint or os.path.join(cache, f"{variant}.pt")
+    if not os.path.exists(path):
+        try:
+            os.makedirs(cache, exist_ok=True)
+            torch.hub.download_url_to_file(url, path)
+        except Exception as e:
+            raise Unavailable(f"cannot download {url}: {e}")
+    # The flags of guided-diffusion's README for these checkpoints (= RePaint's ImageNet config).
+    model = create_model(image_size=256, num_channels=256, num_res_blocks=2, channel_mult="",
+                         learn_sigma=True, class_cond=class_cond, use_checkpoint=False,
+                         attention_resolutions="32,16,8", num_heads=4, num_head_channels=64,
+                         num_heads_upsample=-1, use_scale_shift_norm=True, dropout=0.0,
+                         resblock_updown=True, use_fp16=False, use_new_attention_order=False)
+    model.load_state_dict(torch.load(path, map_location="cpu"))
+    model.eval()
+
+    class Conditional(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, x, t, y):
+            return self.m(x, t, y)
+
+    class Unconditional(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, x, t):
+            return self.m(x, t)
+
+    x = torch.randn(2, 3, 256, 256)
+    t = torch.tensor([999, 10], dtype=torch.long)
+    y = torch.tensor([1, 2], dtype=torch.long)
+    wrapper = (Conditional(model) if class_cond else Unconditional(model)).eval()
+    inputs = (x, t, y) if class_cond else (x, t)
+    with torch.no_grad():
+        traced = torch.jit.trace(wrapper, inputs, check_trace=False)
+        meta = eps_metadata(f"guided-diffusion {variant}", 256, 1000 if class_cond else 0, True,
+                            {"weights": url, "paper": "Dhariwal & Nichol 2021",
+                             "used_by": "RePaint (Lugmayr et al. 2022) ImageNet configuration"})
+        os.makedirs(out_dir, exist_ok=True)
+        out = os.path.join(out_dir, variant + ".pt")
+        tmp = out + ".tmp"
+        torch.jit.save(traced, tmp, _extra_files={"metadata.json": json.dumps(meta, indent=2)})
+        # The check repbench makes on every batch: [B, 2C, H, W] with learn_sigma.
+        got = torch.jit.load(tmp)(*inputs)
+        if list(got.shape) != [2, 6, 256, 256]:
+            os.remove(tmp)
+            raise RuntimeError(f"output {list(got.shape)} is not [2, 6, 256, 256]")
+        ref = wrapper(*inputs)
+        if not torch.allclose(got, ref, atol=1e-4, rtol=1e-4):
+            os.remove(tmp)
+            raise RuntimeError("the traced model does not reproduce the original's output")
+    os.replace(tmp, out)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
 # Reference descriptors (for tests)
 
 def reference(model_path, images, out_npy):
@@ -570,6 +668,10 @@ def main(argv=None):
                    help="compute PyTorch descriptors of --images with MODEL_PT")
     p.add_argument("--images", nargs="*", default=[])
     p.add_argument("--reference-out", help="output .npy of --reference")
+    p.add_argument("--guided-diffusion", metavar="VARIANT", choices=list(GUIDED_DIFFUSION_MODELS),
+                   help="export guided-diffusion's 256x256 ImageNet eps-model for repbench synth "
+                   "dif-patch/dif-diagonal/inpaint: 256x256_diffusion (class-conditional, the one "
+                   "RePaint used) or 256x256_diffusion_uncond")
     args = p.parse_args(argv)
 
     if args.list:
@@ -590,11 +692,16 @@ def main(argv=None):
         if args.tiny:
             print(export_tiny(args.out, args.name or "tiny", args.tiny_kind, seed=args.seed))
             return 0
+        if args.guided_diffusion:
+            print(export_guided_diffusion(args.guided_diffusion, args.out, args.checkpoint,
+                                          args.cache))
+            return 0
     except Unavailable as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     if not args.models:
-        p.error("nothing to do: give --models, --random-weights, --tiny, --reference or --list")
+        p.error("nothing to do: give --models, --random-weights, --tiny, --guided-diffusion, "
+                "--reference or --list")
     keys = list(PAPER_MODELS) if args.models == "all" else args.models.split(",")
     unknown = [k for k in keys if k not in ALL_MODELS]
     if unknown:

@@ -1,0 +1,270 @@
+// The torch-free parts of synth/diffusion/ddpm.h: configurations, image lists, checkpoint headers.
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "datasets/folder_listing.h"
+#include "synth/diffusion/ddpm.h"
+#include "synth/diffusion/image_prep.h"
+#include "synth/diffusion/impl/checkpoint_file.h"
+
+namespace repbench::synth::diffusion {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<int> get_int_list(const nlohmann::json& j, const char* key, int min,
+                              const std::string& where) {
+  const auto& v = j.at(key);
+  std::vector<int> out;
+  if (!v.is_array()) fail("{}: \"{}\" must be a list of integers, found {}", where, key, v.dump());
+  for (const auto& e : v) {
+    if (!e.is_number_integer() || e.get<int64_t>() < min)
+      fail("{}: \"{}\" must hold integers >= {}, found {}", where, key, min, e.dump());
+    out.push_back(e.get<int>());
+  }
+  return out;
+}
+
+int get_int(const nlohmann::json& j, const char* key, int min, const std::string& where) {
+  const auto& v = j.at(key);
+  if (!v.is_number_integer() || v.get<int64_t>() < min)
+    fail("{}: \"{}\" must be an integer >= {}, found {}", where, key, min, v.dump());
+  return v.get<int>();
+}
+
+}  // namespace
+
+UNetConfig UNetConfig::small(int image_size) {
+  UNetConfig c;
+  c.image_size = image_size;
+  c.base_channels = 32;
+  c.num_res_blocks = 1;
+  c.attention_resolutions = {8};
+  c.channel_mult = image_size >= 64 ? std::vector<int>{1, 2, 2, 2} : std::vector<int>{1, 2, 2};
+  return c;
+}
+
+void UNetConfig::Check(const std::string& where) const {
+  if (channels != 1 && channels != 3) fail("{}: channels must be 1 or 3; got {}", where, channels);
+  if (base_channels < 4) fail("{}: base_channels must be at least 4; got {}", where, base_channels);
+  if (channel_mult.empty()) fail("{}: channel_mult must name at least one level", where);
+  for (int m : channel_mult)
+    if (m < 1) fail("{}: channel_mult values must be positive; got {}", where, m);
+  if (num_res_blocks < 1)
+    fail("{}: num_res_blocks must be at least 1; got {}", where, num_res_blocks);
+  if (!(dropout >= 0 && dropout < 1)) fail("{}: dropout must be in [0, 1); got {}", where, dropout);
+  const int div = 1 << (channel_mult.size() - 1);
+  if (image_size < div || image_size % div != 0)
+    fail("{}: image_size {} must be a multiple of {} for {} levels", where, image_size, div,
+         channel_mult.size());
+}
+
+UNetConfig UNetConfig::from_json(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) fail("{}: expected a JSON object, found {}", where, j.type_name());
+  static const std::set<std::string> kKeys = {"image_size",     "channels",
+                                              "base_channels",  "channel_mult",
+                                              "num_res_blocks", "attention_resolutions",
+                                              "dropout"};
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (!kKeys.count(it.key())) fail("{}: unknown key \"{}\"", where, it.key());
+  for (const auto& key : kKeys)
+    if (!j.contains(key)) fail("{}: missing \"{}\"", where, key);
+  UNetConfig c;
+  c.image_size = get_int(j, "image_size", 1, where);
+  c.channels = get_int(j, "channels", 1, where);
+  c.base_channels = get_int(j, "base_channels", 1, where);
+  c.channel_mult = get_int_list(j, "channel_mult", 1, where);
+  c.num_res_blocks = get_int(j, "num_res_blocks", 1, where);
+  c.attention_resolutions = get_int_list(j, "attention_resolutions", 1, where);
+  if (!j["dropout"].is_number()) fail("{}: \"dropout\" must be a number", where);
+  c.dropout = j["dropout"].get<double>();
+  c.Check(where);
+  return c;
+}
+
+nlohmann::json UNetConfig::to_json() const {
+  return {{"image_size", image_size},
+          {"channels", channels},
+          {"base_channels", base_channels},
+          {"channel_mult", channel_mult},
+          {"num_res_blocks", num_res_blocks},
+          {"attention_resolutions", attention_resolutions},
+          {"dropout", dropout}};
+}
+
+void TrainOptions::Check(const std::string& where) const {
+  unet.Check(where);
+  model_config().Check(where);
+  if (steps < 0) fail("{}: steps must be >= 0; got {}", where, steps);
+  if (batch_size < 1) fail("{}: batch size must be at least 1; got {}", where, batch_size);
+  if (!(lr > 0)) fail("{}: learning rate must be positive; got {}", where, lr);
+  if (!(ema_decay >= 0 && ema_decay < 1))
+    fail("{}: EMA decay must be in [0, 1); got {}", where, ema_decay);
+  if (!(grad_clip >= 0)) fail("{}: gradient clip must be >= 0; got {}", where, grad_clip);
+  if (checkpoint_every < 0) fail("{}: checkpoint interval must be >= 0", where);
+  if (!(max_seconds >= 0)) fail("{}: max seconds must be >= 0", where);
+  if (log_every < 1) fail("{}: log interval must be at least 1", where);
+}
+
+EpsModelConfig TrainOptions::model_config() const {
+  EpsModelConfig c;
+  c.image_size = unet.image_size;
+  c.channels = unet.channels;
+  c.timesteps = timesteps;
+  c.beta_schedule = beta_schedule;
+  c.beta_start = beta_start;
+  c.beta_end = beta_end;
+  c.num_classes = 0;
+  c.learn_sigma = false;
+  // The posterior variance gives cleaner samples than beta_t with few respaced steps.
+  c.sigma_small = true;
+  c.name = fmt::format("repbench DDPM UNet {}px (base {}, mult {})", unet.image_size,
+                       unet.base_channels, fmt::join(unet.channel_mult, ","));
+  return c;
+}
+
+nlohmann::json TrainResult::to_json() const {
+  nlohmann::json j{{"checkpoint", checkpoint},     {"sha256", sha256},
+                   {"steps_done", steps_done},     {"steps_this_run", steps_this_run},
+                   {"resumed_from", resumed_from}, {"stopped_by_time", stopped_by_time},
+                   {"seconds", seconds},           {"images_per_second", images_per_second},
+                   {"parameters", parameters}};
+  if (!losses.empty()) {
+    // First and last 100-step means: the record shows that the loss went down.
+    auto mean = [&](size_t a, size_t b) {
+      double s = 0;
+      for (size_t i = a; i < b; ++i) s += losses[i];
+      return b > a ? s / static_cast<double>(b - a) : 0.0;
+    };
+    const size_t n = losses.size(), w = std::min<size_t>(100, n);
+    j["loss_first"] = mean(0, w);
+    j["loss_last"] = mean(n - w, n);
+  }
+  return j;
+}
+
+std::vector<std::string> list_training_images(const std::string& dir_or_list) {
+  std::error_code ec;
+  std::vector<std::string> out;
+  if (fs::is_directory(dir_or_list, ec)) {
+    for (const auto& name : datasets::list_image_files(dir_or_list))
+      out.push_back((fs::path(dir_or_list) / name).string());
+    if (out.empty()) {
+      for (const auto& sub : datasets::list_subfolders(dir_or_list))
+        for (const auto& name : datasets::list_image_files((fs::path(dir_or_list) / sub).string()))
+          out.push_back((fs::path(dir_or_list) / sub / name).string());
+    }
+    if (out.empty())
+      fail("{}: no image files (.jpg .jpeg .png .bmp .webp) in it or its subfolders", dir_or_list);
+    return out;
+  }
+  std::ifstream f(dir_or_list);
+  if (!f) fail("{}: neither a folder nor a readable list of image paths", dir_or_list);
+  const fs::path base = fs::path(dir_or_list).parent_path();
+  std::string line;
+  while (std::getline(f, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    const fs::path p(line);
+    out.push_back(p.is_absolute() ? p.string() : (base / p).string());
+  }
+  if (out.empty()) fail("{}: the list names no image", dir_or_list);
+  return out;
+}
+
+TrainImages load_training_images(const std::vector<std::string>& paths, int size, int channels) {
+  if (channels != 1 && channels != 3) fail("training images must have 1 or 3 channels");
+  TrainImages t;
+  t.size = size;
+  t.channels = channels;
+  t.n = static_cast<int64_t>(paths.size());
+  const size_t per = static_cast<size_t>(size) * size * channels;
+  t.pixels.resize(per * paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const models::RgbImage im = center_crop_arr(models::decode_image(paths[i]), size);
+    if (channels == 3) {
+      std::memcpy(t.pixels.data() + i * per, im.pixels.data(), per);
+    } else {
+      const std::vector<uint8_t> g = to_grey(im);
+      std::memcpy(t.pixels.data() + i * per, g.data(), per);
+    }
+  }
+  t.paths = paths;
+  return t;
+}
+
+bool is_checkpoint_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char magic[8] = {};
+  if (!f.read(magic, 8)) return false;
+  return std::memcmp(magic, kCheckpointMagic, 8) == 0;
+}
+
+nlohmann::json read_checkpoint_header(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) fail("{}: cannot open checkpoint ({})", path, std::strerror(errno));
+  char magic[8] = {};
+  unsigned char len_bytes[8] = {};
+  if (!f.read(magic, 8) || std::memcmp(magic, kCheckpointMagic, 8) != 0)
+    fail("{}: not a repbench DDPM checkpoint (no \"{}\" at its start)", path, kCheckpointMagic);
+  if (!f.read(reinterpret_cast<char*>(len_bytes), 8)) fail("{}: checkpoint header cut short", path);
+  uint64_t len = 0;
+  for (int i = 7; i >= 0; --i) len = (len << 8) | len_bytes[i];
+  if (len > (uint64_t{1} << 32))
+    fail("{}: checkpoint header of {} bytes is implausible", path, len);
+  std::string text(len, '\0');
+  if (!f.read(text.data(), static_cast<std::streamsize>(len)))
+    fail("{}: checkpoint header cut short ({} bytes announced)", path, len);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    fail("{}: checkpoint header is not valid JSON: {}", path, e.what());
+  }
+  if (!j.is_object() || j.value("format", "") != kCheckpointFormat || !j.contains("metadata") ||
+      !j.contains("unet"))
+    fail("{}: checkpoint header lacks format \"{}\", metadata or unet", path, kCheckpointFormat);
+  if (j.value("version", 0) != 1)
+    fail("{}: checkpoint version {} is not supported (this repbench reads 1)", path,
+         j.value("version", 0));
+  return j;
+}
+
+}  // namespace repbench::synth::diffusion
+
+namespace repbench::synth::diffusion::impl {
+
+CheckpointBytes read_checkpoint_file(const std::string& path) {
+  CheckpointBytes c;
+  c.header = read_checkpoint_header(path);
+  const std::string all = read_file(path);
+  uint64_t len = 0;
+  for (int i = 15; i >= 8; --i) len = (len << 8) | static_cast<unsigned char>(all[i]);
+  if (all.size() <= 16 + len) fail("{}: checkpoint has no weights after its header", path);
+  c.archive = all.substr(16 + len);
+  return c;
+}
+
+void write_checkpoint_file(const std::string& path, const nlohmann::json& header,
+                           const std::string& archive) {
+  const std::string text = header.dump();
+  std::string head(kCheckpointMagic, 8);
+  uint64_t len = text.size();
+  for (int i = 0; i < 8; ++i) head.push_back(static_cast<char>((len >> (8 * i)) & 0xFF));
+  AtomicFile f(path);
+  f.write(head);
+  f.write(text);
+  f.write(archive);
+  f.commit();
+}
+
+}  // namespace repbench::synth::diffusion::impl
