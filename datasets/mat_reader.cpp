@@ -2,6 +2,8 @@
 
 #include <matio.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 
@@ -94,11 +96,25 @@ bool is_numeric(const matvar_t* v) {
 
 struct MatFile::Impl {
   mat_t* mat = nullptr;
+  uintmax_t file_size = 0;
   ~Impl() {
     if (mat) Mat_Close(mat);
   }
   VarPtr read(const std::string& path, const std::string& name) const {
     // Mat_VarRead scans from the start; rewind so reads are independent of each other.
+    Mat_Rewind(mat);
+    // matio allocates what a variable's header declares before it reads the data, so a corrupt
+    // header of a few bytes could ask for gigabytes (found by tests/fuzz/fuzz_mat.cpp). Checked
+    // against the file first: no variable holds more bytes than the file times zlib's largest
+    // ratio (about 1032:1).
+    const VarPtr info(Mat_VarReadInfo(mat, name.c_str()));
+    if (info == nullptr) fail("{}: has no variable '{}'", path, name);
+    size_t bytes = std::max<size_t>(Mat_SizeOfClass(info->class_type), 1);
+    for (int i = 0; i < info->rank; ++i)
+      if (__builtin_mul_overflow(bytes, info->dims[i], &bytes)) bytes = SIZE_MAX;
+    if (bytes / 1032 > file_size)
+      fail("{}: variable '{}' declares more data than the file holds (corrupt header?)", path,
+           name);
     Mat_Rewind(mat);
     matvar_t* v = Mat_VarRead(mat, name.c_str());
     if (v == nullptr) fail("{}: has no variable '{}'", path, name);
@@ -109,6 +125,7 @@ struct MatFile::Impl {
 MatFile::MatFile(const std::string& path) : path_(path), impl_(std::make_unique<Impl>()) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) fail("{}: no such file", path);
+  impl_->file_size = std::filesystem::file_size(path, ec);
   impl_->mat = Mat_Open(path.c_str(), MAT_ACC_RDONLY);
   if (impl_->mat == nullptr) fail("{}: not a MATLAB .mat file (or unreadable)", path);
 }

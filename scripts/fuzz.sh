@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh TARGET SECONDS     build TARGET, run it for SECONDS (default 60)
 #   scripts/fuzz.sh all SECONDS        every target in turn
 #   scripts/fuzz.sh list               the targets
-# Targets: pickle npy gnd_json suite_yaml model_metadata.
+# Targets: pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config.
 # Work folder: build-fuzz/ (binaries, corpus/<target>/ growing across runs, crashes/<target>/).
 # A crash leaves its input in build-fuzz/crashes/<target>/ and exits non-zero; make the input a
 # regression test of the module's suite and fix the parser (tests/fuzz/README.md).
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(pickle npy gnd_json suite_yaml model_metadata)
+TARGETS=(pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config)
 target=${1:-}
 seconds=${2:-60}
 if [[ -z "$target" || "$target" == "list" ]]; then
@@ -48,6 +48,13 @@ sources_of() {
     model_metadata)
       echo "models/model_metadata.cpp models/preprocess.cpp models/feature_extractor.cpp core/atomic_file.cpp"
       ;;
+    mat) echo "datasets/mat_reader.cpp datasets/instre.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
+    coco) echo "synth/coco.cpp synth/rle.cpp synth/segmentation.cpp synth/palette_png.cpp core/atomic_file.cpp" ;;
+    rle) echo "synth/rle.cpp" ;;
+    palette_png) echo "synth/palette_png.cpp core/atomic_file.cpp" ;;
+    diffusion_config)
+      echo "synth/diffusion/model_config.cpp synth/diffusion/schedule.cpp synth/diffusion/ddpm_io.cpp synth/diffusion/image_prep.cpp models/image_loader.cpp models/preprocess.cpp models/impl/resample.cpp datasets/folder_listing.cpp core/natural_sort.cpp core/atomic_file.cpp"
+      ;;
     *)
       echo "fuzz.sh: unknown target '$1' (known: ${TARGETS[*]})" >&2
       exit 2
@@ -58,6 +65,9 @@ libs_of() {
   case "$1" in
     suite_yaml) echo "-lyaml-cpp -lfmt" ;;
     model_metadata) echo "-lopencv_imgproc -lopencv_core -lfmt" ;;
+    mat) echo "-lmatio -lfmt" ;;
+    coco | palette_png) echo "-lpng -lfmt" ;;
+    diffusion_config) echo "-lopencv_imgcodecs -lopencv_imgproc -lopencv_core -lfmt" ;;
     *) echo "-lfmt" ;;
   esac
 }
@@ -142,6 +152,99 @@ JSON
 {"metadata_version": 1, "name": "m", "category": "CD/IR", "output": "embedding", "dim": 512,
  "normalized": true, "select": "normalized_embedding", "preprocess": {"size": 288}}
 JSON
+      ;;
+    mat)
+      # The real gnd_instre.mat takes seconds an input under ASan: a slice of it instead.
+      "$CXX" -std=c++17 -O1 tests/fuzz/make_mat_seeds.cpp -o "$OUT/make_mat_seeds" -lmatio
+      "$OUT/make_mat_seeds" "$dir" ../shared/data/gnd/gnd_instre.mat
+      ;;
+    coco)
+      # Images a.jpg, b.jpg and 1.jpg exist in the target's image folder; polygons, uncompressed
+      # (iscrowd) and compressed RLE, as COCO writes them.
+      cat >"$dir/instances.json" <<'JSON'
+{"info": {"year": 2017}, "licenses": [],
+ "images": [{"id": 1, "file_name": "a.jpg", "width": 16, "height": 12},
+            {"id": 2, "file_name": "b.jpg", "width": 8, "height": 8},
+            {"id": 3, "file_name": "missing.jpg", "width": 8, "height": 8}],
+ "annotations": [
+  {"id": 10, "image_id": 1, "category_id": 1, "iscrowd": 0, "area": 20.5, "bbox": [1, 1, 5, 5],
+   "segmentation": [[1.0, 1.0, 6.5, 1.0, 6.5, 5.25, 1.0, 5.0]]},
+  {"id": 11, "image_id": 1, "category_id": 2, "iscrowd": 0,
+   "segmentation": [[8, 2, 14, 2, 11, 10], [2, 7, 5, 7, 5, 11, 2, 11]]},
+  {"id": 12, "image_id": 2, "category_id": 1, "iscrowd": 1,
+   "segmentation": {"size": [8, 8], "counts": [10, 4, 4, 4, 4, 4, 34]}},
+  {"id": 13, "image_id": 2, "category_id": 2, "iscrowd": 1,
+   "segmentation": {"size": [8, 8], "counts": "9620W1"}},
+  {"id": 14, "image_id": 3, "category_id": 1, "segmentation": [[0, 0, 4, 0, 4, 4]]}],
+ "categories": [{"id": 1, "name": "person", "supercategory": "person"}, {"id": 2, "name": "dog"}]}
+JSON
+      ;;
+    rle)
+      # COCO's compressed counts of a few masks, written with cocoapi's scheme.
+      python3 - "$dir" <<'PY'
+import sys
+def enc(counts):
+    s = ""
+    for i, x in enumerate(counts):
+        if i > 2: x -= counts[i - 2]
+        more = True
+        while more:
+            c = x & 0x1f; x >>= 5
+            more = (x != -1) if (c & 0x10) else (x != 0)
+            if more: c |= 0x20
+            s += chr(c + 48)
+    return s
+for k, counts in enumerate([[0, 2, 5, 1, 4], [5, 100, 3, 40], [10, 4, 4, 4, 4, 4, 34],
+                            [76800], [0, 76800], [1000000, 3, 999999, 2**31, 7, 2**32 - 1]]):
+    open(f"{sys.argv[1]}/rle{k}.txt", "w").write(enc(counts))
+PY
+      ;;
+    palette_png)
+      # Written by hand (zlib + CRCs), so that seeding needs no imaging library: palettised at bit
+      # depths 1, 2, 4 and 8, with tRNS, Adam7-interlaced, and an RGB one (refused).
+      python3 - "$dir" <<'PY'
+import struct, sys, zlib
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+def png(name, w, h, depth, colour, rows, palette=3 * 256, interlace=0, extra=b""):
+    raw = b"".join(b"\0" + r for r in rows)
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, colour, 0, 0,
+                                                           interlace))
+    if colour == 3:
+        out += chunk(b"PLTE", bytes((i * 37) % 256 for i in range(palette)))
+    out += extra + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    open(f"{sys.argv[1]}/{name}.png", "wb").write(out)
+png("p8", 5, 3, 8, 3, [bytes([0, 1, 2, 255, 15])] * 3)
+png("p1", 9, 2, 1, 3, [b"\xaa\x80", b"\x55\x00"], palette=6)
+png("p2", 4, 2, 2, 3, [b"\x1b", b"\xe4"], palette=12)
+png("p4", 3, 3, 4, 3, [b"\x12\x30", b"\x45\x60", b"\x78\x90"], palette=48)
+png("p8_trns", 2, 2, 8, 3, [b"\x00\x01", b"\x02\x03"], palette=12, extra=chunk(b"tRNS", b"\x00\x80"))
+png("rgb", 2, 2, 8, 2, [bytes(6), bytes(6)])
+# Adam7: the rows of the seven passes of an 8x8 8-bit image (pass widths x rows).
+passes = [(1, 1), (1, 1), (2, 1), (2, 2), (4, 2), (4, 4), (8, 4)]
+png("p8_adam7", 8, 8, 8, 3, [bytes(range(w)) for w, h in passes for _ in range(h)], interlace=1)
+PY
+      ;;
+    diffusion_config)
+      # A TorchScript eps-model's metadata.json (text) and a DDPM checkpoint (magic, length,
+      # JSON header, a stand-in for the LibTorch archive).
+      python3 - "$dir" <<'PY'
+import json, struct, sys
+meta = {"kind": "ddpm-eps", "image_size": 32, "channels": 3, "timesteps": 1000,
+        "beta_schedule": "linear", "beta_start": 0.0001, "beta_end": 0.02, "num_classes": 0,
+        "learn_sigma": True, "sigma_small": False, "name": "tiny", "source": {"repo": "x"}}
+open(f"{sys.argv[1]}/metadata.json", "w").write(json.dumps(meta))
+cosine = {"kind": "ddpm-eps", "image_size": 64, "channels": 1, "timesteps": 50,
+          "beta_schedule": "cosine", "num_classes": 10}
+open(f"{sys.argv[1]}/cosine.json", "w").write(json.dumps(cosine))
+unet = {"image_size": 32, "channels": 3, "base_channels": 32, "channel_mult": [1, 2, 2],
+        "num_res_blocks": 1, "attention_resolutions": [8], "dropout": 0.1}
+header = json.dumps({"format": "repbench-ddpm", "version": 1, "metadata": meta, "unet": unet,
+                     "training": {"step": 3, "seed": 0, "batch_size": 4, "lr": 0.0002,
+                                  "seconds": 1.5}, "losses": [1.0, 0.5, 0.25]}).encode()
+open(f"{sys.argv[1]}/model.ckpt", "wb").write(b"RBDDPM01" + struct.pack("<Q", len(header)) +
+                                              header + b"PK\x03\x04archive")
+PY
       ;;
   esac
 }

@@ -26,7 +26,8 @@ class Reader {
                  const std::string& what) const {
     if (!map.IsMap()) fail("{}: {} must be a mapping", where(map), what);
     for (const auto& kv : map) {
-      const std::string key = kv.first.as<std::string>();
+      // get(): a complex key (a list or a mapping, "? [a]") cannot be a string.
+      const std::string key = get<std::string>(kv.first, "a key in " + what);
       if (!known.count(key)) {
         std::string list;
         for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
@@ -141,7 +142,12 @@ Suite read_suite(const std::string& path) {
         if (e["preprocess"]) {
           if (!e["preprocess"].IsMap())
             fail("{}: {}.preprocess must be a mapping", r.where(e["preprocess"]), what);
-          sm.preprocess = to_json(e["preprocess"]);
+          try {
+            sm.preprocess = to_json(e["preprocess"]);
+          } catch (const YAML::Exception&) {  // a complex key, which no json key can hold
+            fail("{}: {}.preprocess has a key that is not a string", r.where(e["preprocess"]),
+                 what);
+          }
         }
       }
       const std::string ts = "torchscript:";

@@ -98,6 +98,18 @@ RawAnnotation convert_annotation(const json& a) {
   return raw;
 }
 
+// Rasterising (rle_from_polygon) traces every edge at 5x resolution and casts the coordinates to
+// int: a vertex more than one image size outside its image is a corrupt annotation (and one
+// beyond INT_MAX / 5 would overflow the cast), not a shape to trace.
+bool polygons_near_image(const std::vector<std::vector<double>>& polygons, int width, int height) {
+  for (const auto& poly : polygons)
+    for (size_t i = 0; i + 1 < poly.size(); i += 2)
+      if (poly[i] < -width || poly[i] > 2.0 * width || poly[i + 1] < -height ||
+          poly[i + 1] > 2.0 * height)
+        return false;
+  return true;
+}
+
 }  // namespace
 
 SegmentationSource read_coco(const std::string& annotations_json, const std::string& images_dir) {
@@ -151,7 +163,11 @@ SegmentationSource read_coco(const std::string& annotations_json, const std::str
     if (!c.is_object() || !c.contains("id") || !is_int(c["id"]) || !c.contains("name") ||
         !c["name"].is_string())
       fail("{}: a category without an integer \"id\" and a string \"name\": {}", path, c.dump());
-    src.categories[c["id"].get<int>()] = c["name"].get<std::string>();
+    // Label maps hold category ids as uint16 with 0 = background and 65535 = void.
+    const int64_t id = c["id"].get<int64_t>();
+    if (id < 1 || id >= kVoidLabel)
+      fail("{}: category id {} is outside 1..{}", path, id, kVoidLabel - 1);
+    src.categories[static_cast<int>(id)] = c["name"].get<std::string>();
   }
 
   std::unordered_map<int64_t, size_t> by_id;  // image id -> index in src.images
@@ -218,6 +234,11 @@ SegmentationSource read_coco(const std::string& annotations_json, const std::str
       skip(fmt::format("RLE size [{}, {}] does not match its image {} ({}x{}, size [{}, {}])",
                        raw.rle_size->first, raw.rle_size->second, im.id, im.width, im.height,
                        im.height, im.width));
+      continue;
+    }
+    if (!polygons_near_image(raw.object.polygons, im.width, im.height)) {
+      skip(fmt::format("a polygon reaches more than an image size outside its image {} ({}x{})",
+                       im.id, im.width, im.height));
       continue;
     }
     raw.object.category = cat->second;

@@ -18,9 +18,11 @@ namespace repbench::synth {
 //   images: a missing file, a missing or non-positive width/height, a repeated id;
 //   annotations: an unknown image or category, a degenerate polygon (odd or fewer than 6
 //   coordinates, a non-finite coordinate, zero area), an RLE whose size is not its image's or
-//   whose counts do not sum to height * width, a malformed segmentation.
+//   whose counts do not sum to height * width, a polygon vertex more than the image's width or
+//   height outside it, a malformed segmentation.
 // Throws Error for a file that is not valid JSON or lacks "images", "annotations" or
-// "categories", and when no usable image remains.
+// "categories", for a category id outside 1..65534 (label maps store ids as uint16 with 0 and
+// 65535 reserved), and when no usable image remains.
 SegmentationSource read_coco(const std::string& annotations_json, const std::string& images_dir);
 
 }  // namespace repbench::synth

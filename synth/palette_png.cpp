@@ -58,9 +58,13 @@ const char* colour_type_name(int t) {
   }
 }
 
+// A mask larger than this is a corrupt header (VOC masks are about 500 x 500): allocating what
+// it claims (libpng allows 1,000,000 x 1,000,000) would fail with bad_alloc, not a file error.
+constexpr uint64_t kMaxPixels = uint64_t{1} << 28;
+
 // Returns 0 on success, 1 on a libpng error (message in io.error), 2 when not palettised
-// (colour type in *colour_type). `image` and `rows` are sized here between the header and the
-// pixel reads.
+// (colour type in *colour_type), 3 when larger than kMaxPixels (its size in `image`). `image`
+// and `rows` are sized here between the header and the pixel reads.
 int decode(PngIo& io, IndexImage& image, std::vector<png_bytep>& rows, int* colour_type) {
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, on_error, on_warning);
   if (!png) return 1;
@@ -85,6 +89,10 @@ int decode(PngIo& io, IndexImage& image, std::vector<png_bytep>& rows, int* colo
   png_read_update_info(png, info);
   image.width = static_cast<int>(png_get_image_width(png, info));
   image.height = static_cast<int>(png_get_image_height(png, info));
+  if (static_cast<uint64_t>(image.width) * static_cast<uint64_t>(image.height) > kMaxPixels) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    return 3;
+  }
   image.indices.assign(static_cast<size_t>(image.width) * image.height, 0);
   rows.resize(static_cast<size_t>(image.height));
   for (int y = 0; y < image.height; ++y)
@@ -132,6 +140,9 @@ IndexImage read_palette_png(const std::string& path) {
   int colour_type = -1;
   const int rc = decode(io, image, rows, &colour_type);
   if (rc == 1) fail("{}: corrupt PNG: {}", path, io.error[0] ? io.error : "libpng error");
+  if (rc == 3)
+    fail("{}: {}x{} pixels is more than a mask can hold (at most {}); corrupt header?", path,
+         image.width, image.height, kMaxPixels);
   if (rc == 2)
     fail(
         "{}: not a palettised PNG (colour type {}); VOC masks store class and object indices "

@@ -18,7 +18,8 @@ struct IndexImage {
 };
 
 // Reads the palette indices of a palettised PNG (bit depth 1, 2, 4 or 8). Throws Error naming
-// `path` when it is missing, not a PNG, corrupt, or not palettised (e.g. "colour type RGB").
+// `path` when it is missing, not a PNG, corrupt, not palettised (e.g. "colour type RGB"), or
+// larger than 2^28 pixels.
 IndexImage read_palette_png(const std::string& path);
 
 // The standard VOC colour map: entry i = (r, g, b) with bit 7 - j of r, g, b taken from bits

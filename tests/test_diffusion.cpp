@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <numeric>
@@ -289,6 +290,26 @@ TEST(ModelConfig, ParsesValidatesAndRoundTrips) {
   cosine.erase("beta_end");
   cosine["beta_schedule"] = "cosine";
   EXPECT_EQ(EpsModelConfig::from_json(cosine, "m.pt").beta_schedule, BetaSchedule::kCosine);
+}
+
+// Found by the diffusion_config fuzz target (tests/fuzz/): values that pass the type check but
+// wrap when cast to int, and a schedule length that asks for terabytes.
+TEST(ModelConfig, HugeValuesAreOneLineErrors) {
+  const auto j = nlohmann::json::parse(R"({"kind": "ddpm-eps", "image_size": 64, "channels": 3,
+      "timesteps": 1000, "beta_schedule": "cosine"})");
+  nlohmann::json wraps = j;
+  wraps["image_size"] = (int64_t{1} << 32) + 64;  // was read as 64
+  EXPECT_ONE_LINE_ERROR(EpsModelConfig::from_json(wraps, "m.pt: metadata.json"),
+                        "m.pt: metadata.json", "\"image_size\" must be an integer in 1..");
+  nlohmann::json classes = j;
+  classes["num_classes"] = (int64_t{1} << 32) + 10;
+  EXPECT_ONE_LINE_ERROR(EpsModelConfig::from_json(classes, "m.pt"), "num_classes");
+  nlohmann::json steps = j;
+  steps["timesteps"] = int64_t{1} << 40;
+  EXPECT_ONE_LINE_ERROR(EpsModelConfig::from_json(steps, "m.pt"), "\"timesteps\"");
+  EpsModelConfig c;
+  c.timesteps = kMaxTimesteps + 1;
+  EXPECT_ONE_LINE_ERROR(c.Check("x"), "timesteps must be in 2..");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -673,6 +694,71 @@ TEST(Ddpm, CheckpointIsAnEpsModelAndTimeBudgetStops) {
   write_file_atomic((d / "cut.ckpt").string(), bytes.substr(0, 20));
   EXPECT_ONE_LINE_ERROR(DiffusionModel((d / "cut.ckpt").string(), kOneThread), "cut.ckpt",
                         "cut short");
+  fs::remove_all(d);
+}
+
+namespace {
+
+// `ckpt` (a checkpoint's bytes) with its JSON header replaced by `header`, weights kept.
+std::string with_header(const std::string& ckpt, const std::string& header) {
+  uint64_t len = 0;
+  for (int i = 15; i >= 8; --i) len = (len << 8) | static_cast<unsigned char>(ckpt[i]);
+  std::string out(kCheckpointMagic, 8);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((header.size() >> (8 * i)) & 0xFF));
+  return out + header + ckpt.substr(16 + len);
+}
+
+}  // namespace
+
+// Well-formed JSON headers with fields of the wrong type or size threw json type_error and
+// out_of_range (an internal error), or shifted out of range (undefined); found by the
+// diffusion_config fuzz target (tests/fuzz/) and by reading the header's other readers.
+TEST(Ddpm, MalformedCheckpointHeadersAreOneLineErrorsNamingTheFile) {
+  const fs::path d = temp_dir("badhdr");
+  TrainOptions o = tiny_options();
+  o.steps = 1;
+  const std::string good = (d / "m.ckpt").string();
+  train_ddpm(toy_images(4), o, good);
+  const std::string bytes = read_file(good);
+  uint64_t len = 0;
+  for (int i = 15; i >= 8; --i) len = (len << 8) | static_cast<unsigned char>(bytes[i]);
+  const nlohmann::json h = nlohmann::json::parse(bytes.substr(16, len));
+  auto variant = [&](const std::string& name, const std::string& header) {
+    const std::string path = (d / name).string();
+    write_file_atomic(path, with_header(bytes, header));
+    return path;
+  };
+  auto edited = [&](const std::string& name, const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json e = h;
+    edit(e);
+    return variant(name, e.dump());
+  };
+  // A 600-byte file announcing a header of 4 GB allocated it before reading.
+  std::string p = (d / "long.ckpt").string();
+  write_file_atomic(
+      p, std::string(kCheckpointMagic, 8) + std::string("\x35\x02\xff\xff\0\0\0\0", 8) + h.dump());
+  EXPECT_ONE_LINE_ERROR(inspect_eps_model(p), p, "cut short (4294902325 bytes announced)");
+  p = variant("inf.ckpt", "1e999");
+  EXPECT_ONE_LINE_ERROR(inspect_eps_model(p), p, "not valid JSON");
+  p = edited("format.ckpt", [](nlohmann::json& e) { e["format"] = 1; });
+  EXPECT_ONE_LINE_ERROR(inspect_eps_model(p), p, "lacks format");
+  p = edited("version.ckpt", [](nlohmann::json& e) { e["version"] = "1"; });
+  EXPECT_ONE_LINE_ERROR(inspect_eps_model(p), p, "version \"1\" is not supported");
+  p = edited("levels.ckpt",
+             [](nlohmann::json& e) { e["unet"]["channel_mult"] = std::vector<int>(40, 1); });
+  EXPECT_ONE_LINE_ERROR(DiffusionModel(p, kOneThread), p, "at most 16");
+  p = edited("side.ckpt", [](nlohmann::json& e) {
+    e["unet"]["image_size"] = (int64_t{1} << 32) + 16;  // was read as 16
+  });
+  EXPECT_ONE_LINE_ERROR(DiffusionModel(p, kOneThread), p, "\"image_size\" must be an integer");
+  p = edited("steps.ckpt",
+             [](nlohmann::json& e) { e["metadata"]["timesteps"] = int64_t{1} << 40; });
+  EXPECT_ONE_LINE_ERROR(inspect_eps_model(p), p, "timesteps");
+  // Resuming reads the training block: a field of another type names the file.
+  p = edited("step.ckpt", [](nlohmann::json& e) { e["training"]["step"] = "1"; });
+  EXPECT_ONE_LINE_ERROR(train_ddpm(toy_images(4), o, p), p, "checkpoint header");
+  p = edited("seconds.ckpt", [](nlohmann::json& e) { e["training"]["seconds"] = "1"; });
+  EXPECT_ONE_LINE_ERROR(train_ddpm(toy_images(4), o, p), p, "checkpoint header");
   fs::remove_all(d);
 }
 

@@ -14,10 +14,11 @@
 
 #include "core/error.h"
 #include "core/natural_sort.h"
+#include "datasets/class_folders.h"
 #include "datasets/cub200.h"
 #include "datasets/gpr1200.h"
 #include "datasets/instre.h"
-#include "datasets/class_folders.h"
+#include "datasets/mat_reader.h"
 #include "metrics/evaluate.h"
 #include "metrics/inner_product.h"
 
@@ -146,6 +147,24 @@ TEST(Instre, WrongVariablesAreNamed) {
   std::ofstream(dir / "text.mat") << "not a mat file";
   expect_error([&] { load_instre((dir / "text.mat").string(), ""); }, "not a MATLAB");
   expect_error([&] { load_instre((dir / "none.mat").string(), ""); }, "no such file");
+}
+
+// A MATLAB v4 header of 23 bytes declaring a 1 x 1073741828 double matrix: matio allocated the
+// 8 GiB it declares before reading (found by the mat fuzz target, tests/fuzz/). The reader now
+// checks a variable's declared size against the file first.
+TEST(MatReader, HeaderDeclaringMoreThanTheFileHoldsIsRefused) {
+  TempDir dir;
+  const std::string path = (dir / "huge_v4.mat").string();
+  auto le32 = [](uint32_t v) {
+    return std::string{static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 24)};
+  };
+  // type 0 (little-endian doubles), mrows, ncols, imagf, name length, name, 8 bytes of data.
+  std::ofstream(path, std::ios::binary) << le32(0) + le32(1) + le32(0x40000004) + le32(0) +
+                                               le32(3) + std::string("ok\0", 3) +
+                                               std::string(8, '\0');
+  const MatFile mat(path);
+  expect_error([&] { mat.element_count("ok"); }, "variable 'ok' declares more data than the file");
 }
 
 // ---- GPR1200, fixture tree ----

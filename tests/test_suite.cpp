@@ -139,6 +139,14 @@ TEST_F(SuiteTest, FileErrorsNameTheLine) {
                "suite.yaml:4: batch_size has the wrong type");
   expect_error("models: [builtin:tiny]\nsets: [{set: x.json}]\n", "'output' is required");
   expect_error("output: [unclosed\n", "not valid YAML");
+  // Complex keys (a list as a key) threw yaml-cpp's bad conversion, an internal error; found by
+  // the suite_yaml fuzz target (tests/fuzz/).
+  expect_error("output: o\n? [models]\n: [builtin:tiny]\nsets: [{set: x.json}]\n",
+               "suite.yaml:2: a key in the suite has the wrong type");
+  expect_error(
+      "output: o\nmodels:\n  - spec: builtin:tiny\n    preprocess:\n      ? [size]\n      : 3\n"
+      "sets: [{set: x.json}]\n",
+      "suite.yaml:5: models[0].preprocess has a key that is not a string");
 }
 
 TEST(DemoPool, PairsSetIsWellFormed) {

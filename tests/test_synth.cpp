@@ -311,6 +311,43 @@ TEST_F(SynthTest, NonPalettisedPngIsRefusedByName) {
   EXPECT_THROW(read_palette_png(path("junk.png")), Error);
 }
 
+namespace {
+
+uint32_t crc32(const std::string& bytes) {  // PNG's CRC (ISO 3309), bit by bit
+  uint32_t c = 0xFFFFFFFFu;
+  for (unsigned char b : bytes) {
+    c ^= b;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return c ^ 0xFFFFFFFFu;
+}
+
+std::string be32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+          static_cast<char>(v)};
+}
+
+}  // namespace
+
+// A header that claims 1,000,000 x 1,000,000 pixels (libpng's own limit) made the reader allocate
+// 10^12 bytes: bad_alloc, an internal error instead of a file error. Found by the palette_png
+// fuzz target (tests/fuzz/).
+TEST_F(SynthTest, PalettePngClaimingAHugeSizeIsRefusedByName) {
+  write_palette_png(path("small.png"), IndexImage{1, 1, {3}}, voc_palette());
+  std::string png = slurp(path("small.png"));
+  // IHDR: length (4) "IHDR" (4) at byte 8, then width and height, ..., its CRC at byte 29.
+  ASSERT_EQ(png.substr(12, 4), "IHDR");
+  png.replace(16, 8, be32(1000000) + be32(1000000));
+  png.replace(29, 4, be32(crc32(png.substr(12, 17))));
+  write_file_atomic(path("huge.png"), png);
+  try {
+    read_palette_png(path("huge.png"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path("huge.png") + ": 1000000x1000000 pixels is more than"));
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Augmentations
 
@@ -753,6 +790,44 @@ TEST_F(SynthTest, CocoBadInputIsNamedAndSkipped) {
   }
   write_file_atomic(path("broken.json"), "{\"images\": [");
   EXPECT_THROW(read_coco(path("broken.json"), path("img")), Error);
+}
+
+// A polygon vertex at 1e10 was cast to int when rasterised (undefined behaviour, found by the coco
+// fuzz target, tests/fuzz/), and a far one traces an edge of billions of points; a category id of
+// 65536 wrapped to the background label.
+TEST_F(SynthTest, CocoFarPolygonsAndOutOfRangeCategoriesAreRefused) {
+  write_photos("img", 1);
+  json coco = {
+      {"images", {{{"id", 1}, {"file_name", "photo0.jpg"}, {"width", 32}, {"height", 24}}}},
+      {"categories", {{{"id", 1}, {"name", "person"}}}},
+      {"annotations",
+       {{{"id", 1},
+         {"image_id", 1},
+         {"category_id", 1},
+         {"segmentation", {{0, 0, 1e10, 0, 0, 10}}}},
+        {{"id", 2},
+         {"image_id", 1},
+         {"category_id", 1},
+         {"segmentation", {{-1, -1, 40, 2, 5, 30}}}}}}};  // a little outside: kept
+  write_file_atomic(path("far.json"), coco.dump());
+  const SegmentationSource src = read_coco(path("far.json"), path("img"));
+  ASSERT_EQ(src.images.size(), 1u);
+  ASSERT_EQ(src.images[0].objects.size(), 1u);
+  EXPECT_EQ(src.images[0].objects[0].id, 2);
+  ASSERT_EQ(src.skipped.size(), 1u);
+  EXPECT_EQ(src.skipped[0].path, path("far.json") + ": annotation 1");
+  EXPECT_THAT(src.skipped[0].reason,
+              HasSubstr("a polygon reaches more than an image size outside"));
+  EXPECT_EQ(label_map(src.images[0], SegmixUnit::kClass).labels.size(), 32u * 24u);
+
+  coco["categories"] = {{{"id", 65536}, {"name", "wraps"}}};
+  write_file_atomic(path("cat.json"), coco.dump());
+  try {
+    read_coco(path("cat.json"), path("img"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path("cat.json") + ": category id 65536 is outside 1..65534"));
+  }
 }
 
 TEST_F(SynthTest, VocNonPalettisedMaskIsNamedAndSkipped) {

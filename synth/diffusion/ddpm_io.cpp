@@ -1,4 +1,6 @@
 // The torch-free parts of synth/diffusion/ddpm.h: configurations, image lists, checkpoint headers.
+#include <algorithm>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -27,8 +29,9 @@ std::vector<int> get_int_list(const nlohmann::json& j, const char* key, int min,
   std::vector<int> out;
   if (!v.is_array()) fail("{}: \"{}\" must be a list of integers, found {}", where, key, v.dump());
   for (const auto& e : v) {
-    if (!e.is_number_integer() || e.get<int64_t>() < min)
-      fail("{}: \"{}\" must hold integers >= {}, found {}", where, key, min, e.dump());
+    // The upper bound keeps get<int>() from wrapping a huge value into a small one.
+    if (!e.is_number_integer() || e.get<int64_t>() < min || e.get<int64_t>() > INT_MAX)
+      fail("{}: \"{}\" must hold integers in {}..{}, found {}", where, key, min, INT_MAX, e.dump());
     out.push_back(e.get<int>());
   }
   return out;
@@ -36,8 +39,8 @@ std::vector<int> get_int_list(const nlohmann::json& j, const char* key, int min,
 
 int get_int(const nlohmann::json& j, const char* key, int min, const std::string& where) {
   const auto& v = j.at(key);
-  if (!v.is_number_integer() || v.get<int64_t>() < min)
-    fail("{}: \"{}\" must be an integer >= {}, found {}", where, key, min, v.dump());
+  if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > INT_MAX)
+    fail("{}: \"{}\" must be an integer in {}..{}, found {}", where, key, min, INT_MAX, v.dump());
   return v.get<int>();
 }
 
@@ -62,6 +65,9 @@ void UNetConfig::Check(const std::string& where) const {
   if (num_res_blocks < 1)
     fail("{}: num_res_blocks must be at least 1; got {}", where, num_res_blocks);
   if (!(dropout >= 0 && dropout < 1)) fail("{}: dropout must be in [0, 1); got {}", where, dropout);
+  // Checked before the shift below, which is undefined from 31 levels on.
+  if (channel_mult.size() > 16)
+    fail("{}: channel_mult names {} levels; at most 16", where, channel_mult.size());
   const int div = 1 << (channel_mult.size() - 1);
   if (image_size < div || image_size % div != 0)
     fail("{}: image_size {} must be a multiple of {} for {} levels", where, image_size, div,
@@ -221,21 +227,28 @@ nlohmann::json read_checkpoint_header(const std::string& path) {
   for (int i = 7; i >= 0; --i) len = (len << 8) | len_bytes[i];
   if (len > (uint64_t{1} << 32))
     fail("{}: checkpoint header of {} bytes is implausible", path, len);
+  // Before allocating: a short file announcing a 4 GB header must not cost 4 GB (found by
+  // tests/fuzz/fuzz_diffusion_config.cpp).
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(path, ec);
+  if (ec || len > size - std::min<uintmax_t>(size, 16))
+    fail("{}: checkpoint header cut short ({} bytes announced)", path, len);
   std::string text(len, '\0');
   if (!f.read(text.data(), static_cast<std::streamsize>(len)))
     fail("{}: checkpoint header cut short ({} bytes announced)", path, len);
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for 1e999
     fail("{}: checkpoint header is not valid JSON: {}", path, e.what());
   }
-  if (!j.is_object() || j.value("format", "") != kCheckpointFormat || !j.contains("metadata") ||
-      !j.contains("unet"))
+  // Compared as json values, not with value(), which throws on a field of another type.
+  if (!j.is_object() || !j.contains("format") || j["format"] != kCheckpointFormat ||
+      !j.contains("metadata") || !j.contains("unet"))
     fail("{}: checkpoint header lacks format \"{}\", metadata or unet", path, kCheckpointFormat);
-  if (j.value("version", 0) != 1)
+  if (!j.contains("version") || j["version"] != 1)
     fail("{}: checkpoint version {} is not supported (this repbench reads 1)", path,
-         j.value("version", 0));
+         j.contains("version") ? j["version"].dump() : "(none)");
   return j;
 }
 

@@ -219,7 +219,7 @@ GenerationSummary generate_dif_set(const DifSetOptions& o) {
     nlohmann::json old;
     try {
       old = nlohmann::json::parse(read_file(state_path.string()));
-    } catch (const nlohmann::json::parse_error&) {
+    } catch (const nlohmann::json::exception&) {  // parse_error; out_of_range for 1e999
       fail("{}: unreadable; delete the folder {} or choose another --out", state_path.string(),
            o.out_dir);
     }

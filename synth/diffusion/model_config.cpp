@@ -1,5 +1,6 @@
 #include "synth/diffusion/model_config.h"
 
+#include <climits>
 #include <cmath>
 #include <set>
 
@@ -9,10 +10,12 @@ namespace repbench::synth::diffusion {
 
 namespace {
 
-int64_t get_int(const nlohmann::json& j, const char* key, int64_t min, const std::string& where) {
+// max: the int fields are cast to int, which must not wrap a huge value into a small one.
+int64_t get_int(const nlohmann::json& j, const char* key, int64_t min, int64_t max,
+                const std::string& where) {
   const auto& v = j.at(key);
-  if (!v.is_number_integer() || v.get<int64_t>() < min)
-    fail("{}: \"{}\" must be an integer >= {}, found {}", where, key, min, v.dump());
+  if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > max)
+    fail("{}: \"{}\" must be an integer in {}..{}, found {}", where, key, min, max, v.dump());
   return v.get<int64_t>();
 }
 
@@ -34,7 +37,8 @@ bool get_bool(const nlohmann::json& j, const char* key, const std::string& where
 void EpsModelConfig::Check(const std::string& where) const {
   if (image_size < 1) fail("{}: image_size must be positive; got {}", where, image_size);
   if (channels != 1 && channels != 3) fail("{}: channels must be 1 or 3; got {}", where, channels);
-  if (timesteps < 2) fail("{}: timesteps must be at least 2; got {}", where, timesteps);
+  if (timesteps < 2 || timesteps > kMaxTimesteps)
+    fail("{}: timesteps must be in 2..{}; got {}", where, kMaxTimesteps, timesteps);
   if (num_classes < 0) fail("{}: num_classes must be >= 0; got {}", where, num_classes);
   if (beta_schedule == BetaSchedule::kLinear &&
       !(beta_start > 0 && beta_start <= 1 && beta_end > 0 && beta_end <= 1))
@@ -59,9 +63,9 @@ EpsModelConfig EpsModelConfig::from_json(const nlohmann::json& j, const std::str
     fail("{}: kind {} is not \"{}\" (a noise-prediction model)", where, j["kind"].dump(),
          kEpsModelKind);
   EpsModelConfig c;
-  c.image_size = static_cast<int>(get_int(j, "image_size", 1, where));
-  c.channels = static_cast<int>(get_int(j, "channels", 1, where));
-  c.timesteps = get_int(j, "timesteps", 2, where);
+  c.image_size = static_cast<int>(get_int(j, "image_size", 1, INT_MAX, where));
+  c.channels = static_cast<int>(get_int(j, "channels", 1, INT_MAX, where));
+  c.timesteps = get_int(j, "timesteps", 2, kMaxTimesteps, where);
   if (!j["beta_schedule"].is_string()) fail("{}: \"beta_schedule\" must be a string", where);
   c.beta_schedule = parse_beta_schedule(j["beta_schedule"].get<std::string>(), where);
   if (c.beta_schedule == BetaSchedule::kLinear) {
@@ -71,7 +75,7 @@ EpsModelConfig EpsModelConfig::from_json(const nlohmann::json& j, const std::str
   if (j.contains("beta_start")) c.beta_start = get_double(j, "beta_start", where);
   if (j.contains("beta_end")) c.beta_end = get_double(j, "beta_end", where);
   if (j.contains("num_classes"))
-    c.num_classes = static_cast<int>(get_int(j, "num_classes", 0, where));
+    c.num_classes = static_cast<int>(get_int(j, "num_classes", 0, INT_MAX, where));
   if (j.contains("learn_sigma")) c.learn_sigma = get_bool(j, "learn_sigma", where);
   if (j.contains("sigma_small")) c.sigma_small = get_bool(j, "sigma_small", where);
   if (j.contains("name")) {

@@ -6,7 +6,7 @@
 //   {"kind": "ddpm-eps",          required, the only kind
 //    "image_size": 256,           required, square input side the model was trained at
 //    "channels": 3,               required, 1 or 3
-//    "timesteps": 1000,           required, steps of the training diffusion (>= 2)
+//    "timesteps": 1000,           required, steps of the training diffusion (2..kMaxTimesteps)
 //    "beta_schedule": "linear",   required, linear | cosine (synth/diffusion/schedule.h)
 //    "beta_start": 0.0001,        required for linear (the actual values, not rescaled)
 //    "beta_end": 0.02,            required for linear
@@ -33,6 +33,9 @@
 namespace repbench::synth::diffusion {
 
 inline constexpr char kEpsModelKind[] = "ddpm-eps";
+// The schedule is computed in full (betas(), 8 bytes a step): a bound far above any published
+// model (1000-4000 steps) that keeps a corrupt "timesteps" from asking for terabytes.
+inline constexpr int64_t kMaxTimesteps = 1000000;
 
 struct EpsModelConfig {
   int image_size = 256;

@@ -242,7 +242,9 @@ void DdpmTrainer::save_checkpoint(const std::string& path, const nlohmann::json&
   impl::write_checkpoint_file(path, header, os.str());
 }
 
-void DdpmTrainer::load_checkpoint(const std::string& path) {
+// A function try block: the header is well-formed JSON (read_checkpoint_file) but any field read
+// below can meet another type than it expects (json type_error), which must name the file.
+void DdpmTrainer::load_checkpoint(const std::string& path) try {
   Impl& m = *impl_;
   impl::CheckpointBytes ck = impl::read_checkpoint_file(path);
   const nlohmann::json& h = ck.header;
@@ -285,6 +287,8 @@ void DdpmTrainer::load_checkpoint(const std::string& path) {
   m.losses = h.value("losses", std::vector<float>());
   if (static_cast<int64_t>(m.losses.size()) != m.step)
     fail("{}: the checkpoint has {} losses for {} steps", path, m.losses.size(), m.step);
+} catch (const nlohmann::json::exception& e) {
+  fail("{}: checkpoint header: {}", path, e.what());
 }
 
 TrainResult train_ddpm(const TrainImages& images, const TrainOptions& options,
@@ -300,7 +304,13 @@ TrainResult train_ddpm(const TrainImages& images, const TrainOptions& options,
   if (existed) {
     trainer.load_checkpoint(checkpoint);
     r.resumed_from = trainer.step_count();
-    seconds_before = read_checkpoint_header(checkpoint)["training"].value("seconds", 0.0);
+    try {  // "seconds" of another type than a number: a type_error, reported with the file
+      seconds_before = read_checkpoint_header(checkpoint)
+                           .value("training", nlohmann::json::object())
+                           .value("seconds", 0.0);
+    } catch (const nlohmann::json::exception& e) {
+      fail("{}: checkpoint header: training: {}", checkpoint, e.what());
+    }
   }
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] {
