@@ -19,6 +19,14 @@ void add_demo_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads (0 = all cores)");
   cmd->add_flag("--quiet", o->quiet, "Print only the leaderboard");
+  cmd->add_option("--ddpm-model", o->ddpm_model,
+                  "Eps-model for the dif-patch/dif-diagonal sets (TorchScript or repbench "
+                  "checkpoint; default: a small DDPM the demo trains on the pool, cached)");
+  cmd->add_option("--ddpm-steps", o->ddpm_steps,
+                  "Training steps of the demo's own DDPM (a larger budget resumes the cache)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
   cmd->footer(
       "Writes OUT/records/ (one JSON record per model x set) and OUT/leaderboard.{md,csv,tex,html};\n"
       "reruns reuse the staged images, the generated sets and the cached descriptors.");

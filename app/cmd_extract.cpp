@@ -14,6 +14,8 @@
 #include "models/feature_cache.h"
 #include "models/registry.h"
 #include "models/set_images.h"
+#include "scan/image_source.h"
+#include "scan/shards.h"
 
 namespace fs = std::filesystem;
 
@@ -23,29 +25,29 @@ namespace {
 
 struct ExtractArgs {
   std::string model, set, root, gnd, protocol, images, out, device = "cpu",
-                                                             on_decode_error = "fail", preprocess;
+                                                             on_decode_error = "fail", preprocess,
+                                                             shard;
   int batch_size = 32, threads = 0;
   int64_t chunk_size = 1024;
   bool no_query_crop = false;
 };
 
-// Every image under `dir` (recursively), naturally sorted by relative path.
-std::vector<std::string> images_under(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) fail("{}: no such folder", dir);
-  std::vector<std::string> rel;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it->is_regular_file(ec) && datasets::is_image_file(it->path().filename().string()))
-      rel.push_back(fs::relative(it->path(), dir).string());
-  }
-  natural_sort(rel);
-  if (rel.empty()) fail("{}: no images (.jpg, .jpeg, .png, .bmp, .webp)", dir);
-  return rel;
+void print_extraction(const std::string& path, const std::vector<int64_t>& shape,
+                      const models::CachedExtraction& c) {
+  fmt::print("{}: [{}] {}{}\n", path, fmt::join(shape, ", "),
+             c.cache_hit ? "(from the cache)"
+                         : fmt::format("({} images extracted, {} chunks reused)",
+                                       c.images_extracted, c.chunks_reused),
+             c.failed.empty() ? "" : fmt::format("; {} images failed to decode", c.failed.size()));
+  for (size_t i = 0; i < c.failed.size() && i < 10; ++i)
+    fmt::print("  {}: {}\n", c.failed[i].path, c.failed[i].reason);
 }
 
 void run_extract(const ExtractArgs& a) {
-  if (a.set.empty() == a.images.empty()) fail("give either --set NAME or --images DIR");
+  if (a.model.empty()) fail("give --model SPEC");
+  if (a.out.empty()) fail("give --out DIR");
+  if (a.set.empty() == a.images.empty()) fail("give either --set NAME or --images DIR_OR_LIST");
+  if (!a.shard.empty() && a.images.empty()) fail("--shard I/N needs --images DIR_OR_LIST");
   models::ExtractorOptions eopt;
   eopt.device = a.device;
   eopt.threads = a.threads;
@@ -73,26 +75,33 @@ void run_extract(const ExtractArgs& a) {
     popt.label = fmt::format("{} {}", ex->name(), name);
     const std::string path = (fs::path(a.out) / (name + ".npy")).string();
     models::CachedExtraction c = models::extract_cached(*ex, items, path, popt, copt);
-    fmt::print("{}: [{}] {}{}\n", path, fmt::join(c.features.shape, ", "),
-               c.cache_hit ? "(from the cache)"
-                           : fmt::format("({} images extracted, {} chunks reused)",
-                                         c.images_extracted, c.chunks_reused),
-               c.failed.empty() ? "" : fmt::format("; {} images failed to decode", c.failed.size()));
-    for (size_t i = 0; i < c.failed.size() && i < 10; ++i)
-      fmt::print("  {}: {}\n", c.failed[i].path, c.failed[i].reason);
+    print_extraction(path, c.features.shape, c);
   };
 
   fmt::print("model {} ({}), output {} x {}\n", ex->name(), ex->spec(), ex->tokens(), ex->dim());
   if (!a.images.empty()) {
-    const std::vector<std::string> rel = images_under(a.images);
-    std::vector<models::ImageItem> items;
-    std::string list;
-    for (const auto& r : rel) {
-      items.push_back({(fs::path(a.images) / r).string(), std::nullopt});
-      list += r + "\n";
+    // A folder or a list; with --shard, one contiguous slice of it (a job array's task), written
+    // with a shard file that `repbench extract merge` and `repbench scan --train-descriptors`
+    // check (scan/shards.h).
+    const scan::ImageSource src = scan::read_image_source(a.images);
+    scan::ShardSpec shard;
+    std::string name = "images";
+    if (!a.shard.empty()) {
+      shard = scan::parse_shard(a.shard);
+      name = fmt::format("images.shard-{}-of-{}", shard.index, shard.count);
+    } else {
+      std::string list;
+      for (const auto& p : src.paths)
+        list += (src.is_list ? p : fs::relative(p, a.images).string()) + "\n";
+      write_file_atomic((fs::path(a.out) / "images.txt").string(), list);
     }
-    write_file_atomic((fs::path(a.out) / "images.txt").string(), list);
-    extract(items, "images");
+    popt.label = fmt::format("{} {}", ex->name(), name);
+    const std::string path = (fs::path(a.out) / (name + ".npy")).string();
+    models::CachedExtraction c;
+    const scan::ShardedDescriptors d = scan::extract_shard(*ex, src, shard, path, popt, copt, &c);
+    print_extraction(path, d.features.shape, c);
+    if (shard.count > 1)
+      fmt::print("shard {}/{}: images [{}, {}) of {}\n", d.index, d.count, d.begin, d.end, d.total);
     return;
   }
   datasets::RetrievalSet set = datasets::load_set({a.set, a.protocol, a.root, a.gnd});
@@ -107,7 +116,7 @@ void add_extract_command(CLI::App& app) {
   auto a = std::make_shared<ExtractArgs>();
   CLI::App* cmd = app.add_subcommand(
       "extract", "Compute descriptors of a set's images or a folder's, through the feature cache.");
-  cmd->add_option("--model,-m", a->model, "Extractor spec (see `repbench models list`)")->required();
+  cmd->add_option("--model,-m", a->model, "Extractor spec (see `repbench models list`)");
   cmd->add_option("--set", a->set, "Set name or gnd.json: writes SET.db.npy and SET.queries.npy");
   cmd->add_option("--root", a->root, "Dataset folder");
   cmd->add_option("--gnd", a->gnd, "Annotation file");
@@ -115,8 +124,12 @@ void add_extract_command(CLI::App& app) {
   cmd->add_flag("--no-query-crop", a->no_query_crop,
                 "Do not crop queries to their box (the paper's lineage)");
   cmd->add_option("--images", a->images,
-                  "A folder: every image under it (natural order) -> images.npy + images.txt");
-  cmd->add_option("--out,-o", a->out, "Output folder")->required();
+                  "A folder (every image under it, natural order) or a list file (one path a "
+                  "line) -> images.npy + images.txt");
+  cmd->add_option("--shard", a->shard,
+                  "With --images: only slice I of N (0-based, contiguous) -> "
+                  "images.shard-I-of-N.npy; merge with `repbench extract merge`");
+  cmd->add_option("--out,-o", a->out, "Output folder");
   cmd->add_option("--batch-size", a->batch_size, "Images per forward pass")->capture_default_str();
   cmd->add_option("--device", a->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--threads", a->threads, "LibTorch threads (0 = all cores)");
@@ -132,8 +145,34 @@ void add_extract_command(CLI::App& app) {
       "inputs reuses them, a changed input recomputes, an interrupted run resumes.\n"
       "Examples:\n"
       "  repbench extract -m builtin:colorhist --set roxford5k --root data/roxford5k --out feats\n"
-      "  repbench extract -m torchscript:weights/sscd.pt --images generated/ --out feats");
-  cmd->callback([a] { run_extract(*a); });
+      "  repbench extract -m torchscript:weights/sscd.pt --images generated/ --out feats\n"
+      "  repbench extract -m builtin:dct --images train.txt --shard $TASK/8 --out feats\n"
+      "  repbench extract merge feats/images.shard-*-of-8.npy --out feats/train.npy");
+
+  // `extract merge`: the one step after a job array of `extract --shard I/N`.
+  auto files = std::make_shared<std::vector<std::string>>();
+  auto merged = std::make_shared<std::string>();
+  CLI::App* merge = cmd->add_subcommand(
+      "merge", "Concatenate the N shard files of `extract --shard I/N` into one descriptor file.");
+  merge->add_option("shards", *files, "The shard .npy files (each with its .shard.json), any order")
+      ->required();
+  merge->add_option("--out,-o", *merged, "Merged .npy (its .shard.json is written beside it)")
+      ->required();
+  merge->footer(
+      "Checks that the shards come from one image list and one model and tile the list exactly\n"
+      "(each of 0..N-1 once); the result is byte-identical to an unsharded extraction.\n"
+      "Example:\n"
+      "  repbench extract merge feats/images.shard-*-of-8.npy --out feats/train.npy");
+  merge->callback([files, merged] {
+    const scan::ShardedDescriptors d = scan::merge_shards(*files);
+    scan::write_merged(d, *merged);
+    fmt::print("{}: [{}] from {} shards of {} ({} images failed to decode)\n", *merged,
+               fmt::join(d.features.shape, ", "), d.shards_merged, d.source, d.failed.size());
+  });
+  cmd->callback([a, merge] {
+    if (merge->parsed()) return;
+    run_extract(*a);
+  });
 }
 
 }  // namespace repbench::app

@@ -14,6 +14,8 @@ void add_leaderboard_command(CLI::App& app);
 void add_extract_command(CLI::App& app);
 void add_models_command(CLI::App& app);
 void add_run_command(CLI::App& app);
+// `repbench scan` (app/cmd_scan.cpp).
+void add_scan_command(CLI::App& app);
 
 // `repbench synth` holds one subcommand per generator; each generator family's file adds its
 // own subcommands to the shared verb returned by synth_command().

@@ -40,7 +40,8 @@ void check_batch_size(const ExtractorInfo& info, const ImageBatch& b, int w, int
 // ---------------------------------------------------------------------------------------------
 class TinyExtractor : public FeatureExtractor {
  public:
-  TinyExtractor(ExtractorInfo info, int size) : FeatureExtractor(std::move(info)), size_(size) {}
+  TinyExtractor(ExtractorInfo info, int size, bool flip)
+      : FeatureExtractor(std::move(info)), size_(size), flip_(flip) {}
 
   void extract(const ImageBatch& b, float* out) override {
     check_batch_size(info_, b, size_, size_);
@@ -51,12 +52,25 @@ class TinyExtractor : public FeatureExtractor {
       // Pixel-major (y, x, c) like an image file; values 0..1.
       for (int64_t p = 0; p < plane; ++p)
         for (int c = 0; c < 3; ++c) row[p * 3 + c] = pixel01(img[c * plane + p], preprocess(), c);
+      if (flip_) {
+        // The mean of the descriptors of the image and its horizontal mirror (the average over
+        // the group {identity, mirror}): invariant to a horizontal flip of the thumbnail, and the
+        // descriptor of an asymmetric image keeps everything its mirror-symmetric part holds.
+        for (int64_t y = 0; y < size_; ++y)
+          for (int64_t x = 0; x < size_ / 2; ++x)
+            for (int c = 0; c < 3; ++c) {
+              float& l = row[(y * size_ + x) * 3 + c];
+              float& r = row[(y * size_ + size_ - 1 - x) * 3 + c];
+              l = r = 0.5f * (l + r);
+            }
+      }
       impl::center_and_normalize(row, row_size());
     }
   }
 
  private:
   int size_;
+  bool flip_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -197,12 +211,14 @@ void require_input(const ExtractorInfo& info, int side) {
 std::unique_ptr<FeatureExtractor> create_tiny(const BuiltinParams& prm, const std::string& spec,
                                               const ExtractorOptions& opt) {
   const int size = static_cast<int>(prm.at("size"));
+  const bool flip = prm.at("flip") != 0;
   auto info =
-      builtin_info(fmt::format("Tiny image ({0}x{0} RGB)", size), spec, OutputKind::kEmbedding,
+      builtin_info(fmt::format("Tiny image ({0}x{0} RGB{1})", size, flip ? ", mirror-averaged" : ""),
+                   spec, OutputKind::kEmbedding,
                    3 * int64_t{size} * size, 1,
                    pixel_preprocess(ResizeMode::kSquare, size, 0, Interpolation::kArea), opt);
   require_input(info, size);
-  return std::make_unique<TinyExtractor>(std::move(info), size);
+  return std::make_unique<TinyExtractor>(std::move(info), size, flip);
 }
 
 std::unique_ptr<FeatureExtractor> create_colorhist(const BuiltinParams& prm,
@@ -248,7 +264,8 @@ const std::vector<BuiltinDef>& builtin_defs() {
       {"tiny",
        "raw RGB pixels of a size x size image, mean-centred, L2",
        OutputKind::kEmbedding,
-       {{"size", 32, 4, 256, "side of the tiny image"}},
+       {{"size", 32, 4, 256, "side of the tiny image"},
+        {"flip", 0, 0, 1, "1 = flip-invariant: the mean of the image's and its mirror's pixels"}},
        create_tiny},
       {"colorhist",
        "joint RGB histogram of a 128-px thumbnail, sqrt + L2",

@@ -1,8 +1,13 @@
 // Built-in extractors: weight-free baselines, so that a benchmark runs before any model is
 // downloaded, and so that a learned descriptor can be judged against what pixels alone give.
 //
-//   builtin:tiny?size=32        raw RGB pixels of a size x size image (area-resized, aspect not
+//   builtin:tiny?size=32&flip=0 raw RGB pixels of a size x size image (area-resized, aspect not
 //                               kept), minus their mean, L2-normalised. dim = 3 * size^2.
+//                               flip=1: each pixel averaged with its horizontal mirror first
+//                               (the mean of the image's and its mirror's descriptors), so that
+//                               a horizontally flipped copy has the same descriptor (exactly when
+//                               the thumbnail's resampling commutes with the mirror, e.g. sides
+//                               that are multiples of size; up to resampling otherwise).
 //   builtin:colorhist?bins=8    joint RGB histogram (bins^3 cells) of a 128-pixel thumbnail,
 //                               square-rooted (Hellinger) and L2-normalised. dim = bins^3.
 //   builtin:dct?size=32&k=8     low-frequency 2-D DCT-II coefficients of the size x size grey

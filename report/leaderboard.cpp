@@ -18,6 +18,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "report/html_page.h"
 #include "report/impl/parse_number.h"
 #include "report/record.h"
 
@@ -213,32 +214,6 @@ std::string tex_escape(const std::string& s) {
   return out;
 }
 
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // At most `max_chars` code points of UTF-8 text, with "…" when cut (labels in the charts).
 std::string utf8_truncate(const std::string& s, size_t max_chars) {
   size_t chars = 0;
@@ -351,35 +326,6 @@ std::string render_tex(const Leaderboard& board) {
 // ---------------------------------------------------------------------------------------------
 // HTML
 
-// Colours for categories (Tableau 10), cycled when there are more categories.
-constexpr const char* kPalette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
-                                    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
-
-constexpr const char* kStyle =
-    R"(body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em;color:#222;background:#fff}
-h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em}
-table{border-collapse:collapse;font-variant-numeric:tabular-nums}
-th,td{padding:4px 10px;text-align:right;border-bottom:1px solid #e3e3e3;white-space:nowrap}
-th{border-bottom:2px solid #555;vertical-align:bottom}
-th.l,td.l{text-align:left}
-tr.group td{border-top:2px solid #999}
-td.missing{color:#999}
-td.skipped{color:#b22;font-style:italic}
-ul.notes{color:#444;font-size:.9em}
-.legend span{display:inline-block;margin-right:1.2em;font-size:.9em}
-.legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em}
-.charts{display:flex;flex-wrap:wrap;gap:18px}
-figure{margin:0;padding:8px;border:1px solid #e3e3e3;border-radius:4px}
-figcaption{font-weight:600;margin-bottom:4px}
-svg text{font-size:11px;fill:#222}
-svg text.best{font-weight:700}
-svg text.note{fill:#999}
-svg text.skipped{fill:#b22;font-style:italic}
-svg line.axis{stroke:#999}
-svg line.grid{stroke:#eee}
-svg line.ci{stroke:#222}
-)";
-
 // One dataset's bar chart: a horizontal bar per model on a fixed 0-100 scale, so charts compare.
 std::string svg_chart(const Leaderboard& board, size_t column,
                       const std::map<std::string, std::string>& colours) {
@@ -457,16 +403,11 @@ std::string render_html(const Leaderboard& board) {
   std::vector<std::string> categories;
   for (const auto& row : board.rows) {
     if (colours.count(row.category)) continue;
-    colours[row.category] = kPalette[categories.size() % std::size(kPalette)];
+    colours[row.category] = palette_colour(categories.size());
     categories.push_back(row.category);
   }
 
-  std::string out =
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<title>repbench leaderboard</title>\n<style>\n";
-  out += kStyle;
-  out += "</style>\n</head>\n<body>\n<h1>Replication-detector leaderboard</h1>\n";
+  std::string out = "<h1>Replication-detector leaderboard</h1>\n";
   out +=
       "<p>mAP in percent (higher is better) and average rank across datasets (lower is "
       "better); the best value of each column is in bold.</p>\n";
@@ -517,8 +458,8 @@ std::string render_html(const Leaderboard& board) {
     out += svg_chart(board, c, colours);
     out += "</figure>\n";
   }
-  out += "</div>\n</body>\n</html>\n";
-  return out;
+  out += "</div>\n";
+  return html_page("repbench leaderboard", out);
 }
 
 // ---------------------------------------------------------------------------------------------

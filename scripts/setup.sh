@@ -12,6 +12,8 @@ packages=(
   libboost-filesystem-dev libfccp-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libmatio-dev libyaml-cpp-dev libpng-dev
   opencv-doc
+  # The scan report: gnuplot draws its plots; the page tests open it in headless chromium.
+  gnuplot-nox chromium fonts-dejavu-core
   python3 python3-numpy python3-torch python3-torchvision
 )
 

@@ -7,6 +7,8 @@
 #include "datasets/demo_pool.h"
 #include "synth/coco.h"
 #include "synth/cutmix.h"
+#include "synth/diffusion/ddpm.h"
+#include "synth/diffusion/dif_sets.h"
 #include "synth/fixture.h"
 #include "synth/segmix.h"
 #include "synth/voc.h"
@@ -14,6 +16,67 @@
 namespace fs = std::filesystem;
 
 namespace repbench::suite {
+
+namespace {
+
+namespace dif = synth::diffusion;
+
+// The demo's own eps-model: the built-in UNet at 32 px (base 16 channels) trained on the pool.
+// train_ddpm() skips the work when the checkpoint already has the budget and resumes it when the
+// budget grew, so a rerun costs nothing.
+std::string demo_ddpm(const DemoOptions& o, const std::vector<std::string>& photos,
+                      const fs::path& out) {
+  dif::TrainOptions t;
+  t.unet = dif::UNetConfig::small(32);
+  t.unet.base_channels = 16;
+  t.steps = o.ddpm_steps;
+  t.batch_size = 16;
+  t.seed = o.seed;
+  t.checkpoint_every = 200;
+  t.log_every = 100;
+  t.device = {o.device, o.threads};
+  t.progress = o.quiet ? ProgressMode::kOff : ProgressMode::kAuto;
+  const std::string ckpt = (out / "ddpm" / "pool-32px.ckpt").string();
+  fs::create_directories(out / "ddpm");
+  dif::train_ddpm(dif::load_training_images(photos, 32), t, ckpt);
+  return ckpt;
+}
+
+// dif-patch or dif-diagonal from the pool. The folder is named after the model's sha256, so that
+// another model (a larger training budget, a user's model) makes a new set instead of clashing
+// with the options the old folder was made with; older demo folders of that kind are removed.
+std::string demo_dif_set(const DemoOptions& o, dif::DifKind kind, const std::string& pool,
+                         const std::string& model, const fs::path& sets) {
+  const std::string kind_name = dif::to_string(kind);
+  const std::string folder = kind_name + "-" + dif::inspect_eps_model(model).sha256.substr(0, 12);
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(sets, ec)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_directory() && name != folder && name.rfind(kind_name + "-", 0) == 0 &&
+        name.size() == folder.size())
+      fs::remove_all(e.path());
+  }
+  dif::DifSetOptions d;
+  d.kind = kind;
+  d.source_dir = pool;
+  d.model = model;
+  d.out_dir = (sets / folder).string();
+  d.count = 10;
+  d.copies_per_source = 2;
+  d.seed = o.seed;
+  d.batch_size = 10;
+  // A shortened RePaint walk (50 respaced steps, jumps of 5 traversed 3 times: 230 model calls
+  // per image instead of the ImageNet configuration's 4,570) keeps the demo within seconds on two
+  // cores; the walk is recorded in the set's meta.
+  d.repaint.timestep_respacing = "50";
+  d.repaint.jump_length = 5;
+  d.repaint.jump_n_sample = 3;
+  d.device = {o.device, o.threads};
+  d.progress = o.quiet ? ProgressMode::kOff : ProgressMode::kAuto;
+  return dif::generate_dif_set(d).gnd_path;
+}
+
+}  // namespace
 
 Suite prepare_demo(const DemoOptions& o) {
   const fs::path out(o.out);
@@ -41,17 +104,22 @@ Suite prepare_demo(const DemoOptions& o) {
                                            photos, seg, (sets / "mscoco-segmix").string());
   const auto voc = synth::generate_segmix(synth::read_voc(fx.voc_root), photos, seg,
                                           (sets / "voc-segmix").string());
+  const std::string model = o.ddpm_model.empty() ? demo_ddpm(o, photos, out) : o.ddpm_model;
+  const std::string dif_patch = demo_dif_set(o, dif::DifKind::kPatch, pool, model, sets);
+  const std::string dif_diagonal = demo_dif_set(o, dif::DifKind::kDiagonal, pool, model, sets);
 
   Suite s;
   s.output = o.out;
   s.seed = o.seed;
   s.threads = o.threads;
+  s.device = o.device;
   s.batch_size = 16;
   for (const char* spec : {"builtin:tiny", "builtin:colorhist", "builtin:dct", "builtin:patches",
                            "builtin:randcnn"})
     s.models.push_back({spec, "", "", nlohmann::json::object()});
   s.sets.push_back({pairs.source, "", "", {}});
   for (const auto* g : {&cutmix, &coco, &voc}) s.sets.push_back({g->gnd_path, "", "", {}});
+  for (const auto& g : {dif_patch, dif_diagonal}) s.sets.push_back({g, "", "", {}});
   return s;
 }
 

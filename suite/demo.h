@@ -2,7 +2,9 @@
 // download, no weights), run through the same suite runner as any user suite:
 //   1. stage the pinned image pool into OUT/pool (sha256-checked);
 //   2. build the sets: the pool's natural view pairs (demo-pairs) and the synthetic sets that
-//      repbench's generators make from the pool;
+//      repbench's generators make from the pool: in-cutmix and the two segmix sets by pasting,
+//      dif-patch and dif-diagonal by RePaint outpainting with a small DDPM that the demo trains
+//      on the pool once (OUT/ddpm/, cached) or with the eps-model the user passes;
 //   3. run every built-in extractor on every set (descriptors cached in OUT/cache);
 //   4. write OUT/records/ and OUT/leaderboard.{md,csv,tex,html}.
 // A rerun reuses the staged pool, the generated sets and the cached descriptors.
@@ -20,6 +22,12 @@ struct DemoOptions {
   uint64_t seed = 0;
   int threads = 0;
   bool quiet = false;
+  // The eps-model of the dif sets: "" = the demo's own DDPM (32 px, trained on the pool for
+  // ddpm_steps steps; a larger budget resumes the cached checkpoint), or a user's TorchScript
+  // eps-model / repbench checkpoint.
+  std::string ddpm_model;
+  int64_t ddpm_steps = 600;
+  std::string device = "cpu";  // DDPM training, RePaint and extraction
 };
 
 // The suite the demo runs (sets built, models listed), without running it.

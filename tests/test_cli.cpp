@@ -374,15 +374,36 @@ TEST_F(CliPipeline, RunWritesRecordsAndLeaderboards) {
 }
 
 TEST_F(CliPipeline, DemoWritesTheLeaderboard) {
-  RunResult r = repbench("demo --quiet --out " + path("demo"));
+  // A short DDPM budget keeps the test fast; the default budget is the same code path.
+  RunResult r = repbench("demo --quiet --ddpm-steps 30 --out " + path("demo"));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("demo-pairs"), std::string::npos) << r.out;
   const std::string csv = slurp(path("demo/leaderboard.csv"));
-  EXPECT_EQ(csv.rfind("category,model,demo-pairs,cutmix,segmix-coco,segmix-voc,average_rank", 0),
+  EXPECT_EQ(csv.rfind("category,model,demo-pairs,cutmix,segmix-coco,segmix-voc,dif-patch,"
+                      "dif-diagonal,average_rank",
+                      0),
             0u)
       << csv;
   // Five built-in extractors, one row each.
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6) << csv;
+  // The dif sets' records name the demo's DDPM and how it was trained.
+  int dif_records = 0;
+  for (const auto& e : fs::recursive_directory_iterator(path("demo/sets"))) {
+    if (e.path().filename() != "gnd.json" ||
+        e.path().parent_path().filename().string().rfind("dif-", 0) != 0)
+      continue;
+    const json model = json::parse(slurp(e.path().string()))["meta"]["model"];
+    EXPECT_EQ(model["format"], "repbench-ddpm");
+    EXPECT_EQ(model["training"]["step"], 30);
+    EXPECT_EQ(model["training"]["images"], 51);
+    EXPECT_LT(model["training"]["loss_last_100"].get<double>(), 1.0);
+    ++dif_records;
+  }
+  EXPECT_EQ(dif_records, 2);
+  // A rerun reuses the checkpoint, the sets and the descriptors, and gives the same table.
+  r = repbench("demo --quiet --ddpm-steps 30 --out " + path("demo"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(slurp(path("demo/leaderboard.csv")), csv);
 }
 
 TEST_F(CliTest, DatasetsInfoOnRealGroundTruth) {

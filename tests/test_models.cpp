@@ -458,7 +458,7 @@ TEST(Registry, UnknownSpecsQuoteTheStringAndListTheKnownOnes) {
               StartsWith("unknown extractor spec \"colorhist\": expected PREFIX:BODY"));
   EXPECT_EQ(error_of([] { create_extractor("builtin:tiny?sz=3"); }),
             "extractor spec \"builtin:tiny?sz=3\": builtin:tiny has no parameter \"sz\" "
-            "(parameters: size)");
+            "(parameters: size, flip)");
   EXPECT_EQ(error_of([] { create_extractor("builtin:tiny?size=x"); }),
             "extractor spec \"builtin:tiny?size=x\": size = \"x\" is not an integer");
   EXPECT_EQ(error_of([] { create_extractor("builtin:tiny?size=1"); }),
@@ -527,6 +527,7 @@ TEST_F(BuiltinTest, DeterministicWithTheDimsTheyReport) {
   const std::vector<std::tuple<std::string, OutputKind, int64_t, int64_t>> cases = {
       {"builtin:tiny", OutputKind::kEmbedding, 1, 3072},
       {"builtin:tiny?size=16", OutputKind::kEmbedding, 1, 768},
+      {"builtin:tiny?flip=1", OutputKind::kEmbedding, 1, 3072},
       {"builtin:colorhist", OutputKind::kEmbedding, 1, 512},
       {"builtin:colorhist?bins=4", OutputKind::kEmbedding, 1, 64},
       {"builtin:dct", OutputKind::kEmbedding, 1, 63},

@@ -1,8 +1,10 @@
 // Loading eps-models: TorchScript archives with metadata.json, repbench checkpoints (their EMA
 // UNet), and the null model; inspect_eps_model().
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include <caffe2/serialize/inline_container.h>
 #include <fmt/format.h>
@@ -48,7 +50,7 @@ EpsModelConfig parse_metadata(const std::string& path, const std::string& text) 
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for 1e999
     fail("{}: {}: invalid JSON: {}", path, kMetadataFile, first_line(e.what()));
   }
   return EpsModelConfig::from_json(j, fmt::format("{}: {}", path, kMetadataFile));
@@ -144,11 +146,34 @@ std::unique_ptr<impl::EpsNet> load_torchscript(const std::string& path, const c1
   return std::make_unique<TorchScriptNet>(path, std::move(module), conditional);
 }
 
+// The part of a checkpoint header's training block that a record of the model's use should carry:
+// enough to see what it was trained on and that its loss went down (not the per-step bulk).
+nlohmann::json training_summary(const nlohmann::json& header, const std::string& path) {
+  try {
+    const nlohmann::json& tr = header.at("training");
+    nlohmann::json out = nlohmann::json::object();
+    for (const char* key : {"step", "images", "batch_size", "lr", "seed", "data_sha256"})
+      if (tr.contains(key)) out[key] = tr[key];
+    const auto losses = header.value("losses", std::vector<double>());
+    const size_t n = losses.size(), w = std::min<size_t>(100, n);
+    if (w > 0) {
+      double first = 0, last = 0;
+      for (size_t i = 0; i < w; ++i) first += losses[i], last += losses[n - w + i];
+      out["loss_first_100"] = first / static_cast<double>(w);
+      out["loss_last_100"] = last / static_cast<double>(w);
+    }
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: checkpoint header: training: {}", path, e.what());
+  }
+}
+
 std::unique_ptr<impl::EpsNet> load_checkpoint_net(const std::string& path,
                                                   const c10::Device& device, EpsModelInfo* info) {
   impl::CheckpointBytes ck = impl::read_checkpoint_file(path);
   info->config =
       EpsModelConfig::from_json(ck.header["metadata"], path + ": checkpoint header: metadata");
+  info->training = training_summary(ck.header, path);
   const UNetConfig unet_config =
       UNetConfig::from_json(ck.header["unet"], path + ": checkpoint header: unet");
   impl::UNet unet(unet_config);
@@ -181,10 +206,12 @@ const char* to_string(ModelFormat format) {
 }
 
 nlohmann::json EpsModelInfo::to_json() const {
-  return {{"path", path},
-          {"sha256", sha256},
-          {"format", to_string(format)},
-          {"config", config.to_json()}};
+  nlohmann::json j{{"path", path},
+                   {"sha256", sha256},
+                   {"format", to_string(format)},
+                   {"config", config.to_json()}};
+  if (!training.is_null()) j["training"] = training;
+  return j;
 }
 
 EpsModelInfo inspect_eps_model(const std::string& path) {
@@ -194,6 +221,7 @@ EpsModelInfo inspect_eps_model(const std::string& path) {
   if (info.format == ModelFormat::kCheckpoint) {
     const nlohmann::json h = read_checkpoint_header(path);
     info.config = EpsModelConfig::from_json(h["metadata"], path + ": checkpoint header: metadata");
+    info.training = training_summary(h, path);
   } else {
     info.config = parse_metadata(path, read_archive_metadata(path));
   }

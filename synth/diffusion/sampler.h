@@ -56,7 +56,10 @@ struct EpsModelInfo {
   std::string sha256;  // of the whole file ("" for the null model)
   ModelFormat format = ModelFormat::kTorchScript;
   EpsModelConfig config;
-  // {"path", "sha256", "format", "config": metadata} for records.
+  // Checkpoints: how the model was trained (steps, images, batch size, learning rate, seed, data
+  // sha256, and the mean loss of the first and last 100 steps); null for TorchScript models.
+  nlohmann::json training;
+  // {"path", "sha256", "format", "config": metadata[, "training"]} for records.
   nlohmann::json to_json() const;
 };
 

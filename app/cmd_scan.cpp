@@ -1,0 +1,116 @@
+// repbench scan: the replication scan of a generator's outputs against its training set.
+#include <filesystem>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "app/commands.h"
+#include "core/error.h"
+#include "scan/image_source.h"
+#include "report/scan_report.h"
+#include "scan/scan.h"
+
+namespace fs = std::filesystem;
+
+namespace repbench::app {
+
+namespace {
+
+struct ScanArgs {
+  scan::ScanOptions o;
+  std::vector<std::string> thresholds;
+  std::string index = "auto";
+  bool quiet = false;
+};
+
+void run_scan_command(ScanArgs& a) {
+  a.o.params.thresholds = scan::parse_thresholds(a.thresholds.empty()
+                                                     ? std::vector<std::string>{"0.5"}
+                                                     : a.thresholds);
+  a.o.params.index.kind = scan::parse_index_kind(a.index);
+  a.o.params.index.threads = a.o.extractor.threads;
+  a.o.params.index.seed = a.o.params.seed;
+  const nlohmann::json rec = scan::run_scan(a.o);
+  const fs::path out(a.o.out);
+  fmt::print("scanned {} generated images against {} training images with {} ({}, {} search",
+             rec["generated"]["count"].get<int64_t>(), rec["train"]["count"].get<int64_t>(),
+             rec["model"].get<std::string>(), rec["similarity"].get<std::string>(),
+             rec["search"]["method"].get<std::string>());
+  if (!rec["search"]["recall_at_1"].is_null())
+    fmt::print(", recall@1 {:.3f} on {} sampled generations",
+               rec["search"]["recall_at_1"].get<double>(),
+               rec["search"]["recall_sample"].get<int64_t>());
+  fmt::print(")\n");
+  for (const auto& a_ : rec["above"])
+    fmt::print("  top-1 > {}: {} of {} generations ({:.2f}%); training baseline {:.2f}%\n",
+               a_["threshold"].get<double>(), a_["generations"].get<int64_t>(),
+               rec["generated"]["count"].get<int64_t>(), 100 * a_["fraction"].get<double>(),
+               100 * a_["baseline_fraction"].get<double>());
+  for (const char* side : {"generated", "train"}) {
+    const auto& skipped = rec[side]["skipped"];
+    for (size_t i = 0; i < skipped.size() && i < 10; ++i)
+      fmt::print("  skipped {}: {}\n", skipped[i]["path"].get<std::string>(),
+                 skipped[i]["error"].get<std::string>());
+    if (skipped.size() > 10) fmt::print("  ... and {} more (see scan.json)\n", skipped.size() - 10);
+  }
+  for (const auto& note : rec["notes"]) fmt::print("note: {}\n", note.get<std::string>());
+  // Drawing only: the record is complete and on disk before the renderer runs.
+  report::write_scan_report(rec, out);
+  fmt::print("{}: scan.json, matches.csv, plots/, report.html\n", out.string());
+}
+
+}  // namespace
+
+void add_scan_command(CLI::App& app) {
+  auto a = std::make_shared<ScanArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "scan", "Find the training images a generator copied: top matches of every generation, "
+              "the training self-similarity baseline, shares above thresholds, duplicates.");
+  cmd->add_option("--generated,-g", a->o.generated,
+                  "Generated images: a folder (recursive, natural order) or a list file (one path "
+                  "a line, relative to the list's folder)")
+      ->required();
+  cmd->add_option("--train,-t", a->o.train, "Training images: a folder or a list file");
+  cmd->add_option("--train-descriptors", a->o.train_descriptors,
+                  "Instead of --train: the N shard files of `repbench extract --shard I/N` (any "
+                  "order) or one merged file")
+      ->expected(1, -1);
+  cmd->add_option("--model,-m", a->o.model, "Extractor spec (see `repbench models list`)")
+      ->required();
+  cmd->add_option("--k", a->o.params.k, "Matches per generation")->capture_default_str();
+  cmd->add_option("--threshold", a->thresholds,
+                  "Similarity threshold in [-1, 1]; repeatable or comma-separated (default 0.5, "
+                  "the paper's for SSCD)");
+  cmd->add_option("--dup-threshold", a->o.params.dup_threshold,
+                  "Training images above this similarity to a match count as its duplicates")
+      ->capture_default_str();
+  cmd->add_option("--baseline-sample", a->o.params.baseline_sample,
+                  "Training images in the self-similarity baseline")
+      ->capture_default_str();
+  cmd->add_option("--index", a->index,
+                  "auto (exact up to 100k training images, HNSW up to 500k, IVF-Flat beyond), "
+                  "exact, ivf or hnsw")
+      ->capture_default_str();
+  cmd->add_option("--recall-sample", a->o.params.index.recall_sample,
+                  "Generations checked against exact search (approximate index)")
+      ->capture_default_str();
+  cmd->add_option("--seed", a->o.params.seed, "Seed of the baseline and recall samples")
+      ->capture_default_str();
+  cmd->add_option("--device", a->o.extractor.device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--threads", a->o.extractor.threads, "Threads (0 = all cores)");
+  cmd->add_option("--batch-size", a->o.batch_size, "Images per forward pass")
+      ->capture_default_str();
+  cmd->add_option("--out,-o", a->o.out, "Output folder (cache/, matches.csv, scan.json, report)")
+      ->required();
+  cmd->footer(
+      "Descriptors are cached under OUT/cache (a killed scan resumes). Unreadable images are\n"
+      "named, skipped and counted. scan.json is written last; it marks a finished scan.\n"
+      "Examples:\n"
+      "  repbench scan -g samples/ -t train/ -m torchscript:weights/sscd_disc_mixup.pt --out scan\n"
+      "  repbench scan -g samples.txt --train-descriptors feats/train.shard-*-of-8.npy \\\n"
+      "      -m torchscript:weights/sscd_disc_mixup.pt --threshold 0.5,0.6 --out scan");
+  cmd->callback([a] { run_scan_command(*a); });
+}
+
+}  // namespace repbench::app

@@ -1,0 +1,561 @@
+#include "report/scan_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <fmt/format.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "report/gnuplot.h"
+#include "report/html_page.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace repbench::report {
+
+namespace {
+
+constexpr const char* kGeneratedColour = "#e15759";
+constexpr const char* kBaselineColour = "#4e79a7";
+constexpr const char* kThresholdColour = "#c0392b";
+
+// ---------------------------------------------------------------------------------------------
+// Reading the record: every field the page shows, checked once, with the field named on error.
+
+const json& field(const json& obj, const char* key, const char* where) {
+  if (!obj.is_object() || !obj.contains(key)) fail("scan record: '{}{}' is missing", where, key);
+  return obj.at(key);
+}
+
+double number(const json& v, const std::string& what) {
+  if (!v.is_number()) fail("scan record: '{}' is not a number (found {})", what, v.dump());
+  return v.get<double>();
+}
+
+// An optional string field ("" when absent); a non-string value is shown as its JSON text.
+std::string text(const json& obj, const char* key) {
+  if (!obj.is_object() || !obj.contains(key) || obj.at(key).is_null()) return {};
+  const json& v = obj.at(key);
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+std::vector<double> numbers(const json& v, const std::string& what) {
+  if (!v.is_array()) fail("scan record: '{}' is not an array", what);
+  std::vector<double> out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out.push_back(number(v[i], fmt::format("{}[{}]", what, i)));
+  return out;
+}
+
+struct Skipped {
+  std::string path, error;
+};
+
+struct Side {
+  std::string source;
+  int64_t count = 0;
+  std::vector<Skipped> skipped;
+  std::optional<int64_t> shards;
+};
+
+Side read_side(const json& record, const char* key) {
+  const json& s = field(record, key, "");
+  Side side;
+  side.source = text(s, "source");
+  side.count = static_cast<int64_t>(number(field(s, "count", key), std::string(key) + ".count"));
+  if (s.contains("skipped")) {
+    if (!s["skipped"].is_array()) fail("scan record: '{}.skipped' is not an array", key);
+    for (const auto& e : s["skipped"]) side.skipped.push_back({text(e, "path"), text(e, "error")});
+  }
+  if (s.contains("shards") && s["shards"].is_number()) side.shards = s["shards"].get<int64_t>();
+  return side;
+}
+
+struct Pair {
+  std::string generated, train;
+  double score = 0;
+  std::optional<int64_t> train_duplicates;
+};
+
+struct Above {
+  double threshold = 0;
+  int64_t generations = 0, baseline = 0;
+  double fraction = 0, baseline_fraction = 0;
+};
+
+struct ScanView {
+  std::string model, similarity, created, version;
+  std::optional<int64_t> k;
+  std::vector<double> thresholds;
+  std::optional<double> dup_threshold;
+  Side generated, train;
+  std::string search_method, search_params;
+  std::optional<double> recall_at_1;
+  int64_t recall_sample = 0;
+  std::vector<double> generations_top1, baseline_top1;
+  std::string baseline_note;
+  std::vector<Above> above;
+  std::vector<Pair> pairs;
+  bool identical_sets = false;
+  std::vector<std::string> notes;
+};
+
+ScanView read_view(const json& r) {
+  if (!r.is_object()) fail("scan record: expected a JSON object, found {}", r.type_name());
+  const std::string kind = text(r, "kind");
+  if (kind != "replication-scan")
+    fail("scan record: kind is '{}', expected 'replication-scan'", kind);
+  ScanView v;
+  v.model = text(r, "model");
+  v.similarity = text(r, "similarity");
+  v.created = text(r, "created");
+  v.version = text(r, "repbench_version");
+  if (r.contains("k") && r["k"].is_number()) v.k = r["k"].get<int64_t>();
+  v.thresholds = numbers(field(r, "thresholds", ""), "thresholds");
+  if (r.contains("dup_threshold") && r["dup_threshold"].is_number())
+    v.dup_threshold = r["dup_threshold"].get<double>();
+  v.generated = read_side(r, "generated");
+  v.train = read_side(r, "train");
+  if (r.contains("search")) {
+    const json& s = r["search"];
+    v.search_method = text(s, "method");
+    if (s.contains("params") && !s["params"].is_null() && !s["params"].empty())
+      v.search_params = s["params"].dump();
+    if (s.contains("recall_at_1") && s["recall_at_1"].is_number())
+      v.recall_at_1 = s["recall_at_1"].get<double>();
+    if (s.contains("recall_sample") && s["recall_sample"].is_number())
+      v.recall_sample = s["recall_sample"].get<int64_t>();
+  }
+  v.generations_top1 = numbers(field(r, "generations_top1", ""), "generations_top1");
+  const json& base = field(r, "baseline", "");
+  v.baseline_top1 = numbers(field(base, "top1", "baseline."), "baseline.top1");
+  v.baseline_note = text(base, "note");
+  if (r.contains("above")) {
+    if (!r["above"].is_array()) fail("scan record: 'above' is not an array");
+    for (size_t i = 0; i < r["above"].size(); ++i) {
+      const json& a = r["above"][i];
+      const std::string at = fmt::format("above[{}].", i);
+      Above x;
+      x.threshold = number(field(a, "threshold", at.c_str()), at + "threshold");
+      x.generations =
+          static_cast<int64_t>(number(field(a, "generations", at.c_str()), at + "generations"));
+      x.fraction = number(field(a, "fraction", at.c_str()), at + "fraction");
+      x.baseline = static_cast<int64_t>(number(field(a, "baseline", at.c_str()), at + "baseline"));
+      x.baseline_fraction =
+          number(field(a, "baseline_fraction", at.c_str()), at + "baseline_fraction");
+      v.above.push_back(x);
+    }
+  }
+  const json& pairs = field(r, "pairs", "");
+  if (!pairs.is_array()) fail("scan record: 'pairs' is not an array");
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const json& p = pairs[i];
+    const std::string at = fmt::format("pairs[{}].", i);
+    Pair x;
+    x.generated = text(p, "generated");
+    x.train = text(p, "train");
+    x.score = number(field(p, "score", at.c_str()), at + "score");
+    if (p.contains("train_duplicates") && p["train_duplicates"].is_number())
+      x.train_duplicates = p["train_duplicates"].get<int64_t>();
+    v.pairs.push_back(std::move(x));
+  }
+  v.identical_sets = r.contains("identical_sets") && r["identical_sets"].is_boolean() &&
+                     r["identical_sets"].get<bool>();
+  if (r.contains("notes") && r["notes"].is_array())
+    for (const auto& n : r["notes"])
+      v.notes.push_back(n.is_string() ? n.get<std::string>() : n.dump());
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plots
+
+// Silverman's rule of thumb, floored so that identical scores still draw a visible bump.
+double kde_bandwidth(const std::vector<double>& x, double floor) {
+  if (x.size() < 2) return floor;
+  double mean = 0;
+  for (double s : x) mean += s;
+  mean /= static_cast<double>(x.size());
+  double var = 0;
+  for (double s : x) var += (s - mean) * (s - mean);
+  const double sd = std::sqrt(var / static_cast<double>(x.size() - 1));
+  return std::max(floor, 1.06 * sd * std::pow(static_cast<double>(x.size()), -0.2));
+}
+
+std::string data_file(const std::vector<double>& x) {
+  std::string out;
+  for (double s : x) out += fmt::format("{:.9g}\n", s);
+  return out;
+}
+
+// The density's input: scores counted into 2,000 fine bins over [lo, hi] as "centre weight"
+// lines (weights sum to 1). The bins are far narrower than any bandwidth used here, so the curve
+// is the same as from the raw scores, and gnuplot's O(points x samples) estimate stays fast for
+// scans of millions of generations.
+std::string fine_binned_file(const std::vector<double>& x, double lo, double hi) {
+  constexpr int kFine = 2000;
+  std::vector<int64_t> counts(kFine, 0);
+  const double w = (hi - lo) / kFine;
+  for (double s : x) {
+    const int b = static_cast<int>(std::floor((s - lo) / w));
+    ++counts[std::clamp(b, 0, kFine - 1)];
+  }
+  std::string out;
+  for (int b = 0; b < kFine; ++b)
+    if (counts[b] > 0)
+      out += fmt::format("{:.9g} {:.9g}\n", lo + w * (b + 0.5),
+                         static_cast<double>(counts[b]) / static_cast<double>(x.size()));
+  return out;
+}
+
+// The gnuplot script for both plots in PNG and SVG. Only numbers and fixed names go into it.
+std::string plot_script(const ScanView& v, double lo, double hi) {
+  const int nbins = 50;
+  const double bw = (hi - lo) / nbins;
+  const size_t ng = v.generations_top1.size(), nb = v.baseline_top1.size();
+  std::string s = R"(set encoding utf8
+# pngcairo draws antialiased text and lines; the plain png terminal is the fallback.
+if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { png_terminal = "pngcairo size 960,560 enhanced font 'DejaVu Sans,12' background rgb 'white'" } else { png_terminal = "png size 960,560 font 'DejaVu Sans,12' background rgb 'white'" }
+# The SVG is shown about 600 px wide on the page: a smaller canvas keeps its text legible there.
+svg_terminal = "svg size 640,400 enhanced font 'DejaVu Sans,11' background rgb 'white'"
+set border 3 lc rgb "#555555"
+set tics nomirror out
+set grid ytics lc rgb "#e5e5e5" lw 1 dt 1
+set key outside top center horizontal samplen 2 width 2
+set xlabel "top-1 similarity to the training set"
+set yrange [0:*]
+set samples 600
+)";
+  s += fmt::format("set xrange [{:.9g}:{:.9g}]\n", lo, hi);
+  s += fmt::format("lo = {:.9g}\nbw = {:.9g}\nnbins = {}\n", lo, bw, nbins);
+  // The last bin is closed on the right, so a score of exactly 1.0 is drawn, not dropped.
+  s += "idx(x) = floor((x - lo) / bw)\n"
+       "bin(x) = lo + bw * (idx(x) > nbins - 1 ? nbins - 1 : (idx(x) < 0 ? 0 : idx(x))) + bw / 2\n"
+       "set boxwidth bw absolute\n";
+  for (size_t i = 0; i < v.thresholds.size(); ++i) {
+    const double t = v.thresholds[i];
+    const bool right = t > lo + 0.7 * (hi - lo);
+    s += fmt::format(
+        "set arrow {0} from {1:.9g}, graph 0 to {1:.9g}, graph 1 nohead dt 2 lw 2 lc rgb \"{2}\" "
+        "front\nset label {0} \"threshold {1:g}\" at {1:.9g}, graph {3:.3f} {4} offset {5}, 0 "
+        "tc rgb \"{2}\" front\n",
+        i + 1, t, kThresholdColour, 0.96 - 0.06 * static_cast<double>(i % 8),
+        right ? "right" : "left", right ? "-0.7" : "0.7");
+  }
+  if (ng + nb == 0)
+    s += "set yrange [0:1]\nset label 99 \"no scores to plot\" at graph 0.5, graph 0.5 center\n";
+
+  auto series = [&](const char* style) {
+    std::vector<std::string> parts;
+    const char* fmt_hist =
+        "\"{0}\" using (bin($1)):(1.0 / {1}) smooth frequency with boxes lc rgb \"{2}\" title "
+        "\"{3} ({1})\"";
+    const char* fmt_kde_fill =
+        "\"{5}\" using 1:2 smooth kdensity bandwidth {4:.6g} with filledcurves y=0 lc rgb "
+        "\"{2}\" notitle";
+    const char* fmt_kde_line =
+        "\"{5}\" using 1:2 smooth kdensity bandwidth {4:.6g} with lines lw 2.5 lc rgb \"{2}\" "
+        "title \"{3} ({1})\"";
+    const double floor_bw = (hi - lo) / 100;
+    struct S {
+      const char* file;
+      const char* fine_file;
+      size_t n;
+      const char* colour;
+      const char* title;
+      const std::vector<double>* x;
+    };
+    for (const S& e : {S{"baseline.dat", "baseline_fine.dat", nb, kBaselineColour,
+                         "training baseline", &v.baseline_top1},
+                       S{"generations.dat", "generations_fine.dat", ng, kGeneratedColour,
+                         "generations", &v.generations_top1}}) {
+      if (e.n == 0) continue;  // gnuplot refuses an empty data file
+      const double h = kde_bandwidth(*e.x, floor_bw);
+      if (std::string(style) == "hist") {
+        parts.push_back(
+            fmt::format(fmt::runtime(fmt_hist), e.file, e.n, e.colour, e.title, h, e.fine_file));
+      } else {
+        parts.push_back(fmt::format(fmt::runtime(fmt_kde_fill), e.file, e.n, e.colour, e.title, h,
+                                    e.fine_file));
+        parts.push_back(fmt::format(fmt::runtime(fmt_kde_line), e.file, e.n, e.colour, e.title, h,
+                                    e.fine_file));
+      }
+    }
+    if (parts.empty()) return std::string("plot NaN notitle\n");
+    std::string p = "plot ";
+    for (size_t i = 0; i < parts.size(); ++i) p += (i ? ", \\\n     " : "") + parts[i];
+    return p + "\n";
+  };
+
+  auto both_terminals = [&](const char* stem, const std::string& plot) {
+    return fmt::format(
+        "set terminal @png_terminal\nset output \"{0}.png\"\n{1}unset output\n"
+        "set terminal @svg_terminal\nset output \"{0}.svg\"\n{1}unset output\n",
+        stem, plot);
+  };
+  s += "set ylabel \"share of each set per bin\"\nset style fill transparent solid 0.5 noborder\n";
+  s += both_terminals("top1_hist", series("hist"));
+  s += "set ylabel \"density\"\nset style fill transparent solid 0.22 noborder\n";
+  s += both_terminals("top1_density", series("kde"));
+  return s;
+}
+
+void write_plots(const ScanView& v, const fs::path& plots_dir, double timeout_s) {
+  double lo = 0, hi = 1;
+  for (const auto* x : {&v.generations_top1, &v.baseline_top1, &v.thresholds})
+    for (double s : *x) lo = std::min(lo, std::floor(s * 10) / 10);
+  lo = std::max(lo, -1.0);
+  GnuplotJob job;
+  job.script = plot_script(v, lo, hi);
+  for (const auto& [stem, x] :
+       {std::pair{"generations", &v.generations_top1}, std::pair{"baseline", &v.baseline_top1}}) {
+    if (x->empty()) continue;
+    job.files[std::string(stem) + ".dat"] = data_file(*x);
+    job.files[std::string(stem) + "_fine.dat"] = fine_binned_file(*x, lo, hi);
+  }
+  for (const char* stem : {"top1_hist", "top1_density"})
+    for (const char* ext : {".png", ".svg"})
+      job.outputs[std::string(stem) + ext] = plots_dir / (std::string(stem) + ext);
+  run_gnuplot(job, timeout_s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thumbnails
+
+std::string file_name(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string placeholder(const std::string& path, const std::string& why) {
+  return fmt::format(
+      "<div class=\"thumb missing\" title=\"{0}\"><strong>{1}</strong><span>{2}</span></div>",
+      html_escape(path), html_escape(why), html_escape(file_name(path)));
+}
+
+// A JPEG thumbnail (longest side `px`) as an <img> with a data URI, or a placeholder box that
+// names the file when it is missing or cannot be decoded.
+std::string thumbnail(const std::string& path, int px) {
+  std::error_code ec;
+  if (path.empty()) return placeholder(path, "no path");
+  if (!fs::is_regular_file(path, ec)) return placeholder(path, "missing");
+  cv::Mat image;
+  std::vector<uchar> jpeg;
+  try {
+    image = cv::imread(path, cv::IMREAD_COLOR);
+    if (image.empty()) return placeholder(path, "unreadable");
+    const double scale = static_cast<double>(px) / std::max(image.cols, image.rows);
+    if (scale < 1) {
+      cv::Mat small;
+      cv::resize(image, small,
+                 cv::Size(std::max(1, static_cast<int>(std::lround(image.cols * scale))),
+                          std::max(1, static_cast<int>(std::lround(image.rows * scale)))),
+                 0, 0, cv::INTER_AREA);
+      image = small;
+    }
+    if (!cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 85}))
+      return placeholder(path, "unreadable");
+  } catch (const cv::Exception&) {
+    return placeholder(path, "unreadable");
+  }
+  return fmt::format(
+      "<div class=\"thumb\"><img src=\"{}\" width=\"{}\" height=\"{}\" alt=\"{}\" "
+      "title=\"{}\"></div>",
+      data_uri("image/jpeg",
+               std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size())),
+      image.cols, image.rows, html_escape(file_name(path)), html_escape(path));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page
+
+std::string percent(double fraction) {
+  return fmt::format("{:.2f}%", 100 * fraction);
+}
+std::string score_text(double s) {
+  return fmt::format("{:.3f}", s);
+}
+
+std::string card(const std::string& value, const std::string& label, bool alert = false) {
+  return fmt::format("<div class=\"card{}\"><b>{}</b><span>{}</span></div>\n",
+                     alert ? " alert" : "", value, label);
+}
+
+std::string skipped_list(const char* what, const std::vector<Skipped>& skipped, size_t cap) {
+  if (skipped.empty()) return {};
+  std::string out = fmt::format(
+      "<details><summary>{} {} image{} skipped (could not be read)</summary>\n<table>\n"
+      "<thead><tr><th class=\"l\">path</th><th class=\"l\">error</th></tr></thead>\n<tbody>\n",
+      skipped.size(), what, skipped.size() == 1 ? "" : "s");
+  for (size_t i = 0; i < skipped.size() && i < cap; ++i)
+    out += fmt::format(
+        "<tr><td class=\"l wrap\"><code>{}</code></td><td class=\"l wrap\">{}</td></tr>\n",
+        html_escape(skipped[i].path), html_escape(skipped[i].error));
+  out += "</tbody>\n</table>\n";
+  if (skipped.size() > cap)
+    out += fmt::format("<p>and {} more (see scan.json)</p>\n", skipped.size() - cap);
+  return out + "</details>\n";
+}
+
+std::string render_page(const ScanView& v, const std::string& hist_svg,
+                        const std::string& density_svg, const ScanReportOptions& options) {
+  std::string b = "<h1>Replication scan</h1>\n<p class=\"sub\">";
+  b += "model <code>" + html_escape(v.model.empty() ? "unknown" : v.model) + "</code>";
+  if (!v.similarity.empty()) b += " &middot; " + html_escape(v.similarity) + " similarity";
+  if (v.k) b += fmt::format(" &middot; top-{} matches", *v.k);
+  if (!v.created.empty()) b += " &middot; " + html_escape(v.created);
+  if (!v.version.empty()) b += " &middot; repbench " + html_escape(v.version);
+  b += "</p>\n";
+
+  if (v.identical_sets && !v.pairs.empty())
+    b += fmt::format(
+        "<div class=\"banner\">All {} generated images match a training image with similarity "
+        "1.0: the generated set is made of exact copies of training images (for example, it is "
+        "the training set itself). This is a valid result, not an error.</div>\n",
+        v.pairs.size());
+  if (v.pairs.empty())
+    b += "<div class=\"banner\">The record holds no generated images, so there are no pairs to "
+         "show.</div>\n";
+
+  b += "<div class=\"cards\">\n";
+  b += card(fmt::format("{}", v.generated.count),
+            "generated images" + (v.generated.skipped.empty()
+                                      ? std::string()
+                                      : fmt::format(" ({} skipped)", v.generated.skipped.size())));
+  std::string train_label = "training images";
+  if (!v.train.skipped.empty()) train_label += fmt::format(" ({} skipped)", v.train.skipped.size());
+  if (v.train.shards && *v.train.shards > 1)
+    train_label += fmt::format(", {} shards", *v.train.shards);
+  b += card(fmt::format("{}", v.train.count), train_label);
+  for (const Above& a : v.above)
+    b += card(percent(a.fraction),
+              fmt::format("of generations have top-1 &gt; {:g} ({} of {}); training baseline {}",
+                          a.threshold, a.generations, v.generations_top1.size(),
+                          percent(a.baseline_fraction)),
+              a.generations > 0);
+  std::string search = html_escape(v.search_method.empty() ? "unknown" : v.search_method);
+  std::string search_label = "search";
+  if (v.recall_at_1)
+    search_label = fmt::format("search, recall@1 {:.3f} against exact on {} sampled generations",
+                               *v.recall_at_1, v.recall_sample);
+  b += card(search, search_label);
+  b += "</div>\n";
+
+  b += "<div class=\"tables\">\n<table>\n<thead><tr><th>threshold</th><th>generations "
+       "above</th><th>share</th>"
+       "<th>training baseline above</th><th>share</th></tr></thead>\n<tbody>\n";
+  for (const Above& a : v.above)
+    b += fmt::format("<tr><td>&gt; {:g}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                     a.threshold, a.generations, percent(a.fraction), a.baseline,
+                     percent(a.baseline_fraction));
+  b += "</tbody>\n</table>\n";
+  b += "<table class=\"kv\">\n<tbody>\n";
+  auto row = [&](const char* key, const std::string& value_html) {
+    if (!value_html.empty())
+      b += fmt::format("<tr><th class=\"l\">{}</th><td class=\"l wrap\">{}</td></tr>\n", key,
+                       value_html);
+  };
+  row("generated", "<code>" + html_escape(v.generated.source) + "</code>");
+  row("training set", "<code>" + html_escape(v.train.source) + "</code>");
+  row("baseline",
+      fmt::format("{} training images: {}", v.baseline_top1.size(), html_escape(v.baseline_note)));
+  if (v.dup_threshold)
+    row("duplicates", fmt::format("training images with similarity &gt; {:g} to the matched "
+                                  "training image (itself excluded)",
+                                  *v.dup_threshold));
+  if (!v.search_params.empty())
+    row("search parameters", "<code>" + html_escape(v.search_params) + "</code>");
+  b += "</tbody>\n</table>\n</div>\n";
+  if (!v.notes.empty()) {
+    b += "<ul class=\"notes\">\n";
+    for (const auto& n : v.notes) b += "<li>" + html_escape(n) + "</li>\n";
+    b += "</ul>\n";
+  }
+  b += skipped_list("generated", v.generated.skipped, options.max_pairs);
+  b += skipped_list("training", v.train.skipped, options.max_pairs);
+
+  b += "<h2>Top-1 similarity: generations against the training baseline</h2>\n<div "
+       "class=\"plots\">\n";
+  b += fmt::format(
+      "<figure><img src=\"{}\" alt=\"histogram of top-1 similarity\"><figcaption>Histogram "
+      "(plots/top1_hist.png, .svg)</figcaption></figure>\n",
+      data_uri("image/svg+xml", hist_svg));
+  b += fmt::format(
+      "<figure><img src=\"{}\" alt=\"density of top-1 similarity\"><figcaption>Kernel density "
+      "(plots/top1_density.png, .svg)</figcaption></figure>\n",
+      data_uri("image/svg+xml", density_svg));
+  b += "</div>\n";
+
+  // Highest score first; equal scores keep generation order.
+  std::vector<size_t> order(v.pairs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t c) { return v.pairs[a].score > v.pairs[c].score; });
+  const size_t shown = std::min(order.size(), options.max_pairs);
+  // The contract highlights pairs above the first threshold.
+  const bool has_t = !v.thresholds.empty();
+  const double first_t = has_t ? v.thresholds[0] : 0;
+  b += "<h2>Top matches</h2>\n";
+  b += fmt::format(
+      "<p>Showing {} of {} pairs (each generation with its rank-1 training match), "
+      "highest similarity first",
+      shown, v.pairs.size());
+  if (has_t) b += fmt::format("; red = top-1 similarity above {:g}", first_t);
+  b += ".</p>\n";
+  b += fmt::format(
+      "<div class=\"pairs\" data-pairs=\"{}\" data-total=\"{}\" style=\"--thumb:{}px\">\n", shown,
+      v.pairs.size(), options.thumb_px);
+  std::map<std::string, std::string> thumbs;  // a training image matched often is decoded once
+  auto thumb_of = [&](const std::string& path) -> const std::string& {
+    auto it = thumbs.find(path);
+    if (it == thumbs.end()) it = thumbs.emplace(path, thumbnail(path, options.thumb_px)).first;
+    return it->second;
+  };
+  for (size_t n = 0; n < shown; ++n) {
+    const Pair& p = v.pairs[order[n]];
+    const bool above = has_t && p.score > first_t;
+    b += fmt::format("<div class=\"pair{}\" data-score=\"{:.6g}\">\n<div class=\"imgs\">",
+                     above ? " above" : "", p.score);
+    b += "<div class=\"side\">generated" + thumb_of(p.generated) + "</div>";
+    b += "<div class=\"side\">training match" + thumb_of(p.train) + "</div></div>\n";
+    b += "<div class=\"meta\"><span class=\"score\">" + score_text(p.score) + "</span>";
+    if (p.train_duplicates)
+      b += fmt::format(" &middot; {} near-duplicate{} in training", *p.train_duplicates,
+                       *p.train_duplicates == 1 ? "" : "s");
+    b += fmt::format(
+        "<span class=\"name\" title=\"{0}\">{1}</span>"
+        "<span class=\"name\" title=\"{2}\">&rarr; {3}</span></div>\n</div>\n",
+        html_escape(p.generated), html_escape(file_name(p.generated)), html_escape(p.train),
+        html_escape(file_name(p.train)));
+  }
+  b += "</div>\n";
+  if (shown < v.pairs.size())
+    b += fmt::format("<p>{} more pairs are in scan.json and matches.csv.</p>\n",
+                     v.pairs.size() - shown);
+  return html_page("repbench scan: " + v.model, b);
+}
+
+}  // namespace
+
+void write_scan_report(const json& record, const fs::path& out_dir,
+                       const ScanReportOptions& options) {
+  const ScanView v = read_view(record);
+  const fs::path plots = out_dir / "plots";
+  write_plots(v, plots, options.gnuplot_timeout_s);
+  const std::string hist_svg = read_file((plots / "top1_hist.svg").string());
+  const std::string density_svg = read_file((plots / "top1_density.svg").string());
+  write_file_atomic((out_dir / "report.html").string(),
+                    render_page(v, hist_svg, density_svg, options));
+}
+
+}  // namespace repbench::report

@@ -1,0 +1,283 @@
+#include "scan/index.h"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIVFFlat.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+
+#include "core/error.h"
+#include "metrics/inner_product.h"
+#include "metrics/parallel.h"
+#include "metrics/split_product.h"
+
+namespace repbench::scan {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Sets OpenMP's thread count for FAISS for the lifetime of the object.
+class OmpThreadsScope {
+ public:
+  explicit OmpThreadsScope(int threads) : saved_(omp_get_max_threads()) {
+    if (threads > 0) omp_set_num_threads(threads);
+  }
+  ~OmpThreadsScope() { omp_set_num_threads(saved_); }
+
+ private:
+  int saved_;
+};
+
+class ExactIndex : public TrainIndex {
+ public:
+  ExactIndex(const FloatArray& train, bool split, int threads)
+      : train_(train), split_(split), threads_(threads) {}
+  std::string method() const override { return "exact"; }
+  nlohmann::json params() const override {
+    return {{"similarity", split_ ? "split-product" : "inner-product"}};
+  }
+  bool exact() const override { return true; }
+  metrics::TopKResult search(const float* q, int64_t nq, int64_t k) const override {
+    return exact_search(train_, split_, q, nq, k, threads_);
+  }
+
+ private:
+  const FloatArray& train_;
+  bool split_;
+  int threads_;
+};
+
+class FaissIndex : public TrainIndex {
+ public:
+  FaissIndex(const FloatArray& train, IndexKind kind, const IndexOptions& o)
+      : kind_(kind), threads_(o.threads) {
+    const int64_t n = train.rows(), d = train.row_size();
+    OmpThreadsScope omp(threads_);
+    if (kind == IndexKind::kIvf) {
+      nlist_ = o.ivf_nlist;
+      if (nlist_ == 0) {
+        // About 4 sqrt(n) lists (FAISS's guideline: 4 to 16 sqrt(n)), as a power of two, and at
+        // least 16 training points per list. Many small lists keep the search fast: FAISS scans
+        // a list vector by vector, several times slower per score than the exact search's sgemm.
+        nlist_ = 1;
+        while (nlist_ * 2 <= static_cast<int64_t>(4 * std::sqrt(double(n)) * 1.4) &&
+               nlist_ * 2 * 16 <= n)
+          nlist_ *= 2;
+      }
+      nlist_ = std::min(nlist_, n);
+      quantizer_ = std::make_unique<faiss::IndexFlatIP>(d);
+      auto ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer_.get(), d, nlist_,
+                                                        faiss::METRIC_INNER_PRODUCT);
+      // Descriptors are L2-normalised: spherical k-means centroids, trained on a sample of 16
+      // points per list: k-means dominates the build time, and the recall it loses is won back
+      // by the nprobe tuning below.
+      ivf->cp.spherical = true;
+      ivf->cp.niter = 10;
+      ivf->cp.max_points_per_centroid = 16;
+      ivf->cp.min_points_per_centroid = 8;
+      ivf->cp.seed = static_cast<int>(o.seed % 1000003) + 1234;
+      ivf->cp.verbose = false;
+      ivf->train(n, train.data.data());
+      ivf->add(n, train.data.data());
+      nprobe_ = std::min<int64_t>(8, nlist_);
+      ivf->nprobe = nprobe_;
+      index_ = std::move(ivf);
+    } else {
+      auto hnsw = std::make_unique<faiss::IndexHNSWFlat>(d, o.hnsw_m, faiss::METRIC_INNER_PRODUCT);
+      hnsw->hnsw.efConstruction = o.hnsw_ef_construction;
+      hnsw->add(n, train.data.data());
+      ef_ = 32;
+      hnsw->hnsw.efSearch = ef_;
+      m_ = o.hnsw_m;
+      ef_construction_ = o.hnsw_ef_construction;
+      index_ = std::move(hnsw);
+    }
+  }
+  std::string method() const override { return kind_ == IndexKind::kIvf ? "ivf-flat" : "hnsw"; }
+  nlohmann::json params() const override {
+    if (kind_ == IndexKind::kIvf) return {{"nlist", nlist_}, {"nprobe", nprobe_}};
+    return {{"M", m_}, {"efConstruction", ef_construction_}, {"efSearch", ef_}};
+  }
+  bool exact() const override { return false; }
+  bool widen() override {
+    if (kind_ == IndexKind::kIvf) {
+      if (nprobe_ >= nlist_) return false;
+      nprobe_ = std::min(nprobe_ * 2, nlist_);
+      static_cast<faiss::IndexIVFFlat*>(index_.get())->nprobe = nprobe_;
+      return true;
+    }
+    if (ef_ >= 4096) return false;
+    ef_ *= 2;
+    static_cast<faiss::IndexHNSWFlat*>(index_.get())->hnsw.efSearch = static_cast<int>(ef_);
+    return true;
+  }
+  metrics::TopKResult search(const float* q, int64_t nq, int64_t k) const override {
+    OmpThreadsScope omp(threads_);
+    // FAISS parallelises over queries with OpenMP; a multi-threaded OpenBLAS inside each of its
+    // threads (coarse quantizer sgemm) oversubscribes the cores and was measured ~10x slower.
+    metrics::BlasThreadsScope blas(1);
+    metrics::TopKResult r;
+    r.nq = nq;
+    r.k = k;
+    r.scores.resize(static_cast<size_t>(nq * k));
+    std::vector<faiss::Index::idx_t> labels(static_cast<size_t>(nq * k));
+    // Blocks of queries bound FAISS's temporary memory.
+    const int64_t block = 4096;
+    for (int64_t q0 = 0; q0 < nq; q0 += block) {
+      const int64_t qn = std::min(block, nq - q0);
+      index_->search(qn, q + q0 * index_->d, k, r.scores.data() + q0 * k, labels.data() + q0 * k);
+    }
+    r.ids.assign(labels.begin(), labels.end());
+    for (size_t i = 0; i < r.ids.size(); ++i)
+      if (r.ids[i] < 0) {
+        r.ids[i] = -1;
+        r.scores[i] = -std::numeric_limits<float>::infinity();
+      }
+    return r;
+  }
+
+ private:
+  IndexKind kind_;
+  int threads_;
+  std::unique_ptr<faiss::IndexFlatIP> quantizer_;  // IVF's coarse quantizer (outlives index_)
+  std::unique_ptr<faiss::Index> index_;
+  int64_t nlist_ = 0, nprobe_ = 0, ef_ = 0;
+  int m_ = 0, ef_construction_ = 0;
+};
+
+}  // namespace
+
+IndexKind parse_index_kind(const std::string& text) {
+  if (text == "auto") return IndexKind::kAuto;
+  if (text == "exact") return IndexKind::kExact;
+  if (text == "ivf") return IndexKind::kIvf;
+  if (text == "hnsw") return IndexKind::kHnsw;
+  fail("--index '{}' is not auto, exact, ivf or hnsw", text);
+}
+
+void IndexOptions::Check() const {
+  if (threads < 0) fail("index threads {} is negative", threads);
+  if (exact_max < 0 || hnsw_max < 0) fail("index size limits must be >= 0");
+  if (ivf_nlist < 0) fail("ivf nlist {} is negative", ivf_nlist);
+  if (hnsw_m < 2 || hnsw_ef_construction < 1) fail("hnsw M must be >= 2 and efConstruction >= 1");
+  if (!(target_recall > 0 && target_recall <= 1))
+    fail("target recall {} is outside (0, 1]", target_recall);
+  if (recall_sample < 0) fail("recall sample {} is negative", recall_sample);
+}
+
+metrics::TopKResult exact_search(const FloatArray& train, bool split_product, const float* queries,
+                                 int64_t nq, int64_t k, int threads) {
+  metrics::TopKOptions opt;
+  opt.k = k;
+  opt.threads = threads;
+  if (split_product) {
+    REPBENCH_ASSERT(train.shape.size() == 3);
+    metrics::SplitProductScores s(queries, nq, train.data.data(), train.rows(), train.shape[1],
+                                  train.shape[2]);
+    return metrics::search_topk(s, opt);
+  }
+  metrics::InnerProductScores s(queries, nq, train.data.data(), train.rows(), train.row_size());
+  return metrics::search_topk(s, opt);
+}
+
+std::unique_ptr<TrainIndex> build_index(const FloatArray& train, bool split_product,
+                                        const IndexOptions& options) {
+  options.Check();
+  IndexKind kind = options.kind;
+  const int64_t n = train.rows();
+  if (kind == IndexKind::kAuto)
+    kind = n <= options.exact_max ? IndexKind::kExact
+           : n <= options.hnsw_max ? IndexKind::kHnsw
+                                   : IndexKind::kIvf;
+  // FAISS has no split-product; token descriptors are always searched exactly.
+  if (kind == IndexKind::kExact || split_product)
+    return std::make_unique<ExactIndex>(train, split_product, options.threads);
+  if (train.shape.size() != 2) fail("an approximate index needs 2-D descriptors");
+  return std::make_unique<FaissIndex>(train, kind, options);
+}
+
+double recall_at_1(const metrics::TopKResult& approx, const metrics::TopKResult& exact) {
+  REPBENCH_ASSERT(approx.nq == exact.nq);
+  if (approx.nq == 0) return 1.0;
+  int64_t hits = 0;
+  for (int64_t i = 0; i < approx.nq; ++i) {
+    const int64_t a = approx.ids[i * approx.k], e = exact.ids[i * exact.k];
+    if (a == e || (a >= 0 && std::abs(approx.scores[i * approx.k] - exact.scores[i * exact.k]) <= 1e-5f))
+      ++hits;
+  }
+  return double(hits) / double(approx.nq);
+}
+
+SearchOutcome search_train(const FloatArray& train, const FloatArray& queries, bool split_product,
+                           int64_t k, const IndexOptions& options,
+                           std::unique_ptr<TrainIndex>* index_out) {
+  SearchOutcome out;
+  const int64_t nq = queries.rows(), row = queries.row_size();
+  auto t0 = std::chrono::steady_clock::now();
+  std::unique_ptr<TrainIndex> index = build_index(train, split_product, options);
+  out.build_seconds = seconds_since(t0);
+
+  // Two disjoint samples of queries: one tunes the search breadth, the other reports recall.
+  std::vector<int64_t> tune_ids, report_ids;
+  metrics::TopKResult exact_tune, exact_report;
+  auto gather = [&](const std::vector<int64_t>& ids) {
+    std::vector<float> rows(ids.size() * row);
+    for (size_t i = 0; i < ids.size(); ++i)
+      std::copy(queries.row(ids[i]), queries.row(ids[i]) + row, rows.begin() + i * row);
+    return rows;
+  };
+  if (!index->exact() && options.recall_sample > 0 && nq > 0) {
+    t0 = std::chrono::steady_clock::now();
+    std::vector<int64_t> perm(nq);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::mt19937_64 rng(options.seed);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    const int64_t s = std::min(options.recall_sample, nq);
+    const int64_t half = (s + 1) / 2;
+    tune_ids.assign(perm.begin(), perm.begin() + half);
+    report_ids.assign(perm.begin() + half, perm.begin() + s);
+    if (report_ids.empty()) report_ids = tune_ids;  // one query: it both tunes and reports
+    const std::vector<float> tq = gather(tune_ids), rq = gather(report_ids);
+    exact_tune = exact_search(train, split_product, tq.data(), int64_t(tune_ids.size()), 1,
+                              options.threads);
+    exact_report = exact_search(train, split_product, rq.data(), int64_t(report_ids.size()), 1,
+                                options.threads);
+    while (recall_at_1(index->search(tq.data(), int64_t(tune_ids.size()), 1), exact_tune) <
+               options.target_recall &&
+           index->widen()) {
+    }
+    out.tune_seconds = seconds_since(t0);
+  }
+
+  t0 = std::chrono::steady_clock::now();
+  out.topk = index->search(queries.data.data(), nq, k);
+  out.search_seconds = seconds_since(t0);
+  out.method = index->method();
+  out.params = index->params();
+  if (!report_ids.empty()) {
+    metrics::TopKResult approx;
+    approx.nq = int64_t(report_ids.size());
+    approx.k = 1;
+    for (int64_t q : report_ids) {
+      approx.ids.push_back(out.topk.ids[q * k]);
+      approx.scores.push_back(out.topk.scores[q * k]);
+    }
+    out.recall_at_1 = recall_at_1(approx, exact_report);
+    out.recall_sample = int64_t(report_ids.size());
+    out.params["target_recall"] = options.target_recall;
+    out.params["tuning_sample"] = int64_t(tune_ids.size());
+  }
+  if (index_out) *index_out = std::move(index);
+  return out;
+}
+
+}  // namespace repbench::scan

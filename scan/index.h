@@ -1,0 +1,83 @@
+// Nearest-neighbour search of generations in a training set: exact (metrics/topk.h, blocked and
+// fused with the similarity) or approximate with FAISS (IVF-Flat or HNSW over inner products),
+// chosen from the training set size. An approximate index tunes its search breadth (nprobe or
+// efSearch) until recall@1 against exact search on a sample of queries reaches a target, and
+// reports recall@1 on a second, disjoint sample.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/npy.h"
+#include "metrics/topk.h"
+
+namespace repbench::scan {
+
+enum class IndexKind { kAuto, kExact, kIvf, kHnsw };
+
+// "auto", "exact", "ivf", "hnsw" -> IndexKind; throws Error quoting the text otherwise.
+IndexKind parse_index_kind(const std::string& text);
+
+struct IndexOptions {
+  IndexKind kind = IndexKind::kAuto;
+  int threads = 0;                  // 0 = all cores
+  int64_t exact_max = 100000;       // auto: exact search up to this many training items
+  int64_t hnsw_max = 500000;        // auto: HNSW up to this many, IVF-Flat beyond (cheaper build)
+  int64_t ivf_nlist = 0;            // IVF lists; 0 = sqrt(n) rounded to a power of two
+  int hnsw_m = 32;                  // HNSW neighbours per node
+  int hnsw_ef_construction = 64;    // HNSW build breadth
+  double target_recall = 0.98;      // recall@1 the tuning aims at on its sample
+  int64_t recall_sample = 1000;     // queries checked against exact search (half tune, half report)
+  uint64_t seed = 0;                // which queries are sampled
+
+  void Check() const;
+};
+
+// A searchable training set. The matrix it was built from must outlive it.
+class TrainIndex {
+ public:
+  virtual ~TrainIndex() = default;
+  virtual std::string method() const = 0;    // "exact", "ivf-flat" or "hnsw"
+  virtual nlohmann::json params() const = 0;  // e.g. {"nlist": 1024, "nprobe": 32}
+  virtual bool exact() const = 0;
+  // Top-k of `nq` query rows (row-major [nq, row_size], the training matrix's layout); tie rule
+  // and padding as metrics/topk.h.
+  virtual metrics::TopKResult search(const float* queries, int64_t nq, int64_t k) const = 0;
+  // Widens the search (nprobe / efSearch doubles); false when it cannot widen any more.
+  virtual bool widen() { return false; }
+};
+
+// Builds the index for `train` ([n, dim] or [n, tokens, dim]). Split-product (token descriptors)
+// and IndexKind::kExact always search exactly; FAISS indexes need 2-D, L2-normalised rows.
+std::unique_ptr<TrainIndex> build_index(const FloatArray& train, bool split_product,
+                                        const IndexOptions& options);
+
+// Exact top-k (the reference every approximate search is measured against).
+metrics::TopKResult exact_search(const FloatArray& train, bool split_product, const float* queries,
+                                 int64_t nq, int64_t k, int threads);
+
+// Fraction of `sample` query rows whose approximate top-1 is the exact top-1, or ties with it
+// (scores within 1e-5: a duplicate training image is as good an answer).
+double recall_at_1(const metrics::TopKResult& approx, const metrics::TopKResult& exact);
+
+struct SearchOutcome {
+  metrics::TopKResult topk;        // [nq x k]
+  std::string method;              // as TrainIndex::method()
+  nlohmann::json params;           // index parameters after tuning
+  std::optional<double> recall_at_1;  // on the report sample; nullopt for exact search
+  int64_t recall_sample = 0;       // queries in the report sample (0 for exact search)
+  double build_seconds = 0, tune_seconds = 0, search_seconds = 0;
+};
+
+// Builds an index over `train`, tunes it on a sample of `queries` (approximate indexes only),
+// searches all queries and measures recall@1 on a disjoint sample. `index_out` (optional)
+// receives the index for further searches (baseline, duplicates).
+SearchOutcome search_train(const FloatArray& train, const FloatArray& queries, bool split_product,
+                           int64_t k, const IndexOptions& options,
+                           std::unique_ptr<TrainIndex>* index_out = nullptr);
+
+}  // namespace repbench::scan

@@ -1,0 +1,115 @@
+// The replication scan (Somepalli et al., CVPR 2023, Sections 5-6): for every generated image,
+// its top-k matches in a training set; the training set's self-similarity baseline (sampled
+// training images against their nearest OTHER training image); the share of generations above
+// each threshold; and how often each generation's top match is duplicated in the training set.
+//
+// run_scan() does all of it from image folders or lists (descriptors through the feature cache
+// under OUT/cache, so a killed scan resumes), writes OUT/matches.csv and then OUT/scan.json (last,
+// atomically: it marks the scan complete) and returns the record. Rendering (plots, report.html)
+// is report/scan_report.h's, from the record alone. scan_descriptors() is the same scan over
+// descriptors already in memory (for experiments that make their own); the pieces below it are
+// public for callers that need only one.
+//
+// Scores are similarities of L2-normalised descriptors: cosine, or split-product for models with
+// token outputs. Generations and training images that cannot be read are named, skipped and
+// counted in the record; none of their rows take part.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/npy.h"
+#include "core/progress.h"
+#include "metrics/topk.h"
+#include "models/registry.h"
+#include "scan/index.h"
+
+namespace repbench::scan {
+
+// What a scan computes, independent of where the descriptors come from.
+struct ScanParams {
+  int64_t k = 5;                          // matches per generation
+  std::vector<double> thresholds{0.5};    // "above" counts: score > threshold, each in [-1, 1]
+  double dup_threshold = 0.95;            // a training image duplicates another when score > this
+  int64_t baseline_sample = 1000;         // training images in the self-similarity baseline
+  int64_t duplicate_cap = 100;            // approximate index: neighbours examined per match
+  IndexOptions index;                     // exact / IVF / HNSW choice and tuning
+  uint64_t seed = 0;                      // baseline and recall samples
+
+  void Check() const;  // throws Error: k < 1, a threshold outside [-1, 1], ...
+};
+
+struct ScanOptions {
+  std::string generated;  // folder or list file of generated images
+  std::string train;      // folder or list file of training images (unless train_descriptors)
+  // Precomputed training descriptors instead of `train`: shard files of `repbench extract
+  // --shard` (all N, any order) or one merged/unsharded file, each X.npy with X.shard.json.
+  std::vector<std::string> train_descriptors;
+  std::string model;                 // extractor spec (models/registry.h)
+  models::ExtractorOptions extractor;  // device, threads
+  int batch_size = 32;
+  std::string out;                   // output folder
+  ScanParams params;
+  ProgressMode progress = ProgressMode::kAuto;
+
+  void Check() const;
+};
+
+// Everything except rendering (see above). Throws Error on bad input before anything is written
+// under OUT other than the descriptor cache.
+nlohmann::json run_scan(const ScanOptions& options);
+
+// The scan over descriptors in memory: `generated` [ng, ...] and `train` [nt, ...], L2-normalised
+// (split-product: the flattened token vectors), rows matching the path lists. Returns the
+// record's "k", "thresholds", "dup_threshold", "similarity", "search", "generations_top1",
+// "baseline", "above", "pairs", "duplicates", "identical_sets" and "notes"; the caller adds
+// model, sources and counts. `matches` (optional) receives the top-k of every generation.
+nlohmann::json scan_descriptors(const FloatArray& generated,
+                                const std::vector<std::string>& generated_paths,
+                                const FloatArray& train, const std::vector<std::string>& train_paths,
+                                bool split_product, const ScanParams& params,
+                                metrics::TopKResult* matches = nullptr);
+
+// --- pieces ---------------------------------------------------------------------------------
+
+struct Baseline {
+  std::vector<int64_t> rows;     // sampled training rows, ascending
+  std::vector<float> top1;       // similarity to the nearest other training image
+  std::vector<int64_t> nearest;  // that image's row (-1 when the set has one image)
+};
+
+// Each of min(sample, n) training rows (all when sample >= n, else a seeded sample) against its
+// nearest other training row, searched with `index` (built over `train`).
+Baseline self_similarity_baseline(const TrainIndex& index, const FloatArray& train,
+                                  int64_t sample, uint64_t seed);
+
+// For each of `rows`, how many OTHER training rows score > threshold against it. Exact (blocked
+// over the whole set) when `index` is exact; otherwise among the `cap` nearest neighbours the
+// index returns (a count of `cap` means "at least cap").
+std::vector<int64_t> count_duplicates(const FloatArray& train, bool split_product,
+                                      const std::vector<int64_t>& rows, double threshold,
+                                      const TrainIndex& index, int64_t cap, int threads);
+
+struct AboveThreshold {
+  double threshold = 0;
+  int64_t generations = 0;  // generations with top-1 > threshold
+  double fraction = 0;      // of all generations
+  int64_t baseline = 0;     // baseline samples with top-1 > threshold
+  double baseline_fraction = 0;
+};
+std::vector<AboveThreshold> count_above(const std::vector<float>& generations_top1,
+                                        const std::vector<float>& baseline_top1,
+                                        const std::vector<double>& thresholds);
+
+// matches.csv: header "generated,rank,train,score", one line per generation and rank 1..k (ranks
+// with no match are left out); fields with a comma, quote or newline are quoted RFC 4180 style.
+void write_matches_csv(const std::string& path, const std::vector<std::string>& generated_paths,
+                       const std::vector<std::string>& train_paths, const metrics::TopKResult& m);
+
+// "0.5,0.7" or repeated flags -> thresholds; throws Error quoting a bad value.
+std::vector<double> parse_thresholds(const std::vector<std::string>& texts);
+
+}  // namespace repbench::scan

@@ -1,0 +1,63 @@
+// Sharded descriptors, for job arrays: `repbench extract --images SRC --shard i/N` writes the
+// descriptors of the i-th of N contiguous slices of SRC's image list (scan/image_source.h) as
+// X.npy through the feature cache, then X.shard.json (written last: it marks the shard complete):
+//
+//   {"format": "repbench-shard", "format_version": 1, "model": SPEC, "source": SRC,
+//    "list_sha256": sha256 of the whole list, "total": n, "index": i, "count": N,
+//    "begin": b, "end": e, "shape": [...], "paths": [the slice's paths],
+//    "failed": [{"index": global index, "path", "reason"}]}
+//
+// merge_shards() reads N such files, checks that they come from one list and one model and tile
+// it exactly (each index 0..N-1 once, begin/end as shard_range() cuts them, rows = end - begin),
+// and concatenates them in order. A merged file is written as shard 0 of 1 of the same list, so
+// every consumer (scan --train-descriptors, a later merge) reads one format.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/npy.h"
+#include "models/feature_cache.h"
+#include "models/feature_extractor.h"
+#include "models/pipeline.h"
+#include "scan/image_source.h"
+
+namespace repbench::scan {
+
+// "x/train.npy" -> "x/train.shard.json".
+std::string shard_info_path(const std::string& npy_path);
+
+struct ShardedDescriptors {
+  FloatArray features;  // [end - begin, dim] or [end - begin, tokens, dim]; failed rows are zero
+  std::string model;    // extractor spec
+  std::string source;   // folder or list file the list came from
+  std::string list_sha256;
+  int64_t total = 0, index = 0, count = 1, begin = 0, end = 0;
+  std::vector<std::string> paths;             // paths of rows begin..end-1
+  std::vector<models::FailedImage> failed;    // index = position in the whole list
+  int64_t shards_merged = 1;                  // how many shard files went into this one
+};
+
+// Extracts shard `shard` of `source` with `extractor` into `npy_path` (through the feature cache,
+// so that a killed job resumes) and writes its shard file. Returns what was written.
+ShardedDescriptors extract_shard(models::FeatureExtractor& extractor, const ImageSource& source,
+                                 const ShardSpec& shard, const std::string& npy_path,
+                                 const models::PipelineOptions& pipeline = {},
+                                 const models::CacheOptions& cache = {},
+                                 models::CachedExtraction* cached = nullptr);
+
+// Reads one shard file pair (X.npy and X.shard.json) and checks them against each other.
+ShardedDescriptors read_shard(const std::string& npy_path);
+
+// Merges shard files that tile one list (any order on input). One file is accepted as is when
+// it covers its whole list (a merged file, or shard 0/1). Throws Error naming the file and the
+// problem for a missing, repeated, foreign (other list, model or shape) or inconsistent shard.
+ShardedDescriptors merge_shards(const std::vector<std::string>& npy_paths);
+
+// Writes `d` as X.npy (float32) then X.shard.json, atomically; `d` must cover its whole list.
+void write_merged(const ShardedDescriptors& d, const std::string& npy_path);
+
+}  // namespace repbench::scan

@@ -1,0 +1,640 @@
+// Tests of the scan report (report/scan_report.h) and the pages' shared shell: the renderer on
+// hand-written records (hostile paths, missing images, zero pairs, identical sets, the cap, a
+// missing or failing gnuplot), and both HTML pages opened in a real headless browser (Debian's
+// chromium): no console message, the number of pairs the record says, a screenshot.
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/subprocess.h"
+#include "datasets/demo_pool.h"
+#include "report/html_page.h"
+#include "report/leaderboard.h"
+#include "report/scan_report.h"
+
+namespace repbench::report {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A fresh folder under the system temp dir, removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = fs::temp_directory_path() / ("repbench_test_scan_report_" + std::to_string(::getpid()) +
+                                         "_" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// Sets an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_.empty())
+      ::unsetenv(name_);
+    else
+      ::setenv(name_, old_.c_str(), 1);
+  }
+
+ private:
+  const char* name_;
+  std::string old_;
+};
+
+// Whether `needle` occurs, reported without printing the (large) page.
+::testing::AssertionResult Contains(const std::string& page, const std::string& needle) {
+  if (page.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "the page lacks \"" << needle << "\"";
+}
+::testing::AssertionResult Lacks(const std::string& page, const std::string& needle) {
+  const size_t at = page.find(needle);
+  if (at == std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "the page has \"" << needle << "\" at " << at << ": ..."
+                                       << page.substr(at > 80 ? at - 80 : 0, 200) << "...";
+}
+
+size_t count(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// A real photograph of the demo pool (opencv-doc), by name.
+std::string photo(const char* name) {
+  const fs::path p = fs::path(datasets::default_pool_dir()) / name;
+  if (!fs::exists(p)) ADD_FAILURE() << p << " is missing: install opencv-doc (scripts/setup.sh)";
+  return p.string();
+}
+
+// A record as scan/ writes it (the contract's fields), for the given pairs.
+json make_record(const std::vector<std::tuple<std::string, std::string, double>>& pairs,
+                 std::vector<double> baseline, std::vector<double> thresholds = {0.5}) {
+  json r = {
+      {"kind", "replication-scan"},
+      {"schema", 1},
+      {"repbench_version", "0.1.0"},
+      {"created", "2026-11-23T10:00:00Z"},
+      {"model", "builtin:colorhist"},
+      {"similarity", "inner-product"},
+      {"k", 5},
+      {"thresholds", thresholds},
+      {"dup_threshold", 0.95},
+      {"generated", {{"source", "gen/"}, {"count", pairs.size()}, {"skipped", json::array()}}},
+      {"train", {{"source", "train/"}, {"count", 40}, {"skipped", json::array()}, {"shards", 1}}},
+      {"search",
+       {{"method", "exact"},
+        {"params", json::object()},
+        {"recall_at_1", nullptr},
+        {"recall_sample", 0}}},
+      {"baseline",
+       {{"sample", baseline.size()},
+        {"top1", baseline},
+        {"note", "each sampled training image vs its nearest OTHER training image"}}},
+      {"notes", json::array()}};
+  json top1 = json::array(), ps = json::array();
+  bool identical = !pairs.empty();
+  for (const auto& [g, t, s] : pairs) {
+    top1.push_back(s);
+    ps.push_back({{"generated", g}, {"train", t}, {"score", s}, {"train_duplicates", 0}});
+    identical = identical && s >= 1.0;
+  }
+  r["generations_top1"] = top1;
+  r["pairs"] = ps;
+  json above = json::array();
+  for (double th : thresholds) {
+    int64_t g = 0, b = 0;
+    for (const auto& p : pairs) g += std::get<2>(p) > th;
+    for (double s : baseline) b += s > th;
+    above.push_back({{"threshold", th},
+                     {"generations", g},
+                     {"fraction", pairs.empty() ? 0.0 : double(g) / pairs.size()},
+                     {"baseline", b},
+                     {"baseline_fraction", baseline.empty() ? 0.0 : double(b) / baseline.size()}});
+  }
+  r["above"] = above;
+  r["identical_sets"] = identical;
+  return r;
+}
+
+std::vector<double> some_baseline() {
+  std::vector<double> b;
+  for (int i = 0; i < 200; ++i) b.push_back(0.25 + 0.3 * ((i * 37) % 100) / 100.0);
+  return b;
+}
+
+// The fixture of the browser test: copies, near copies and unrelated photographs.
+json photo_record(const fs::path& gen_dir) {
+  fs::create_directories(gen_dir);
+  // "Generations": exact copies of some training photographs under new names.
+  const std::vector<std::pair<const char*, const char*>> copies = {
+      {"baboon.jpg", "g_000.jpg"}, {"fruits.jpg", "g_001.jpg"}, {"butterfly.jpg", "g_002.jpg"}};
+  for (const auto& [src, dst] : copies) fs::copy_file(photo(src), gen_dir / dst);
+  const std::string g = gen_dir.string() + "/";
+  return make_record(
+      {
+          {g + "g_000.jpg", photo("baboon.jpg"), 1.0},
+          {photo("leuvenB.jpg"), photo("leuvenA.jpg"), 0.81},
+          {g + "g_001.jpg", photo("fruits.jpg"), 0.9999},
+          {photo("aloeR.jpg"), photo("aloeL.jpg"), 0.74},
+          {photo("apple.jpg"), photo("building.jpg"), 0.21},
+          {photo("Blender_Suzanne2.jpg"), photo("Blender_Suzanne1.jpg"), 0.66},
+          {g + "g_002.jpg", photo("butterfly.jpg"), 0.97},
+          {photo("graf3.png"), photo("graf1.png"), 0.43},
+          {photo("left.jpg"), photo("right.jpg"), 0.58},
+          {photo("aero3.jpg"), photo("aero1.jpg"), 0.35},
+      },
+      some_baseline(), {0.5, 0.9});
+}
+
+// The .pair elements (the container is .pairs).
+size_t pair_count(const std::string& html) {
+  return count(html, "<div class=\"pair\"") + count(html, "<div class=\"pair above\"");
+}
+
+std::vector<double> data_scores(const std::string& html) {
+  std::vector<double> out;
+  const std::string key = "data-score=\"";
+  for (size_t at = html.find(key); at != std::string::npos; at = html.find(key, at + 1))
+    out.push_back(std::strtod(html.c_str() + at + key.size(), nullptr));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The renderer, without a browser
+
+TEST(ScanReport, WritesPlotsAndAWholePage) {
+  TempDir dir;
+  const json rec = photo_record(dir.path() / "gen");
+  write_scan_report(rec, dir.path() / "out");
+
+  for (const char* stem : {"top1_hist", "top1_density"}) {
+    const std::string png =
+        read_file((dir.path() / "out/plots" / (std::string(stem) + ".png")).string());
+    ASSERT_GT(png.size(), 5000u) << stem;
+    EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << stem;
+    const cv::Mat img =
+        cv::imread((dir.path() / "out/plots" / (std::string(stem) + ".png")).string());
+    EXPECT_EQ(img.cols, 960);
+    EXPECT_EQ(img.rows, 560);
+    const std::string svg =
+        read_file((dir.path() / "out/plots" / (std::string(stem) + ".svg")).string());
+    EXPECT_TRUE(Contains(svg, "<svg"));
+    EXPECT_TRUE(Contains(svg, "threshold 0.5"));  // the threshold lines are labelled
+    EXPECT_TRUE(Contains(svg, "threshold 0.9"));
+    EXPECT_TRUE(Contains(svg, "generations (10)"));
+    EXPECT_TRUE(Contains(svg, "training baseline (200)"));
+  }
+  // No temporaries left behind.
+  for (const auto& e : fs::recursive_directory_iterator(dir.path() / "out"))
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+
+  const std::string html = read_file((dir.path() / "out/report.html").string());
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_TRUE(Contains(html, "data-pairs=\"10\" data-total=\"10\""));
+  EXPECT_TRUE(Contains(html, "Showing 10 of 10 pairs"));
+  EXPECT_EQ(pair_count(html), 10u);
+  // Above the first threshold (0.5): 1.0, 0.9999, 0.97, 0.81, 0.74, 0.66, 0.58.
+  EXPECT_EQ(count(html, "<div class=\"pair above\""), 7u);
+  const std::vector<double> scores = data_scores(html);
+  ASSERT_EQ(scores.size(), 10u);
+  EXPECT_TRUE(std::is_sorted(scores.rbegin(), scores.rend())) << "highest first";
+  EXPECT_DOUBLE_EQ(scores.front(), 1.0);
+  EXPECT_DOUBLE_EQ(scores.back(), 0.21);
+  // Every thumbnail is a JPEG data URI of a real photograph, both plots are inline SVG.
+  EXPECT_EQ(count(html, "src=\"data:image/jpeg;base64,"), 20u);
+  EXPECT_EQ(count(html, "src=\"data:image/svg+xml;base64,"), 2u);
+  EXPECT_EQ(count(html, "src=\""), 22u);
+  EXPECT_TRUE(Lacks(html, "thumb missing"));
+  // Summary numbers from the record.
+  EXPECT_TRUE(Contains(html, "70.00%"));  // 7 of 10 above 0.5
+  EXPECT_TRUE(Contains(html, "30.00%"));  // 3 of 10 above 0.9
+  EXPECT_TRUE(Contains(html, "<code>builtin:colorhist</code>"));
+  for (const char* bad : {"http://", "https://", "<script", "<link", "@import", "url("})
+    EXPECT_TRUE(Lacks(html, bad)) << bad;
+}
+
+TEST(ScanReport, EscapesHostilePathsAndModel) {
+  TempDir dir;
+  // Real files whose names are markup; '/' cannot be in a file name, so the folder closes tags.
+  const fs::path evil_dir = dir.path() / "<b>x</b>";
+  fs::create_directories(evil_dir);
+  const fs::path evil_gen = evil_dir / "<script>alert('x')<img src=x onerror=alert(1)>.jpg";
+  const fs::path evil_train = evil_dir / "a\" onmouseover=\"alert(2).jpg";
+  fs::copy_file(photo("baboon.jpg"), evil_gen);
+  fs::copy_file(photo("fruits.jpg"), evil_train);
+  json rec = make_record({{evil_gen.string(), evil_train.string(), 0.93}}, some_baseline());
+  rec["model"] = "torchscript:</code><script>alert(3)</script>";
+  rec["generated"]["source"] = "<iframe src=javascript:alert(4)>";
+  rec["notes"] = {"<style>body{display:none}</style>"};
+  rec["generated"]["skipped"] = {{{"path", "<svg onload=alert(5)>.png"}, {"error", "<b>bad</b>"}}};
+  write_scan_report(rec, dir.path() / "out");
+  const std::string html = read_file((dir.path() / "out/report.html").string());
+
+  EXPECT_TRUE(Lacks(html, "<script"));
+  EXPECT_TRUE(Lacks(html, "<img src=x"));
+  EXPECT_TRUE(Lacks(html, "<iframe"));
+  EXPECT_TRUE(Lacks(html, "<svg onload"));
+  EXPECT_TRUE(Lacks(html, "<b>x</b>"));
+  EXPECT_TRUE(Lacks(html, "<b>bad</b>"));
+  EXPECT_TRUE(Lacks(html, "\" onmouseover=\""));
+  EXPECT_EQ(count(html, "<style>"), 1u);  // the page's own stylesheet only
+  EXPECT_TRUE(
+      Contains(html, "&lt;script&gt;alert(&#39;x&#39;)&lt;img src=x onerror=alert(1)&gt;.jpg"));
+  EXPECT_TRUE(Contains(html, "a&quot; onmouseover=&quot;alert(2).jpg"));
+  EXPECT_TRUE(Contains(html, "torchscript:&lt;/code&gt;&lt;script&gt;alert(3)&lt;/script&gt;"));
+  EXPECT_TRUE(Contains(html, "&lt;svg onload=alert(5)&gt;.png"));
+  // The files are real, so both thumbnails are made in spite of their names.
+  EXPECT_EQ(count(html, "src=\"data:image/jpeg;base64,"), 2u);
+}
+
+TEST(ScanReport, MissingAndUnreadableImagesArePlaceholders) {
+  TempDir dir;
+  write_file_atomic((dir.path() / "corrupt.jpg").string(), "this is not a JPEG");
+  const json rec = make_record({{(dir.path() / "gone.png").string(), photo("baboon.jpg"), 0.8},
+                                {(dir.path() / "corrupt.jpg").string(), "", 0.3}},
+                               some_baseline());
+  ASSERT_NO_THROW(write_scan_report(rec, dir.path() / "out"));
+  const std::string html = read_file((dir.path() / "out/report.html").string());
+  EXPECT_EQ(pair_count(html), 2u);
+  EXPECT_EQ(count(html, "class=\"thumb missing\""), 3u);
+  EXPECT_TRUE(Contains(html, "<strong>missing</strong><span>gone.png</span>"));
+  EXPECT_TRUE(Contains(html, "<strong>unreadable</strong><span>corrupt.jpg</span>"));
+  EXPECT_TRUE(Contains(html, "<strong>no path</strong>"));
+  EXPECT_EQ(count(html, "src=\"data:image/jpeg;base64,"), 1u);  // the one real photograph
+}
+
+TEST(ScanReport, ZeroPairsIsAPageThatSaysSo) {
+  TempDir dir;
+  write_scan_report(make_record({}, some_baseline()), dir.path() / "a");
+  const std::string html = read_file((dir.path() / "a/report.html").string());
+  EXPECT_TRUE(Contains(html, "data-pairs=\"0\" data-total=\"0\""));
+  EXPECT_EQ(pair_count(html), 0u);
+  EXPECT_TRUE(Contains(html, "no generated images"));
+  EXPECT_TRUE(fs::exists(dir.path() / "a/plots/top1_hist.png"));
+
+  // Neither generations nor a baseline: the plots still draw (empty, labelled).
+  write_scan_report(make_record({}, {}), dir.path() / "b");
+  EXPECT_TRUE(
+      Contains(read_file((dir.path() / "b/plots/top1_density.svg").string()), "no scores to plot"));
+}
+
+TEST(ScanReport, IdenticalSetsAreSaidPlainly) {
+  TempDir dir;
+  const std::vector<const char*> names = {"baboon.jpg", "fruits.jpg", "apple.jpg", "building.jpg"};
+  std::vector<std::tuple<std::string, std::string, double>> pairs;
+  for (const char* n : names) pairs.emplace_back(photo(n), photo(n), 1.0);
+  const json rec = make_record(pairs, {1.0, 1.0, 1.0, 1.0});
+  ASSERT_TRUE(rec["identical_sets"].get<bool>());
+  write_scan_report(rec, dir.path() / "out");
+  const std::string html = read_file((dir.path() / "out/report.html").string());
+  EXPECT_TRUE(Contains(html,
+                       "<div class=\"banner\">All 4 generated images match a training "
+                       "image with similarity 1.0"));
+  EXPECT_TRUE(Contains(html, "This is a valid result, not an error."));
+  EXPECT_EQ(count(html, "<div class=\"pair above\""), 4u);
+  EXPECT_TRUE(Contains(html, "100.00%"));
+  // A training image matched several times is decoded once but shown each time.
+  EXPECT_EQ(count(html, "src=\"data:image/jpeg;base64,"), 8u);
+  // Every score in one bin: the histogram and a visible density still draw.
+  EXPECT_GT(fs::file_size(dir.path() / "out/plots/top1_hist.png"), 5000u);
+  EXPECT_GT(fs::file_size(dir.path() / "out/plots/top1_density.png"), 5000u);
+}
+
+TEST(ScanReport, ShowsAtMostTheCapHighestFirst) {
+  TempDir dir;
+  std::vector<std::tuple<std::string, std::string, double>> pairs;
+  for (int i = 0; i < 7; ++i)
+    pairs.emplace_back("g" + std::to_string(i) + ".png", "t.png", 0.1 * i);
+  ScanReportOptions o;
+  o.max_pairs = 3;
+  write_scan_report(make_record(pairs, some_baseline()), dir.path() / "out", o);
+  const std::string html = read_file((dir.path() / "out/report.html").string());
+  EXPECT_TRUE(Contains(html, "Showing 3 of 7 pairs"));
+  EXPECT_TRUE(Contains(html, "data-pairs=\"3\" data-total=\"7\""));
+  EXPECT_EQ(pair_count(html), 3u);
+  const std::vector<double> scores = data_scores(html);
+  ASSERT_EQ(scores.size(), 3u);
+  EXPECT_NEAR(scores[0], 0.6, 1e-9);
+  EXPECT_NEAR(scores[2], 0.4, 1e-9);
+  EXPECT_TRUE(Contains(html, "4 more pairs are in scan.json and matches.csv"));
+}
+
+TEST(ScanReport, LargeScansStayQuick) {
+  // 200,000 generations: the page shows the cap, the density is drawn from fine bins.
+  TempDir dir;
+  json rec = make_record({}, some_baseline());
+  json top1 = json::array(), pairs = json::array();
+  for (int i = 0; i < 200000; ++i) {
+    const double s = 0.2 + 0.6 * ((i * 7919) % 200000) / 200000.0;
+    top1.push_back(s);
+    pairs.push_back(
+        {{"generated", "g/" + std::to_string(i) + ".png"}, {"train", "t.png"}, {"score", s}});
+  }
+  rec["generations_top1"] = top1;
+  rec["pairs"] = pairs;
+  rec["generated"]["count"] = 200000;
+  const auto start = std::chrono::steady_clock::now();
+  write_scan_report(rec, dir.path() / "out");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 60.0);
+  const std::string html = read_file((dir.path() / "out/report.html").string());
+  EXPECT_TRUE(Contains(html, "Showing 500 of 200000 pairs"));
+  EXPECT_EQ(pair_count(html), 500u);
+  EXPECT_TRUE(Contains(read_file((dir.path() / "out/plots/top1_density.svg").string()),
+                       "generations (200000)"));
+}
+
+TEST(ScanReport, MissingGnuplotIsOneLineAndWritesNoPage) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "empty_bin");
+  ScopedEnv path("PATH", (dir.path() / "empty_bin").string());
+  try {
+    write_scan_report(make_record({}, some_baseline()), dir.path() / "out");
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_THAT(msg, HasSubstr("gnuplot is not on PATH"));
+    EXPECT_THAT(msg, HasSubstr("install gnuplot-nox"));
+    EXPECT_EQ(msg.find('\n'), std::string::npos);
+  }
+  EXPECT_FALSE(fs::exists(dir.path() / "out/report.html"));
+}
+
+TEST(ScanReport, FailingGnuplotQuotesItsFirstErrorLine) {
+  TempDir dir;
+  const fs::path bin = dir.path() / "bin";
+  fs::create_directories(bin);
+  // A stand-in gnuplot that fails the way a broken one would.
+  write_file_atomic((bin / "gnuplot").string(),
+                    "#!/bin/sh\necho '' >&2\necho '\"plot.gp\" line 3: unknown terminal' >&2\n"
+                    "echo 'second line' >&2\nexit 1\n");
+  fs::permissions(bin / "gnuplot", fs::perms::owner_all);
+  ScopedEnv path("PATH", bin.string() + ":/usr/bin:/bin");
+  try {
+    write_scan_report(make_record({}, some_baseline()), dir.path() / "out");
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "gnuplot failed (exit status 1): \"plot.gp\" line 3: unknown terminal");
+  }
+  EXPECT_FALSE(fs::exists(dir.path() / "out/report.html"));
+  EXPECT_FALSE(fs::exists(dir.path() / "out/plots/top1_hist.png"));
+}
+
+TEST(ScanReport, BadRecordsNameTheField) {
+  TempDir dir;
+  json rec = make_record({{"a.png", "b.png", 0.5}}, some_baseline());
+  json wrong_kind = rec;
+  wrong_kind["kind"] = "eval";
+  EXPECT_THROW(
+      {
+        try {
+          write_scan_report(wrong_kind, dir.path() / "out");
+        } catch (const Error& e) {
+          EXPECT_THAT(e.what(), HasSubstr("expected 'replication-scan'"));
+          throw;
+        }
+      },
+      Error);
+  rec["pairs"][0]["score"] = "high";
+  try {
+    write_scan_report(rec, dir.path() / "out");
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("'pairs[0].score' is not a number"));
+  }
+  rec.erase("pairs");
+  EXPECT_THROW(write_scan_report(rec, dir.path() / "out"), Error);
+  EXPECT_FALSE(fs::exists(dir.path() / "out"));
+}
+
+TEST(HtmlPage, EscapesAndEncodes) {
+  EXPECT_EQ(html_escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode(std::string("\xff\xfe\x00", 3)), "//4A");
+  EXPECT_EQ(data_uri("image/png", "foob"), "data:image/png;base64,Zm9vYg==");
+  const std::string page = html_page("a <title>", "<p>x</p>\n");
+  EXPECT_THAT(page, HasSubstr("<title>a &lt;title&gt;</title>"));
+  EXPECT_THAT(page, HasSubstr("<main>\n<p>x</p>\n</main>"));
+}
+
+TEST(Subprocess, PassesArgumentsVerbatimWithoutAShell) {
+  TempDir dir;
+  const std::string hostile = "$(touch " + (dir.path() / "pwned").string() + "); 'q' \"d\" `x`";
+  const ProcessResult r = run_process({"printf", "%s|", hostile, "two words"}, dir.path().string());
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, hostile + "|two words|");
+  EXPECT_FALSE(fs::exists(dir.path() / "pwned"));
+  const ProcessResult slow = run_process({"sleep", "30"}, {}, 0.3);
+  EXPECT_TRUE(slow.timed_out);
+  EXPECT_THROW(run_process({"no-such-program-repbench"}), Error);
+  EXPECT_EQ(first_line("\n  \n  first \nsecond"), "first");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pages in a real browser
+
+// Where the browser tests leave their pages and screenshots for a person to look at.
+fs::path browser_output_dir(const std::string& name) {
+  const fs::path dir = fs::current_path() / "scan_report_browser" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string file_url(const fs::path& path) {
+  std::string url = "file://";
+  for (unsigned char c : fs::absolute(path).string()) {
+    if (std::isalnum(c) ||
+        std::string_view("/-._~").find(static_cast<char>(c)) != std::string_view::npos)
+      url += static_cast<char>(c);
+    else
+      url += fmt::format("%{:02X}", c);
+  }
+  return url;
+}
+
+struct BrowserRun {
+  std::string dom;                   // document.documentElement.outerHTML after load
+  std::vector<std::string> console;  // every console message the page produced
+  fs::path screenshot;
+};
+
+// Loads `page` in headless chromium once: dumps the DOM and takes a 1280x2000 screenshot. The
+// console is read from chromium's own log (--enable-logging=stderr), where every message a page
+// logs, and every uncaught exception, is a line "...:CONSOLE:<line>] "<message>", source: ...";
+// this needs nothing injected into the page (which has no script of its own), and
+// BrowserConsoleScanDetectsErrors below proves on a broken page that such lines are found.
+BrowserRun load_in_chromium(const fs::path& page, const fs::path& out_dir) {
+  const std::optional<std::string> chromium = find_program("chromium");
+  if (!chromium) {
+    ADD_FAILURE() << "chromium is not installed: run scripts/setup.sh (apt-get install chromium)";
+    return {};
+  }
+  BrowserRun run;
+  run.screenshot = out_dir / "screenshot.png";
+  const ProcessResult r = run_process(
+      {*chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+       "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+       "--disable-background-networking", "--disable-component-update", "--disable-sync",
+       "--user-data-dir=" + (out_dir / "profile").string(), "--enable-logging=stderr", "--v=0",
+       "--window-size=1280,2000", "--screenshot=" + run.screenshot.string(), "--dump-dom",
+       file_url(page)},
+      {}, 180);
+  fs::remove_all(out_dir / "profile");
+  EXPECT_FALSE(r.timed_out) << "chromium did not finish within 180 s";
+  EXPECT_EQ(r.exit_code, 0) << first_line(r.err);
+  write_file_atomic((out_dir / "chromium.log").string(), r.err);
+  write_file_atomic((out_dir / "dom.html").string(), r.out);
+  run.dom = r.out;
+  size_t start = 0;
+  while (start < r.err.size()) {
+    size_t end = r.err.find('\n', start);
+    if (end == std::string::npos) end = r.err.size();
+    const std::string line = r.err.substr(start, end - start);
+    const size_t tag = line.find(":CONSOLE");
+    const size_t text = tag == std::string::npos ? tag : line.find("] ", tag);
+    if (text != std::string::npos) run.console.push_back(line.substr(text + 2));
+    start = end + 1;
+  }
+  return run;
+}
+
+// A screenshot that shows something: a PNG of the window's size that is not one flat colour.
+void expect_real_screenshot(const fs::path& png) {
+  ASSERT_TRUE(fs::exists(png)) << png;
+  EXPECT_GT(fs::file_size(png), 20000u) << png;
+  const cv::Mat img = cv::imread(png.string());
+  ASSERT_FALSE(img.empty()) << png;
+  EXPECT_EQ(img.cols, 1280);
+  EXPECT_EQ(img.rows, 2000);
+  cv::Scalar mean, sd;
+  cv::meanStdDev(img, mean, sd);
+  EXPECT_GT(sd[0] + sd[1] + sd[2], 30.0) << png << " looks blank";
+}
+
+// Every resource the page names is inline: nothing is fetched, from disk or network. (Plain
+// string scanning: libstdc++'s recursive std::regex overflows the stack on megabyte data URIs.)
+void expect_only_inline_resources(const std::string& dom) {
+  for (const char* attr : {" src=\"", " href=\""})
+    for (size_t at = dom.find(attr); at != std::string::npos; at = dom.find(attr, at + 1)) {
+      const size_t value = at + std::strlen(attr);
+      EXPECT_EQ(dom.compare(value, 5, "data:"), 0) << dom.substr(at, 80);
+    }
+  EXPECT_TRUE(Lacks(dom, "<link"));
+  EXPECT_TRUE(Lacks(dom, "url("));
+}
+
+// The number in `data-pairs="N"`, or -1 when there is none.
+long data_pairs_attribute(const std::string& dom) {
+  const std::string key = "data-pairs=\"";
+  const size_t at = dom.find(key);
+  if (at == std::string::npos) return -1;
+  return std::strtol(dom.c_str() + at + key.size(), nullptr, 10);
+}
+
+TEST(ScanReportBrowser, ConsoleScanDetectsErrors) {
+  // The control for the two tests below: a page that logs an error and throws must be caught.
+  const fs::path out = browser_output_dir("control");
+  write_file_atomic((out / "broken.html").string(),
+                    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>x</title></head>"
+                    "<body><p>broken</p><script>console.error('repbench-canary');"
+                    "undefined_function_repbench();</script></body></html>\n");
+  const BrowserRun run = load_in_chromium(out / "broken.html", out);
+  ASSERT_EQ(run.console.size(), 2u)
+      << "chromium's console log format changed? see " << (out / "chromium.log");
+  EXPECT_THAT(run.console[0], HasSubstr("repbench-canary"));
+  EXPECT_THAT(run.console[1], HasSubstr("undefined_function_repbench is not defined"));
+  EXPECT_TRUE(Contains(run.dom, "<p>broken</p>"));
+}
+
+TEST(ScanReportBrowser, ScanPageLoadsCleanAndShowsEveryPair) {
+  const fs::path out = browser_output_dir("scan");
+  const json rec = photo_record(out / "gen");
+  write_scan_report(rec, out);
+  const BrowserRun run = load_in_chromium(out / "report.html", out);
+  EXPECT_TRUE(run.console.empty()) << "console: " << run.console.front();
+  const long declared = data_pairs_attribute(run.dom);
+  ASSERT_GE(declared, 0) << "no pairs container in the DOM";
+  const size_t shown = pair_count(run.dom);
+  EXPECT_EQ(shown, static_cast<size_t>(declared));
+  EXPECT_EQ(shown, rec["pairs"].size());
+  EXPECT_TRUE(Contains(run.dom, "Showing 10 of 10 pairs"));
+  expect_only_inline_resources(run.dom);
+  expect_real_screenshot(run.screenshot);
+}
+
+TEST(ScanReportBrowser, LeaderboardPageLoadsCleanWithItsCharts) {
+  const fs::path out = browser_output_dir("leaderboard");
+  std::vector<ScoreEntry> entries;
+  const std::vector<std::pair<std::string, std::string>> models = {
+      {"SSCD, ResNet-50", "CD/IR"},
+      {"DINO ViT-B/16", "SSL"},
+      {"CLIP ViT-B/32", "PT"},
+      {"builtin:colorhist", "baseline"}};
+  const std::vector<std::string> sets = {"rOxford5k (M)", "rParis6k (M)", "GPR1200"};
+  for (size_t i = 0; i < models.size(); ++i)
+    for (size_t j = 0; j < sets.size(); ++j) {
+      ScoreEntry e;
+      e.model = models[i].first;
+      e.category = models[i].second;
+      e.dataset = sets[j];
+      e.map_percent = 80.0 - 17.0 * static_cast<double>(i) - 6.0 * static_cast<double>(j);
+      if (i == 0) e.ci95_percent = {{e.map_percent - 4, e.map_percent + 3}};
+      if (i == 3 && j == 2) e.skipped_reason = "out of memory";
+      entries.push_back(e);
+    }
+  write_file_atomic((out / "leaderboard.html").string(),
+                    render(build_leaderboard(entries), Format::kHtml));
+  const BrowserRun run = load_in_chromium(out / "leaderboard.html", out);
+  EXPECT_TRUE(run.console.empty()) << "console: " << run.console.front();
+  EXPECT_EQ(count(run.dom, "<table"), 1u);
+  EXPECT_EQ(count(run.dom, "<figure"), sets.size());  // one bar chart per dataset
+  EXPECT_EQ(count(run.dom, "<rect "), models.size() * sets.size() - 1);  // less the skipped
+  expect_only_inline_resources(run.dom);
+  expect_real_screenshot(run.screenshot);
+}
+
+}  // namespace
+}  // namespace repbench::report
