@@ -35,17 +35,11 @@ void check_archive(const std::string& path) {
 }
 
 ModelMetadata parse_metadata(const std::string& path, const std::string& text) {
-  if (text.empty())
-    fail(
-        "{}: no {} in the archive; export the model with scripts/export_models.py (or save it "
-        "with torch.jit.save(m, f, _extra_files={{\"{}\": ...}}))",
-        path, kMetadataFile, kMetadataFile);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: {}: invalid JSON: {}", path, kMetadataFile, impl::first_line(e.what()));
-  }
+  const nlohmann::json j = impl::parse_archive_json(
+      path, kMetadataFile, text,
+      fmt::format("export the model with scripts/export_models.py (or save it with "
+                  "torch.jit.save(m, f, _extra_files={{\"{}\": ...}}))",
+                  kMetadataFile));
   return ModelMetadata::from_json(j, fmt::format("{}: {}", path, kMetadataFile));
 }
 
@@ -158,19 +152,7 @@ class TorchScriptExtractor : public FeatureExtractor {
 
 ModelMetadata read_model_metadata(const std::string& path) {
   check_archive(path);
-  std::string text;
-  try {
-    caffe2::serialize::PyTorchStreamReader reader(path);
-    const std::string record = std::string("extra/") + kMetadataFile;
-    if (reader.hasRecord(record)) {
-      auto [data, size] = reader.getRecord(record);
-      text.assign(static_cast<const char*>(data.get()), size);
-    }
-  } catch (const c10::Error& e) {
-    fail("{}: cannot read {}: {}", path, kMetadataFile,
-         impl::first_line(e.what_without_backtrace()));
-  }
-  return parse_metadata(path, text);
+  return parse_metadata(path, impl::read_archive_extra(path, kMetadataFile));
 }
 
 std::unique_ptr<FeatureExtractor> create_torchscript_extractor(const std::string& path,

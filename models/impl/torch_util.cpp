@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <ATen/Parallel.h>
+#include <caffe2/serialize/inline_container.h>
 #include <torch/cuda.h>
 
 namespace repbench::models::impl {
@@ -37,6 +38,32 @@ void set_torch_threads(int threads) {
 std::string first_line(const std::string& message) {
   const size_t nl = message.find('\n');
   return nl == std::string::npos ? message : message.substr(0, nl);
+}
+
+std::string read_archive_extra(const std::string& path, const std::string& name) {
+  std::string text;
+  try {
+    caffe2::serialize::PyTorchStreamReader reader(path);
+    const std::string record = "extra/" + name;
+    if (reader.hasRecord(record)) {
+      auto [data, size] = reader.getRecord(record);
+      text.assign(static_cast<const char*>(data.get()), size);
+    }
+  } catch (const c10::Error& e) {
+    fail("{}: cannot read {} from the TorchScript archive: {}", path, name,
+         first_line(e.what_without_backtrace()));
+  }
+  return text;
+}
+
+nlohmann::json parse_archive_json(const std::string& path, const std::string& name,
+                                  const std::string& text, const std::string& how_to_add) {
+  if (text.empty()) fail("{}: no {} in the archive; {}", path, name, how_to_add);
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for 1e999
+    fail("{}: {}: invalid JSON: {}", path, name, first_line(e.what()));
+  }
 }
 
 }  // namespace repbench::models::impl

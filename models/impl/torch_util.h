@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "models/feature_extractor.h"
@@ -23,6 +24,16 @@ void set_torch_threads(int threads);
 
 // The first line of a c10::Error message (they carry a backtrace after it).
 std::string first_line(const std::string& message);
+
+// The text of the extra file `name` of the TorchScript archive `path` (torch.jit.save's
+// _extra_files), "" when the archive has none. Throws Error naming the archive when it cannot be
+// read.
+std::string read_archive_extra(const std::string& path, const std::string& name);
+
+// `text`, the extra file `name` of archive `path`, as JSON. Throws Error naming both when it is
+// empty ("no NAME in the archive; " + how_to_add) or not JSON.
+nlohmann::json parse_archive_json(const std::string& path, const std::string& name,
+                                  const std::string& text, const std::string& how_to_add);
 
 // Runs f(), turning LibTorch exceptions into repbench ones: out-of-memory into OutOfMemory (the
 // pipeline halves the batch), anything else into Error prefixed with `where`.

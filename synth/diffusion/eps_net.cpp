@@ -6,7 +6,6 @@
 #include <sstream>
 #include <vector>
 
-#include <caffe2/serialize/inline_container.h>
 #include <fmt/format.h>
 #include <torch/script.h>
 #include <torch/serialize.h>
@@ -42,34 +41,13 @@ ModelFormat sniff(const std::string& path) {
 }
 
 EpsModelConfig parse_metadata(const std::string& path, const std::string& text) {
-  if (text.empty())
-    fail(
-        "{}: no {} in the archive; export the model with scripts/export_models.py or save it with "
-        "torch.jit.save(m, f, _extra_files={{\"{}\": ...}}) (see synth/diffusion/model_config.h)",
-        path, kMetadataFile, kMetadataFile);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for 1e999
-    fail("{}: {}: invalid JSON: {}", path, kMetadataFile, first_line(e.what()));
-  }
+  const nlohmann::json j = models::impl::parse_archive_json(
+      path, kMetadataFile, text,
+      fmt::format("export the model with scripts/export_models.py or save it with "
+                  "torch.jit.save(m, f, _extra_files={{\"{}\": ...}}) (see "
+                  "synth/diffusion/model_config.h)",
+                  kMetadataFile));
   return EpsModelConfig::from_json(j, fmt::format("{}: {}", path, kMetadataFile));
-}
-
-std::string read_archive_metadata(const std::string& path) {
-  std::string text;
-  try {
-    caffe2::serialize::PyTorchStreamReader reader(path);
-    const std::string record = std::string("extra/") + kMetadataFile;
-    if (reader.hasRecord(record)) {
-      auto [data, size] = reader.getRecord(record);
-      text.assign(static_cast<const char*>(data.get()), size);
-    }
-  } catch (const c10::Error& e) {
-    fail("{}: not a readable TorchScript archive ({})", path,
-         first_line(e.what_without_backtrace()));
-  }
-  return text;
 }
 
 class TorchScriptNet : public impl::EpsNet {
@@ -223,7 +201,7 @@ EpsModelInfo inspect_eps_model(const std::string& path) {
     info.config = EpsModelConfig::from_json(h["metadata"], path + ": checkpoint header: metadata");
     info.training = training_summary(h, path);
   } else {
-    info.config = parse_metadata(path, read_archive_metadata(path));
+    info.config = parse_metadata(path, models::impl::read_archive_extra(path, kMetadataFile));
   }
   info.sha256 = sha256_file(path);
   return info;
