@@ -23,8 +23,7 @@ namespace {
 // with the passive policy, unless the user chose a policy; other verbs start as they are.
 void restart_with_passive_openmp(int argc, char** argv) {
   if (argc < 2 || std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  static const char* const kTorchVerbs[] = {"demo", "run", "extract", "ddpm", "synth", "scan",
-                                            "experiment"};
+  static const char* const kTorchVerbs[] = {"demo", "run", "extract", "ddpm", "synth", "scan"};
   bool torch_verb = false;
   for (const char* v : kTorchVerbs) torch_verb = torch_verb || std::strcmp(argv[1], v) == 0;
   if (!torch_verb) return;
