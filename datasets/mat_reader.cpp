@@ -7,7 +7,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
+#include "datasets/mat_v5_layout.h"
 
 namespace repbench::datasets {
 
@@ -126,6 +128,21 @@ MatFile::MatFile(const std::string& path) : path_(path), impl_(std::make_unique<
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) fail("{}: no such file", path);
   impl_->file_size = std::filesystem::file_size(path, ec);
+  // matio trusts the sizes a file declares (see mat_v5_layout.h), so v5 files are walked first;
+  // v7.3 files are HDF5, read through libhdf5; v4 files cannot hold the cells and structs the
+  // ground-truth formats use, so they are refused rather than handed to matio's v4 reader.
+  const std::string bytes = read_file(path);
+  switch (mat_version(bytes)) {
+    case MatVersion::kV5:
+      check_mat_v5_layout(path, bytes);
+      break;
+    case MatVersion::kV73:
+      break;
+    case MatVersion::kOther:
+      fail("{}: not a MATLAB v5/v7/v7.3 MAT-file (MATLAB v4 files are not read; re-save with "
+           "save(..., '-v7'))",
+           path);
+  }
   impl_->mat = Mat_Open(path.c_str(), MAT_ACC_RDONLY);
   if (impl_->mat == nullptr) fail("{}: not a MATLAB .mat file (or unreadable)", path);
 }

@@ -48,7 +48,7 @@ sources_of() {
     model_metadata)
       echo "models/model_metadata.cpp models/preprocess.cpp models/feature_extractor.cpp core/atomic_file.cpp"
       ;;
-    mat) echo "datasets/mat_reader.cpp datasets/instre.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
+    mat) echo "datasets/mat_reader.cpp datasets/mat_v5_layout.cpp datasets/instre.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
     coco) echo "synth/coco.cpp synth/rle.cpp synth/segmentation.cpp synth/palette_png.cpp core/atomic_file.cpp" ;;
     rle) echo "synth/rle.cpp" ;;
     palette_png) echo "synth/palette_png.cpp core/atomic_file.cpp" ;;
@@ -65,7 +65,7 @@ libs_of() {
   case "$1" in
     suite_yaml) echo "-lyaml-cpp -lfmt" ;;
     model_metadata) echo "-lopencv_imgproc -lopencv_core -lfmt" ;;
-    mat) echo "-lmatio -lfmt" ;;
+    mat) echo "-lmatio -lz -lfmt" ;;
     coco | palette_png) echo "-lpng -lfmt" ;;
     diffusion_config) echo "-lopencv_imgcodecs -lopencv_imgproc -lopencv_core -lfmt" ;;
     *) echo "-lfmt" ;;

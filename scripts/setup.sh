@@ -10,7 +10,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libtorch-dev libopencv-dev libeigen3-dev libfaiss-dev libomp-dev libopenblas-dev
   libboost-filesystem-dev libfccp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libmatio-dev libyaml-cpp-dev libpng-dev
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libmatio-dev zlib1g-dev libyaml-cpp-dev libpng-dev
   opencv-doc
   # The scan report: gnuplot draws its plots; the page tests open it in headless chromium.
   gnuplot-nox chromium fonts-dejavu-core

@@ -150,9 +150,9 @@ TEST(Instre, WrongVariablesAreNamed) {
 }
 
 // A MATLAB v4 header of 23 bytes declaring a 1 x 1073741828 double matrix: matio allocated the
-// 8 GiB it declares before reading (found by the mat fuzz target, tests/fuzz/). The reader now
-// checks a variable's declared size against the file first.
-TEST(MatReader, HeaderDeclaringMoreThanTheFileHoldsIsRefused) {
+// 8 GiB it declares before reading (found by the mat fuzz target, tests/fuzz/). v4 files cannot
+// hold the cells and structs of ground truth, so the reader refuses them before matio runs.
+TEST(MatReader, Version4FilesAreRefused) {
   TempDir dir;
   const std::string path = (dir / "huge_v4.mat").string();
   auto le32 = [](uint32_t v) {
@@ -163,8 +163,104 @@ TEST(MatReader, HeaderDeclaringMoreThanTheFileHoldsIsRefused) {
   std::ofstream(path, std::ios::binary) << le32(0) + le32(1) + le32(0x40000004) + le32(0) +
                                                le32(3) + std::string("ok\0", 3) +
                                                std::string(8, '\0');
-  const MatFile mat(path);
-  expect_error([&] { mat.element_count("ok"); }, "variable 'ok' declares more data than the file");
+  expect_error([&] { MatFile mat(path); }, "MATLAB v4 files are not read");
+}
+
+// Hand-built v5 files (MathWorks, "MAT-File Format": 128-byte header, then tagged data elements
+// padded to 8 bytes) whose headers declare more than they hold. matio allocates what cell and
+// struct headers declare when it lists variables (found by the mat fuzz target: 7-8 GB from a
+// few hundred bytes), so each must be refused by the layout check, naming the variable.
+namespace v5 {
+std::string u32(uint32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); }
+std::string element(uint32_t type, const std::string& data) {
+  return u32(type) + u32(static_cast<uint32_t>(data.size())) + data +
+         std::string((8 - data.size() % 8) % 8, '\0');
+}
+std::string header() {
+  std::string h = "MATLAB 5.0 MAT-file, written by test_loaders";
+  h.resize(116, ' ');
+  h += std::string(8, '\0');  // no subsystem data
+  return h + std::string("\x00\x01IM", 4);
+}
+// A miMATRIX element: array flags (class), dims, name, then `body`.
+std::string matrix(uint32_t cls, std::vector<uint32_t> dims, const std::string& name,
+                   const std::string& body) {
+  std::string d;
+  for (uint32_t x : dims) d += u32(x);
+  return element(14, element(6, u32(cls) + u32(0)) + element(5, d) + element(1, name) + body);
+}
+std::string doubles(const std::vector<double>& v) {
+  return element(9, std::string(reinterpret_cast<const char*>(v.data()), v.size() * 8));
+}
+}  // namespace v5
+
+TEST(MatReader, Version5LayoutIsCheckedBeforeMatioAllocates) {
+  TempDir dir;
+  int n = 0;
+  auto file = [&](const std::string& body) {
+    const std::string path = (dir / ("f" + std::to_string(n++) + ".mat")).string();
+    std::ofstream(path, std::ios::binary) << v5::header() + body;
+    return path;
+  };
+  // A well-formed file reads: a 1 x 3 double and a 2 x 1 cell of one struct with a field.
+  const std::string field = v5::u32(0x00040005) + v5::u32(3) +  // small int32: names of 3 bytes
+                            v5::element(1, std::string("ok\0", 3)) +
+                            v5::matrix(6, {1, 2}, "", v5::doubles({4, 5}));
+  const std::string good = file(v5::matrix(6, {1, 3}, "x", v5::doubles({1, 2, 3})) +
+                                v5::matrix(2, {1, 1}, "g", field));
+  {
+    const MatFile mat(good);
+    EXPECT_EQ(mat.variables(), (std::vector<std::string>{"x", "g"}));
+    EXPECT_EQ(mat.element_count("x"), 3u);
+    EXPECT_EQ(mat.read_struct_numeric_field("g", "ok"), (std::vector<std::vector<double>>{{4, 5}}));
+  }
+  // A billion cells in no bytes (matio would calloc 8 GB of cell pointers).
+  expect_error([&] { MatFile m(file(v5::matrix(1, {1, 1000000000}, "imlist", ""))); },
+               "variable 'imlist': 1000000000 cells declared in 0 bytes (corrupt MAT-file)");
+  // A struct of 65536 x 65536 elements with one field.
+  expect_error([&] { MatFile m(file(v5::matrix(2, {65536, 65536}, "gnd", field))); },
+               "variable 'gnd': 4294967296 x 1 struct fields declared");
+  // A 1 x 1e9 double with 8 bytes of data.
+  expect_error([&] { MatFile m(file(v5::matrix(6, {1, 1000000000}, "x", v5::doubles({1})))); },
+               "variable 'x': 1000000000 elements declared, 8 bytes of type 9 hold 1");
+  // A tag declaring more bytes than the file holds.
+  expect_error([&] { MatFile m(file(v5::u32(14) + v5::u32(4000000000u) + std::string(16, 'x'))); },
+               "data element at byte 128: element of type 14 declares 4000000000 bytes, 16 remain");
+  // Compressed data that is not zlib.
+  expect_error([&] { MatFile m(file(v5::element(15, std::string(24, 'z')))); },
+               "does not inflate");
+  // Cells nested 40 deep (matio recurses once per level).
+  std::string nested = v5::matrix(6, {1, 1}, "", v5::doubles({1}));
+  for (int i = 0; i < 40; ++i) nested = v5::matrix(1, {1, 1}, i == 39 ? "deep" : "", nested);
+  expect_error([&] { MatFile m(file(nested)); }, "variable 'deep': cells or structs nested deeper");
+  // A negative dimension; an object; a truncated tag.
+  expect_error([&] { MatFile m(file(v5::matrix(6, {1, 0xffffffffu}, "x", ""))); },
+               "negative dimension -1");
+  expect_error([&] { MatFile m(file(v5::matrix(3, {1, 1}, "obj", ""))); }, "objects are not read");
+  expect_error([&] { MatFile m(file(std::string(5, '\0'))); }, "truncated data element tag");
+}
+
+// matio's own writer, uncompressed and zlib-compressed, passes the check unchanged.
+TEST(MatReader, MatioWrittenFilesPassTheLayoutCheck) {
+  TempDir dir;
+  for (const matio_compression c : {MAT_COMPRESSION_NONE, MAT_COMPRESSION_ZLIB}) {
+    const std::string path = (dir / ("w" + std::to_string(c) + ".mat")).string();
+    mat_t* mat = Mat_CreateVer(path.c_str(), nullptr, MAT_FT_MAT5);
+    ASSERT_NE(mat, nullptr);
+    size_t dims[2] = {2, 1};
+    matvar_t* cell = Mat_VarCreate("imlist", MAT_C_CELL, MAT_T_CELL, 2, dims, nullptr, 0);
+    for (int i = 0; i < 2; ++i) {
+      const std::string s = i ? "b.jpg" : "a.jpg";
+      size_t sd[2] = {1, s.size()};
+      Mat_VarSetCell(cell, i, Mat_VarCreate(nullptr, MAT_C_CHAR, MAT_T_UTF8, 2, sd,
+                                            const_cast<char*>(s.data()), 0));
+    }
+    Mat_VarWrite(mat, cell, c);
+    Mat_VarFree(cell);
+    Mat_Close(mat);
+    const MatFile m(path);
+    EXPECT_EQ(m.read_string_cell("imlist"), (std::vector<std::string>{"a.jpg", "b.jpg"}));
+  }
 }
 
 // ---- GPR1200, fixture tree ----
