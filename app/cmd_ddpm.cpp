@@ -113,31 +113,10 @@ void run_sample(const SampleArgs& a) {
   o.clip_denoised = !a.no_clip;
   o.class_label = a.class_label;
   o.Check();
-  fs::create_directories(a.out);
-  auto name = [&](int64_t i) { return (fs::path(a.out) / fmt::format("{:06d}.png", i)).string(); };
-  Progress progress("ddpm sample (images)", a.count,
-                    a.quiet ? ProgressMode::kOff : ProgressMode::kAuto);
-  int64_t written = 0, kept = 0;
-  // Fixed batches of image indices: a rerun redoes only batches with a missing image.
-  for (int64_t lo = 0; lo < a.count; lo += a.batch) {
-    const int64_t hi = std::min(a.count, lo + a.batch);
-    bool done = true;
-    for (int64_t i = lo; i < hi && done; ++i) done = fs::exists(name(i));
-    if (done) {
-      kept += hi - lo;
-      progress.advance(hi - lo);
-      continue;
-    }
-    std::vector<uint64_t> seeds;
-    for (int64_t i = lo; i < hi; ++i) seeds.push_back(dif::image_seed(a.seed, i));
-    const dif::Images im = model.sample(seeds, o);
-    for (int64_t i = lo; i < hi; ++i) dif::write_png(name(i), dif::to_rgb(im, i - lo));
-    written += hi - lo;
-    progress.advance(hi - lo);
-  }
-  progress.finish();
+  const dif::FolderSampleResult r = dif::sample_to_folder(
+      model, a.count, a.seed, a.batch, o, a.out, a.quiet ? ProgressMode::kOff : ProgressMode::kAuto);
   fmt::print("{} images in {} ({} written, {} already there); model {} ({}, sha256 {}), {} steps\n",
-             a.count, a.out, written, kept, a.model, dif::to_string(model.info().format),
+             a.count, a.out, r.written, r.kept, a.model, dif::to_string(model.info().format),
              model.info().sha256.substr(0, 12), model.sample_model_calls(o));
 }
 

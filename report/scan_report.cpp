@@ -9,14 +9,13 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "report/gnuplot.h"
 #include "report/html_page.h"
+#include "report/impl/score_plots.h"
+#include "report/impl/thumbnail.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -24,10 +23,6 @@ using nlohmann::json;
 namespace repbench::report {
 
 namespace {
-
-constexpr const char* kGeneratedColour = "#e15759";
-constexpr const char* kBaselineColour = "#4e79a7";
-constexpr const char* kThresholdColour = "#c0392b";
 
 // ---------------------------------------------------------------------------------------------
 // Reading the record: every field the page shows, checked once, with the field named on error.
@@ -180,200 +175,25 @@ ScanView read_view(const json& r) {
 // ---------------------------------------------------------------------------------------------
 // Plots
 
-// Silverman's rule of thumb, floored so that identical scores still draw a visible bump.
-double kde_bandwidth(const std::vector<double>& x, double floor) {
-  if (x.size() < 2) return floor;
-  double mean = 0;
-  for (double s : x) mean += s;
-  mean /= static_cast<double>(x.size());
-  double var = 0;
-  for (double s : x) var += (s - mean) * (s - mean);
-  const double sd = std::sqrt(var / static_cast<double>(x.size() - 1));
-  return std::max(floor, 1.06 * sd * std::pow(static_cast<double>(x.size()), -0.2));
-}
-
-std::string data_file(const std::vector<double>& x) {
-  std::string out;
-  for (double s : x) out += fmt::format("{:.9g}\n", s);
-  return out;
-}
-
-// The density's input: scores counted into 2,000 fine bins over [lo, hi] as "centre weight"
-// lines (weights sum to 1). The bins are far narrower than any bandwidth used here, so the curve
-// is the same as from the raw scores, and gnuplot's O(points x samples) estimate stays fast for
-// scans of millions of generations.
-std::string fine_binned_file(const std::vector<double>& x, double lo, double hi) {
-  constexpr int kFine = 2000;
-  std::vector<int64_t> counts(kFine, 0);
-  const double w = (hi - lo) / kFine;
-  for (double s : x) {
-    const int b = static_cast<int>(std::floor((s - lo) / w));
-    ++counts[std::clamp(b, 0, kFine - 1)];
-  }
-  std::string out;
-  for (int b = 0; b < kFine; ++b)
-    if (counts[b] > 0)
-      out += fmt::format("{:.9g} {:.9g}\n", lo + w * (b + 0.5),
-                         static_cast<double>(counts[b]) / static_cast<double>(x.size()));
-  return out;
-}
-
-// The gnuplot script for both plots in PNG and SVG. Only numbers and fixed names go into it.
-std::string plot_script(const ScanView& v, double lo, double hi) {
-  const int nbins = 50;
-  const double bw = (hi - lo) / nbins;
-  const size_t ng = v.generations_top1.size(), nb = v.baseline_top1.size();
-  std::string s = R"(set encoding utf8
-# pngcairo draws antialiased text and lines; the plain png terminal is the fallback.
-if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) { png_terminal = "pngcairo size 960,560 enhanced font 'DejaVu Sans,12' background rgb 'white'" } else { png_terminal = "png size 960,560 font 'DejaVu Sans,12' background rgb 'white'" }
-# The SVG is shown about 600 px wide on the page: a smaller canvas keeps its text legible there.
-svg_terminal = "svg size 640,400 enhanced font 'DejaVu Sans,11' background rgb 'white'"
-set border 3 lc rgb "#555555"
-set tics nomirror out
-set grid ytics lc rgb "#e5e5e5" lw 1 dt 1
-set key outside top center horizontal samplen 2 width 2
-set xlabel "top-1 similarity to the training set"
-set yrange [0:*]
-set samples 600
-)";
-  s += fmt::format("set xrange [{:.9g}:{:.9g}]\n", lo, hi);
-  s += fmt::format("lo = {:.9g}\nbw = {:.9g}\nnbins = {}\n", lo, bw, nbins);
-  // The last bin is closed on the right, so a score of exactly 1.0 is drawn, not dropped.
-  s += "idx(x) = floor((x - lo) / bw)\n"
-       "bin(x) = lo + bw * (idx(x) > nbins - 1 ? nbins - 1 : (idx(x) < 0 ? 0 : idx(x))) + bw / 2\n"
-       "set boxwidth bw absolute\n";
-  for (size_t i = 0; i < v.thresholds.size(); ++i) {
-    const double t = v.thresholds[i];
-    const bool right = t > lo + 0.7 * (hi - lo);
-    s += fmt::format(
-        "set arrow {0} from {1:.9g}, graph 0 to {1:.9g}, graph 1 nohead dt 2 lw 2 lc rgb \"{2}\" "
-        "front\nset label {0} \"threshold {1:g}\" at {1:.9g}, graph {3:.3f} {4} offset {5}, 0 "
-        "tc rgb \"{2}\" front\n",
-        i + 1, t, kThresholdColour, 0.96 - 0.06 * static_cast<double>(i % 8),
-        right ? "right" : "left", right ? "-0.7" : "0.7");
-  }
-  if (ng + nb == 0)
-    s += "set yrange [0:1]\nset label 99 \"no scores to plot\" at graph 0.5, graph 0.5 center\n";
-
-  auto series = [&](const char* style) {
-    std::vector<std::string> parts;
-    const char* fmt_hist =
-        "\"{0}\" using (bin($1)):(1.0 / {1}) smooth frequency with boxes lc rgb \"{2}\" title "
-        "\"{3} ({1})\"";
-    const char* fmt_kde_fill =
-        "\"{5}\" using 1:2 smooth kdensity bandwidth {4:.6g} with filledcurves y=0 lc rgb "
-        "\"{2}\" notitle";
-    const char* fmt_kde_line =
-        "\"{5}\" using 1:2 smooth kdensity bandwidth {4:.6g} with lines lw 2.5 lc rgb \"{2}\" "
-        "title \"{3} ({1})\"";
-    const double floor_bw = (hi - lo) / 100;
-    struct S {
-      const char* file;
-      const char* fine_file;
-      size_t n;
-      const char* colour;
-      const char* title;
-      const std::vector<double>* x;
-    };
-    for (const S& e : {S{"baseline.dat", "baseline_fine.dat", nb, kBaselineColour,
-                         "training baseline", &v.baseline_top1},
-                       S{"generations.dat", "generations_fine.dat", ng, kGeneratedColour,
-                         "generations", &v.generations_top1}}) {
-      if (e.n == 0) continue;  // gnuplot refuses an empty data file
-      const double h = kde_bandwidth(*e.x, floor_bw);
-      if (std::string(style) == "hist") {
-        parts.push_back(
-            fmt::format(fmt::runtime(fmt_hist), e.file, e.n, e.colour, e.title, h, e.fine_file));
-      } else {
-        parts.push_back(fmt::format(fmt::runtime(fmt_kde_fill), e.file, e.n, e.colour, e.title, h,
-                                    e.fine_file));
-        parts.push_back(fmt::format(fmt::runtime(fmt_kde_line), e.file, e.n, e.colour, e.title, h,
-                                    e.fine_file));
-      }
-    }
-    if (parts.empty()) return std::string("plot NaN notitle\n");
-    std::string p = "plot ";
-    for (size_t i = 0; i < parts.size(); ++i) p += (i ? ", \\\n     " : "") + parts[i];
-    return p + "\n";
-  };
-
-  auto both_terminals = [&](const char* stem, const std::string& plot) {
-    return fmt::format(
-        "set terminal @png_terminal\nset output \"{0}.png\"\n{1}unset output\n"
-        "set terminal @svg_terminal\nset output \"{0}.svg\"\n{1}unset output\n",
-        stem, plot);
-  };
-  s += "set ylabel \"share of each set per bin\"\nset style fill transparent solid 0.5 noborder\n";
-  s += both_terminals("top1_hist", series("hist"));
-  s += "set ylabel \"density\"\nset style fill transparent solid 0.22 noborder\n";
-  s += both_terminals("top1_density", series("kde"));
-  return s;
-}
-
+// The histogram and the density of the generations' top-1 against the baseline's, with the
+// thresholds marked, each as PNG and SVG.
 void write_plots(const ScanView& v, const fs::path& plots_dir, double timeout_s) {
-  double lo = 0, hi = 1;
-  for (const auto* x : {&v.generations_top1, &v.baseline_top1, &v.thresholds})
-    for (double s : *x) lo = std::min(lo, std::floor(s * 10) / 10);
-  lo = std::max(lo, -1.0);
+  const impl::ScoreRange range =
+      impl::score_range({&v.generations_top1, &v.baseline_top1, &v.thresholds});
+  const std::vector<impl::ScoreSeries> series = {
+      {"baseline", "training baseline", impl::kBaselineColour, &v.baseline_top1},
+      {"generations", "generations", impl::kGeneratedColour, &v.generations_top1}};
   GnuplotJob job;
-  job.script = plot_script(v, lo, hi);
-  for (const auto& [stem, x] :
-       {std::pair{"generations", &v.generations_top1}, std::pair{"baseline", &v.baseline_top1}}) {
-    if (x->empty()) continue;
-    job.files[std::string(stem) + ".dat"] = data_file(*x);
-    job.files[std::string(stem) + "_fine.dat"] = fine_binned_file(*x, lo, hi);
-  }
+  job.script = impl::plot_preamble(range) + impl::threshold_marks(v.thresholds, range);
+  job.script += "set ylabel \"share of each set per bin\"\nset style fill transparent solid 0.5 noborder\n";
+  job.script += impl::png_and_svg("top1_hist", impl::score_plot(series, impl::ScoreStyle::kHistogram, range));
+  job.script += "set ylabel \"density\"\nset style fill transparent solid 0.22 noborder\n";
+  job.script += impl::png_and_svg("top1_density", impl::score_plot(series, impl::ScoreStyle::kDensity, range));
+  impl::add_score_files(job, series, range);
   for (const char* stem : {"top1_hist", "top1_density"})
     for (const char* ext : {".png", ".svg"})
       job.outputs[std::string(stem) + ext] = plots_dir / (std::string(stem) + ext);
   run_gnuplot(job, timeout_s);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Thumbnails
-
-std::string file_name(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-std::string placeholder(const std::string& path, const std::string& why) {
-  return fmt::format(
-      "<div class=\"thumb missing\" title=\"{0}\"><strong>{1}</strong><span>{2}</span></div>",
-      html_escape(path), html_escape(why), html_escape(file_name(path)));
-}
-
-// A JPEG thumbnail (longest side `px`) as an <img> with a data URI, or a placeholder box that
-// names the file when it is missing or cannot be decoded.
-std::string thumbnail(const std::string& path, int px) {
-  std::error_code ec;
-  if (path.empty()) return placeholder(path, "no path");
-  if (!fs::is_regular_file(path, ec)) return placeholder(path, "missing");
-  cv::Mat image;
-  std::vector<uchar> jpeg;
-  try {
-    image = cv::imread(path, cv::IMREAD_COLOR);
-    if (image.empty()) return placeholder(path, "unreadable");
-    const double scale = static_cast<double>(px) / std::max(image.cols, image.rows);
-    if (scale < 1) {
-      cv::Mat small;
-      cv::resize(image, small,
-                 cv::Size(std::max(1, static_cast<int>(std::lround(image.cols * scale))),
-                          std::max(1, static_cast<int>(std::lround(image.rows * scale)))),
-                 0, 0, cv::INTER_AREA);
-      image = small;
-    }
-    if (!cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 85}))
-      return placeholder(path, "unreadable");
-  } catch (const cv::Exception&) {
-    return placeholder(path, "unreadable");
-  }
-  return fmt::format(
-      "<div class=\"thumb\"><img src=\"{}\" width=\"{}\" height=\"{}\" alt=\"{}\" "
-      "title=\"{}\"></div>",
-      data_uri("image/jpeg",
-               std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size())),
-      image.cols, image.rows, html_escape(file_name(path)), html_escape(path));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -518,7 +338,7 @@ std::string render_page(const ScanView& v, const std::string& hist_svg,
   std::map<std::string, std::string> thumbs;  // a training image matched often is decoded once
   auto thumb_of = [&](const std::string& path) -> const std::string& {
     auto it = thumbs.find(path);
-    if (it == thumbs.end()) it = thumbs.emplace(path, thumbnail(path, options.thumb_px)).first;
+    if (it == thumbs.end()) it = thumbs.emplace(path, impl::thumbnail(path, options.thumb_px)).first;
     return it->second;
   };
   for (size_t n = 0; n < shown; ++n) {
@@ -535,8 +355,8 @@ std::string render_page(const ScanView& v, const std::string& hist_svg,
     b += fmt::format(
         "<span class=\"name\" title=\"{0}\">{1}</span>"
         "<span class=\"name\" title=\"{2}\">&rarr; {3}</span></div>\n</div>\n",
-        html_escape(p.generated), html_escape(file_name(p.generated)), html_escape(p.train),
-        html_escape(file_name(p.train)));
+        html_escape(p.generated), html_escape(impl::file_name(p.generated)), html_escape(p.train),
+        html_escape(impl::file_name(p.train)));
   }
   b += "</div>\n";
   if (shown < v.pairs.size())

@@ -38,6 +38,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/progress.h"
+
 #include "synth/diffusion/model_config.h"
 #include "synth/diffusion/schedule.h"
 
@@ -147,5 +149,18 @@ class DiffusionModel {
   explicit DiffusionModel(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Draws `count` images into `out_dir`/NNNNNN.png, image i from image_seed(seed, i), in fixed
+// batches of `batch` indices (so an image does not depend on how many were asked for). A batch
+// whose images all exist is skipped: a rerun after a kill redoes only the missing batches. Each
+// PNG is written atomically. What `repbench ddpm sample` and the copying experiment run.
+struct FolderSampleResult {
+  int64_t written = 0;  // images drawn by this call
+  int64_t kept = 0;     // images already there
+};
+FolderSampleResult sample_to_folder(const DiffusionModel& model, int64_t count, uint64_t seed,
+                                    int batch, const SampleOptions& options,
+                                    const std::string& out_dir, ProgressMode progress,
+                                    const std::string& label = "ddpm sample (images)");
 
 }  // namespace repbench::synth::diffusion
