@@ -26,6 +26,8 @@ void add_synth_paste_commands(CLI::App& app);
 
 // `repbench ddpm train|sample|info` (app/cmd_ddpm.cpp).
 void add_ddpm_command(CLI::App& app);
+// `repbench experiment copying` (app/cmd_experiment.cpp).
+void add_experiment_command(CLI::App& app);
 // `repbench synth dif-patch|dif-diagonal|inpaint` (app/cmd_synth_diffusion.cpp).
 void add_synth_diffusion_commands(CLI::App& app);
 

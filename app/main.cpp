@@ -23,7 +23,8 @@ namespace {
 // with the passive policy, unless the user chose a policy; other verbs start as they are.
 void restart_with_passive_openmp(int argc, char** argv) {
   if (argc < 2 || std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  static const char* const kTorchVerbs[] = {"demo", "run", "extract", "ddpm", "synth", "scan"};
+  static const char* const kTorchVerbs[] = {"demo",  "run",  "extract",   "ddpm",
+                                            "synth", "scan", "experiment"};
   bool torch_verb = false;
   for (const char* v : kTorchVerbs) torch_verb = torch_verb || std::strcmp(argv[1], v) == 0;
   if (!torch_verb) return;
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
   repbench::app::add_synth_paste_commands(app);
   repbench::app::add_synth_diffusion_commands(app);
   repbench::app::add_ddpm_command(app);
+  repbench::app::add_experiment_command(app);
 
   try {
     app.parse(argc, argv);

@@ -1,5 +1,7 @@
 #include "core/version.h"
 
+#include <ctime>
+
 #include <faiss/Index.h>
 #include <opencv2/core/version.hpp>
 #include <torch/version.h>
@@ -28,6 +30,15 @@ std::string version_text() {
                      v["repbench"].get<std::string>(), v["git_commit"].get<std::string>(),
                      v["libtorch"].get<std::string>(), v["opencv"].get<std::string>(),
                      v["faiss"].get<std::string>());
+}
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace repbench

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -202,9 +201,6 @@ void write_plots(const ScanView& v, const fs::path& plots_dir, double timeout_s)
 std::string percent(double fraction) {
   return fmt::format("{:.2f}%", 100 * fraction);
 }
-std::string score_text(double s) {
-  return fmt::format("{:.3f}", s);
-}
 
 std::string card(const std::string& value, const std::string& label, bool alert = false) {
   return fmt::format("<div class=\"card{}\"><b>{}</b><span>{}</span></div>\n",
@@ -335,28 +331,14 @@ std::string render_page(const ScanView& v, const std::string& hist_svg,
   b += fmt::format(
       "<div class=\"pairs\" data-pairs=\"{}\" data-total=\"{}\" style=\"--thumb:{}px\">\n", shown,
       v.pairs.size(), options.thumb_px);
-  std::map<std::string, std::string> thumbs;  // a training image matched often is decoded once
-  auto thumb_of = [&](const std::string& path) -> const std::string& {
-    auto it = thumbs.find(path);
-    if (it == thumbs.end()) it = thumbs.emplace(path, impl::thumbnail(path, options.thumb_px)).first;
-    return it->second;
-  };
+  impl::ThumbnailCache thumbs(options.thumb_px);
   for (size_t n = 0; n < shown; ++n) {
     const Pair& p = v.pairs[order[n]];
-    const bool above = has_t && p.score > first_t;
-    b += fmt::format("<div class=\"pair{}\" data-score=\"{:.6g}\">\n<div class=\"imgs\">",
-                     above ? " above" : "", p.score);
-    b += "<div class=\"side\">generated" + thumb_of(p.generated) + "</div>";
-    b += "<div class=\"side\">training match" + thumb_of(p.train) + "</div></div>\n";
-    b += "<div class=\"meta\"><span class=\"score\">" + score_text(p.score) + "</span>";
+    std::string meta;
     if (p.train_duplicates)
-      b += fmt::format(" &middot; {} near-duplicate{} in training", *p.train_duplicates,
-                       *p.train_duplicates == 1 ? "" : "s");
-    b += fmt::format(
-        "<span class=\"name\" title=\"{0}\">{1}</span>"
-        "<span class=\"name\" title=\"{2}\">&rarr; {3}</span></div>\n</div>\n",
-        html_escape(p.generated), html_escape(impl::file_name(p.generated)), html_escape(p.train),
-        html_escape(impl::file_name(p.train)));
+      meta = fmt::format(" &middot; {} near-duplicate{} in training", *p.train_duplicates,
+                         *p.train_duplicates == 1 ? "" : "s");
+    b += impl::pair_card(thumbs, p.generated, p.train, p.score, has_t && p.score > first_t, meta);
   }
   b += "</div>\n";
   if (shown < v.pairs.size())

@@ -32,15 +32,6 @@ namespace {
 // A top-1 score this close to 1 is an identical image (float rounding of a unit vector's norm).
 constexpr float kIdentical = 1.0f - 1e-5f;
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string q = "\"";
@@ -421,7 +412,7 @@ nlohmann::json run_scan(const ScanOptions& o) {
   rec["schema"] = 1;
   rec["repbench_version"] = version();
   rec["git_commit"] = git_commit();
-  rec["created"] = utc_now();
+  rec["created"] = utc_now_iso8601();
   rec["model"] = ex->spec();
   rec["generated"] = {{"source", o.generated},
                       {"count", g.rows()},

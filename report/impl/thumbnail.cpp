@@ -70,4 +70,27 @@ std::string thumbnail(const std::string& path, int px) {
       image.cols, image.rows, html_escape(file_name(path)), html_escape(path));
 }
 
+const std::string& ThumbnailCache::get(const std::string& path) {
+  auto it = thumbs_.find(path);
+  if (it == thumbs_.end()) it = thumbs_.emplace(path, thumbnail(path, px_)).first;
+  return it->second;
+}
+
+std::string pair_card(ThumbnailCache& thumbs, const std::string& generated,
+                      const std::string& train, double score, bool above,
+                      const std::string& extra_meta) {
+  std::string b = fmt::format("<div class=\"pair{}\" data-score=\"{:.6g}\">\n<div class=\"imgs\">",
+                              above ? " above" : "", score);
+  b += "<div class=\"side\">generated" + thumbs.get(generated) + "</div>";
+  b += "<div class=\"side\">training match" + thumbs.get(train) + "</div></div>\n";
+  b += fmt::format("<div class=\"meta\"><span class=\"score\">{:.3f}</span>", score);
+  b += extra_meta;
+  b += fmt::format(
+      "<span class=\"name\" title=\"{0}\">{1}</span>"
+      "<span class=\"name\" title=\"{2}\">&rarr; {3}</span></div>\n</div>\n",
+      html_escape(generated), html_escape(file_name(generated)), html_escape(train),
+      html_escape(file_name(train)));
+  return b;
+}
+
 }  // namespace repbench::report::impl

@@ -1,0 +1,216 @@
+// Tests of the copying experiment (experiment/copying.h, report/copying_report.h): option checks,
+// a small end-to-end run on made-up images (folders, record, resume without retraining, a
+// changed subset refused, the report), and the paper's finding on the demo's photographs: the
+// model trained on the smallest subset copies it.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/subprocess.h"
+#include "datasets/demo_pool.h"
+#include "experiment/copying.h"
+#include "report/copying_report.h"
+#include "synth/diffusion/image_prep.h"
+#include "synth/rng.h"
+
+namespace repbench::experiment {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = fs::temp_directory_path() / ("repbench_test_experiment_" + std::to_string(::getpid()) +
+                                         "_" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// n distinct 40x40 images: random colour blocks, each image its own seed.
+void write_images(const fs::path& dir, int n) {
+  fs::create_directories(dir);
+  for (int i = 0; i < n; ++i) {
+    synth::Rng rng(1000 + i);
+    models::RgbImage im;
+    im.width = im.height = 40;
+    im.pixels.resize(40 * 40 * 3);
+    for (int by = 0; by < 4; ++by)
+      for (int bx = 0; bx < 4; ++bx) {
+        const uint8_t c[3] = {static_cast<uint8_t>(rng.below(256)),
+                              static_cast<uint8_t>(rng.below(256)),
+                              static_cast<uint8_t>(rng.below(256))};
+        for (int y = by * 10; y < by * 10 + 10; ++y)
+          for (int x = bx * 10; x < bx * 10 + 10; ++x)
+            for (int k = 0; k < 3; ++k) im.pixels[(y * 40 + x) * 3 + k] = c[k];
+      }
+    synth::diffusion::write_png((dir / fmt::format("img{:02d}.png", i)).string(), im);
+  }
+}
+
+CopyingOptions small_options(const fs::path& images, const fs::path& out) {
+  CopyingOptions o;
+  o.images = images.string();
+  o.out = out.string();
+  o.train_sizes = {6, 2};
+  o.model = "builtin:tiny";
+  o.steps = 20;
+  o.batch_size = 4;
+  o.base_channels = 8;
+  o.samples = 3;
+  o.sample_steps = "5";
+  o.threads = 1;
+  o.progress = ProgressMode::kOff;
+  return o;
+}
+
+TEST(Copying, OptionsAreChecked) {
+  CopyingOptions o = small_options("imgs", "out");
+  o.Check();
+  auto with = [&](auto change) {
+    CopyingOptions c = o;
+    change(c);
+    return error_of([&] { c.Check(); });
+  };
+  EXPECT_THAT(with([](auto& c) { c.train_sizes = {}; }), HasSubstr("give --train-sizes"));
+  EXPECT_THAT(with([](auto& c) { c.train_sizes = {10, 0}; }), HasSubstr("0 is not a size"));
+  EXPECT_THAT(with([](auto& c) { c.train_sizes = {10, 10}; }), HasSubstr("10 is given twice"));
+  EXPECT_THAT(with([](auto& c) { c.thresholds = {1.5}; }), HasSubstr("outside [-1, 1]"));
+  EXPECT_THAT(with([](auto& c) { c.size = 48; }), HasSubstr("--size 48"));
+  EXPECT_THAT(with([](auto& c) { c.samples = 0; }), HasSubstr("--samples 0"));
+  EXPECT_THAT(with([](auto& c) { c.base_channels = 12; }), HasSubstr("multiple of 8"));
+  EXPECT_THAT(with([](auto& c) { c.model = ""; }), HasSubstr("--model"));
+  EXPECT_THAT(with([](auto& c) { c.sample_steps = "abc"; }), HasSubstr("--sample-steps"));
+  EXPECT_EQ(parse_sizes("10,100,1000"), (std::vector<int64_t>{10, 100, 1000}));
+  EXPECT_THAT(error_of([] { parse_sizes("10,x"); }), HasSubstr("\"x\" is not a whole number"));
+}
+
+TEST(Copying, MoreImagesThanTheSourceHoldsIsRefusedBeforeTraining) {
+  TempDir tmp;
+  write_images(tmp.path() / "imgs", 3);
+  CopyingOptions o = small_options(tmp.path() / "imgs", tmp.path() / "out");
+  o.train_sizes = {2, 5};
+  EXPECT_THAT(error_of([&] { run_copying_experiment(o); }),
+              HasSubstr("--train-sizes asks for 5 images; it holds 3"));
+  EXPECT_FALSE(fs::exists(tmp.path() / "out" / "n2" / "ddpm.ckpt"));
+}
+
+TEST(Copying, RunsEverySizeResumesAndRendersOnePage) {
+  TempDir tmp;
+  write_images(tmp.path() / "imgs", 6);
+  const fs::path out = tmp.path() / "out";
+  const CopyingOptions o = small_options(tmp.path() / "imgs", out);
+  const json r = run_copying_experiment(o);
+
+  EXPECT_EQ(r["kind"], "copying-experiment");
+  EXPECT_EQ(r["model"], "builtin:tiny");
+  ASSERT_EQ(r["sizes"].size(), 2u);
+  // Sizes run smallest first; nested subsets: the 2 images are the first 2 of the 6.
+  EXPECT_EQ(r["sizes"][0]["n"], 2);
+  EXPECT_EQ(r["sizes"][1]["n"], 6);
+  const auto small = r["sizes"][0]["images"].get<std::vector<std::string>>();
+  const auto large = r["sizes"][1]["images"].get<std::vector<std::string>>();
+  ASSERT_EQ(small.size(), 2u);
+  ASSERT_EQ(large.size(), 6u);
+  EXPECT_TRUE(std::equal(small.begin(), small.end(), large.begin()));
+  for (const json& z : r["sizes"]) {
+    const int64_t n = z["n"];
+    const fs::path dir = out / z["folder"].get<std::string>();
+    EXPECT_TRUE(fs::exists(dir / "ddpm.ckpt"));
+    EXPECT_TRUE(fs::exists(dir / "subset.json"));
+    for (int64_t i = 0; i < n; ++i)
+      EXPECT_TRUE(fs::exists(dir / "train" / fmt::format("{:06d}.png", i))) << dir << " " << i;
+    EXPECT_TRUE(fs::exists(out / z["samples"]["folder"].get<std::string>() / "000002.png"));
+    EXPECT_TRUE(fs::exists(out / z["scan"].get<std::string>()));
+    EXPECT_EQ(z["training"]["steps_done"], 20);
+    EXPECT_EQ(z["generations_top1"].size(), 3u);
+    EXPECT_EQ(z["baseline_top1"].size(), static_cast<size_t>(n));  // every image, n <= 1000
+    EXPECT_EQ(z["top_pairs"].size(), 3u);
+    EXPECT_EQ(z["above"][0]["threshold"], 0.5);
+  }
+  EXPECT_TRUE(fs::exists(out / "experiment.json"));
+
+  // A rerun trains nothing and reproduces every number.
+  const json again = run_copying_experiment(o);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(again["sizes"][i]["training"]["steps_this_run"], 0);
+    EXPECT_EQ(again["sizes"][i]["generations_top1"], r["sizes"][i]["generations_top1"]);
+    EXPECT_EQ(again["sizes"][i]["baseline_top1"], r["sizes"][i]["baseline_top1"]);
+  }
+
+  // The page, its plots, and each size's scan page.
+  report::write_copying_report(again, out);
+  for (const char* f : {"report.html", "plots/top1_by_size.png", "plots/top1_by_size.svg",
+                        "plots/above_by_size.png", "plots/above_by_size.svg",
+                        "n2/scan/report.html", "n6/scan/report.html"})
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  const std::string page = read_file((out / "report.html").string());
+  EXPECT_THAT(page, HasSubstr("href=\"n2/scan/report.html\""));
+  EXPECT_THAT(page, HasSubstr("data-size=\"6\" data-pairs=\"3\""));
+
+  // Another seed draws another subset: the existing folders are not mixed with it.
+  CopyingOptions other = o;
+  other.seed = 1;
+  EXPECT_THAT(error_of([&] { run_copying_experiment(other); }),
+              HasSubstr("subset.json: this size was made from other images"));
+}
+
+TEST(Copying, ReportRefusesARecordWithoutItsFields) {
+  TempDir tmp;
+  EXPECT_THAT(error_of([&] { report::write_copying_report(json::object(), tmp.path()); }),
+              HasSubstr("kind is missing"));
+  const json r = {{"kind", "copying-experiment"}, {"model", "m"}};
+  EXPECT_THAT(error_of([&] { report::write_copying_report(r, tmp.path()); }),
+              HasSubstr("'images' is missing"));
+  EXPECT_FALSE(fs::exists(tmp.path() / "report.html"));
+}
+
+TEST(Copying, CommandLineErrorsAreOneLine) {
+  const ProcessResult r = run_process({REPBENCH_BINARY, "experiment", "copying", "--demo-pool",
+                                       "--images", "x", "--train-sizes", "5", "-m",
+                                       "builtin:tiny", "--out", "/tmp/unused"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("give either --images DIR_OR_LIST or --demo-pool"));
+  const ProcessResult s = run_process({REPBENCH_BINARY, "experiment", "copying", "--images", "x",
+                                       "--train-sizes", "5,y", "-m", "builtin:tiny", "--out",
+                                       "/tmp/unused"});
+  EXPECT_NE(s.exit_code, 0);
+  EXPECT_THAT(s.err, HasSubstr("\"y\" is not a whole number"));
+  EXPECT_EQ(std::count(s.err.begin(), s.err.end(), '\n'), 1) << s.err;
+}
+
+}  // namespace
+}  // namespace repbench::experiment
