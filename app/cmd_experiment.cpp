@@ -105,8 +105,8 @@ void add_experiment_command(CLI::App& app) {
       "Examples:\n"
       "  repbench experiment copying --images flowers/ --train-sizes 100,1000,8189 \\\n"
       "      -m torchscript:weights/sscd_disc_mixup.pt --steps 50000 --out copying\n"
-      "  repbench experiment copying --demo-pool --train-sizes 4,51 -m 'builtin:tiny?flip=1' \\\n"
-      "      --threshold 0.9 --base-channels 16 --steps 1500 --out copying-demo");
+      "  repbench experiment copying --demo-pool --train-sizes 10,51 -m 'builtin:tiny?flip=1' \\\n"
+      "      --base-channels 16 --steps 1500 --samples 64 --out copying-demo");
   c->callback([a] { run_copying(*a); });
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -153,9 +154,9 @@ void write_plots(const ExperimentView& v, const fs::path& plots_dir, double time
   GnuplotJob job;
   job.script = impl::plot_preamble(range, 50, 420 * cols, 360 * rows + 40, 300 * cols,
                                    260 * rows + 30);
-  job.script += impl::threshold_marks(v.thresholds, range);
+  job.script += impl::threshold_marks(v.thresholds, range, 1, /*labels=*/false);
   job.script += "set ylabel \"density\"\nset style fill transparent solid 0.22 noborder\n"
-                "set key inside top left vertical samplen 1.5 font ',10'\n";
+                "set key outside bottom center horizontal samplen 1.5 font ',10'\n";
   std::string panels_cmd =
       fmt::format("set multiplot layout {},{} title \"top-1 similarity of samples vs. training "
                   "baseline, by training-set size\"\n",
@@ -231,8 +232,8 @@ std::string render_page(const ExperimentView& v, const std::string& density_svg,
 
   b += "<table>\n<thead><tr><th>n</th><th>steps</th><th>last loss</th><th>samples</th>"
        "<th>median top-1</th><th>p95 top-1</th><th>baseline median</th>";
-  for (double t : v.thresholds)
-    b += fmt::format("<th>samples &gt; {0:g}</th><th>baseline &gt; {0:g}</th>", t);
+  // One column per threshold (samples / baseline), so that several thresholds stay readable.
+  for (double t : v.thresholds) b += fmt::format("<th>&gt; {:g}: samples / baseline</th>", t);
   b += "<th class=\"l\">scan page</th></tr></thead>\n<tbody>\n";
   for (const SizeView& z : v.sizes) {
     b += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3f}</td><td>{:.3f}"
@@ -240,10 +241,11 @@ std::string render_page(const ExperimentView& v, const std::string& density_svg,
                      z.n, z.steps, std::isnan(z.loss_last) ? "" : fmt::format("{:.4f}", z.loss_last),
                      z.samples, z.gen_median, z.gen_p95, z.base_median);
     for (size_t k = 0; k < v.thresholds.size(); ++k)
-      b += fmt::format("<td>{}</td><td>{}</td>", percent(z.above_fraction[k]),
+      b += fmt::format("<td>{} / {}</td>", percent(z.above_fraction[k]),
                        percent(z.above_baseline[k]));
     const std::string page = z.folder + "/scan/report.html";
-    b += fmt::format("<td class=\"l\"><a href=\"{0}\">{0}</a></td></tr>\n", html_escape(page));
+    b += fmt::format("<td class=\"l\"><a href=\"{}\" title=\"{}\">n = {}</a></td></tr>\n",
+                     html_escape(page), html_escape(page), z.n);
   }
   b += "</tbody>\n</table>\n";
   if (!v.protocol.empty()) {
@@ -256,8 +258,10 @@ std::string render_page(const ExperimentView& v, const std::string& density_svg,
   b += "<h2>Top-1 similarity by training-set size</h2>\n<div class=\"plots\">\n";
   b += fmt::format(
       "<figure><img src=\"{}\" alt=\"densities of top-1 similarity per size\"><figcaption>"
-      "Kernel densities (plots/top1_by_size.png, .svg)</figcaption></figure>\n",
-      data_uri("image/svg+xml", density_svg));
+      "Kernel densities; dashed: threshold{} {} (plots/top1_by_size.png, .svg)</figcaption>"
+      "</figure>\n",
+      data_uri("image/svg+xml", density_svg), v.thresholds.size() == 1 ? "" : "s",
+      fmt::join(v.thresholds, ", "));
   b += fmt::format(
       "<figure><img src=\"{}\" alt=\"share above the threshold per size\"><figcaption>Share "
       "above {:g} (plots/above_by_size.png, .svg)</figcaption></figure>\n",

@@ -251,9 +251,11 @@ SearchOutcome search_train(const FloatArray& train, const FloatArray& queries, b
                               options.threads);
     exact_report = exact_search(train, split_product, rq.data(), int64_t(report_ids.size()), 1,
                                 options.threads);
-    while (recall_at_1(index->search(tq.data(), int64_t(tune_ids.size()), 1), exact_tune) <
-               options.target_recall &&
-           index->widen()) {
+    // Widen until the tuning half reaches the target; every setting tried is recorded.
+    for (;;) {
+      const double r = recall_at_1(index->search(tq.data(), int64_t(tune_ids.size()), 1), exact_tune);
+      out.tuning.push_back({{"params", index->params()}, {"recall_at_1", r}});
+      if (r >= options.target_recall || !index->widen()) break;
     }
     out.tune_seconds = seconds_since(t0);
   }

@@ -71,6 +71,9 @@ struct SearchOutcome {
   std::optional<double> recall_at_1;  // on the report sample; nullopt for exact search
   int64_t recall_sample = 0;       // queries in the report sample (0 for exact search)
   double build_seconds = 0, tune_seconds = 0, search_seconds = 0;
+  // Approximate indexes: each setting the tuning tried, {"params", "recall_at_1" on the tuning
+  // half of the sample}, the last one kept. Empty for exact search.
+  nlohmann::json tuning = nlohmann::json::array();
 };
 
 // Builds an index over `train`, tunes it on a sample of `queries` (approximate indexes only),

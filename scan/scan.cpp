@@ -263,6 +263,7 @@ nlohmann::json scan_descriptors(const FloatArray& generated,
                    {"train_size", train.rows()},
                    {"build_seconds", found.build_seconds},
                    {"tune_seconds", found.tune_seconds},
+                   {"tuning", found.tuning},
                    {"search_seconds", found.search_seconds}};
 
   std::vector<float> top1(ng);

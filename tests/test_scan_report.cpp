@@ -27,6 +27,7 @@
 #include "core/error.h"
 #include "core/subprocess.h"
 #include "datasets/demo_pool.h"
+#include "report/copying_report.h"
 #include "report/html_page.h"
 #include "report/leaderboard.h"
 #include "report/scan_report.h"
@@ -602,6 +603,65 @@ TEST(ScanReportBrowser, ScanPageLoadsCleanAndShowsEveryPair) {
   EXPECT_EQ(shown, rec["pairs"].size());
   EXPECT_TRUE(Contains(run.dom, "Showing 10 of 10 pairs"));
   expect_only_inline_resources(run.dom);
+  expect_real_screenshot(run.screenshot);
+}
+
+// The copying experiment's page (report/copying_report.h) over two sizes whose scans are photo
+// records: each size's scan page is rendered from its scan.json, the page shows each size's top
+// pairs, links only to those pages, and loads clean.
+TEST(ScanReportBrowser, CopyingPageLoadsCleanWithEachSizesPairs) {
+  const fs::path out = browser_output_dir("copying");
+  json sizes = json::array();
+  for (int n : {10, 40}) {
+    const std::string folder = fmt::format("n{:02d}", n);
+    const json scan = photo_record(out / folder / "gen");
+    write_file_atomic((out / folder / "scan" / "scan.json").string(), scan.dump());
+    json top = json::array();
+    for (size_t i = 0; i < 4; ++i)
+      top.push_back({{"generated", scan["pairs"][i]["generated"]},
+                     {"train", scan["pairs"][i]["train"]},
+                     {"score", scan["pairs"][i]["score"]}});
+    sizes.push_back({{"n", n},
+                     {"folder", folder},
+                     {"training", {{"steps_done", 1500}, {"loss_last", 0.031}}},
+                     {"samples", {{"count", scan["generated"]["count"]}, {"folder", folder + "/gen"}}},
+                     {"scan", folder + "/scan/scan.json"},
+                     {"generations_top1", scan["generations_top1"]},
+                     {"baseline_top1", scan["baseline"]["top1"]},
+                     {"generations_summary", {{"median", 0.7}, {"p95", 0.99}}},
+                     {"baseline_summary", {{"median", 0.4}}},
+                     {"above", scan["above"]},
+                     {"top_pairs", top}});
+  }
+  const json rec = {{"kind", "copying-experiment"},
+                    {"model", "builtin:tiny?flip=1"},
+                    {"images", {{"source", "pool/"}, {"count", 51}}},
+                    {"options", {{"steps", 1500}}},
+                    {"thresholds", {0.5, 0.9}},  // as photo_record's
+                    {"protocol", {"Subsets are nested."}},
+                    {"sizes", sizes}};
+  write_copying_report(rec, out);
+  for (const char* f : {"n10/scan/report.html", "n40/scan/report.html",
+                        "plots/top1_by_size.png", "plots/above_by_size.svg"})
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  const BrowserRun run = load_in_chromium(out / "report.html", out);
+  EXPECT_TRUE(run.console.empty()) << "console: " << run.console.front();
+  EXPECT_EQ(pair_count(run.dom), 8u);
+  EXPECT_TRUE(Contains(run.dom, "data-size=\"10\" data-pairs=\"4\""));
+  EXPECT_TRUE(Contains(run.dom, "data-size=\"40\" data-pairs=\"4\""));
+  // Images inline; the only links are to the sizes' scan pages, which exist beside it.
+  for (size_t at = run.dom.find(" src=\""); at != std::string::npos;
+       at = run.dom.find(" src=\"", at + 1))
+    EXPECT_EQ(run.dom.compare(at + 6, 5, "data:"), 0) << run.dom.substr(at, 80);
+  size_t links = 0;
+  for (size_t at = run.dom.find(" href=\""); at != std::string::npos;
+       at = run.dom.find(" href=\"", at + 1)) {
+    const size_t v = at + 7;
+    const std::string target = run.dom.substr(v, run.dom.find('"', v) - v);
+    EXPECT_TRUE(fs::exists(out / target)) << target;
+    ++links;
+  }
+  EXPECT_EQ(links, 4u);  // table and pairs heading, per size
   expect_real_screenshot(run.screenshot);
 }
 

@@ -86,17 +86,21 @@ set samples 600
 }
 
 std::string threshold_marks(const std::vector<double>& thresholds, const ScoreRange& range,
-                            int first_id) {
+                            int first_id, bool labels) {
   std::string s;
   for (size_t i = 0; i < thresholds.size(); ++i) {
     const double t = thresholds[i];
     const bool right = t > range.lo + 0.7 * (range.hi - range.lo);
+    const int id = first_id + static_cast<int>(i);
     s += fmt::format(
         "set arrow {0} from {1:.9g}, graph 0 to {1:.9g}, graph 1 nohead dt 2 lw 2 lc rgb \"{2}\" "
-        "front\nset label {0} \"threshold {1:g}\" at {1:.9g}, graph {3:.3f} {4} offset {5}, 0 "
+        "front\n",
+        id, t, kThresholdColour);
+    if (!labels) continue;
+    s += fmt::format(
+        "set label {0} \"threshold {1:g}\" at {1:.9g}, graph {3:.3f} {4} offset {5}, 0 "
         "tc rgb \"{2}\" front\n",
-        first_id + static_cast<int>(i), t, kThresholdColour,
-        0.96 - 0.06 * static_cast<double>(i % 8), right ? "right" : "left",
+        id, t, kThresholdColour, 0.96 - 0.06 * static_cast<double>(i % 8), right ? "right" : "left",
         right ? "-0.7" : "0.7");
   }
   return s;

@@ -36,9 +36,10 @@ ScoreRange score_range(const std::vector<const std::vector<double>*>& values);
 std::string plot_preamble(const ScoreRange& range, int nbins = 50, int png_width = 960,
                           int png_height = 560, int svg_width = 640, int svg_height = 400);
 
-// A dashed vertical line and a label at each threshold; `first_id` numbers the arrows/labels.
+// A dashed vertical line at each threshold, labelled unless `labels` is false (small panels,
+// where the caption names them); `first_id` numbers the arrows/labels.
 std::string threshold_marks(const std::vector<double>& thresholds, const ScoreRange& range,
-                            int first_id = 1);
+                            int first_id = 1, bool labels = true);
 
 // The "plot ..." command drawing `series` (empty ones left out) in `style`; "plot NaN" with a
 // "no scores" label when every series is empty.
