@@ -396,6 +396,41 @@ TEST(ScanIndexTest, ApproximateIndexesReachRecallOfExactSearch) {
   EXPECT_EQ(search_train(train, queries, false, 1, o).method, "ivf-flat");
 }
 
+// The list-by-list IVF search computes the same dot products as exact search: probing every list
+// it must return exactly the exact top-k (ids; scores to float rounding of the two sgemm
+// shapes), including queries whose k exceeds a list and duplicate rows (ties by lower id).
+TEST(ScanIndexTest, IvfProbingEveryListIsExactSearch) {
+  FloatArray train = clustered(3000, 32, 30, 0.8f, 5);
+  // Rows 10 and 11 identical: a tie the search must order by id.
+  std::copy_n(train.data.data() + 10 * 32, 32, train.data.data() + 11 * 32);
+  const FloatArray queries = clustered(700, 32, 30, 0.8f, 6);
+  IndexOptions o;
+  o.kind = IndexKind::kIvf;
+  o.ivf_nlist = 16;
+  std::unique_ptr<TrainIndex> index = build_index(train, false, o);
+  while (index->widen()) {
+  }
+  EXPECT_EQ(index->params()["nprobe"], 16);
+  for (int64_t k : {1, 7}) {
+    std::vector<float> q(queries.data.begin(), queries.data.end());
+    std::copy_n(train.data.data() + 10 * 32, 32, q.data());  // query 0 = the duplicated row
+    const metrics::TopKResult got = index->search(q.data(), 700, k);
+    const metrics::TopKResult want = exact_search(train, false, q.data(), 700, k, 0);
+    ASSERT_EQ(got.ids.size(), want.ids.size());
+    int64_t same = 0;
+    for (size_t i = 0; i < got.ids.size(); ++i) {
+      EXPECT_NEAR(got.scores[i], want.scores[i], 1e-5) << i;
+      same += got.ids[i] == want.ids[i];
+    }
+    // Ids may differ only where two scores tie to float rounding.
+    EXPECT_GE(same, static_cast<int64_t>(got.ids.size()) - 2) << "k " << k;
+    EXPECT_EQ(got.ids[0], 10);
+    if (k > 1) {
+      EXPECT_EQ(got.ids[1], 11);
+    }
+  }
+}
+
 TEST(ScanIndexTest, RecallCountsTiesAsHits) {
   metrics::TopKResult a, e;
   a.nq = e.nq = 3;
