@@ -5,29 +5,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/rng.h"  // Xoshiro256ss, splitmix64_next: the generators named below
+
 namespace repbench::metrics {
-
-// splitmix64 (Steele, Lea, Flood 2014): state += 0x9E3779B97F4A7C15, then the usual mix. Used to
-// seed Xoshiro256ss and to derive independent streams.
-uint64_t splitmix64_next(uint64_t& state);
-
-// xoshiro256** 1.0 (Blackman and Vigna 2018), a fully specified generator: the same seed gives
-// the same sequence everywhere, unlike the distributions of <random>.
-class Xoshiro256ss {
- public:
-  // State = the next four outputs of a splitmix64 whose state starts at `seed`.
-  explicit Xoshiro256ss(uint64_t seed);
-  // A generator with the given raw state (not all zero), for reference test vectors.
-  static Xoshiro256ss from_state(uint64_t s0, uint64_t s1, uint64_t s2, uint64_t s3);
-  uint64_t next();
-  // Uniform integer in [0, n), n >= 1, without bias: Lemire's multiply-shift with rejection
-  // ("Fast random integer generation in an interval", 2019), exactly as published.
-  uint64_t below(uint64_t n);
-
- private:
-  Xoshiro256ss() = default;
-  uint64_t s_[4];
-};
 
 // Percentile bootstrap interval of the mean of `values` ([n], NaN entries are dropped first).
 //

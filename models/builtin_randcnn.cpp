@@ -7,6 +7,7 @@
 #include <c10/core/InferenceMode.h>
 #include <fmt/format.h>
 
+#include "core/rng.h"
 #include "models/builtin_extractors.h"
 #include "models/impl/extractor_util.h"
 #include "models/impl/torch_util.h"
@@ -15,22 +16,8 @@ namespace repbench::models {
 
 namespace {
 
-// SplitMix64: a tiny generator with a fixed definition, so the weights are the same bytes on
+// The weights come from core's SplitMix64: a fixed definition, so they are the same bytes on
 // every platform and LibTorch version (torch's own generators make no such promise).
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-
- private:
-  uint64_t state_;
-};
 
 class RandCnnExtractor : public FeatureExtractor {
  public:

@@ -7,51 +7,23 @@
 
 namespace repbench::synth {
 
-namespace {
-
-uint64_t splitmix64(uint64_t& x) {
-  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-// __extension__: 128-bit integers are a GCC/Clang extension (-Wpedantic).
-__extension__ typedef unsigned __int128 uint128;
-
-uint64_t rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
-
-}  // namespace
-
-Rng::Rng(uint64_t seed) {
-  for (uint64_t& s : s_) s = splitmix64(seed);
-}
+Rng::Rng(uint64_t seed) : gen_(seed) {}
 
 Rng Rng::for_item(uint64_t seed, uint64_t stream, uint64_t index) {
   uint64_t x = seed;
-  uint64_t h = splitmix64(x);
+  uint64_t h = splitmix64_next(x);
   x = h ^ stream;
-  h = splitmix64(x);
+  h = splitmix64_next(x);
   x = h ^ index;
-  return Rng(splitmix64(x));
+  return Rng(splitmix64_next(x));
 }
 
 uint64_t Rng::next() {
-  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
+  return gen_.next();
 }
 
 double Rng::uniform() {
-  return static_cast<double>(next() >> 11) * 0x1.0p-53;
+  return gen_.uniform();
 }
 
 double Rng::uniform(double a, double b) {
@@ -60,16 +32,7 @@ double Rng::uniform(double a, double b) {
 
 uint64_t Rng::below(uint64_t n) {
   REPBENCH_ASSERT(n >= 1);
-  uint128 m = static_cast<uint128>(next()) * n;
-  uint64_t low = static_cast<uint64_t>(m);
-  if (low < n) {
-    const uint64_t threshold = (0 - n) % n;
-    while (low < threshold) {
-      m = static_cast<uint128>(next()) * n;
-      low = static_cast<uint64_t>(m);
-    }
-  }
-  return static_cast<uint64_t>(m >> 64);
+  return gen_.below(n);
 }
 
 bool Rng::bernoulli(double p) {

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/rng.h"
+
 namespace repbench::synth {
 
 class Rng {
@@ -39,7 +41,7 @@ class Rng {
   std::vector<int64_t> permutation(int64_t n);
 
  private:
-  uint64_t s_[4];
+  Xoshiro256ss gen_;
 };
 
 }  // namespace repbench::synth

@@ -1,0 +1,92 @@
+// Fully specified pseudo-random generators: the same seed gives the same numbers on every
+// platform and standard library (std:: distributions are implementation-defined), so bootstrap
+// intervals, synthetic sets, random-CNN weights and diffusion masks are reproducible anywhere.
+//
+//   splitmix64_next  one step of splitmix64 (Steele, Lea, Flood 2014): state += 0x9E3779B97F4A7C15,
+//                    then the usual mix; seeds the others and derives independent streams.
+//   SplitMix64       a splitmix64 stream.
+//   Xoshiro256ss     xoshiro256** 1.0 (Blackman and Vigna 2018), state = the first four outputs of
+//                    a splitmix64 started at the seed.
+// Both give uniform() = the top 53 bits of next() times 2^-53, in [0, 1). Their below(n) differ,
+// and each is pinned by tests: Xoshiro256ss uses Lemire's multiply-shift with rejection,
+// SplitMix64 rejects the 2^64 mod n lowest values, then takes the value modulo n. Both are
+// unbiased.
+#pragma once
+
+#include <cstdint>
+
+namespace repbench {
+
+inline uint64_t splitmix64_next(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  uint64_t next() { return splitmix64_next(state_); }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  // Uniform integer in [0, n), n >= 1.
+  uint64_t below(uint64_t n) {
+    const uint64_t threshold = (0 - n) % n;
+    while (true) {
+      const uint64_t x = next();
+      if (x >= threshold) return x % n;
+    }
+  }
+
+ private:
+  uint64_t state_;
+};
+
+class Xoshiro256ss {
+ public:
+  explicit Xoshiro256ss(uint64_t seed) {
+    for (uint64_t& s : s_) s = splitmix64_next(seed);
+  }
+  // A generator with exactly this state (for checking against the reference implementation).
+  static Xoshiro256ss from_state(uint64_t s0, uint64_t s1, uint64_t s2, uint64_t s3) {
+    Xoshiro256ss g(0);
+    g.s_[0] = s0;
+    g.s_[1] = s1;
+    g.s_[2] = s2;
+    g.s_[3] = s3;
+    return g;
+  }
+  uint64_t next() {
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  // Uniform integer in [0, n), n >= 1 (Lemire 2019).
+  uint64_t below(uint64_t n) {
+    // __extension__: 128-bit integers are a GCC/Clang extension (-Wpedantic).
+    __extension__ typedef unsigned __int128 u128;
+    u128 m = static_cast<u128>(next()) * n;
+    uint64_t low = static_cast<uint64_t>(m);
+    if (low < n) {
+      const uint64_t threshold = (0 - n) % n;  // 2^64 mod n
+      while (low < threshold) {
+        m = static_cast<u128>(next()) * n;
+        low = static_cast<uint64_t>(m);
+      }
+    }
+    return static_cast<uint64_t>(m >> 64);
+  }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t s_[4];
+};
+
+}  // namespace repbench
