@@ -127,17 +127,11 @@ void run_eval(const EvalArgs& a) {
   for (const std::string& protocol : protocols) {
     datasets::RetrievalSet set =
         protocol == first.protocol ? first : datasets::load_set({a.set, protocol, a.root, a.gnd});
-    std::vector<std::vector<int64_t>> ok, junk;
-    std::vector<std::string> groups;
-    for (const auto& qu : set.queries) {
-      ok.push_back(qu.ok);
-      junk.push_back(qu.junk);
-      groups.push_back(qu.group);
-    }
+    const datasets::RetrievalSet::Lists lists = set.evaluation_lists();
     const auto t0 = std::chrono::steady_clock::now();
-    metrics::EvalResult r = metrics::evaluate(*scores, ok, junk, opt);
+    metrics::EvalResult r = metrics::evaluate(*scores, lists.ok, lists.junk, opt);
     header.timings["eval_seconds"] = seconds_since(t0);
-    const nlohmann::json m = report::eval_metrics_json(r, opt, groups);
+    const nlohmann::json m = report::eval_metrics_json(r, opt, lists.groups);
     fmt::print("{:<10} {:>7.2f} {:>17} {:>7.2f} {:>7.2f} {:>7.2f} {:>8}\n", protocol,
                100 * r.map, fmt::format("[{:.2f}, {:.2f}]", 100 * r.map_ci_low, 100 * r.map_ci_high),
                100 * r.mp_at_k[0], 100 * r.mp_at_k[1], 100 * r.mp_at_k[2], r.queries_scored);

@@ -6,6 +6,19 @@
 
 namespace repbench::datasets {
 
+RetrievalSet::Lists RetrievalSet::evaluation_lists() const {
+  Lists l;
+  l.ok.reserve(queries.size());
+  l.junk.reserve(queries.size());
+  l.groups.reserve(queries.size());
+  for (const auto& q : queries) {
+    l.ok.push_back(q.ok);
+    l.junk.push_back(q.junk);
+    l.groups.push_back(q.group);
+  }
+  return l;
+}
+
 int64_t RetrievalSet::positives_total() const {
   int64_t n = 0;
   for (const auto& q : queries) n += static_cast<int64_t>(q.ok.size());

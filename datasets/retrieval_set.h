@@ -42,6 +42,12 @@ struct RetrievalSet {
   int64_t scorable_queries() const;
   // Throws Error (naming `source`) when an index is out of range or a list is unsorted.
   void validate() const;
+  // The per-query lists metrics::evaluate() takes, and each query's group ("" when none).
+  struct Lists {
+    std::vector<std::vector<int64_t>> ok, junk;
+    std::vector<std::string> groups;
+  };
+  Lists evaluation_lists() const;
 };
 
 }  // namespace repbench::datasets

@@ -201,15 +201,9 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
         eo.seed = suite.seed;
         eo.threads = suite.threads;
         eo.recall_ks = set.recall_ks;
-        std::vector<std::vector<int64_t>> ok, junk;
-        std::vector<std::string> groups;
-        for (const auto& q : set.queries) {
-          ok.push_back(q.ok);
-          junk.push_back(q.junk);
-          groups.push_back(q.group);
-        }
+        const datasets::RetrievalSet::Lists lists = set.evaluation_lists();
         const auto t0 = std::chrono::steady_clock::now();
-        metrics::EvalResult r = metrics::evaluate(*scores, ok, junk, eo);
+        metrics::EvalResult r = metrics::evaluate(*scores, lists.ok, lists.junk, eo);
         report::RecordHeader h = header_for(model, set.name, set.protocol);
         h.similarity = split ? "split-product" : "inner-product";
         h.inputs = {{"ground_truth", set.source}, {"image_root", set.root}};
@@ -224,7 +218,7 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
                      {"eval_seconds", seconds_since(t0)},
                      {"descriptors_from_cache", feats.cache_hit}};
         h.seed = suite.seed;
-        nlohmann::json m = report::eval_metrics_json(r, eo, groups);
+        nlohmann::json m = report::eval_metrics_json(r, eo, lists.groups);
         m["images_failed"] = feats.failed.size();
         if (!feats.failed.empty()) {
           nlohmann::json names = nlohmann::json::array();
