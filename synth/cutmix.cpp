@@ -9,7 +9,6 @@
 
 #include "core/error.h"
 #include "core/version.h"
-#include "datasets/gnd_json.h"
 #include "synth/impl/engine.h"
 #include "synth/rng.h"
 
@@ -211,13 +210,12 @@ GenerationSummary generate_cutmix(const std::vector<std::string>& source_images,
                                   {src, pool.info(plans[g].copies[k].partner).path}});
     group_records.push_back(run.records[g]);
   }
+  std::vector<std::string> distractor_paths;
+  for (size_t d : sel.distractors) distractor_paths.push_back(pool.info(d).path);
   std::vector<impl::SetItem> distractors;
   json distractor_records = json::array();
-  for (size_t d = 0; d < sel.distractors.size(); ++d) {
-    distractors.push_back(
-        {impl::distractor_path(d, so.format), {pool.info(sel.distractors[d]).path}});
-    distractor_records.push_back(run.records[plans.size() + d]);
-  }
+  impl::add_distractors(distractor_paths, so.format, run, plans.size(), distractors,
+                        distractor_records);
 
   datasets::RetrievalSet set = impl::assemble_set(so.name.empty() ? "cutmix" : so.name, out_dir,
                                                   groups, distractors, so.query_side);
@@ -225,9 +223,6 @@ GenerationSummary generate_cutmix(const std::vector<std::string>& source_images,
   options["beta"] = opt.beta;
   options["placement"] = to_string(opt.placement);
   options["direction"] = to_string(opt.direction);
-  json skipped = json::array();
-  for (const SkippedInput& s : summary.skipped)
-    skipped.push_back({{"path", s.path}, {"reason", s.reason}});
   set.meta = {{"generator", "cutmix"},
               {"generator_version", kCutmixVersion},
               {"repbench_version", version()},
@@ -237,20 +232,11 @@ GenerationSummary generate_cutmix(const std::vector<std::string>& source_images,
               {"image_preparation",
                "shorter side to size (INTER_AREA shrinking, INTER_LINEAR enlarging), centre crop"},
               {"inputs", {{"listed", source_images.size()}, {"usable", usable.size()}}},
-              {"skipped", std::move(skipped)},
+              {"skipped", impl::skipped_json(summary.skipped)},
               {"groups", std::move(group_records)},
               {"distractors", std::move(distractor_records)}};
-  summary.gnd_path = (root / "gnd.json").string();
-  datasets::write_gnd_json(set, summary.gnd_path);
-
-  summary.sources = static_cast<int64_t>(plans.size());
-  summary.copies = summary.sources * so.copies;
-  summary.distractors = static_cast<int64_t>(sel.distractors.size());
-  summary.queries = static_cast<int64_t>(set.queries.size());
-  summary.db_images = static_cast<int64_t>(set.db.size());
-  summary.images_written = run.written;
-  summary.images_reused = run.reused;
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  impl::write_set(set, out_dir, run, static_cast<int64_t>(plans.size()), so.copies,
+                  static_cast<int64_t>(sel.distractors.size()), t0, summary);
   return summary;
 }
 

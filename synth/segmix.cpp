@@ -14,7 +14,6 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "core/version.h"
-#include "datasets/gnd_json.h"
 #include "synth/impl/engine.h"
 #include "synth/rle.h"
 #include "synth/rng.h"
@@ -450,13 +449,12 @@ GenerationSummary generate_segmix(const SegmentationSource& src,
                                   {sp, backgrounds.info(group_backgrounds[g][k]).path}});
     group_records.push_back(run.records[g]);
   }
+  std::vector<std::string> distractor_paths;
+  for (size_t d : sel.distractors) distractor_paths.push_back(pool.info(d).path);
   std::vector<impl::SetItem> distractors;
   json distractor_records = json::array();
-  for (size_t d = 0; d < sel.distractors.size(); ++d) {
-    distractors.push_back(
-        {impl::distractor_path(d, so.format), {pool.info(sel.distractors[d]).path}});
-    distractor_records.push_back(run.records[sel.sources.size() + d]);
-  }
+  impl::add_distractors(distractor_paths, so.format, run, sel.sources.size(), distractors,
+                        distractor_records);
   const std::string default_name = "segmix-" + src.format;
   datasets::RetrievalSet set = impl::assemble_set(so.name.empty() ? default_name : so.name, out_dir,
                                                   groups, distractors, so.query_side);
@@ -465,9 +463,6 @@ GenerationSummary generate_segmix(const SegmentationSource& src,
        {"unit", "background", "min_fraction", "photometric", "flips", "scale", "rotate"})
     options[k] = pixel_options[k];
   const PhotometricConfig pc;
-  json skipped = json::array();
-  for (const SkippedInput& s : summary.skipped)
-    skipped.push_back({{"path", s.path}, {"reason", s.reason}});
   set.meta = {
       {"generator", "segmix"},
       {"generator_version", kSegmixVersion},
@@ -504,20 +499,11 @@ GenerationSummary generate_segmix(const SegmentationSource& src,
        "shorter side to size (INTER_AREA shrinking, INTER_LINEAR enlarging), centre crop; "
        "labels INTER_NEAREST_EXACT"},
       {"inputs", {{"images", n}, {"usable", usable.size()}}},
-      {"skipped", std::move(skipped)},
+      {"skipped", impl::skipped_json(summary.skipped)},
       {"groups", std::move(group_records)},
       {"distractors", std::move(distractor_records)}};
-  summary.gnd_path = (root / "gnd.json").string();
-  datasets::write_gnd_json(set, summary.gnd_path);
-
-  summary.sources = static_cast<int64_t>(sel.sources.size());
-  summary.copies = summary.sources * so.copies;
-  summary.distractors = static_cast<int64_t>(sel.distractors.size());
-  summary.queries = static_cast<int64_t>(set.queries.size());
-  summary.db_images = static_cast<int64_t>(set.db.size());
-  summary.images_written = run.written;
-  summary.images_reused = run.reused;
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  impl::write_set(set, out_dir, run, static_cast<int64_t>(sel.sources.size()), so.copies,
+                  static_cast<int64_t>(sel.distractors.size()), t0, summary);
   return summary;
 }
 

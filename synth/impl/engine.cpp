@@ -17,6 +17,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/sha256.h"
+#include "datasets/gnd_json.h"
 #include "synth/rng.h"
 
 namespace fs = std::filesystem;
@@ -467,6 +468,36 @@ datasets::RetrievalSet assemble_set(const std::string& name, const std::string& 
   }
   set.validate();
   return set;
+}
+
+void add_distractors(const std::vector<std::string>& paths, ImageFormat format,
+                     const UnitsResult& run, size_t first_record, std::vector<SetItem>& items,
+                     json& records) {
+  for (size_t d = 0; d < paths.size(); ++d) {
+    items.push_back({distractor_path(d, format), {paths[d]}});
+    records.push_back(run.records[first_record + d]);
+  }
+}
+
+json skipped_json(const std::vector<SkippedInput>& skipped) {
+  json out = json::array();
+  for (const SkippedInput& s : skipped) out.push_back({{"path", s.path}, {"reason", s.reason}});
+  return out;
+}
+
+void write_set(const datasets::RetrievalSet& set, const std::string& out_dir,
+               const UnitsResult& run, int64_t sources, int copies_per_source, int64_t distractors,
+               std::chrono::steady_clock::time_point t0, GenerationSummary& summary) {
+  summary.gnd_path = (fs::path(out_dir) / "gnd.json").string();
+  datasets::write_gnd_json(set, summary.gnd_path);
+  summary.sources = sources;
+  summary.copies = sources * copies_per_source;
+  summary.distractors = distractors;
+  summary.queries = static_cast<int64_t>(set.queries.size());
+  summary.db_images = static_cast<int64_t>(set.db.size());
+  summary.images_written = run.written;
+  summary.images_reused = run.reused;
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 }  // namespace repbench::synth::impl

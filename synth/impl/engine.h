@@ -4,6 +4,7 @@
 // retrieval set. See synth/common.h for the layout it writes.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -118,6 +119,21 @@ struct SetGroup {
 datasets::RetrievalSet assemble_set(const std::string& name, const std::string& out_dir,
                                     const std::vector<SetGroup>& groups,
                                     const std::vector<SetItem>& distractors, QuerySide side);
+
+// The distractors' set items (distractor_path(d, format) holding paths[d]) and their unit records,
+// run.records[first_record + d], appended to `items` and `records`.
+void add_distractors(const std::vector<std::string>& paths, ImageFormat format,
+                     const UnitsResult& run, size_t first_record, std::vector<SetItem>& items,
+                     nlohmann::json& records);
+
+// The skipped inputs as meta's "skipped" list ({"path", "reason"} each).
+nlohmann::json skipped_json(const std::vector<SkippedInput>& skipped);
+
+// What every generator does once `set` (with its meta) is assembled: writes out_dir/gnd.json and
+// fills the summary's path, counts and time.
+void write_set(const datasets::RetrievalSet& set, const std::string& out_dir,
+               const UnitsResult& run, int64_t sources, int copies_per_source, int64_t distractors,
+               std::chrono::steady_clock::time_point t0, GenerationSummary& summary);
 
 // Draws the sources and distractors among `candidates` (indices of usable inputs) with the
 // set's seed: a seeded permutation of `order_pool`; sources are its first `count` members that
