@@ -292,9 +292,14 @@ std::string render_page(const ScanView& v, const std::string& hist_svg,
   if (!v.search_params.empty())
     row("search parameters", "<code>" + html_escape(v.search_params) + "</code>");
   b += "</tbody>\n</table>\n</div>\n";
-  if (!v.notes.empty()) {
+  // The record's note on identical sets is the banner above; the list does not repeat it.
+  std::vector<std::string> notes;
+  for (const auto& n : v.notes)
+    if (!(v.identical_sets && n.rfind("Every generation's top-1 similarity is 1.0", 0) == 0))
+      notes.push_back(n);
+  if (!notes.empty()) {
     b += "<ul class=\"notes\">\n";
-    for (const auto& n : v.notes) b += "<li>" + html_escape(n) + "</li>\n";
+    for (const auto& n : notes) b += "<li>" + html_escape(n) + "</li>\n";
     b += "</ul>\n";
   }
   b += skipped_list("generated", v.generated.skipped, options.max_pairs);

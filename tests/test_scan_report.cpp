@@ -321,14 +321,19 @@ TEST(ScanReport, IdenticalSetsAreSaidPlainly) {
   const std::vector<const char*> names = {"baboon.jpg", "fruits.jpg", "apple.jpg", "building.jpg"};
   std::vector<std::tuple<std::string, std::string, double>> pairs;
   for (const char* n : names) pairs.emplace_back(photo(n), photo(n), 1.0);
-  const json rec = make_record(pairs, {1.0, 1.0, 1.0, 1.0});
+  json rec = make_record(pairs, {1.0, 1.0, 1.0, 1.0});
   ASSERT_TRUE(rec["identical_sets"].get<bool>());
+  // The notes as scan/ writes them: the identical-sets note is the banner's, shown once.
+  rec["notes"] = {"Every generation's top-1 similarity is 1.0: each of the 4 generated images is "
+                  "an exact copy of a training image. This is a valid result, not an error.",
+                  "Another note."};
   write_scan_report(rec, dir.path() / "out");
   const std::string html = read_file((dir.path() / "out/report.html").string());
   EXPECT_TRUE(Contains(html,
                        "<div class=\"banner\">All 4 generated images match a training "
                        "image with similarity 1.0"));
-  EXPECT_TRUE(Contains(html, "This is a valid result, not an error."));
+  EXPECT_EQ(count(html, "This is a valid result, not an error."), 1u);
+  EXPECT_TRUE(Contains(html, "<li>Another note.</li>"));
   EXPECT_EQ(count(html, "<div class=\"pair above\""), 4u);
   EXPECT_TRUE(Contains(html, "100.00%"));
   // A training image matched several times is decoded once but shown each time.
