@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -11,6 +10,7 @@
 
 #include "app/commands.h"
 #include "core/error.h"
+#include "core/parse_list.h"
 #include "core/progress.h"
 #include "synth/diffusion/ddpm.h"
 #include "synth/diffusion/image_prep.h"
@@ -23,18 +23,12 @@ namespace repbench::app {
 
 namespace {
 
-std::vector<int> parse_int_list(const std::string& text, const char* option) {
+// A comma-separated list of small integers (UNet widths and resolutions).
+std::vector<int> int_list(const std::string& text, const char* option) {
   std::vector<int> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      size_t used = 0;
-      out.push_back(std::stoi(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      fail("{} \"{}\": \"{}\" is not an integer", option, text, item);
-    }
+  for (int64_t v : parse_int_list(text, option)) {
+    if (v < INT32_MIN || v > INT32_MAX) fail("{} \"{}\": {} is out of range", option, text, v);
+    out.push_back(static_cast<int>(v));
   }
   return out;
 }
@@ -53,10 +47,10 @@ void run_train(const TrainArgs& a) {
   o.unet = dif::UNetConfig::small(a.size);
   o.unet.base_channels = a.base_channels;
   if (!a.channel_mult.empty())
-    o.unet.channel_mult = parse_int_list(a.channel_mult, "--channel-mult");
+    o.unet.channel_mult = int_list(a.channel_mult, "--channel-mult");
   o.unet.num_res_blocks = a.res_blocks;
   o.unet.attention_resolutions =
-      a.attention.empty() ? std::vector<int>{} : parse_int_list(a.attention, "--attention");
+      a.attention.empty() ? std::vector<int>{} : int_list(a.attention, "--attention");
   o.unet.dropout = a.dropout;
   o.timesteps = a.timesteps;
   o.beta_schedule = dif::parse_beta_schedule(a.beta_schedule, "--beta-schedule");
@@ -171,9 +165,7 @@ void add_ddpm_command(CLI::App& app) {
                    "Stop (and checkpoint) after this long (0 = no limit)")
       ->capture_default_str();
   train->add_option("--log-every", t->log_every, "Steps between loss lines")->capture_default_str();
-  train->add_option("--device", t->device, "cpu | cuda | cuda:N")->capture_default_str();
-  train->add_option("--threads", t->threads, "LibTorch threads (0 = all cores)")
-      ->capture_default_str();
+  add_device_options(train, t->device, t->threads);
   train->add_flag("--quiet", t->quiet, "No progress line on stderr");
   train->footer(
       "The checkpoint is accepted wherever a TorchScript eps-model is (ddpm sample, synth\n"
@@ -200,9 +192,7 @@ void add_ddpm_command(CLI::App& app) {
   sample->add_option("--class", s->class_label, "Class label for conditional models (-1 = random)")
       ->capture_default_str();
   sample->add_flag("--no-clip", s->no_clip, "Do not clamp x0 predictions to [-1, 1]");
-  sample->add_option("--device", s->device, "cpu | cuda | cuda:N")->capture_default_str();
-  sample->add_option("--threads", s->threads, "LibTorch threads (0 = all cores)")
-      ->capture_default_str();
+  add_device_options(sample, s->device, s->threads);
   sample->add_flag("--quiet", s->quiet, "No progress line on stderr");
   sample->footer(
       "Example:\n  repbench ddpm sample --model ddpm32.ckpt --count 64 --steps 100 --out samples/");

@@ -8,6 +8,7 @@
 
 #include "app/commands.h"
 #include "core/error.h"
+#include "core/parse_list.h"
 #include "datasets/demo_pool.h"
 #include "experiment/copying.h"
 #include "report/copying_report.h"
@@ -29,7 +30,7 @@ struct CopyingArgs {
 void run_copying(CopyingArgs& a) {
   if (a.demo_pool == !a.o.images.empty()) fail("give either --images DIR_OR_LIST or --demo-pool");
   if (a.o.out.empty()) fail("give --out DIR");
-  a.o.train_sizes = experiment::parse_sizes(a.sizes);
+  a.o.train_sizes = parse_int_list(a.sizes, "--train-sizes");
   a.o.thresholds = scan::parse_thresholds(
       a.thresholds.empty() ? std::vector<std::string>{"0.5"} : a.thresholds);
   a.o.progress = a.quiet ? ProgressMode::kOff : ProgressMode::kAuto;
@@ -94,9 +95,7 @@ void add_experiment_command(CLI::App& app) {
       ->capture_default_str();
   c->add_option("--seed", a->o.seed, "Seed of the subsets, the models, sampling and baselines")
       ->capture_default_str();
-  c->add_option("--device", a->o.device, "cpu, cuda or cuda:N")->capture_default_str();
-  c->add_option("--threads", a->o.threads, "LibTorch threads (0 = all cores)")
-      ->capture_default_str();
+  add_device_options(c, a->o.device, a->o.threads);
   c->add_option("--out,-o", a->o.out, "Output folder (resumed when it exists)")->required();
   c->add_flag("--quiet", a->quiet, "No progress lines on stderr");
   c->footer(

@@ -131,8 +131,7 @@ void add_extract_command(CLI::App& app) {
                   "images.shard-I-of-N.npy; merge with `repbench extract merge`");
   cmd->add_option("--out,-o", a->out, "Output folder");
   cmd->add_option("--batch-size", a->batch_size, "Images per forward pass")->capture_default_str();
-  cmd->add_option("--device", a->device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "LibTorch threads (0 = all cores)");
+  add_device_options(cmd, a->device, a->threads);
   cmd->add_option("--on-decode-error", a->on_decode_error,
                   "fail, or skip (the row is zero and the image is listed in the sidecar)")
       ->capture_default_str();

@@ -97,8 +97,8 @@ void add_scan_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", a->o.params.seed, "Seed of the baseline and recall samples")
       ->capture_default_str();
-  cmd->add_option("--device", a->o.extractor.device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--threads", a->o.extractor.threads, "Threads (0 = all cores)");
+  add_device_options(cmd, a->o.extractor.device, a->o.extractor.threads,
+                     "Threads of LibTorch and of the search (0 = all cores)");
   cmd->add_option("--batch-size", a->o.batch_size, "Images per forward pass")
       ->capture_default_str();
   cmd->add_option("--out,-o", a->o.out, "Output folder (cache/, matches.csv, scan.json, report)")

@@ -51,9 +51,7 @@ void add_repaint_options(CLI::App* cmd, RePaintArgs& a) {
   cmd->add_flag("--no-paste", a.no_paste,
                 "Keep the model's own final pixels in the known region (RePaint's code) instead "
                 "of the original's (its paper)");
-  cmd->add_option("--device", a.device, "cpu | cuda | cuda:N")->capture_default_str();
-  cmd->add_option("--threads", a.threads, "LibTorch threads (0 = all cores)")
-      ->capture_default_str();
+  add_device_options(cmd, a.device, a.threads);
   cmd->add_flag("--quiet", a.quiet, "No progress line on stderr");
 }
 

@@ -2,9 +2,16 @@
 // verb's work runs in its callback; errors are repbench::Error, reported by main().
 #pragma once
 
+#include <string>
+
 #include <CLI/CLI.hpp>
 
 namespace repbench::app {
+
+// --device and --threads of the verbs that run LibTorch, spelled and explained once
+// (app/options.cpp). `threads_help` says what else the threads serve, if anything.
+void add_device_options(CLI::App* cmd, std::string& device, int& threads,
+                        const char* threads_help = "LibTorch threads (0 = all cores)");
 
 void add_datasets_command(CLI::App& app);
 void add_demo_command(CLI::App& app);

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <filesystem>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -151,23 +150,6 @@ void CopyingOptions::Check() const {
   } catch (const Error& e) {
     fail("--sample-steps \"{}\": {}", sample_steps, e.what());
   }
-}
-
-std::vector<int64_t> parse_sizes(const std::string& text) {
-  std::vector<int64_t> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      size_t used = 0;
-      out.push_back(std::stoll(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      fail("--train-sizes \"{}\": \"{}\" is not a whole number", text, item);
-    }
-  }
-  if (out.empty()) fail("--train-sizes \"{}\" names no size", text);
-  return out;
 }
 
 json run_copying_experiment(const CopyingOptions& o) {

@@ -68,7 +68,4 @@ struct CopyingOptions {
 // number of images, naming the source and the count.
 nlohmann::json run_copying_experiment(const CopyingOptions& options);
 
-// "10,100,1000" -> sizes; throws Error quoting a bad item.
-std::vector<int64_t> parse_sizes(const std::string& text);
-
 }  // namespace repbench::experiment

@@ -17,6 +17,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/parse_list.h"
 #include "core/subprocess.h"
 #include "datasets/demo_pool.h"
 #include "experiment/copying.h"
@@ -114,8 +115,9 @@ TEST(Copying, OptionsAreChecked) {
   EXPECT_THAT(with([](auto& c) { c.base_channels = 12; }), HasSubstr("multiple of 8"));
   EXPECT_THAT(with([](auto& c) { c.model = ""; }), HasSubstr("--model"));
   EXPECT_THAT(with([](auto& c) { c.sample_steps = "abc"; }), HasSubstr("--sample-steps"));
-  EXPECT_EQ(parse_sizes("10,100,1000"), (std::vector<int64_t>{10, 100, 1000}));
-  EXPECT_THAT(error_of([] { parse_sizes("10,x"); }), HasSubstr("\"x\" is not a whole number"));
+  EXPECT_EQ(parse_int_list("10,100,1000", "--train-sizes"), (std::vector<int64_t>{10, 100, 1000}));
+  EXPECT_THAT(error_of([] { parse_int_list("10,x", "--train-sizes"); }),
+              HasSubstr("--train-sizes \"10,x\": \"x\" is not a whole number"));
 }
 
 TEST(Copying, MoreImagesThanTheSourceHoldsIsRefusedBeforeTraining) {

@@ -1,0 +1,27 @@
+#include "core/parse_list.h"
+
+#include <sstream>
+#include <stdexcept>
+
+#include "core/error.h"
+
+namespace repbench {
+
+std::vector<int64_t> parse_int_list(const std::string& text, const std::string& option) {
+  std::vector<int64_t> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stoll(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      fail("{} \"{}\": \"{}\" is not a whole number", option, text, item);
+    }
+  }
+  if (out.empty()) fail("{} \"{}\" names no value", option, text);
+  return out;
+}
+
+}  // namespace repbench
