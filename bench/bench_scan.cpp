@@ -14,7 +14,7 @@
 // exercised nothing. The JSON says how far the tuning went.
 //
 //   build/bench/bench_scan [--n 1000000] [--nq 10000] [--d 512] [--threads 0] [--index ivf|hnsw]
-//                          [--clusters 1000] [--latent 8] [--spread 0.75]
+//                          [--clusters 1000] [--latent 8] [--spread 1.0]
 #include <omp.h>
 
 #include <chrono>
@@ -93,7 +93,7 @@ void fill(FloatArray& a, const Mixture& m, uint64_t seed) {
 
 int main(int argc, char** argv) {
   int64_t n = 1000000, nq = 10000, d = 512, k = 5, nc = 1000, latent = 8;
-  float spread = 0.75f;
+  float spread = 1.0f;
   int threads = 0;
   std::string index = "ivf";
   for (int i = 1; i + 1 < argc; i += 2) {
