@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <utility>
 
@@ -64,6 +65,10 @@ json record_context() {
   json context = version_info();
   context["date"] = utc_now_iso8601();
   context["host"] = hostname();
+  // How libgomp's idle threads waited (app/main.cpp restarts LibTorch verbs with "passive"
+  // unless the user chose): it can change run times several-fold on a shared machine.
+  const char* omp = std::getenv("OMP_WAIT_POLICY");
+  context["omp_wait_policy"] = omp ? json(omp) : json(nullptr);
   return context;
 }
 

@@ -373,6 +373,30 @@ TEST_F(CliPipeline, RunWritesRecordsAndLeaderboards) {
   expect_one_line_error(repbench("run --suite " + path("bad.yaml")), "bad.yaml:4: unknown key 'colour'");
 }
 
+// The LibTorch verbs restart once with OMP_WAIT_POLICY=passive unless the user chose a policy
+// (app/main.cpp); each record's context says which policy its run had.
+TEST_F(CliPipeline, LibTorchVerbsRunWithPassiveOpenMpUnlessTheUserChose) {
+  write_images();
+  std::ofstream(path("suite.yaml")) << "output: out\n"
+                                       "models: [builtin:colorhist]\n"
+                                       "sets: [{set: imgs/gnd.json}]\n";
+  auto policy_of_run = [&](const std::string& env) -> std::string {
+    fs::remove_all(path("out"));
+    const RunResult r = run(env + " " + kBinary + " run --quiet --suite " + path("suite.yaml"));
+    EXPECT_EQ(r.status, 0) << r.err;
+    for (const auto& e : fs::recursive_directory_iterator(path("out/records"))) {
+      if (!e.is_regular_file() || e.path().extension() != ".json") continue;
+      const json context = json::parse(slurp(e.path().string()))["context"];
+      return context.contains("omp_wait_policy") && context["omp_wait_policy"].is_string()
+                 ? context["omp_wait_policy"].get<std::string>()
+                 : "(not set)";
+    }
+    return "(no record)";
+  };
+  EXPECT_EQ(policy_of_run("env -u OMP_WAIT_POLICY"), "passive");
+  EXPECT_EQ(policy_of_run("env OMP_WAIT_POLICY=active"), "active");
+}
+
 TEST_F(CliPipeline, DemoWritesTheLeaderboard) {
   // A short DDPM budget keeps the test fast; the default budget is the same code path.
   RunResult r = repbench("demo --quiet --ddpm-steps 30 --out " + path("demo"));
