@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "report/gnuplot.h"
 #include "report/html_page.h"
+#include "report/impl/record_fields.h"
 #include "report/impl/score_plots.h"
 #include "report/impl/thumbnail.h"
 #include "report/scan_report.h"
@@ -26,28 +27,7 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Reading the record: every field the page shows, checked once, named on error.
 
-const json& need(const json& obj, const char* key, const std::string& where) {
-  if (!obj.is_object() || !obj.contains(key))
-    fail("copying record: '{}{}' is missing", where, key);
-  return obj.at(key);
-}
-
-double number(const json& v, const std::string& what) {
-  if (!v.is_number()) fail("copying record: '{}' is not a number (found {})", what, v.dump());
-  return v.get<double>();
-}
-
-std::string text(const json& v, const std::string& what) {
-  if (!v.is_string()) fail("copying record: '{}' is not a string (found {})", what, v.dump());
-  return v.get<std::string>();
-}
-
-std::vector<double> numbers(const json& v, const std::string& what) {
-  if (!v.is_array()) fail("copying record: '{}' is not an array", what);
-  std::vector<double> out;
-  for (size_t i = 0; i < v.size(); ++i) out.push_back(number(v[i], fmt::format("{}[{}]", what, i)));
-  return out;
-}
+const impl::RecordFields kFields("copying record");
 
 struct TopPair {
   std::string generated, train;  // relative to the experiment folder
@@ -80,58 +60,64 @@ ExperimentView read_view(const json& r) {
     fail("copying record: kind is {}, expected \"copying-experiment\"",
          r.contains("kind") ? r["kind"].dump() : "missing");
   ExperimentView v;
-  v.model = text(need(r, "model", ""), "model");
-  v.images = text(need(need(r, "images", ""), "source", "images."), "images.source");
-  v.image_count =
-      static_cast<int64_t>(number(need(r["images"], "count", "images."), "images.count"));
+  v.model = kFields.string(kFields.field(r, "model", ""), "model");
+  v.images = kFields.string(kFields.field(kFields.field(r, "images", ""), "source", "images."),
+                            "images.source");
+  v.image_count = static_cast<int64_t>(
+      kFields.number(kFields.field(r["images"], "count", "images."), "images.count"));
   if (r.contains("created") && r["created"].is_string()) v.created = r["created"];
   if (r.contains("repbench_version") && r["repbench_version"].is_string())
     v.version = r["repbench_version"];
-  v.options = need(r, "options", "");
-  v.thresholds = numbers(need(r, "thresholds", ""), "thresholds");
+  v.options = kFields.field(r, "options", "");
+  v.thresholds = kFields.numbers(kFields.field(r, "thresholds", ""), "thresholds");
   if (v.thresholds.empty()) fail("copying record: 'thresholds' is empty");
   if (r.contains("protocol") && r["protocol"].is_array())
-    for (const auto& p : r["protocol"]) v.protocol.push_back(p.is_string() ? p.get<std::string>() : p.dump());
-  const json& sizes = need(r, "sizes", "");
+    for (const auto& p : r["protocol"])
+      v.protocol.push_back(p.is_string() ? p.get<std::string>() : p.dump());
+  const json& sizes = kFields.field(r, "sizes", "");
   if (!sizes.is_array() || sizes.empty()) fail("copying record: 'sizes' is not a non-empty array");
   for (size_t i = 0; i < sizes.size(); ++i) {
     const json& s = sizes[i];
     const std::string at = fmt::format("sizes[{}].", i);
     SizeView z;
-    z.n = static_cast<int64_t>(number(need(s, "n", at), at + "n"));
-    z.folder = text(need(s, "folder", at), at + "folder");
-    z.scan = text(need(s, "scan", at), at + "scan");
-    const json& training = need(s, "training", at);
-    z.steps = static_cast<int64_t>(
-        number(need(training, "steps_done", at + "training."), at + "training.steps_done"));
+    z.n = static_cast<int64_t>(kFields.number(kFields.field(s, "n", at), at + "n"));
+    z.folder = kFields.string(kFields.field(s, "folder", at), at + "folder");
+    z.scan = kFields.string(kFields.field(s, "scan", at), at + "scan");
+    const json& training = kFields.field(s, "training", at);
+    z.steps = static_cast<int64_t>(kFields.number(
+        kFields.field(training, "steps_done", at + "training."), at + "training.steps_done"));
     if (training.contains("loss_last") && training["loss_last"].is_number())
       z.loss_last = training["loss_last"];
     z.samples = static_cast<int64_t>(
-        number(need(need(s, "samples", at), "count", at + "samples."), at + "samples.count"));
-    z.gen = numbers(need(s, "generations_top1", at), at + "generations_top1");
-    z.base = numbers(need(s, "baseline_top1", at), at + "baseline_top1");
-    const json& gs = need(s, "generations_summary", at);
-    z.gen_median = number(need(gs, "median", at + "generations_summary."),
-                          at + "generations_summary.median");
-    z.gen_p95 = number(need(gs, "p95", at + "generations_summary."), at + "generations_summary.p95");
-    z.base_median = number(need(need(s, "baseline_summary", at), "median", at + "baseline_summary."),
-                           at + "baseline_summary.median");
-    const json& above = need(s, "above", at);
+        kFields.number(kFields.field(kFields.field(s, "samples", at), "count", at + "samples."),
+                       at + "samples.count"));
+    z.gen = kFields.numbers(kFields.field(s, "generations_top1", at), at + "generations_top1");
+    z.base = kFields.numbers(kFields.field(s, "baseline_top1", at), at + "baseline_top1");
+    const json& gs = kFields.field(s, "generations_summary", at);
+    z.gen_median = kFields.number(kFields.field(gs, "median", at + "generations_summary."),
+                                  at + "generations_summary.median");
+    z.gen_p95 = kFields.number(kFields.field(gs, "p95", at + "generations_summary."),
+                               at + "generations_summary.p95");
+    z.base_median = kFields.number(
+        kFields.field(kFields.field(s, "baseline_summary", at), "median", at + "baseline_summary."),
+        at + "baseline_summary.median");
+    const json& above = kFields.field(s, "above", at);
     if (!above.is_array() || above.size() != v.thresholds.size())
       fail("copying record: '{}above' does not hold one entry per threshold", at);
     for (size_t k = 0; k < above.size(); ++k) {
       const std::string ak = fmt::format("{}above[{}].", at, k);
-      z.above_fraction.push_back(number(need(above[k], "fraction", ak), ak + "fraction"));
-      z.above_baseline.push_back(
-          number(need(above[k], "baseline_fraction", ak), ak + "baseline_fraction"));
+      z.above_fraction.push_back(
+          kFields.number(kFields.field(above[k], "fraction", ak), ak + "fraction"));
+      z.above_baseline.push_back(kFields.number(kFields.field(above[k], "baseline_fraction", ak),
+                                                ak + "baseline_fraction"));
     }
-    const json& pairs = need(s, "top_pairs", at);
+    const json& pairs = kFields.field(s, "top_pairs", at);
     if (!pairs.is_array()) fail("copying record: '{}top_pairs' is not an array", at);
     for (size_t k = 0; k < pairs.size(); ++k) {
       const std::string pk = fmt::format("{}top_pairs[{}].", at, k);
-      z.pairs.push_back({text(need(pairs[k], "generated", pk), pk + "generated"),
-                         text(need(pairs[k], "train", pk), pk + "train"),
-                         number(need(pairs[k], "score", pk), pk + "score")});
+      z.pairs.push_back({kFields.string(kFields.field(pairs[k], "generated", pk), pk + "generated"),
+                         kFields.string(kFields.field(pairs[k], "train", pk), pk + "train"),
+                         kFields.number(kFields.field(pairs[k], "score", pk), pk + "score")});
     }
     v.sizes.push_back(std::move(z));
   }
@@ -152,15 +138,16 @@ void write_plots(const ExperimentView& v, const fs::path& plots_dir, double time
   const int cols = std::min(panels, 3), rows = (panels + cols - 1) / cols;
 
   GnuplotJob job;
-  job.script = impl::plot_preamble(range, 50, 420 * cols, 360 * rows + 40, 300 * cols,
-                                   260 * rows + 30);
+  job.script =
+      impl::plot_preamble(range, 50, 420 * cols, 360 * rows + 40, 300 * cols, 260 * rows + 30);
   job.script += impl::threshold_marks(v.thresholds, range, 1, /*labels=*/false);
-  job.script += "set ylabel \"density\"\nset style fill transparent solid 0.22 noborder\n"
-                "set key outside bottom center horizontal samplen 1.5 font ',10'\n";
-  std::string panels_cmd =
-      fmt::format("set multiplot layout {},{} title \"top-1 similarity of samples vs. training "
-                  "baseline, by training-set size\"\n",
-                  rows, cols);
+  job.script +=
+      "set ylabel \"density\"\nset style fill transparent solid 0.22 noborder\n"
+      "set key outside bottom center horizontal samplen 1.5 font ',10'\n";
+  std::string panels_cmd = fmt::format(
+      "set multiplot layout {},{} title \"top-1 similarity of samples vs. training "
+      "baseline, by training-set size\"\n",
+      rows, cols);
   std::vector<impl::ScoreSeries> series;
   for (size_t i = 0; i < v.sizes.size(); ++i) {
     const SizeView& z = v.sizes[i];
@@ -203,13 +190,16 @@ void write_plots(const ExperimentView& v, const fs::path& plots_dir, double time
 // ---------------------------------------------------------------------------------------------
 // The page
 
-std::string percent(double f) { return fmt::format("{:.1f}%", 100 * f); }
+std::string percent(double f) {
+  return fmt::format("{:.1f}%", 100 * f);
+}
 
 std::string render_page(const ExperimentView& v, const std::string& density_svg,
                         const std::string& above_svg, const fs::path& out_dir,
                         const CopyingReportOptions& options) {
   const double t0 = v.thresholds[0];
-  std::string b = "<h1>Copying experiment: training-set size and replication</h1>\n<p class=\"sub\">";
+  std::string b =
+      "<h1>Copying experiment: training-set size and replication</h1>\n<p class=\"sub\">";
   b += "detector <code>" + html_escape(v.model) + "</code> &middot; images <code>" +
        html_escape(v.images) + fmt::format("</code> ({} listed)", v.image_count);
   if (!v.created.empty()) b += " &middot; " + html_escape(v.created);
@@ -226,8 +216,8 @@ std::string render_page(const ExperimentView& v, const std::string& density_svg,
     b += fmt::format(
         "<div class=\"card{}\"><b>{}</b><span>of samples above {:g} at n = {} (baseline {}); "
         "median top-1 {:.3f} vs {:.3f}</span></div>\n",
-        z.above_fraction[0] > z.above_baseline[0] ? " alert" : "", percent(z.above_fraction[0]),
-        t0, z.n, percent(z.above_baseline[0]), z.gen_median, z.base_median);
+        z.above_fraction[0] > z.above_baseline[0] ? " alert" : "", percent(z.above_fraction[0]), t0,
+        z.n, percent(z.above_baseline[0]), z.gen_median, z.base_median);
   b += "</div>\n";
 
   b += "<table>\n<thead><tr><th>n</th><th>steps</th><th>last loss</th><th>samples</th>"
@@ -236,10 +226,11 @@ std::string render_page(const ExperimentView& v, const std::string& density_svg,
   for (double t : v.thresholds) b += fmt::format("<th>&gt; {:g}: samples / baseline</th>", t);
   b += "<th class=\"l\">scan page</th></tr></thead>\n<tbody>\n";
   for (const SizeView& z : v.sizes) {
-    b += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3f}</td><td>{:.3f}"
-                     "</td><td>{:.3f}</td>",
-                     z.n, z.steps, std::isnan(z.loss_last) ? "" : fmt::format("{:.4f}", z.loss_last),
-                     z.samples, z.gen_median, z.gen_p95, z.base_median);
+    b += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3f}</td><td>{:.3f}"
+        "</td><td>{:.3f}</td>",
+        z.n, z.steps, std::isnan(z.loss_last) ? "" : fmt::format("{:.4f}", z.loss_last), z.samples,
+        z.gen_median, z.gen_p95, z.base_median);
     for (size_t k = 0; k < v.thresholds.size(); ++k)
       b += fmt::format("<td>{} / {}</td>", percent(z.above_fraction[k]),
                        percent(z.above_baseline[k]));
@@ -275,9 +266,10 @@ std::string render_page(const ExperimentView& v, const std::string& density_svg,
         "<p>The {} samples closest to a training image, of {}; red = above {:g}. All pairs: <a "
         "href=\"{}\">the scan page of this size</a>.</p>\n",
         z.pairs.size(), z.samples, t0, html_escape(z.folder + "/scan/report.html"));
-    b += fmt::format("<div class=\"pairs\" data-size=\"{}\" data-pairs=\"{}\" "
-                     "style=\"--thumb:{}px\">\n",
-                     z.n, z.pairs.size(), options.thumb_px);
+    b += fmt::format(
+        "<div class=\"pairs\" data-size=\"{}\" data-pairs=\"{}\" "
+        "style=\"--thumb:{}px\">\n",
+        z.n, z.pairs.size(), options.thumb_px);
     for (const TopPair& p : z.pairs)
       b += impl::pair_card(thumbs, (out_dir / p.generated).string(), (out_dir / p.train).string(),
                            p.score, p.score > t0);
@@ -304,10 +296,10 @@ void write_copying_report(const json& record, const fs::path& out_dir,
   }
   const fs::path plots = out_dir / "plots";
   write_plots(v, plots, options.gnuplot_timeout_s);
-  write_file_atomic((out_dir / "report.html").string(),
-                    render_page(v, read_file((plots / "top1_by_size.svg").string()),
-                                read_file((plots / "above_by_size.svg").string()), out_dir,
-                                options));
+  write_file_atomic(
+      (out_dir / "report.html").string(),
+      render_page(v, read_file((plots / "top1_by_size.svg").string()),
+                  read_file((plots / "above_by_size.svg").string()), out_dir, options));
 }
 
 }  // namespace repbench::report

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "report/gnuplot.h"
 #include "report/html_page.h"
+#include "report/impl/record_fields.h"
 #include "report/impl/score_plots.h"
 #include "report/impl/thumbnail.h"
 
@@ -26,29 +27,13 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Reading the record: every field the page shows, checked once, with the field named on error.
 
-const json& field(const json& obj, const char* key, const char* where) {
-  if (!obj.is_object() || !obj.contains(key)) fail("scan record: '{}{}' is missing", where, key);
-  return obj.at(key);
-}
-
-double number(const json& v, const std::string& what) {
-  if (!v.is_number()) fail("scan record: '{}' is not a number (found {})", what, v.dump());
-  return v.get<double>();
-}
+const impl::RecordFields kFields("scan record");
 
 // An optional string field ("" when absent); a non-string value is shown as its JSON text.
 std::string text(const json& obj, const char* key) {
   if (!obj.is_object() || !obj.contains(key) || obj.at(key).is_null()) return {};
   const json& v = obj.at(key);
   return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
-std::vector<double> numbers(const json& v, const std::string& what) {
-  if (!v.is_array()) fail("scan record: '{}' is not an array", what);
-  std::vector<double> out;
-  out.reserve(v.size());
-  for (size_t i = 0; i < v.size(); ++i) out.push_back(number(v[i], fmt::format("{}[{}]", what, i)));
-  return out;
 }
 
 struct Skipped {
@@ -63,10 +48,11 @@ struct Side {
 };
 
 Side read_side(const json& record, const char* key) {
-  const json& s = field(record, key, "");
+  const json& s = kFields.field(record, key, "");
   Side side;
   side.source = text(s, "source");
-  side.count = static_cast<int64_t>(number(field(s, "count", key), std::string(key) + ".count"));
+  side.count = static_cast<int64_t>(
+      kFields.number(kFields.field(s, "count", key), std::string(key) + ".count"));
   if (s.contains("skipped")) {
     if (!s["skipped"].is_array()) fail("scan record: '{}.skipped' is not an array", key);
     for (const auto& e : s["skipped"]) side.skipped.push_back({text(e, "path"), text(e, "error")});
@@ -115,7 +101,7 @@ ScanView read_view(const json& r) {
   v.created = text(r, "created");
   v.version = text(r, "repbench_version");
   if (r.contains("k") && r["k"].is_number()) v.k = r["k"].get<int64_t>();
-  v.thresholds = numbers(field(r, "thresholds", ""), "thresholds");
+  v.thresholds = kFields.numbers(kFields.field(r, "thresholds", ""), "thresholds");
   if (r.contains("dup_threshold") && r["dup_threshold"].is_number())
     v.dup_threshold = r["dup_threshold"].get<double>();
   v.generated = read_side(r, "generated");
@@ -130,9 +116,10 @@ ScanView read_view(const json& r) {
     if (s.contains("recall_sample") && s["recall_sample"].is_number())
       v.recall_sample = s["recall_sample"].get<int64_t>();
   }
-  v.generations_top1 = numbers(field(r, "generations_top1", ""), "generations_top1");
-  const json& base = field(r, "baseline", "");
-  v.baseline_top1 = numbers(field(base, "top1", "baseline."), "baseline.top1");
+  v.generations_top1 =
+      kFields.numbers(kFields.field(r, "generations_top1", ""), "generations_top1");
+  const json& base = kFields.field(r, "baseline", "");
+  v.baseline_top1 = kFields.numbers(kFields.field(base, "top1", "baseline."), "baseline.top1");
   v.baseline_note = text(base, "note");
   if (r.contains("above")) {
     if (!r["above"].is_array()) fail("scan record: 'above' is not an array");
@@ -140,17 +127,18 @@ ScanView read_view(const json& r) {
       const json& a = r["above"][i];
       const std::string at = fmt::format("above[{}].", i);
       Above x;
-      x.threshold = number(field(a, "threshold", at.c_str()), at + "threshold");
-      x.generations =
-          static_cast<int64_t>(number(field(a, "generations", at.c_str()), at + "generations"));
-      x.fraction = number(field(a, "fraction", at.c_str()), at + "fraction");
-      x.baseline = static_cast<int64_t>(number(field(a, "baseline", at.c_str()), at + "baseline"));
+      x.threshold = kFields.number(kFields.field(a, "threshold", at), at + "threshold");
+      x.generations = static_cast<int64_t>(
+          kFields.number(kFields.field(a, "generations", at), at + "generations"));
+      x.fraction = kFields.number(kFields.field(a, "fraction", at), at + "fraction");
+      x.baseline =
+          static_cast<int64_t>(kFields.number(kFields.field(a, "baseline", at), at + "baseline"));
       x.baseline_fraction =
-          number(field(a, "baseline_fraction", at.c_str()), at + "baseline_fraction");
+          kFields.number(kFields.field(a, "baseline_fraction", at), at + "baseline_fraction");
       v.above.push_back(x);
     }
   }
-  const json& pairs = field(r, "pairs", "");
+  const json& pairs = kFields.field(r, "pairs", "");
   if (!pairs.is_array()) fail("scan record: 'pairs' is not an array");
   for (size_t i = 0; i < pairs.size(); ++i) {
     const json& p = pairs[i];
@@ -158,7 +146,7 @@ ScanView read_view(const json& r) {
     Pair x;
     x.generated = text(p, "generated");
     x.train = text(p, "train");
-    x.score = number(field(p, "score", at.c_str()), at + "score");
+    x.score = kFields.number(kFields.field(p, "score", at), at + "score");
     if (p.contains("train_duplicates") && p["train_duplicates"].is_number())
       x.train_duplicates = p["train_duplicates"].get<int64_t>();
     v.pairs.push_back(std::move(x));
@@ -184,10 +172,13 @@ void write_plots(const ScanView& v, const fs::path& plots_dir, double timeout_s)
       {"generations", "generations", impl::kGeneratedColour, &v.generations_top1}};
   GnuplotJob job;
   job.script = impl::plot_preamble(range) + impl::threshold_marks(v.thresholds, range);
-  job.script += "set ylabel \"share of each set per bin\"\nset style fill transparent solid 0.5 noborder\n";
-  job.script += impl::png_and_svg("top1_hist", impl::score_plot(series, impl::ScoreStyle::kHistogram, range));
+  job.script +=
+      "set ylabel \"share of each set per bin\"\nset style fill transparent solid 0.5 noborder\n";
+  job.script +=
+      impl::png_and_svg("top1_hist", impl::score_plot(series, impl::ScoreStyle::kHistogram, range));
   job.script += "set ylabel \"density\"\nset style fill transparent solid 0.22 noborder\n";
-  job.script += impl::png_and_svg("top1_density", impl::score_plot(series, impl::ScoreStyle::kDensity, range));
+  job.script += impl::png_and_svg("top1_density",
+                                  impl::score_plot(series, impl::ScoreStyle::kDensity, range));
   impl::add_score_files(job, series, range);
   for (const char* stem : {"top1_hist", "top1_density"})
     for (const char* ext : {".png", ".svg"})
