@@ -9,8 +9,8 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "core/sha256.h"
 #include "core/version.h"
+#include "metrics/bootstrap.h"
 #include "models/registry.h"
 #include "scan/scan.h"
 #include "synth/diffusion/ddpm.h"
@@ -29,7 +29,7 @@ namespace {
 
 // The seeded stream of the subset permutation (synth::Rng::for_item), apart from the model's.
 constexpr uint64_t kSubsetStream = 0x5375627365747331ull;  // "Subsets1"
-constexpr int kTopPairs = 8;                                 // pairs per size in the record
+constexpr int kTopPairs = 8;                               // pairs per size in the record
 
 std::string subset_dir_name(int64_t n, int64_t largest) {
   const int width = static_cast<int>(std::to_string(largest).size());
@@ -51,9 +51,10 @@ void check_or_write_subset(const fs::path& dir, const std::vector<std::string>& 
            e.what(), dir.string());
     }
     if (have != want)
-      fail("{}: this size was made from other images (another --images or --seed); use another "
-           "--out, or remove {} to start it anew",
-           file.string(), dir.string());
+      fail(
+          "{}: this size was made from other images (another --images or --seed); use another "
+          "--out, or remove {} to start it anew",
+          file.string(), dir.string());
     return;
   }
   fs::create_directories(dir);
@@ -98,26 +99,20 @@ void remove_other_sample_folders(const fs::path& dir, const std::string& keep) {
   }
 }
 
-double quantile(std::vector<double> x, double q) {
-  if (x.empty()) return 0;
+// Count, mean, median, 5th and 95th percentiles and maximum of `x` (metrics' quantiles).
+json summary(std::vector<double> x) {
+  if (x.empty())
+    return {{"count", 0}, {"mean", 0}, {"median", 0}, {"p05", 0}, {"p95", 0}, {"max", 0}};
   std::sort(x.begin(), x.end());
-  // Linear interpolation between order statistics (numpy's default).
-  const double pos = q * static_cast<double>(x.size() - 1);
-  const size_t i = static_cast<size_t>(pos);
-  const double f = pos - static_cast<double>(i);
-  return i + 1 < x.size() ? x[i] * (1 - f) + x[i + 1] * f : x[i];
-}
-
-json summary(const std::vector<double>& x) {
   double mean = 0;
   for (double v : x) mean += v;
-  if (!x.empty()) mean /= static_cast<double>(x.size());
+  mean /= static_cast<double>(x.size());
   return {{"count", x.size()},
           {"mean", mean},
-          {"median", quantile(x, 0.5)},
-          {"p05", quantile(x, 0.05)},
-          {"p95", quantile(x, 0.95)},
-          {"max", x.empty() ? 0.0 : *std::max_element(x.begin(), x.end())}};
+          {"median", metrics::quantile_sorted(x, 0.5)},
+          {"p05", metrics::quantile_sorted(x, 0.05)},
+          {"p95", metrics::quantile_sorted(x, 0.95)},
+          {"max", x.back()}};
 }
 
 }  // namespace
@@ -199,8 +194,8 @@ json run_copying_experiment(const CopyingOptions& o) {
     t.device = {o.device, o.threads};
     t.progress = o.progress;
     t.on_log = [&](const dif::TrainLog& l) {
-      log(fmt::format("  {}: step {}/{}  loss {:.4f}  {:.1f} img/s", name, l.step, l.steps,
-                      l.loss, l.images_per_second));
+      log(fmt::format("  {}: step {}/{}  loss {:.4f}  {:.1f} img/s", name, l.step, l.steps, l.loss,
+                      l.images_per_second));
     };
     log(fmt::format("{}: training a DDPM on {} images ({} steps of {})", name, n, o.steps,
                     o.batch_size));
@@ -249,27 +244,29 @@ json run_copying_experiment(const CopyingOptions& o) {
                      {"train", fs::relative(p["train"].get<std::string>(), o.out).string()},
                      {"score", p["score"]}});
 
-    json training = trained.to_json();
+    const json gen_summary = summary(gen_top1), base_summary = summary(base_top1);
     per_size.push_back({{"n", n},
                         {"folder", name},
                         {"images", subset},
-                        {"training", training},
+                        {"training", trained.to_json()},
                         {"checkpoint_sha256", trained.sha256},
-                        {"samples", {{"count", rec["generated"]["count"]},
-                                     {"folder", name + "/" + samples_name},
-                                     {"model_calls", model.sample_model_calls(so)}}},
+                        {"samples",
+                         {{"count", rec["generated"]["count"]},
+                          {"folder", name + "/" + samples_name},
+                          {"model_calls", model.sample_model_calls(so)}}},
                         {"scan", name + "/scan/scan.json"},
                         {"generations_top1", gen_top1},
                         {"baseline_top1", base_top1},
-                        {"generations_summary", summary(gen_top1)},
-                        {"baseline_summary", summary(base_top1)},
+                        {"generations_summary", gen_summary},
+                        {"baseline_summary", base_summary},
                         {"above", rec["above"]},
                         {"top_pairs", top}});
-    log(fmt::format("{}: median top-1 {:.3f} (training baseline {:.3f}); {}", name,
-                    quantile(gen_top1, 0.5), quantile(base_top1, 0.5),
-                    fmt::format("{:.1f}% of samples above {:g}",
-                                100 * rec["above"][0]["fraction"].get<double>(),
-                                rec["above"][0]["threshold"].get<double>())));
+    log(
+        fmt::format("{}: median top-1 {:.3f} (training baseline {:.3f}); {:.1f}% of samples above "
+                    "{:g}",
+                    name, gen_summary["median"].get<double>(), base_summary["median"].get<double>(),
+                    100 * rec["above"][0]["fraction"].get<double>(),
+                    rec["above"][0]["threshold"].get<double>()));
   }
 
   json r;

@@ -9,9 +9,6 @@
 
 namespace repbench::metrics {
 
-namespace {
-
-// Linear interpolation between order statistics of sorted x (numpy "linear").
 double quantile_sorted(const std::vector<double>& x, double p) {
   const double h = static_cast<double>(x.size() - 1) * p;
   const double lo = std::floor(h);
@@ -19,8 +16,6 @@ double quantile_sorted(const std::vector<double>& x, double p) {
   if (i + 1 >= x.size()) return x.back();
   return x[i] + (h - lo) * (x[i + 1] - x[i]);
 }
-
-}  // namespace
 
 std::pair<double, double> bootstrap_mean_ci(const std::vector<double>& values, int samples,
                                             uint64_t seed, double level, int threads) {

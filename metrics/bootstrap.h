@@ -9,6 +9,11 @@
 
 namespace repbench::metrics {
 
+// The p-quantile (p in [0, 1]) of ascending, non-empty `x` by linear interpolation between order
+// statistics: x[i] + (h - i) (x[i+1] - x[i]) with h = (n - 1) p and i = floor(h) (numpy's default
+// "linear" method, Hyndman-Fan type 7).
+double quantile_sorted(const std::vector<double>& x, double p);
+
 // Percentile bootstrap interval of the mean of `values` ([n], NaN entries are dropped first).
 //
 // Sample b (b = 0 .. samples-1) draws n values uniformly with replacement, using its own
