@@ -169,9 +169,9 @@ void write_plots(const ExperimentView& v, const fs::path& plots_dir, double time
                         100 * z.above_baseline[0]);
   job.files["above.dat"] = bars;
   // `reset` keeps user variables, so the terminals defined by the preamble still serve.
+  job.script += "reset\n" + impl::axis_style();
   job.script += fmt::format(
-      "reset\nset encoding utf8\nset border 3 lc rgb \"#555555\"\nset tics nomirror out\n"
-      "set grid ytics lc rgb \"#e5e5e5\"\nset key outside top center horizontal\n"
+      "set key outside top center horizontal\n"
       "set style data histograms\nset style histogram clustered gap 1\n"
       "set style fill solid 0.85 noborder\nset boxwidth 0.9\nset yrange [0:105]\n"
       "set xlabel \"training images (n)\"\nset ylabel \"% above {0:g}\"\n",

@@ -58,23 +58,28 @@ ScoreRange score_range(const std::vector<const std::vector<double>*>& values) {
   return r;
 }
 
+std::string axis_style() {
+  return "set encoding utf8\n"
+         "set border 3 lc rgb \"#555555\"\n"
+         "set tics nomirror out\n"
+         "set grid ytics lc rgb \"#e5e5e5\" lw 1 dt 1\n";
+}
+
 std::string plot_preamble(const ScoreRange& range, int nbins, int png_width, int png_height,
                           int svg_width, int svg_height) {
-  std::string s = fmt::format(
-      R"(set encoding utf8
-# pngcairo draws antialiased text and lines; the plain png terminal is the fallback.
+  std::string s =
+      axis_style() +
+      fmt::format(
+          R"(# pngcairo draws antialiased text and lines; the plain png terminal is the fallback.
 if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {{ png_terminal = "pngcairo size {0},{1} enhanced font 'DejaVu Sans,12' background rgb 'white'" }} else {{ png_terminal = "png size {0},{1} font 'DejaVu Sans,12' background rgb 'white'" }}
 # The SVG is shown about 600 px wide on the page: a smaller canvas keeps its text legible there.
 svg_terminal = "svg size {2},{3} enhanced font 'DejaVu Sans,11' background rgb 'white'"
-set border 3 lc rgb "#555555"
-set tics nomirror out
-set grid ytics lc rgb "#e5e5e5" lw 1 dt 1
 set key outside top center horizontal samplen 2 width 2
 set xlabel "top-1 similarity to the training set"
 set yrange [0:*]
 set samples 600
 )",
-      png_width, png_height, svg_width, svg_height);
+          png_width, png_height, svg_width, svg_height);
   const double bw = (range.hi - range.lo) / nbins;
   s += fmt::format("set xrange [{:.9g}:{:.9g}]\n", range.lo, range.hi);
   s += fmt::format("lo = {:.9g}\nbw = {:.9g}\nnbins = {}\n", range.lo, bw, nbins);

@@ -30,8 +30,11 @@ struct ScoreRange {
 };
 ScoreRange score_range(const std::vector<const std::vector<double>*>& values);
 
-// Terminals (pngcairo or png, and svg; variables png_terminal / svg_terminal), the page's axis
-// style and the histogram's bin() function over `range` with `nbins` bins (the last one closed on
+// The pages' axis style: UTF-8 text, left and bottom border, outward tics, light horizontal grid.
+std::string axis_style();
+
+// axis_style(), the terminals (pngcairo or png, and svg; variables png_terminal / svg_terminal),
+// the key and axis labels, and the histogram's bin() function over `range` with `nbins` bins (the last one closed on
 // the right, so a score of 1.0 is drawn).
 std::string plot_preamble(const ScoreRange& range, int nbins = 50, int png_width = 960,
                           int png_height = 560, int svg_width = 640, int svg_height = 400);
