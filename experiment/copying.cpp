@@ -131,7 +131,7 @@ void CopyingOptions::Check() const {
   if (steps < 1) fail("--steps {} must be >= 1", steps);
   if (batch_size < 1) fail("--batch {} must be >= 1", batch_size);
   if (base_channels < 8 || base_channels % 8 != 0)
-    fail("--base-channels {} must be a positive multiple of 8 (GroupNorm groups)", base_channels);
+    fail("--base-channels {} must be a positive multiple of 8", base_channels);
   if (!(lr > 0)) fail("--lr {} must be > 0", lr);
   if (samples < 1) fail("--samples {} must be >= 1", samples);
   if (threads < 0) fail("--threads {} is negative", threads);
