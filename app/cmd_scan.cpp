@@ -10,6 +10,7 @@
 #include "scan/image_source.h"
 #include "report/scan_report.h"
 #include "scan/scan.h"
+#include "scan/stream_scan.h"
 
 namespace fs = std::filesystem;
 
@@ -24,15 +25,8 @@ struct ScanArgs {
   bool quiet = false;
 };
 
-void run_scan_command(ScanArgs& a) {
-  a.o.params.thresholds = scan::parse_thresholds(a.thresholds.empty()
-                                                     ? std::vector<std::string>{"0.5"}
-                                                     : a.thresholds);
-  a.o.params.index.kind = scan::parse_index_kind(a.index);
-  a.o.params.index.threads = a.o.extractor.threads;
-  a.o.params.index.seed = a.o.params.seed;
-  const nlohmann::json rec = scan::run_scan(a.o);
-  const fs::path out(a.o.out);
+// The summary lines, then the report (drawing only: the record is complete and on disk).
+void print_and_render(const nlohmann::json& rec, const fs::path& out) {
   fmt::print("scanned {} generated images against {} training images with {} ({}, {} search",
              rec["generated"]["count"].get<int64_t>(), rec["train"]["count"].get<int64_t>(),
              rec["model"].get<std::string>(), rec["similarity"].get<std::string>(),
@@ -60,6 +54,25 @@ void run_scan_command(ScanArgs& a) {
   fmt::print("{}: scan.json, matches.csv, plots/, report.html\n", out.string());
 }
 
+void run_scan_command(ScanArgs& a) {
+  a.o.params.thresholds = scan::parse_thresholds(a.thresholds.empty()
+                                                     ? std::vector<std::string>{"0.5"}
+                                                     : a.thresholds);
+  a.o.params.index.kind = scan::parse_index_kind(a.index);
+  a.o.params.index.threads = a.o.extractor.threads;
+  a.o.params.index.seed = a.o.params.seed;
+  const nlohmann::json rec = scan::run_scan(a.o);
+  if (!a.o.partial.empty()) {
+    fmt::print("{}: shard {}/{}: {} generations against {} training images ({:.1f} s); merge "
+               "with `repbench scan merge`\n",
+               a.o.partial, rec["shard"].get<int64_t>(), rec["shards"].get<int64_t>(),
+               rec["generated"].get<int64_t>(), rec["train"].get<int64_t>(),
+               rec["seconds"].get<double>());
+    return;
+  }
+  print_and_render(rec, a.o.out);
+}
+
 }  // namespace
 
 void add_scan_command(CLI::App& app) {
@@ -69,15 +82,25 @@ void add_scan_command(CLI::App& app) {
               "the training self-similarity baseline, shares above thresholds, duplicates.");
   cmd->add_option("--generated,-g", a->o.generated,
                   "Generated images: a folder (recursive, natural order) or a list file (one path "
-                  "a line, relative to the list's folder)")
-      ->required();
+                  "a line, relative to the list's folder)");
+  cmd->add_option("--generated-descriptors", a->o.generated_descriptors,
+                  "Instead of --generated: a descriptor .npy (of `repbench extract`, or plain "
+                  "numpy float32/float16, rows named by index)");
+  cmd->add_option("--generated-list", a->o.generated_list,
+                  "Names of --generated-descriptors' rows (plain .npy): one path a line");
   cmd->add_option("--train,-t", a->o.train, "Training images: a folder or a list file");
   cmd->add_option("--train-descriptors", a->o.train_descriptors,
                   "Instead of --train: the N shard files of `repbench extract --shard I/N` (any "
-                  "order) or one merged file")
+                  "order), one merged file, or plain numpy .npy files (concatenated in order)")
       ->expected(1, -1);
-  cmd->add_option("--model,-m", a->o.model, "Extractor spec (see `repbench models list`)")
-      ->required();
+  cmd->add_option("--train-list", a->o.train_list,
+                  "Names of --train-descriptors' rows (plain .npy): one path a line");
+  cmd->add_option("--block-rows", a->o.block_rows,
+                  "Training rows read from disk per block by an exact scan of descriptors")
+      ->capture_default_str();
+  cmd->add_option("--model,-m", a->o.model,
+                  "Extractor spec (see `repbench models list`); optional with descriptors on both "
+                  "sides");
   cmd->add_option("--k", a->o.params.k, "Matches per generation")->capture_default_str();
   cmd->add_option("--threshold", a->thresholds,
                   "Similarity threshold in [-1, 1]; repeatable or comma-separated (default 0.5, "
@@ -101,16 +124,48 @@ void add_scan_command(CLI::App& app) {
                      "Threads of LibTorch and of the search (0 = all cores)");
   cmd->add_option("--batch-size", a->o.batch_size, "Images per forward pass")
       ->capture_default_str();
-  cmd->add_option("--out,-o", a->o.out, "Output folder (cache/, matches.csv, scan.json, report)")
-      ->required();
+  cmd->add_option("--out,-o", a->o.out, "Output folder (cache/, matches.csv, scan.json, report)");
+  cmd->add_option("--partial", a->o.partial,
+                  "A job array's task: scan the one training shard of --train-descriptors and "
+                  "write this partial file (merge with `repbench scan merge`)");
   cmd->footer(
       "Descriptors are cached under OUT/cache (a killed scan resumes). Unreadable images are\n"
       "named, skipped and counted. scan.json is written last; it marks a finished scan.\n"
       "Examples:\n"
       "  repbench scan -g samples/ -t train/ -m torchscript:weights/sscd_disc_mixup.pt --out scan\n"
       "  repbench scan -g samples.txt --train-descriptors feats/train.shard-*-of-8.npy \\\n"
-      "      -m torchscript:weights/sscd_disc_mixup.pt --threshold 0.5,0.6 --out scan");
-  cmd->callback([a] { run_scan_command(*a); });
+      "      -m torchscript:weights/sscd_disc_mixup.pt --threshold 0.5,0.6 --out scan\n"
+      "  repbench scan --generated-descriptors gen.npy --train-descriptors laion-*.npy \\\n"
+      "      --index exact --out scan");
+
+  // `scan merge`: the step after a job array of `scan --partial`.
+  auto partials = std::make_shared<std::vector<std::string>>();
+  auto merge_out = std::make_shared<std::string>();
+  auto merge_opt = std::make_shared<scan::StreamOptions>();
+  CLI::App* merge = cmd->add_subcommand(
+      "merge", "Merge the partial scans of a job array into one scan's outputs.");
+  merge->add_option("partials", *partials, "The partial files of `scan --partial`, any order")
+      ->required();
+  merge->add_option("--out,-o", *merge_out, "Output folder (matches.csv, scan.json, report)")
+      ->required();
+  merge->add_option("--block-rows", merge_opt->block_rows,
+                    "Training rows read per block by the second pass")
+      ->capture_default_str();
+  merge->add_option("--threads", merge_opt->threads, "Search threads (0 = all cores)")
+      ->capture_default_str();
+  merge->footer(
+      "Checks that the partials are one scan's and cover each training shard once, merges their\n"
+      "matches, then reads every shard once more for the self-similarity baseline and the\n"
+      "duplicate counts. The outputs are those of one scan over all shards.\n"
+      "Example:\n"
+      "  repbench scan merge parts/part-*.json --out scan");
+  merge->callback([partials, merge_out, merge_opt] {
+    print_and_render(scan::run_merge(*partials, *merge_out, *merge_opt), *merge_out);
+  });
+  cmd->callback([a, merge] {
+    if (merge->parsed()) return;
+    run_scan_command(*a);
+  });
 }
 
 }  // namespace repbench::app

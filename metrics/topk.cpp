@@ -227,4 +227,34 @@ TopKResult search_topk(const ScoreSource& src, const TopKOptions& opt) {
   return r;
 }
 
+void merge_topk(TopKResult& into, const TopKResult& part, int64_t id_offset) {
+  REPBENCH_ASSERT(into.nq == part.nq);
+  const int64_t k = into.k, pk = part.k;
+  std::vector<float> s(static_cast<size_t>(k));
+  std::vector<int64_t> id(static_cast<size_t>(k));
+  for (int64_t q = 0; q < into.nq; ++q) {
+    float* as = into.scores.data() + q * k;
+    int64_t* ai = into.ids.data() + q * k;
+    const float* bs = part.scores.data() + q * pk;
+    const int64_t* bi = part.ids.data() + q * pk;
+    // Both lists are sorted best first with unfilled (-1) slots last: a two-way merge.
+    int64_t a = 0, b = 0;
+    for (int64_t out = 0; out < k; ++out) {
+      const bool a_ok = a < k && ai[a] >= 0, b_ok = b < pk && bi[b] >= 0;
+      if (!a_ok && !b_ok) {
+        s[out] = -std::numeric_limits<float>::infinity();
+        id[out] = -1;
+      } else if (a_ok && (!b_ok || ranks_before(as[a], ai[a], bs[b], bi[b] + id_offset))) {
+        s[out] = as[a];
+        id[out] = ai[a++];
+      } else {
+        s[out] = bs[b];
+        id[out] = bi[b++] + id_offset;
+      }
+    }
+    std::copy(s.begin(), s.end(), as);
+    std::copy(id.begin(), id.end(), ai);
+  }
+}
+
 }  // namespace repbench::metrics

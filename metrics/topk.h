@@ -34,4 +34,10 @@ struct TopKOptions {
 TopKResult search_topk(const ScoreSource& s, const TopKOptions& opt);
 TopKResult search_topk(const ScoreSource& s, int64_t k, int threads = 0);
 
+// Merges `part` (the top-k of the same queries against another slice of the database, its ids
+// local to the slice) into `into`: ids of `part` are shifted by `id_offset`, and each query keeps
+// the best `into.k` of both lists under the tie rule. Searching a database slice by slice and
+// merging gives the same result as one search over the whole (used by streamed and split scans).
+void merge_topk(TopKResult& into, const TopKResult& part, int64_t id_offset = 0);
+
 }  // namespace repbench::metrics

@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "metrics/inner_product.h"
 #include "metrics/parallel.h"
+#include "metrics/ranking.h"
 #include "metrics/split_product.h"
 
 namespace repbench::scan {
@@ -298,19 +299,62 @@ void IndexOptions::Check() const {
   if (recall_sample < 0) fail("recall sample {} is negative", recall_sample);
 }
 
+float reference_score(const float* q, const float* t, int64_t tokens, int64_t dim) {
+  // Four double accumulators in a fixed order: the same value wherever and however it is called.
+  float best = -std::numeric_limits<float>::infinity();
+  for (int64_t tok = 0; tok < tokens; ++tok) {
+    const float* a = q + tok * dim;
+    const float* b = t + tok * dim;
+    double acc[4] = {0, 0, 0, 0};
+    int64_t j = 0;
+    for (; j + 4 <= dim; j += 4)
+      for (int u = 0; u < 4; ++u) acc[u] += double(a[j + u]) * double(b[j + u]);
+    for (; j < dim; ++j) acc[j % 4] += double(a[j]) * double(b[j]);
+    best = std::max(best, float((acc[0] + acc[1]) + (acc[2] + acc[3])));
+  }
+  return best;
+}
+
 metrics::TopKResult exact_search(const FloatArray& train, bool split_product, const float* queries,
                                  int64_t nq, int64_t k, int threads) {
+  const int64_t n = train.rows(), row = train.row_size();
+  const int64_t tokens = split_product ? train.shape[1] : 1, dim = row / tokens;
+  if (split_product) REPBENCH_ASSERT(train.shape.size() == 3);
+  // The sgemm's candidates, a few more than k, then their reference scores: sgemm rounds a dot
+  // product differently depending on where it sits in the product (tile edges), so its scores
+  // would depend on how the training set was cut (blocks, shards).
   metrics::TopKOptions opt;
-  opt.k = k;
+  opt.k = std::min(k + kRescoreMargin, std::max<int64_t>(n, 1));
   opt.threads = threads;
+  metrics::TopKResult c;
   if (split_product) {
-    REPBENCH_ASSERT(train.shape.size() == 3);
-    metrics::SplitProductScores s(queries, nq, train.data.data(), train.rows(), train.shape[1],
-                                  train.shape[2]);
-    return metrics::search_topk(s, opt);
+    metrics::SplitProductScores s(queries, nq, train.data.data(), n, tokens, dim);
+    c = metrics::search_topk(s, opt);
+  } else {
+    metrics::InnerProductScores s(queries, nq, train.data.data(), n, row);
+    c = metrics::search_topk(s, opt);
   }
-  metrics::InnerProductScores s(queries, nq, train.data.data(), train.rows(), train.row_size());
-  return metrics::search_topk(s, opt);
+  metrics::TopKResult r;
+  r.nq = nq;
+  r.k = k;
+  r.ids.assign(size_t(nq * k), -1);
+  r.scores.assign(size_t(nq * k), -std::numeric_limits<float>::infinity());
+  std::vector<std::pair<float, int64_t>> list;
+  for (int64_t q = 0; q < nq; ++q) {
+    list.clear();
+    for (int64_t j = 0; j < c.k; ++j) {
+      const int64_t id = c.ids[q * c.k + j];
+      if (id >= 0) list.emplace_back(reference_score(queries + q * row, train.row(id), tokens, dim), id);
+    }
+    std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+      return metrics::ranks_before(a.first, a.second, b.first, b.second);
+    });
+    for (size_t j = 0; j < list.size() && int64_t(j) < k; ++j) {
+      r.scores[q * k + j] = list[j].first;
+      r.ids[q * k + j] = list[j].second;
+    }
+  }
+  return r;
 }
 
 std::unique_ptr<TrainIndex> build_index(const FloatArray& train, bool split_product,

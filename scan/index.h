@@ -56,9 +56,21 @@ class TrainIndex {
 std::unique_ptr<TrainIndex> build_index(const FloatArray& train, bool split_product,
                                         const IndexOptions& options);
 
-// Exact top-k (the reference every approximate search is measured against).
+// Exact top-k (the reference every approximate search is measured against). The blocked sgemm
+// finds the best k + kRescoreMargin candidates; they are rescored with reference_score() and the
+// best k kept (higher score, then lower id, first). OpenBLAS rounds a dot product differently
+// depending on where it sits in the product, so raw sgemm scores would depend on how the training
+// set is cut (in memory, in streamed blocks, in a job array's shards); the reference scores do
+// not, and neither do the top-k unless more than kRescoreMargin candidates tie within float
+// rounding at the k-th place.
 metrics::TopKResult exact_search(const FloatArray& train, bool split_product, const float* queries,
                                  int64_t nq, int64_t k, int threads);
+constexpr int64_t kRescoreMargin = 8;
+
+// The similarity of one query row and one training row ([tokens x dim] each; tokens = 1 for
+// plain descriptors), accumulated in double in a fixed order and rounded to float: the same
+// value wherever it is computed. Split-product: the maximum over token positions.
+float reference_score(const float* query, const float* train_row, int64_t tokens, int64_t dim);
 
 // Fraction of `sample` query rows whose approximate top-1 is the exact top-1, or ties with it
 // (scores within 1e-5: a duplicate training image is as good an answer).

@@ -4,9 +4,11 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <functional>
 #include <filesystem>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -21,7 +23,9 @@
 #include "metrics/split_product.h"
 #include "models/feature_cache.h"
 #include "scan/image_source.h"
+#include "scan/partial.h"
 #include "scan/shards.h"
+#include "scan/stream_scan.h"
 
 namespace fs = std::filesystem;
 
@@ -80,10 +84,17 @@ void ScanParams::Check() const {
 }
 
 void ScanOptions::Check() const {
-  if (generated.empty()) fail("give --generated DIR_OR_LIST");
+  if (generated.empty() == generated_descriptors.empty())
+    fail("give either --generated DIR_OR_LIST or --generated-descriptors G.npy");
   if (train.empty() == train_descriptors.empty())
     fail("give either --train DIR_OR_LIST or --train-descriptors SHARD.npy...");
-  if (model.empty()) fail("give --model SPEC");
+  if (model.empty() && (generated_descriptors.empty() || train_descriptors.empty()))
+    fail("give --model SPEC (images are read; only a scan of descriptors on both sides needs none)");
+  if (!generated_list.empty() && generated_descriptors.empty())
+    fail("--generated-list names the rows of --generated-descriptors; give that too");
+  if (!train_list.empty() && train_descriptors.empty())
+    fail("--train-list names the rows of --train-descriptors; give that too");
+  if (block_rows < 1) fail("--block-rows {} must be >= 1", block_rows);
   if (out.empty()) fail("give --out DIR");
   if (batch_size < 1) fail("--batch-size {} must be >= 1", batch_size);
   extractor.Check();
@@ -113,32 +124,28 @@ std::vector<double> parse_thresholds(const std::vector<std::string>& texts) {
   return out;
 }
 
-Baseline self_similarity_baseline(const TrainIndex& index, const FloatArray& train,
-                                  int64_t sample, uint64_t seed) {
-  Baseline b;
-  const int64_t n = train.rows(), row = train.row_size();
+std::vector<int64_t> baseline_rows(int64_t n, int64_t sample, uint64_t seed) {
+  std::vector<int64_t> rows;
+  if (n < 2) return rows;
   if (sample >= n) {
-    b.rows.resize(n);
-    std::iota(b.rows.begin(), b.rows.end(), 0);
-  } else {
-    std::vector<int64_t> perm(n);
-    std::iota(perm.begin(), perm.end(), 0);
-    std::mt19937_64 rng(seed ^ 0x5ca1ab1eULL);
-    std::shuffle(perm.begin(), perm.end(), rng);
-    b.rows.assign(perm.begin(), perm.begin() + sample);
-    std::sort(b.rows.begin(), b.rows.end());
+    rows.resize(n);
+    std::iota(rows.begin(), rows.end(), 0);
+    return rows;
   }
-  if (b.rows.empty() || n < 2) {
-    b.top1.assign(b.rows.size(), -std::numeric_limits<float>::infinity());
-    b.nearest.assign(b.rows.size(), -1);
-    if (n < 2) b.rows.clear(), b.top1.clear(), b.nearest.clear();
-    return b;
-  }
-  std::vector<float> q(b.rows.size() * row);
-  for (size_t i = 0; i < b.rows.size(); ++i)
-    std::copy(train.row(b.rows[i]), train.row(b.rows[i]) + row, q.begin() + i * row);
-  // Two neighbours: the image itself is normally the first; the other one is the baseline.
-  const metrics::TopKResult r = index.search(q.data(), int64_t(b.rows.size()), 2);
+  std::vector<int64_t> perm(n);
+  std::iota(perm.begin(), perm.end(), 0);
+  std::mt19937_64 rng(seed ^ 0x5ca1ab1eULL);
+  std::shuffle(perm.begin(), perm.end(), rng);
+  rows.assign(perm.begin(), perm.begin() + sample);
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+Baseline baseline_from_top2(std::vector<int64_t> rows, const metrics::TopKResult& r) {
+  Baseline b;
+  b.rows = std::move(rows);
+  REPBENCH_ASSERT(r.nq == int64_t(b.rows.size()) && r.k == 2);
+  // The image itself is normally the first neighbour; the other one is the baseline.
   for (size_t i = 0; i < b.rows.size(); ++i) {
     int64_t j = 0;
     if (r.ids[i * 2] == b.rows[i]) j = 1;
@@ -146,6 +153,65 @@ Baseline self_similarity_baseline(const TrainIndex& index, const FloatArray& tra
     b.top1.push_back(r.scores[i * 2 + j]);
   }
   return b;
+}
+
+Baseline self_similarity_baseline(const TrainIndex& index, const FloatArray& train,
+                                  int64_t sample, uint64_t seed) {
+  const int64_t row = train.row_size();
+  std::vector<int64_t> rows = baseline_rows(train.rows(), sample, seed);
+  if (rows.empty()) return {};
+  std::vector<float> q(rows.size() * row);
+  for (size_t i = 0; i < rows.size(); ++i)
+    std::copy(train.row(rows[i]), train.row(rows[i]) + row, q.begin() + i * row);
+  const metrics::TopKResult r = index.search(q.data(), int64_t(rows.size()), 2);
+  return baseline_from_top2(std::move(rows), r);
+}
+
+void add_duplicate_counts(const float* queries, const std::vector<int64_t>& self,
+                          const FloatArray& block, int64_t first_row, bool split_product,
+                          double threshold, int threads, std::vector<int64_t>& counts) {
+  const int64_t nq = int64_t(self.size()), n = block.rows();
+  if (nq == 0 || n == 0) return;
+  std::unique_ptr<metrics::ScoreSource> s;
+  if (split_product)
+    s = std::make_unique<metrics::SplitProductScores>(queries, nq, block.data.data(), n,
+                                                      block.shape[1], block.shape[2]);
+  else
+    s = std::make_unique<metrics::InnerProductScores>(queries, nq, block.data.data(), n,
+                                                      block.row_size());
+  const float t = static_cast<float>(threshold);
+  const int64_t row = block.row_size(), tokens = split_product ? block.shape[1] : 1,
+                dim = row / tokens;
+  constexpr float kNearThreshold = 1e-4f;  // far above sgemm's rounding differences
+  // Blocks of 64 queries x 8192 training rows, one thread each, single-threaded BLAS inside
+  // (the layout search_topk measured fastest).
+  const int64_t bq = 64, bn = 8192;
+  const int64_t qblocks = (nq + bq - 1) / bq;
+  const int team = metrics::resolve_threads(threads);
+  metrics::BlasThreadsScope blas(1);
+  std::vector<std::vector<float>> bufs(team, std::vector<float>(bq * bn));
+  metrics::parallel_for(qblocks, team, [&](int64_t b, int thread) {
+    const int64_t q0 = b * bq, qn = std::min(bq, nq - q0);
+    float* buf = bufs[thread].data();
+    for (int64_t b0 = 0; b0 < n; b0 += bn) {
+      const int64_t m = std::min(bn, n - b0);
+      s->compute(q0, qn, b0, m, buf, m);
+      for (int64_t i = 0; i < qn; ++i) {
+        int64_t c = 0;
+        const int64_t me = self[q0 + i] - first_row;
+        for (int64_t j = 0; j < m; ++j) {
+          float v = buf[i * m + j];
+          // Near the threshold the reference score decides (exact_search says why): the count
+          // must not depend on how the training set was cut.
+          if (std::abs(v - t) <= kNearThreshold)
+            v = reference_score(queries + (q0 + i) * row, block.row(b0 + j), tokens, dim);
+          // The image itself is not its own duplicate.
+          c += v > t && b0 + j != me;
+        }
+        counts[q0 + i] += c;
+      }
+    }
+  });
 }
 
 std::vector<int64_t> count_duplicates(const FloatArray& train, bool split_product,
@@ -167,37 +233,7 @@ std::vector<int64_t> count_duplicates(const FloatArray& train, bool split_produc
           counts[i] = std::min(counts[i] + 1, cap);
     return counts;
   }
-  std::unique_ptr<metrics::ScoreSource> s;
-  if (split_product)
-    s = std::make_unique<metrics::SplitProductScores>(q.data(), int64_t(rows.size()),
-                                                      train.data.data(), n, train.shape[1],
-                                                      train.shape[2]);
-  else
-    s = std::make_unique<metrics::InnerProductScores>(q.data(), int64_t(rows.size()),
-                                                      train.data.data(), n, row);
-  // Blocks of 64 queries x 8192 training rows, one thread each, single-threaded BLAS inside
-  // (the layout search_topk measured fastest).
-  const int64_t bq = 64, bn = 8192;
-  const int64_t qblocks = (int64_t(rows.size()) + bq - 1) / bq;
-  const int team = metrics::resolve_threads(threads);
-  metrics::BlasThreadsScope blas(1);
-  std::vector<std::vector<float>> bufs(team, std::vector<float>(bq * bn));
-  metrics::parallel_for(qblocks, team, [&](int64_t b, int thread) {
-    const int64_t q0 = b * bq, qn = std::min(bq, int64_t(rows.size()) - q0);
-    float* buf = bufs[thread].data();
-    for (int64_t b0 = 0; b0 < n; b0 += bn) {
-      const int64_t m = std::min(bn, n - b0);
-      s->compute(q0, qn, b0, m, buf, m);
-      for (int64_t i = 0; i < qn; ++i) {
-        int64_t c = 0;
-        for (int64_t j = 0; j < m; ++j) c += buf[i * m + j] > t;
-        // The image itself is not its own duplicate.
-        const int64_t self = rows[q0 + i];
-        if (self >= b0 && self < b0 + m && buf[i * m + (self - b0)] > t) --c;
-        counts[q0 + i] += c;
-      }
-    }
-  });
+  add_duplicate_counts(q.data(), rows, train, 0, split_product, threshold, threads, counts);
   return counts;
 }
 
@@ -221,35 +257,30 @@ std::vector<AboveThreshold> count_above(const std::vector<float>& generations_to
 
 void write_matches_csv(const std::string& path, const std::vector<std::string>& generated_paths,
                        const std::vector<std::string>& train_paths, const metrics::TopKResult& m) {
+  write_matches_csv(path, generated_paths,
+                    [&](int64_t id) -> const std::string& { return train_paths[id]; }, m);
+}
+
+void write_matches_csv(const std::string& path, const std::vector<std::string>& generated_paths,
+                       const std::function<const std::string&(int64_t)>& train_path,
+                       const metrics::TopKResult& m) {
   std::string csv = "generated,rank,train,score\n";
   for (int64_t i = 0; i < m.nq; ++i)
     for (int64_t r = 0; r < m.k; ++r) {
       const int64_t id = m.ids[i * m.k + r];
       if (id < 0) continue;
       csv += fmt::format("{},{},{},{:.6f}\n", csv_field(generated_paths[i]), r + 1,
-                         csv_field(train_paths[id]), m.scores[i * m.k + r]);
+                         csv_field(train_path(id)), m.scores[i * m.k + r]);
     }
   write_file_atomic(path, csv);
 }
 
-nlohmann::json scan_descriptors(const FloatArray& generated,
-                                const std::vector<std::string>& generated_paths,
-                                const FloatArray& train, const std::vector<std::string>& train_paths,
-                                bool split_product, const ScanParams& params,
-                                metrics::TopKResult* matches) {
-  params.Check();
-  REPBENCH_ASSERT(generated.rows() == int64_t(generated_paths.size()));
-  REPBENCH_ASSERT(train.rows() == int64_t(train_paths.size()));
-  if (generated.rows() == 0) fail("no generated images to scan");
-  if (train.rows() == 0) fail("no training images to scan against");
-  if (generated.row_size() != train.row_size())
-    fail("generated descriptors have {} values per row, training descriptors {}",
-         generated.row_size(), train.row_size());
-
-  std::unique_ptr<TrainIndex> index;
-  SearchOutcome found = search_train(train, generated, split_product, params.k, params.index, &index);
-  const int64_t ng = generated.rows();
-
+nlohmann::json record_body(const ScanPieces& p, const std::vector<std::string>& generated_paths,
+                           const std::function<const std::string&(int64_t)>& train_path,
+                           bool split_product, const ScanParams& params) {
+  const SearchOutcome& found = p.found;
+  const int64_t ng = found.topk.nq;
+  REPBENCH_ASSERT(ng == int64_t(generated_paths.size()) && found.topk.k == params.k);
   nlohmann::json rec;
   rec["similarity"] = split_product ? "split-product" : "inner-product";
   rec["k"] = params.k;
@@ -260,7 +291,7 @@ nlohmann::json scan_descriptors(const FloatArray& generated,
                    {"recall_at_1", found.recall_at_1 ? nlohmann::json(*found.recall_at_1)
                                                      : nlohmann::json(nullptr)},
                    {"recall_sample", found.recall_sample},
-                   {"train_size", train.rows()},
+                   {"train_size", p.train_rows},
                    {"build_seconds", found.build_seconds},
                    {"tune_seconds", found.tune_seconds},
                    {"tuning", found.tuning},
@@ -270,7 +301,7 @@ nlohmann::json scan_descriptors(const FloatArray& generated,
   for (int64_t i = 0; i < ng; ++i) top1[i] = found.topk.scores[i * params.k];
   rec["generations_top1"] = top1;
 
-  const Baseline base = self_similarity_baseline(*index, train, params.baseline_sample, params.seed);
+  const Baseline& base = p.baseline;
   rec["baseline"] = {{"sample", int64_t(base.top1.size())},
                      {"top1", base.top1},
                      {"note", "each sampled training image vs its nearest OTHER training image"}};
@@ -284,26 +315,19 @@ nlohmann::json scan_descriptors(const FloatArray& generated,
                      {"baseline_fraction", a.baseline_fraction}});
   rec["above"] = above;
 
-  // Duplicate counts, once per distinct matched training image.
-  std::vector<int64_t> distinct;
-  for (int64_t i = 0; i < ng; ++i) distinct.push_back(found.topk.ids[i * params.k]);
-  std::sort(distinct.begin(), distinct.end());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  const std::vector<int64_t> dups = count_duplicates(
-      train, split_product, distinct, params.dup_threshold, *index, params.duplicate_cap,
-      params.index.threads);
+  REPBENCH_ASSERT(p.distinct.size() == p.duplicates.size());
   std::map<int64_t, int64_t> dup_of;
-  for (size_t i = 0; i < distinct.size(); ++i) dup_of[distinct[i]] = dups[i];
-  rec["duplicates"] = {{"method", index->exact() ? "exact" : "index"},
-                       {"cap", index->exact() ? nlohmann::json(nullptr)
-                                              : nlohmann::json(params.duplicate_cap)}};
+  for (size_t i = 0; i < p.distinct.size(); ++i) dup_of[p.distinct[i]] = p.duplicates[i];
+  rec["duplicates"] = {{"method", p.exact_duplicates ? "exact" : "index"},
+                       {"cap", p.exact_duplicates ? nlohmann::json(nullptr)
+                                                  : nlohmann::json(params.duplicate_cap)}};
 
   nlohmann::json pairs = nlohmann::json::array();
   bool identical = true;
   for (int64_t i = 0; i < ng; ++i) {
     const int64_t id = found.topk.ids[i * params.k];
     pairs.push_back({{"generated", generated_paths[i]},
-                     {"train", train_paths[id]},
+                     {"train", train_path(id)},
                      {"score", top1[i]},
                      {"train_duplicates", dup_of[id]}});
     identical = identical && top1[i] >= kIdentical;
@@ -318,126 +342,393 @@ nlohmann::json scan_descriptors(const FloatArray& generated,
         "copy of a training image (for example, the generated set is the training set). This is "
         "a valid result, not an error.",
         ng));
-  if (!index->exact())
+  if (!p.exact_duplicates)
     notes.push_back(fmt::format(
         "Approximate search ({}): recall@1 against exact search {:.3f} on {} sampled "
         "generations; duplicate counts look at the {} nearest neighbours of each match.",
         found.method, found.recall_at_1.value_or(0), found.recall_sample, params.duplicate_cap));
   if (split_product && params.index.kind != IndexKind::kExact && params.index.kind != IndexKind::kAuto)
     notes.push_back("Token descriptors (split-product) are always searched exactly.");
-  if (train.rows() < 2) notes.push_back("The training set has one image: no baseline.");
+  if (p.train_rows < 2) notes.push_back("The training set has one image: no baseline.");
   rec["notes"] = notes;
-  if (matches) *matches = std::move(found.topk);
   return rec;
 }
 
-nlohmann::json run_scan(const ScanOptions& o) {
-  o.Check();
-  const auto t0 = std::chrono::steady_clock::now();
-  const ImageSource gen_src = read_image_source(o.generated);
-  ImageSource train_src;
-  if (!o.train.empty()) train_src = read_image_source(o.train);
-  remove_stale_temporaries(o.out);
+std::vector<int64_t> distinct_top1(const metrics::TopKResult& topk) {
+  std::vector<int64_t> distinct;
+  for (int64_t i = 0; i < topk.nq; ++i) distinct.push_back(topk.ids[i * topk.k]);
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  return distinct;
+}
 
-  auto ex = models::create_extractor(o.model, o.extractor);
+void check_scan_inputs(int64_t generated_rows, int64_t generated_row_size, int64_t train_rows,
+                       int64_t train_row_size) {
+  if (generated_rows == 0) fail("no generated images to scan");
+  if (train_rows == 0) fail("no training images to scan against");
+  if (generated_row_size != train_row_size)
+    fail("generated descriptors have {} values per row, training descriptors {}",
+         generated_row_size, train_row_size);
+}
+
+nlohmann::json scan_descriptors(const FloatArray& generated,
+                                const std::vector<std::string>& generated_paths,
+                                const FloatArray& train, const std::vector<std::string>& train_paths,
+                                bool split_product, const ScanParams& params,
+                                metrics::TopKResult* matches) {
+  params.Check();
+  REPBENCH_ASSERT(generated.rows() == int64_t(generated_paths.size()));
+  REPBENCH_ASSERT(train.rows() == int64_t(train_paths.size()));
+  check_scan_inputs(generated.rows(), generated.row_size(), train.rows(), train.row_size());
+
+  ScanPieces p;
+  std::unique_ptr<TrainIndex> index;
+  p.found = search_train(train, generated, split_product, params.k, params.index, &index);
+  p.train_rows = train.rows();
+  p.baseline = self_similarity_baseline(*index, train, params.baseline_sample, params.seed);
+  // Duplicate counts, once per distinct matched training image.
+  p.distinct = distinct_top1(p.found.topk);
+  p.duplicates = count_duplicates(train, split_product, p.distinct, params.dup_threshold, *index,
+                                  params.duplicate_cap, params.index.threads);
+  p.exact_duplicates = index->exact();
+  nlohmann::json rec = record_body(
+      p, generated_paths, [&](int64_t id) -> const std::string& { return train_paths[id]; },
+      split_product, params);
+  if (matches) *matches = std::move(p.found.topk);
+  return rec;
+}
+
+namespace {
+
+// One side of a scan (generations or training set) before the search: its rows in memory, or
+// (training descriptors searched exactly) a stream over the files.
+struct Side {
+  FloatArray features;               // readable rows, L2-normalised (empty when streamed)
+  std::vector<std::string> paths;    // names of those rows
+  std::vector<models::FailedImage> failed;
+  std::string source;
+  int64_t listed = 0, shards = 1;
+  std::optional<DescriptorStream> stream;
+  std::string model;                 // the descriptors' model, "" when unknown (plain .npy)
+  nlohmann::json provenance;         // what the model/preprocessing check compares
+};
+
+// Descriptors of images through the feature cache under OUT/cache.
+Side extracted_side(models::FeatureExtractor& ex, const ImageSource& src, const std::string& label,
+                    const ScanOptions& o) {
   models::PipelineOptions popt;
   popt.batch_size = o.batch_size;
   popt.on_decode_error = models::DecodeErrorPolicy::kSkip;
   popt.progress = o.progress;
-  const fs::path cache_dir = fs::path(o.out) / "cache";
-  auto extract = [&](const ImageSource& src, const std::string& label) {
-    std::vector<models::ImageItem> items;
-    for (const auto& p : src.paths) items.push_back({p, std::nullopt});
-    popt.label = fmt::format("{} {}", ex->name(), label);
-    const std::string npy =
-        (cache_dir / models::cache_file_name(label, models::cache_key(*ex, items, popt))).string();
-    return models::extract_cached(*ex, items, npy, popt);
-  };
+  popt.label = fmt::format("{} {}", ex.name(), label);
+  std::vector<models::ImageItem> items;
+  for (const auto& p : src.paths) items.push_back({p, std::nullopt});
+  const std::string npy = (fs::path(o.out) / "cache" /
+                           models::cache_file_name(label, models::cache_key(ex, items, popt)))
+                              .string();
+  models::CachedExtraction c = models::extract_cached(ex, items, npy, popt);
+  Side s;
+  s.listed = c.features.rows();
+  s.failed = std::move(c.failed);
+  std::vector<int64_t> kept;
+  s.features = keep_rows(std::move(c.features), s.failed, &kept);
+  for (int64_t i : kept) s.paths.push_back(src.paths[i]);
+  s.source = src.source;
+  s.model = ex.spec();
+  s.provenance = {{"model", ex.spec()},
+                  {"model_sha256", ex.info().model_sha256},
+                  {"preprocess", ex.preprocess().canonical()}};
+  return s;
+}
 
-  models::CachedExtraction gen = extract(gen_src, "generated");
-  std::vector<std::string> train_paths;
-  std::vector<models::FailedImage> train_failed;
-  FloatArray train;
-  int64_t shards = 1;
-  std::string train_source = o.train;
-  if (!o.train.empty()) {
-    models::CachedExtraction t = extract(train_src, "train");
-    train = std::move(t.features);
-    train_failed = std::move(t.failed);
-    train_paths = train_src.paths;
-  } else {
-    ShardedDescriptors d = merge_shards(o.train_descriptors);
-    if (d.model != ex->spec())
-      fail("{}: descriptors of model '{}', but --model is '{}'", o.train_descriptors[0], d.model,
-           ex->spec());
-    const std::vector<int64_t> want = models::descriptor_shape(*ex, d.features.rows());
-    if (d.features.shape != want)
-      fail("{}: descriptors of shape [{}], the model gives [{}]", o.train_descriptors[0],
-           fmt::join(d.features.shape, ", "), fmt::join(want, ", "));
-    if (first_nonfinite_row(d.features) >= 0)
-      fail("{}: row {} holds NaN or Inf", o.train_descriptors[0], first_nonfinite_row(d.features));
-    train = std::move(d.features);
-    train_failed = std::move(d.failed);
-    train_paths = std::move(d.paths);
-    shards = d.shards_merged;
-    train_source = d.source;
-  }
+// Descriptor files; the whole stream is read into memory unless `keep_streamed`.
+Side descriptor_side(const std::vector<std::string>& files, const std::string& names,
+                     bool keep_streamed) {
+  Side s;
+  s.stream = DescriptorStream::open(files, names);
+  const DescriptorStream& d = *s.stream;
+  s.failed = d.failed();
+  s.source = d.source();
+  s.listed = d.listed();
+  s.shards = d.shards();
+  s.model = d.model();
+  s.provenance = d.provenance();
+  if (keep_streamed) return s;
+  s.features.shape = d.shape(d.rows());
+  s.features.data.reserve(size_t(d.rows() * d.row_size()));
+  d.for_each_block(d.list_begin() + d.listed(), [&](int64_t, FloatArray& block) {
+    s.features.data.insert(s.features.data.end(), block.data.begin(), block.data.end());
+  });
+  l2_normalize_rows(s.features);
+  for (int64_t r = 0; r < d.rows(); ++r) s.paths.push_back(d.path(r));
+  s.stream.reset();
+  return s;
+}
 
-  const int64_t gen_total = gen.features.rows(), train_total = train.rows();
-  std::vector<int64_t> gen_kept, train_kept;
-  FloatArray g = keep_rows(std::move(gen.features), gen.failed, &gen_kept);
-  FloatArray t = keep_rows(std::move(train), train_failed, &train_kept);
-  auto first_failure = [](const std::vector<models::FailedImage>& f) {
-    // The reason names the file already.
-    return f.empty() ? std::string() : fmt::format(" (first: {})", f[0].reason);
-  };
-  if (g.rows() == 0)
-    fail("{}: none of the {} generated images could be read{}", o.generated, gen_total,
-         first_failure(gen.failed));
-  if (t.rows() == 0)
-    fail("{}: none of the {} training images could be read{}", train_source, train_total,
-         first_failure(train_failed));
-  std::vector<std::string> gp, tp;
-  for (int64_t i : gen_kept) gp.push_back(gen_src.paths[i]);
-  for (int64_t i : train_kept) tp.push_back(train_paths[i]);
+int64_t side_rows(const Side& s) { return s.stream ? s.stream->rows() : s.features.rows(); }
+std::vector<int64_t> side_shape(const Side& s) {
+  return s.stream ? s.stream->shape(s.stream->rows()) : s.features.shape;
+}
 
-  const bool split = g.shape.size() == 3;
-  // The paper L2-normalises every descriptor (split-product: the flattened token vector).
-  l2_normalize_rows(g);
-  l2_normalize_rows(t);
-  metrics::TopKResult matches;
-  nlohmann::json body = scan_descriptors(g, gp, t, tp, split, o.params, &matches);
-
+// The record around a scan's body, written with matches.csv (scan.json last: it marks a finished
+// scan). Shared by the whole scan and the merge of partial scans, which must write the same.
+nlohmann::json write_scan(const std::string& out, const std::string& model, const Side& gen,
+                          const Side& train, nlohmann::json body,
+                          const std::vector<std::string>& gen_paths,
+                          const std::function<const std::string&(int64_t)>& train_path,
+                          const metrics::TopKResult& matches,
+                          std::chrono::steady_clock::time_point t0) {
   nlohmann::json rec;
   rec["kind"] = "replication-scan";
   rec["schema"] = 1;
   rec["repbench_version"] = version();
   rec["git_commit"] = git_commit();
   rec["created"] = utc_now_iso8601();
-  rec["model"] = ex->spec();
-  rec["generated"] = {{"source", o.generated},
-                      {"count", g.rows()},
-                      {"listed", gen_total},
+  rec["model"] = model;
+  rec["generated"] = {{"source", gen.source},
+                      {"count", int64_t(gen_paths.size())},
+                      {"listed", gen.listed},
                       {"skipped", skipped_json(gen.failed)}};
-  rec["train"] = {{"source", train_source},
-                  {"count", t.rows()},
-                  {"listed", train_total},
-                  {"skipped", skipped_json(train_failed)},
-                  {"shards", shards}};
+  rec["train"] = {{"source", train.source},
+                  {"count", side_rows(train)},
+                  {"listed", train.listed},
+                  {"skipped", skipped_json(train.failed)},
+                  {"shards", train.shards}};
   for (auto& [key, value] : body.items()) rec[key] = value;
   auto& notes = rec["notes"];
   if (!gen.failed.empty())
     notes.push_back(fmt::format("{} of {} generated images could not be read and were skipped.",
-                                gen.failed.size(), gen_total));
-  if (!train_failed.empty())
+                                gen.failed.size(), gen.listed));
+  if (!train.failed.empty())
     notes.push_back(fmt::format("{} of {} training images could not be read and were skipped.",
-                                train_failed.size(), train_total));
+                                train.failed.size(), train.listed));
   rec["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
-  write_matches_csv((fs::path(o.out) / "matches.csv").string(), gp, tp, matches);
-  // Written last: a scan.json means the scan finished.
-  write_file_atomic((fs::path(o.out) / "scan.json").string(), rec.dump(2) + "\n");
+  write_matches_csv((fs::path(out) / "matches.csv").string(), gen_paths, train_path, matches);
+  write_file_atomic((fs::path(out) / "scan.json").string(), rec.dump(2) + "\n");
   return rec;
+}
+
+// What every partial of one scan must share (scan/partial.h).
+nlohmann::json partial_run(const std::string& model, const Side& gen, const DescriptorStream& shard,
+                           const ShardedDescriptors& info, bool split, const ScanParams& p) {
+  return {{"model", model},
+          {"similarity", split ? "split-product" : "inner-product"},
+          {"k", p.k},
+          {"thresholds", p.thresholds},
+          {"dup_threshold", p.dup_threshold},
+          {"baseline_sample", p.baseline_sample},
+          {"seed", p.seed},
+          {"generated",
+           {{"source", gen.source},
+            {"listed", gen.listed},
+            {"count", int64_t(gen.paths.size())},
+            {"paths_sha256", path_list_sha256(gen.paths)}}},
+          {"train",
+           {{"source", shard.source()},
+            {"list_sha256", shard.list_sha256()},
+            {"total", info.total},
+            {"shards", info.count}}}};
+}
+
+}  // namespace
+
+nlohmann::json run_scan(const ScanOptions& o) {
+  o.Check();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::optional<ImageSource> gen_src, train_src;
+  if (o.generated_descriptors.empty()) gen_src = read_image_source(o.generated);
+  if (o.train_descriptors.empty()) train_src = read_image_source(o.train);
+  remove_stale_temporaries(o.out);
+
+  std::unique_ptr<models::FeatureExtractor> ex;
+  if (!o.model.empty()) ex = models::create_extractor(o.model, o.extractor);
+  Side gen = gen_src ? extracted_side(*ex, *gen_src, "generated", o)
+                     : descriptor_side({o.generated_descriptors}, o.generated_list, false);
+  Side train;
+  if (train_src) {
+    train = extracted_side(*ex, *train_src, "train", o);
+  } else if (!o.partial.empty()) {
+    if (o.train_descriptors.size() != 1)
+      fail("--partial scans one training shard: give one --train-descriptors SHARD_I.npy, not {}",
+           o.train_descriptors.size());
+    train.stream = DescriptorStream::open(o.train_descriptors, "", false);
+    const DescriptorStream& d = *train.stream;
+    train.failed = d.failed();
+    train.source = d.source();
+    train.listed = d.listed();
+    train.model = d.model();
+    train.provenance = d.provenance();
+    if (o.params.index.kind != IndexKind::kExact && o.params.index.kind != IndexKind::kAuto)
+      fail("--partial scans are exact: give --index exact (or auto)");
+  } else {
+    // Exact search streams the training rows from disk; an approximate index holds them.
+    train = descriptor_side(o.train_descriptors, o.train_list, true);
+    const int64_t n = train.stream->rows();
+    const bool split = train.stream->row_shape().size() == 2;
+    const IndexKind kind = o.params.index.kind;
+    const bool exact = split || kind == IndexKind::kExact ||
+                       (kind == IndexKind::kAuto && n <= o.params.index.exact_max);
+    if (!exact) train = descriptor_side(o.train_descriptors, o.train_list, false);
+  }
+  // Descriptors made elsewhere: their model must be --model's, and the two sides' the same.
+  const std::string gen_name = gen_src ? o.generated : o.generated_descriptors;
+  const std::string train_name = train_src ? o.train : o.train_descriptors[0];
+  if (ex) {
+    for (const Side* s : {&gen, &train}) {
+      const std::string& name = s == &gen ? gen_name : train_name;
+      if (!s->model.empty() && s->model != ex->spec())
+        fail("{}: descriptors of model '{}', but --model is '{}'", name, s->model, ex->spec());
+      const std::vector<int64_t> want = models::descriptor_shape(*ex, side_rows(*s));
+      if (side_shape(*s) != want)
+        fail("{}: descriptors of shape [{}], the model gives [{}]", name,
+             fmt::join(side_shape(*s), ", "), fmt::join(want, ", "));
+    }
+  }
+  for (const auto& key : {"model", "model_sha256", "preprocess"})
+    if (gen.provenance.contains(key) && train.provenance.contains(key) &&
+        gen.provenance[key] != train.provenance[key])
+      fail("{}: descriptors with {} {}, but {} has {}", gen_name, key,
+           gen.provenance[key].dump(), train_name, train.provenance[key].dump());
+
+  auto first_failure = [](const std::vector<models::FailedImage>& f) {
+    // The reason names the file already.
+    return f.empty() ? std::string() : fmt::format(" (first: {})", f[0].reason);
+  };
+  if (side_rows(gen) == 0)
+    fail("{}: none of the {} generated images could be read{}", gen.source, gen.listed,
+         first_failure(gen.failed));
+  if (side_rows(train) == 0)
+    fail("{}: none of the {} training images could be read{}", train.source, train.listed,
+         first_failure(train.failed));
+  if (gen.features.row_size() != (train.stream ? train.stream->row_size() : train.features.row_size()) ||
+      side_shape(gen).size() != side_shape(train).size())
+    fail("{}: descriptors of shape [{}], but {} has rows of shape [{}]", gen_name,
+         fmt::join(side_shape(gen), ", "), train_name, fmt::join(side_shape(train), ", "));
+
+  const bool split = gen.features.shape.size() == 3;
+  // The paper L2-normalises every descriptor (split-product: the flattened token vector).
+  l2_normalize_rows(gen.features);
+  l2_normalize_rows(train.features);
+  StreamOptions so;
+  so.block_rows = o.block_rows;
+  so.threads = o.params.index.threads;
+  const std::string model = ex ? ex->spec() : gen.model.empty() ? train.model : gen.model;
+  if (!o.partial.empty()) {
+    // One task of a job array: pass 1 over its shard, ids made global, written for the merge.
+    const DescriptorStream& d = *train.stream;
+    PartialScan p;
+    const ShardedDescriptors info = read_shard_info(o.train_descriptors[0]);
+    p.run = partial_run(model, gen, d, info, split, o.params);
+    p.index = info.index;
+    p.count = info.count;
+    p.begin = info.begin;
+    p.end = info.end;
+    p.npy = fs::absolute(o.train_descriptors[0]).lexically_normal().string();
+    p.generated_paths = gen.paths;
+    p.generated_failed = gen.failed;
+    p.topk = stream_topk(d, gen.features, split, o.params.k, so);
+    for (int64_t& id : p.topk.ids)
+      if (id >= 0) id = d.list_index(id);
+    p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    write_partial(p, o.partial);
+    return {{"partial", o.partial}, {"shard", info.index}, {"shards", info.count},
+            {"generated", int64_t(gen.paths.size())}, {"train", d.rows()},
+            {"seconds", p.seconds}};
+  }
+  metrics::TopKResult matches;
+  nlohmann::json body;
+  if (train.stream) {
+    body = scan_streamed(gen.features, gen.paths, *train.stream, split, o.params, so, &matches);
+  } else {
+    body = scan_descriptors(gen.features, gen.paths, train.features, train.paths, split, o.params,
+                            &matches);
+  }
+  const std::function<const std::string&(int64_t)> train_path =
+      [&](int64_t id) -> const std::string& {
+    return train.stream ? train.stream->path(id) : train.paths[id];
+  };
+  return write_scan(o.out, model, gen, train, std::move(body), gen.paths, train_path, matches, t0);
+}
+
+nlohmann::json run_merge(const std::vector<std::string>& partial_paths, const std::string& out,
+                         const StreamOptions& options) {
+  options.Check();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<PartialScan> parts;
+  for (const auto& p : partial_paths) parts.push_back(read_partial(p));
+  const std::vector<size_t> order = check_partials(parts, partial_paths);
+  const PartialScan& first = parts[order[0]];
+  const nlohmann::json& run = first.run;
+  std::vector<std::string> shard_files;
+  for (size_t i : order) shard_files.push_back(parts[i].npy);
+
+  Side train;
+  train.stream = DescriptorStream::open(shard_files);
+  const DescriptorStream& d = *train.stream;
+  if (d.list_sha256() != run.at("train").at("list_sha256"))
+    fail("{}: not the training list the partial scans searched", shard_files[0]);
+  train.failed = d.failed();
+  train.source = d.source();
+  train.listed = d.listed();
+  train.shards = d.shards();
+
+  ScanParams params;
+  try {
+    params.k = run.at("k").get<int64_t>();
+    params.thresholds = run.at("thresholds").get<std::vector<double>>();
+    params.dup_threshold = run.at("dup_threshold").get<double>();
+    params.baseline_sample = run.at("baseline_sample").get<int64_t>();
+    params.seed = run.at("seed").get<uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: malformed partial scan: {}", partial_paths[order[0]], e.what());
+  }
+  params.index.kind = IndexKind::kExact;
+  params.index.threads = options.threads;
+  params.Check();
+  const bool split = run.at("similarity") == "split-product";
+  if (first.topk.k != params.k) fail("{}: k {} but its run says {}", partial_paths[order[0]], first.topk.k, params.k);
+
+  // Pass 1's lists, merged shard by shard in global rows (failed rows are never matches).
+  ScanPieces pieces;
+  metrics::TopKResult& merged = pieces.found.topk;
+  merged.nq = first.topk.nq;
+  merged.k = params.k;
+  merged.ids.assign(size_t(merged.nq * merged.k), -1);
+  merged.scores.assign(merged.ids.size(), -std::numeric_limits<float>::infinity());
+  for (size_t i : order) {
+    metrics::TopKResult t = parts[i].topk;
+    if (t.k != merged.k || t.nq != merged.nq)
+      fail("{}: {} x {} matches, but {} has {} x {}", partial_paths[i], t.nq, t.k,
+           partial_paths[order[0]], merged.nq, merged.k);
+    for (int64_t& id : t.ids)
+      if (id >= 0) id = d.row_of_list_index(id);
+    metrics::merge_topk(merged, t, 0);
+    pieces.found.search_seconds += parts[i].seconds;
+  }
+  pieces.found.method = "exact";
+  pieces.found.params = {{"similarity", split ? "split-product" : "inner-product"}};
+  pieces.train_rows = d.rows();
+  pieces.distinct = distinct_top1(merged);
+  SecondPass second = stream_baseline_and_duplicates(
+      d, split, baseline_rows(d.rows(), params.baseline_sample, params.seed), pieces.distinct,
+      params.dup_threshold, options);
+  pieces.baseline = std::move(second.baseline);
+  pieces.duplicates = std::move(second.duplicates);
+  const std::function<const std::string&(int64_t)> train_path =
+      [&](int64_t id) -> const std::string& { return d.path(id); };
+  nlohmann::json body = record_body(pieces, first.generated_paths, train_path, split, params);
+  body["stream"] = {{"block_rows", options.rows_per_block()},
+                    {"blocks", d.stats().blocks},
+                    {"peak_rows", d.stats().peak_rows},
+                    {"peak_bytes", d.stats().peak_bytes},
+                    {"passes", 2},
+                    {"partials", int64_t(parts.size())}};
+  Side gen;
+  gen.source = run.at("generated").at("source").get<std::string>();
+  gen.listed = run.at("generated").at("listed").get<int64_t>();
+  gen.failed = first.generated_failed;
+  return write_scan(out, run.at("model").get<std::string>(), gen, train, std::move(body),
+                    first.generated_paths, train_path, merged, t0);
 }
 
 }  // namespace repbench::scan

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,12 +44,21 @@ struct ScanParams {
 };
 
 struct ScanOptions {
-  std::string generated;  // folder or list file of generated images
+  std::string generated;  // folder or list file of generated images (unless generated_descriptors)
   std::string train;      // folder or list file of training images (unless train_descriptors)
-  // Precomputed training descriptors instead of `train`: shard files of `repbench extract
-  // --shard` (all N, any order) or one merged/unsharded file, each X.npy with X.shard.json.
+  // Precomputed descriptors instead of images (scan/descriptor_stream.h): shard files of
+  // `repbench extract --shard` (all N, any order) or one merged/unsharded file, each X.npy with
+  // X.shard.json; or plain numpy .npy files (float32/float16), rows named by index or by the
+  // optional list file (one name a line). Training descriptors searched exactly are streamed from
+  // disk in blocks of `block_rows`; the generations are held in memory.
+  std::string generated_descriptors, generated_list;
   std::vector<std::string> train_descriptors;
-  std::string model;                 // extractor spec (models/registry.h)
+  std::string train_list;
+  int64_t block_rows = 65536;
+  // A job array's task (scan/partial.h): search one training shard (train_descriptors holds one
+  // shard file), write the partial file `partial` instead of the scan's outputs.
+  std::string partial;
+  std::string model;  // extractor spec (models/registry.h); optional with descriptors on both sides
   models::ExtractorOptions extractor;  // device, threads
   int batch_size = 32;
   std::string out;                   // output folder
@@ -61,6 +71,13 @@ struct ScanOptions {
 // Everything except rendering (see above). Throws Error on bad input before anything is written
 // under OUT other than the descriptor cache.
 nlohmann::json run_scan(const ScanOptions& options);
+
+// Merges the partial scans of a job array (scan/partial.h) into OUT: the same matches.csv and
+// scan.json as one scan over all shards (global training indices; the second pass, baseline and
+// duplicate counts, is run here over every shard). Returns the record.
+struct StreamOptions;
+nlohmann::json run_merge(const std::vector<std::string>& partials, const std::string& out,
+                         const StreamOptions& options);
 
 // The scan over descriptors in memory: `generated` [ng, ...] and `train` [nt, ...], L2-normalised
 // (split-product: the flattened token vectors), rows matching the path lists. Returns the
@@ -85,6 +102,10 @@ struct Baseline {
 // nearest other training row, searched with `index` (built over `train`).
 Baseline self_similarity_baseline(const TrainIndex& index, const FloatArray& train,
                                   int64_t sample, uint64_t seed);
+// Its two steps: the sampled rows (ascending; none when n < 2), and the baseline from their
+// top-2 neighbours in the whole training set.
+std::vector<int64_t> baseline_rows(int64_t n, int64_t sample, uint64_t seed);
+Baseline baseline_from_top2(std::vector<int64_t> rows, const metrics::TopKResult& top2);
 
 // For each of `rows`, how many OTHER training rows score > threshold against it. Exact (blocked
 // over the whole set) when `index` is exact; otherwise among the `cap` nearest neighbours the
@@ -92,6 +113,13 @@ Baseline self_similarity_baseline(const TrainIndex& index, const FloatArray& tra
 std::vector<int64_t> count_duplicates(const FloatArray& train, bool split_product,
                                       const std::vector<int64_t>& rows, double threshold,
                                       const TrainIndex& index, int64_t cap, int threads);
+
+// The exact kernel of count_duplicates over one slice of the training set: adds to counts[i] the
+// rows of `block` (training rows first_row, first_row + 1, ...) that score > threshold against
+// query row i (row-major, the block's row layout) and are not training row self[i].
+void add_duplicate_counts(const float* queries, const std::vector<int64_t>& self,
+                          const FloatArray& block, int64_t first_row, bool split_product,
+                          double threshold, int threads, std::vector<int64_t>& counts);
 
 struct AboveThreshold {
   double threshold = 0;
@@ -108,6 +136,30 @@ std::vector<AboveThreshold> count_above(const std::vector<float>& generations_to
 // with no match are left out); fields with a comma, quote or newline are quoted RFC 4180 style.
 void write_matches_csv(const std::string& path, const std::vector<std::string>& generated_paths,
                        const std::vector<std::string>& train_paths, const metrics::TopKResult& m);
+void write_matches_csv(const std::string& path, const std::vector<std::string>& generated_paths,
+                       const std::function<const std::string&(int64_t)>& train_path,
+                       const metrics::TopKResult& m);
+
+// What a scan found, before it becomes a record (the in-memory, streamed and merged scans all
+// assemble their record from these).
+struct ScanPieces {
+  SearchOutcome found;             // top-k of every generation and how it was searched
+  int64_t train_rows = 0;          // training rows searched
+  Baseline baseline;
+  std::vector<int64_t> distinct;   // distinct top-1 training rows, ascending
+  std::vector<int64_t> duplicates; // their duplicate counts
+  bool exact_duplicates = true;    // counted over the whole set (else among index neighbours)
+};
+// The record's scan fields (as scan_descriptors returns them); train_path(id) names a row.
+nlohmann::json record_body(const ScanPieces& pieces,
+                           const std::vector<std::string>& generated_paths,
+                           const std::function<const std::string&(int64_t)>& train_path,
+                           bool split_product, const ScanParams& params);
+// Ascending distinct top-1 ids of a search.
+std::vector<int64_t> distinct_top1(const metrics::TopKResult& topk);
+// One line naming the problem: no rows on a side, or row sizes that differ.
+void check_scan_inputs(int64_t generated_rows, int64_t generated_row_size, int64_t train_rows,
+                       int64_t train_row_size);
 
 // "0.5,0.7" or repeated flags -> thresholds; throws Error quoting a bad value.
 std::vector<double> parse_thresholds(const std::vector<std::string>& texts);

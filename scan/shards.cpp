@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/sha256.h"
 
 namespace fs = std::filesystem;
 
@@ -74,7 +75,7 @@ ShardedDescriptors extract_shard(models::FeatureExtractor& extractor, const Imag
   return d;
 }
 
-ShardedDescriptors read_shard(const std::string& npy_path) {
+ShardedDescriptors read_shard_info(const std::string& npy_path) {
   const std::string info_path = shard_info_path(npy_path);
   std::error_code ec;
   if (!fs::exists(info_path, ec))
@@ -113,17 +114,23 @@ ShardedDescriptors read_shard(const std::string& npy_path) {
       static_cast<int64_t>(d.paths.size()) != d.end - d.begin)
     fail("{}: shard {}/{} should hold images [{}, {}) of {} but says [{}, {}) with {} paths",
          info_path, d.index, d.count, r.begin, r.end, d.total, d.begin, d.end, d.paths.size());
-  d.features = read_npy_float(npy_path);
+  d.features.shape = read_npy_header(npy_path).shape;
   if (d.features.rows() != d.end - d.begin)
     fail("{}: {} rows, but its shard file {} lists {} images", npy_path, d.features.rows(),
          info_path, d.end - d.begin);
   return d;
 }
 
-ShardedDescriptors merge_shards(const std::vector<std::string>& npy_paths) {
-  if (npy_paths.empty()) fail("no shard files to merge");
-  std::vector<ShardedDescriptors> parts;
-  for (const auto& p : npy_paths) parts.push_back(read_shard(p));
+ShardedDescriptors read_shard(const std::string& npy_path) {
+  ShardedDescriptors d = read_shard_info(npy_path);
+  d.features = read_npy_float(npy_path);
+  return d;
+}
+
+std::vector<size_t> check_tiling(const std::vector<ShardedDescriptors>& parts,
+                                 const std::vector<std::string>& npy_paths) {
+  REPBENCH_ASSERT(parts.size() == npy_paths.size());
+  if (parts.empty()) fail("no shard files to merge");
   const ShardedDescriptors& first = parts[0];
   std::map<int64_t, size_t> by_index;
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -149,7 +156,27 @@ ShardedDescriptors merge_shards(const std::vector<std::string>& npy_paths) {
     if (!by_index.count(i))
       fail("shard {}/{} of {} ({} images) is missing: {} of {} shard files given", i, first.count,
            first.source, first.total, parts.size(), first.count);
-  if (parts.size() == 1) return std::move(parts[0]);
+  // The recorded hash is of the whole list: the concatenated slices must give it back.
+  Sha256 h;
+  for (const auto& [index, i] : by_index)
+    for (const auto& p : parts[i].paths) h.update(p + "\n");
+  if (h.hex_digest() != first.list_sha256)
+    fail("{}: the shards' paths do not concatenate to the list they were cut from", npy_paths[0]);
+  std::vector<size_t> order;
+  for (const auto& [index, i] : by_index) order.push_back(i);
+  return order;
+}
+
+ShardedDescriptors merge_shards(const std::vector<std::string>& npy_paths) {
+  if (npy_paths.empty()) fail("no shard files to merge");
+  std::vector<ShardedDescriptors> parts;
+  for (const auto& p : npy_paths) parts.push_back(read_shard_info(p));
+  const std::vector<size_t> order = check_tiling(parts, npy_paths);
+  if (parts.size() == 1) {
+    parts[0].features = read_npy_float(npy_paths[0]);
+    return std::move(parts[0]);
+  }
+  const ShardedDescriptors& first = parts[0];
   ShardedDescriptors m;
   m.model = first.model;
   m.source = first.source;
@@ -163,17 +190,17 @@ ShardedDescriptors merge_shards(const std::vector<std::string>& npy_paths) {
   m.features.shape = first.features.shape;
   m.features.shape[0] = first.total;
   m.features.data.reserve(static_cast<size_t>(first.total * first.features.row_size()));
-  for (const auto& [index, i] : by_index) {
+  for (size_t i : order) {
     auto& s = parts[i];
-    m.features.data.insert(m.features.data.end(), s.features.data.begin(), s.features.data.end());
+    const FloatArray f = read_npy_float(npy_paths[i]);
+    if (f.shape != s.features.shape)
+      fail("{}: changed while it was read (shape [{}], was [{}])", npy_paths[i],
+           fmt::join(f.shape, ", "), fmt::join(s.features.shape, ", "));
+    m.features.data.insert(m.features.data.end(), f.data.begin(), f.data.end());
     m.paths.insert(m.paths.end(), s.paths.begin(), s.paths.end());
     m.failed.insert(m.failed.end(), s.failed.begin(), s.failed.end());
     m.shards_merged += s.shards_merged;
-    s.features = {};
   }
-  // The recorded hash is of the whole list: the concatenated slices must give it back.
-  if (path_list_sha256(m.paths) != m.list_sha256)
-    fail("{}: the shards' paths do not concatenate to the list they were cut from", npy_paths[0]);
   return m;
 }
 

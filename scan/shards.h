@@ -52,6 +52,16 @@ ShardedDescriptors extract_shard(models::FeatureExtractor& extractor, const Imag
 // Reads one shard file pair (X.npy and X.shard.json) and checks them against each other.
 ShardedDescriptors read_shard(const std::string& npy_path);
 
+// The same without the descriptors: X.shard.json and X.npy's header (features.shape is set,
+// features.data empty), for readers that stream the rows.
+ShardedDescriptors read_shard_info(const std::string& npy_path);
+
+// Checks that shards (read_shard_info of `npy_paths`, in that order) tile one list: one model,
+// list and shard count, each index 0..N-1 once, one descriptor size, and paths that concatenate
+// to the list's hash. Returns their positions in shard order. Throws Error as merge_shards.
+std::vector<size_t> check_tiling(const std::vector<ShardedDescriptors>& shards,
+                                 const std::vector<std::string>& npy_paths);
+
 // Merges shard files that tile one list (any order on input). One file is accepted as is when
 // it covers its whole list (a merged file, or shard 0/1). Throws Error naming the file and the
 // problem for a missing, repeated, foreign (other list, model or shape) or inconsistent shard.

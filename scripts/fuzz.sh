@@ -12,7 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config)
+TARGETS=(pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
+  scan_partial)
 target=${1:-}
 seconds=${2:-60}
 if [[ -z "$target" || "$target" == "list" ]]; then
@@ -55,6 +56,7 @@ sources_of() {
     diffusion_config)
       echo "synth/diffusion/model_config.cpp synth/diffusion/schedule.cpp synth/diffusion/ddpm_io.cpp synth/diffusion/image_prep.cpp models/image_loader.cpp models/preprocess.cpp models/impl/resample.cpp datasets/folder_listing.cpp core/natural_sort.cpp core/atomic_file.cpp"
       ;;
+    scan_partial) echo "scan/partial.cpp core/atomic_file.cpp" ;;
     *)
       echo "fuzz.sh: unknown target '$1' (known: ${TARGETS[*]})" >&2
       exit 2
@@ -245,6 +247,16 @@ header = json.dumps({"format": "repbench-ddpm", "version": 1, "metadata": meta, 
 open(f"{sys.argv[1]}/model.ckpt", "wb").write(b"RBDDPM01" + struct.pack("<Q", len(header)) +
                                               header + b"PK\x03\x04archive")
 PY
+      ;;
+    scan_partial)
+      # A partial of shard 1/2 (training rows [3, 6)), two generations, k = 2.
+      cat >"$dir/partial.json" <<'JSON'
+{"format": "repbench-scan-partial", "format_version": 1,
+ "run": {"model": "builtin:dct", "k": 2, "thresholds": [0.5], "generated": {"count": 2}},
+ "shard": {"index": 1, "count": 2, "begin": 3, "end": 6, "npy": "/x/t.shard-1-of-2.npy"},
+ "generated": {"paths": ["g0.png", "g,1.png"], "skipped": [{"index": 2, "path": "g2.png", "error": "bad"}]},
+ "k": 2, "ids": [4, 3, 5, -1], "scores": [0.75, 0.5, 0.25, -1e300], "seconds": 0.5}
+JSON
       ;;
   esac
 }

@@ -1,0 +1,278 @@
+#include "scan/descriptor_stream.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "models/feature_cache.h"
+#include "scan/shards.h"
+
+namespace fs = std::filesystem;
+
+namespace repbench::scan {
+
+namespace {
+
+// Row names of plain files: one a line (trailing '\r' dropped), exactly one per row.
+std::vector<std::string> read_names(const std::string& path, int64_t rows) {
+  std::ifstream in(path);
+  if (!in) fail("{}: cannot open the list of row names", path);
+  std::vector<std::string> names;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    names.push_back(line);
+  }
+  if (int64_t(names.size()) != rows)
+    fail("{}: {} names, but the descriptors have {} rows", path, names.size(), rows);
+  return names;
+}
+
+class Fd {
+ public:
+  explicit Fd(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd_ < 0) fail("{}: cannot open: {}", path, std::strerror(errno));
+  }
+  ~Fd() { ::close(fd_); }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+void pread_all(const std::string& path, int fd, char* out, size_t bytes, int64_t offset) {
+  while (bytes > 0) {
+    const ssize_t got = ::pread(fd, out, bytes, offset);
+    if (got <= 0)
+      fail("{}: read failed at byte {}: {}", path, offset,
+           got == 0 ? "unexpected end of file" : std::strerror(errno));
+    out += got;
+    bytes -= size_t(got);
+    offset += got;
+  }
+}
+
+}  // namespace
+
+DescriptorStream DescriptorStream::open(const std::vector<std::string>& npy_paths,
+                                        const std::string& names_list, bool whole_list) {
+  if (npy_paths.empty()) fail("no descriptor files given");
+  DescriptorStream s;
+  std::error_code ec;
+  size_t with_sidecar = 0;
+  for (const auto& p : npy_paths) with_sidecar += fs::exists(shard_info_path(p), ec);
+  if (with_sidecar != 0 && with_sidecar != npy_paths.size()) {
+    for (const auto& p : npy_paths)
+      if (!fs::exists(shard_info_path(p), ec))
+        fail("{}: no shard file {} beside it, but other descriptor files given have one (give "
+             "either repbench shard files or plain .npy files)",
+             p, shard_info_path(p));
+  }
+  s.sidecar_ = with_sidecar != 0;
+  if (s.sidecar_) {
+    if (!names_list.empty())
+      fail("{}: row names come from the shard files; a names list is for plain .npy files",
+           names_list);
+    std::vector<ShardedDescriptors> parts;
+    for (const auto& p : npy_paths) parts.push_back(read_shard_info(p));
+    std::vector<size_t> order{0};
+    if (whole_list) {
+      order = check_tiling(parts, npy_paths);
+    } else if (parts.size() != 1) {
+      fail("{}: a partial scan reads one training shard file, not {}", npy_paths[1],
+           parts.size());
+    }
+    const ShardedDescriptors& first = parts[order[0]];
+    s.model_ = first.model;
+    s.source_ = first.source;
+    s.list_sha256_ = first.list_sha256;
+    for (size_t i : order) {
+      ShardedDescriptors& d = parts[i];
+      s.files_meta_.push_back({npy_paths[i], read_npy_header(npy_paths[i]), d.begin, d.end - d.begin});
+      s.paths_.insert(s.paths_.end(), std::make_move_iterator(d.paths.begin()),
+                      std::make_move_iterator(d.paths.end()));
+      s.failed_.insert(s.failed_.end(), d.failed.begin(), d.failed.end());
+      s.shards_ += d.shards_merged;
+    }
+    s.listed_ = whole_list ? first.total : first.end - first.begin;
+    s.list_begin_ = whole_list ? 0 : first.begin;
+  } else {
+    if (!whole_list) fail("{}: a partial scan needs a repbench shard file (with its .shard.json)",
+                          npy_paths[0]);
+    s.source_ = npy_paths[0];
+    for (const auto& p : npy_paths) {
+      File f{p, read_npy_header(p), s.listed_, 0};
+      f.rows = f.header.shape.empty() ? 0 : f.header.shape[0];
+      s.listed_ += f.rows;
+      s.files_meta_.push_back(std::move(f));
+    }
+    s.shards_ = int64_t(npy_paths.size());
+    if (names_list.empty()) {
+      for (int64_t i = 0; i < s.listed_; ++i) s.paths_.push_back(std::to_string(i));
+    } else {
+      s.paths_ = read_names(names_list, s.listed_);
+    }
+  }
+  for (const File& f : s.files_meta_) {
+    const auto& shape = f.header.shape;
+    if (shape.size() < 2 || shape.size() > 3)
+      fail("{}: descriptors of shape [{}]; expected [n, dim] or [n, tokens, dim]", f.path,
+           fmt::join(shape, ", "));
+    if (f.header.dtype != NpyDType::kFloat32 && f.header.dtype != NpyDType::kFloat16)
+      fail("{}: dtype '{}'; descriptors are float32 or float16", f.path, npy_descr(f.header.dtype));
+    const std::vector<int64_t> row(shape.begin() + 1, shape.end());
+    if (s.row_shape_.empty()) s.row_shape_ = row;
+    if (row != s.row_shape_)
+      fail("{}: rows of shape [{}], but {} has [{}]", f.path, fmt::join(row, ", "),
+           s.files_meta_[0].path, fmt::join(s.row_shape_, ", "));
+    s.files_.push_back(f.path);
+  }
+  // The feature cache's sidecar beside the first file, when there is one, names the model file
+  // and the preprocessing; an unreadable or foreign one is simply not used.
+  try {
+    const nlohmann::json side =
+        nlohmann::json::parse(read_file(models::sidecar_path(s.files_meta_[0].path)));
+    if (side.at("format") == "repbench-features") {
+      const nlohmann::json& key = side.at("key");
+      if (s.model_.empty()) s.model_ = key.at("spec").get<std::string>();
+      s.provenance_["model_sha256"] = key.at("model_sha256");
+      s.provenance_["preprocess"] = key.at("preprocess");
+    }
+  } catch (const std::exception&) {
+  }
+  if (!s.model_.empty()) s.provenance_["model"] = s.model_;
+  if (s.row_size() < 1) fail("{}: descriptors with no values", s.files_meta_[0].path);
+  std::sort(s.failed_.begin(), s.failed_.end(),
+            [](const auto& a, const auto& b) { return a.index < b.index; });
+  for (const auto& f : s.failed_) s.failed_index_.push_back(f.index);
+  return s;
+}
+
+int64_t DescriptorStream::row_size() const {
+  int64_t n = 1;
+  for (int64_t d : row_shape_) n *= d;
+  return n;
+}
+
+std::vector<int64_t> DescriptorStream::shape(int64_t n) const {
+  std::vector<int64_t> s{n};
+  s.insert(s.end(), row_shape_.begin(), row_shape_.end());
+  return s;
+}
+
+int64_t DescriptorStream::list_index(int64_t row) const {
+  REPBENCH_ASSERT(row >= 0 && row < rows());
+  int64_t l = list_begin_ + row;
+  for (int64_t f : failed_index_) {
+    if (f > l) break;
+    ++l;
+  }
+  return l;
+}
+
+int64_t DescriptorStream::row_of_list_index(int64_t l) const {
+  const int64_t before =
+      std::lower_bound(failed_index_.begin(), failed_index_.end(), l) - failed_index_.begin();
+  return l - list_begin_ - before;
+}
+
+const DescriptorStream::File& DescriptorStream::file_of(int64_t list_row) const {
+  auto it = std::upper_bound(files_meta_.begin(), files_meta_.end(), list_row,
+                             [](int64_t r, const File& f) { return r < f.begin; });
+  REPBENCH_ASSERT(it != files_meta_.begin());
+  return *(it - 1);
+}
+
+void DescriptorStream::read_list_range(int64_t begin, int64_t end, float* out,
+                                       std::vector<char>& raw) const {
+  const int64_t row = row_size();
+  auto failed = std::lower_bound(failed_index_.begin(), failed_index_.end(), begin);
+  for (int64_t l = begin; l < end;) {
+    const File& f = file_of(l);
+    const int64_t stop = std::min(end, f.begin + f.rows);
+    const size_t esize = f.header.dtype == NpyDType::kFloat16 ? 2 : 4;
+    const size_t bytes = size_t(stop - l) * size_t(row) * esize;
+    if (raw.size() < bytes) raw.resize(bytes);
+    stats_.peak_bytes = std::max<int64_t>(stats_.peak_bytes, int64_t(raw.size()));
+    {
+      Fd fd(f.path);
+      pread_all(f.path, fd.get(), raw.data(), bytes,
+                f.header.data_offset + (l - f.begin) * row * int64_t(esize));
+    }
+    for (int64_t r = l; r < stop; ++r) {
+      if (failed != failed_index_.end() && *failed == r) {
+        ++failed;
+        continue;
+      }
+      const char* src = raw.data() + size_t(r - l) * size_t(row) * esize;
+      if (esize == 4) {
+        std::memcpy(out, src, size_t(row) * 4);
+      } else {
+        for (int64_t j = 0; j < row; ++j) {
+          uint16_t h;
+          std::memcpy(&h, src + 2 * j, 2);
+          out[j] = half_to_float(h);
+        }
+      }
+      for (int64_t j = 0; j < row; ++j)
+        if (!std::isfinite(out[j]))
+          fail("{}: row {} holds NaN or Inf", f.path, r - f.begin);
+      out += row;
+    }
+    l = stop;
+  }
+}
+
+FloatArray DescriptorStream::read_rows(const std::vector<int64_t>& rows) const {
+  FloatArray a;
+  a.shape = shape(int64_t(rows.size()));
+  a.data.resize(rows.size() * size_t(row_size()));
+  std::vector<char> raw;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int64_t l = list_index(rows[i]);
+    read_list_range(l, l + 1, a.data.data() + i * size_t(row_size()), raw);
+  }
+  return a;
+}
+
+void DescriptorStream::for_each_block(int64_t block_rows,
+                                      const std::function<void(int64_t, FloatArray&)>& fn) const {
+  REPBENCH_ASSERT(block_rows >= 1);
+  FloatArray block;
+  std::vector<char> raw;
+  const int64_t row = row_size(), list_end = list_begin_ + listed_;
+  int64_t first = 0;
+  // Blocks cover list rows [j B, (j + 1) B) of the whole list, cut at file boundaries, so that a
+  // shard read alone is cut exactly where the list of all shards is.
+  for (int64_t l0 = list_begin_; l0 < list_end;) {
+    const File& f = file_of(l0);
+    const int64_t l1 = std::min({list_end, f.begin + f.rows, (l0 / block_rows + 1) * block_rows});
+    const int64_t failed =
+        std::lower_bound(failed_index_.begin(), failed_index_.end(), l1) -
+        std::lower_bound(failed_index_.begin(), failed_index_.end(), l0);
+    const int64_t m = l1 - l0 - failed;
+    if (m > 0) {
+      block.shape = shape(m);
+      block.data.resize(size_t(m * row));
+      read_list_range(l0, l1, block.data.data(), raw);
+      ++stats_.blocks;
+      stats_.peak_rows = std::max(stats_.peak_rows, m);
+      stats_.peak_bytes = std::max<int64_t>(
+          stats_.peak_bytes, int64_t(block.data.capacity() * sizeof(float) + raw.capacity()));
+      fn(first, block);
+      first += m;
+    }
+    l0 = l1;
+  }
+}
+
+}  // namespace repbench::scan

@@ -1,0 +1,65 @@
+// The exact scan with the training descriptors on disk (scan/descriptor_stream.h): the training
+// rows are read block by block, L2-normalised, and every block is searched by the blocked GEMM +
+// running top-k of metrics/topk.h, its lists merged into the running ones (merge_topk). Peak
+// memory is the generated set, one block of training rows and the search's score buffers, not
+// the training set.
+//
+// Two passes over the stream: the first finds every generation's top-k; the second serves the
+// self-similarity baseline sample (top-2 of each sampled row) and the duplicate counts of the
+// distinct top-1 matches, which are known only after the first.
+//
+// Identical results: every score comes from exact_search()'s reference rescoring (scan/index.h)
+// and duplicate counts near the threshold are decided by it too, so neither depends on how the
+// training rows are cut into blocks, files or a job array's shards. The streamed scan therefore
+// equals scan_descriptors() with an exact index over the same rows in memory, ids and scores,
+// and the merge of partial scans equals the streamed scan over all shards. Blocks are a multiple
+// of 8192 rows (rounded up) and cover list rows [j B, (j + 1) B), cut at file boundaries: a
+// shard read alone is cut exactly as in the scan of all shards.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/npy.h"
+#include "metrics/topk.h"
+#include "scan/descriptor_stream.h"
+#include "scan/scan.h"
+
+namespace repbench::scan {
+
+struct StreamOptions {
+  int64_t block_rows = 65536;  // training rows per block, rounded up to a multiple of 8192
+  int threads = 0;             // 0 = all cores
+
+  void Check() const;  // throws Error: block_rows < 1, threads < 0
+  int64_t rows_per_block() const;  // block_rows rounded up to a multiple of 8192
+};
+
+// Pass 1: the top-k of `queries` (L2-normalised, the stream's row layout) among all rows of
+// `train` (each normalised as it is read). Ids are stream rows.
+metrics::TopKResult stream_topk(const DescriptorStream& train, const FloatArray& queries,
+                                bool split_product, int64_t k, const StreamOptions& options);
+
+// Pass 2: the baseline of `sampled` rows (baseline_rows()) and the exact duplicate counts of
+// `dup_rows` (stream rows) above `dup_threshold`.
+struct SecondPass {
+  Baseline baseline;
+  std::vector<int64_t> duplicates;  // one per dup_rows entry
+};
+SecondPass stream_baseline_and_duplicates(const DescriptorStream& train, bool split_product,
+                                          std::vector<int64_t> sampled,
+                                          const std::vector<int64_t>& dup_rows,
+                                          double dup_threshold, const StreamOptions& options);
+
+// The whole scan as scan_descriptors() returns it (exact search), plus "stream": {"block_rows",
+// "blocks", "peak_rows", "peak_bytes", "passes"}. `generated` is L2-normalised.
+nlohmann::json scan_streamed(const FloatArray& generated,
+                             const std::vector<std::string>& generated_paths,
+                             const DescriptorStream& train, bool split_product,
+                             const ScanParams& params, const StreamOptions& options,
+                             metrics::TopKResult* matches = nullptr);
+
+}  // namespace repbench::scan

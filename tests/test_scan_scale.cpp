@@ -1,0 +1,446 @@
+// Tests of the scan at scale: training descriptors streamed from disk in blocks (equal, ids and
+// scores, to the in-memory exact scan; memory bounded by the block), descriptors on both sides,
+// and the split scan of a job array (partials and their merge).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/descriptors.h"
+#include "core/error.h"
+#include "core/npy.h"
+#include "datasets/demo_pool.h"
+#include "metrics/topk.h"
+#include "scan/descriptor_stream.h"
+#include "scan/image_source.h"
+#include "scan/scan.h"
+#include "scan/shards.h"
+#include "scan/stream_scan.h"
+
+namespace fs = std::filesystem;
+using namespace repbench;        // NOLINT
+using namespace repbench::scan;  // NOLINT
+using nlohmann::json;
+
+namespace {
+
+const std::string kBinary = REPBENCH_BINARY;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+class ScanScaleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("repbench_scan_scale_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  struct Run {
+    int status = -1;
+    std::string out, err;
+  };
+  Run repbench(const std::string& args) const {
+    Run r;
+    const std::string out = path("stdout.txt"), err = path("stderr.txt");
+    const int rc = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
+    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+  void expect_one_line_error(const Run& r, const std::string& must_contain) const {
+    EXPECT_EQ(r.status, 2) << r.out << r.err;
+    const size_t at = r.err.find("repbench: error: ");
+    ASSERT_NE(at, std::string::npos) << r.err;
+    const std::string line = r.err.substr(at);
+    EXPECT_EQ(line.find('\n'), line.size() - 1) << "not one line: " << line;
+    EXPECT_NE(line.find(must_contain), std::string::npos) << must_contain << " not in " << line;
+  }
+
+  fs::path dir_;
+};
+
+// A training set with groups of near-duplicates (so that duplicate counts are not all zero) and
+// generations of which every third is a noisy copy of a training row, the rest unrelated.
+struct Data {
+  FloatArray train, generated;
+};
+
+Data make_data(int64_t n, int64_t ng, std::vector<int64_t> row_shape, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  int64_t row = 1;
+  for (int64_t d : row_shape) row *= d;
+  Data d;
+  d.train.shape = {n};
+  d.train.shape.insert(d.train.shape.end(), row_shape.begin(), row_shape.end());
+  d.train.data.resize(size_t(n * row));
+  for (int64_t i = 0; i < n; ++i) {
+    float* r = d.train.data.data() + i * row;
+    if (i % 10 >= 7 && i > 0) {
+      // Rows 7, 8, 9 of every ten are near-duplicates of the row before them.
+      for (int64_t j = 0; j < row; ++j) r[j] = r[j - row] + 0.02f * normal(rng);
+    } else {
+      for (int64_t j = 0; j < row; ++j) r[j] = normal(rng);
+    }
+  }
+  d.generated.shape = d.train.shape;
+  d.generated.shape[0] = ng;
+  d.generated.data.resize(size_t(ng * row));
+  std::uniform_int_distribution<int64_t> pick(0, n - 1);
+  for (int64_t i = 0; i < ng; ++i) {
+    float* r = d.generated.data.data() + i * row;
+    if (i % 3 == 0) {
+      const float* src = d.train.data.data() + pick(rng) * row;
+      for (int64_t j = 0; j < row; ++j) r[j] = src[j] + 0.2f * normal(rng);
+    } else {
+      for (int64_t j = 0; j < row; ++j) r[j] = normal(rng);
+    }
+  }
+  return d;
+}
+
+FloatArray rows_of(const FloatArray& a, int64_t begin, int64_t end) {
+  FloatArray s;
+  s.shape = a.shape;
+  s.shape[0] = end - begin;
+  s.data.assign(a.row(begin), a.row(begin) + (end - begin) * a.row_size());
+  return s;
+}
+
+// Writes `a` as plain .npy files cut at `cuts` (row counts), as float32 or float16; returns the
+// paths, and through `as_read` the rows as a reader sees them (float16 rounded).
+std::vector<std::string> write_pieces(const FloatArray& a, const std::vector<int64_t>& cuts,
+                                      NpyDType dtype, const std::string& stem,
+                                      FloatArray* as_read) {
+  std::vector<std::string> paths;
+  int64_t begin = 0;
+  as_read->shape = a.shape;
+  as_read->data.clear();
+  for (size_t i = 0; i <= cuts.size(); ++i) {
+    const int64_t end = i < cuts.size() ? begin + cuts[i] : a.rows();
+    const FloatArray piece = rows_of(a, begin, end);
+    const std::string p = fmt::format("{}-{}.npy", stem, i);
+    write_npy(p, piece.data.data(), piece.shape, dtype);
+    const FloatArray back = read_npy_float(p);
+    as_read->data.insert(as_read->data.end(), back.data.begin(), back.data.end());
+    paths.push_back(p);
+    begin = end;
+  }
+  return paths;
+}
+
+std::vector<std::string> index_names(int64_t n) {
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < n; ++i) names.push_back(std::to_string(i));
+  return names;
+}
+
+ScanParams exact_params(bool split = false) {
+  ScanParams p;
+  p.k = 4;
+  // Split-product scores of 3 tokens are at most about 1/3 for these data.
+  p.thresholds = split ? std::vector<double>{0.1, 0.3} : std::vector<double>{0.5, 0.9};
+  p.dup_threshold = split ? 0.3 : 0.95;
+  p.baseline_sample = 150;
+  p.seed = 7;
+  p.index.kind = IndexKind::kExact;
+  return p;
+}
+
+// Every field of the two records but the timings (and the stream's own counters).
+void expect_same_scan(const json& streamed, const json& in_memory) {
+  for (const char* key : {"similarity", "k", "thresholds", "dup_threshold", "generations_top1",
+                          "baseline", "above", "pairs", "duplicates", "identical_sets", "notes"})
+    EXPECT_EQ(streamed[key], in_memory[key]) << key;
+  EXPECT_EQ(streamed["search"]["method"], in_memory["search"]["method"]);
+  EXPECT_EQ(streamed["search"]["params"], in_memory["search"]["params"]);
+  EXPECT_EQ(streamed["search"]["train_size"], in_memory["search"]["train_size"]);
+}
+
+// 20000 training rows in three files cut at multiples of 8192 rows, read in three blocks a pass.
+void check_streamed_equals_in_memory(const std::string& stem, std::vector<int64_t> row_shape,
+                                     NpyDType dtype) {
+  const Data d = make_data(20000, 90, row_shape, 11);
+  FloatArray train;
+  const std::vector<std::string> files =
+      write_pieces(d.train, {8192, 8192}, dtype, stem, &train);
+  FloatArray g = d.generated;
+  l2_normalize_rows(g);
+  l2_normalize_rows(train);
+  const bool split = row_shape.size() == 2;
+  const ScanParams params = exact_params(split);
+  const std::vector<std::string> gp = index_names(g.rows());
+  metrics::TopKResult mem_matches, stream_matches;
+  const json mem = scan_descriptors(g, gp, train, index_names(train.rows()), split, params,
+                                    &mem_matches);
+  const DescriptorStream stream = DescriptorStream::open(files);
+  StreamOptions so;
+  so.block_rows = 5000;  // rounded up to 8192
+  const json str = scan_streamed(g, gp, stream, split, params, so, &stream_matches);
+  expect_same_scan(str, mem);
+  EXPECT_EQ(stream_matches.ids, mem_matches.ids);
+  EXPECT_EQ(stream_matches.scores, mem_matches.scores);
+  // The data are what the test means them to be: copies found, duplicates counted.
+  EXPECT_GT(mem["above"][1]["generations"].get<int64_t>(), 20);
+  int64_t with_dups = 0;
+  for (const auto& p : mem["pairs"]) with_dups += p["train_duplicates"].get<int64_t>() > 0;
+  EXPECT_GT(with_dups, 5);
+  EXPECT_EQ(str["stream"]["block_rows"], 8192);
+  EXPECT_EQ(str["stream"]["blocks"], 2 * 3);
+}
+
+TEST_F(ScanScaleTest, StreamedScanEqualsInMemoryFloat32) {
+  check_streamed_equals_in_memory(path("t32"), {24}, NpyDType::kFloat32);
+}
+
+TEST_F(ScanScaleTest, StreamedScanEqualsInMemoryFloat16) {
+  check_streamed_equals_in_memory(path("t16"), {24}, NpyDType::kFloat16);
+}
+
+TEST_F(ScanScaleTest, StreamedScanEqualsInMemorySplitProduct) {
+  check_streamed_equals_in_memory(path("tsp"), {3, 8}, NpyDType::kFloat16);
+}
+
+TEST_F(ScanScaleTest, StreamedScanHoldsOneBlockOfTrainingRows) {
+  const Data d = make_data(100000, 30, {32}, 3);
+  FloatArray train;
+  const std::vector<std::string> files = write_pieces(d.train, {}, NpyDType::kFloat32, path("t"), &train);
+  FloatArray g = d.generated;
+  l2_normalize_rows(g);
+  const DescriptorStream stream = DescriptorStream::open(files);
+  StreamOptions so;
+  so.block_rows = 8192;
+  const json rec = scan_streamed(g, index_names(g.rows()), stream, false, exact_params(), so);
+  // Two passes of ceil(100000 / 8192) blocks, never more than one block of rows (and its raw
+  // bytes) held: far less than the 100000 x 32 x 4 bytes of the whole set.
+  EXPECT_EQ(stream.stats().blocks, 2 * 13);
+  EXPECT_EQ(stream.stats().peak_rows, 8192);
+  EXPECT_LE(stream.stats().peak_bytes, 2 * 8192 * 32 * 4);
+  EXPECT_LT(stream.stats().peak_bytes, 100000 * 32 * 4 / 4);
+  EXPECT_EQ(rec["stream"]["peak_rows"], 8192);
+  EXPECT_EQ(rec["search"]["train_size"], 100000);
+}
+
+TEST_F(ScanScaleTest, StreamSkipsRowsOfFailedImagesLikeTheInMemoryScan) {
+  const Data d = make_data(300, 40, {16}, 5);
+  ShardedDescriptors s;
+  s.features = d.train;
+  for (int64_t i = 0; i < 300; ++i) s.paths.push_back(fmt::format("img/{:04d}.png", i));
+  for (int64_t bad : {0, 41, 42, 150, 299}) {
+    s.failed.push_back({bad, s.paths[bad], "cannot decode"});
+    std::fill(s.features.data.begin() + bad * 16, s.features.data.begin() + (bad + 1) * 16, 0.0f);
+  }
+  s.model = "builtin:test";
+  s.source = "list.txt";
+  s.list_sha256 = path_list_sha256(s.paths);
+  s.total = 300;
+  s.end = 300;
+  write_merged(s, path("merged.npy"));
+
+  FloatArray kept;
+  kept.shape = {300 - 5, 16};
+  std::vector<std::string> kept_paths;
+  for (int64_t i = 0; i < 300; ++i) {
+    if (i == 0 || i == 41 || i == 42 || i == 150 || i == 299) continue;
+    kept.data.insert(kept.data.end(), d.train.row(i), d.train.row(i) + 16);
+    kept_paths.push_back(s.paths[i]);
+  }
+  l2_normalize_rows(kept);
+  FloatArray g = d.generated;
+  l2_normalize_rows(g);
+  const std::vector<std::string> gp = index_names(g.rows());
+  const json mem = scan_descriptors(g, gp, kept, kept_paths, false, exact_params());
+  const DescriptorStream stream = DescriptorStream::open({path("merged.npy")});
+  EXPECT_EQ(stream.rows(), 295);
+  EXPECT_EQ(stream.list_index(0), 1);
+  EXPECT_EQ(stream.list_index(39), 40);
+  EXPECT_EQ(stream.list_index(40), 43);
+  StreamOptions so;
+  so.block_rows = 41;
+  expect_same_scan(scan_streamed(g, gp, stream, false, exact_params(), so), mem);
+}
+
+TEST(MergeTopKTest, SliceBySliceEqualsOneSearch) {
+  // Ties across slices: equal scores keep the smaller id first, whichever slice it came from.
+  metrics::TopKResult a{1, 3, {0, 2, -1}, {0.9f, 0.5f, -INFINITY}};
+  const metrics::TopKResult b{1, 3, {1, 0, 4}, {0.9f, 0.5f, 0.1f}};
+  metrics::merge_topk(a, b, 10);
+  EXPECT_EQ(a.ids, (std::vector<int64_t>{0, 11, 2}));
+  EXPECT_EQ(a.scores, (std::vector<float>{0.9f, 0.9f, 0.5f}));
+  metrics::TopKResult c{1, 3, {-1, -1, -1}, {-INFINITY, -INFINITY, -INFINITY}};
+  metrics::merge_topk(c, metrics::TopKResult{1, 1, {3}, {0.2f}}, 5);
+  EXPECT_EQ(c.ids, (std::vector<int64_t>{8, -1, -1}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Through the command line: descriptors on both sides, float16 extraction, partials and merge.
+
+TEST_F(ScanScaleTest, PlainNumpyDescriptorsOnBothSidesNeedNoModelOrImages) {
+  const Data d = make_data(400, 30, {16}, 9);
+  FloatArray unused;
+  const std::vector<std::string> train =
+      write_pieces(d.train, {150}, NpyDType::kFloat16, path("t"), &unused);
+  write_npy(path("g.npy"), d.generated.data.data(), d.generated.shape);
+  const std::string both = " --generated-descriptors " + path("g.npy") + " --train-descriptors " +
+                           train[0] + " " + train[1] + " --index exact --k 3";
+  Run r = repbench("scan" + both + " --block-rows 64 --out " + path("a"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = repbench("scan" + both + " --block-rows 100000 --out " + path("b"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(slurp(path("a/matches.csv")), slurp(path("b/matches.csv")));
+  const json a = json::parse(slurp(path("a/scan.json")));
+  EXPECT_EQ(a["train"]["count"], 400);
+  EXPECT_EQ(a["train"]["shards"], 2);
+  EXPECT_EQ(a["stream"]["blocks"], 2 * 2);  // one block per file and pass
+  EXPECT_EQ(a["pairs"].size(), 30u);
+  // Rows are named by their index; the report is drawn without images (placeholders).
+  EXPECT_EQ(a["pairs"][0]["generated"], "0");
+  EXPECT_TRUE(fs::exists(path("a/report.html")));
+
+  // Names from list files, one a line.
+  std::ofstream names(path("names.txt"));
+  for (int i = 0; i < 30; ++i) names << "gen/" << i << ".png\n";
+  names.close();
+  r = repbench("scan" + both + " --generated-list " + path("names.txt") + " --out " + path("c"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(json::parse(slurp(path("c/scan.json")))["pairs"][29]["generated"], "gen/29.png");
+  expect_one_line_error(
+      repbench("scan" + both + " --train-list " + path("names.txt") + " --out " + path("d")),
+      "30 names, but the descriptors have 400 rows");
+  expect_one_line_error(repbench("scan --generated-descriptors " + path("g.npy") +
+                                 " --train-descriptors " + train[0] + " --out " + path("e") +
+                                 " --generated " + path("g.npy")),
+                        "either --generated");
+}
+
+TEST_F(ScanScaleTest, DescriptorsOfDifferentModelsAreRefused) {
+  const Data d = make_data(50, 10, {16}, 2);
+  for (const char* side : {"gen", "train"}) {
+    ShardedDescriptors s;
+    s.features = std::string(side) == "gen" ? d.generated : d.train;
+    for (int64_t i = 0; i < s.features.rows(); ++i) s.paths.push_back(fmt::format("{}/{}.png", side, i));
+    s.model = std::string(side) == "gen" ? "builtin:dct" : "builtin:tiny";
+    s.source = side;
+    s.list_sha256 = path_list_sha256(s.paths);
+    s.total = s.end = s.features.rows();
+    write_merged(s, path(std::string(side) + ".npy"));
+  }
+  expect_one_line_error(repbench("scan --generated-descriptors " + path("gen.npy") +
+                                 " --train-descriptors " + path("train.npy") + " --out " +
+                                 path("o")),
+                        "descriptors with model \"builtin:dct\", but " + path("train.npy") +
+                            " has \"builtin:tiny\"");
+  EXPECT_FALSE(fs::exists(path("o/scan.json")));
+}
+
+// The job array: 4 training shards (float16, one image unreadable), each scanned by its own task
+// into a partial file, merged in any order: the very outputs of one scan over all shards.
+TEST_F(ScanScaleTest, PartialScansMergeToTheSingleScan) {
+  const std::vector<std::string> photos =
+      datasets::stage_demo_pool(datasets::default_pool_dir(), path("pool"));
+  ASSERT_GE(photos.size(), 50u);
+  {
+    std::ofstream bad(path("pool/broken.png"));
+    bad << "not an image";
+  }
+  std::ofstream train(path("train.txt")), gen(path("gen.txt"));
+  for (size_t i = 0; i < 40; ++i) train << photos[i] << "\n";
+  train << path("pool/broken.png") << "\n";
+  for (size_t i = 0; i < photos.size(); i += 2) gen << photos[i] << "\n";
+  train.close();
+  gen.close();
+  const std::string model = " -m builtin:dct --on-decode-error skip";
+  Run r = repbench("extract" + model + " --images " + path("gen.txt") + " --out " + path("g"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<std::string> shards;
+  for (int i = 0; i < 4; ++i) {
+    r = repbench(fmt::format("extract{} --images {} --shard {}/4 --dtype float16 --out {}", model,
+                             path("train.txt"), i, path("sh")));
+    ASSERT_EQ(r.status, 0) << r.err;
+    shards.push_back(path(fmt::format("sh/images.shard-{}-of-4.npy", i)));
+    EXPECT_EQ(read_npy_header(shards.back()).dtype, NpyDType::kFloat16);
+  }
+  // float16 is the float32 extraction rounded, nothing else.
+  r = repbench("extract" + model + " --images " + path("train.txt") + " --out " + path("f32"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const FloatArray full = read_npy_float(path("f32/images.npy"));
+  const FloatArray half = read_npy_float(shards[1]);
+  ASSERT_EQ(half.rows(), 10);
+  for (size_t j = 0; j < half.data.size(); ++j)
+    ASSERT_EQ(half.data[j], half_to_float(float_to_half(full.data[10 * full.row_size() + j])));
+
+  const std::string common = " --generated-descriptors " + path("g/images.npy") +
+                             " --threshold 0.5,0.8 --baseline-sample 25 --k 3";
+  r = repbench("scan" + common + " --index exact --block-rows 7 --train-descriptors " + shards[2] +
+               " " + shards[0] + " " + shards[3] + " " + shards[1] + " --out " + path("single"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string parts;
+  for (int i : {2, 0, 3, 1}) {
+    r = repbench(fmt::format("scan{} --train-descriptors {} --partial {} --out {}", common,
+                             shards[i], path(fmt::format("p{}.json", i)), path("task")));
+    ASSERT_EQ(r.status, 0) << r.err;
+    parts += " " + path(fmt::format("p{}.json", i));
+  }
+  r = repbench("scan merge" + parts + " --block-rows 5 --out " + path("merged"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(slurp(path("merged/matches.csv")), slurp(path("single/matches.csv")));
+  const json a = json::parse(slurp(path("single/scan.json")));
+  const json b = json::parse(slurp(path("merged/scan.json")));
+  for (const char* key : {"model", "similarity", "k", "thresholds", "generations_top1", "baseline",
+                          "above", "pairs", "duplicates", "identical_sets", "notes", "generated",
+                          "train"})
+    EXPECT_EQ(a[key], b[key]) << key;
+  EXPECT_EQ(a["train"]["skipped"].size(), 1u);
+  EXPECT_EQ(b["stream"]["partials"], 4);
+  EXPECT_TRUE(fs::exists(path("merged/report.html")));
+  EXPECT_EQ(a["baseline"]["sample"], 25);
+
+  // Missing, repeated and foreign partials: one line naming it, nothing written.
+  const std::string p0 = path("p0.json"), p1 = path("p1.json"), p2 = path("p2.json"),
+                    p3 = path("p3.json");
+  expect_one_line_error(repbench("scan merge " + p0 + " " + p1 + " " + p3 + " --out " + path("x")),
+                        "shard 2/4 is missing");
+  expect_one_line_error(
+      repbench("scan merge " + p0 + " " + p1 + " " + p2 + " " + p3 + " " + p1 + " --out " + path("x")),
+      p1 + ": shard 1/4 is given twice");
+  r = repbench(fmt::format("scan --generated-descriptors {} --threshold 0.5,0.8 --baseline-sample "
+                           "25 --k 4 --train-descriptors {} --partial {} --out {}",
+                           path("g/images.npy"), shards[2], path("other.json"), path("task")));
+  ASSERT_EQ(r.status, 0) << r.err;
+  expect_one_line_error(repbench("scan merge " + p0 + " " + p1 + " " + path("other.json") + " " +
+                                 p3 + " --out " + path("x")),
+                        path("other.json") + ": a partial of another scan (k differs");
+  {
+    std::ofstream junk(path("junk.json"));
+    junk << "{\"format\": \"repbench-scan-partial\", \"format_version\": 1}";
+  }
+  expect_one_line_error(repbench("scan merge " + path("junk.json") + " --out " + path("x")),
+                        path("junk.json") + ": malformed partial scan");
+  expect_one_line_error(repbench("scan" + common + " --train-descriptors " + shards[0] + " " +
+                                 shards[1] + " --partial " + path("y.json") + " --out " + path("task")),
+                        "one training shard");
+  EXPECT_FALSE(fs::exists(path("x/scan.json")));
+}
+
+}  // namespace
