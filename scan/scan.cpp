@@ -441,11 +441,12 @@ Side extracted_side(models::FeatureExtractor& ex, const ImageSource& src, const 
   return s;
 }
 
-// Descriptor files; the whole stream is read into memory unless `keep_streamed`.
+// Descriptor files; the whole stream is read into memory unless `keep_streamed`. `whole_list`:
+// as DescriptorStream::open.
 Side descriptor_side(const std::vector<std::string>& files, const std::string& names,
-                     bool keep_streamed) {
+                     bool keep_streamed, bool whole_list = true) {
   Side s;
-  s.stream = DescriptorStream::open(files, names);
+  s.stream = DescriptorStream::open(files, names, whole_list);
   const DescriptorStream& d = *s.stream;
   s.failed = d.failed();
   s.source = d.source();
@@ -551,13 +552,7 @@ nlohmann::json run_scan(const ScanOptions& o) {
     if (o.train_descriptors.size() != 1)
       fail("--partial scans one training shard: give one --train-descriptors SHARD_I.npy, not {}",
            o.train_descriptors.size());
-    train.stream = DescriptorStream::open(o.train_descriptors, "", false);
-    const DescriptorStream& d = *train.stream;
-    train.failed = d.failed();
-    train.source = d.source();
-    train.listed = d.listed();
-    train.model = d.model();
-    train.provenance = d.provenance();
+    train = descriptor_side(o.train_descriptors, "", true, false);
     if (o.params.index.kind != IndexKind::kExact && o.params.index.kind != IndexKind::kAuto)
       fail("--partial scans are exact: give --index exact (or auto)");
   } else {
@@ -662,15 +657,10 @@ nlohmann::json run_merge(const std::vector<std::string>& partial_paths, const st
   std::vector<std::string> shard_files;
   for (size_t i : order) shard_files.push_back(parts[i].npy);
 
-  Side train;
-  train.stream = DescriptorStream::open(shard_files);
+  const Side train = descriptor_side(shard_files, "", true);
   const DescriptorStream& d = *train.stream;
   if (d.list_sha256() != run.at("train").at("list_sha256"))
     fail("{}: not the training list the partial scans searched", shard_files[0]);
-  train.failed = d.failed();
-  train.source = d.source();
-  train.listed = d.listed();
-  train.shards = d.shards();
 
   ScanParams params;
   try {
