@@ -59,6 +59,7 @@ void run_scan_command(ScanArgs& a) {
                                                      ? std::vector<std::string>{"0.5"}
                                                      : a.thresholds);
   a.o.params.index.kind = scan::parse_index_kind(a.index);
+  if (a.o.params.index.kind == scan::IndexKind::kFactory) a.o.params.index.factory = a.index;
   a.o.params.index.threads = a.o.extractor.threads;
   a.o.params.index.seed = a.o.params.seed;
   const nlohmann::json rec = scan::run_scan(a.o);
@@ -113,7 +114,8 @@ void add_scan_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--index", a->index,
                   "auto (exact up to 100k training images, HNSW up to 500k, IVF-Flat beyond), "
-                  "exact, ivf or hnsw")
+                  "exact, ivf, hnsw, or a FAISS index_factory string ('IVF4096,Flat', "
+                  "'IVF16384,PQ64', 'HNSW32', ...)")
       ->capture_default_str();
   cmd->add_option("--recall-sample", a->o.params.index.recall_sample,
                   "Generations checked against exact search (approximate index)")

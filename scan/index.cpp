@@ -1,8 +1,12 @@
 #include "scan/index.h"
 
+#include <faiss/AutoTune.h>
+#include <faiss/IVFlib.h>
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFFlat.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/index_factory.h>
 #include <faiss/invlists/InvertedLists.h>
 #include <cblas.h>
 #include <omp.h>
@@ -279,14 +283,107 @@ class FaissIndex : public TrainIndex {
   int m_ = 0, ef_construction_ = 0;
 };
 
+// Any index FAISS's index_factory() builds from a string ("IVF4096,Flat", "IVF16384,PQ64",
+// "HNSW32", "OPQ64,IVF65536,PQ64", ...), over inner products. Its search breadth is nprobe for an
+// IVF index (inside any wrapper) or efSearch for HNSW, widened by the same tuning as above.
+class FactoryIndex : public TrainIndex {
+ public:
+  FactoryIndex(const FloatArray& train, const IndexOptions& o)
+      : factory_(o.factory), threads_(o.threads) {
+    const int64_t n = train.rows(), d = train.row_size();
+    OmpThreadsScope omp(threads_);
+    index_ = make_factory_index(o.factory, d);
+    if (!index_->is_trained) index_->train(n, train.data.data());
+    index_->add(n, train.data.data());
+    if (faiss::IndexIVF* ivf = faiss::ivflib::try_extract_index_ivf(index_.get())) {
+      nlist_ = int64_t(ivf->nlist);
+      breadth_name_ = "nprobe";
+      breadth_ = std::min<int64_t>(8, nlist_);
+      max_breadth_ = nlist_;
+    } else {
+      try {
+        faiss::ParameterSpace().set_index_parameter(index_.get(), "efSearch", 32);
+        breadth_name_ = "efSearch";
+        breadth_ = 32;
+        max_breadth_ = 4096;
+      } catch (const faiss::FaissException&) {
+      }
+    }
+    apply();
+  }
+  std::string method() const override { return "faiss"; }
+  nlohmann::json params() const override {
+    nlohmann::json p{{"factory", factory_}};
+    if (nlist_ > 0) p["nlist"] = nlist_;
+    if (!breadth_name_.empty()) p[breadth_name_] = breadth_;
+    return p;
+  }
+  bool exact() const override { return false; }
+  bool widen() override {
+    if (breadth_name_.empty() || breadth_ >= max_breadth_) return false;
+    breadth_ = std::min(breadth_ * 2, max_breadth_);
+    apply();
+    return true;
+  }
+  metrics::TopKResult search(const float* q, int64_t nq, int64_t k) const override {
+    OmpThreadsScope omp(threads_);
+    metrics::BlasThreadsScope blas(1);  // FAISS's OpenMP threads each run small sgemms
+    metrics::TopKResult r;
+    r.nq = nq;
+    r.k = k;
+    r.scores.resize(static_cast<size_t>(nq * k));
+    std::vector<faiss::Index::idx_t> labels(static_cast<size_t>(nq * k));
+    const int64_t block = 4096;  // bounds FAISS's temporary memory
+    for (int64_t q0 = 0; q0 < nq; q0 += block) {
+      const int64_t qn = std::min(block, nq - q0);
+      index_->search(qn, q + q0 * index_->d, k, r.scores.data() + q0 * k, labels.data() + q0 * k);
+    }
+    r.ids.assign(labels.begin(), labels.end());
+    for (size_t i = 0; i < r.ids.size(); ++i)
+      if (r.ids[i] < 0) {
+        r.ids[i] = -1;
+        r.scores[i] = -std::numeric_limits<float>::infinity();
+      }
+    return r;
+  }
+
+ private:
+  void apply() {
+    if (!breadth_name_.empty())
+      faiss::ParameterSpace().set_index_parameter(index_.get(), breadth_name_, double(breadth_));
+  }
+
+  std::string factory_;
+  int threads_;
+  std::unique_ptr<faiss::Index> index_;
+  int64_t nlist_ = 0, breadth_ = 0, max_breadth_ = 0;
+  std::string breadth_name_;
+};
+
 }  // namespace
+
+std::unique_ptr<faiss::Index> make_factory_index(const std::string& factory, int64_t dim) {
+  try {
+    return std::unique_ptr<faiss::Index>(
+        faiss::index_factory(int(dim), factory.c_str(), faiss::METRIC_INNER_PRODUCT));
+  } catch (const faiss::FaissException& e) {
+    // FAISS's message spans lines and names its source file; its first line says what is wrong.
+    std::string why = e.what();
+    const size_t at = why.find("Error: '");
+    if (at != std::string::npos) why = why.substr(at);
+    why = why.substr(0, why.find('\n'));
+    fail("--index '{}' is not a FAISS index_factory string for {}-d descriptors ({})", factory, dim,
+         why);
+  }
+}
 
 IndexKind parse_index_kind(const std::string& text) {
   if (text == "auto") return IndexKind::kAuto;
   if (text == "exact") return IndexKind::kExact;
   if (text == "ivf") return IndexKind::kIvf;
   if (text == "hnsw") return IndexKind::kHnsw;
-  fail("--index '{}' is not auto, exact, ivf or hnsw", text);
+  if (text.empty()) fail("--index is empty: give auto, exact, ivf, hnsw or a FAISS factory string");
+  return IndexKind::kFactory;
 }
 
 void IndexOptions::Check() const {
@@ -297,6 +394,9 @@ void IndexOptions::Check() const {
   if (!(target_recall > 0 && target_recall <= 1))
     fail("target recall {} is outside (0, 1]", target_recall);
   if (recall_sample < 0) fail("recall sample {} is negative", recall_sample);
+  // A factory string is checked before any work (for a dimension most strings accept; the
+  // descriptors' own is checked again when the index is built).
+  if (kind == IndexKind::kFactory) make_factory_index(factory, 1920);
 }
 
 float reference_score(const float* q, const float* t, int64_t tokens, int64_t dim) {
@@ -370,6 +470,7 @@ std::unique_ptr<TrainIndex> build_index(const FloatArray& train, bool split_prod
   if (kind == IndexKind::kExact || split_product)
     return std::make_unique<ExactIndex>(train, split_product, options.threads);
   if (train.shape.size() != 2) fail("an approximate index needs 2-D descriptors");
+  if (kind == IndexKind::kFactory) return std::make_unique<FactoryIndex>(train, options);
   return std::make_unique<FaissIndex>(train, kind, options);
 }
 

@@ -15,12 +15,21 @@
 #include "core/npy.h"
 #include "metrics/topk.h"
 
+namespace faiss {
+struct Index;
+}
+
 namespace repbench::scan {
 
-enum class IndexKind { kAuto, kExact, kIvf, kHnsw };
+enum class IndexKind { kAuto, kExact, kIvf, kHnsw, kFactory };
 
-// "auto", "exact", "ivf", "hnsw" -> IndexKind; throws Error quoting the text otherwise.
+// "auto", "exact", "ivf", "hnsw" -> IndexKind; any other text is a FAISS index_factory string
+// (kFactory, the text goes in IndexOptions::factory; IndexOptions::Check validates it).
 IndexKind parse_index_kind(const std::string& text);
+
+// faiss::index_factory(dim, factory, inner product); throws Error quoting `factory` and FAISS's
+// reason when FAISS cannot build it.
+std::unique_ptr<faiss::Index> make_factory_index(const std::string& factory, int64_t dim);
 
 struct IndexOptions {
   IndexKind kind = IndexKind::kAuto;
@@ -33,6 +42,7 @@ struct IndexOptions {
   double target_recall = 0.98;      // recall@1 the tuning aims at on its sample
   int64_t recall_sample = 1000;     // queries checked against exact search (half tune, half report)
   uint64_t seed = 0;                // which queries are sampled
+  std::string factory;              // kFactory: the index_factory string, e.g. "IVF4096,PQ64"
 
   void Check() const;
 };

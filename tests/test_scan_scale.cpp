@@ -23,6 +23,7 @@
 #include "metrics/topk.h"
 #include "scan/descriptor_stream.h"
 #include "scan/image_source.h"
+#include "scan/index.h"
 #include "scan/scan.h"
 #include "scan/shards.h"
 #include "scan/stream_scan.h"
@@ -339,6 +340,10 @@ TEST_F(ScanScaleTest, PlainNumpyDescriptorsOnBothSidesNeedNoModelOrImages) {
                                  " --train-descriptors " + train[0] + " --out " + path("e") +
                                  " --generated " + path("g.npy")),
                         "either --generated");
+  expect_one_line_error(repbench("scan --generated-descriptors " + path("g.npy") +
+                                 " --train-descriptors " + train[0] +
+                                 " --index IVF16,Bogus --out " + path("f")),
+                        "--index 'IVF16,Bogus' is not a FAISS index_factory string");
 }
 
 TEST_F(ScanScaleTest, DescriptorsOfDifferentModelsAreRefused) {
@@ -448,6 +453,52 @@ TEST_F(ScanScaleTest, PartialScansMergeToTheSingleScan) {
                                  shards[1] + " --partial " + path("y.json") + " --out " + path("task")),
                         "one training shard");
   EXPECT_FALSE(fs::exists(path("x/scan.json")));
+}
+
+// --index as a FAISS index_factory string: built, tuned by measured recall, recorded as given.
+TEST(ScanFactoryIndexTest, FactoryStringsRoundTripIntoTheRecord) {
+  const Data d = make_data(4000, 200, {32}, 4);
+  FloatArray t = d.train, g = d.generated;
+  l2_normalize_rows(t);
+  l2_normalize_rows(g);
+  std::vector<std::string> tp = index_names(t.rows()), gp = index_names(g.rows());
+  for (const std::string factory : {"IVF16,Flat", "HNSW16", "IVF16,PQ8x4"}) {
+    ScanParams p = exact_params();
+    p.index.kind = parse_index_kind(factory);
+    ASSERT_EQ(p.index.kind, IndexKind::kFactory);
+    p.index.factory = factory;
+    p.index.recall_sample = 100;
+    const json rec = scan_descriptors(g, gp, t, tp, false, p);
+    EXPECT_EQ(rec["search"]["method"], "faiss") << factory;
+    EXPECT_EQ(rec["search"]["params"]["factory"], factory);
+    EXPECT_FALSE(rec["search"]["tuning"].empty()) << factory;
+    EXPECT_EQ(rec["duplicates"]["method"], "index");
+    if (factory == "IVF16,Flat") {
+      // Probing all 16 lists is exhaustive: the tuning reaches its target.
+      EXPECT_GE(rec["search"]["recall_at_1"].get<double>(), 0.98);
+      EXPECT_EQ(rec["search"]["params"]["nlist"], 16);
+    }
+    if (factory == "HNSW16") {
+      EXPECT_TRUE(rec["search"]["params"].contains("efSearch"));
+    }
+  }
+  IndexOptions bad;
+  bad.kind = IndexKind::kFactory;
+  bad.factory = "IVF16,Bogus";
+  try {
+    bad.Check();
+    FAIL() << "a bad factory string was accepted";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("--index 'IVF16,Bogus' is not a FAISS index_factory string"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  }
+  // PQ64 needs a dimension that 64 divides: checked against the descriptors' own.
+  bad.factory = "IVF16,PQ64";
+  bad.Check();
+  ScanParams p = exact_params();
+  p.index = bad;
+  EXPECT_THROW(scan_descriptors(g, gp, t, tp, false, p), Error);
 }
 
 }  // namespace
