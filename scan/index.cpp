@@ -18,6 +18,8 @@
 #include <numeric>
 #include <random>
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "metrics/inner_product.h"
 #include "metrics/parallel.h"
@@ -362,18 +364,20 @@ class FactoryIndex : public TrainIndex {
 
 }  // namespace
 
-std::unique_ptr<faiss::Index> make_factory_index(const std::string& factory, int64_t dim) {
+std::unique_ptr<faiss::Index> make_factory_index(const std::string& factory, int64_t dim,
+                                                 bool any_dim) {
   try {
     return std::unique_ptr<faiss::Index>(
         faiss::index_factory(int(dim), factory.c_str(), faiss::METRIC_INNER_PRODUCT));
   } catch (const faiss::FaissException& e) {
-    // FAISS's message spans lines and names its source file; its first line says what is wrong.
+    // FAISS's message is "Error in FUNCTION at FILE:LINE: REASON", maybe over several lines.
     std::string why = e.what();
-    const size_t at = why.find("Error: '");
-    if (at != std::string::npos) why = why.substr(at);
     why = why.substr(0, why.find('\n'));
-    fail("--index '{}' is not a FAISS index_factory string for {}-d descriptors ({})", factory, dim,
-         why);
+    const size_t at = why.find(".cpp:");
+    if (at != std::string::npos && why.find(": ", at) != std::string::npos)
+      why = why.substr(why.find(": ", at) + 2);
+    fail("--index '{}' is not a FAISS index_factory string FAISS can build{} ({})", factory,
+         any_dim ? std::string() : fmt::format(" for {}-d descriptors", dim), why);
   }
 }
 
@@ -396,7 +400,7 @@ void IndexOptions::Check() const {
   if (recall_sample < 0) fail("recall sample {} is negative", recall_sample);
   // A factory string is checked before any work (for a dimension most strings accept; the
   // descriptors' own is checked again when the index is built).
-  if (kind == IndexKind::kFactory) make_factory_index(factory, 1920);
+  if (kind == IndexKind::kFactory) make_factory_index(factory, 1920, true);
 }
 
 float reference_score(const float* q, const float* t, int64_t tokens, int64_t dim) {

@@ -28,8 +28,10 @@ enum class IndexKind { kAuto, kExact, kIvf, kHnsw, kFactory };
 IndexKind parse_index_kind(const std::string& text);
 
 // faiss::index_factory(dim, factory, inner product); throws Error quoting `factory` and FAISS's
-// reason when FAISS cannot build it.
-std::unique_ptr<faiss::Index> make_factory_index(const std::string& factory, int64_t dim);
+// reason when FAISS cannot build it (`any_dim`: a check of the string alone, at a dimension most
+// strings accept, so the message names none).
+std::unique_ptr<faiss::Index> make_factory_index(const std::string& factory, int64_t dim,
+                                                 bool any_dim = false);
 
 struct IndexOptions {
   IndexKind kind = IndexKind::kAuto;

@@ -498,7 +498,15 @@ TEST(ScanFactoryIndexTest, FactoryStringsRoundTripIntoTheRecord) {
   bad.Check();
   ScanParams p = exact_params();
   p.index = bad;
-  EXPECT_THROW(scan_descriptors(g, gp, t, tp, false, p), Error);
+  try {
+    scan_descriptors(g, gp, t, tp, false, p);
+    FAIL() << "PQ64 of 32-d descriptors was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'IVF16,PQ64' is not a FAISS index_factory string FAISS "
+                                         "can build for 32-d descriptors"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace
