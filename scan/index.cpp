@@ -46,6 +46,33 @@ class OmpThreadsScope {
   int saved_;
 };
 
+// FAISS's own search of an index, padded as metrics/topk.h pads.
+metrics::TopKResult faiss_search(const faiss::Index& index, const float* q, int64_t nq, int64_t k,
+                                 int threads) {
+  OmpThreadsScope omp(threads);
+  // FAISS parallelises over queries with OpenMP; a multi-threaded OpenBLAS inside each of its
+  // threads (coarse quantizer sgemm) oversubscribes the cores and was measured ~10x slower.
+  metrics::BlasThreadsScope blas(1);
+  metrics::TopKResult r;
+  r.nq = nq;
+  r.k = k;
+  r.scores.resize(static_cast<size_t>(nq * k));
+  std::vector<faiss::Index::idx_t> labels(static_cast<size_t>(nq * k));
+  // Blocks of queries bound FAISS's temporary memory.
+  const int64_t block = 4096;
+  for (int64_t q0 = 0; q0 < nq; q0 += block) {
+    const int64_t qn = std::min(block, nq - q0);
+    index.search(qn, q + q0 * index.d, k, r.scores.data() + q0 * k, labels.data() + q0 * k);
+  }
+  r.ids.assign(labels.begin(), labels.end());
+  for (size_t i = 0; i < r.ids.size(); ++i)
+    if (r.ids[i] < 0) {
+      r.ids[i] = -1;
+      r.scores[i] = -std::numeric_limits<float>::infinity();
+    }
+  return r;
+}
+
 class ExactIndex : public TrainIndex {
  public:
   ExactIndex(const FloatArray& train, bool split, int threads)
@@ -131,28 +158,7 @@ class FaissIndex : public TrainIndex {
   }
   metrics::TopKResult search(const float* q, int64_t nq, int64_t k) const override {
     if (kind_ == IndexKind::kIvf) return search_ivf(q, nq, k);
-    OmpThreadsScope omp(threads_);
-    // FAISS parallelises over queries with OpenMP; a multi-threaded OpenBLAS inside each of its
-    // threads (coarse quantizer sgemm) oversubscribes the cores and was measured ~10x slower.
-    metrics::BlasThreadsScope blas(1);
-    metrics::TopKResult r;
-    r.nq = nq;
-    r.k = k;
-    r.scores.resize(static_cast<size_t>(nq * k));
-    std::vector<faiss::Index::idx_t> labels(static_cast<size_t>(nq * k));
-    // Blocks of queries bound FAISS's temporary memory.
-    const int64_t block = 4096;
-    for (int64_t q0 = 0; q0 < nq; q0 += block) {
-      const int64_t qn = std::min(block, nq - q0);
-      index_->search(qn, q + q0 * index_->d, k, r.scores.data() + q0 * k, labels.data() + q0 * k);
-    }
-    r.ids.assign(labels.begin(), labels.end());
-    for (size_t i = 0; i < r.ids.size(); ++i)
-      if (r.ids[i] < 0) {
-        r.ids[i] = -1;
-        r.scores[i] = -std::numeric_limits<float>::infinity();
-      }
-    return r;
+    return faiss_search(*index_, q, nq, k, threads_);
   }
 
  private:
@@ -328,25 +334,7 @@ class FactoryIndex : public TrainIndex {
     return true;
   }
   metrics::TopKResult search(const float* q, int64_t nq, int64_t k) const override {
-    OmpThreadsScope omp(threads_);
-    metrics::BlasThreadsScope blas(1);  // FAISS's OpenMP threads each run small sgemms
-    metrics::TopKResult r;
-    r.nq = nq;
-    r.k = k;
-    r.scores.resize(static_cast<size_t>(nq * k));
-    std::vector<faiss::Index::idx_t> labels(static_cast<size_t>(nq * k));
-    const int64_t block = 4096;  // bounds FAISS's temporary memory
-    for (int64_t q0 = 0; q0 < nq; q0 += block) {
-      const int64_t qn = std::min(block, nq - q0);
-      index_->search(qn, q + q0 * index_->d, k, r.scores.data() + q0 * k, labels.data() + q0 * k);
-    }
-    r.ids.assign(labels.begin(), labels.end());
-    for (size_t i = 0; i < r.ids.size(); ++i)
-      if (r.ids[i] < 0) {
-        r.ids[i] = -1;
-        r.scores[i] = -std::numeric_limits<float>::infinity();
-      }
-    return r;
+    return faiss_search(*index_, q, nq, k, threads_);
   }
 
  private:
