@@ -14,7 +14,7 @@ namespace repbench::datasets {
 // classes.txt ("<class> <folder>") in `root` (the CUB_200_2011/ folder); images under images/.
 RetrievalSet load_cub200(const std::string& root);
 
-// Paper-lineage variant (bob-retrieval TwoLeveldataset, PROTOCOLS.md §5.2): all 200 class
+// Paper-lineage variant (bob-retrieval TwoLeveldataset, docs/PROTOCOLS.md §5.2): all 200 class
 // folders of images/ (natural order); in each, files in natural order, the first
 // floor(query_fraction * n) are queries and the rest the database; ok = the class's database
 // images.

@@ -65,8 +65,8 @@ const std::vector<Entry>& entries() {
       x.info.protocols = {"medium"};
       x.info.default_protocol = "medium";
       x.info.description = fmt::format(
-          "{} as the paper's lineage evaluated it (PROTOCOLS.md §1.8): Medium protocol, queries "
-          "NOT cropped to their box",
+          "{} as the paper's lineage evaluated it (docs/PROTOCOLS.md §1.8): Medium protocol, "
+          "queries NOT cropped to their box",
           x.info.name.substr(0, x.info.name.size() - 4));
       const std::string set_base = x.info.name.substr(0, x.info.name.size() - 4);
       const std::string set_name = name;
@@ -101,8 +101,8 @@ const std::vector<Entry>& entries() {
       x.info = {"instre-s1-dcr",
                 {"default"},
                 "default",
-                "INSTRE-S1 as the paper's lineage split it (PROTOCOLS.md §3.3): per class the "
-                "first 50 files, 10 queries and 40 database images, no crop",
+                "INSTRE-S1 as the paper's lineage split it (docs/PROTOCOLS.md §3.3): per class "
+                "the first 50 files, 10 queries and 40 database images, no crop",
                 4000,
                 1000,
                 "the INSTRE-S1/ folder of instre.tar.gz; --root is the folder holding INSTRE-S1/"};
@@ -137,8 +137,8 @@ const std::vector<Entry>& entries() {
       x.info = {"gpr1200-dcr",
                 {"default"},
                 "default",
-                "GPR1200 as the paper's lineage built it (PROTOCOLS.md §4.3): per category the "
-                "first image (natural order) queries the next 4",
+                "GPR1200 as the paper's lineage built it (docs/PROTOCOLS.md §4.3): per category "
+                "the first image (natural order) queries the next 4",
                 4800,
                 1200,
                 "the images/ folder of GPR1200.zip; --root is that folder or its parent"};
@@ -169,7 +169,7 @@ const std::vector<Entry>& entries() {
       x.info = {"cub200-dcr",
                 {"default"},
                 "default",
-                "CUB-200-2011 as the paper's lineage split it (PROTOCOLS.md §5.2): all 200 "
+                "CUB-200-2011 as the paper's lineage split it (docs/PROTOCOLS.md §5.2): all 200 "
                 "classes, per class the first 20% of files (natural order) are queries",
                 -1,  // depends on each class's size: floor(0.2 n) of n
                 -1,

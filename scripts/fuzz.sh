@@ -6,6 +6,10 @@
 #   scripts/fuzz.sh list               the targets
 # Targets: pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config.
 # Work folder: build-fuzz/ (binaries, corpus/<target>/ growing across runs, crashes/<target>/).
+# FUZZ_GND_DIR=DIR (optional): a folder with the real ground truth (gnd_roxford5k.pkl,
+# gnd_rparis6k.pkl, gnd_instre.mat, from revisitop and INSTRE) whose files join the seeds of
+# `pickle` and `mat` when their corpus is first made; without it the seeds are the small files
+# this script writes.
 # A crash leaves its input in build-fuzz/crashes/<target>/ and exits non-zero; make the input a
 # regression test of the module's suite and fix the parser (tests/fuzz/README.md).
 # Installs clang and libclang-rt-14-dev (libFuzzer) when missing and running as root.
@@ -31,6 +35,12 @@ if ! command -v "$CXX" >/dev/null ||
     echo "fuzz.sh: needs clang and libFuzzer: apt-get install clang libclang-rt-14-dev" >&2
     exit 2
   fi
+fi
+
+GND_DIR=${FUZZ_GND_DIR:-}
+if [[ -n "$GND_DIR" && ! -d "$GND_DIR" ]]; then
+  echo "fuzz.sh: FUZZ_GND_DIR=$GND_DIR is not a folder" >&2
+  exit 2
 fi
 
 OUT=${FUZZ_DIR:-build-fuzz}
@@ -72,14 +82,14 @@ libs_of() {
   esac
 }
 
-# Seeds: the real ground-truth files and small valid examples of each format.
+# Seeds: small valid examples of each format, and the real ground truth of FUZZ_GND_DIR if given.
 seed() {
   local t=$1 dir=$OUT/corpus/$1
   mkdir -p "$dir"
   [[ -n "$(ls -A "$dir")" ]] && return 0
   case "$t" in
     pickle)
-      cp ../shared/data/gnd/*.pkl "$dir"/ 2>/dev/null || true
+      if [[ -n "$GND_DIR" ]]; then cp "$GND_DIR"/*.pkl "$dir"/ 2>/dev/null || true; fi
       python3 - "$dir" <<'PY'
 import pickle, sys
 for proto in range(0, 6):
@@ -156,7 +166,9 @@ JSON
     mat)
       # The real gnd_instre.mat takes seconds an input under ASan: a slice of it instead.
       "$CXX" -std=c++17 -O1 tests/fuzz/make_mat_seeds.cpp -o "$OUT/make_mat_seeds" -lmatio
-      "$OUT/make_mat_seeds" "$dir" ../shared/data/gnd/gnd_instre.mat
+      local real=()
+      [[ -n "$GND_DIR" && -f "$GND_DIR/gnd_instre.mat" ]] && real=("$GND_DIR/gnd_instre.mat")
+      "$OUT/make_mat_seeds" "$dir" "${real[@]}"
       ;;
     coco)
       # Images a.jpg, b.jpg and 1.jpg exist in the target's image folder; polygons, uncompressed

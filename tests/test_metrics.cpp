@@ -1,4 +1,4 @@
-// Tests of metrics/: the revisitop test vectors of PROTOCOLS.md §2.3, positions vs full
+// Tests of metrics/: the revisitop test vectors of docs/PROTOCOLS.md §2.3, positions vs full
 // rankings, evaluate() vs the sort-based reference and a literal brute force, block and thread
 // independence, top-k vs brute force, bootstrap determinism, and input validation.
 #include <algorithm>

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Independent reference for repbench's evaluator, written from the prose of revisitop's
-compute_map (PROTOCOLS.md section 2.3), in the revisitop pipeline's own shape: similarity matrix,
+compute_map (docs/PROTOCOLS.md §2.3), in the revisitop pipeline's own shape: similarity matrix,
 argsort into a full ranking, then compute_map. Used by tests (exactness) and bench (speed).
 
 Usage: revisitop_map.py --gnd GND.pkl --protocol easy|medium|hard --q q.npy --db db.npy
