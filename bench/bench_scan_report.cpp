@@ -57,7 +57,9 @@ json record_of(int64_t n) {
           {"generated", {{"source", "g/"}, {"count", n}, {"skipped", json::array()}}},
           {"train", {{"source", "t/"}, {"count", 1}, {"skipped", json::array()}, {"shards", 1}}},
           {"search",
-           {{"method", "exact"}, {"params", json::object()}, {"recall_at_1", nullptr},
+           {{"method", "exact"},
+            {"params", json::object()},
+            {"recall_at_1", nullptr},
             {"recall_sample", 0}}},
           {"baseline", {{"sample", 200}, {"top1", baseline}, {"note", "synthetic"}}},
           {"notes", json::array()},
@@ -84,8 +86,10 @@ double seconds_to_render(int64_t n, const fs::path& dir) {
 int main(int argc, char** argv) {
   int64_t n = 200000, small = 2000;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--n")) n = std::atoll(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--small")) small = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--n"))
+      n = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--small"))
+      small = std::atoll(argv[i + 1]);
   }
   const fs::path dir = fs::temp_directory_path() / fmt::format("bench_scan_report_{}", getpid());
   fs::create_directories(dir);

@@ -30,8 +30,9 @@ TEST(BuiltinReference, DescriptorsMatchNumpyAndPil) {
       fs::temp_directory_path() / fmt::format("repbench_builtin_reference_{}", ::getpid());
   fs::remove_all(dir);
   fs::create_directories(dir);
-  const std::string cmd = fmt::format("{} {}/tests/reference/builtin_features.py {} 2>&1",
-                                      test_support::kSystemPython, REPBENCH_SOURCE_DIR, dir.string());
+  const std::string cmd =
+      fmt::format("{} {}/tests/reference/builtin_features.py {} 2>&1", test_support::kSystemPython,
+                  REPBENCH_SOURCE_DIR, dir.string());
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   std::ifstream in(dir / "cases.json");
   const json cases = json::parse(in);

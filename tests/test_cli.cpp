@@ -327,9 +327,9 @@ TEST_F(CliPipeline, ExtractFolderAndSetThenEval) {
 
 TEST_F(CliPipeline, ExtractErrors) {
   write_images();
-  EXPECT_BAD_INPUT(repbench("extract -m builtin:nope --images " + path("imgs") + " --out " +
-                            path("f")),
-                   "builtin:nope", "no builtin named \"nope\"");
+  EXPECT_BAD_INPUT(
+      repbench("extract -m builtin:nope --images " + path("imgs") + " --out " + path("f")),
+      "builtin:nope", "no builtin named \"nope\"");
   std::ofstream(path("notmodel.pt")) << "zip? no";
   EXPECT_BAD_INPUT(repbench("extract -m torchscript:" + path("notmodel.pt") + " --images " +
                             path("imgs") + " --out " + path("f")),

@@ -25,14 +25,14 @@
 #include "core/sha256.h"
 #include "datasets/gnd_json.h"
 #include "models/image_loader.h"
+#include "support/bad_input.h"
+#include "support/python_stack.h"
 #include "synth/diffusion/ddpm.h"
 #include "synth/diffusion/dif_sets.h"
 #include "synth/diffusion/image_prep.h"
 #include "synth/diffusion/model_config.h"
 #include "synth/diffusion/sampler.h"
 #include "synth/diffusion/schedule.h"
-#include "support/bad_input.h"
-#include "support/python_stack.h"
 
 namespace fs = std::filesystem;
 using namespace repbench;
@@ -75,11 +75,11 @@ std::string fixture_dir() {
   return dir;
 }
 
-#define REQUIRE_FIXTURES()                                                              \
-  const std::string fx = fixture_dir();                                                 \
-  if (fx.empty())                                                                       \
-  SKIP_OR_FAIL_WITHOUT_PYTHON(                                                          \
-      test_support::python_missing("torch, numpy, PIL").empty()                         \
+#define REQUIRE_FIXTURES()                                                                  \
+  const std::string fx = fixture_dir();                                                     \
+  if (fx.empty())                                                                           \
+  SKIP_OR_FAIL_WITHOUT_PYTHON(                                                              \
+      test_support::python_missing("torch, numpy, PIL").empty()                             \
           ? std::string("the diffusion fixtures could not be made (see the failure above)") \
           : test_support::python_missing("torch, numpy, PIL"))
 
@@ -935,8 +935,8 @@ struct RunResult {
 RunResult run_cli(const std::string& args) {
   const std::string log =
       (fs::temp_directory_path() / fmt::format("repbench-diffusion-cli-{}.log", getpid())).string();
-  const int rc = std::system(
-      fmt::format("{} {} > {} 2> {}.err", REPBENCH_BINARY, args, log, log).c_str());
+  const int rc =
+      std::system(fmt::format("{} {} > {} 2> {}.err", REPBENCH_BINARY, args, log, log).c_str());
   RunResult r;
   r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   r.err = read_file(log + ".err");

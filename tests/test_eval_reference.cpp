@@ -45,16 +45,17 @@ class EvalReference : public ::testing::Test {
   }
   json reference(const std::string& ap) const {
     const ProcessResult r = run_process(
-        {test_support::kSystemPython, std::string(REPBENCH_SOURCE_DIR) + "/tests/reference/revisitop_map.py",
-         "--gnd-json", path("gnd.json"), "--q", path("q.npy"), "--db", path("db.npy"), "--ap", ap});
+        {test_support::kSystemPython,
+         std::string(REPBENCH_SOURCE_DIR) + "/tests/reference/revisitop_map.py", "--gnd-json",
+         path("gnd.json"), "--q", path("q.npy"), "--db", path("db.npy"), "--ap", ap});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.exit_code == 0 ? json::parse(r.out) : json::object();
   }
   json repbench_eval(const std::string& ap) const {
     const std::string out = path("rec-" + ap + ".json");
-    const ProcessResult r = run_process({REPBENCH_BINARY, "eval", "--set", path("gnd.json"), "-q",
-                                         path("q.npy"), "-d", path("db.npy"), "--ap", ap,
-                                         "--bootstrap", "0", "--out", out});
+    const ProcessResult r =
+        run_process({REPBENCH_BINARY, "eval", "--set", path("gnd.json"), "-q", path("q.npy"), "-d",
+                     path("db.npy"), "--ap", ap, "--bootstrap", "0", "--out", out});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     if (r.exit_code != 0) return json::object();
     std::ifstream in(out);
@@ -79,15 +80,16 @@ class EvalReference : public ::testing::Test {
 //   R@1 = R@2 = 2/3, R@4 = 1.
 TEST_F(EvalReference, ReferenceMatchesHandWorkedSelfMatchSet) {
   REQUIRE_PYTHON("numpy");
-  python(
-      "PATH = '" + path("") + "'\n"
-      "x = np.array([[1, 0], [0.8, 0.6], [0.6, 0.8], [0, 1], [0.95, -0.3122499]], np.float32)\n"
-      "np.save(PATH + 'db.npy', x); np.save(PATH + 'q.npy', x[[0, 3, 2]])\n"
-      "json.dump({'schema': 'repbench.gnd/1', 'name': 'hand', 'recall_ks': [1, 2, 4],\n"
-      "  'db': ['x0.jpg', 'x1.jpg', 'x2.jpg', 'x3.jpg', 'x4.jpg'],\n"
-      "  'queries': [{'image': 'x0.jpg', 'ok': [0, 2], 'junk': []},\n"
-      "              {'image': 'x3.jpg', 'ok': [3, 1], 'junk': []},\n"
-      "              {'image': 'x2.jpg', 'ok': [0], 'junk': []}]}, open(PATH + 'gnd.json', 'w'))\n");
+  python("PATH = '" + path("") +
+         "'\n"
+         "x = np.array([[1, 0], [0.8, 0.6], [0.6, 0.8], [0, 1], [0.95, -0.3122499]], np.float32)\n"
+         "np.save(PATH + 'db.npy', x); np.save(PATH + 'q.npy', x[[0, 3, 2]])\n"
+         "json.dump({'schema': 'repbench.gnd/1', 'name': 'hand', 'recall_ks': [1, 2, 4],\n"
+         "  'db': ['x0.jpg', 'x1.jpg', 'x2.jpg', 'x3.jpg', 'x4.jpg'],\n"
+         "  'queries': [{'image': 'x0.jpg', 'ok': [0, 2], 'junk': []},\n"
+         "              {'image': 'x3.jpg', 'ok': [3, 1], 'junk': []},\n"
+         "              {'image': 'x2.jpg', 'ok': [0], 'junk': []}]}, open(PATH + 'gnd.json', "
+         "'w'))\n");
   const json ni = reference("non-interpolated");
   EXPECT_NEAR(ni["map"].get<double>(), 11.0 / 18, 1e-12);
   EXPECT_NEAR(ni["recall@1"].get<double>(), 2.0 / 3, 1e-12);
@@ -110,7 +112,8 @@ TEST_F(EvalReference, RepbenchMatchesReferenceOnALeaveInSet) {
   // GPR1200's shape at small scale: 30 classes of 8 images, every image a query and its own
   // positive; class members drawn towards their class centre so that AP and Recall@K are far
   // from 0 and 1.
-  python("PATH = '" + path("") + "'\n"
+  python("PATH = '" + path("") +
+         "'\n"
          "rng = np.random.default_rng(7)\n"
          "centres = rng.standard_normal((30, 16))\n"
          "x = np.repeat(centres, 8, axis=0) * 0.6 + rng.standard_normal((240, 16))\n"

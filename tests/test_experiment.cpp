@@ -22,9 +22,9 @@
 #include "datasets/demo_pool.h"
 #include "experiment/copying.h"
 #include "report/copying_report.h"
+#include "support/bad_input.h"
 #include "synth/diffusion/image_prep.h"
 #include "synth/rng.h"
-#include "support/bad_input.h"
 
 namespace repbench::experiment {
 namespace {

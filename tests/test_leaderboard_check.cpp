@@ -378,8 +378,9 @@ TEST(LeaderboardCheckCli, ExitStatusesAndDiff) {
 
   // Bad input: the contract (status 2, one line naming the file and the problem).
   write_file_atomic(dir.file("bad.csv"), "hello\n");
-  EXPECT_BAD_INPUT(run_cli("leaderboard --scores " + scores + " --check " + dir.file("bad.csv"), dir),
-                   dir.file("bad.csv"), "line 1: expected a leaderboard csv header");
+  EXPECT_BAD_INPUT(
+      run_cli("leaderboard --scores " + scores + " --check " + dir.file("bad.csv"), dir),
+      dir.file("bad.csv"), "line 1: expected a leaderboard csv header");
   EXPECT_BAD_INPUT(
       run_cli("leaderboard --scores " + scores + " --check " + dir.file("absent.json"), dir),
       dir.file("absent.json"), "no such file");

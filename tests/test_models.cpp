@@ -180,8 +180,8 @@ std::string fixture_dir(std::string* why_not = nullptr) {
   return dir;
 }
 
-#define REQUIRE_FIXTURES()                     \
-  std::string fixtures_why_not;                \
+#define REQUIRE_FIXTURES()                               \
+  std::string fixtures_why_not;                          \
   const std::string fx = fixture_dir(&fixtures_why_not); \
   if (fx.empty()) SKIP_OR_FAIL_WITHOUT_PYTHON("PyTorch fixtures unavailable: " + fixtures_why_not)
 
@@ -482,9 +482,9 @@ TEST(Registry, KnownExtractorsListBuiltinsAndThePapersTen) {
 TEST(Registry, ExportCommandsNameModelsTheExporterKnows) {
   REQUIRE_PYTHON("json");  // --list needs no more than the interpreter
   TempDir tmp;
-  const std::string cmd = fmt::format("{} {}/scripts/export_models.py --list > {}",
-                                      test_support::kSystemPython, REPBENCH_SOURCE_DIR,
-                                      tmp / "list.txt");
+  const std::string cmd =
+      fmt::format("{} {}/scripts/export_models.py --list > {}", test_support::kSystemPython,
+                  REPBENCH_SOURCE_DIR, tmp / "list.txt");
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   const std::string list = read_file(tmp / "list.txt");
   for (const KnownExtractor& k : known_extractors()) {

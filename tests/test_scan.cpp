@@ -214,8 +214,8 @@ TEST_F(ScanTest, FindsEveryPlantedCopyAtRankOne) {
   for (size_t i = 0; i < kThresholds.size(); ++i) {
     const double t = kThresholds[i];
     // In float, the scores' precision, as the scan compares them.
-    const int64_t n = std::count_if(scores.begin(), scores.end(),
-                                    [&](double s) { return float(s) > float(t); });
+    const int64_t n =
+        std::count_if(scores.begin(), scores.end(), [&](double s) { return float(s) > float(t); });
     EXPECT_EQ(rec["above"][i]["threshold"].get<double>(), t);
     EXPECT_EQ(rec["above"][i]["generations"].get<int64_t>(), n) << t;
     EXPECT_DOUBLE_EQ(rec["above"][i]["fraction"].get<double>(), double(n) / p.total) << t;
@@ -308,8 +308,8 @@ TEST_F(ScanTest, BadInputIsOneLineAndWritesNoRecord) {
   expect_bad_input(repbench("scan -g " + path("train") + " -t " + path("empty") +
                             " -m builtin:tiny --out " + path("out")),
                    path("empty"), "no images");
-  expect_bad_input(repbench("scan -g " + path("train") + train + " --threshold 1.5"),
-                   "--threshold", "1.5 is outside [-1, 1]");
+  expect_bad_input(repbench("scan -g " + path("train") + train + " --threshold 1.5"), "--threshold",
+                   "1.5 is outside [-1, 1]");
   expect_bad_input(repbench("scan -g " + path("train") + train + " --threshold 0.5,-2"),
                    "--threshold", "-2 is outside [-1, 1]");
   expect_bad_input(repbench("scan -g " + path("train") + train + " --dup-threshold 7"),

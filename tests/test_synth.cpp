@@ -23,6 +23,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "datasets/gnd_json.h"
+#include "support/bad_input.h"
 #include "synth/augment.h"
 #include "synth/coco.h"
 #include "synth/cutmix.h"
@@ -33,7 +34,6 @@
 #include "synth/rng.h"
 #include "synth/segmix.h"
 #include "synth/voc.h"
-#include "support/bad_input.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -1076,8 +1076,7 @@ TEST_F(SynthTest, UnreadableSourcesAreSkippedWithACount) {
                         "--count 10 but only 3 usable source images");
   opt.set.count = 0;
   opt.set.copies = 0;
-  EXPECT_ERROR_CONTAINS(generate_cutmix(photos, opt, path("out4")),
-                        "--copies 0: expected 1..99");
+  EXPECT_ERROR_CONTAINS(generate_cutmix(photos, opt, path("out4")), "--copies 0: expected 1..99");
 }
 
 TEST_F(SynthTest, SegmixSkipsImagesWhoseSizeDisagreesWithTheAnnotation) {
@@ -1159,8 +1158,9 @@ TEST_F(SynthCli, BadInputIsOneLineWithStatus2) {
       path("empty/a.jpg"), "cutmix needs at least 2 usable source images, found 0 of 2");
   EXPECT_BAD_INPUT(run("synth segmix --out " + path("o") + " --quiet"), "--coco",
                    "give either --coco");
-  EXPECT_BAD_INPUT(run("synth segmix --voc " + path("nowhere") + " --out " + path("o") + " --quiet"),
-                   path("nowhere"), "not a VOC2012 folder");
+  EXPECT_BAD_INPUT(
+      run("synth segmix --voc " + path("nowhere") + " --out " + path("o") + " --quiet"),
+      path("nowhere"), "not a VOC2012 folder");
 }
 
 }  // namespace

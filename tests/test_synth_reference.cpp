@@ -23,6 +23,7 @@
 #include "core/atomic_file.h"
 #include "core/npy.h"
 #include "datasets/gnd_json.h"
+#include "support/python_stack.h"
 #include "synth/augment.h"
 #include "synth/coco.h"
 #include "synth/fixture.h"
@@ -30,7 +31,6 @@
 #include "synth/rle.h"
 #include "synth/rng.h"
 #include "synth/segmix.h"
-#include "support/python_stack.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -62,9 +62,9 @@ class ReferenceDir {
 bool run_reference(const std::string& script, const std::string& args, const ReferenceDir& dir,
                    std::string* stdout_text = nullptr) {
   const std::string out = dir / "stdout.txt";
-  const std::string cmd = fmt::format("{} {}/tests/reference/{} {} > {} 2>&1",
-                                      test_support::kSystemPython, REPBENCH_SOURCE_DIR, script,
-                                      args, out);
+  const std::string cmd =
+      fmt::format("{} {}/tests/reference/{} {} > {} 2>&1", test_support::kSystemPython,
+                  REPBENCH_SOURCE_DIR, script, args, out);
   std::ifstream in;
   std::stringstream text;
   const int rc = std::system(cmd.c_str());
@@ -86,7 +86,8 @@ cv::Mat bgr_from_rgb_npy(const std::string& path) {
   cv::Mat m(h, w, CV_32FC3);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
-      for (int c = 0; c < 3; ++c) m.at<cv::Vec3f>(y, x)[2 - c] = a.data[(size_t(y) * w + x) * 3 + c];
+      for (int c = 0; c < 3; ++c)
+        m.at<cv::Vec3f>(y, x)[2 - c] = a.data[(size_t(y) * w + x) * 3 + c];
   return m;
 }
 
@@ -103,14 +104,22 @@ TEST(AugmentReference, EveryPhotometricOperationMatchesTorchvision) {
     SCOPED_TRACE(c["name"].get<std::string>());
     cv::Mat m = input.clone();
     const json& v = c["value"];
-    if (op == "brightness") adjust_brightness(m, v.get<double>());
-    else if (op == "contrast") adjust_contrast(m, v.get<double>());
-    else if (op == "saturation") adjust_saturation(m, v.get<double>());
-    else if (op == "hue") adjust_hue(m, v.get<double>());
-    else if (op == "blur") gaussian_blur(m, 5, v.get<double>());
-    else if (op == "grayscale") to_grayscale(m);
-    else if (op == "solarize") solarize(m, v.get<double>());
-    else if (op == "autocontrast") autocontrast(m);
+    if (op == "brightness")
+      adjust_brightness(m, v.get<double>());
+    else if (op == "contrast")
+      adjust_contrast(m, v.get<double>());
+    else if (op == "saturation")
+      adjust_saturation(m, v.get<double>());
+    else if (op == "hue")
+      adjust_hue(m, v.get<double>());
+    else if (op == "blur")
+      gaussian_blur(m, 5, v.get<double>());
+    else if (op == "grayscale")
+      to_grayscale(m);
+    else if (op == "solarize")
+      solarize(m, v.get<double>());
+    else if (op == "autocontrast")
+      autocontrast(m);
     else {
       ASSERT_EQ(op, "photometric");
       PhotometricParams p;
@@ -145,7 +154,8 @@ TEST(AugmentReference, EveryPhotometricOperationMatchesTorchvision) {
 // ---------------------------------------------------------------------------------------------
 // Polygons
 
-std::string polygon_cases_json(const std::vector<std::tuple<std::vector<double>, int, int>>& cases) {
+std::string polygon_cases_json(
+    const std::vector<std::tuple<std::vector<double>, int, int>>& cases) {
   json j = json::array();
   for (const auto& [xy, h, w] : cases) j.push_back({{"xy", xy}, {"h", h}, {"w", w}});
   return j.dump();
@@ -216,7 +226,8 @@ cv::Mat textured_photo(int w, int h, int seed) {
       cv::Vec3b& p = img.at<cv::Vec3b>(y, x);
       p[0] = cv::saturate_cast<uint8_t>(p[0] + 190 * x / w);
       p[1] = cv::saturate_cast<uint8_t>(p[1] + 190 * y / h);
-      p[2] = cv::saturate_cast<uint8_t>(p[2] + 95 * (x + y) / (w + h) + 40 * ((x / 9 + y / 7 + seed) % 3));
+      p[2] = cv::saturate_cast<uint8_t>(p[2] + 95 * (x + y) / (w + h) +
+                                        40 * ((x / 9 + y / 7 + seed) % 3));
     }
   return img;
 }
@@ -269,8 +280,8 @@ TEST(SegmixReference, ScaledCopiesEqualAnIndependentTorchComposition) {
   write_file_atomic(dir / "cases.json", cases.dump());
   fs::create_directories(dir / "expected");
   std::string out;
-  ASSERT_TRUE(run_reference("segmix_compose.py",
-                            (dir / "cases.json") + " " + (dir / "expected"), dir, &out));
+  ASSERT_TRUE(run_reference("segmix_compose.py", (dir / "cases.json") + " " + (dir / "expected"),
+                            dir, &out));
   const json geometry = json::parse(out);
   ASSERT_EQ(geometry.size(), cases.size());
   int scaled = 0;
@@ -284,7 +295,8 @@ TEST(SegmixReference, ScaledCopiesEqualAnIndependentTorchComposition) {
     const cv::Mat expected = cv::imread(dir / fmt::format("expected/{}.png", i), cv::IMREAD_COLOR);
     ASSERT_EQ(copy.size(), expected.size());
     std::vector<int64_t> shape;
-    const std::vector<int64_t> mask = read_npy_int64(dir / fmt::format("expected/{}.mask.npy", i), &shape);
+    const std::vector<int64_t> mask =
+        read_npy_int64(dir / fmt::format("expected/{}.mask.npy", i), &shape);
     const json& m = c.at("pasted_mask");
     const std::vector<uint8_t> ours =
         rle_decode(Rle{m.at("size")[0].get<int>(), m.at("size")[1].get<int>(),

@@ -21,12 +21,10 @@ namespace repbench::test_support {
 // command finished before it met the bad input (scan and extract have no switch to silence them);
 // nothing else may come before it.
 inline ::testing::AssertionResult is_bad_input(int status, const std::string& err,
-                                               const std::string& input,
-                                               const std::string& problem,
+                                               const std::string& input, const std::string& problem,
                                                bool after_progress = false) {
   auto failure = [&](const std::string& why) {
-    return ::testing::AssertionFailure() << why << "\n  status " << status << ", stderr:\n"
-                                         << err;
+    return ::testing::AssertionFailure() << why << "\n  status " << status << ", stderr:\n" << err;
   };
   if (status != 2) return failure("exit status is not 2");
   std::string line = err;
@@ -43,8 +41,7 @@ inline ::testing::AssertionResult is_bad_input(int status, const std::string& er
     return failure("stderr is not exactly one line");
   if (line.find_first_not_of(" \t\n") == std::string::npos) return failure("stderr is blank");
   if (input.empty()) return failure("the test names no input to look for");
-  if (line.find(input) == std::string::npos)
-    return failure("stderr does not name '" + input + "'");
+  if (line.find(input) == std::string::npos) return failure("stderr does not name '" + input + "'");
   if (line.find(problem) == std::string::npos)
     return failure("stderr does not say '" + problem + "'");
   return ::testing::AssertionSuccess();
@@ -87,17 +84,17 @@ inline ::testing::AssertionResult is_one_line_error(const std::string& message,
 
 // EXPECT_BAD_INPUT(result, input, problem): `result` (with .status or .exit_code, and .err) of a
 // command line that must fail by the contract above.
-#define EXPECT_BAD_INPUT(result, input, problem)                                                  \
-  EXPECT_TRUE(::repbench::test_support::is_bad_input(                                            \
+#define EXPECT_BAD_INPUT(result, input, problem)      \
+  EXPECT_TRUE(::repbench::test_support::is_bad_input( \
       ::repbench::test_support::exit_status_of(result), (result).err, (input), (problem)))
 
 // The same for a command that may report finished work first (see is_bad_input).
-#define EXPECT_BAD_INPUT_AFTER_PROGRESS(result, input, problem)                                \
-  EXPECT_TRUE(::repbench::test_support::is_bad_input(                                         \
+#define EXPECT_BAD_INPUT_AFTER_PROGRESS(result, input, problem) \
+  EXPECT_TRUE(::repbench::test_support::is_bad_input(           \
       ::repbench::test_support::exit_status_of(result), (result).err, (input), (problem), true))
 
 // EXPECT_ERROR_CONTAINS(statement, phrase): the statement throws repbench::Error whose message is
 // one line holding `phrase` (EXPECT_THROW(..., Error) alone lets any wrong message pass).
-#define EXPECT_ERROR_CONTAINS(statement, phrase)                                        \
-  EXPECT_TRUE(::repbench::test_support::is_one_line_error(                             \
+#define EXPECT_ERROR_CONTAINS(statement, phrase)           \
+  EXPECT_TRUE(::repbench::test_support::is_one_line_error( \
       ::repbench::test_support::error_of([&] { (void)(statement); }), (phrase)))

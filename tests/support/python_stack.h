@@ -30,8 +30,9 @@ inline std::string python_missing(const std::string& modules) {
   if (it == answers.end()) {
     const std::string cmd =
         std::string(kSystemPython) + " -c 'import " + modules + "' >/dev/null 2>&1";
-    const std::string why =
-        std::system(cmd.c_str()) == 0 ? "" : std::string(kSystemPython) + " cannot import " + modules;
+    const std::string why = std::system(cmd.c_str()) == 0
+                                ? ""
+                                : std::string(kSystemPython) + " cannot import " + modules;
     it = answers.emplace(modules, why).first;
   }
   return it->second;
