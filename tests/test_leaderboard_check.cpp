@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "report/leaderboard.h"
 #include "report/leaderboard_check.h"
+#include "support/bad_input.h"
 
 namespace repbench::report {
 namespace {
@@ -47,16 +48,7 @@ class TempDir {
   fs::path path_;
 };
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected repbench::Error";
-  return {};
-}
+using test_support::error_of;  // the message of the repbench::Error a call throws
 
 ScoreEntry score(const std::string& model, const std::string& dataset, double map,
                  std::optional<std::pair<double, double>> ci = std::nullopt,
@@ -327,20 +319,18 @@ TEST(LeaderboardBaseline, MalformedFilesThrowWithTheFile) {
 
 struct CliResult {
   int status = -1;
-  std::string out;
+  std::string out, err;
 };
 
 CliResult run_cli(const std::string& args, const TempDir& dir) {
-  const std::string out_file = dir.file("stdout.txt");
+  const std::string out_file = dir.file("stdout.txt"), err_file = dir.file("stderr.txt");
   const std::string cmd =
-      std::string(REPBENCH_BINARY) + " " + args + " >" + out_file + " 2>" + dir.file("stderr.txt");
+      std::string(REPBENCH_BINARY) + " " + args + " >" + out_file + " 2>" + err_file;
   CliResult r;
   int raw = std::system(cmd.c_str());
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  std::ifstream in(out_file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  r.out = ss.str();
+  r.out = read_file(out_file);
+  r.err = read_file(err_file);
   return r;
 }
 
@@ -386,13 +376,14 @@ TEST(LeaderboardCheckCli, ExitStatusesAndDiff) {
   EXPECT_EQ(tolerant.status, 1);
   EXPECT_THAT(tolerant.out, Not(HasSubstr("regressed")));
 
-  // Bad input: exit status 2.
+  // Bad input: the contract (status 2, one line naming the file and the problem).
   write_file_atomic(dir.file("bad.csv"), "hello\n");
-  EXPECT_EQ(
-      run_cli("leaderboard --scores " + scores + " --check " + dir.file("bad.csv"), dir).status, 2);
-  EXPECT_EQ(
-      run_cli("leaderboard --scores " + scores + " --check " + dir.file("absent.json"), dir).status,
-      2);
+  EXPECT_BAD_INPUT(
+      run_cli("leaderboard --scores " + scores + " --check " + dir.file("bad.csv"), dir),
+      dir.file("bad.csv"), "line 1: expected a leaderboard csv header");
+  EXPECT_BAD_INPUT(
+      run_cli("leaderboard --scores " + scores + " --check " + dir.file("absent.json"), dir),
+      dir.file("absent.json"), "no such file");
 }
 
 }  // namespace

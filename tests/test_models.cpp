@@ -46,6 +46,8 @@
 #include "models/registry.h"
 #include "models/set_images.h"
 #include "models/torchscript_extractor.h"
+#include "support/bad_input.h"
+#include "support/python_stack.h"
 
 namespace fs = std::filesystem;
 using namespace repbench;          // NOLINT
@@ -79,14 +81,7 @@ class TempDir {
   std::string path_;
 };
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;  // the message of the repbench::Error a call throws
 
 // A smooth, deterministic colour image (BGR, as OpenCV writes it).
 cv::Mat test_image(int w, int h, int seed) {
@@ -150,16 +145,14 @@ class Wrapped : public FeatureExtractor {
 };
 
 // The PyTorch fixtures (see the file comment), generated once per build tree.
-std::string fixture_dir() {
+// Empty when they are unavailable; *why_not then says why.
+std::string fixture_dir(std::string* why_not = nullptr) {
   static std::once_flag once;
-  static std::string dir, why_not;
+  static std::string dir, problem;
   std::call_once(once, [] {
-    const std::string python = "/usr/bin/python3";
-    if (std::system((python + " -c 'import torch, torchvision, PIL' >/dev/null 2>&1").c_str()) !=
-        0) {
-      why_not = python + " cannot import torch, torchvision and PIL";
-      return;
-    }
+    const std::string python = test_support::kSystemPython;
+    problem = test_support::python_missing("torch, torchvision, PIL");
+    if (!problem.empty()) return;
     const std::string src = REPBENCH_SOURCE_DIR;
     const std::string script = src + "/tests/fixtures/make_model_fixtures.py";
     const std::string hash =
@@ -174,7 +167,7 @@ std::string fixture_dir() {
           fmt::format("{} {} {} > {}/log.txt 2>&1", python, script, tmp.string(), tmp.string());
       if (std::system(cmd.c_str()) != 0) {
         ADD_FAILURE() << "fixture script failed: " << read_file(tmp.string() + "/log.txt");
-        why_not = "fixture script failed";
+        problem = "fixture script failed";
         return;
       }
       std::error_code ec;
@@ -183,15 +176,14 @@ std::string fixture_dir() {
     }
     dir = final_dir.string();
   });
-  if (dir.empty()) {
-    std::cerr << "fixtures unavailable: " << why_not << "\n";
-  }
+  if (why_not) *why_not = problem;
   return dir;
 }
 
-#define REQUIRE_FIXTURES()              \
-  const std::string fx = fixture_dir(); \
-  if (fx.empty()) GTEST_SKIP() << "PyTorch fixtures unavailable here"
+#define REQUIRE_FIXTURES()                               \
+  std::string fixtures_why_not;                          \
+  const std::string fx = fixture_dir(&fixtures_why_not); \
+  if (fx.empty()) SKIP_OR_FAIL_WITHOUT_PYTHON("PyTorch fixtures unavailable: " + fixtures_why_not)
 
 // ---------------------------------------------------------------------------------------------
 // Preprocess
@@ -488,10 +480,12 @@ TEST(Registry, KnownExtractorsListBuiltinsAndThePapersTen) {
 }
 
 TEST(Registry, ExportCommandsNameModelsTheExporterKnows) {
+  REQUIRE_PYTHON("json");  // --list needs no more than the interpreter
   TempDir tmp;
-  const std::string cmd = fmt::format("/usr/bin/python3 {}/scripts/export_models.py --list > {}",
-                                      REPBENCH_SOURCE_DIR, tmp / "list.txt");
-  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "/usr/bin/python3 unavailable";
+  const std::string cmd =
+      fmt::format("{} {}/scripts/export_models.py --list > {}", test_support::kSystemPython,
+                  REPBENCH_SOURCE_DIR, tmp / "list.txt");
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   const std::string list = read_file(tmp / "list.txt");
   for (const KnownExtractor& k : known_extractors()) {
     if (k.export_command.empty()) continue;

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "report/leaderboard.h"
 #include "report/record.h"
+#include "support/bad_input.h"
 
 namespace repbench::report {
 namespace {
@@ -49,17 +50,7 @@ class TempDir {
   fs::path path_;
 };
 
-// The message of the Error that `f` throws; fails the test when it throws nothing.
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected repbench::Error";
-  return "";
-}
+using test_support::error_of;  // the message of the repbench::Error a call throws
 
 ScoreEntry score(const std::string& model, const std::string& category, const std::string& dataset,
                  double map_percent) {

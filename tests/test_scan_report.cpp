@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -31,6 +30,7 @@
 #include "report/html_page.h"
 #include "report/leaderboard.h"
 #include "report/scan_report.h"
+#include "support/bad_input.h"
 
 namespace repbench::report {
 namespace {
@@ -362,30 +362,27 @@ TEST(ScanReport, ShowsAtMostTheCapHighestFirst) {
   EXPECT_TRUE(Contains(html, "4 more pairs are in scan.json and matches.csv"));
 }
 
-TEST(ScanReport, LargeScansStayQuick) {
-  // 200,000 generations: the page shows the cap, the density is drawn from fine bins.
+TEST(ScanReport, LargeScansShowTheCapAndPlotEveryGeneration) {
+  // More generations than the page shows: the page says so, the density counts them all. (How the
+  // time grows with 200,000 generations is bench/bench_scan_report's question, not a unit test's.)
   TempDir dir;
   json rec = make_record({}, some_baseline());
   json top1 = json::array(), pairs = json::array();
-  for (int i = 0; i < 200000; ++i) {
-    const double s = 0.2 + 0.6 * ((i * 7919) % 200000) / 200000.0;
+  for (int i = 0; i < 2000; ++i) {
+    const double s = 0.2 + 0.6 * ((i * 7919) % 2000) / 2000.0;
     top1.push_back(s);
     pairs.push_back(
         {{"generated", "g/" + std::to_string(i) + ".png"}, {"train", "t.png"}, {"score", s}});
   }
   rec["generations_top1"] = top1;
   rec["pairs"] = pairs;
-  rec["generated"]["count"] = 200000;
-  const auto start = std::chrono::steady_clock::now();
+  rec["generated"]["count"] = 2000;
   write_scan_report(rec, dir.path() / "out");
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(seconds, 60.0);
   const std::string html = read_file((dir.path() / "out/report.html").string());
-  EXPECT_TRUE(Contains(html, "Showing 500 of 200000 pairs"));
+  EXPECT_TRUE(Contains(html, "Showing 500 of 2000 pairs"));
   EXPECT_EQ(pair_count(html), 500u);
   EXPECT_TRUE(Contains(read_file((dir.path() / "out/plots/top1_density.svg").string()),
-                       "generations (200000)"));
+                       "generations (2000)"));
 }
 
 TEST(ScanReport, MissingGnuplotIsOneLineAndWritesNoPage) {
@@ -429,16 +426,8 @@ TEST(ScanReport, BadRecordsNameTheField) {
   json rec = make_record({{"a.png", "b.png", 0.5}}, some_baseline());
   json wrong_kind = rec;
   wrong_kind["kind"] = "eval";
-  EXPECT_THROW(
-      {
-        try {
-          write_scan_report(wrong_kind, dir.path() / "out");
-        } catch (const Error& e) {
-          EXPECT_THAT(e.what(), HasSubstr("expected 'replication-scan'"));
-          throw;
-        }
-      },
-      Error);
+  EXPECT_ERROR_CONTAINS(write_scan_report(wrong_kind, dir.path() / "out"),
+                        "expected 'replication-scan'");
   rec["pairs"][0]["score"] = "high";
   try {
     write_scan_report(rec, dir.path() / "out");
@@ -447,7 +436,7 @@ TEST(ScanReport, BadRecordsNameTheField) {
     EXPECT_THAT(e.what(), HasSubstr("'pairs[0].score' is not a number"));
   }
   rec.erase("pairs");
-  EXPECT_THROW(write_scan_report(rec, dir.path() / "out"), Error);
+  EXPECT_ERROR_CONTAINS(write_scan_report(rec, dir.path() / "out"), "'pairs' is missing");
   EXPECT_FALSE(fs::exists(dir.path() / "out"));
 }
 
@@ -474,7 +463,8 @@ TEST(Subprocess, PassesArgumentsVerbatimWithoutAShell) {
   EXPECT_FALSE(fs::exists(dir.path() / "pwned"));
   const ProcessResult slow = run_process({"sleep", "30"}, {}, 0.3);
   EXPECT_TRUE(slow.timed_out);
-  EXPECT_THROW(run_process({"no-such-program-repbench"}), Error);
+  EXPECT_ERROR_CONTAINS(run_process({"no-such-program-repbench"}),
+                        "cannot run 'no-such-program-repbench': no such program on PATH");
   EXPECT_EQ(first_line("\n  \n  first \nsecond"), "first");
 }
 
