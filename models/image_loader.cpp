@@ -128,6 +128,10 @@ std::optional<std::pair<int, int>> jpeg_size(const uint8_t* p, size_t n) {
   return std::nullopt;
 }
 
+const char* decoding_name(const LoadOptions& options) {
+  return options.reduced_decoding ? "reduced-jpeg" : "full";
+}
+
 RgbImage decode_image(const std::string& path, const std::optional<CropBox>& box) {
   const std::string bytes = read_bytes(path);
   const cv::Mat bgr = decode_bgr(path, bytes, 1);
@@ -152,7 +156,8 @@ Image load_image(const std::string& path, const std::optional<CropBox>& box, con
                  const LoadOptions& options) {
   const std::string bytes = read_bytes(path);
 
-  // Reduced decoding where the target is small enough (PIL draft's rule), never with a box.
+  // Reduced decoding only when asked, where the target is small enough (PIL draft's rule), never
+  // with a box.
   int reduce = 1;
   std::optional<std::pair<int, int>> full_size;
   if (options.reduced_decoding && !box && pre.resize != ResizeMode::kNone) {

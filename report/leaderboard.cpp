@@ -90,6 +90,8 @@ ScoreEntry entry_from_record(const json& record, const std::string& path) {
   if (e.category.empty()) e.category = kDefaultCategory;
   e.dataset = record["dataset"].get<std::string>();
   e.origin = path;
+  if (const auto o = record.find("options"); o != record.end() && o->is_object())
+    e.fast_decode = o->value("decoding", std::string()) == "reduced-jpeg";
   if (record.value("status", std::string("ok")) == "skipped") {
     e.skipped_reason = record["skipped_reason"].get<std::string>();
     return e;
@@ -200,6 +202,9 @@ std::string tex_escape(const std::string& s) {
         break;
       case '\\':
         out += "\\textbackslash{}";
+        break;
+      case '-':  // "--" would print as an en dash: keep an option's two hyphens
+        out += i + 1 < s.size() && s[i + 1] == '-' ? "-{}" : "-";
         break;
       default:
         // The en dash as LaTeX's own "--", so the output needs no Unicode setup.
@@ -678,6 +683,18 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
       if (row.cells[c].state == LeaderboardCell::State::kSkipped)
         board.notes.push_back(fmt::format("{} on {} was skipped: {}", row.model, board.datasets[c],
                                           row.cells[c].skipped_reason));
+  std::vector<std::string> fast;  // in row order
+  for (const auto& row : board.rows)
+    for (const ScoreEntry& e : entries)
+      if (e.model == row.model && e.fast_decode && e.skipped_reason.empty()) {
+        fast.push_back(row.model);
+        break;
+      }
+  if (!fast.empty())
+    board.notes.push_back(fmt::format(
+        "Scores of {} come from descriptors computed with --fast-decode (large JPEGs decoded at "
+        "reduced size), not with the reference pipeline's full decoding",
+        fmt::join(fast, ", ")));
   return board;
 }
 

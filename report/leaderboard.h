@@ -32,6 +32,7 @@ struct ScoreEntry {
   std::optional<std::pair<double, double>> ci95_percent;          // bootstrap interval, percent
   std::string skipped_reason;  // non-empty = the run was skipped; map_percent is then unused
   std::string origin;          // the file (and line) it came from, for error messages
+  bool fast_decode = false;    // its record's options.decoding is "reduced-jpeg" (--fast-decode)
 };
 
 // Reads a long-format CSV of scores: header exactly `model,category,dataset,map`, one row per
@@ -73,7 +74,8 @@ struct Leaderboard {
   std::vector<std::string> datasets;
   std::vector<LeaderboardRow> rows;
   // Lines printed below the table: kMissingNote when any cell is missing or skipped, then one
-  // line per skipped cell with its reason.
+  // line per skipped cell with its reason, then one line naming the models whose scores were
+  // computed with --fast-decode (not the reference pipeline's full decoding), if any.
   std::vector<std::string> notes;
 };
 

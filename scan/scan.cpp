@@ -342,6 +342,7 @@ nlohmann::json run_scan(const ScanOptions& o) {
   auto ex = models::create_extractor(o.model, o.extractor);
   models::PipelineOptions popt;
   popt.batch_size = o.batch_size;
+  popt.load = o.load;
   popt.on_decode_error = models::DecodeErrorPolicy::kSkip;
   popt.progress = o.progress;
   const fs::path cache_dir = fs::path(o.out) / "cache";
@@ -370,6 +371,11 @@ nlohmann::json run_scan(const ScanOptions& o) {
     if (d.model != ex->spec())
       fail("{}: descriptors of model '{}', but --model is '{}'", o.train_descriptors[0], d.model,
            ex->spec());
+    // Both sides through one pipeline: generations and training images decoded alike.
+    if (d.decoding != models::decoding_name(o.load))
+      fail("{}: descriptors made with {} decoding, but this scan decodes with {} (run both with "
+           "or both without --fast-decode)",
+           o.train_descriptors[0], d.decoding, models::decoding_name(o.load));
     const std::vector<int64_t> want = models::descriptor_shape(*ex, d.features.rows());
     if (d.features.shape != want)
       fail("{}: descriptors of shape [{}], the model gives [{}]", o.train_descriptors[0],
@@ -415,6 +421,7 @@ nlohmann::json run_scan(const ScanOptions& o) {
   rec["git_commit"] = git_commit();
   rec["created"] = utc_now_iso8601();
   rec["model"] = ex->spec();
+  rec["decoding"] = models::decoding_name(o.load);
   rec["generated"] = {{"source", o.generated},
                       {"count", g.rows()},
                       {"listed", gen_total},
@@ -432,6 +439,10 @@ nlohmann::json run_scan(const ScanOptions& o) {
   if (!train_failed.empty())
     notes.push_back(fmt::format("{} of {} training images could not be read and were skipped.",
                                 train_failed.size(), train_total));
+  if (o.load.reduced_decoding)
+    notes.push_back(
+        "Descriptors were computed with --fast-decode (large JPEGs decoded at reduced size), so "
+        "they differ slightly from the model's reference pipeline, which decodes at full size.");
   rec["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   write_matches_csv((fs::path(o.out) / "matches.csv").string(), gp, tp, matches);

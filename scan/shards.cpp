@@ -22,6 +22,7 @@ nlohmann::json to_json(const ShardedDescriptors& d) {
   for (const auto& f : d.failed)
     failed.push_back({{"index", f.index}, {"path", f.path}, {"reason", f.reason}});
   return {{"format", kFormat}, {"format_version", 1},   {"model", d.model},
+          {"decoding", d.decoding},
           {"source", d.source}, {"list_sha256", d.list_sha256}, {"total", d.total},
           {"index", d.index},   {"count", d.count},     {"begin", d.begin},
           {"end", d.end},       {"shape", d.features.shape}, {"shards_merged", d.shards_merged},
@@ -43,6 +44,7 @@ ShardedDescriptors extract_shard(models::FeatureExtractor& extractor, const Imag
                                  models::CachedExtraction* cached) {
   ShardedDescriptors d;
   d.model = extractor.spec();
+  d.decoding = models::decoding_name(pipeline.load);
   d.source = source.source;
   d.list_sha256 = path_list_sha256(source.paths);
   d.total = static_cast<int64_t>(source.paths.size());
@@ -91,6 +93,7 @@ ShardedDescriptors read_shard(const std::string& npy_path) {
   try {
     if (j.at("format") != kFormat) fail("{}: not a repbench shard file", info_path);
     d.model = j.at("model").get<std::string>();
+    d.decoding = j.value("decoding", std::string("reduced-jpeg"));  // see shards.h
     d.source = j.at("source").get<std::string>();
     d.list_sha256 = j.at("list_sha256").get<std::string>();
     d.total = j.at("total").get<int64_t>();
@@ -134,6 +137,7 @@ ShardedDescriptors merge_shards(const std::vector<std::string>& npy_paths) {
              npy_paths[0], a);
     };
     differs("the model", first.model, s.model);
+    differs("the decoding", first.decoding, s.decoding);
     differs("the image list (sha256)", first.list_sha256, s.list_sha256);
     differs("the shard count", std::to_string(first.count), std::to_string(s.count));
     std::vector<int64_t> a(first.features.shape.begin() + 1, first.features.shape.end()),
@@ -152,6 +156,7 @@ ShardedDescriptors merge_shards(const std::vector<std::string>& npy_paths) {
   if (parts.size() == 1) return std::move(parts[0]);
   ShardedDescriptors m;
   m.model = first.model;
+  m.decoding = first.decoding;
   m.source = first.source;
   m.list_sha256 = first.list_sha256;
   m.total = first.total;

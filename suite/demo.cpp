@@ -114,6 +114,7 @@ Suite prepare_demo(const DemoOptions& o) {
   s.threads = o.threads;
   s.device = o.device;
   s.batch_size = 16;
+  s.fast_decode = o.fast_decode;
   for (const char* spec : {"builtin:tiny", "builtin:colorhist", "builtin:dct", "builtin:patches",
                            "builtin:randcnn"})
     s.models.push_back({spec, "", "", nlohmann::json::object()});

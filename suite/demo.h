@@ -28,6 +28,7 @@ struct DemoOptions {
   std::string ddpm_model;
   int64_t ddpm_steps = 600;
   std::string device = "cpu";  // DDPM training, RePaint and extraction
+  bool fast_decode = false;     // the suite's fast_decode (models/image_loader.h)
 };
 
 // The suite the demo runs (sets built, models listed), without running it.

@@ -74,13 +74,16 @@ SetFeatures extract_set(models::FeatureExtractor& ex, const datasets::RetrievalS
   popt.batch_size = suite.batch_size;
   popt.on_decode_error = suite.on_decode_error == "skip" ? models::DecodeErrorPolicy::kSkip
                                                          : models::DecodeErrorPolicy::kFail;
+  popt.load.reduced_decoding = suite.fast_decode;
+  // The cache key tells the modes apart; their own file names let both stay cached side by side.
+  const std::string mode = suite.fast_decode ? ".fast-decode" : "";
   SetFeatures f;
   auto run = [&](const std::vector<models::ImageItem>& items, const std::string& side) {
     popt.label = fmt::format("{} {} {}", ex.name(), set.name, side);
     const std::string base = (fs::path(cache_dir) / (slug(set.name) + "." + side)).string();
     models::CachedExtraction c = models::extract_cached(
-        ex, items, base + "." + sha256_hex(set.source + "|" + set.root).substr(0, 8) + ".npy",
-        popt);
+        ex, items,
+        base + "." + sha256_hex(set.source + "|" + set.root).substr(0, 8) + mode + ".npy", popt);
     f.cache_hit = f.cache_hit && c.cache_hit;
     for (const auto& fi : c.failed) f.failed.push_back(fi.path + ": " + fi.reason);
     return std::move(c.features);
@@ -92,12 +95,16 @@ SetFeatures extract_set(models::FeatureExtractor& ex, const datasets::RetrievalS
   return f;
 }
 
+// Every record of a suite, skipped ones included, names how its images were decoded.
 report::RecordHeader header_for(const nlohmann::json& model, const std::string& set,
-                                const std::string& protocol) {
+                                const std::string& protocol, const Suite& suite) {
   report::RecordHeader h;
   h.model = model;
   h.set = set;
   h.protocol = protocol.empty() ? "default" : protocol;
+  models::LoadOptions load;
+  load.reduced_decoding = suite.fast_decode;
+  h.options = {{"decoding", models::decoding_name(load)}};
   return h;
 }
 
@@ -173,8 +180,8 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
         const std::string set_name = loaded.empty() ? ss.set : loaded.front().name;
         for (size_t i = 0; i < protocols.size(); ++i) {
           const std::string p = i < loaded.size() ? loaded[i].protocol : protocols[i];
-          write(model_dir, header_for(model, set_name, p),
-                report::make_skipped_record(header_for(model, set_name, p), set_error));
+          write(model_dir, header_for(model, set_name, p, suite),
+                report::make_skipped_record(header_for(model, set_name, p, suite), set_error));
         }
         say(fmt::format("{} on {}: skipped: {}", model["name"].get<std::string>(), set_name,
                         set_error));
@@ -183,9 +190,9 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
       const bool tokens = feats.db.shape.size() == 3;
       if (suite.similarity == "split-product" && !tokens) {
         for (const auto& set : loaded)
-          write(model_dir, header_for(model, set.name, set.protocol),
+          write(model_dir, header_for(model, set.name, set.protocol, suite),
                 report::make_skipped_record(
-                    header_for(model, set.name, set.protocol),
+                    header_for(model, set.name, set.protocol, suite),
                     "split-product needs a model with token outputs; this one gives embeddings"));
         continue;
       }
@@ -204,16 +211,16 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
         const datasets::RetrievalSet::Lists lists = set.evaluation_lists();
         const auto t0 = std::chrono::steady_clock::now();
         metrics::EvalResult r = metrics::evaluate(*scores, lists.ok, lists.junk, eo);
-        report::RecordHeader h = header_for(model, set.name, set.protocol);
+        report::RecordHeader h = header_for(model, set.name, set.protocol, suite);
         h.similarity = split ? "split-product" : "inner-product";
         h.inputs = {{"ground_truth", set.source}, {"image_root", set.root}};
-        h.options = {{"l2_normalize", true},
-                     {"query_crop", set.crop_queries},
-                     {"bootstrap_samples", suite.bootstrap},
-                     {"batch_size", suite.batch_size},
-                     {"device", suite.device},
-                     {"on_decode_error", suite.on_decode_error},
-                     {"tie_rule", "equal scores ordered by ascending db index"}};
+        h.options.update({{"l2_normalize", true},
+                          {"query_crop", set.crop_queries},
+                          {"bootstrap_samples", suite.bootstrap},
+                          {"batch_size", suite.batch_size},
+                          {"device", suite.device},
+                          {"on_decode_error", suite.on_decode_error},
+                          {"tie_rule", "equal scores ordered by ascending db index"}});
         h.timings = {{"extract_seconds", feats.seconds},
                      {"eval_seconds", seconds_since(t0)},
                      {"descriptors_from_cache", feats.cache_hit}};

@@ -5,6 +5,7 @@
 //
 // Layout of suite.output:
 //   cache/<model>/<set>.{db,queries}.<key>.npy + .json   descriptors and their sidecars
+//                                                         (<key>.fast-decode.npy with fast_decode)
 //   records/<model>/<set>.<protocol>.json                 one record per model x set x protocol
 //   leaderboard.{md,csv,tex,html,json}                    renderings of this run's records
 #pragma once

@@ -122,7 +122,7 @@ Suite read_suite(const std::string& path) {
   s.source = path;
   r.only_keys(root,
               {"output", "models", "sets", "similarity", "batch_size", "device", "threads",
-               "bootstrap", "seed", "on_decode_error", "formats"},
+               "bootstrap", "seed", "on_decode_error", "fast_decode", "formats"},
               "the suite");
   if (root["output"]) s.output = r.path(r.get<std::string>(root["output"], "output"));
   if (const YAML::Node m = root["models"]) {
@@ -180,6 +180,7 @@ Suite read_suite(const std::string& path) {
   if (root["seed"]) s.seed = r.get<uint64_t>(root["seed"], "seed");
   if (root["on_decode_error"])
     s.on_decode_error = r.get<std::string>(root["on_decode_error"], "on_decode_error");
+  if (root["fast_decode"]) s.fast_decode = r.get<bool>(root["fast_decode"], "fast_decode");
   if (root["formats"]) s.formats = r.strings(root["formats"], "formats");
   s.Check();
   return s;

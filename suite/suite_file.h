@@ -19,6 +19,8 @@
 //   bootstrap: 1000                 # resamples for the mAP interval
 //   seed: 0
 //   on_decode_error: skip           # skip (named, counted in the record) | fail (row skipped)
+//   fast_decode: false              # true: large JPEGs decoded at reduced size (faster, not
+//                                   # the reference pipeline; models/image_loader.h)
 //   formats: [md, csv, tex, html]   # json too: a `leaderboard --check` baseline
 //
 // Relative paths (output, root, gnd, torchscript: model paths) are relative to the suite file's
@@ -60,6 +62,7 @@ struct Suite {
   int bootstrap = 1000;
   uint64_t seed = 0;
   std::string on_decode_error = "skip";
+  bool fast_decode = false;
   std::vector<std::string> formats = {"md", "csv", "tex", "html"};
 
   // Throws Error (prefixed with the source file) on an invalid value.

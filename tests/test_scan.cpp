@@ -288,6 +288,20 @@ TEST_F(ScanTest, ShardsMergeToTheUnshardedFileByteForByte) {
   expect_bad_input(repbench("scan -g " + path("train.txt") + " --train-descriptors " + s0 + " " +
                             s1 + " -m builtin:dct --out " + path("s3")),
                    "shard 2/3", "is missing: 2 of 3 shard files given");
+  // Shards of another decoding mode (--fast-decode) are not merged or scanned with full ones.
+  r = repbench(fmt::format("extract -m builtin:dct --images {} --shard 2/3 --fast-decode --out {}",
+                           path("train.txt"), path("fast")));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(json::parse(slurp(path("fast/images.shard-2-of-3.shard.json")))["decoding"],
+            "reduced-jpeg");
+  EXPECT_EQ(json::parse(slurp(path("sh/images.shard-2-of-3.shard.json")))["decoding"], "full");
+  expect_bad_input(repbench("extract merge " + s0 + " " + s1 + " " +
+                            path("fast/images.shard-2-of-3.npy") + " --out " + path("x.npy")),
+                   path("fast/images.shard-2-of-3.npy"), "the decoding");
+  expect_bad_input(repbench("scan -g " + path("train.txt") + " --train-descriptors" + shards +
+                            " -m builtin:dct --fast-decode --out " + path("s3")),
+                   "shard", "descriptors made with full decoding, but this scan decodes with "
+                   "reduced-jpeg");
   EXPECT_FALSE(fs::exists(path("x.npy")));
   EXPECT_FALSE(fs::exists(path("s3/scan.json")));
   expect_bad_input(repbench("extract -m builtin:dct --images " + path("train.txt") +
