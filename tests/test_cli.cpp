@@ -169,6 +169,43 @@ TEST_F(CliTest, SearchWritesIdsAndScores) {
          "assert s.dtype == np.float32 and np.allclose(s, [[1, 0.8], [1, 0.6]]), s");
 }
 
+// Token descriptors: search scores them by split-product as eval does (auto and explicit), and
+// its top-k equals a brute-force numpy ranking (flatten, L2-normalise the whole vector, max over
+// aligned tokens; ties by ascending index). --similarity inner-product compares flattened rows.
+TEST_F(CliTest, SearchOnTokensIsSplitProduct) {
+  python("rng = np.random.default_rng(5)\n"
+         "q = rng.standard_normal((6, 4, 8)).astype(np.float32)\n"
+         "x = rng.standard_normal((37, 4, 8)).astype(np.float32)\n"
+         "x[11] = x[3]\n"  // an exact tie: 3 must come before 11
+         "np.save('" + path("q.npy") + "', q); np.save('" + path("db.npy") + "', x)");
+  for (const std::string sim : {"split-product", "auto", "inner-product"}) {
+    const std::string prefix = path("m-" + sim);
+    RunResult r = repbench("search --queries " + path("q.npy") + " --db " + path("db.npy") +
+                           " -k 9 --similarity " + sim + " --out " + prefix);
+    ASSERT_EQ(r.status, 0) << sim << ": " << r.err;
+    python("q = np.load('" + path("q.npy") + "').astype(np.float64)\n"
+           "x = np.load('" + path("db.npy") + "').astype(np.float64)\n"
+           "split = '" + sim + "' != 'inner-product'\n"
+           "if split:\n"
+           "    q /= np.linalg.norm(q.reshape(6, -1), axis=1)[:, None, None]\n"
+           "    x /= np.linalg.norm(x.reshape(37, -1), axis=1)[:, None, None]\n"
+           "    s = np.einsum('itd,jtd->ijt', q, x).max(axis=2)\n"
+           "else:\n"
+           "    s = q.reshape(6, -1) @ x.reshape(37, -1).T\n"
+           "ids = np.load('" + prefix + ".ids.npy'); got = np.load('" + prefix + ".scores.npy')\n"
+           "assert ids.shape == (6, 9), ids.shape\n"
+           "for i in range(6):\n"
+           "    ref = sorted(range(37), key=lambda j: (-round(s[i, j], 5), j))[:9]\n"
+           "    assert ids[i].tolist() == ref, (i, ids[i], ref)\n"
+           "    assert np.allclose(got[i], s[i, ref], atol=1e-5), (got[i], s[i, ref])\n"
+           "    if 3 in ref and 11 in ref: assert ref.index(3) < ref.index(11)\n");
+  }
+  RunResult bad = repbench("search --queries " + path("q.npy") + " --db " + path("db.npy") +
+                           " --similarity cosine --out " + path("x"));
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("--similarity 'cosine' is not known"), std::string::npos) << bad.err;
+}
+
 // ---- bad input: one line naming the file and the problem, exit status 2, no output written ----
 
 class CliBadInput : public CliTest {
