@@ -162,6 +162,15 @@ const char* format_extension(Format format);
 //    {"schema", "datasets": [..], "rows": [{"category", "model", "average_rank" (or null),
 //    "cells": [{"state": "value", "map", "ci95": [lo, hi] (when known)} | {"state": "missing"} |
 //    {"state": "skipped", "reason"}, one per dataset]}], "notes": [..]}.
+// With board.rank_statistics (add_rank_statistics) every format but kJson gains a last column
+// "Rank 95% CI" ("[lo, hi]", 1 decimal; "–" for a row without one; when published rows are on
+// the board it is headed "Rank among models with per-query data (95% CI)" and gives that rank
+// before the interval); kCsv appends `average_rank_ci95_low,average_rank_ci95_high`; kHtml adds
+// the critical-difference diagram (report/cd_diagram.h); kJson adds per row "average_rank_ci95"
+// and a top-level "rank_statistics": {"datasets", "resamples", "seed", "models": [{"model",
+// "average_rank", "average_rank_ci95"}], "friedman": {"chi2", "chi2_df", "chi2_p",
+// "iman_davenport_f" (null when infinite), "f_df", "f_p"}, "nemenyi": {"alpha", "q_alpha",
+// "critical_difference", "groups": [[model, ..], ..]}}. Published rows carry "published": true.
 std::string render(const Leaderboard& board, Format format);
 
 }  // namespace repbench::report
