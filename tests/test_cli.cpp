@@ -311,6 +311,55 @@ TEST_F(CliBadInput, LeaderboardNeedsInput) {
   EXPECT_EQ(r.status, 2);
 }
 
+// The leaderboard on per-query records (repbench.record/2, written here by hand): rank
+// intervals, the CD diagram's files, the published rows; older records: one note, no error.
+TEST_F(CliTest, LeaderboardRankStatisticsAndReference) {
+  python("import os\n"
+         "rng = np.random.default_rng(3)\n"
+         "os.makedirs('" + path("recs") + "'); os.makedirs('" + path("old") + "')\n"
+         "for m, mu in [('A', 0.7), ('B', 0.5), ('C', 0.3)]:\n"
+         "    for s, label in [('roxford5k-dcr', 'roxford5k-dcr (M)'), ('gpr1200-dcr', 'gpr1200-dcr')]:\n"
+         "        ap = [float(v) for v in np.clip(mu + 0.2 * rng.standard_normal(40), 0, 1)]\n"
+         "        rec = {'schema': 'repbench.record/2', 'model': {'name': m}, 'set': s,\n"
+         "               'dataset': label, 'metrics': {'map': sum(ap) / len(ap)},\n"
+         "               'per_query': {'ap': ap, 'queries_sha256': 'ab' * 32}}\n"
+         "        json.dump(rec, open('" + path("recs") + "/%s.%s.json' % (m, s), 'w'))\n"
+         "        del rec['per_query']; rec['schema'] = 'repbench.record/1'\n"
+         "        json.dump(rec, open('" + path("old") + "/%s.%s.json' % (m, s), 'w'))\n");
+  RunResult r = repbench("leaderboard --records " + path("recs") + " --format json --out " +
+                         path("lb.json") + " --cd-diagram " + path("cd") + " --seed 4");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(fs::file_size(path("cd.svg")) > 500);
+  EXPECT_TRUE(fs::file_size(path("cd.png")) > 2000);
+  const json lb = json::parse(slurp(path("lb.json")));
+  EXPECT_EQ(lb["rank_statistics"]["seed"], 4);
+  EXPECT_EQ(lb["rank_statistics"]["models"].size(), 3u);
+  EXPECT_EQ(lb["rows"][0]["average_rank_ci95"].size(), 2u);
+
+  r = repbench("leaderboard --records " + path("recs") + " --reference " + kSource +
+               "/references/somepalli2023-table1.json --format csv");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("\"SSCD, ResNet-50 \u2020\",30.16,31.42"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",average_rank,average_rank_ci95_low,average_rank_ci95_high\n"),
+            std::string::npos);
+
+  r = repbench("leaderboard --records " + path("old") + " --format md --cd-diagram " + path("x"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Rank intervals and the critical-difference diagram are omitted: A on "),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("no critical-difference diagram"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("x.svg")));
+
+  // Bad input: one line, exit 2.
+  expect_one_line_error(
+      repbench("leaderboard --records " + path("recs") + " --reference " + path("none.json")),
+      path("none.json"));
+  std::ofstream(path("ref.json")) << "{\"schema\": \"repbench.reference/1\"}";
+  expect_one_line_error(
+      repbench("leaderboard --records " + path("recs") + " --reference " + path("ref.json")),
+      path("ref.json") + ": the file has no \"citation\"");
+}
+
 }  // namespace
 
 // ---- the verbs of the extractor issue: models list, extract, run, demo; datasets ----
