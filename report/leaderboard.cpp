@@ -848,8 +848,10 @@ void add_rank_statistics(Leaderboard& board, const RankStatisticsOptions& option
     std::vector<double> scores;
     for (size_t r : rows) scores.push_back(board.rows[r].cells[s].map_percent);
     const std::vector<double> ranks = metrics::fractional_ranks(scores);
-    for (size_t m = 0; m < rows.size(); ++m) st.average_rank[m] += ranks[m] / n_sets;
+    for (size_t m = 0; m < rows.size(); ++m) st.average_rank[m] += ranks[m];
   }
+  // Summed, then divided once, as build_leaderboard averages (so the two agree exactly).
+  for (double& r : st.average_rank) r /= static_cast<double>(n_sets);
   st.rank_ci95 = metrics::bootstrap_average_rank_ci(ap, options.resamples, options.seed, 0.95,
                                                      options.threads);
   st.friedman = metrics::friedman_test(st.average_rank, st.datasets);

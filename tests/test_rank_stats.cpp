@@ -362,6 +362,22 @@ TEST(LeaderboardRankStatistics, IntervalsFriedmanAndCdInEveryFormat) {
   EXPECT_FALSE(report::check_leaderboard(base, board).failed());
 }
 
+// Ten datasets where one model wins everywhere: its average rank is exactly 1 (summing ten
+// 1/10ths gave 0.9999999999999999, which the Friedman test refused), and the test takes it.
+TEST(LeaderboardRankStatistics, AWinnerOnTenDatasets) {
+  std::vector<std::string> models;
+  std::vector<double> means;
+  for (int m = 0; m < 10; ++m) {
+    models.push_back("model" + std::to_string(m));
+    means.push_back(0.95 - 0.09 * m);
+  }
+  Leaderboard board = report::build_leaderboard(per_query_entries(models, means, 10, 9));
+  report::add_rank_statistics(board, {50, 0, 0});
+  ASSERT_TRUE(board.rank_statistics);
+  EXPECT_EQ(board.rank_statistics->average_rank[0], 1.0);
+  EXPECT_NO_THROW(metrics::friedman_test({0.9999999999999999, 2.0000000000000001}, 10));
+}
+
 TEST(LeaderboardRankStatistics, OmittedWithOneNote) {
   const std::vector<std::string> models = {"A", "B", "C"};
   const auto note_of = [](Leaderboard board) {
