@@ -67,8 +67,8 @@ void run_search(const SearchArgs& a) {
 
 void add_search_command(CLI::App& app) {
   auto args = std::make_shared<SearchArgs>();
-  CLI::App* cmd =
-      app.add_subcommand("search", "Exact top-k search, inner product or split-product (ids and scores as .npy).");
+  CLI::App* cmd = app.add_subcommand(
+      "search", "Exact top-k search, inner product or split-product (ids and scores as .npy).");
   cmd->add_option("--queries", args->queries, ".npy float32/float16 [nq, d] or [nq, tokens, d]")
       ->required();
   cmd->add_option("--db", args->db, ".npy float32/float16 [nb, d] or [nb, tokens, d]")->required();
@@ -91,7 +91,8 @@ void add_search_command(CLI::App& app) {
       "or with --similarity inner-product the flattened rows' inner product.\n"
       "Examples:\n"
       "  repbench search --queries gen.npy --db train.npy -k 5 --out matches\n"
-      "  repbench search --queries gen_tokens.npy --db train_tokens.npy --similarity split-product \\\n"
+      "  repbench search --queries gen_tokens.npy --db train_tokens.npy --similarity split-product "
+      "\\\n"
       "      -k 5 --out matches");
   cmd->callback([args] { run_search(*args); });
 }

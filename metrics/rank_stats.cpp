@@ -183,7 +183,8 @@ double studentized_range_cdf(double w, int k) {
 }
 
 double studentized_range_quantile(int k, double alpha) {
-  if (!(alpha > 0 && alpha < 1)) fail("studentized range: alpha must be in (0, 1), found {}", alpha);
+  if (!(alpha > 0 && alpha < 1))
+    fail("studentized range: alpha must be in (0, 1), found {}", alpha);
   const auto g = [&](double w) { return studentized_range_cdf(w, k) - (1 - alpha); };
   double lo = 0, hi = 1, g_lo = g(lo), g_hi = g(hi);  // g(hi) also validates k
   while (g_hi < 0) {
@@ -250,8 +251,7 @@ std::vector<std::pair<double, double>> bootstrap_average_rank_ci(
   const size_t n_sets = ap.size(), n_models = ap.front().size();
   for (size_t s = 0; s < n_sets; ++s) {
     if (ap[s].size() != n_models)
-      fail("rank bootstrap: dataset {} has {} models, dataset 0 has {}", s, ap[s].size(),
-           n_models);
+      fail("rank bootstrap: dataset {} has {} models, dataset 0 has {}", s, ap[s].size(), n_models);
     if (ap[s].front().empty()) fail("rank bootstrap: dataset {} has no query", s);
     for (size_t m = 0; m < n_models; ++m)
       if (ap[s][m].size() != ap[s].front().size())

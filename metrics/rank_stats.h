@@ -64,8 +64,7 @@ double nemenyi_critical_difference(int k, int n_datasets, double alpha = 0.05);
 // The groups a CD diagram joins with a bar: given average ranks sorted ascending, every maximal
 // run [first, last] (indices into that order, last > first) whose ranks differ by less than `cd`.
 // A run inside another is left out.
-std::vector<std::pair<int, int>> nemenyi_groups(const std::vector<double>& sorted_ranks,
-                                                double cd);
+std::vector<std::pair<int, int>> nemenyi_groups(const std::vector<double>& sorted_ranks, double cd);
 
 // Bootstrap interval of each model's average rank. `ap[s][m][i]` is model m's AP on query i of
 // dataset s (a fraction; NaN = the query is left out of that model's mean, as a null in a

@@ -134,8 +134,9 @@ std::string cd_diagram_svg(const Leaderboard& board) {
     const char* anchor = t.anchor == Label::Anchor::kStart    ? "start"
                          : t.anchor == Label::Anchor::kMiddle ? "middle"
                                                               : "end";
-    out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"{}\" fill=\"#222\">{}</text>\n",
-                       t.x, t.y, anchor, html_escape(t.text));
+    out +=
+        fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"{}\" fill=\"#222\">{}</text>\n",
+                    t.x, t.y, anchor, html_escape(t.text));
   }
   return out + "</svg>\n";
 }

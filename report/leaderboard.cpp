@@ -197,7 +197,8 @@ std::string rank_ci_cell(const Leaderboard& board, size_t r, const std::string& 
   const std::string ci = format_rank_ci(*row.average_rank_ci95);
   if (!ranks_a_subset(board)) return ci;
   const RankStatistics& st = *board.rank_statistics;
-  const size_t m = static_cast<size_t>(std::find(st.rows.begin(), st.rows.end(), r) - st.rows.begin());
+  const size_t m =
+      static_cast<size_t>(std::find(st.rows.begin(), st.rows.end(), r) - st.rows.begin());
   return format_rank(st.average_rank[m]) + " " + ci;
 }
 
@@ -813,8 +814,8 @@ void add_rank_statistics(Leaderboard& board, const RankStatisticsOptions& option
   const size_t n_sets = board.datasets.size();
   if (n_sets < 2) return omit(fmt::format("they need at least 2 datasets, found {}", n_sets));
   if (rows.size() < 2)
-    return omit(fmt::format("they need at least 2 models with per-query APs, found {}",
-                            rows.size()));
+    return omit(
+        fmt::format("they need at least 2 models with per-query APs, found {}", rows.size()));
   // ap[s][m][i]: the analysed models must all have per-query APs of the same queries everywhere.
   std::vector<std::vector<std::vector<double>>> ap(n_sets);
   for (size_t s = 0; s < n_sets; ++s) {
@@ -822,16 +823,16 @@ void add_rank_statistics(Leaderboard& board, const RankStatisticsOptions& option
     for (size_t r : rows) {
       const LeaderboardCell& cell = board.rows[r].cells[s];
       const std::string where = board.rows[r].model + " on " + board.datasets[s];
-      if (cell.state != LeaderboardCell::State::kValue)
-        return omit(where + " has no score");
+      if (cell.state != LeaderboardCell::State::kValue) return omit(where + " has no score");
       if (!cell.per_query_ap)
         return omit(where + " has no per-query APs (a repbench.record/1 record or a csv score)");
       if (first && (cell.per_query_ap->size() != first->per_query_ap->size() ||
                     (!cell.queries_sha256.empty() && !first->queries_sha256.empty() &&
                      cell.queries_sha256 != first->queries_sha256)))
-        return omit(fmt::format("{} was scored on other queries than {} (queries_sha256 or the "
-                                "query count differ)",
-                                where, board.rows[rows.front()].model));
+        return omit(
+            fmt::format("{} was scored on other queries than {} (queries_sha256 or the "
+                        "query count differ)",
+                        where, board.rows[rows.front()].model));
       if (!first) first = &cell;
       ap[s].push_back(*cell.per_query_ap);
     }
@@ -853,15 +854,14 @@ void add_rank_statistics(Leaderboard& board, const RankStatisticsOptions& option
   // Summed, then divided once, as build_leaderboard averages (so the two agree exactly).
   for (double& r : st.average_rank) r /= static_cast<double>(n_sets);
   st.rank_ci95 = metrics::bootstrap_average_rank_ci(ap, options.resamples, options.seed, 0.95,
-                                                     options.threads);
+                                                    options.threads);
   st.friedman = metrics::friedman_test(st.average_rank, st.datasets);
   st.q_alpha = metrics::nemenyi_q(k, st.alpha);
   st.critical_difference = metrics::nemenyi_critical_difference(k, st.datasets, st.alpha);
   st.order.resize(rows.size());
   std::iota(st.order.begin(), st.order.end(), size_t{0});
-  std::stable_sort(st.order.begin(), st.order.end(), [&](size_t a, size_t b) {
-    return st.average_rank[a] < st.average_rank[b];
-  });
+  std::stable_sort(st.order.begin(), st.order.end(),
+                   [&](size_t a, size_t b) { return st.average_rank[a] < st.average_rank[b]; });
   std::vector<double> sorted;
   for (size_t i : st.order) sorted.push_back(st.average_rank[i]);
   st.groups = metrics::nemenyi_groups(sorted, st.critical_difference);

@@ -94,8 +94,7 @@ Reference parse_reference(const std::string& text, const std::string& origin) {
     ReferenceRow row;
     row.category = nonempty_string(rows[r], "category", where, origin);
     row.model = nonempty_string(rows[r], "model", where, origin);
-    if (!models.insert(row.model).second)
-      fail("{}: model \"{}\" appears twice", origin, row.model);
+    if (!models.insert(row.model).second) fail("{}: model \"{}\" appears twice", origin, row.model);
     const json& map = field(rows[r], "map", json::value_t::array, "an array", where, origin);
     if (map.size() != ref.columns.size())
       fail("{}: {}.map has {} values for {} columns", origin, where, map.size(),
@@ -149,10 +148,11 @@ std::vector<std::string> add_reference_rows(const Reference& reference,
         std::find(synthetic_skipped.begin(), synthetic_skipped.end(), d) == synthetic_skipped.end())
       unpublished.push_back(d);
   if (kept.empty())
-    fail("{}: none of its columns matches a dataset of the records ({}); the real sets are "
-         "matched by the lineage protocols' labels, e.g. roxford5k-dcr (M){}",
-         reference.origin, fmt::join(user_datasets, ", "),
-         synthetic_skipped.empty() ? "" : "; synthetic sets need --reference-synthetic");
+    fail(
+        "{}: none of its columns matches a dataset of the records ({}); the real sets are "
+        "matched by the lineage protocols' labels, e.g. roxford5k-dcr (M){}",
+        reference.origin, fmt::join(user_datasets, ", "),
+        synthetic_skipped.empty() ? "" : "; synthetic sets need --reference-synthetic");
 
   std::vector<ScoreEntry> published;
   for (const ReferenceRow& row : reference.rows)
@@ -191,7 +191,8 @@ std::vector<std::string> add_reference_rows(const Reference& reference,
         "images; --reference-synthetic compares them anyway)",
         fmt::join(synthetic_skipped, ", ")));
   if (!unpublished.empty())
-    notes.push_back(fmt::format("Left out (no published column): {}", fmt::join(unpublished, ", ")));
+    notes.push_back(
+        fmt::format("Left out (no published column): {}", fmt::join(unpublished, ", ")));
   return notes;
 }
 

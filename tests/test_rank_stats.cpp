@@ -57,9 +57,8 @@ class TempDir {
  public:
   TempDir() {
     static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("repbench_test_rank_stats_" + std::to_string(::getpid()) + "_" +
-             std::to_string(counter++));
+    path_ = fs::temp_directory_path() / ("repbench_test_rank_stats_" + std::to_string(::getpid()) +
+                                         "_" + std::to_string(counter++));
     fs::remove_all(path_);
     fs::create_directories(path_);
   }
@@ -79,7 +78,8 @@ class TempDir {
 TEST(RankStats, FractionalRanksShareTies) {
   EXPECT_EQ(metrics::fractional_ranks({50, 60, 60, 40}), (std::vector<double>{3, 1.5, 1.5, 4}));
   // Scores within 1e-6 percentage points are one value (a record's fraction x100 vs a csv).
-  EXPECT_EQ(metrics::fractional_ranks({53.12, 53.12 + 1e-8, 10}), (std::vector<double>{1.5, 1.5, 3}));
+  EXPECT_EQ(metrics::fractional_ranks({53.12, 53.12 + 1e-8, 10}),
+            (std::vector<double>{1.5, 1.5, 3}));
   EXPECT_EQ(metrics::fractional_ranks({7, 7, 7}), (std::vector<double>{2, 2, 2}));
   EXPECT_THROW(metrics::fractional_ranks({1, kNaN}), Error);
 }
@@ -92,8 +92,8 @@ TEST(RankStats, NemenyiQEqualsDemsarTable5) {
   for (int k = 2; k <= 10; ++k) EXPECT_NEAR(metrics::nemenyi_q(k), table[k - 2], 1e-3) << k;
   // The exact quantiles (mpmath), alpha 0.05 and 0.10, and beyond the table.
   const std::vector<std::pair<int, double>> exact05 = {
-      {2, 1.95996398454}, {3, 2.34370058638}, {4, 2.56903177255}, {5, 2.72777437087},
-      {6, 2.84970541961}, {7, 2.94832001753}, {8, 3.03087844961}, {9, 3.1017303413},
+      {2, 1.95996398454},  {3, 2.34370058638}, {4, 2.56903177255}, {5, 2.72777437087},
+      {6, 2.84970541961},  {7, 2.94832001753}, {8, 3.03087844961}, {9, 3.1017303413},
       {10, 3.16368357705}, {20, 3.54379913152}};
   for (const auto& [k, q] : exact05) EXPECT_NEAR(metrics::nemenyi_q(k), q, 2e-8) << k;
   EXPECT_NEAR(metrics::nemenyi_q(2, 0.10), 1.64485362695, 2e-8);
@@ -192,8 +192,8 @@ TEST(RankStats, NemenyiGroupsAreMaximalRuns) {
 // metrics: the rank bootstrap
 
 // ap[s][m][i] for `models` models whose per-query APs are drawn around model-specific means.
-std::vector<std::vector<std::vector<double>>> noisy_aps(const std::vector<double>& means,
-                                                        int sets, int queries, unsigned seed,
+std::vector<std::vector<std::vector<double>>> noisy_aps(const std::vector<double>& means, int sets,
+                                                        int queries, unsigned seed,
                                                         double noise = 0.25) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> g(0, noise);
@@ -263,8 +263,8 @@ TEST(RankBootstrap, ContainsThePointEstimateOfWellSeparatedModels) {
 
 TEST(RankBootstrap, LeftOutQueriesAndBadInput) {
   // NaN = left out: the query is drawn but does not count in that model's mean.
-  std::vector<std::vector<std::vector<double>>> ap = {
-      {{1.0, kNaN, 0.9}, {0.2, kNaN, 0.1}}, {{0.7, 0.8, kNaN}, {0.1, 0.0, kNaN}}};
+  std::vector<std::vector<std::vector<double>>> ap = {{{1.0, kNaN, 0.9}, {0.2, kNaN, 0.1}},
+                                                      {{0.7, 0.8, kNaN}, {0.1, 0.0, kNaN}}};
   const auto ci = metrics::bootstrap_average_rank_ci(ap, 200, 0);
   // Model 0 wins every scored query; a draw of only left-out queries ties both (rank 1.5).
   EXPECT_GE(ci[0].first, 1.0);
@@ -313,8 +313,8 @@ std::vector<ScoreEntry> per_query_entries(const std::vector<std::string>& models
 
 TEST(LeaderboardRankStatistics, IntervalsFriedmanAndCdInEveryFormat) {
   const std::vector<std::string> models = {"Alpha", "Beta", "Gamma", "Delta"};
-  Leaderboard board = report::build_leaderboard(
-      per_query_entries(models, {0.8, 0.75, 0.4, 0.2}, 4, 11));
+  Leaderboard board =
+      report::build_leaderboard(per_query_entries(models, {0.8, 0.75, 0.4, 0.2}, 4, 11));
   report::add_rank_statistics(board, {400, 3, 0});
   ASSERT_TRUE(board.rank_statistics);
   const report::RankStatistics& st = *board.rank_statistics;
@@ -331,8 +331,8 @@ TEST(LeaderboardRankStatistics, IntervalsFriedmanAndCdInEveryFormat) {
   EXPECT_EQ(st.friedman.chi2, expect.chi2);
   EXPECT_NEAR(st.critical_difference, 2.569 * std::sqrt(20.0 / 24.0), 2e-3);
   // Same seed, same board.
-  Leaderboard again = report::build_leaderboard(
-      per_query_entries(models, {0.8, 0.75, 0.4, 0.2}, 4, 11));
+  Leaderboard again =
+      report::build_leaderboard(per_query_entries(models, {0.8, 0.75, 0.4, 0.2}, 4, 11));
   report::add_rank_statistics(again, {400, 3, 0});
   EXPECT_EQ(report::render(again, report::Format::kJson),
             report::render(board, report::Format::kJson));
@@ -415,7 +415,8 @@ TEST(LeaderboardRankStatistics, CdDiagramSvgAndPng) {
   const std::string svg = report::cd_diagram_svg(board);
   EXPECT_THAT(svg, HasSubstr("data-models=\"5\""));
   EXPECT_THAT(svg, HasSubstr("Second &lt;b&gt;&amp;"));  // escaped
-  EXPECT_THAT(svg, HasSubstr(fmt::format("CD = {:.2f}", board.rank_statistics->critical_difference)));
+  EXPECT_THAT(svg,
+              HasSubstr(fmt::format("CD = {:.2f}", board.rank_statistics->critical_difference)));
   // One label per model, one tick label per rank, the CD label.
   size_t texts = 0;
   for (size_t at = svg.find("<text"); at != std::string::npos; at = svg.find("<text", at + 1))
@@ -437,12 +438,10 @@ TEST(LeaderboardRankStatistics, CdDiagramSvgAndPng) {
 
 json record(const std::string& schema, const std::string& model, const json& per_query,
             double map) {
-  json r = {{"schema", schema},
-            {"model", {{"name", model}, {"category", "SSL"}}},
-            {"set", "roxford5k"},
-            {"protocol", "medium"},
-            {"dataset", "rOxford5k (M)"},
-            {"metrics", {{"map", map}, {"map_ci95", {nullptr, nullptr}}}}};
+  json r = {
+      {"schema", schema},           {"model", {{"name", model}, {"category", "SSL"}}},
+      {"set", "roxford5k"},         {"protocol", "medium"},
+      {"dataset", "rOxford5k (M)"}, {"metrics", {{"map", map}, {"map_ci95", {nullptr, nullptr}}}}};
   if (!per_query.is_null()) r["per_query"] = per_query;
   return r;
 }
@@ -487,7 +486,8 @@ TEST(LeaderboardRecords, ReadsPerQueryAndBothSchemas) {
 // ---------------------------------------------------------------------------------------------
 // Published reference rows
 
-const std::string kTable1 = std::string(REPBENCH_SOURCE_DIR) + "/references/somepalli2023-table1.json";
+const std::string kTable1 =
+    std::string(REPBENCH_SOURCE_DIR) + "/references/somepalli2023-table1.json";
 
 TEST(Reference, Table1IsTranscribed) {
   const report::Reference ref = report::load_reference(kTable1);

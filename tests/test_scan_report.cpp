@@ -737,10 +737,10 @@ TEST(ScanReportBrowser, LeaderboardPageShowsTheCriticalDifferenceDiagram) {
   EXPECT_TRUE(Contains(run.dom, "Critical-difference diagram"));
   EXPECT_EQ(count(run.dom, "class=\"cd-diagram\""), 1u);
   EXPECT_TRUE(Contains(run.dom, fmt::format("data-models=\"{}\"", models.size())));
-  EXPECT_TRUE(Contains(run.dom, fmt::format("data-groups=\"{}\"",
-                                            board.rank_statistics->groups.size())));
-  EXPECT_TRUE(Contains(run.dom, fmt::format("CD = {:.2f}",
-                                            board.rank_statistics->critical_difference)));
+  EXPECT_TRUE(
+      Contains(run.dom, fmt::format("data-groups=\"{}\"", board.rank_statistics->groups.size())));
+  EXPECT_TRUE(
+      Contains(run.dom, fmt::format("CD = {:.2f}", board.rank_statistics->critical_difference)));
   for (const auto& m : models) EXPECT_TRUE(Contains(run.dom, html_escape(m) + "  ")) << m;
   expect_only_inline_resources(run.dom);
   expect_real_screenshot(run.screenshot);
