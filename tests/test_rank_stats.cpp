@@ -8,9 +8,6 @@
 // of k * integral phi(z) (Phi(z) - Phi(z - w))^(k-1) dz and findroot), e.g.
 //   mp.gammainc(df / 2, x / 2, mp.inf, regularized=True)
 //   mp.betainc(d2 / 2, d1 / 2, 0, d2 / (d2 + d1 * F), regularized=True)
-#include <unistd.h>
-
-#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +30,7 @@
 #include "report/leaderboard_check.h"
 #include "report/record.h"
 #include "report/reference.h"
+#include "tests/temp_dir.h"
 
 namespace repbench {
 namespace {
@@ -53,23 +51,10 @@ std::string error_of(const std::function<void()>& f) {
   return "(no error)";
 }
 
-class TempDir {
+// One folder per test, under the system temp dir.
+class TempDir : public tests::TempDir {
  public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("repbench_test_rank_stats_" + std::to_string(::getpid()) +
-                                         "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : tests::TempDir("test_rank_stats") {}
 };
 
 // ---------------------------------------------------------------------------------------------
