@@ -8,8 +8,10 @@
 #include "app/commands.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "report/cd_diagram.h"
 #include "report/leaderboard.h"
 #include "report/leaderboard_check.h"
+#include "report/reference.h"
 
 namespace repbench::app {
 
@@ -21,6 +23,11 @@ struct LeaderboardArgs {
   std::string check;       // baseline leaderboard (csv or json) to compare with
   double tolerance = 0.0;  // percentage points around each baseline interval
   bool allow_improved = false;
+  std::string reference;  // published rows to rank among
+  bool reference_synthetic = false;
+  int rank_resamples = 1000;
+  uint64_t seed = 0;
+  std::string cd_diagram;  // PREFIX for PREFIX.svg / PREFIX.png
 };
 
 void run_leaderboard(const LeaderboardArgs& a) {
@@ -30,7 +37,22 @@ void run_leaderboard(const LeaderboardArgs& a) {
   std::vector<report::ScoreEntry> entries =
       a.scores.empty() ? report::load_records(a.records) : report::load_scores_csv(a.scores);
   if (entries.empty()) fail("no result records found in the given paths");
-  const report::Leaderboard board = report::build_leaderboard(entries);
+  std::vector<std::string> reference_notes;
+  if (!a.reference.empty())
+    reference_notes = report::add_reference_rows(report::load_reference(a.reference), entries,
+                                                 a.reference_synthetic);
+  report::Leaderboard board = report::build_leaderboard(entries);
+  board.notes.insert(board.notes.end(), reference_notes.begin(), reference_notes.end());
+  report::add_rank_statistics(board, {a.rank_resamples, a.seed, 0});
+  if (!a.cd_diagram.empty()) {
+    if (board.rank_statistics) {
+      report::write_cd_diagram(board, a.cd_diagram);
+      fmt::print(stderr, "wrote {0}.svg and {0}.png\n", a.cd_diagram);
+    } else {
+      // Not an error: the board says why (its last note), and the table is still written.
+      fmt::print(stderr, "no critical-difference diagram: {}\n", board.notes.back());
+    }
+  }
   const std::string text = report::render(board, format);
   if (!a.check.empty()) {
     // CI mode: the diff goes to stdout; the table only to --out when asked for.
@@ -73,14 +95,34 @@ void add_leaderboard_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--allow-improved", args->allow_improved,
                 "With --check: a score above its interval is reported but does not fail");
+  cmd->add_option("--reference", args->reference,
+                  "Published rows to rank among (e.g. references/somepalli2023-table1.json): "
+                  "marked \u2020, ranked over the columns both have");
+  cmd->add_flag("--reference-synthetic", args->reference_synthetic,
+                "With --reference: also compare the synthetic-set columns (meaningful only when "
+                "your sets were built from the paper's own images)");
+  cmd->add_option("--rank-resamples", args->rank_resamples,
+                  "Bootstrap resamples of the average-rank intervals (per-query records)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", args->seed, "Seed of the rank bootstrap")->capture_default_str();
+  cmd->add_option("--cd-diagram", args->cd_diagram,
+                  "Also write the critical-difference diagram as PREFIX.svg and PREFIX.png");
   cmd->footer(
       "One row per model, grouped by category; one column per dataset (mAP %, best in bold);\n"
       "Average Rank: per dataset rank 1 = highest mAP, ties share the mean rank, averaged over\n"
       "the datasets a model has.\n"
+      "With per-query records (repbench.record/2) of every model on every dataset: a bootstrap\n"
+      "95% interval of each average rank (queries of every dataset resampled at once), the\n"
+      "Friedman test over the datasets and the Nemenyi critical difference (alpha 0.05), drawn as\n"
+      "a critical-difference diagram in the html page and by --cd-diagram; otherwise a note says\n"
+      "why they are omitted.\n"
       "Examples:\n"
       "  repbench leaderboard --records results/ --format md\n"
       "  repbench leaderboard --scores table1.csv --format html --out table1.html\n"
       "  repbench leaderboard --records results/ --check results/leaderboard.json\n"
+      "  repbench leaderboard --records results/ --format html --out lb.html --cd-diagram cd\n"
+      "  repbench leaderboard --records results/ --reference references/somepalli2023-table1.json\n"
       "--check exit status: 0 = within the baseline, 1 = a score moved beyond its 95% bootstrap\n"
       "interval (widened by --tolerance; a csv baseline has no intervals) or a row, column or\n"
       "score disappeared, 2 = unreadable input.");

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <numeric>
 
 #include <fmt/format.h>
 // fccp copies file names with strncpy; GCC's inliner flags it though it is bounded and terminated.
@@ -18,6 +19,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "report/cd_diagram.h"
 #include "report/html_page.h"
 #include "report/impl/parse_number.h"
 #include "report/record.h"
@@ -82,6 +84,40 @@ void collect_json_files(const fs::path& dir, std::vector<std::string>& out) {
   out.insert(out.end(), found.begin(), found.end());
 }
 
+// A record's per-query APs (schema repbench.record/2): one number or null per query, whose mean
+// over the numbers is the record's mAP (the writer sums them in index order, so a mismatch
+// beyond rounding means a damaged or hand-edited record).
+void read_per_query(const json& pq, const json& metrics, const std::string& path, ScoreEntry& e) {
+  if (!pq.is_object()) fail("{}: record field per_query must be an object", path);
+  auto ap = pq.find("ap");
+  if (ap == pq.end() || !ap->is_array())
+    fail("{}: record field per_query.ap must be an array (one AP or null per query)", path);
+  std::vector<double> values;
+  values.reserve(ap->size());
+  double sum = 0;
+  size_t scored = 0;
+  for (const json& v : *ap) {
+    if (v.is_null()) {
+      values.push_back(std::numeric_limits<double>::quiet_NaN());
+    } else if (v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() >= 0 &&
+               v.get<double>() <= 1) {
+      values.push_back(v.get<double>());
+      sum += values.back();
+      ++scored;
+    } else {
+      fail("{}: record field per_query.ap[{}] must be an AP in [0, 1] or null, found {}", path,
+           values.size(), v.dump());
+    }
+  }
+  const double map = metrics["map"].get<double>();
+  if (scored == 0 || std::fabs(sum / static_cast<double>(scored) - map) > 1e-9)
+    fail("{}: the mean of per_query.ap ({}) is not metrics.map ({})", path,
+         scored ? sum / static_cast<double>(scored) : 0.0, map);
+  e.per_query_ap = std::move(values);
+  if (auto sha = pq.find("queries_sha256"); sha != pq.end() && sha->is_string())
+    e.queries_sha256 = sha->get<std::string>();
+}
+
 ScoreEntry entry_from_record(const json& record, const std::string& path) {
   ScoreEntry e;
   const json& model = record["model"];
@@ -105,6 +141,7 @@ ScoreEntry entry_from_record(const json& record, const std::string& path) {
         std::isfinite(hi.get<double>()))
       e.ci95_percent = std::make_pair(lo.get<double>() * 100.0, hi.get<double>() * 100.0);
   }
+  if (auto pq = record.find("per_query"); pq != record.end()) read_per_query(*pq, metrics, path, e);
   return e;
 }
 
@@ -119,22 +156,13 @@ long long tie_key(double v) {
 
 // Ranks one column in place: 1 = highest mAP, tied cells share the mean of their ranks.
 void rank_column(std::vector<LeaderboardCell*>& cells) {
-  std::stable_sort(cells.begin(), cells.end(),
-                   [](const LeaderboardCell* a, const LeaderboardCell* b) {
-                     return tie_key(a->map_percent) > tie_key(b->map_percent);
-                   });
-  for (size_t i = 0; i < cells.size();) {
-    size_t j = i;
-    while (j + 1 < cells.size() &&
-           tie_key(cells[j + 1]->map_percent) == tie_key(cells[i]->map_percent))
-      ++j;
-    // Positions i..j (0-based) hold ranks i+1..j+1; their mean is the shared rank.
-    double shared = (static_cast<double>(i + 1) + static_cast<double>(j + 1)) / 2.0;
-    for (size_t k = i; k <= j; ++k) {
-      cells[k]->rank = shared;
-      cells[k]->best = (i == 0);
-    }
-    i = j + 1;
+  std::vector<double> scores;
+  for (const LeaderboardCell* c : cells) scores.push_back(c->map_percent);
+  const std::vector<double> ranks = metrics::fractional_ranks(scores);
+  const double top = ranks.empty() ? 0 : *std::min_element(ranks.begin(), ranks.end());
+  for (size_t i = 0; i < cells.size(); ++i) {
+    cells[i]->rank = ranks[i];
+    cells[i]->best = ranks[i] == top;  // the tie group of the highest score
   }
 }
 
@@ -146,6 +174,34 @@ std::string format_map(double v) {
 }
 std::string format_rank(double v) {
   return fmt::format("{:.1f}", v);
+}
+// A rank interval as "[lo, hi]", ranks with 1 decimal.
+std::string format_rank_ci(const std::pair<double, double>& ci) {
+  return fmt::format("[{:.1f}, {:.1f}]", ci.first, ci.second);
+}
+// "p = 0.0183" (3 significant digits), or "p < 1e-16" for what a double cannot tell from 0.
+std::string format_p(double p) {
+  return p < 1e-16 ? std::string("p < 1e-16") : fmt::format("p = {:.3g}", p);
+}
+
+// The rank-interval column: its header and a row's cell. When published rows are on the board
+// the statistics rank only the models with per-query data among themselves, on another scale
+// than the Average Rank column, so the cell also gives that rank.
+bool ranks_a_subset(const Leaderboard& board) {
+  return board.rank_statistics && board.rank_statistics->rows.size() != board.rows.size();
+}
+std::string rank_ci_header(const Leaderboard& board) {
+  return ranks_a_subset(board) ? "Rank among models with per-query data (95% CI)" : "Rank 95% CI";
+}
+std::string rank_ci_cell(const Leaderboard& board, size_t r, const std::string& none) {
+  const LeaderboardRow& row = board.rows[r];
+  if (!row.average_rank_ci95) return none;
+  const std::string ci = format_rank_ci(*row.average_rank_ci95);
+  if (!ranks_a_subset(board)) return ci;
+  const RankStatistics& st = *board.rank_statistics;
+  const size_t m =
+      static_cast<size_t>(std::find(st.rows.begin(), st.rows.end(), r) - st.rows.begin());
+  return format_rank(st.average_rank[m]) + " " + ci;
 }
 
 // Whether row `r` starts a new category group.
@@ -242,9 +298,12 @@ size_t utf8_length(const std::string& s) {
 std::string render_markdown(const Leaderboard& board) {
   std::string out = "| Category | Model |";
   for (const auto& d : board.datasets) out += " " + md_escape(d) + " \u2191 |";
-  out += " Average Rank \u2193 |\n| --- | --- |";
+  out += " Average Rank \u2193 |";
+  const bool ci = board.rank_statistics.has_value();
+  if (ci) out += " " + md_escape(rank_ci_header(board)) + " |";
+  out += "\n| --- | --- |";
   for (size_t c = 0; c < board.datasets.size(); ++c) out += " ---: |";
-  out += " ---: |\n";
+  out += ci ? " ---: | ---: |\n" : " ---: |\n";
   for (size_t r = 0; r < board.rows.size(); ++r) {
     const LeaderboardRow& row = board.rows[r];
     // Category only on a group's first row, as in the paper's grouped table.
@@ -262,7 +321,9 @@ std::string render_markdown(const Leaderboard& board) {
     }
     std::string avg = row.average_rank ? format_rank(*row.average_rank) : kDash;
     if (row.best_average_rank) avg = "**" + avg + "**";
-    out += " " + avg + " |\n";
+    out += " " + avg + " |";
+    if (ci) out += " " + rank_ci_cell(board, r, kDash) + " |";
+    out += "\n";
   }
   if (!board.notes.empty()) {
     out += "\n";
@@ -277,7 +338,9 @@ std::string render_markdown(const Leaderboard& board) {
 std::string render_csv(const Leaderboard& board) {
   std::string out = "category,model";
   for (const auto& d : board.datasets) out += "," + csv_quote(d);
-  out += ",average_rank\n";
+  // The rank interval's columns only when there is one, so older readers see the same table.
+  const bool ci = board.rank_statistics.has_value();
+  out += ci ? ",average_rank,average_rank_ci95_low,average_rank_ci95_high\n" : ",average_rank\n";
   for (const auto& row : board.rows) {
     out += csv_quote(row.category) + "," + csv_quote(row.model);
     for (const auto& cell : row.cells) {
@@ -286,6 +349,11 @@ std::string render_csv(const Leaderboard& board) {
     }
     out += ",";
     if (row.average_rank) out += format_rank(*row.average_rank);
+    if (ci && row.average_rank_ci95)
+      out += fmt::format(",{:.1f},{:.1f}", row.average_rank_ci95->first,
+                         row.average_rank_ci95->second);
+    else if (ci)
+      out += ",,";
     out += "\n";
   }
   return out;
@@ -296,10 +364,13 @@ std::string render_csv(const Leaderboard& board) {
 
 std::string render_tex(const Leaderboard& board) {
   std::string out = "% Generated by repbench; needs \\usepackage{booktabs}.\n";
-  out += "\\begin{tabular}{ll" + std::string(board.datasets.size() + 1, 'r') + "}\n\\toprule\n";
+  const bool ci = board.rank_statistics.has_value();
+  out += "\\begin{tabular}{ll" + std::string(board.datasets.size() + (ci ? 2 : 1), 'r') +
+         "}\n\\toprule\n";
   out += "Category & Model";
   for (const auto& d : board.datasets) out += " & " + tex_escape(d) + " $\\uparrow$";
-  out += " & Average Rank $\\downarrow$ \\\\\n";
+  out += " & Average Rank $\\downarrow$";
+  out += ci ? " & " + tex_escape(rank_ci_header(board)) + " \\\\\n" : " \\\\\n";
   for (size_t r = 0; r < board.rows.size(); ++r) {
     const LeaderboardRow& row = board.rows[r];
     if (starts_group(board, r)) out += "\\midrule\n";
@@ -317,7 +388,9 @@ std::string render_tex(const Leaderboard& board) {
     }
     std::string avg = row.average_rank ? format_rank(*row.average_rank) : "--";
     if (row.best_average_rank) avg = "\\textbf{" + avg + "}";
-    out += " & " + avg + " \\\\\n";
+    out += " & " + avg;
+    if (ci) out += " & " + rank_ci_cell(board, r, "--");
+    out += " \\\\\n";
   }
   out += "\\bottomrule\n\\end{tabular}\n";
   if (!board.notes.empty()) {
@@ -419,7 +492,10 @@ std::string render_html(const Leaderboard& board) {
 
   out += "<table>\n<thead>\n<tr><th class=\"l\">Category</th><th class=\"l\">Model</th>";
   for (const auto& d : board.datasets) out += "<th>" + html_escape(d) + " \u2191</th>";
-  out += "<th>Average Rank \u2193</th></tr>\n</thead>\n<tbody>\n";
+  const bool ci = board.rank_statistics.has_value();
+  out += "<th>Average Rank \u2193</th>";
+  if (ci) out += "<th>" + html_escape(rank_ci_header(board)) + "</th>";
+  out += "</tr>\n</thead>\n<tbody>\n";
   for (size_t r = 0; r < board.rows.size(); ++r) {
     const LeaderboardRow& row = board.rows[r];
     const bool first = starts_group(board, r);
@@ -444,7 +520,9 @@ std::string render_html(const Leaderboard& board) {
     }
     std::string avg = row.average_rank ? format_rank(*row.average_rank) : kDash;
     if (row.best_average_rank) avg = "<strong>" + avg + "</strong>";
-    out += "<td>" + avg + "</td></tr>\n";
+    out += "<td>" + avg + "</td>";
+    if (ci) out += "<td>" + rank_ci_cell(board, r, kDash) + "</td>";
+    out += "</tr>\n";
   }
   out += "</tbody>\n</table>\n";
   if (!board.notes.empty()) {
@@ -453,6 +531,10 @@ std::string render_html(const Leaderboard& board) {
     out += "</ul>\n";
   }
 
+  if (board.rank_statistics) {
+    out += "<h2>Critical-difference diagram</h2>\n<p>" + html_escape(kCdDiagramHowToRead) +
+           "</p>\n<figure class=\"cd\">\n" + cd_diagram_svg(board) + "</figure>\n";
+  }
   out += "<h2>mAP (%) per dataset</h2>\n<p class=\"legend\">";
   for (const auto& category : categories)
     out += "<span><i style=\"background:" + colours[category] + "\"></i>" + html_escape(category) +
@@ -469,6 +551,39 @@ std::string render_html(const Leaderboard& board) {
 
 // ---------------------------------------------------------------------------------------------
 // JSON
+
+json rank_statistics_json(const Leaderboard& board) {
+  const RankStatistics& st = *board.rank_statistics;
+  json models = json::array();
+  for (size_t m = 0; m < st.rows.size(); ++m)
+    models.push_back({{"model", board.rows[st.rows[m]].model},
+                      {"average_rank", st.average_rank[m]},
+                      {"average_rank_ci95", {st.rank_ci95[m].first, st.rank_ci95[m].second}}});
+  json groups = json::array();
+  for (const auto& [a, b] : st.groups) {
+    json names = json::array();
+    for (int i = a; i <= b; ++i) names.push_back(board.rows[st.rows[st.order[i]]].model);
+    groups.push_back(std::move(names));
+  }
+  const metrics::FriedmanResult& f = st.friedman;
+  // JSON has no infinity: an infinite F (every dataset ranks alike) is written as null.
+  return {{"datasets", st.datasets},
+          {"resamples", st.resamples},
+          {"seed", st.seed},
+          {"models", std::move(models)},
+          {"friedman",
+           {{"chi2", f.chi2},
+            {"chi2_df", f.k - 1},
+            {"chi2_p", f.chi2_p},
+            {"iman_davenport_f", std::isinf(f.f) ? json(nullptr) : json(f.f)},
+            {"f_df", {f.f_df1, f.f_df2}},
+            {"f_p", f.f_p}}},
+          {"nemenyi",
+           {{"alpha", st.alpha},
+            {"q_alpha", st.q_alpha},
+            {"critical_difference", st.critical_difference},
+            {"groups", std::move(groups)}}}};
+}
 
 std::string render_json(const Leaderboard& board) {
   json rows = json::array();
@@ -491,11 +606,16 @@ std::string render_json(const Leaderboard& board) {
                     {"model", row.model},
                     {"average_rank", row.average_rank ? json(*row.average_rank) : json(nullptr)},
                     {"cells", std::move(cells)}});
+    if (row.average_rank_ci95)
+      rows.back()["average_rank_ci95"] = {row.average_rank_ci95->first,
+                                          row.average_rank_ci95->second};
+    if (row.published) rows.back()["published"] = true;
   }
   json out = {{"schema", kLeaderboardSchema},
               {"datasets", board.datasets},
               {"rows", std::move(rows)},
               {"notes", board.notes}};
+  if (board.rank_statistics) out["rank_statistics"] = rank_statistics_json(board);
   return out.dump(2) + "\n";
 }
 
@@ -566,7 +686,7 @@ std::vector<ScoreEntry> load_records(const std::vector<std::string>& files_or_di
       collect_json_files(arg, found);
       for (auto& f : found) {
         nlohmann::json j = nlohmann::json::parse(read_file(f), nullptr, /*allow_exceptions=*/false);
-        if (j.is_discarded() || (j.is_object() && j.value("schema", "") == kRecordSchema))
+        if (j.is_discarded() || (j.is_object() && is_record_schema(j.value("schema", ""))))
           files.push_back(std::move(f));
       }
     } else {
@@ -645,7 +765,10 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
       cell.state = LeaderboardCell::State::kValue;
       cell.map_percent = e.map_percent;
       cell.ci95_percent = e.ci95_percent;
+      cell.per_query_ap = e.per_query_ap;
+      cell.queries_sha256 = e.queries_sha256;
     }
+    if (e.published) board.rows[row_of[e.model]].published = true;
   }
 
   for (size_t c = 0; c < board.datasets.size(); ++c) {
@@ -696,6 +819,99 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
         "reduced size), not with the reference pipeline's full decoding",
         fmt::join(fast, ", ")));
   return board;
+}
+
+void add_rank_statistics(Leaderboard& board, const RankStatisticsOptions& options) {
+  const auto omit = [&](const std::string& why) {
+    board.notes.push_back("Rank intervals and the critical-difference diagram are omitted: " + why);
+  };
+  std::vector<size_t> rows;
+  for (size_t r = 0; r < board.rows.size(); ++r)
+    if (!board.rows[r].published) rows.push_back(r);
+  const size_t n_sets = board.datasets.size();
+  if (n_sets < 2) return omit(fmt::format("they need at least 2 datasets, found {}", n_sets));
+  if (rows.size() < 2)
+    return omit(
+        fmt::format("they need at least 2 models with per-query APs, found {}", rows.size()));
+  // ap[s][m][i]: the analysed models must all have per-query APs of the same queries everywhere.
+  std::vector<std::vector<std::vector<double>>> ap(n_sets);
+  for (size_t s = 0; s < n_sets; ++s) {
+    const LeaderboardCell* first = nullptr;
+    for (size_t r : rows) {
+      const LeaderboardCell& cell = board.rows[r].cells[s];
+      const std::string where = board.rows[r].model + " on " + board.datasets[s];
+      if (cell.state != LeaderboardCell::State::kValue) return omit(where + " has no score");
+      if (!cell.per_query_ap)
+        return omit(where + " has no per-query APs (a repbench.record/1 record or a csv score)");
+      if (first && (cell.per_query_ap->size() != first->per_query_ap->size() ||
+                    (!cell.queries_sha256.empty() && !first->queries_sha256.empty() &&
+                     cell.queries_sha256 != first->queries_sha256)))
+        return omit(
+            fmt::format("{} was scored on other queries than {} (queries_sha256 or the "
+                        "query count differ)",
+                        where, board.rows[rows.front()].model));
+      if (!first) first = &cell;
+      ap[s].push_back(*cell.per_query_ap);
+    }
+  }
+
+  RankStatistics st;
+  st.rows = rows;
+  st.datasets = static_cast<int>(n_sets);
+  st.resamples = options.resamples;
+  st.seed = options.seed;
+  const int k = static_cast<int>(rows.size());
+  st.average_rank.assign(rows.size(), 0.0);
+  for (size_t s = 0; s < n_sets; ++s) {
+    std::vector<double> scores;
+    for (size_t r : rows) scores.push_back(board.rows[r].cells[s].map_percent);
+    const std::vector<double> ranks = metrics::fractional_ranks(scores);
+    for (size_t m = 0; m < rows.size(); ++m) st.average_rank[m] += ranks[m];
+  }
+  // Summed, then divided once, as build_leaderboard averages (so the two agree exactly).
+  for (double& r : st.average_rank) r /= static_cast<double>(n_sets);
+  st.rank_ci95 = metrics::bootstrap_average_rank_ci(ap, options.resamples, options.seed, 0.95,
+                                                    options.threads);
+  st.friedman = metrics::friedman_test(st.average_rank, st.datasets);
+  st.q_alpha = metrics::nemenyi_q(k, st.alpha);
+  st.critical_difference = metrics::nemenyi_critical_difference(k, st.datasets, st.alpha);
+  st.order.resize(rows.size());
+  std::iota(st.order.begin(), st.order.end(), size_t{0});
+  std::stable_sort(st.order.begin(), st.order.end(),
+                   [&](size_t a, size_t b) { return st.average_rank[a] < st.average_rank[b]; });
+  std::vector<double> sorted;
+  for (size_t i : st.order) sorted.push_back(st.average_rank[i]);
+  st.groups = metrics::nemenyi_groups(sorted, st.critical_difference);
+  for (size_t m = 0; m < rows.size(); ++m) board.rows[rows[m]].average_rank_ci95 = st.rank_ci95[m];
+
+  const bool subset = rows.size() != board.rows.size();
+  board.notes.push_back(fmt::format(
+      "Rank 95% CI: bootstrap over the queries of every dataset at once ({} resamples, seed {}); "
+      "each resample ranks the models per dataset on its mAPs and averages the ranks{}",
+      st.resamples, st.seed,
+      subset ? fmt::format("; the {} models with per-query APs are ranked among themselves "
+                           "(published rows have none)",
+                           rows.size())
+             : ""));
+  const metrics::FriedmanResult& f = st.friedman;
+  board.notes.push_back(fmt::format(
+      "Friedman test over {} datasets, {} models: chi2 = {:.3f} ({} df), {}; Iman-Davenport "
+      "F({}, {}) = {}, {}",
+      f.n, f.k, f.chi2, f.k - 1, format_p(f.chi2_p), f.f_df1, f.f_df2,
+      std::isinf(f.f) ? std::string("inf") : fmt::format("{:.3f}", f.f), format_p(f.f_p)));
+  std::string groups;
+  for (const auto& [a, b] : st.groups) {
+    std::string names;
+    for (int i = a; i <= b; ++i)
+      names += (i == a ? "" : ", ") + board.rows[rows[st.order[i]]].model;
+    groups += (groups.empty() ? "" : "; ") + ("{" + names + "}");
+  }
+  board.notes.push_back(fmt::format(
+      "Nemenyi critical difference (alpha {}): CD = {:.3f} (q = {:.3f}, k = {}, N = {}); average "
+      "ranks closer than CD are not significantly different{}",
+      st.alpha, st.critical_difference, st.q_alpha, k, st.datasets,
+      groups.empty() ? ": every pair differs" : ": " + groups));
+  board.rank_statistics = std::move(st);
 }
 
 Format parse_format(const std::string& name) {

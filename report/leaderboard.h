@@ -5,11 +5,14 @@
 // the numbers the records hold.
 #pragma once
 
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "metrics/rank_stats.h"
 
 namespace repbench::report {
 
@@ -33,6 +36,10 @@ struct ScoreEntry {
   std::string skipped_reason;  // non-empty = the run was skipped; map_percent is then unused
   std::string origin;          // the file (and line) it came from, for error messages
   bool fast_decode = false;    // its record's options.decoding is "reduced-jpeg" (--fast-decode)
+  // The record's per_query.ap (fractions; NaN = left out), when it has one; its queries_sha256.
+  std::optional<std::vector<double>> per_query_ap;
+  std::string queries_sha256;
+  bool published = false;  // a published reference row (see report/reference.h)
 };
 
 // Reads a long-format CSV of scores: header exactly `model,category,dataset,map`, one row per
@@ -45,7 +52,8 @@ std::vector<ScoreEntry> load_scores_csv(const std::string& path);
 // *.json files, visited in sorted path order so that the output does not depend on the file
 // system. metrics.map is converted to percent (x100), as is metrics.map_ci95; a "skipped" record
 // becomes a skipped entry. Throws Error on a missing path, a folder with no *.json, or a file that
-// read_record() rejects.
+// read_record() rejects. A record's per_query.ap (schema repbench.record/2) is kept; a per_query
+// block without a valid ap array (one number or null per query) is an Error naming the file.
 std::vector<ScoreEntry> load_records(const std::vector<std::string>& files_or_dirs);
 
 // One cell of the table.
@@ -57,6 +65,8 @@ struct LeaderboardCell {
   double rank = std::numeric_limits<double>::quiet_NaN();  // when kValue: 1 = best, ties share
   bool best = false;           // highest mAP of its column (every tied model is best)
   std::string skipped_reason;  // when kSkipped
+  std::optional<std::vector<double>> per_query_ap;  // when kValue, if the record has it
+  std::string queries_sha256;
 };
 
 // One model's row.
@@ -66,6 +76,24 @@ struct LeaderboardRow {
   std::vector<LeaderboardCell> cells;  // one per Leaderboard::datasets entry
   std::optional<double> average_rank;  // mean of the ranks of its kValue cells; none if no cell
   bool best_average_rank = false;      // lowest average rank (every tied model is best)
+  bool published = false;              // a published reference row
+  // 95% bootstrap interval of the average rank, from add_rank_statistics().
+  std::optional<std::pair<double, double>> average_rank_ci95;
+};
+
+// The rank statistics of a leaderboard (add_rank_statistics): the models with per-query APs on
+// every dataset, ranked among themselves.
+struct RankStatistics {
+  std::vector<size_t> rows;                          // indices into Leaderboard::rows
+  std::vector<double> average_rank;                  // per entry of `rows`
+  std::vector<std::pair<double, double>> rank_ci95;  // per entry of `rows`
+  int datasets = 0;                                  // N
+  int resamples = 0;
+  uint64_t seed = 0;
+  metrics::FriedmanResult friedman;
+  double alpha = 0.05, q_alpha = 0, critical_difference = 0;
+  std::vector<size_t> order;  // indices into `rows`, by ascending average rank (ties: row order)
+  std::vector<std::pair<int, int>> groups;  // metrics::nemenyi_groups over `order`
 };
 
 // A ranked table. Rows are grouped by category (categories in first-seen order, models in
@@ -75,8 +103,10 @@ struct Leaderboard {
   std::vector<LeaderboardRow> rows;
   // Lines printed below the table: kMissingNote when any cell is missing or skipped, then one
   // line per skipped cell with its reason, then one line naming the models whose scores were
-  // computed with --fast-decode (not the reference pipeline's full decoding), if any.
+  // computed with --fast-decode (not the reference pipeline's full decoding), if any (then what
+  // add_reference / add_rank_statistics add).
   std::vector<std::string> notes;
+  std::optional<RankStatistics> rank_statistics;  // none: not asked for, or omitted (see notes)
 };
 
 // Ranks every dataset column among the models that have a value there (rank 1 = highest mAP;
@@ -88,6 +118,24 @@ struct Leaderboard {
 // different explicit categories, or the same model and dataset twice, throw Error naming both
 // origins.
 Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries);
+
+struct RankStatisticsOptions {
+  int resamples = 1000;  // bootstrap resamples of the rank intervals, >= 1
+  uint64_t seed = 0;
+  int threads = 0;  // 0 = all cores
+};
+
+// Adds rank uncertainty to a built board (Demšar 2006): over the rows that are not published and
+// have a value with per-query APs on every dataset, ranked among themselves per dataset as
+// build_leaderboard ranks (metrics::fractional_ranks): their average ranks, a bootstrap 95%
+// interval of each (metrics::bootstrap_average_rank_ci: queries of every dataset resampled at
+// once, the same draw for every model), the Friedman test over the datasets, and the Nemenyi
+// critical difference at alpha 0.05 with the groups it cannot separate. Sets
+// RankStatistics, each analysed row's average_rank_ci95 and explanatory notes. When it cannot
+// (fewer than 2 datasets or 2 such models, a model without per-query APs on some dataset, query
+// lists that differ between models) it adds one note saying why and leaves the board otherwise
+// unchanged: that is not an error.
+void add_rank_statistics(Leaderboard& board, const RankStatisticsOptions& options);
 
 enum class Format { kMarkdown, kCsv, kTex, kHtml, kJson };
 
@@ -117,6 +165,15 @@ const char* format_extension(Format format);
 //    {"schema", "datasets": [..], "rows": [{"category", "model", "average_rank" (or null),
 //    "cells": [{"state": "value", "map", "ci95": [lo, hi] (when known)} | {"state": "missing"} |
 //    {"state": "skipped", "reason"}, one per dataset]}], "notes": [..]}.
+// With board.rank_statistics (add_rank_statistics) every format but kJson gains a last column
+// "Rank 95% CI" ("[lo, hi]", 1 decimal; "–" for a row without one; when published rows are on
+// the board it is headed "Rank among models with per-query data (95% CI)" and gives that rank
+// before the interval); kCsv appends `average_rank_ci95_low,average_rank_ci95_high`; kHtml adds
+// the critical-difference diagram (report/cd_diagram.h); kJson adds per row "average_rank_ci95"
+// and a top-level "rank_statistics": {"datasets", "resamples", "seed", "models": [{"model",
+// "average_rank", "average_rank_ci95"}], "friedman": {"chi2", "chi2_df", "chi2_p",
+// "iman_davenport_f" (null when infinite), "f_df", "f_p"}, "nemenyi": {"alpha", "q_alpha",
+// "critical_difference", "groups": [[model, ..], ..]}}. Published rows carry "published": true.
 std::string render(const Leaderboard& board, Format format);
 
 }  // namespace repbench::report

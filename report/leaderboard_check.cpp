@@ -89,7 +89,14 @@ LeaderboardBaseline load_csv_baseline(const std::string& text, const std::string
   if (records.empty())
     fail("{}: empty file (expected a leaderboard csv: category,model,<datasets...>,average_rank)",
          path);
-  const auto& header = records[0].second;
+  auto header = records[0].second;
+  // A board with rank intervals ends with their two columns; the check does not compare them.
+  size_t interval_columns = 0;
+  if (header.size() >= 5 && header[header.size() - 2] == "average_rank_ci95_low" &&
+      header.back() == "average_rank_ci95_high") {
+    interval_columns = 2;
+    header.resize(header.size() - 2);
+  }
   if (header.size() < 3 || header[0] != "category" || header[1] != "model" ||
       header.back() != "average_rank")
     fail(
@@ -105,9 +112,11 @@ LeaderboardBaseline load_csv_baseline(const std::string& text, const std::string
   }
   std::map<std::string, int> model_line;
   for (size_t r = 1; r < records.size(); ++r) {
-    const auto& [line, fields] = records[r];
-    if (fields.size() != header.size())
-      fail("{}: line {}: expected {} fields, found {}", path, line, header.size(), fields.size());
+    auto [line, fields] = records[r];
+    if (fields.size() != header.size() + interval_columns)
+      fail("{}: line {}: expected {} fields, found {}", path, line,
+           header.size() + interval_columns, fields.size());
+    fields.resize(header.size());
     LeaderboardRow row;
     row.category = fields[0];
     row.model = fields[1];

@@ -29,8 +29,15 @@
 
 namespace repbench::report {
 
-// The schema tag every record carries; bump the number when a field changes meaning.
-inline constexpr const char* kRecordSchema = "repbench.record/1";
+// The schema tag every record carries; bump the number when a field changes meaning. /2 adds the
+// per_query block; /1 records (without it) are still read.
+inline constexpr const char* kRecordSchema = "repbench.record/2";
+inline constexpr const char* kRecordSchemaV1 = "repbench.record/1";
+
+// Whether a record with this schema tag is readable (kRecordSchema or kRecordSchemaV1).
+inline bool is_record_schema(const std::string& schema) {
+  return schema == kRecordSchema || schema == kRecordSchemaV1;
+}
 
 // The "context" block of a record: version_info() (program, git commit, library versions,
 // compiler) plus "date" (UTC, ISO-8601, e.g. "2026-11-23T09:00:00Z") and "host" (hostname).

@@ -4,7 +4,8 @@
 #   scripts/fuzz.sh TARGET SECONDS     build TARGET, run it for SECONDS (default 60)
 #   scripts/fuzz.sh all SECONDS        every target in turn
 #   scripts/fuzz.sh list               the targets
-# Targets: pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config.
+# Targets: pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
+#          reference.
 # Work folder: build-fuzz/ (binaries, corpus/<target>/ growing across runs, crashes/<target>/).
 # FUZZ_GND_DIR=DIR (optional): a folder with the real ground truth (gnd_roxford5k.pkl,
 # gnd_rparis6k.pkl, gnd_instre.mat, from revisitop and INSTRE) whose files join the seeds of
@@ -16,7 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config)
+TARGETS=(pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
+  reference)
 target=${1:-}
 seconds=${2:-60}
 if [[ -z "$target" || "$target" == "list" ]]; then
@@ -61,6 +63,7 @@ sources_of() {
     mat) echo "datasets/mat_reader.cpp datasets/mat_v5_layout.cpp datasets/instre.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
     coco) echo "synth/coco.cpp synth/rle.cpp synth/segmentation.cpp synth/palette_png.cpp core/atomic_file.cpp" ;;
     rle) echo "synth/rle.cpp" ;;
+    reference) echo "report/reference.cpp core/atomic_file.cpp" ;;
     palette_png) echo "synth/palette_png.cpp core/atomic_file.cpp" ;;
     diffusion_config)
       echo "synth/diffusion/model_config.cpp synth/diffusion/schedule.cpp synth/diffusion/ddpm_io.cpp synth/diffusion/image_prep.cpp models/image_loader.cpp models/preprocess.cpp models/impl/resample.cpp datasets/folder_listing.cpp core/natural_sort.cpp core/atomic_file.cpp"
@@ -149,6 +152,9 @@ seed: 0
 on_decode_error: skip
 formats: [md, csv, tex, html]
 YAML
+      ;;
+    reference)
+      cp references/somepalli2023-table1.json "$dir/table1.json"
       ;;
     model_metadata)
       cat >"$dir/metadata.json" <<'JSON'

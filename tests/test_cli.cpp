@@ -163,6 +163,43 @@ TEST_F(CliTest, SearchWritesIdsAndScores) {
          "assert s.dtype == np.float32 and np.allclose(s, [[1, 0.8], [1, 0.6]]), s");
 }
 
+// Token descriptors: search scores them by split-product as eval does (auto and explicit), and
+// its top-k equals a brute-force numpy ranking (flatten, L2-normalise the whole vector, max over
+// aligned tokens; ties by ascending index). --similarity inner-product compares flattened rows.
+TEST_F(CliTest, SearchOnTokensIsSplitProduct) {
+  python("rng = np.random.default_rng(5)\n"
+         "q = rng.standard_normal((6, 4, 8)).astype(np.float32)\n"
+         "x = rng.standard_normal((37, 4, 8)).astype(np.float32)\n"
+         "x[11] = x[3]\n"  // an exact tie: 3 must come before 11
+         "np.save('" + path("q.npy") + "', q); np.save('" + path("db.npy") + "', x)");
+  for (const std::string sim : {"split-product", "auto", "inner-product"}) {
+    const std::string prefix = path("m-" + sim);
+    RunResult r = repbench("search --queries " + path("q.npy") + " --db " + path("db.npy") +
+                           " -k 9 --similarity " + sim + " --out " + prefix);
+    ASSERT_EQ(r.status, 0) << sim << ": " << r.err;
+    python("q = np.load('" + path("q.npy") + "').astype(np.float64)\n"
+           "x = np.load('" + path("db.npy") + "').astype(np.float64)\n"
+           "split = '" + sim + "' != 'inner-product'\n"
+           "if split:\n"
+           "    q /= np.linalg.norm(q.reshape(6, -1), axis=1)[:, None, None]\n"
+           "    x /= np.linalg.norm(x.reshape(37, -1), axis=1)[:, None, None]\n"
+           "    s = np.einsum('itd,jtd->ijt', q, x).max(axis=2)\n"
+           "else:\n"
+           "    s = q.reshape(6, -1) @ x.reshape(37, -1).T\n"
+           "ids = np.load('" + prefix + ".ids.npy'); got = np.load('" + prefix + ".scores.npy')\n"
+           "assert ids.shape == (6, 9), ids.shape\n"
+           "for i in range(6):\n"
+           "    ref = sorted(range(37), key=lambda j: (-round(s[i, j], 5), j))[:9]\n"
+           "    assert ids[i].tolist() == ref, (i, ids[i], ref)\n"
+           "    assert np.allclose(got[i], s[i, ref], atol=1e-5), (got[i], s[i, ref])\n"
+           "    if 3 in ref and 11 in ref: assert ref.index(3) < ref.index(11)\n");
+  }
+  RunResult bad = repbench("search --queries " + path("q.npy") + " --db " + path("db.npy") +
+                           " --similarity cosine --out " + path("x"));
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("--similarity 'cosine' is not known"), std::string::npos) << bad.err;
+}
+
 // ---- bad input: one line naming the file and the problem, exit status 2, no output written ----
 
 class CliBadInput : public CliTest {
@@ -262,6 +299,55 @@ TEST_F(CliBadInput, UnknownProtocolListsKnown) {
 TEST_F(CliBadInput, LeaderboardNeedsInput) {
   RunResult r = repbench("leaderboard --records " + path("empty_dir_missing"));
   EXPECT_BAD_INPUT(r, path("empty_dir_missing"), "no such file or folder");
+}
+
+// The leaderboard on per-query records (repbench.record/2, written here by hand): rank
+// intervals, the CD diagram's files, the published rows; older records: one note, no error.
+TEST_F(CliTest, LeaderboardRankStatisticsAndReference) {
+  python("import os\n"
+         "rng = np.random.default_rng(3)\n"
+         "os.makedirs('" + path("recs") + "'); os.makedirs('" + path("old") + "')\n"
+         "for m, mu in [('A', 0.7), ('B', 0.5), ('C', 0.3)]:\n"
+         "    for s, label in [('roxford5k-dcr', 'roxford5k-dcr (M)'), ('gpr1200-dcr', 'gpr1200-dcr')]:\n"
+         "        ap = [float(v) for v in np.clip(mu + 0.2 * rng.standard_normal(40), 0, 1)]\n"
+         "        rec = {'schema': 'repbench.record/2', 'model': {'name': m}, 'set': s,\n"
+         "               'dataset': label, 'metrics': {'map': sum(ap) / len(ap)},\n"
+         "               'per_query': {'ap': ap, 'queries_sha256': 'ab' * 32}}\n"
+         "        json.dump(rec, open('" + path("recs") + "/%s.%s.json' % (m, s), 'w'))\n"
+         "        del rec['per_query']; rec['schema'] = 'repbench.record/1'\n"
+         "        json.dump(rec, open('" + path("old") + "/%s.%s.json' % (m, s), 'w'))\n");
+  RunResult r = repbench("leaderboard --records " + path("recs") + " --format json --out " +
+                         path("lb.json") + " --cd-diagram " + path("cd") + " --seed 4");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(fs::file_size(path("cd.svg")) > 500);
+  EXPECT_TRUE(fs::file_size(path("cd.png")) > 2000);
+  const json lb = json::parse(slurp(path("lb.json")));
+  EXPECT_EQ(lb["rank_statistics"]["seed"], 4);
+  EXPECT_EQ(lb["rank_statistics"]["models"].size(), 3u);
+  EXPECT_EQ(lb["rows"][0]["average_rank_ci95"].size(), 2u);
+
+  r = repbench("leaderboard --records " + path("recs") + " --reference " + kSource +
+               "/references/somepalli2023-table1.json --format csv");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("\"SSCD, ResNet-50 \u2020\",30.16,31.42"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",average_rank,average_rank_ci95_low,average_rank_ci95_high\n"),
+            std::string::npos);
+
+  r = repbench("leaderboard --records " + path("old") + " --format md --cd-diagram " + path("x"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Rank intervals and the critical-difference diagram are omitted: A on "),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("no critical-difference diagram"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("x.svg")));
+
+  // Bad input: one line, exit 2.
+  expect_one_line_error(
+      repbench("leaderboard --records " + path("recs") + " --reference " + path("none.json")),
+      path("none.json"));
+  std::ofstream(path("ref.json")) << "{\"schema\": \"repbench.reference/1\"}";
+  expect_one_line_error(
+      repbench("leaderboard --records " + path("recs") + " --reference " + path("ref.json")),
+      path("ref.json") + ": the file has no \"citation\"");
 }
 
 }  // namespace

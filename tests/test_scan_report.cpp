@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -687,6 +689,50 @@ TEST(ScanReportBrowser, LeaderboardPageLoadsCleanWithItsCharts) {
   EXPECT_EQ(count(run.dom, "<table"), 1u);
   EXPECT_EQ(count(run.dom, "<figure"), sets.size());  // one bar chart per dataset
   EXPECT_EQ(count(run.dom, "<rect "), models.size() * sets.size() - 1);  // less the skipped
+  expect_only_inline_resources(run.dom);
+  expect_real_screenshot(run.screenshot);
+}
+
+// With per-query APs for every model on every dataset, the page has the rank-interval column and
+// the critical-difference diagram (models, CD scale bar, group bars), and still loads clean.
+TEST(ScanReportBrowser, LeaderboardPageShowsTheCriticalDifferenceDiagram) {
+  const fs::path out = browser_output_dir("leaderboard_cd");
+  std::vector<ScoreEntry> entries;
+  const std::vector<std::string> models = {"SSCD, ResNet-50", "DINO ViT-B/16", "CLIP ViT-B/32",
+                                           "Swin-B", "builtin:colorhist"};
+  const std::vector<std::string> sets = {"rOxford5k (M)", "rParis6k (M)", "GPR1200", "INSTRE"};
+  for (size_t j = 0; j < sets.size(); ++j)
+    for (size_t i = 0; i < models.size(); ++i) {
+      ScoreEntry e;
+      e.model = models[i];
+      e.category = i < 2 ? "CD/IR" : "PT";
+      e.dataset = sets[j];
+      std::vector<double> ap;
+      for (size_t q = 0; q < 30; ++q)
+        ap.push_back(std::clamp(0.9 - 0.15 * static_cast<double>(i) +
+                                    0.2 * std::sin(static_cast<double>(q * (i + 3) + j)),
+                                0.0, 1.0));
+      double sum = 0;
+      for (double v : ap) sum += v;
+      e.map_percent = 100 * sum / static_cast<double>(ap.size());
+      e.per_query_ap = ap;
+      entries.push_back(e);
+    }
+  Leaderboard board = build_leaderboard(entries);
+  add_rank_statistics(board, {500, 0, 0});
+  ASSERT_TRUE(board.rank_statistics);
+  write_file_atomic((out / "leaderboard.html").string(), render(board, Format::kHtml));
+  const BrowserRun run = load_in_chromium(out / "leaderboard.html", out);
+  EXPECT_TRUE(run.console.empty()) << "console: " << run.console.front();
+  EXPECT_TRUE(Contains(run.dom, "<th>Rank 95% CI</th>"));
+  EXPECT_TRUE(Contains(run.dom, "Critical-difference diagram"));
+  EXPECT_EQ(count(run.dom, "class=\"cd-diagram\""), 1u);
+  EXPECT_TRUE(Contains(run.dom, fmt::format("data-models=\"{}\"", models.size())));
+  EXPECT_TRUE(
+      Contains(run.dom, fmt::format("data-groups=\"{}\"", board.rank_statistics->groups.size())));
+  EXPECT_TRUE(
+      Contains(run.dom, fmt::format("CD = {:.2f}", board.rank_statistics->critical_difference)));
+  for (const auto& m : models) EXPECT_TRUE(Contains(run.dom, html_escape(m) + "  ")) << m;
   expect_only_inline_resources(run.dom);
   expect_real_screenshot(run.screenshot);
 }
