@@ -78,7 +78,8 @@ void validate_record(const json& record, const std::string& where) {
   const json* schema = find(record, "schema");
   if (!schema)
     fail("{}: not a repbench record: no \"schema\" (expected \"{}\")", where, kRecordSchema);
-  if (!schema->is_string() || *schema != kRecordSchema)
+  // Schema 2 adds per-query data (see report/failure_page.h); everything read here is the same.
+  if (!schema->is_string() || (*schema != kRecordSchema && *schema != "repbench.record/2"))
     fail("{}: not a repbench record: schema is {}, expected \"{}\"", where, schema->dump(),
          kRecordSchema);
 
