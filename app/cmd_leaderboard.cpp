@@ -1,6 +1,7 @@
 // repbench leaderboard: result records (or a long-format scores csv) -> the Table-1 layout.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
@@ -10,6 +11,8 @@
 #include "core/error.h"
 #include "report/leaderboard.h"
 #include "report/leaderboard_check.h"
+
+namespace fs = std::filesystem;
 
 namespace repbench::app {
 
@@ -30,7 +33,8 @@ void run_leaderboard(const LeaderboardArgs& a) {
   std::vector<report::ScoreEntry> entries =
       a.scores.empty() ? report::load_records(a.records) : report::load_scores_csv(a.scores);
   if (entries.empty()) fail("no result records found in the given paths");
-  const report::Leaderboard board = report::build_leaderboard(entries);
+  report::Leaderboard board = report::build_leaderboard(entries);
+  report::relative_page_links(board, a.out.empty() ? "" : fs::path(a.out).parent_path().string());
   const std::string text = report::render(board, format);
   if (!a.check.empty()) {
     // CI mode: the diff goes to stdout; the table only to --out when asked for.
@@ -76,7 +80,8 @@ void add_leaderboard_command(CLI::App& app) {
   cmd->footer(
       "One row per model, grouped by category; one column per dataset (mAP %, best in bold);\n"
       "Average Rank: per dataset rank 1 = highest mAP, ties share the mean rank, averaged over\n"
-      "the datasets a model has.\n"
+      "the datasets a model has. In html, a value links to its record's failure page\n"
+      "(<record>.failures.html beside it, written by `repbench run` or `repbench explain`).\n"
       "Examples:\n"
       "  repbench leaderboard --records results/ --format md\n"
       "  repbench leaderboard --scores table1.csv --format html --out table1.html\n"

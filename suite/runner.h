@@ -6,6 +6,8 @@
 // Layout of suite.output:
 //   cache/<model>/<set>.{db,queries}.<key>.npy + .json   descriptors and their sidecars
 //   records/<model>/<set>.<protocol>.json                 one record per model x set x protocol
+//   records/<model>/<set>.<protocol>.failures.html        its failure page, for a record with
+//                                                         per-query data (report/failure_page.h)
 //   leaderboard.{md,csv,tex,html,json}                    renderings of this run's records
 #pragma once
 
