@@ -89,6 +89,36 @@ TEST_F(FailurePage, QueriesHashAsTheContractSays) {
   EXPECT_EQ(queries_sha256(set_), fx_.sha);
 }
 
+// The canonical query text hashed by Python from the pickles of the real ground truth, with
+// revisitop's protocol rules written out here (easy: ok = easy, junk = junk + hard; medium:
+// ok = easy + hard, junk = junk; hard: ok = hard, junk = junk + easy).
+TEST(QueriesSha256, EqualsAnIndependentHashOnRealGroundTruth) {
+  const char* code = R"PY(
+import hashlib, pickle, sys
+g = pickle.load(open(sys.argv[1], 'rb'))
+for proto in ['easy', 'medium', 'hard']:
+    text = ''
+    for q, r in zip(g['qimlist'], g['gnd']):
+        e, h, j = set(r['easy']), set(r['hard']), set(r['junk'])
+        ok, junk = {'easy': (e, j | h), 'medium': (e | h, j), 'hard': (h, j | e)}[proto]
+        text += 'jpg/%s.jpg\t%s\t%s\n' % (q, ','.join(map(str, sorted(ok))),
+                                          ','.join(map(str, sorted(junk))))
+    print(hashlib.sha256(text.encode()).hexdigest())
+)PY";
+  for (const std::string set : {"roxford5k", "rparis6k"}) {
+    const std::string gnd = std::string(REPBENCH_SHARED_DIR) + "/data/gnd/gnd_" + set + ".pkl";
+    const ProcessResult py = run_process({"/usr/bin/python3", "-c", code, gnd}, {}, 120);
+    ASSERT_EQ(py.exit_code, 0) << py.err;
+    std::vector<std::string> want;
+    for (size_t at = 0; at < py.out.size(); at += 65) want.push_back(py.out.substr(at, 64));
+    ASSERT_EQ(want.size(), 3u) << py.out;
+    const std::vector<std::string> protocols = {"easy", "medium", "hard"};
+    for (size_t p = 0; p < protocols.size(); ++p)
+      EXPECT_EQ(queries_sha256(datasets::load_set({set, protocols[p], "", gnd})), want[p])
+          << set << " " << protocols[p];
+  }
+}
+
 TEST_F(FailurePage, ReadsTheRecordAndItsInt32TopIds) {
   const PerQuery pq = read_per_query(fx_.record.string());
   EXPECT_EQ(pq.model, "model-a");
