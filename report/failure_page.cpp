@@ -48,8 +48,7 @@ std::string item(impl::ThumbnailCache& thumbs, const char* cls, const std::strin
 std::string query_item(impl::ThumbnailCache& thumbs, const datasets::RetrievalSet& set,
                        int64_t q) {
   const datasets::Query& query = set.queries[q];
-  return item(thumbs, "query", query.bbx ? "query (crop box outlined)" : "query",
-              image_path(set, query.image), -1, 0, query.bbx);
+  return item(thumbs, "query", "query", image_path(set, query.image), -1, 0, query.bbx);
 }
 
 // The best positive and the false positives above it, as thumbnails.
@@ -68,11 +67,14 @@ std::string ranking_items(impl::ThumbnailCache& thumbs, const datasets::Retrieva
   return b;
 }
 
-std::string ranking_note(const QueryFailure& f) {
+std::string ranking_note(const QueryFailure& f, int64_t k) {
   std::vector<std::string> parts;
   const int64_t hidden = f.false_positives_total - static_cast<int64_t>(f.false_positives.size());
-  parts.push_back(fmt::format("{} false positive{} above the best positive", f.false_positives_total,
-                              f.false_positives_total == 1 ? "" : "s"));
+  const bool found = f.best_positive && f.best_positive->rank > 0;
+  parts.push_back(fmt::format("{} false positive{} {}", f.false_positives_total,
+                              f.false_positives_total == 1 ? "" : "s",
+                              found ? "above the best positive"
+                                    : fmt::format("in the top {}, which holds no positive", k)));
   if (hidden > 0) parts.back() += fmt::format(" ({} not shown)", hidden);
   if (f.junk_above > 0) parts.push_back(fmt::format("{} junk (not counted)", f.junk_above));
   return fmt::format("<p class=\"sub\">{}</p>\n", fmt::join(parts, " &middot; "));
@@ -181,7 +183,7 @@ void write_failure_page(const std::string& record_path, const datasets::Retrieva
                      ap_text(f.ap));
     b += "<div class=\"strip\">\n" + query_item(thumbs, set, f.query) +
          ranking_items(thumbs, set, f, pq.k) + "</div>\n";
-    b += ranking_note(f) + "</section>\n";
+    b += ranking_note(f, pq.k) + "</section>\n";
   }
   b += "</div>\n";
   if (worst.empty()) b += "<p>The record scored no query, so there is nothing to show.</p>\n";
@@ -222,7 +224,7 @@ void write_comparison_page(const std::string& record_a, const std::string& recor
       h += fmt::format("<div><p><strong>{}</strong> &middot; {}: AP {}</p>\n",
                        side == &fa ? "A" : "B", html_escape(pq.model), ap_text(side->ap));
       h += "<div class=\"strip\">\n" + ranking_items(thumbs, set, *side, pq.k) + "</div>\n" +
-           ranking_note(*side) + "</div>\n";
+           ranking_note(*side, pq.k) + "</div>\n";
     }
     h += "</div>\n</section>\n";
   }

@@ -187,6 +187,8 @@ TEST_F(FailurePage, PageShowsWorstQueriesBoxAndFalsePositives) {
   const std::string s3 = section(html, 3);
   EXPECT_EQ(count(s3, "class=\"bbx\""), 0u);
   EXPECT_THAT(s3, HasSubstr("rank &gt; 4"));
+  EXPECT_THAT(s3, HasSubstr("3 false positives in the top 4, which holds no positive"));
+  EXPECT_THAT(s0, HasSubstr("2 false positives above the best positive"));
   EXPECT_EQ(attributes(s3, "data-db"), (std::vector<std::string>{"9", "2", "6", "8"}));
   // --worst caps the queries.
   write_failure_page(fx_.record.string(), set_, out, {1, 10, 100});
