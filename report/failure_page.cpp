@@ -33,6 +33,11 @@ std::string ap_text(double ap) {
 // ---------------------------------------------------------------------------------------------
 // The page
 
+std::string score_text(const RankedItem& item) {
+  return item.score ? fmt::format(" &middot; <span class=\"score\">{:.3f}</span>", *item.score)
+                    : std::string();
+}
+
 // One thumbnail with its caption above.
 std::string item(impl::ThumbnailCache& thumbs, const char* cls, const std::string& caption,
                  const std::string& path, int64_t db, int64_t rank,
@@ -59,10 +64,11 @@ std::string ranking_items(impl::ThumbnailCache& thumbs, const datasets::Retrieva
     const RankedItem& p = *f.best_positive;
     const std::string caption = p.rank > 0 ? fmt::format("best positive &middot; rank {}", p.rank)
                                            : fmt::format("a positive &middot; rank &gt; {}", k);
-    b += item(thumbs, "positive", caption, image_path(set, set.db[p.db]), p.db, p.rank);
+    b += item(thumbs, "positive", caption + score_text(p), image_path(set, set.db[p.db]), p.db,
+              p.rank);
   }
   for (const RankedItem& fp : f.false_positives)
-    b += item(thumbs, "fp", fmt::format("false positive &middot; rank {}", fp.rank),
+    b += item(thumbs, "fp", fmt::format("false positive &middot; rank {}", fp.rank) + score_text(fp),
               image_path(set, set.db[fp.db]), fp.db, fp.rank);
   return b;
 }
@@ -93,14 +99,15 @@ std::string summary(const PerQuery& pq) {
                      scored ? fmt::format(", mAP {:.2f}%", 100 * sum / scored) : std::string());
 }
 
-std::string what_is_shown(const PerQuery& pq) {
+std::string what_is_shown(const PerQuery& pq, bool scores) {
   return fmt::format(
       "<p>Ranks are positions in the record's ranking (its top {} database ids per query, "
-      "<code>{}</code>); the record holds no scores, so none are shown. Green: the best-ranked "
-      "positive; red: false positives ranked above it (junk images are not false positives); "
-      "the magenta outline is the query's crop box. Queries with no positive under this "
-      "protocol are left out, as they are of the mAP.</p>\n",
-      pq.k, html_escape(impl::file_name(pq.top_ids_path)));
+      "<code>{}</code>); {}. Green: the best-ranked positive; red: false positives ranked above "
+      "it (junk images are not false positives); the magenta outline is the query's crop box. "
+      "Queries with no positive under this protocol are left out, as they are of the mAP.</p>\n",
+      pq.k, html_escape(impl::file_name(pq.top_ids_path)),
+      scores ? "scores are the record's similarity, recomputed from the descriptors given"
+             : "the record holds no scores, so none are shown");
 }
 
 }  // namespace
@@ -109,7 +116,7 @@ std::string what_is_shown(const PerQuery& pq) {
 // Selection
 
 QueryFailure explain_query(const PerQuery& pq, const datasets::RetrievalSet& set, int64_t query,
-                           size_t max_false_positives) {
+                           size_t max_false_positives, const metrics::ScoreSource* scores) {
   const datasets::Query& q = set.queries[query];
   QueryFailure f;
   f.query = query;
@@ -118,7 +125,7 @@ QueryFailure explain_query(const PerQuery& pq, const datasets::RetrievalSet& set
   for (int64_t j = 0; j < pq.k; ++j) {
     const int64_t id = row[j];
     if (contains(q.ok, id)) {
-      f.best_positive = RankedItem{id, j + 1};
+      f.best_positive = RankedItem{id, j + 1, std::nullopt};
       break;
     }
     if (contains(q.junk, id)) {
@@ -126,10 +133,21 @@ QueryFailure explain_query(const PerQuery& pq, const datasets::RetrievalSet& set
       continue;
     }
     ++f.false_positives_total;
-    if (f.false_positives.size() < max_false_positives) f.false_positives.push_back({id, j + 1});
+    if (f.false_positives.size() < max_false_positives)
+      f.false_positives.push_back({id, j + 1, std::nullopt});
   }
   // No positive in the top k: show one the model should have found (its rank is unknown).
-  if (!f.best_positive && !q.ok.empty()) f.best_positive = RankedItem{q.ok.front(), 0};
+  if (!f.best_positive && !q.ok.empty())
+    f.best_positive = RankedItem{q.ok.front(), 0, std::nullopt};
+  if (scores) {
+    auto score_of = [&](RankedItem& item) {
+      float v = 0;
+      scores->compute(query, 1, item.db, 1, &v, 1);
+      item.score = v;
+    };
+    if (f.best_positive) score_of(*f.best_positive);
+    for (RankedItem& fp : f.false_positives) score_of(fp);
+  }
   return f;
 }
 
@@ -170,13 +188,14 @@ void write_failure_page(const std::string& record_path, const datasets::Retrieva
   const std::vector<int64_t> worst = worst_queries(pq, options.worst);
   std::string b = fmt::format("<h1>Where does {} fail?</h1>\n<p class=\"sub\">{}</p>\n",
                               html_escape(pq.model), summary(pq));
-  b += what_is_shown(pq);
+  b += what_is_shown(pq, options.scores != nullptr);
   b += fmt::format("<h2>The {} worst queries by AP</h2>\n", worst.size());
   b += fmt::format("<div class=\"failures\" data-queries=\"{}\" style=\"--thumb:{}px\">\n",
                    worst.size(), options.thumb_px);
   impl::ThumbnailCache thumbs(options.thumb_px);
   for (size_t n = 0; n < worst.size(); ++n) {
-    const QueryFailure f = explain_query(pq, set, worst[n], options.false_positives);
+    const QueryFailure f =
+        explain_query(pq, set, worst[n], options.false_positives, options.scores);
     b += fmt::format("<section class=\"failure\" data-query=\"{}\" data-ap=\"{}\">\n", f.query,
                      f.ap);
     b += fmt::format("<h3>#{} &middot; query {} &middot; AP {}</h3>\n", n + 1, f.query,
@@ -203,7 +222,7 @@ void write_comparison_page(const std::string& record_a, const std::string& recor
   const std::vector<int64_t> shown = most_different_queries(a, b, options.worst);
   std::string h = fmt::format("<h1>{} against {}</h1>\n<p class=\"sub\">A: {}<br>B: {}</p>\n",
                               html_escape(a.model), html_escape(b.model), summary(a), summary(b));
-  h += what_is_shown(a);
+  h += what_is_shown(a, false);
   h += fmt::format("<h2>The {} queries where the two differ most (|AP A &minus; AP B|)</h2>\n",
                    shown.size());
   h += fmt::format("<div class=\"failures\" data-queries=\"{}\" style=\"--thumb:{}px\">\n",

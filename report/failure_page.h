@@ -10,8 +10,8 @@
 // best-ranked positive with its rank (or, when no positive is in the top k, the first positive
 // of the ground truth, marked "rank > k"), and the false positives ranked above that positive,
 // with their ranks. Junk items are not false positives and are counted apart. The top-ids file
-// holds no scores, so the page shows ranks, not similarities. Missing or unreadable images are
-// boxes that name the file.
+// holds no scores: the page shows ranks, and scores only when the caller passes the record's
+// similarity (its descriptors). Missing or unreadable images are boxes that name the file.
 //
 // The comparison page takes two records of the same queries (equal queries_sha256) and shows the
 // `worst` queries where their APs differ most (largest |AP_a - AP_b| first, ties by query
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "datasets/retrieval_set.h"
+#include "metrics/score_source.h"
 #include "report/per_query.h"
 
 namespace repbench::report {
@@ -32,12 +33,16 @@ struct FailurePageOptions {
   size_t worst = 20;             // queries shown
   size_t false_positives = 10;   // false positives shown per query (the page counts the rest)
   int thumb_px = 140;            // longest side of a thumbnail, in pixels
+  // The record's own similarity (its descriptors, scored as it was), to print each shown item's
+  // score on a failure page; nullptr = ranks only. Not owned; [nq x nb] of the record's set.
+  const metrics::ScoreSource* scores = nullptr;
 };
 
 // One shown item of a query's ranking.
 struct RankedItem {
   int64_t db = -1;    // database index
   int64_t rank = 0;   // 1-based position in the record's ranking; 0 = not in the top k
+  std::optional<float> score;  // when FailurePageOptions::scores is given
 };
 
 // What went wrong for one query under one record.
@@ -50,9 +55,11 @@ struct QueryFailure {
   int64_t junk_above = 0;                   // junk items ranked above the best positive
 };
 
-// The query's failure under `pq` (which check_same_queries accepted for `set`).
+// The query's failure under `pq` (which check_same_queries accepted for `set`); the shown
+// items' scores from `scores` when given.
 QueryFailure explain_query(const PerQuery& pq, const datasets::RetrievalSet& set, int64_t query,
-                           size_t max_false_positives);
+                           size_t max_false_positives,
+                           const metrics::ScoreSource* scores = nullptr);
 
 // The `n` scored queries with the lowest AP, lowest first, ties by query index.
 std::vector<int64_t> worst_queries(const PerQuery& pq, size_t n);

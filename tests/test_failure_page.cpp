@@ -16,6 +16,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/npy.h"
 #include "core/subprocess.h"
 #include "datasets/set_registry.h"
 #include "report/failure_page.h"
@@ -193,6 +194,37 @@ TEST_F(FailurePage, PageShowsWorstQueriesBoxAndFalsePositives) {
   // --worst caps the queries.
   write_failure_page(fx_.record.string(), set_, out, {1, 10, 100});
   EXPECT_EQ(attributes(read_file(out), "data-query"), (std::vector<std::string>{"0"}));
+}
+
+TEST_F(FailurePage, ScoresFromTheRecordsDescriptorsWhenGiven) {
+  // Query rows (1, 0) and database row j = (j, 1): the inner product of query i and item j is j.
+  std::vector<float> q(4 * 2, 0.f), db(10 * 2, 1.f);
+  for (int i = 0; i < 4; ++i) q[2 * i] = 1.f;
+  for (int j = 0; j < 10; ++j) db[2 * j] = static_cast<float>(j);
+  write_npy((dir_ / "q.npy").string(), q.data(), {4, 2});
+  write_npy((dir_ / "db.npy").string(), db.data(), {10, 2});
+  const ProcessResult r = repbench({"explain", fx_.record.string(), "--root", fx_.set_dir.string(),
+                                    "-q", (dir_ / "q.npy").string(), "-d",
+                                    (dir_ / "db.npy").string(), "--out", dir_.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string html = read_file((dir_ / "model-a.failure-fixture.failures.html").string());
+  const std::string s0 = section(html, 0);
+  EXPECT_THAT(s0, HasSubstr("best positive &middot; rank 4 &middot; <span class=\"score\">3.000"));
+  EXPECT_THAT(s0, HasSubstr("false positive &middot; rank 2 &middot; <span class=\"score\">2.000"));
+  EXPECT_THAT(s0, HasSubstr("false positive &middot; rank 3 &middot; <span class=\"score\">4.000"));
+  EXPECT_THAT(html, HasSubstr("recomputed from the descriptors given"));
+  // Descriptors the record names by another sha256 are refused, in one line.
+  json named = fx_.record_json;
+  named["inputs"] = {{"query_features", {{"path", "q.npy"}, {"sha256", std::string(64, '0')}}}};
+  write_file_atomic(fx_.record.string(), named.dump());
+  const ProcessResult bad = repbench({"explain", fx_.record.string(), "--root",
+                                      fx_.set_dir.string(), "-q", (dir_ / "q.npy").string(), "-d",
+                                      (dir_ / "db.npy").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("not the descriptors"));
+  // Without descriptors the page shows ranks only.
+  write_failure_page(fx_.record.string(), set_, (dir_ / "plain.html").string());
+  EXPECT_EQ(count(read_file((dir_ / "plain.html").string()), "class=\"score\""), 0u);
 }
 
 TEST_F(FailurePage, MissingImagesAreNamedBoxes) {
