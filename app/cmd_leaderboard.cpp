@@ -1,6 +1,7 @@
 // repbench leaderboard: result records (or a long-format scores csv) -> the Table-1 layout.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
@@ -12,6 +13,8 @@
 #include "report/leaderboard.h"
 #include "report/leaderboard_check.h"
 #include "report/reference.h"
+
+namespace fs = std::filesystem;
 
 namespace repbench::app {
 
@@ -44,6 +47,7 @@ void run_leaderboard(const LeaderboardArgs& a) {
   report::Leaderboard board = report::build_leaderboard(entries);
   board.notes.insert(board.notes.end(), reference_notes.begin(), reference_notes.end());
   report::add_rank_statistics(board, {a.rank_resamples, a.seed, 0});
+  report::relative_page_links(board, a.out.empty() ? "" : fs::path(a.out).parent_path().string());
   if (!a.cd_diagram.empty()) {
     if (board.rank_statistics) {
       report::write_cd_diagram(board, a.cd_diagram);
@@ -116,7 +120,8 @@ void add_leaderboard_command(CLI::App& app) {
       "95% interval of each average rank (queries of every dataset resampled at once), the\n"
       "Friedman test over the datasets and the Nemenyi critical difference (alpha 0.05), drawn as\n"
       "a critical-difference diagram in the html page and by --cd-diagram; otherwise a note says\n"
-      "why they are omitted.\n"
+      "why they are omitted. In html, a value links to its record's failure page\n"
+      "(<record>.failures.html beside it, written by `repbench run` or `repbench explain`).\n"
       "Examples:\n"
       "  repbench leaderboard --records results/ --format md\n"
       "  repbench leaderboard --scores table1.csv --format html --out table1.html\n"

@@ -1,5 +1,6 @@
 #include "core/npy.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -24,6 +25,7 @@ size_t dtype_size(NpyDType t) {
     case NpyDType::kFloat32: return 4;
     case NpyDType::kFloat16: return 2;
     case NpyDType::kInt64: return 8;
+    case NpyDType::kInt32: return 4;
   }
   return 0;
 }
@@ -61,6 +63,8 @@ NpyHeader parse_dict(const std::string& path, const std::string& dict) {
     h.dtype = NpyDType::kFloat16;
   } else if (descr == "<i8" || descr == "=i8") {
     h.dtype = NpyDType::kInt64;
+  } else if (descr == "<i4" || descr == "=i4") {
+    h.dtype = NpyDType::kInt32;
   } else {
     fail("{}: dtype '{}' is not supported; expected float32 ('<f4') or float16 ('<f2'), "
          "e.g. np.save(path, x.astype('float32'))",
@@ -179,6 +183,7 @@ const char* npy_descr(NpyDType dtype) {
     case NpyDType::kFloat32: return "<f4";
     case NpyDType::kFloat16: return "<f2";
     case NpyDType::kInt64: return "<i8";
+    case NpyDType::kInt32: return "<i4";
   }
   return "?";
 }
@@ -220,10 +225,17 @@ std::vector<int64_t> read_npy_int64(const std::string& path, std::vector<int64_t
   int64_t size = 0;
   auto in = open_npy(path, &size);
   NpyHeader h = parse_header(path, in, size);
-  if (h.dtype != NpyDType::kInt64)
-    fail("{}: dtype '{}' where int64 ('<i8') was expected", path, npy_descr(h.dtype));
+  if (h.dtype != NpyDType::kInt64 && h.dtype != NpyDType::kInt32)
+    fail("{}: dtype '{}' where int64 ('<i8') or int32 ('<i4') was expected", path,
+         npy_descr(h.dtype));
   std::vector<int64_t> out(static_cast<size_t>(element_count(h.shape)));
-  read_payload(path, in, out.data(), out.size() * sizeof(int64_t));
+  if (h.dtype == NpyDType::kInt64) {
+    read_payload(path, in, out.data(), out.size() * sizeof(int64_t));
+  } else {
+    std::vector<int32_t> narrow(out.size());
+    read_payload(path, in, narrow.data(), narrow.size() * sizeof(int32_t));
+    std::copy(narrow.begin(), narrow.end(), out.begin());
+  }
   if (shape) *shape = h.shape;
   return out;
 }

@@ -35,22 +35,15 @@
 #include <string>
 #include <vector>
 
+#include "datasets/query_crop.h"
 #include "models/preprocess.h"
 
 namespace repbench::models {
 
-using CropBox = std::array<double, 4>;  // x1, y1, x2, y2: 0-based pixels (revisitop gnd "bbx")
-
-// Half-open pixel rectangle: columns [x0, x1), rows [y0, y1).
-struct PixelRect {
-  int x0 = 0, y0 = 0, x1 = 0, y1 = 0;
-  int width() const { return x1 - x0; }
-  int height() const { return y1 - y0; }
-};
-
-// The pixels crop_qim.m keeps of a width x height image for `box` (see above). Throws Error
-// naming `path` when the box is not finite or selects no pixel.
-PixelRect revisitop_crop_rect(const CropBox& box, int width, int height, const std::string& path);
+// The crop rule lives in datasets/query_crop.h (the failure pages draw it too).
+using datasets::CropBox;
+using datasets::PixelRect;
+using datasets::revisitop_crop_rect;
 
 // An 8-bit RGB image. pixels: [height, width, 3] interleaved, pixels[(y * width + x) * 3 + c].
 struct RgbImage {

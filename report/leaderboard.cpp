@@ -1,6 +1,7 @@
 #include "report/leaderboard.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "report/cd_diagram.h"
+#include "report/failure_page.h"
 #include "report/html_page.h"
 #include "report/impl/parse_number.h"
 #include "report/record.h"
@@ -476,6 +478,20 @@ std::string svg_chart(const Leaderboard& board, size_t column,
   return out;
 }
 
+// A relative or absolute file path as a URL path: bytes other than unreserved ones and '/'
+// percent-encoded, so that '#', '?' or a space in a folder name stay part of the path.
+std::string url_path(const std::string& path) {
+  constexpr size_t npos = std::string_view::npos;
+  std::string url;
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || std::string_view("/-._~").find(static_cast<char>(c)) != npos)
+      url += static_cast<char>(c);
+    else
+      url += fmt::format("%{:02X}", c);
+  }
+  return url;
+}
+
 std::string render_html(const Leaderboard& board) {
   std::map<std::string, std::string> colours;
   std::vector<std::string> categories;
@@ -506,6 +522,8 @@ std::string render_html(const Leaderboard& board) {
       if (cell.state == LeaderboardCell::State::kValue) {
         std::string text = format_map(cell.map_percent);
         if (cell.best) text = "<strong>" + text + "</strong>";
+        if (!cell.page.empty())
+          text = "<a href=\"" + url_path(cell.page) + "\">" + text + "</a>";
         std::string title;
         if (cell.ci95_percent)
           title = fmt::format(" title=\"95% CI {}\u2013{}\"", format_map(cell.ci95_percent->first),
@@ -695,7 +713,12 @@ std::vector<ScoreEntry> load_records(const std::vector<std::string>& files_or_di
   }
   std::vector<ScoreEntry> entries;
   entries.reserve(files.size());
-  for (const auto& path : files) entries.push_back(entry_from_record(read_record(path), path));
+  for (const auto& path : files) {
+    entries.push_back(entry_from_record(read_record(path), path));
+    std::error_code ec;
+    if (const std::string page = failure_page_path(path); fs::is_regular_file(page, ec))
+      entries.back().page = page;
+  }
   return entries;
 }
 
@@ -767,6 +790,7 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
       cell.ci95_percent = e.ci95_percent;
       cell.per_query_ap = e.per_query_ap;
       cell.queries_sha256 = e.queries_sha256;
+      cell.page = e.page;
     }
     if (e.published) board.rows[row_of[e.model]].published = true;
   }
@@ -912,6 +936,15 @@ void add_rank_statistics(Leaderboard& board, const RankStatisticsOptions& option
       st.alpha, st.critical_difference, st.q_alpha, k, st.datasets,
       groups.empty() ? ": every pair differs" : ": " + groups));
   board.rank_statistics = std::move(st);
+}
+
+void relative_page_links(Leaderboard& board, const std::string& dir) {
+  const fs::path base = fs::absolute(dir.empty() ? fs::path(".") : fs::path(dir));
+  for (auto& row : board.rows)
+    for (auto& cell : row.cells)
+      if (!cell.page.empty())
+        cell.page = fs::absolute(cell.page).lexically_normal().lexically_relative(
+            base.lexically_normal()).generic_string();
 }
 
 Format parse_format(const std::string& name) {

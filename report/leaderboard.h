@@ -30,6 +30,7 @@ inline constexpr const char* kMissingNote =
 struct ScoreEntry {
   std::string model;     // e.g. "SSCD, ResNet-50"
   std::string category;  // e.g. "CD/IR", "PT", "SSL"; kDefaultCategory when unknown
+  std::string page;      // its record's failure page (report/failure_page.h) when one exists
   std::string dataset;   // the column label, e.g. "rOxford5k (M)"
   double map_percent = std::numeric_limits<double>::quiet_NaN();  // mAP in percent [0, 100]
   std::optional<std::pair<double, double>> ci95_percent;          // bootstrap interval, percent
@@ -51,7 +52,8 @@ std::vector<ScoreEntry> load_scores_csv(const std::string& path);
 // Reads result records: each argument is a record file or a folder, scanned recursively for
 // *.json files, visited in sorted path order so that the output does not depend on the file
 // system. metrics.map is converted to percent (x100), as is metrics.map_ci95; a "skipped" record
-// becomes a skipped entry. Throws Error on a missing path, a folder with no *.json, or a file that
+// becomes a skipped entry. An entry's page is the record's failure page (failure_page_path())
+// when that file exists. Throws Error on a missing path, a folder with no *.json, or a file that
 // read_record() rejects. A record's per_query.ap (schema repbench.record/2) is kept; a per_query
 // block without a valid ap array (one number or null per query) is an Error naming the file.
 std::vector<ScoreEntry> load_records(const std::vector<std::string>& files_or_dirs);
@@ -64,6 +66,7 @@ struct LeaderboardCell {
   std::optional<std::pair<double, double>> ci95_percent;          // when kValue, if known
   double rank = std::numeric_limits<double>::quiet_NaN();  // when kValue: 1 = best, ties share
   bool best = false;           // highest mAP of its column (every tied model is best)
+  std::string page;            // failure page the html table links the value to; "" = none
   std::string skipped_reason;  // when kSkipped
   std::optional<std::vector<double>> per_query_ap;  // when kValue, if the record has it
   std::string queries_sha256;
@@ -136,6 +139,9 @@ struct RankStatisticsOptions {
 // lists that differ between models) it adds one note saying why and leaves the board otherwise
 // unchanged: that is not an error.
 void add_rank_statistics(Leaderboard& board, const RankStatisticsOptions& options);
+// Rewrites every cell's page as a link relative to `dir`, the folder the html table is written
+// to ("" = the current folder, for a table printed to stdout).
+void relative_page_links(Leaderboard& board, const std::string& dir);
 
 enum class Format { kMarkdown, kCsv, kTex, kHtml, kJson };
 
@@ -158,7 +164,7 @@ const char* format_extension(Format format);
 //    arrows as $\uparrow$/$\downarrow$, LaTeX specials escaped; the notes follow as footnotesize
 //    text.
 //  - kHtml: one self-contained page (inline CSS, no external resource, opens from disk): the
-//    table, the notes, and per dataset a small inline-SVG bar chart with one labelled bar per
+//    table (a value with a failure page links to it), the notes, and per dataset a small inline-SVG bar chart with one labelled bar per
 //    model on a 0-100 scale (with the 95% interval as a whisker when known).
 //  - kJson: the table with full-precision numbers and the 95% intervals, schema
 //    kLeaderboardSchema, for `repbench leaderboard --check` baselines (see leaderboard_check.h):

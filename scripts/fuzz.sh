@@ -116,6 +116,7 @@ def npy(name, descr, shape, payload, fortran=False):
 npy("f32", "<f4", (3, 4), struct.pack("<12f", *range(12)))
 npy("f16", "<f2", (2, 3), struct.pack("<6e", *range(6)))
 npy("i64", "<i8", (5,), struct.pack("<5q", *range(5)))
+npy("i32", "<i4", (2, 3), struct.pack("<6i", *range(6)))
 npy("tok", "<f4", (2, 3, 4), bytes(4 * 24))
 npy("fortran", "<f4", (2, 2), struct.pack("<4f", 1, 2, 3, 4), fortran=True)
 PY

@@ -18,6 +18,7 @@
 #include "models/registry.h"
 #include "models/set_images.h"
 #include "report/eval_record.h"
+#include "report/failure_page.h"
 #include "report/leaderboard.h"
 #include "report/record.h"
 
@@ -106,6 +107,19 @@ report::RecordHeader header_for(const nlohmann::json& model, const std::string& 
   load.reduced_decoding = suite.fast_decode;
   h.options = {{"decoding", models::decoding_name(load)}};
   return h;
+}
+
+// The failure page beside an "ok" record that carries per-query data, which the html
+// leaderboard links; a page that cannot be drawn is a line of output, not a failed run.
+template <typename Say>
+void write_failure_page_beside(const std::string& record, const datasets::RetrievalSet& set,
+                               const Say& say) {
+  try {
+    if (!report::read_record(record).contains("per_query")) return;
+    report::write_failure_page(record, set, report::failure_page_path(record));
+  } catch (const Error& e) {
+    say(fmt::format("  no failure page: {}", e.what()));
+  }
 }
 
 }  // namespace
@@ -238,12 +252,13 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
                         feats.failed.empty()
                             ? ""
                             : fmt::format(" ({} images failed to decode)", feats.failed.size())));
+        write_failure_page_beside(result.records.back(), set, say);
       }
     }
   }
 
-  const report::Leaderboard board =
-      report::build_leaderboard(report::load_records(result.records));
+  report::Leaderboard board = report::build_leaderboard(report::load_records(result.records));
+  report::relative_page_links(board, out.string());
   for (const auto& f : suite.formats) {
     const report::Format format = report::parse_format(f);
     const std::string path = (out / ("leaderboard." + std::string(report::format_extension(format)))).string();

@@ -7,6 +7,8 @@
 //   cache/<model>/<set>.{db,queries}.<key>.npy + .json   descriptors and their sidecars
 //                                                         (<key>.fast-decode.npy with fast_decode)
 //   records/<model>/<set>.<protocol>.json                 one record per model x set x protocol
+//   records/<model>/<set>.<protocol>.failures.html        its failure page, for a record with
+//                                                         per-query data (report/failure_page.h)
 //   leaderboard.{md,csv,tex,html,json}                    renderings of this run's records
 #pragma once
 

@@ -1,7 +1,8 @@
 // Tests of the scan report (report/scan_report.h) and the pages' shared shell: the renderer on
 // hand-written records (hostile paths, missing images, zero pairs, identical sets, the cap, a
-// missing or failing gnuplot), and both HTML pages opened in a real headless browser (Debian's
-// chromium): no console message, the number of pairs the record says, a screenshot.
+// missing or failing gnuplot), and the HTML pages (scan, copying, leaderboard, failure page)
+// opened in a real headless browser (Debian's chromium): no console message, the number of
+// pairs the record says, a screenshot.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,11 +30,14 @@
 #include "core/error.h"
 #include "core/subprocess.h"
 #include "datasets/demo_pool.h"
+#include "datasets/set_registry.h"
 #include "report/copying_report.h"
+#include "report/failure_page.h"
 #include "report/html_page.h"
 #include "report/leaderboard.h"
 #include "report/scan_report.h"
 #include "support/bad_input.h"
+#include "tests/failure_fixture.h"
 
 namespace repbench::report {
 namespace {
@@ -735,6 +740,54 @@ TEST(ScanReportBrowser, LeaderboardPageShowsTheCriticalDifferenceDiagram) {
   for (const auto& m : models) EXPECT_TRUE(Contains(run.dom, html_escape(m) + "  ")) << m;
   expect_only_inline_resources(run.dom);
   expect_real_screenshot(run.screenshot);
+}
+
+// The bounding box (x0, y0, x1, y1; inclusive) of the pixels of `img` that `is` accepts, or
+// nullopt when there is none.
+template <typename Pred>
+std::optional<cv::Rect> pixels_where(const cv::Mat& img, Pred is) {
+  int x0 = img.cols, y0 = img.rows, x1 = -1, y1 = -1;
+  for (int y = 0; y < img.rows; ++y)
+    for (int x = 0; x < img.cols; ++x) {
+      const cv::Vec3b p = img.at<cv::Vec3b>(y, x);  // B, G, R
+      if (!is(p[0], p[1], p[2])) continue;
+      x0 = std::min(x0, x);
+      y0 = std::min(y0, y);
+      x1 = std::max(x1, x);
+      y1 = std::max(y1, y);
+    }
+  if (x1 < 0) return std::nullopt;
+  return cv::Rect(x0, y0, x1 - x0 + 1, y1 - y0 + 1);
+}
+
+TEST(ScanReportBrowser, FailurePageLoadsCleanWithThumbnailsAndTheCropBox) {
+  const fs::path out = browser_output_dir("failures");
+  const testing_fixture::FailureFixture fx = testing_fixture::make_failure_fixture(out / "fixture");
+  const datasets::RetrievalSet set = datasets::load_set({fx.set_dir.string(), "", "", ""});
+  write_failure_page(fx.record.string(), set, (out / "failures.html").string());
+  const BrowserRun run = load_in_chromium(out / "failures.html", out);
+  EXPECT_TRUE(run.console.empty()) << "console: " << run.console.front();
+  EXPECT_EQ(count(run.dom, "<section class=\"failure\""), 3u);
+  // Queries 0, 3, 1: query + positive + 2, 3 and 0 false positives.
+  EXPECT_EQ(count(run.dom, "<img src=\"data:image/jpeg;base64,"), 4u + 5u + 2u);
+  EXPECT_EQ(count(run.dom, "class=\"item fp\""), 5u);
+  expect_only_inline_resources(run.dom);
+  expect_real_screenshot(run.screenshot);
+  // The crop box is drawn where the protocol crops: the pure-blue query (200x150, shown at
+  // 140x105) carries the magenta outline of columns 10..130 and rows 6..80 of the image.
+  const cv::Mat shot = cv::imread(run.screenshot.string());
+  ASSERT_FALSE(shot.empty());
+  const auto blue = pixels_where(shot, [](int b, int g, int r) { return b > 200 && g < 60 && r < 60; });
+  const auto magenta =
+      pixels_where(shot, [](int b, int g, int r) { return b > 200 && r > 200 && g < 80; });
+  ASSERT_TRUE(blue && magenta) << "no query image or no crop box in " << run.screenshot;
+  EXPECT_NEAR(blue->width, 140, 1);
+  EXPECT_NEAR(blue->height, 105, 1);
+  const double sx = blue->width / 200.0, sy = blue->height / 150.0;
+  EXPECT_NEAR(magenta->x - blue->x, 10 * sx, 1.5);
+  EXPECT_NEAR(magenta->y - blue->y, 6 * sy, 1.5);
+  EXPECT_NEAR(magenta->x + magenta->width - blue->x, 131 * sx, 1.5);
+  EXPECT_NEAR(magenta->y + magenta->height - blue->y, 81 * sy, 1.5);
 }
 
 }  // namespace
