@@ -90,6 +90,10 @@ ScoreEntry entry_from_record(const json& record, const std::string& path) {
   if (e.category.empty()) e.category = kDefaultCategory;
   e.dataset = record["dataset"].get<std::string>();
   e.origin = path;
+  if (const auto o = record.find("options"); o != record.end() && o->is_object())
+    if (const auto m = o->find("metric"); m != o->end() && m->is_object())
+      if (const auto text = m->find("summary"); text != m->end() && text->is_string())
+        e.metric = text->get<std::string>();
   if (record.value("status", std::string("ok")) == "skipped") {
     e.skipped_reason = record["skipped_reason"].get<std::string>();
     return e;
@@ -678,6 +682,18 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
       if (row.cells[c].state == LeaderboardCell::State::kSkipped)
         board.notes.push_back(fmt::format("{} on {} was skipped: {}", row.model, board.datasets[c],
                                           row.cells[c].skipped_reason));
+  // Which metric each column's numbers are (in the order its records came).
+  std::vector<std::vector<std::string>> metric_of(board.datasets.size());
+  for (const ScoreEntry& e : entries) {
+    auto& seen_metrics = metric_of[column_of[e.dataset]];
+    if (!e.metric.empty() &&
+        std::find(seen_metrics.begin(), seen_metrics.end(), e.metric) == seen_metrics.end())
+      seen_metrics.push_back(e.metric);
+  }
+  for (size_t c = 0; c < board.datasets.size(); ++c)
+    if (!metric_of[c].empty())
+      board.notes.push_back(
+          fmt::format("{}: {}", board.datasets[c], fmt::join(metric_of[c], " | ")));
   return board;
 }
 

@@ -31,6 +31,7 @@ struct ScoreEntry {
   double map_percent = std::numeric_limits<double>::quiet_NaN();  // mAP in percent [0, 100]
   std::optional<std::pair<double, double>> ci95_percent;          // bootstrap interval, percent
   std::string skipped_reason;  // non-empty = the run was skipped; map_percent is then unused
+  std::string metric;          // the record's options.metric.summary ("" = not stated)
   std::string origin;          // the file (and line) it came from, for error messages
 };
 
@@ -73,7 +74,8 @@ struct Leaderboard {
   std::vector<std::string> datasets;
   std::vector<LeaderboardRow> rows;
   // Lines printed below the table: kMissingNote when any cell is missing or skipped, then one
-  // line per skipped cell with its reason.
+  // line per skipped cell with its reason, then for each column whose records state their
+  // metric, "<column>: <metric>" (every distinct one, joined by " | ", when records differ).
   std::vector<std::string> notes;
 };
 
