@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -40,8 +41,9 @@ const std::string kBinary = REPBENCH_BINARY;
 const std::string kShared = REPBENCH_SHARED_DIR;
 const std::string kSource = REPBENCH_SOURCE_DIR;
 const std::string kPython = "/usr/bin/python3";
-// Sets with cropped queries are read by a pixel descriptor; the others by a colour histogram on
-// which the fixture's images give exact similarities (make_set_fixtures.py says how).
+// The fixtures of the folder sets are read by a colour histogram on which their images give exact
+// similarities (make_set_fixtures.py says how); the revisitop and INSTRE fixtures, whose queries
+// are large JPEGs, by a pixel descriptor.
 const std::string kCropModel = "'builtin:tiny?size=4'";
 const std::string kExactModel = "'builtin:colorhist?bins=4'";
 constexpr double kTol = 1e-9;
@@ -53,21 +55,21 @@ struct Row {
   std::vector<std::string> protocols;
   std::string fixture;  // make_set_fixtures.py kind (and --gnd) the set is laid out by
   std::string root;     // --root, relative to the fixture folder
-  bool crop = false;     // queries cropped to a box (then kCropModel, else kExactModel)
+  bool exact = false;    // images made for kExactModel (else read with kCropModel)
 };
 
 const std::vector<Row>& matrix() {
   static const std::vector<Row> kRows = {
-      {"roxford5k", {"easy", "medium", "hard"}, "revisitop:roxford5k", "", true},
-      {"rparis6k", {"easy", "medium", "hard"}, "revisitop:rparis6k", "", true},
+      {"roxford5k", {"easy", "medium", "hard"}, "revisitop:roxford5k", "", false},
+      {"rparis6k", {"easy", "medium", "hard"}, "revisitop:rparis6k", "", false},
       {"roxford5k-dcr", {"medium"}, "revisitop:roxford5k", "", false},
       {"rparis6k-dcr", {"medium"}, "revisitop:rparis6k", "", false},
-      {"instre", {"default"}, "instre", "", true},
-      {"instre-s1-dcr", {"default"}, "instre-s1", ""},
-      {"gpr1200", {"default"}, "gpr1200", ""},
-      {"gpr1200-dcr", {"default"}, "gpr1200", ""},
-      {"cub200", {"default"}, "cub", "CUB_200_2011"},
-      {"cub200-dcr", {"default"}, "cub", "CUB_200_2011"},
+      {"instre", {"default"}, "instre", "", false},
+      {"instre-s1-dcr", {"default"}, "instre-s1", "", true},
+      {"gpr1200", {"default"}, "gpr1200", "", true},
+      {"gpr1200-dcr", {"default"}, "gpr1200", "", true},
+      {"cub200", {"default"}, "cub", "CUB_200_2011", true},
+      {"cub200-dcr", {"default"}, "cub", "CUB_200_2011", true},
   };
   return kRows;
 }
@@ -183,11 +185,14 @@ void write_instre_slice(const fs::path& dir) {
   Mat_Close(mat);
 }
 
-// The folder of a fixture kind ("revisitop:roxford5k", "gpr1200", ...), built on first use. Test
-// processes run in parallel: each builds into its own temporary folder and renames it into place;
-// a loser of the race discards its copy.
+// The folder of a fixture kind ("revisitop:roxford5k", "gpr1200", ...), built on first use and
+// kept under a name that changes with the fixture script. Test processes run in parallel: each
+// builds into its own temporary folder and renames it into place; a loser of the race discards
+// its copy.
 fs::path fixture(const std::string& kind) {
-  const fs::path base = fs::temp_directory_path() / "repbench_set_matrix";
+  const std::string script = slurp(kSource + "/tests/fixtures/make_set_fixtures.py");
+  const fs::path base = fs::temp_directory_path() /
+                        ("repbench_set_matrix_" + std::to_string(std::hash<std::string>{}(script)));
   std::string name = kind;
   std::replace(name.begin(), name.end(), ':', '-');
   const fs::path dir = base / name;
@@ -271,7 +276,7 @@ TEST_P(SetMatrix, EveryVerbUnderTheOfficialMetric) {
   ASSERT_FALSE(HasFailure());
   const std::string root = (row.root.empty() ? fx : fx / row.root).string();
   const std::string on = " --set " + set + " --root " + root;
-  const std::string model = row.crop ? kCropModel : kExactModel;
+  const std::string model = row.exact ? kExactModel : kCropModel;
 
   // datasets info: the set loads from its shipped layout, under its declared metric.
   for (const auto& p : row.protocols) {
@@ -335,7 +340,7 @@ TEST_P(SetMatrix, EveryVerbUnderTheOfficialMetric) {
     } else if (set == "instre") {
       ref = python("revisitop_map.py --gnd-json " + root + "/instre_gt.json" + feats_args);
     } else if (set == "roxford5k-dcr" || set == "rparis6k-dcr") {
-      ref = python("dcr_map.py --split medium --gnd " + root + "/gnd_" + set.substr(0, 8) +
+      ref = python("dcr_map.py --split medium --gnd " + root + "/gnd_" + set.substr(0, set.size() - 4) +
                    ".pkl" + feats_args);
     } else if (set == "instre-s1-dcr") {
       ref = python("dcr_map.py --split two-level --max 50 --dir " + root + "/INSTRE-S1" + order +

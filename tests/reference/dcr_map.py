@@ -3,8 +3,8 @@
 hsouri/bob-retrieval retrieval/utils.py), written from its definition, on the splits the lineage
 builds:
 
-  * ranking: similarity of L2-normalised descriptors, db images best first (ties: ascending db
-    index, repbench's documented rule);
+  * ranking: inner product (float32) of the L2-normalised descriptors, db images best first
+    (ties: ascending db index, repbench's documented rule);
   * per query with a non-empty ok: pos = sorted 0-based positions of the ok images, junk likewise;
     MRR term = 1 / (min(pos) + 1) on the raw positions; each positive moves up by the number of
     junk images ranked before it; AP = revisitop's trapezoid rule with n = |ok|; with 1-based
@@ -107,8 +107,9 @@ def main():
     p.add_argument('--q', required=True)
     p.add_argument('--db', required=True)
     a = p.parse_args()
-    q = np.load(a.q).astype(np.float64)
-    x = np.load(a.db).astype(np.float64)
+    # Descriptors arrive L2-normalised; similarities in float32, as DCR's torch.mm computes them.
+    q = np.load(a.q).astype(np.float32)
+    x = np.load(a.db).astype(np.float32)
     if a.split == 'medium':
         with open(a.gnd, 'rb') as f:
             cfg = pickle.load(f)
@@ -126,8 +127,6 @@ def main():
         drow = {rel(pth): i for i, pth in enumerate(order['db'])}
         q = q[[qrow[n] for n in queries]]
         x = x[[drow[n] for n in values]]
-    q /= np.linalg.norm(q, axis=1, keepdims=True)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
     ranks = np.argsort(-(x @ q.T), axis=0, kind='stable')
     print(json.dumps(compute_map(ranks, gnd)))
 
