@@ -59,6 +59,7 @@ EvalResult make_result(int64_t nq, const EvalOptions& opt) {
   r.ap.assign(static_cast<size_t>(nq), kNaN);
   r.precision_at_k.assign(static_cast<size_t>(nq), std::vector<double>(opt.ks.size(), kNaN));
   r.recall_at_k.assign(static_cast<size_t>(nq), std::vector<double>(opt.recall_ks.size(), kNaN));
+  r.reciprocal_rank.assign(static_cast<size_t>(nq), kNaN);
   return r;
 }
 
@@ -66,6 +67,7 @@ void store(EvalResult& r, int64_t q, QueryMetrics&& m) {
   r.ap[q] = m.ap;
   r.precision_at_k[q] = std::move(m.precision_at_k);
   r.recall_at_k[q] = std::move(m.recall_at_k);
+  r.reciprocal_rank[q] = m.reciprocal_rank;
 }
 
 // Means over non-empty queries and the bootstrap interval.
@@ -73,11 +75,15 @@ void aggregate(EvalResult& r, const EvalOptions& opt) {
   const int64_t nq = static_cast<int64_t>(r.ap.size());
   r.queries_scored = 0;
   std::vector<double> sum_p(opt.ks.size(), 0.0), sum_r(opt.recall_ks.size(), 0.0);
-  double sum_ap = 0;
+  double sum_ap = 0, sum_rr = 0;
   for (int64_t q = 0; q < nq; ++q) {
-    if (std::isnan(r.ap[q])) continue;
+    if (std::isnan(r.ap[q])) {
+      if (opt.recall_empty_is_miss) std::fill(r.recall_at_k[q].begin(), r.recall_at_k[q].end(), 0.0);
+      continue;
+    }
     ++r.queries_scored;
     sum_ap += r.ap[q];
+    sum_rr += r.reciprocal_rank[q];
     for (size_t i = 0; i < sum_p.size(); ++i) sum_p[i] += r.precision_at_k[q][i];
     for (size_t i = 0; i < sum_r.size(); ++i) sum_r[i] += r.recall_at_k[q][i];
   }
@@ -88,7 +94,10 @@ void aggregate(EvalResult& r, const EvalOptions& opt) {
   r.mp_at_k.resize(sum_p.size());
   for (size_t i = 0; i < sum_p.size(); ++i) r.mp_at_k[i] = mean(sum_p[i]);
   r.mrecall_at_k.resize(sum_r.size());
-  for (size_t i = 0; i < sum_r.size(); ++i) r.mrecall_at_k[i] = mean(sum_r[i]);
+  for (size_t i = 0; i < sum_r.size(); ++i)
+    r.mrecall_at_k[i] = opt.recall_empty_is_miss ? (nq > 0 ? sum_r[i] / static_cast<double>(nq) : kNaN)
+                                                 : mean(sum_r[i]);
+  r.mrr = nq > 0 ? sum_rr / static_cast<double>(nq) : kNaN;
   const auto ci =
       bootstrap_mean_ci(r.ap, opt.bootstrap_samples, opt.seed, opt.ci_level, opt.threads);
   r.map_ci_low = ci.first;
@@ -120,7 +129,7 @@ void score_row(int64_t q, const float* row, int64_t nb, const std::vector<std::v
   s.junk_pos.assign(s.positions.begin() + o.size(), s.positions.end());
   store(r, q,
         score_query(s.ok_pos, s.junk_pos, static_cast<int64_t>(o.size()), opt.ap_kind, opt.ks,
-                    opt.recall_ks));
+                    opt.recall_ks, opt.recall_kind));
 }
 
 }  // namespace
@@ -198,7 +207,7 @@ EvalResult evaluate_ranking(const std::vector<int64_t>& ranks, int64_t nq, int64
     ranked(junk[q], junk_pos);
     store(r, q,
           score_query(ok_pos, junk_pos, static_cast<int64_t>(ok[q].size()), opt.ap_kind, opt.ks,
-                      opt.recall_ks));
+                      opt.recall_ks, opt.recall_kind));
   }
   aggregate(r, opt);
   return r;

@@ -39,6 +39,7 @@ nlohmann::json eval_metrics_json(const metrics::EvalResult& r, const metrics::Ev
     m[fmt::format("mp@{}", opt.ks[i])] = number_or_null(r.mp_at_k[i]);
   for (size_t i = 0; i < opt.recall_ks.size(); ++i)
     m[fmt::format("recall@{}", opt.recall_ks[i])] = number_or_null(r.mrecall_at_k[i]);
+  if (opt.mrr) m["mrr"] = number_or_null(r.mrr);
   std::vector<std::string> order;
   std::map<std::string, std::vector<int64_t>> members;
   for (size_t i = 0; i < query_groups.size(); ++i) {

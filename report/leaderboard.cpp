@@ -130,6 +130,9 @@ ScoreEntry entry_from_record(const json& record, const std::string& path) {
   e.origin = path;
   if (const auto o = record.find("options"); o != record.end() && o->is_object())
     e.fast_decode = o->value("decoding", std::string()) == "reduced-jpeg";
+    if (const auto m = o->find("metric"); m != o->end() && m->is_object())
+      if (const auto text = m->find("summary"); text != m->end() && text->is_string())
+        e.metric = text->get<std::string>();
   if (record.value("status", std::string("ok")) == "skipped") {
     e.skipped_reason = record["skipped_reason"].get<std::string>();
     return e;
@@ -842,6 +845,18 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
         "Scores of {} come from descriptors computed with --fast-decode (large JPEGs decoded at "
         "reduced size), not with the reference pipeline's full decoding",
         fmt::join(fast, ", ")));
+  // Which metric each column's numbers are (in the order its records came).
+  std::vector<std::vector<std::string>> metric_of(board.datasets.size());
+  for (const ScoreEntry& e : entries) {
+    auto& seen_metrics = metric_of[column_of[e.dataset]];
+    if (!e.metric.empty() &&
+        std::find(seen_metrics.begin(), seen_metrics.end(), e.metric) == seen_metrics.end())
+      seen_metrics.push_back(e.metric);
+  }
+  for (size_t c = 0; c < board.datasets.size(); ++c)
+    if (!metric_of[c].empty())
+      board.notes.push_back(
+          fmt::format("{}: {}", board.datasets[c], fmt::join(metric_of[c], " | ")));
   return board;
 }
 

@@ -35,6 +35,7 @@ struct ScoreEntry {
   double map_percent = std::numeric_limits<double>::quiet_NaN();  // mAP in percent [0, 100]
   std::optional<std::pair<double, double>> ci95_percent;          // bootstrap interval, percent
   std::string skipped_reason;  // non-empty = the run was skipped; map_percent is then unused
+  std::string metric;          // the record's options.metric.summary ("" = not stated)
   std::string origin;          // the file (and line) it came from, for error messages
   bool fast_decode = false;    // its record's options.decoding is "reduced-jpeg" (--fast-decode)
   // The record's per_query.ap (fractions; NaN = left out), when it has one; its queries_sha256.
@@ -106,8 +107,9 @@ struct Leaderboard {
   std::vector<LeaderboardRow> rows;
   // Lines printed below the table: kMissingNote when any cell is missing or skipped, then one
   // line per skipped cell with its reason, then one line naming the models whose scores were
-  // computed with --fast-decode (not the reference pipeline's full decoding), if any (then what
-  // add_reference / add_rank_statistics add).
+  // computed with --fast-decode (not the reference pipeline's full decoding), if any, then for
+  // each column whose records state their metric, "<column>: <metric>" (every distinct one,
+  // joined by " | ", when records differ); then what add_reference / add_rank_statistics add.
   std::vector<std::string> notes;
   std::optional<RankStatistics> rank_statistics;  // none: not asked for, or omitted (see notes)
 };

@@ -55,8 +55,8 @@ sources_of() {
   case "$1" in
     pickle) echo "datasets/pickle.cpp core/atomic_file.cpp" ;;
     npy) echo "core/npy.cpp core/atomic_file.cpp" ;;
-    gnd_json) echo "datasets/gnd_json.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
-    suite_yaml) echo "suite/suite_file.cpp core/atomic_file.cpp" ;;
+    gnd_json) echo "datasets/gnd_json.cpp datasets/metric_spec.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
+    suite_yaml) echo "suite/suite_file.cpp datasets/metric_spec.cpp core/atomic_file.cpp" ;;
     model_metadata)
       echo "models/model_metadata.cpp models/preprocess.cpp models/feature_extractor.cpp core/atomic_file.cpp"
       ;;
@@ -127,6 +127,13 @@ PY
  "queries": [{"image": "q.jpg", "bbx": [1, 2, 30, 40], "ok": [0], "junk": [2], "group": "g"},
              {"image": "a.jpg", "ok": [1], "junk": [0]}],
  "recall_ks": [1, 2], "meta": {"x": [1, {"y": null}]}}
+JSON
+      cat >"$dir/metric.json" <<'JSON'
+{"schema": "repbench.gnd/1", "name": "m", "db": ["a.jpg", "b.jpg"],
+ "queries": [{"image": "a.jpg", "ok": [0, 1]}],
+ "metric": {"name": "GPR1200 mAP", "ap": "non-interpolated", "mp_ks": [1, 5], "recall_ks": [1, 2],
+            "recall": "fraction", "recall_empty_queries": "miss", "mrr": true, "self_match": "s",
+            "queries": "q", "source": "x", "ap_from": "set"}}
 JSON
       ;;
     suite_yaml)

@@ -11,6 +11,7 @@
 #include "core/descriptors.h"
 #include "core/error.h"
 #include "core/sha256.h"
+#include "datasets/metric_spec.h"
 #include "datasets/set_registry.h"
 #include "metrics/evaluate.h"
 #include "metrics/descriptor_scores.h"
@@ -221,14 +222,18 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
         eo.bootstrap_samples = suite.bootstrap;
         eo.seed = suite.seed;
         eo.threads = suite.threads;
-        eo.recall_ks = set.recall_ks;
+        // The set's own metric, with the suite entry's ap overriding the AP definition.
+        const datasets::MetricSpec metric = datasets::with_ap_override(set.metric, ss.ap, "ap");
+        datasets::apply_metric(metric, eo);
         const datasets::RetrievalSet::Lists lists = set.evaluation_lists();
         const auto t0 = std::chrono::steady_clock::now();
         metrics::EvalResult r = metrics::evaluate(*scores, lists.ok, lists.junk, eo);
         report::RecordHeader h = header_for(model, set.name, set.protocol, suite);
         h.similarity = split ? "split-product" : "inner-product";
         h.inputs = {{"ground_truth", set.source}, {"image_root", set.root}};
-        h.options.update({{"l2_normalize", true},
+        h.options.update({{"ap", datasets::ap_kind_name(metric.ap)},
+                          {"metric", metric.to_json()},
+                          {"l2_normalize", true},
                           {"query_crop", set.crop_queries},
                           {"bootstrap_samples", suite.bootstrap},
                           {"batch_size", suite.batch_size},

@@ -12,6 +12,8 @@
 //       root: /data/roxford5k       # optional, as `repbench eval --root`
 //       gnd: /data/gnd_roxford5k.pkl  # optional
 //       protocols: [medium, hard]   # optional: default = the set's default; [all] = every one
+//       ap: trapezoid               # optional: overrides the set's own AP definition
+//                                   # (trapezoid | non-interpolated), as `eval --ap`
 //   similarity: auto                # auto | inner-product | split-product
 //   batch_size: 32
 //   device: cpu                     # cpu | cuda | cuda:N
@@ -48,6 +50,7 @@ struct SuiteSet {
   std::string root;
   std::string gnd;
   std::vector<std::string> protocols;  // empty = the set's default
+  std::string ap;                      // "" = the set's own AP definition (its MetricSpec)
 };
 
 struct Suite {
