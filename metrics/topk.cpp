@@ -105,6 +105,13 @@ void scan_row(const float* s, int64_t n, int64_t id0, int64_t k, float* score, i
 
 }  // namespace
 
+int64_t topk_of_row(const float* scores, int64_t n, int64_t k, float* best_scores,
+                    int64_t* best_ids) {
+  int64_t count = 0;
+  if (k >= 1) scan_row(scores, n, 0, k, best_scores, best_ids, count);
+  return count;
+}
+
 TopKResult search_topk(const ScoreSource& s, int64_t k, int threads) {
   TopKOptions opt;
   opt.k = k;
