@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "report/html_page.h"
 #include "report/impl/parse_number.h"
+#include "report/per_query.h"
 #include "report/record.h"
 
 namespace repbench::report {
@@ -69,19 +70,6 @@ int error_line(const io::error::base& e) {
   return -1;
 }
 
-void collect_json_files(const fs::path& dir, std::vector<std::string>& out) {
-  std::vector<std::string> found;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec) && it->path().extension() == ".json")
-      found.push_back(it->path().string());
-  }
-  if (ec) fail("{}: cannot list folder: {}", dir.string(), ec.message());
-  if (found.empty()) fail("{}: no *.json result records in this folder", dir.string());
-  std::sort(found.begin(), found.end());
-  out.insert(out.end(), found.begin(), found.end());
-}
-
 ScoreEntry entry_from_record(const json& record, const std::string& path) {
   ScoreEntry e;
   const json& model = record["model"];
@@ -103,6 +91,7 @@ ScoreEntry entry_from_record(const json& record, const std::string& path) {
         std::isfinite(hi.get<double>()))
       e.ci95_percent = std::make_pair(lo.get<double>() * 100.0, hi.get<double>() * 100.0);
   }
+  if (auto pq = read_per_query(record, path)) e.per_query = QueryAps{pq->ap, pq->queries_sha256};
   return e;
 }
 
@@ -475,6 +464,10 @@ std::string render_json(const Leaderboard& board) {
         c = {{"state", "value"}, {"map", cell.map_percent}};
         if (cell.ci95_percent)
           c["ci95"] = json::array({cell.ci95_percent->first, cell.ci95_percent->second});
+        c["per_query"] = nullptr;  // unavailable (a record without per-query data, a CSV score)
+        if (cell.per_query)  // NaN (a left-out query) is written as null
+          c["per_query"] = {{"ap", cell.per_query->ap},
+                            {"queries_sha256", cell.per_query->queries_sha256}};
       } else if (cell.state == LeaderboardCell::State::kSkipped) {
         c = {{"state", "skipped"}, {"reason", cell.skipped_reason}};
       } else {
@@ -549,25 +542,7 @@ std::vector<ScoreEntry> load_scores_csv(const std::string& path) {
 }
 
 std::vector<ScoreEntry> load_records(const std::vector<std::string>& files_or_dirs) {
-  std::vector<std::string> files;
-  for (const auto& arg : files_or_dirs) {
-    std::error_code ec;
-    fs::file_status st = fs::status(arg, ec);
-    if (ec || !fs::exists(st)) fail("{}: no such file or folder", arg);
-    if (fs::is_directory(st)) {
-      // A results folder also holds other JSON (a set's gnd.json, cache sidecars): take the
-      // files that say they are records; a file that is not JSON at all is still an error.
-      std::vector<std::string> found;
-      collect_json_files(arg, found);
-      for (auto& f : found) {
-        nlohmann::json j = nlohmann::json::parse(read_file(f), nullptr, /*allow_exceptions=*/false);
-        if (j.is_discarded() || (j.is_object() && j.value("schema", "") == kRecordSchema))
-          files.push_back(std::move(f));
-      }
-    } else {
-      files.push_back(arg);
-    }
-  }
+  const std::vector<std::string> files = record_files(files_or_dirs);
   std::vector<ScoreEntry> entries;
   entries.reserve(files.size());
   for (const auto& path : files) entries.push_back(entry_from_record(read_record(path), path));
@@ -640,7 +615,9 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
       cell.state = LeaderboardCell::State::kValue;
       cell.map_percent = e.map_percent;
       cell.ci95_percent = e.ci95_percent;
+      cell.per_query = e.per_query;
     }
+    cell.origin = e.origin;
   }
 
   for (size_t c = 0; c < board.datasets.size(); ++c) {

@@ -23,6 +23,13 @@ inline constexpr const char* kLeaderboardSchema = "repbench.leaderboard/1";
 inline constexpr const char* kMissingNote =
     "Average rank is over the datasets each model has; \u2013 = not evaluated";
 
+// The per-query APs behind a score (records of schema repbench.record/2 carry them), for paired
+// tests between two leaderboards (`leaderboard --check --significant-only`).
+struct QueryAps {
+  std::vector<double> ap;      // fractions, in the set's query order; NaN = left out
+  std::string queries_sha256;  // the record's per_query.queries_sha256
+};
+
 // One model's score on one dataset, from a record or a CSV row.
 struct ScoreEntry {
   std::string model;     // e.g. "SSCD, ResNet-50"
@@ -32,6 +39,7 @@ struct ScoreEntry {
   std::optional<std::pair<double, double>> ci95_percent;          // bootstrap interval, percent
   std::string skipped_reason;  // non-empty = the run was skipped; map_percent is then unused
   std::string origin;          // the file (and line) it came from, for error messages
+  std::optional<QueryAps> per_query;  // from a record that has per-query data
 };
 
 // Reads a long-format CSV of scores: header exactly `model,category,dataset,map`, one row per
@@ -56,6 +64,8 @@ struct LeaderboardCell {
   double rank = std::numeric_limits<double>::quiet_NaN();  // when kValue: 1 = best, ties share
   bool best = false;           // highest mAP of its column (every tied model is best)
   std::string skipped_reason;  // when kSkipped
+  std::optional<QueryAps> per_query;  // when kValue, if its record had per-query data
+  std::string origin;                 // the record (or CSV line) of the score
 };
 
 // One model's row.
@@ -113,8 +123,10 @@ const char* format_extension(Format format);
 //  - kJson: the table with full-precision numbers and the 95% intervals, schema
 //    kLeaderboardSchema, for `repbench leaderboard --check` baselines (see leaderboard_check.h):
 //    {"schema", "datasets": [..], "rows": [{"category", "model", "average_rank" (or null),
-//    "cells": [{"state": "value", "map", "ci95": [lo, hi] (when known)} | {"state": "missing"} |
-//    {"state": "skipped", "reason"}, one per dataset]}], "notes": [..]}.
+//    "cells": [{"state": "value", "map", "ci95": [lo, hi] (when known), "per_query": {"ap":
+//    [fractions or null], "queries_sha256"} or null (unavailable)} | {"state": "missing"} |
+//    {"state": "skipped", "reason"}, one per dataset]}], "notes": [..]}. The per-query APs make a
+//    committed baseline enough for `--check --significant-only`.
 std::string render(const Leaderboard& board, Format format);
 
 }  // namespace repbench::report

@@ -6,7 +6,9 @@ argsort into a full ranking, then compute_map. Used by tests (exactness) and ben
 Usage: revisitop_map.py --gnd GND.pkl --protocol easy|medium|hard --q q.npy --db db.npy
        revisitop_map.py --gnd-json gnd.json --q q.npy --db db.npy
 Prints a JSON object {"map": ..., "mp@1": ..., "mp@5": ..., "mp@10": ..., "queries_scored": n,
-"seconds": ...} (seconds: matrix product + argsort + compute_map).
+"seconds": ...} (seconds: matrix product + argsort + compute_map). With --per-query it also
+holds "ap": [AP of query i, or null for a query without positives], and "top100": [the first 100
+db indices of each query's ranking].
 """
 import argparse
 import json
@@ -30,6 +32,7 @@ def compute_ap(ranks, nres):
 def compute_map(ranks, gnd, kappas=(1, 5, 10)):
     """ranks: [nb, nq] full rankings (column per query); gnd: list of {'ok': [...], 'junk': [...]}."""
     total_ap = 0.0
+    per_query = []
     nq = len(gnd)
     pr = np.zeros(len(kappas))
     nempty = 0
@@ -37,6 +40,7 @@ def compute_map(ranks, gnd, kappas=(1, 5, 10)):
         qgnd = np.array(gnd[i]['ok'], dtype=np.int64)
         if qgnd.shape[0] == 0:
             nempty += 1
+            per_query.append(None)
             continue
         qgndj = np.array(gnd[i].get('junk', []), dtype=np.int64)
         col = ranks[:, i]
@@ -53,13 +57,15 @@ def compute_map(ranks, gnd, kappas=(1, 5, 10)):
                     ij += 1
                 adjusted[ip] = pos[ip] - k
                 ip += 1
-        total_ap += compute_ap(adjusted, len(qgnd))
+        ap = compute_ap(adjusted, len(qgnd))
+        per_query.append(ap)
+        total_ap += ap
         adjusted = adjusted + 1  # 1-based
         for j, kap in enumerate(kappas):
             kq = min(max(adjusted), kap)
             pr[j] += (adjusted <= kq).sum() / kq
     scored = nq - nempty
-    return total_ap / scored, pr / scored, scored
+    return total_ap / scored, pr / scored, scored, per_query
 
 
 def load_gnd(args):
@@ -88,6 +94,7 @@ def main():
     p.add_argument('--protocol', default='medium')
     p.add_argument('--q', required=True)
     p.add_argument('--db', required=True)
+    p.add_argument('--per-query', action='store_true')
     args = p.parse_args()
     gnd = load_gnd(args)
     q = np.load(args.q).astype(np.float32)
@@ -96,10 +103,14 @@ def main():
     sim = x @ q.T  # [nb, nq]
     # Full ranking per query; ties broken by ascending db index (repbench's documented rule).
     ranks = np.argsort(-sim, axis=0, kind='stable')
-    m, mp, scored = compute_map(ranks, gnd)
+    m, mp, scored, per_query = compute_map(ranks, gnd)
     seconds = time.perf_counter() - t0
-    print(json.dumps({'map': m, 'mp@1': mp[0], 'mp@5': mp[1], 'mp@10': mp[2],
-                      'queries_scored': scored, 'seconds': seconds}))
+    out = {'map': m, 'mp@1': mp[0], 'mp@5': mp[1], 'mp@10': mp[2], 'queries_scored': scored,
+           'seconds': seconds}
+    if args.per_query:
+        out['ap'] = per_query
+        out['top100'] = ranks[:100, :].T.tolist()
+    print(json.dumps(out))
 
 
 if __name__ == '__main__':
