@@ -18,6 +18,8 @@ void add_demo_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_search_command(CLI::App& app);
 void add_leaderboard_command(CLI::App& app);
+// `repbench compare` (app/cmd_compare.cpp).
+void add_compare_command(CLI::App& app);
 void add_extract_command(CLI::App& app);
 void add_models_command(CLI::App& app);
 void add_run_command(CLI::App& app);
