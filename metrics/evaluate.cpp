@@ -109,13 +109,16 @@ struct RowScratch {
 void score_row(int64_t q, const float* row, int64_t nb, const std::vector<std::vector<int64_t>>& ok,
                const std::vector<std::vector<int64_t>>& junk, const EvalOptions& opt, RowScratch& s,
                EvalResult& r) {
-  if (r.top_k > 0) {  // every query, scored or not; unfilled slots stay -1
+  // Top ids for every query, scored or not (unfilled slots stay -1). Taken after the positions,
+  // which have just streamed the row into the cache (before them, the scan paid the misses).
+  auto keep_top_ids = [&] {
+    if (r.top_k == 0) return;
     s.top_scores.resize(static_cast<size_t>(r.top_k));
     topk_of_row(row, nb, r.top_k, s.top_scores.data(), r.top_ids.data() + q * r.top_k);
-  }
+  };
   const auto& o = ok[q];
   const auto& j = junk[q];
-  if (o.empty()) return;  // already NaN
+  if (o.empty()) return keep_top_ids();  // metrics already NaN
   s.items.assign(o.begin(), o.end());
   s.items.insert(s.items.end(), j.begin(), j.end());
   s.positions.resize(s.items.size());
@@ -130,6 +133,7 @@ void score_row(int64_t q, const float* row, int64_t nb, const std::vector<std::v
   store(r, q,
         score_query(s.ok_pos, s.junk_pos, static_cast<int64_t>(o.size()), opt.ap_kind, opt.ks,
                     opt.recall_ks));
+  keep_top_ids();
 }
 
 }  // namespace

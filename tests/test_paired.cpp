@@ -14,6 +14,7 @@
 #include "metrics/inner_product.h"
 #include "metrics/paired_test.h"
 #include "metrics/ranking.h"
+#include "metrics/topk.h"
 
 namespace repbench::metrics {
 namespace {
@@ -185,9 +186,43 @@ TEST(Holm, HandValues) {
   EXPECT_THROW(holm_adjust({std::nan("")}), Error);
 }
 
+TEST(TopkOfRow, EqualsTheFullRankingHeadOnAwkwardRows) {
+  const int64_t n = 5000;
+  std::mt19937_64 rng(9);
+  std::vector<std::vector<float>> rows;
+  std::vector<float> r(n);
+  for (auto& v : r) v = static_cast<float>(rng() % 7);  // heavy ties
+  rows.push_back(r);
+  std::fill(r.begin(), r.end(), 0.5f);  // one value: every score ties
+  rows.push_back(r);
+  for (int64_t j = 0; j < n; ++j) r[j] = static_cast<float>(j);  // ascending: best at the end
+  rows.push_back(r);
+  for (int64_t j = 0; j < n; ++j)  // mostly NaN: the sample sees few numbers
+    r[j] = j % 37 == 5 ? static_cast<float>(rng() % 1000) : std::nanf("");
+  rows.push_back(r);
+  for (int64_t j = 0; j < n; ++j) r[j] = j < 4900 ? -1.0f : static_cast<float>(j);  // skewed
+  rows.push_back(r);
+  for (size_t t = 0; t < rows.size(); ++t) {
+    const std::vector<int64_t> full = full_ranking(rows[t].data(), n);
+    int64_t numbers = 0;
+    for (float v : rows[t]) numbers += !std::isnan(v);
+    for (int64_t k : {1, 10, 100, 250}) {
+      std::vector<float> best(k);
+      std::vector<int64_t> ids(k, -7);
+      const int64_t filled = topk_of_row(rows[t].data(), n, k, best.data(), ids.data());
+      ASSERT_EQ(filled, std::min(k, numbers)) << "row " << t << " k " << k;
+      for (int64_t i = 0; i < filled; ++i) {
+        ASSERT_EQ(ids[i], full[i]) << "row " << t << " k " << k << " rank " << i;
+        ASSERT_EQ(best[i], rows[t][full[i]]);
+      }
+    }
+  }
+}
+
 TEST(EvaluateTopIds, EqualTheFullRankingHeadWithTies) {
   // Scores with many exact ties (coarse values) so that the tie rule matters.
-  const int64_t nq = 37, nb = 300, d = 4;
+  // nb = 3000: k = 10 and 100 take the sampled bound, k = 1000 the streaming scan.
+  const int64_t nq = 37, nb = 3000, d = 4;
   std::mt19937_64 rng(5);
   std::uniform_int_distribution<int> coarse(0, 3);
   std::vector<float> q(nq * d), x(nb * d);
@@ -197,7 +232,7 @@ TEST(EvaluateTopIds, EqualTheFullRankingHeadWithTies) {
   std::vector<std::vector<int64_t>> ok(nq), junk(nq);
   for (int64_t i = 0; i < nq; ++i)
     if (i % 5 != 0) ok[i] = {i, i + 50};  // every fifth query has no positive
-  for (int64_t k : {1, 10, 100, 1000}) {
+  for (int64_t k : {1, 10, 100, 1000, 5000}) {
     EvalOptions opt;
     opt.top_k = k;
     opt.bootstrap_samples = 0;
