@@ -64,6 +64,7 @@ void run_eval(const EvalArgs& a) {
   opt.bootstrap_samples = a.bootstrap;
   opt.seed = a.seed;
   opt.threads = a.threads;
+  opt.top_k = report::kTopIds;
 
   // All protocols share the image lists, so descriptors are read and checked once.
   datasets::RetrievalSet first = datasets::load_set({a.set, protocols.front(), a.root, a.gnd});
@@ -149,7 +150,10 @@ void run_eval(const EvalArgs& a) {
     header.set = set.name;
     header.protocol = protocol;
     const std::string path = record_path(a.out, protocol, protocols.size() > 1);
-    report::write_record(path, report::make_eval_record(header, m));
+    std::vector<std::string> images;
+    for (const auto& query : set.queries) images.push_back(query.image);
+    report::write_eval_record(path, report::make_eval_record(header, m),
+                              {&r, &opt, &images, &lists.ok, &lists.junk});
     fmt::print("  record: {}\n", path);
   }
 }

@@ -24,6 +24,8 @@ void add_search_command(CLI::App& app);
 void add_leaderboard_command(CLI::App& app);
 // `repbench explain` (app/cmd_explain.cpp): failure and comparison pages of records.
 void add_explain_command(CLI::App& app);
+// `repbench compare` (app/cmd_compare.cpp).
+void add_compare_command(CLI::App& app);
 void add_extract_command(CLI::App& app);
 void add_models_command(CLI::App& app);
 void add_run_command(CLI::App& app);

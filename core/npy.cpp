@@ -24,8 +24,8 @@ size_t dtype_size(NpyDType t) {
   switch (t) {
     case NpyDType::kFloat32: return 4;
     case NpyDType::kFloat16: return 2;
-    case NpyDType::kInt64: return 8;
     case NpyDType::kInt32: return 4;
+    case NpyDType::kInt64: return 8;
   }
   return 0;
 }
@@ -182,8 +182,8 @@ const char* npy_descr(NpyDType dtype) {
   switch (dtype) {
     case NpyDType::kFloat32: return "<f4";
     case NpyDType::kFloat16: return "<f2";
-    case NpyDType::kInt64: return "<i8";
     case NpyDType::kInt32: return "<i4";
+    case NpyDType::kInt64: return "<i8";
   }
   return "?";
 }
@@ -258,12 +258,26 @@ void write_npy(const std::string& path, const float* data, const std::vector<int
   f.commit();
 }
 
-void write_npy(const std::string& path, const int64_t* data, const std::vector<int64_t>& shape) {
+namespace {
+
+template <typename Int>
+void write_npy_ints(const std::string& path, NpyDType dtype, const Int* data,
+                    const std::vector<int64_t>& shape) {
   check_shape_for_write(path, shape);
   AtomicFile f(path);
-  f.write(make_header(NpyDType::kInt64, shape));
-  f.write(data, static_cast<size_t>(element_count(shape)) * sizeof(int64_t));
+  f.write(make_header(dtype, shape));
+  f.write(data, static_cast<size_t>(element_count(shape)) * sizeof(Int));
   f.commit();
+}
+
+}  // namespace
+
+void write_npy(const std::string& path, const int64_t* data, const std::vector<int64_t>& shape) {
+  write_npy_ints(path, NpyDType::kInt64, data, shape);
+}
+
+void write_npy(const std::string& path, const int32_t* data, const std::vector<int64_t>& shape) {
+  write_npy_ints(path, NpyDType::kInt32, data, shape);
 }
 
 int64_t first_nonfinite_row(const FloatArray& a) {

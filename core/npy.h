@@ -12,9 +12,9 @@
 
 namespace repbench {
 
-enum class NpyDType { kFloat32, kFloat16, kInt64, kInt32 };
+enum class NpyDType { kFloat32, kFloat16, kInt32, kInt64 };
 
-// Name in numpy's spelling ("<f4", "<f2", "<i8", "<i4").
+// Name in numpy's spelling ("<f4", "<f2", "<i4", "<i8").
 const char* npy_descr(NpyDType dtype);
 
 struct NpyHeader {
@@ -40,7 +40,7 @@ NpyHeader read_npy_header(const std::string& path);
 // Reads a float32 or float16 array. Throws Error naming the file on any violation.
 FloatArray read_npy_float(const std::string& path);
 
-// Reads an int64 or int32 array (int32 widened; search results, a record's top ids), shape
+// Reads an int64 or int32 array (search results, a record's top ids), widened to int64; shape
 // returned through `shape`.
 std::vector<int64_t> read_npy_int64(const std::string& path, std::vector<int64_t>* shape);
 
@@ -48,6 +48,7 @@ std::vector<int64_t> read_npy_int64(const std::string& path, std::vector<int64_t
 void write_npy(const std::string& path, const float* data, const std::vector<int64_t>& shape,
                NpyDType dtype = NpyDType::kFloat32);
 void write_npy(const std::string& path, const int64_t* data, const std::vector<int64_t>& shape);
+void write_npy(const std::string& path, const int32_t* data, const std::vector<int64_t>& shape);
 
 // Index of the first row holding NaN or Inf, or -1 when all values are finite.
 int64_t first_nonfinite_row(const FloatArray& a);

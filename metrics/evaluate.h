@@ -30,6 +30,9 @@ struct EvalOptions {
   int threads = 0;                      // worker threads; 0 = all cores
   int64_t block_queries = 0;            // queries per score block; 0 = automatic
   BlasThreading blas_threading = BlasThreading::kPerThread;  // see parallel.h
+  // Also keep each query's best top_k db indices (EvalResult::top_ids), found in the same score
+  // blocks by metrics/topk's scan; 0 = none.
+  int64_t top_k = 0;
 };
 
 struct EvalResult {
@@ -45,6 +48,12 @@ struct EvalResult {
   double mrr = 0;  // DCR: sum of reciprocal ranks of non-empty queries / nq (ALL queries)
   int64_t queries_scored = 0, queries_empty = 0;    // non-empty / empty ok; sum = nq
   double map_ci_low = 0, map_ci_high = 0;           // bootstrap interval of map (NaN if none)
+  // With EvalOptions::top_k > 0: k = min(top_k, nb) and top_ids = [nq x k] row-major, row q = the
+  // db indices of query q's best k scores, best first, under the tie rule of ranking.h (the
+  // first k entries of the full ranking, junk included); -1 where the row has fewer than k
+  // non-NaN scores. Filled for every query, including those with empty ok.
+  int64_t top_k = 0;
+  std::vector<int64_t> top_ids;
 };
 // With no non-empty query, map, mp_at_k and mrecall_at_k are NaN.
 

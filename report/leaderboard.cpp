@@ -24,6 +24,7 @@
 #include "report/failure_page.h"
 #include "report/html_page.h"
 #include "report/impl/parse_number.h"
+#include "report/per_query.h"
 #include "report/record.h"
 
 namespace repbench::report {
@@ -73,53 +74,6 @@ int error_line(const io::error::base& e) {
   return -1;
 }
 
-void collect_json_files(const fs::path& dir, std::vector<std::string>& out) {
-  std::vector<std::string> found;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec) && it->path().extension() == ".json")
-      found.push_back(it->path().string());
-  }
-  if (ec) fail("{}: cannot list folder: {}", dir.string(), ec.message());
-  if (found.empty()) fail("{}: no *.json result records in this folder", dir.string());
-  std::sort(found.begin(), found.end());
-  out.insert(out.end(), found.begin(), found.end());
-}
-
-// A record's per-query APs (schema repbench.record/2): one number or null per query, whose mean
-// over the numbers is the record's mAP (the writer sums them in index order, so a mismatch
-// beyond rounding means a damaged or hand-edited record).
-void read_per_query(const json& pq, const json& metrics, const std::string& path, ScoreEntry& e) {
-  if (!pq.is_object()) fail("{}: record field per_query must be an object", path);
-  auto ap = pq.find("ap");
-  if (ap == pq.end() || !ap->is_array())
-    fail("{}: record field per_query.ap must be an array (one AP or null per query)", path);
-  std::vector<double> values;
-  values.reserve(ap->size());
-  double sum = 0;
-  size_t scored = 0;
-  for (const json& v : *ap) {
-    if (v.is_null()) {
-      values.push_back(std::numeric_limits<double>::quiet_NaN());
-    } else if (v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() >= 0 &&
-               v.get<double>() <= 1) {
-      values.push_back(v.get<double>());
-      sum += values.back();
-      ++scored;
-    } else {
-      fail("{}: record field per_query.ap[{}] must be an AP in [0, 1] or null, found {}", path,
-           values.size(), v.dump());
-    }
-  }
-  const double map = metrics["map"].get<double>();
-  if (scored == 0 || std::fabs(sum / static_cast<double>(scored) - map) > 1e-9)
-    fail("{}: the mean of per_query.ap ({}) is not metrics.map ({})", path,
-         scored ? sum / static_cast<double>(scored) : 0.0, map);
-  e.per_query_ap = std::move(values);
-  if (auto sha = pq.find("queries_sha256"); sha != pq.end() && sha->is_string())
-    e.queries_sha256 = sha->get<std::string>();
-}
-
 ScoreEntry entry_from_record(const json& record, const std::string& path) {
   ScoreEntry e;
   const json& model = record["model"];
@@ -146,7 +100,7 @@ ScoreEntry entry_from_record(const json& record, const std::string& path) {
         std::isfinite(hi.get<double>()))
       e.ci95_percent = std::make_pair(lo.get<double>() * 100.0, hi.get<double>() * 100.0);
   }
-  if (auto pq = record.find("per_query"); pq != record.end()) read_per_query(*pq, metrics, path, e);
+  if (auto pq = read_per_query(record, path)) e.per_query = QueryAps{pq->ap, pq->queries_sha256};
   return e;
 }
 
@@ -616,6 +570,10 @@ std::string render_json(const Leaderboard& board) {
         c = {{"state", "value"}, {"map", cell.map_percent}};
         if (cell.ci95_percent)
           c["ci95"] = json::array({cell.ci95_percent->first, cell.ci95_percent->second});
+        c["per_query"] = nullptr;  // unavailable (a record without per-query data, a CSV score)
+        if (cell.per_query)  // NaN (a left-out query) is written as null
+          c["per_query"] = {{"ap", cell.per_query->ap},
+                            {"queries_sha256", cell.per_query->queries_sha256}};
       } else if (cell.state == LeaderboardCell::State::kSkipped) {
         c = {{"state", "skipped"}, {"reason", cell.skipped_reason}};
       } else {
@@ -695,25 +653,7 @@ std::vector<ScoreEntry> load_scores_csv(const std::string& path) {
 }
 
 std::vector<ScoreEntry> load_records(const std::vector<std::string>& files_or_dirs) {
-  std::vector<std::string> files;
-  for (const auto& arg : files_or_dirs) {
-    std::error_code ec;
-    fs::file_status st = fs::status(arg, ec);
-    if (ec || !fs::exists(st)) fail("{}: no such file or folder", arg);
-    if (fs::is_directory(st)) {
-      // A results folder also holds other JSON (a set's gnd.json, cache sidecars): take the
-      // files that say they are records; a file that is not JSON at all is still an error.
-      std::vector<std::string> found;
-      collect_json_files(arg, found);
-      for (auto& f : found) {
-        nlohmann::json j = nlohmann::json::parse(read_file(f), nullptr, /*allow_exceptions=*/false);
-        if (j.is_discarded() || (j.is_object() && is_record_schema(j.value("schema", ""))))
-          files.push_back(std::move(f));
-      }
-    } else {
-      files.push_back(arg);
-    }
-  }
+  const std::vector<std::string> files = record_files(files_or_dirs);
   std::vector<ScoreEntry> entries;
   entries.reserve(files.size());
   for (const auto& path : files) {
@@ -791,10 +731,10 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
       cell.state = LeaderboardCell::State::kValue;
       cell.map_percent = e.map_percent;
       cell.ci95_percent = e.ci95_percent;
-      cell.per_query_ap = e.per_query_ap;
-      cell.queries_sha256 = e.queries_sha256;
+      cell.per_query = e.per_query;
       cell.page = e.page;
     }
+    cell.origin = e.origin;
     if (e.published) board.rows[row_of[e.model]].published = true;
   }
 
@@ -880,17 +820,17 @@ void add_rank_statistics(Leaderboard& board, const RankStatisticsOptions& option
       const LeaderboardCell& cell = board.rows[r].cells[s];
       const std::string where = board.rows[r].model + " on " + board.datasets[s];
       if (cell.state != LeaderboardCell::State::kValue) return omit(where + " has no score");
-      if (!cell.per_query_ap)
+      if (!cell.per_query)
         return omit(where + " has no per-query APs (a repbench.record/1 record or a csv score)");
-      if (first && (cell.per_query_ap->size() != first->per_query_ap->size() ||
-                    (!cell.queries_sha256.empty() && !first->queries_sha256.empty() &&
-                     cell.queries_sha256 != first->queries_sha256)))
+      if (first && (cell.per_query->ap.size() != first->per_query->ap.size() ||
+                    (!cell.per_query->queries_sha256.empty() && !first->per_query->queries_sha256.empty() &&
+                     cell.per_query->queries_sha256 != first->per_query->queries_sha256)))
         return omit(
             fmt::format("{} was scored on other queries than {} (queries_sha256 or the "
                         "query count differ)",
                         where, board.rows[rows.front()].model));
       if (!first) first = &cell;
-      ap[s].push_back(*cell.per_query_ap);
+      ap[s].push_back(cell.per_query->ap);
     }
   }
 

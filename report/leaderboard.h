@@ -26,6 +26,13 @@ inline constexpr const char* kLeaderboardSchema = "repbench.leaderboard/1";
 inline constexpr const char* kMissingNote =
     "Average rank is over the datasets each model has; \u2013 = not evaluated";
 
+// The per-query APs behind a score (records of schema repbench.record/2 carry them), for paired
+// tests between two leaderboards (`leaderboard --check --significant-only`).
+struct QueryAps {
+  std::vector<double> ap;      // fractions, in the set's query order; NaN = left out
+  std::string queries_sha256;  // the record's per_query.queries_sha256
+};
+
 // One model's score on one dataset, from a record or a CSV row.
 struct ScoreEntry {
   std::string model;     // e.g. "SSCD, ResNet-50"
@@ -38,9 +45,7 @@ struct ScoreEntry {
   std::string metric;          // the record's options.metric.summary ("" = not stated)
   std::string origin;          // the file (and line) it came from, for error messages
   bool fast_decode = false;    // its record's options.decoding is "reduced-jpeg" (--fast-decode)
-  // The record's per_query.ap (fractions; NaN = left out), when it has one; its queries_sha256.
-  std::optional<std::vector<double>> per_query_ap;
-  std::string queries_sha256;
+  std::optional<QueryAps> per_query;  // from a record that has per-query data
   bool published = false;  // a published reference row (see report/reference.h)
 };
 
@@ -69,8 +74,8 @@ struct LeaderboardCell {
   bool best = false;           // highest mAP of its column (every tied model is best)
   std::string page;            // failure page the html table links the value to; "" = none
   std::string skipped_reason;  // when kSkipped
-  std::optional<std::vector<double>> per_query_ap;  // when kValue, if the record has it
-  std::string queries_sha256;
+  std::optional<QueryAps> per_query;  // when kValue, if its record had per-query data
+  std::string origin;                 // the record (or CSV line) of the score
 };
 
 // One model's row.
@@ -171,8 +176,10 @@ const char* format_extension(Format format);
 //  - kJson: the table with full-precision numbers and the 95% intervals, schema
 //    kLeaderboardSchema, for `repbench leaderboard --check` baselines (see leaderboard_check.h):
 //    {"schema", "datasets": [..], "rows": [{"category", "model", "average_rank" (or null),
-//    "cells": [{"state": "value", "map", "ci95": [lo, hi] (when known)} | {"state": "missing"} |
-//    {"state": "skipped", "reason"}, one per dataset]}], "notes": [..]}.
+//    "cells": [{"state": "value", "map", "ci95": [lo, hi] (when known), "per_query": {"ap":
+//    [fractions or null], "queries_sha256"} or null (unavailable)} | {"state": "missing"} |
+//    {"state": "skipped", "reason"}, one per dataset]}], "notes": [..]}. The per-query APs make a
+//    committed baseline enough for `--check --significant-only`.
 // With board.rank_statistics (add_rank_statistics) every format but kJson gains a last column
 // "Rank 95% CI" ("[lo, hi]", 1 decimal; "–" for a row without one; when published rows are on
 // the board it is headed "Rank among models with per-query data (95% CI)" and gives that rank

@@ -1,108 +1,120 @@
 #include "report/per_query.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
-#include <system_error>
+#include <limits>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "core/npy.h"
 #include "core/sha256.h"
-#include "report/impl/record_fields.h"
-#include "report/record.h"
 
 namespace fs = std::filesystem;
 
 namespace repbench::report {
 
-using nlohmann::json;
-
 namespace {
 
-std::string join_ids(const std::vector<int64_t>& ids) {
-  return fmt::format("{}", fmt::join(ids, ","));
+using nlohmann::json;
+
+std::string joined_sorted(std::vector<int64_t> ids) {
+  std::sort(ids.begin(), ids.end());
+  std::string s;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(ids[i]);
+  }
+  return s;
+}
+
+// The per-query arrays' keys besides "ap": "p@K" for each mp@K, "recall@K" for each Recall@K.
+bool is_score_array_key(const std::string& key) {
+  return key == "ap" || key.rfind("p@", 0) == 0 || key.rfind("recall@", 0) == 0;
 }
 
 }  // namespace
 
-std::string queries_sha256(const datasets::RetrievalSet& set) {
+std::string queries_sha256(const std::vector<std::string>& images,
+                           const std::vector<std::vector<int64_t>>& ok,
+                           const std::vector<std::vector<int64_t>>& junk) {
+  if (ok.size() != images.size() || junk.size() != images.size())
+    fail("queries_sha256: {} query images but {} ok and {} junk lists", images.size(), ok.size(),
+         junk.size());
   Sha256 h;
-  for (const datasets::Query& q : set.queries)
-    h.update(q.image + "\t" + join_ids(q.ok) + "\t" + join_ids(q.junk) + "\n");
+  for (size_t i = 0; i < images.size(); ++i)
+    h.update(images[i] + "\t" + joined_sorted(ok[i]) + "\t" + joined_sorted(junk[i]) + "\n");
   return h.hex_digest();
 }
 
-PerQuery read_per_query(const std::string& record_path) {
-  const json r = read_record(record_path);
-  PerQuery pq;
-  pq.record_path = record_path;
-  pq.model = r["model"]["name"].get<std::string>();
-  pq.dataset = r["dataset"].get<std::string>();
-  pq.set = r.value("set", std::string());
-  pq.protocol = r.value("protocol", std::string());
-  if (r.value("status", std::string("ok")) == "skipped")
-    fail("{}: a skipped record ({}) has no per-query data", record_path,
-         r["skipped_reason"].get<std::string>());
-  const auto block = r.find("per_query");
-  if (block == r.end() || block->is_null())
-    fail("{}: record has no per-query data (schema {}); evaluate again with this repbench to "
-         "write it",
-         record_path, r["schema"].dump());
-  const impl::RecordFields f(record_path);
-  const json& ap = f.field(*block, "ap", "per_query.");
-  if (!ap.is_array()) fail("{}: 'per_query.ap' is not an array", record_path);
-  for (size_t i = 0; i < ap.size(); ++i) {
-    if (ap[i].is_null()) {
-      pq.ap.emplace_back();
-      continue;
-    }
-    const double v = f.number(ap[i], fmt::format("per_query.ap[{}]", i));
-    if (!(v >= 0 && v <= 1))
-      fail("{}: 'per_query.ap[{}]' = {} is not in [0, 1]", record_path, i, v);
-    pq.ap.emplace_back(v);
-  }
-  const json& images = f.field(*block, "images", "per_query.");
-  if (!images.is_array() || images.size() != ap.size())
-    fail("{}: 'per_query.images' is not an array of {} paths (one per AP)", record_path,
-         ap.size());
-  for (size_t i = 0; i < images.size(); ++i)
-    pq.images.push_back(f.string(images[i], fmt::format("per_query.images[{}]", i)));
-  pq.queries_sha256 =
-      f.string(f.field(*block, "queries_sha256", "per_query."), "per_query.queries_sha256");
-  const json& top = f.field(*block, "top_ids", "per_query.");
-  const std::string file = f.string(f.field(top, "file", "per_query.top_ids."),
-                                    "per_query.top_ids.file");
-  if (file.empty() || fs::path(file).is_absolute() || file.find("..") != std::string::npos)
-    fail("{}: 'per_query.top_ids.file' must name a file beside the record (found \"{}\")",
-         record_path, file);
-  pq.top_ids_path = (fs::path(record_path).parent_path() / file).string();
-  std::error_code ec;
-  if (!fs::is_regular_file(pq.top_ids_path, ec))
-    fail("{}: its top-ids file {} is missing", record_path, pq.top_ids_path);
-  std::vector<int64_t> shape;
-  pq.top_ids = read_npy_int64(pq.top_ids_path, &shape);
-  if (shape.size() != 2 || shape[0] != static_cast<int64_t>(pq.ap.size()) || shape[1] < 1)
-    fail("{}: top ids of shape [{}] where [{}, k] was expected (one row per query of {})",
-         pq.top_ids_path, fmt::join(shape, ", "), pq.ap.size(), record_path);
-  pq.k = shape[1];
-  return pq;
+std::string top_ids_path(const std::string& record_path) {
+  fs::path p(record_path);
+  const std::string stem = p.extension() == ".json" ? p.stem().string() : p.filename().string();
+  return (p.parent_path() / fmt::format("{}.top{}.npy", stem, kTopIds)).string();
 }
 
-void check_same_queries(const PerQuery& pq, const datasets::RetrievalSet& set) {
-  const std::string where = set.source.empty() ? set.name : set.source;
-  if (pq.ap.size() != set.queries.size())
-    fail("{}: {} queries, but the set loaded from {} ({}) has {}", pq.record_path, pq.ap.size(),
-         where, set.protocol, set.queries.size());
-  const std::string sha = queries_sha256(set);
-  if (pq.queries_sha256 != sha)
-    fail("{}: scored on other queries (queries_sha256 {}) than the set loaded from {} ({}: {}); "
-         "another set, protocol or ground truth",
-         pq.record_path, pq.queries_sha256.substr(0, 12), where, set.protocol, sha.substr(0, 12));
-  const int64_t nb = static_cast<int64_t>(set.db.size());
-  for (size_t i = 0; i < pq.top_ids.size(); ++i)
-    if (pq.top_ids[i] < 0 || pq.top_ids[i] >= nb)
-      fail("{}: id {} (query {}) is outside the database of {} images", pq.top_ids_path,
-           pq.top_ids[i], i / pq.k, nb);
+void validate_per_query(const json& block, const std::string& where) {
+  if (!block.is_object())
+    fail("{}: record field per_query must be an object, found {}", where, block.type_name());
+  auto need = [&](const char* key) -> const json& {
+    auto it = block.find(key);
+    if (it == block.end()) fail("{}: record has per_query but no per_query.{}", where, key);
+    return *it;
+  };
+  const json& images = need("images");
+  if (!images.is_array())
+    fail("{}: record field per_query.images must be an array, found {}", where,
+         images.type_name());
+  for (size_t i = 0; i < images.size(); ++i)
+    if (!images[i].is_string())
+      fail("{}: record field per_query.images[{}] must be a string, found {}", where, i,
+           images[i].type_name());
+  need("ap");
+  for (const auto& [key, value] : block.items()) {
+    if (!is_score_array_key(key)) continue;
+    if (!value.is_array() || value.size() != images.size())
+      fail("{}: record field per_query.{} must be an array of {} entries (one per query image)",
+           where, key, images.size());
+    for (size_t i = 0; i < value.size(); ++i) {
+      const json& v = value[i];
+      if (v.is_null()) continue;
+      if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= 1))
+        fail("{}: record field per_query.{}[{}] must be a number in [0, 1] or null, found {}",
+             where, key, i, v.dump());
+    }
+  }
+  const json& sha = need("queries_sha256");
+  if (!sha.is_string() || sha.get_ref<const std::string&>().size() != 64 ||
+      sha.get_ref<const std::string&>().find_first_not_of("0123456789abcdef") != std::string::npos)
+    fail("{}: record field per_query.queries_sha256 must be 64 lowercase hex digits, found {}",
+         where, sha.dump());
+  const json& top = need("top_ids");
+  const json* file = top.is_object() && top.contains("file") ? &top["file"] : nullptr;
+  const json* k = top.is_object() && top.contains("k") ? &top["k"] : nullptr;
+  if (!file || !k || !file->is_string() || !k->is_number_integer() || k->get<int64_t>() < 0)
+    fail("{}: record field per_query.top_ids must be {{\"file\": name, \"k\": count >= 0}}, "
+         "found {}",
+         where, top.dump());
+  const std::string& name = file->get_ref<const std::string&>();
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+    fail("{}: record field per_query.top_ids.file must be a file name beside the record, found {}",
+         where, file->dump());
+}
+
+std::optional<PerQuery> read_per_query(const json& record, const std::string& where) {
+  if (!record.is_object()) return std::nullopt;
+  auto it = record.find("per_query");
+  if (it == record.end() || it->is_null()) return std::nullopt;
+  validate_per_query(*it, where);
+  PerQuery pq;
+  pq.images = (*it)["images"].get<std::vector<std::string>>();
+  pq.ap.reserve(pq.images.size());
+  for (const json& v : (*it)["ap"])
+    pq.ap.push_back(v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>());
+  pq.queries_sha256 = (*it)["queries_sha256"].get<std::string>();
+  pq.top_ids_file = (*it)["top_ids"]["file"].get<std::string>();
+  pq.top_k = (*it)["top_ids"]["k"].get<int64_t>();
+  return pq;
 }
 
 }  // namespace repbench::report

@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TARGETS=(pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
-  reference)
+  reference per_query)
 target=${1:-}
 seconds=${2:-60}
 if [[ -z "$target" || "$target" == "list" ]]; then
@@ -64,6 +64,7 @@ sources_of() {
     coco) echo "synth/coco.cpp synth/rle.cpp synth/segmentation.cpp synth/palette_png.cpp core/atomic_file.cpp" ;;
     rle) echo "synth/rle.cpp" ;;
     reference) echo "report/reference.cpp core/atomic_file.cpp" ;;
+    per_query) echo "report/per_query.cpp core/sha256.cpp" ;;
     palette_png) echo "synth/palette_png.cpp core/atomic_file.cpp" ;;
     diffusion_config)
       echo "synth/diffusion/model_config.cpp synth/diffusion/schedule.cpp synth/diffusion/ddpm_io.cpp synth/diffusion/image_prep.cpp models/image_loader.cpp models/preprocess.cpp models/impl/resample.cpp datasets/folder_listing.cpp core/natural_sort.cpp core/atomic_file.cpp"
@@ -120,6 +121,15 @@ npy("i32", "<i4", (2, 3), struct.pack("<6i", *range(6)))
 npy("tok", "<f4", (2, 3, 4), bytes(4 * 24))
 npy("fortran", "<f4", (2, 2), struct.pack("<4f", 1, 2, 3, 4), fortran=True)
 PY
+      ;;
+    per_query)
+      cat >"$dir/record.json" <<'JSON'
+{"schema": "repbench.record/2", "model": {"name": "m"}, "dataset": "X", "metrics": {"map": 0.75},
+ "per_query": {"images": ["q/0.jpg", "q/1.jpg", "q/2.jpg"], "ap": [0.5, null, 1.0],
+  "p@1": [1, null, 1], "p@5": [0.4, null, 0.2], "recall@1": [1, null, 1],
+  "queries_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+  "top_ids": {"file": "x.top100.npy", "k": 100}}}
+JSON
       ;;
     gnd_json)
       cat >"$dir/set.json" <<'JSON'

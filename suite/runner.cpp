@@ -139,11 +139,11 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
     if (!options.quiet) fmt::print("{}\n", line);
   };
   auto write = [&](const std::string& model_dir, const report::RecordHeader& h,
-                   const nlohmann::json& rec) {
+                   const nlohmann::json& rec, const report::QueryResults* queries = nullptr) {
     const std::string path = (out / "records" / model_dir /
                               (slug(h.set) + "." + slug(h.protocol) + ".json"))
                                  .string();
-    report::write_record(path, rec);
+    queries ? report::write_eval_record(path, rec, *queries) : report::write_record(path, rec);
     result.records.push_back(path);
     if (rec.value("status", "ok") == "skipped") ++result.records_skipped;
   };
@@ -225,6 +225,7 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
         // The set's own metric, with the suite entry's ap overriding the AP definition.
         const datasets::MetricSpec metric = datasets::with_ap_override(set.metric, ss.ap, "ap");
         datasets::apply_metric(metric, eo);
+        eo.top_k = report::kTopIds;
         const datasets::RetrievalSet::Lists lists = set.evaluation_lists();
         const auto t0 = std::chrono::steady_clock::now();
         metrics::EvalResult r = metrics::evaluate(*scores, lists.ok, lists.junk, eo);
@@ -251,7 +252,10 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
           for (size_t i = 0; i < feats.failed.size() && i < 20; ++i) names.push_back(feats.failed[i]);
           m["images_failed_first"] = names;
         }
-        write(model_dir, h, report::make_eval_record(h, m));
+        std::vector<std::string> images;
+        for (const auto& query : set.queries) images.push_back(query.image);
+        const report::QueryResults queries{&r, &eo, &images, &lists.ok, &lists.junk};
+        write(model_dir, h, report::make_eval_record(h, m), &queries);
         say(fmt::format("{} on {} ({}): mAP {:.2f}{}", model["name"].get<std::string>(), set.name,
                         set.protocol, 100 * r.map,
                         feats.failed.empty()

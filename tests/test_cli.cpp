@@ -108,7 +108,7 @@ TEST_P(RevisitopExactness, MatchesIndependentComputeMap) {
     ASSERT_EQ(ref.status, 0) << ref.err;
     json expected = json::parse(ref.out);
     json record = json::parse(slurp(path("rec." + protocol + ".json")));
-    EXPECT_EQ(record["schema"], "repbench.record/1");
+    EXPECT_EQ(record["schema"], "repbench.record/2");
     EXPECT_EQ(record["set"], set);
     EXPECT_EQ(record["protocol"], protocol);
     const json& m = record["metrics"];

@@ -87,7 +87,7 @@ std::string section(const std::string& html, int q) {
 }
 
 TEST_F(FailurePage, QueriesHashAsTheContractSays) {
-  EXPECT_EQ(queries_sha256(set_), fx_.sha);
+  EXPECT_EQ(set_queries_sha256(set_), fx_.sha);
 }
 
 // The canonical query text hashed by Python from the pickles of the real ground truth, with
@@ -115,13 +115,13 @@ for proto in ['easy', 'medium', 'hard']:
     ASSERT_EQ(want.size(), 3u) << py.out;
     const std::vector<std::string> protocols = {"easy", "medium", "hard"};
     for (size_t p = 0; p < protocols.size(); ++p)
-      EXPECT_EQ(queries_sha256(datasets::load_set({set, protocols[p], "", gnd})), want[p])
+      EXPECT_EQ(set_queries_sha256(datasets::load_set({set, protocols[p], "", gnd})), want[p])
           << set << " " << protocols[p];
   }
 }
 
 TEST_F(FailurePage, ReadsTheRecordAndItsInt32TopIds) {
-  const PerQuery pq = read_per_query(fx_.record.string());
+  const RecordQueries pq = read_record_queries(fx_.record.string());
   EXPECT_EQ(pq.model, "model-a");
   ASSERT_EQ(pq.ap.size(), 4u);
   EXPECT_DOUBLE_EQ(*pq.ap[0], 0.2);
@@ -132,7 +132,7 @@ TEST_F(FailurePage, ReadsTheRecordAndItsInt32TopIds) {
 }
 
 TEST_F(FailurePage, FalsePositivesAreThoseAboveTheBestPositiveLessJunk) {
-  const PerQuery pq = read_per_query(fx_.record.string());
+  const RecordQueries pq = read_record_queries(fx_.record.string());
   QueryFailure f = explain_query(pq, set_, 0, 10);
   ASSERT_TRUE(f.best_positive);
   EXPECT_EQ(f.best_positive->db, 3);
@@ -163,7 +163,7 @@ TEST_F(FailurePage, FalsePositivesAreThoseAboveTheBestPositiveLessJunk) {
 }
 
 TEST_F(FailurePage, WorstQueriesLowestApFirstTiesByIndexLeftOutSkipped) {
-  const PerQuery pq = read_per_query(fx_.record.string());
+  const RecordQueries pq = read_record_queries(fx_.record.string());
   EXPECT_EQ(worst_queries(pq, 20), (std::vector<int64_t>{0, 3, 1}));
   EXPECT_EQ(worst_queries(pq, 2), (std::vector<int64_t>{0, 3}));
 }
@@ -243,8 +243,8 @@ TEST_F(FailurePage, MissingImagesAreNamedBoxes) {
 TEST_F(FailurePage, ComparisonOrdersByApDifference) {
   const fs::path b = dir_ / "records" / "model-b.failure-fixture.json";
   make_fixture_record(b, "model-b", {0.3, 0.1, nullptr, 0.9}, fx_.top, fx_.sha);
-  const PerQuery pa = read_per_query(fx_.record.string());
-  const PerQuery pb = read_per_query(b.string());
+  const RecordQueries pa = read_record_queries(fx_.record.string());
+  const RecordQueries pb = read_record_queries(b.string());
   // |diff|: q0 0.1, q1 0.8, q3 0.7
   EXPECT_EQ(most_different_queries(pa, pb, 20), (std::vector<int64_t>{1, 3, 0}));
   const std::string out = (dir_ / "vs.html").string();

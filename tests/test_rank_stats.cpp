@@ -280,7 +280,7 @@ ScoreEntry entry(const std::string& model, const std::string& set, std::vector<d
       ++n;
     }
   e.map_percent = 100 * sum / static_cast<double>(n);
-  e.per_query_ap = std::move(ap);
+  e.per_query = report::QueryAps{std::move(ap), ""};
   e.origin = model + "@" + set;
   return e;
 }
@@ -376,11 +376,11 @@ TEST(LeaderboardRankStatistics, OmittedWithOneNote) {
   EXPECT_THAT(note_of(report::build_leaderboard(per_query_entries({"A"}, {.5}, 3, 1))),
               HasSubstr("at least 2 models with per-query APs, found 1"));
   auto entries = per_query_entries(models, {.5, .4, .3}, 3, 1);
-  entries[4].per_query_ap.reset();  // B on set1: a /1 record
+  entries[4].per_query.reset();  // B on set1: a /1 record
   EXPECT_THAT(note_of(report::build_leaderboard(entries)),
               HasSubstr("B on set1 has no per-query APs"));
   entries = per_query_entries(models, {.5, .4, .3}, 3, 1);
-  entries[5].per_query_ap->push_back(0.5);  // C on set1 scored one more query
+  entries[5].per_query->ap.push_back(0.5);  // C on set1 scored one more query
   EXPECT_THAT(note_of(report::build_leaderboard(entries)),
               HasSubstr("C on set1 was scored on other queries than A"));
   entries = per_query_entries(models, {.5, .4, .3}, 3, 1);
@@ -445,12 +445,12 @@ TEST(LeaderboardRecords, ReadsPerQueryAndBothSchemas) {
                     record(report::kRecordSchemaV1, "B", nullptr, 0.4).dump());
   const auto entries = report::load_records({dir.path().string()});
   ASSERT_EQ(entries.size(), 2u);
-  ASSERT_TRUE(entries[0].per_query_ap);
-  EXPECT_EQ(entries[0].per_query_ap->size(), 3u);
-  EXPECT_EQ((*entries[0].per_query_ap)[0], 0.53);
-  EXPECT_TRUE(std::isnan((*entries[0].per_query_ap)[1]));
-  EXPECT_EQ(entries[0].queries_sha256, std::string(64, 'a'));
-  EXPECT_FALSE(entries[1].per_query_ap);
+  ASSERT_TRUE(entries[0].per_query);
+  EXPECT_EQ(entries[0].per_query->ap.size(), 3u);
+  EXPECT_EQ(entries[0].per_query->ap[0], 0.53);
+  EXPECT_TRUE(std::isnan(entries[0].per_query->ap[1]));
+  EXPECT_EQ(entries[0].per_query->queries_sha256, std::string(64, 'a'));
+  EXPECT_FALSE(entries[1].per_query);
 
   // A damaged per_query block: one line naming the file.
   const std::string bad = (dir.path() / "bad.json").string();

@@ -720,7 +720,7 @@ TEST(ScanReportBrowser, LeaderboardPageShowsTheCriticalDifferenceDiagram) {
       double sum = 0;
       for (double v : ap) sum += v;
       e.map_percent = 100 * sum / static_cast<double>(ap.size());
-      e.per_query_ap = ap;
+      e.per_query = QueryAps{ap, ""};
       entries.push_back(e);
     }
   Leaderboard board = build_leaderboard(entries);

@@ -10,7 +10,9 @@ the mean over the positives of the precision at each hit); --recall-ks 1,2,4 (al
 gnd.json's "recall_ks") adds the mean Recall@K: 1 for a query when a positive is within the first
 K after junk removal.
 Prints a JSON object {"map": ..., "mp@1": ..., "mp@5": ..., "mp@10": ..., "recall@K": ... for each
-K, "queries_scored": n, "seconds": ...} (seconds: matrix product + argsort + compute_map).
+K, "queries_scored": n, "seconds": ...} (seconds: matrix product + argsort + compute_map). With
+--per-query it also holds "ap": [AP of query i, or null for a query without positives], and
+"top100": [the first 100 db indices of each query's ranking].
 """
 import argparse
 import json
@@ -43,10 +45,12 @@ def compute_map(ranks, gnd, kappas=(1, 5, 10), ap='trapezoid', recall_ks=()):
     pr = np.zeros(len(kappas))
     recall = np.zeros(len(recall_ks))
     nempty = 0
+    per_query = []
     for i in range(nq):
         qgnd = np.array(gnd[i]['ok'], dtype=np.int64)
         if qgnd.shape[0] == 0:
             nempty += 1
+            per_query.append(None)
             continue
         qgndj = np.array(gnd[i].get('junk', []), dtype=np.int64)
         col = ranks[:, i]
@@ -64,9 +68,11 @@ def compute_map(ranks, gnd, kappas=(1, 5, 10), ap='trapezoid', recall_ks=()):
                 adjusted[ip] = pos[ip] - k
                 ip += 1
         if ap == 'trapezoid':
-            total_ap += compute_ap(adjusted, len(qgnd))
+            q_ap = compute_ap(adjusted, len(qgnd))
         else:
-            total_ap += compute_ap_non_interpolated(adjusted, len(qgnd))
+            q_ap = compute_ap_non_interpolated(adjusted, len(qgnd))
+        per_query.append(q_ap)
+        total_ap += q_ap
         adjusted = adjusted + 1  # 1-based
         for j, kap in enumerate(kappas):
             kq = min(max(adjusted), kap)
@@ -74,7 +80,7 @@ def compute_map(ranks, gnd, kappas=(1, 5, 10), ap='trapezoid', recall_ks=()):
         for j, kap in enumerate(recall_ks):
             recall[j] += 1.0 if adjusted.min() <= kap else 0.0
     scored = nq - nempty
-    return total_ap / scored, pr / scored, recall / scored, scored
+    return total_ap / scored, pr / scored, recall / scored, scored, per_query
 
 
 def load_gnd(args):
@@ -107,6 +113,7 @@ def main():
     p.add_argument('--db', required=True)
     p.add_argument('--ap', choices=['trapezoid', 'non-interpolated'], default='trapezoid')
     p.add_argument('--recall-ks', type=lambda v: [int(k) for k in v.split(',')], default=[])
+    p.add_argument('--per-query', action='store_true')
     args = p.parse_args()
     gnd = load_gnd(args)
     q = np.load(args.q).astype(np.float32)
@@ -115,11 +122,14 @@ def main():
     sim = x @ q.T  # [nb, nq]
     # Full ranking per query; ties broken by ascending db index (repbench's documented rule).
     ranks = np.argsort(-sim, axis=0, kind='stable')
-    m, mp, recall, scored = compute_map(ranks, gnd, ap=args.ap, recall_ks=args.recall_ks)
+    m, mp, recall, scored, per_query = compute_map(ranks, gnd, ap=args.ap, recall_ks=args.recall_ks)
     seconds = time.perf_counter() - t0
     out = {'map': m, 'mp@1': mp[0], 'mp@5': mp[1], 'mp@10': mp[2]}
     out.update({f'recall@{k}': r for k, r in zip(args.recall_ks, recall)})
     out.update({'queries_scored': scored, 'seconds': seconds})
+    if args.per_query:
+        out['ap'] = per_query
+        out['top100'] = ranks[:100, :].T.tolist()
     print(json.dumps(out))
 
 
