@@ -18,6 +18,7 @@
 #include "models/feature_cache.h"
 #include "models/registry.h"
 #include "models/set_images.h"
+#include "report/cd_diagram.h"
 #include "report/eval_record.h"
 #include "report/failure_page.h"
 #include "report/leaderboard.h"
@@ -268,12 +269,22 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
 
   report::Leaderboard board = report::build_leaderboard(report::load_records(result.records));
   report::relative_page_links(board, out.string());
+  // Rank intervals, the Friedman test and the CD diagram when the records carry per-query data
+  // (otherwise the board gets one note saying why they are omitted).
+  report::add_rank_statistics(board, {1000, suite.seed, suite.threads});
+  if (board.rank_statistics) {
+    const std::string prefix = (out / "cd_diagram").string();
+    report::write_cd_diagram(board, prefix);
+  }
   for (const auto& f : suite.formats) {
     const report::Format format = report::parse_format(f);
     const std::string path = (out / ("leaderboard." + std::string(report::format_extension(format)))).string();
     write_file_atomic(path, report::render(board, format));
     result.leaderboards.push_back(path);
   }
+  if (board.rank_statistics)
+    for (const char* ext : {".svg", ".png"})
+      result.leaderboards.push_back((out / "cd_diagram").string() + ext);
   result.markdown = report::render(board, report::Format::kMarkdown);
   return result;
 }
