@@ -34,11 +34,12 @@ void run_list() {
     for (const auto& p : s.protocols)
       protocols += (protocols.empty() ? "" : ", ") + p + (p == s.default_protocol ? "*" : "");
     fmt::print("{}\n  {}\n  protocols: {} (* = default); {} database images, {} queries\n"
-               "  files: {}\n\n",
+               "  files: {}\n  metric: {}\n  self-match: {}; counted queries: {}\n\n",
                s.name, s.description, protocols, count_str(s.db_images), count_str(s.queries),
-               s.files);
+               s.files, s.metric.summary(), s.metric.self_match, s.metric.queries);
   }
-  fmt::print("Any other set: a gnd.json (schema repbench.gnd/1) passed as --set PATH.\n");
+  fmt::print("Any other set: a gnd.json (schema repbench.gnd/1) passed as --set PATH; scored by "
+             "its \"metric\" object, else as revisitop's compute_map (trapezoid AP).\n");
 }
 
 void run_info(const DatasetsArgs& a) {
@@ -52,7 +53,8 @@ void run_info(const DatasetsArgs& a) {
                       {"junk_total", set.junk_total()},
                       {"query_crop", set.crop_queries},
                       {"root", set.root},
-                      {"source", set.source}};
+                      {"source", set.source},
+                      {"metric", set.metric.to_json()}};
   if (const datasets::SetInfo* info = datasets::find_set(set.name)) {
     j["official_db_images"] = info->db_images;
     j["official_queries"] = info->queries;
@@ -66,6 +68,7 @@ void run_info(const DatasetsArgs& a) {
              set.positives_total(), set.junk_total());
   fmt::print("queries cropped to their box: {}; images under {}\n", set.crop_queries ? "yes" : "no",
              set.root);
+  fmt::print("metric: {}\n", set.metric.summary());
 }
 
 void run_verify(const DatasetsArgs& a) {

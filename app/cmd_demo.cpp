@@ -27,6 +27,7 @@ void add_demo_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
+  add_fast_decode_option(cmd, o->fast_decode);
   cmd->footer(
       "Writes OUT/records/ (one JSON record per model x set) and OUT/leaderboard.{md,csv,tex,html};\n"
       "reruns reuse the staged images, the generated sets and the cached descriptors.");

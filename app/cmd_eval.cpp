@@ -9,6 +9,8 @@
 #include "core/descriptors.h"
 #include "core/error.h"
 #include "core/sha256.h"
+#include "datasets/metric_spec.h"
+#include "datasets/set_inputs.h"
 #include "datasets/set_registry.h"
 #include "metrics/evaluate.h"
 #include "metrics/descriptor_scores.h"
@@ -23,7 +25,7 @@ namespace {
 
 struct EvalArgs {
   std::string set, gnd, root, protocol, query_features, db_features, out;
-  std::string model, category = "other", ap = "trapezoid", similarity = "auto";
+  std::string model, category = "other", ap, similarity = "auto";  // ap "" = the set's own
   bool l2_normalize = false, no_query_crop = false;
   int bootstrap = 1000;
   uint64_t seed = 0;
@@ -55,24 +57,21 @@ void run_eval(const EvalArgs& a) {
     protocols.push_back(a.protocol);
   }
   metrics::EvalOptions opt;
-  if (a.ap == "trapezoid") {
-    opt.ap_kind = metrics::ApKind::kTrapezoid;
-  } else if (a.ap == "non-interpolated") {
-    opt.ap_kind = metrics::ApKind::kNonInterpolated;
-  } else {
-    fail("--ap '{}' is not known; expected trapezoid or non-interpolated", a.ap);
-  }
+  if (!a.ap.empty()) datasets::parse_ap_kind(a.ap, "--ap");  // before any file is read
   if (a.similarity != "auto" && a.similarity != "inner-product" && a.similarity != "split-product")
     fail("--similarity '{}' is not known; expected auto, inner-product or split-product",
          a.similarity);
   opt.bootstrap_samples = a.bootstrap;
   opt.seed = a.seed;
   opt.threads = a.threads;
+  opt.top_k = report::kTopIds;
 
   // All protocols share the image lists, so descriptors are read and checked once.
   datasets::RetrievalSet first = datasets::load_set({a.set, protocols.front(), a.root, a.gnd});
   if (protocols.front().empty()) protocols.front() = first.protocol;
-  opt.recall_ks = first.recall_ks;
+  // The set's own metric (its official evaluator's), with --ap overriding the AP definition.
+  const datasets::MetricSpec metric = datasets::with_ap_override(first.metric, a.ap, "--ap");
+  datasets::apply_metric(metric, opt);
   const bool want_split = a.similarity == "split-product";
   FloatArray q = read_descriptors(
       a.query_features,
@@ -107,8 +106,9 @@ void run_eval(const EvalArgs& a) {
   const nlohmann::json q_input = file_input(a.query_features);
   header.inputs = {{"query_features", q_input},
                    {"db_features", same_file ? q_input : file_input(a.db_features)},
-                   {"ground_truth", file_input(first.source)}};
-  header.options = {{"ap", a.ap},
+                   {"ground_truth", datasets::ground_truth_input(first)}};
+  header.options = {{"ap", datasets::ap_kind_name(metric.ap)},
+                    {"metric", metric.to_json()},
                     {"l2_normalize", a.l2_normalize || split},
                     {"bootstrap_samples", a.bootstrap},
                     {"tie_rule", "equal scores ordered by ascending db index"},
@@ -122,8 +122,10 @@ void run_eval(const EvalArgs& a) {
              split ? fmt::format("{} tokens x {}", q.shape[1], q.shape[2])
                    : fmt::format("d = {}", q.row_size()),
              header.similarity);
-  fmt::print("{:<10} {:>7} {:>17} {:>7} {:>7} {:>7} {:>8}\n", "protocol", "mAP", "95% CI", "mP@1",
-             "mP@5", "mP@10", "queries");
+  fmt::print("metric: {}\n", metric.summary());
+  std::string mp_header;
+  for (int k : opt.ks) mp_header += fmt::format(" {:>7}", fmt::format("mP@{}", k));
+  fmt::print("{:<10} {:>7} {:>17}{} {:>8}\n", "protocol", "mAP", "95% CI", mp_header, "queries");
   for (const std::string& protocol : protocols) {
     datasets::RetrievalSet set =
         protocol == first.protocol ? first : datasets::load_set({a.set, protocol, a.root, a.gnd});
@@ -132,20 +134,26 @@ void run_eval(const EvalArgs& a) {
     metrics::EvalResult r = metrics::evaluate(*scores, lists.ok, lists.junk, opt);
     header.timings["eval_seconds"] = seconds_since(t0);
     const nlohmann::json m = report::eval_metrics_json(r, opt, lists.groups);
-    fmt::print("{:<10} {:>7.2f} {:>17} {:>7.2f} {:>7.2f} {:>7.2f} {:>8}\n", protocol,
-               100 * r.map, fmt::format("[{:.2f}, {:.2f}]", 100 * r.map_ci_low, 100 * r.map_ci_high),
-               100 * r.mp_at_k[0], 100 * r.mp_at_k[1], 100 * r.mp_at_k[2], r.queries_scored);
+    std::string mp;
+    for (double v : r.mp_at_k) mp += fmt::format(" {:>7.2f}", 100 * v);
+    fmt::print("{:<10} {:>7.2f} {:>17}{} {:>8}\n", protocol, 100 * r.map,
+               fmt::format("[{:.2f}, {:.2f}]", 100 * r.map_ci_low, 100 * r.map_ci_high), mp,
+               r.queries_scored);
     if (m.contains("map_by_group"))
       for (const auto& g : m["map_by_group"])
         fmt::print("  {:<16} mAP {:>6.2f}  ({} queries)\n", g["group"].get<std::string>(),
                    100 * g["map"].get<double>(), g["queries"].get<int64_t>());
     for (size_t i = 0; i < opt.recall_ks.size(); ++i)
       fmt::print("  Recall@{:<2} {:>6.2f}\n", opt.recall_ks[i], 100 * r.mrecall_at_k[i]);
+    if (opt.mrr) fmt::print("  MRR       {:>6.2f}\n", 100 * r.mrr);
     if (a.out.empty()) continue;
     header.set = set.name;
     header.protocol = protocol;
     const std::string path = record_path(a.out, protocol, protocols.size() > 1);
-    report::write_record(path, report::make_eval_record(header, m));
+    std::vector<std::string> images;
+    for (const auto& query : set.queries) images.push_back(query.image);
+    report::write_eval_record(path, report::make_eval_record(header, m),
+                              {&r, &opt, &images, &lists.ok, &lists.junk});
     fmt::print("  record: {}\n", path);
   }
 }
@@ -184,8 +192,9 @@ void add_eval_command(CLI::App& app) {
   cmd->add_flag("--no-query-crop", args->no_query_crop,
                 "Record that the query descriptors come from uncropped images (the paper's "
                 "lineage); the official protocols crop queries to their box");
-  cmd->add_option("--ap", args->ap, "AP definition: trapezoid (revisitop) or non-interpolated")
-      ->capture_default_str();
+  cmd->add_option("--ap", args->ap,
+                  "AP definition: trapezoid (revisitop) or non-interpolated; default: the set's "
+                  "own (see `repbench datasets list`)");
   cmd->add_option("--bootstrap", args->bootstrap, "Bootstrap samples for the mAP 95% interval")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));

@@ -30,7 +30,7 @@ struct ExtractArgs {
                                                              shard, dtype = "float32";
   int batch_size = 32, threads = 0;
   int64_t chunk_size = 1024;
-  bool no_query_crop = false;
+  bool no_query_crop = false, fast_decode = false;
 };
 
 void print_extraction(const std::string& path, const std::vector<int64_t>& shape,
@@ -77,6 +77,7 @@ void run_extract(const ExtractArgs& a) {
   auto ex = models::create_extractor(a.model, eopt);
   models::PipelineOptions popt;
   popt.batch_size = a.batch_size;
+  popt.load.reduced_decoding = a.fast_decode;
   if (a.on_decode_error == "skip") {
     popt.on_decode_error = models::DecodeErrorPolicy::kSkip;
   } else if (a.on_decode_error != "fail") {
@@ -163,10 +164,11 @@ void add_extract_command(CLI::App& app) {
   cmd->add_option("--dtype", a->dtype,
                   "float32, or float16 (half-size files; `scan` reads both)")
       ->capture_default_str();
+  add_fast_decode_option(cmd, a->fast_decode);
   cmd->footer(
       "Descriptors are .npy float32 or float16 [n, dim] (or [n, tokens, dim]) with a JSON sidecar\n"
-      "naming the extractor, the model's sha256, the preprocessing and the image list; a rerun with the same\n"
-      "inputs reuses them, a changed input recomputes, an interrupted run resumes.\n"
+      "naming the extractor, the model's sha256, the preprocessing, the decoding and the image list;\n"
+      "a rerun with the same inputs reuses them, a changed input recomputes, an interrupted run resumes.\n"
       "Examples:\n"
       "  repbench extract -m builtin:colorhist --set roxford5k --root data/roxford5k --out feats\n"
       "  repbench extract -m torchscript:weights/sscd.pt --images generated/ --out feats\n"

@@ -13,11 +13,12 @@ namespace {
 
 struct RunArgs {
   std::string suite;
-  bool quiet = false;
+  bool quiet = false, fast_decode = false;
 };
 
 void run_run(const RunArgs& a) {
-  const suite::Suite s = suite::read_suite(a.suite);
+  suite::Suite s = suite::read_suite(a.suite);
+  if (a.fast_decode) s.fast_decode = true;  // the flag turns it on; the suite file may too
   const suite::SuiteRunResult r = suite::run_suite(s, {a.quiet});
   fmt::print("\n{}\n", r.markdown);
   fmt::print("{} records ({} skipped) under {}/records\n", r.records.size(), r.records_skipped,
@@ -33,6 +34,7 @@ void add_run_command(CLI::App& app) {
       "run", "Run a suite: models x sets x protocols -> cached descriptors -> records -> leaderboard.");
   cmd->add_option("--suite", args->suite, "Suite file (YAML)")->required();
   cmd->add_flag("--quiet", args->quiet, "Print only the leaderboard");
+  add_fast_decode_option(cmd, args->fast_decode);
   cmd->footer(
       "Suite file (relative paths are relative to the file):\n"
       "  output: results/my-run\n"
@@ -46,6 +48,7 @@ void add_run_command(CLI::App& app) {
       "  batch_size: 32\n"
       "  device: cpu\n"
       "  on_decode_error: skip\n"
+      "  fast_decode: false    # true = --fast-decode\n"
       "  formats: [md, csv, tex, html]\n"
       "A model or set that fails is a row marked 'skipped: reason'; the rest still runs.\n"
       "Descriptors are cached under OUTPUT/cache and reused (or resumed) on a rerun.");

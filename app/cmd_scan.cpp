@@ -126,6 +126,7 @@ void add_scan_command(CLI::App& app) {
                      "Threads of LibTorch and of the search (0 = all cores)");
   cmd->add_option("--batch-size", a->o.batch_size, "Images per forward pass")
       ->capture_default_str();
+  add_fast_decode_option(cmd, a->o.load.reduced_decoding);
   cmd->add_option("--out,-o", a->o.out, "Output folder (cache/, matches.csv, scan.json, report)");
   cmd->add_option("--partial", a->o.partial,
                   "A job array's task: scan the one training shard of --train-descriptors and "

@@ -13,11 +13,19 @@ namespace repbench::app {
 void add_device_options(CLI::App* cmd, std::string& device, int& threads,
                         const char* threads_help = "LibTorch threads (0 = all cores)");
 
+// --fast-decode of the verbs that compute descriptors (models/image_loader.h), spelled and
+// explained once (app/options.cpp).
+void add_fast_decode_option(CLI::App* cmd, bool& fast_decode);
+
 void add_datasets_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_search_command(CLI::App& app);
 void add_leaderboard_command(CLI::App& app);
+// `repbench explain` (app/cmd_explain.cpp): failure and comparison pages of records.
+void add_explain_command(CLI::App& app);
+// `repbench compare` (app/cmd_compare.cpp).
+void add_compare_command(CLI::App& app);
 void add_extract_command(CLI::App& app);
 void add_models_command(CLI::App& app);
 void add_run_command(CLI::App& app);

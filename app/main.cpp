@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
   repbench::app::add_search_command(app);
   repbench::app::add_scan_command(app);
   repbench::app::add_leaderboard_command(app);
+  repbench::app::add_explain_command(app);
+  repbench::app::add_compare_command(app);
   repbench::app::add_synth_paste_commands(app);
   repbench::app::add_synth_diffusion_commands(app);
   repbench::app::add_ddpm_command(app);

@@ -12,6 +12,10 @@
 // GFLOP/s of the similarity, probe_GFLOP/s (the machine's 2-thread sgemm throughput just before
 // the row: on a shared host it can halve for seconds at a time, so compare rows taken at similar
 // probe values). BM_SgemmOnly is the ceiling: the sgemm of the same blocks and nothing else.
+// Per-query results: BM_Evaluate with top = 100 also keeps every query's top-100 db ids (what eval
+// and run write beside each record), found in the same score blocks; BM_WriteRecord writes the
+// record's per-query block and the top-ids .npy (report::write_eval_record) of that result. The
+// summary prints both as a share of evaluate() without them (the limit: under 5%).
 // After the table, a summary gives the best run of each (--benchmark_repetitions=N for best-of-N).
 //
 // Run: build-metrics/bench/bench_eval [--benchmark_repetitions=3]   (Release build; ~20 s a round)
@@ -26,6 +30,10 @@
 
 #include <benchmark/benchmark.h>
 #include <omp.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
 
 #include "metrics/ap.h"
 #include "metrics/bootstrap.h"
@@ -33,6 +41,9 @@
 #include "metrics/inner_product.h"
 #include "metrics/parallel.h"
 #include "metrics/ranking.h"
+#include "metrics/topk.h"
+#include "report/eval_record.h"
+#include "report/record.h"
 
 namespace {
 
@@ -47,6 +58,7 @@ struct Data {
   std::vector<std::vector<int64_t>> ok, junk;
   double naive_map = 0;
   std::map<std::string, double> best_seconds;  // per benchmark, best single run
+  EvalResult with_top;                          // the last evaluate() with top ids
 };
 
 Data& data() {
@@ -106,6 +118,14 @@ double probe_gflops() {
     calls += 8;
   }
   return 2.0 * kM * kN2 * kDim * static_cast<double>(calls) / (omp_get_wtime() - t0) / 1e9;
+}
+
+// CPU seconds of every thread of the process: on a shared machine, other processes' load
+// lengthens wall time far more than it does this.
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 // Records one run of `name`.
@@ -169,15 +189,20 @@ void BM_Evaluate(benchmark::State& state) {
   const bool shared = state.range(0) != 0;
   opt.blas_threading = shared ? BlasThreading::kShared : BlasThreading::kPerThread;
   if (state.range(1) > 0) opt.block_queries = state.range(1);
+  opt.top_k = state.range(2);
   EvalResult r;
   double seconds = 0;
+  const std::string name = std::string(shared ? "evaluate kShared" : "evaluate kPerThread") +
+                           (opt.top_k > 0 ? " top100" : "");
   for (auto _ : state) {
-    const double t0 = omp_get_wtime();
+    const double t0 = omp_get_wtime(), c0 = process_cpu_seconds();
     r = evaluate(scores, d.ok, d.junk, opt);
     const double t = omp_get_wtime() - t0;
-    record(shared ? "evaluate kShared" : "evaluate kPerThread", t);
+    record(name, t);
+    record(name + " (cpu)", process_cpu_seconds() - c0);
     seconds += t;
   }
+  if (opt.top_k > 0) data().with_top = r;
   seconds /= static_cast<double>(state.iterations());
   state.counters["map"] = r.map;
   state.counters["map_ci_low"] = r.map_ci_low;
@@ -187,6 +212,61 @@ void BM_Evaluate(benchmark::State& state) {
     state.counters["speedup_vs_naive"] = best("naive sort-based") / seconds;
     state.counters["map_diff_vs_naive"] = std::fabs(r.map - d.naive_map);
   }
+}
+
+// The top-100 scan alone, on one thread: every one of the 12,000 score rows (computed once,
+// outside the timing) through topk_of_row, the work evaluate() adds per row with top_k = 100.
+void BM_TopIdsScanOnly(benchmark::State& state) {
+  const Data& d = data();
+  InnerProductScores scores(d.x.data(), kN, d.x.data(), kN, kD);
+  constexpr int64_t kRows = 256;
+  std::vector<float> block(kRows * kN), best_scores(100);
+  std::vector<int64_t> best_ids(100);
+  for (auto _ : state) {
+    double scan = 0;
+    BlasThreadsScope blas(1);
+    for (int64_t q0 = 0; q0 < kN; q0 += kRows) {
+      const int64_t qn = std::min(kRows, kN - q0);
+      scores.compute(q0, qn, 0, kN, block.data(), kN);
+      const double c0 = process_cpu_seconds();
+      for (int64_t i = 0; i < qn; ++i)
+        topk_of_row(block.data() + i * kN, kN, 100, best_scores.data(), best_ids.data());
+      scan += process_cpu_seconds() - c0;
+      benchmark::DoNotOptimize(best_ids.data());
+    }
+    record("top-100 scan alone (cpu)", scan);
+  }
+}
+
+// Writing the per-query block and the top ids of the 12,000-query result (a record in a temporary
+// folder, removed afterwards). Runs after BM_Evaluate with top = 100, which leaves the result.
+void BM_WriteRecord(benchmark::State& state) {
+  Data& d = data();
+  if (d.with_top.top_ids.empty()) {
+    state.SkipWithError("needs BM_Evaluate with top = 100 first");
+    return;
+  }
+  EvalOptions opt = options();
+  opt.top_k = d.with_top.top_k;
+  std::vector<std::string> images;
+  for (int64_t i = 0; i < kN; ++i) images.push_back("images/" + std::to_string(i) + ".jpg");
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("bench_eval_" + std::to_string(::getpid()));
+  const std::string path = (dir / "record.json").string();
+  const nlohmann::json rec = {{"schema", repbench::report::kRecordSchema},
+                                 {"model", {{"name", "bench"}}},
+                                 {"dataset", "GPR1200"},
+                                 {"metrics", {{"map", d.with_top.map}}}};
+  for (auto _ : state) {
+    const double t0 = omp_get_wtime(), c0 = process_cpu_seconds();
+    repbench::report::write_eval_record(path, rec, {&d.with_top, &opt, &images, &d.ok, &d.junk});
+    record("write per-query record", omp_get_wtime() - t0);
+    record("write per-query record (cpu)", process_cpu_seconds() - c0);
+  }
+  state.counters["record_bytes"] = static_cast<double>(std::filesystem::file_size(path));
+  state.counters["top_ids_bytes"] =
+      static_cast<double>(std::filesystem::file_size(repbench::report::top_ids_path(path)));
+  std::filesystem::remove_all(dir);
 }
 
 // The ceiling: the sgemm of every 256-row block against all 12,000, nothing done with the scores.
@@ -215,12 +295,15 @@ void BM_SgemmOnly(benchmark::State& state) {
 // The naive reference first, so that the evaluate() rows can report their ratio to it.
 BENCHMARK(BM_NaiveSortReference)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Evaluate)
-    ->ArgNames({"shared", "bq"})
-    ->Args({0, 0})
-    ->Args({1, 0})
+    ->ArgNames({"shared", "bq", "top"})
+    ->Args({0, 0, 0})
+    ->Args({1, 0, 0})
+    ->Args({0, 0, 100})
     ->Iterations(3)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+BENCHMARK(BM_TopIdsScanOnly)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_WriteRecord)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SgemmOnly)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
@@ -231,12 +314,28 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   const double naive = best("naive sort-based");
   for (const auto& [name, seconds] : data().best_seconds) {
+    if (name.find("write") != std::string::npos || name.find("cpu") != std::string::npos)
+      continue;  // not a similarity pass, or a CPU time (printed below)
     std::printf("best %-20s %7.3f s  %6.1f GFLOP/s", name.c_str(), seconds,
                 flops() / seconds / 1e9);
     if (naive > 0 && name != "naive sort-based")
       std::printf("  %.2fx faster than the naive pipeline", naive / seconds);
     std::printf("\n");
   }
+  // The per-query work against evaluate() without it, in wall and in CPU seconds (all threads).
+  for (const char* unit : {"", " (cpu)"}) {
+    const double plain = best(std::string("evaluate kPerThread") + unit);
+    const double top = best(std::string("evaluate kPerThread top100") + unit);
+    const double write = best(std::string("write per-query record") + unit);
+    if (plain > 0 && top > 0)
+      std::printf("per-query cost%s: evaluate() with top-100 ids %+.2f%%, writing the record "
+                  "%.2f%% of evaluate() (%.3f s, %.3f s)\n",
+                  unit, 100 * (top - plain) / plain, 100 * write / plain, plain, top);
+  }
+  const double scan = best("top-100 scan alone (cpu)"), plain_cpu = best("evaluate kPerThread (cpu)");
+  if (scan > 0 && plain_cpu > 0)
+    std::printf("top-100 scan alone: %.3f s cpu = %.2f%% of evaluate()'s %.3f s cpu\n", scan,
+                100 * scan / plain_cpu, plain_cpu);
   benchmark::Shutdown();
   return 0;
 }

@@ -9,6 +9,13 @@
 //   BM_PipelineOverhead   both, alternated in each iteration; counter "overhead" =
 //                         fastest pipeline pass / fastest forward pass - 1 (and the median of
 //                         the per-iteration ratios, "overhead_median")
+//   BM_LargeJpegs/k       what --fast-decode buys: images/s of full decoding (the default) and
+//                         of reduced-size decoding on large JPEGs made from opencv-doc's
+//                         aloeL/aloeR (k = 1: the photographs, 1282x1110, decoded at 1/2 by
+//                         --fast-decode; k = 2: 2x2 mosaics, 2564x2220, at 1/4), alternated in
+//                         each iteration; counters decode_{full,fast}_img_per_s (load_image on
+//                         one thread) and pipeline_{full,fast}_img_per_s (extract_features with
+//                         the ResNet-50), on the fastest pass of each
 //
 // Without that Python (or torchvision), every benchmark is skipped with SkipWithError.
 // BENCH_VERBOSE=1 prints each (forward, pipeline) pair: on a machine shared with other work both
@@ -19,6 +26,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -119,12 +127,13 @@ double forward_pass(Setup& s) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-double pipeline_pass(Setup& s) {
+double pipeline_pass(Setup& s, const std::vector<ImageItem>& items, LoadOptions load = {}) {
   PipelineOptions opt;
   opt.batch_size = kBatch;
   opt.progress = repbench::ProgressMode::kOff;
+  opt.load = load;
   const auto t0 = std::chrono::steady_clock::now();
-  const Extraction x = extract_features(*s.model, s.items, opt);
+  const Extraction x = extract_features(*s.model, items, opt);
   benchmark::DoNotOptimize(x.features.data.data());
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -139,7 +148,7 @@ void BM_ForwardOnly(benchmark::State& state) {
 void BM_Pipeline(benchmark::State& state) {
   Setup& s = setup();
   if (!s.error.empty()) return state.SkipWithError(s.error.c_str());
-  for (auto _ : state) state.SetIterationTime(pipeline_pass(s));
+  for (auto _ : state) state.SetIterationTime(pipeline_pass(s, s.items));
   state.SetItemsProcessed(state.iterations() * kImages);
 }
 
@@ -153,7 +162,7 @@ void BM_PipelineOverhead(benchmark::State& state) {
   std::vector<double> ratios;
   for (auto _ : state) {
     const double f = forward_pass(s);
-    const double p = pipeline_pass(s);
+    const double p = pipeline_pass(s, s.items);
     best_forward = std::min(best_forward, f);
     best_pipeline = std::min(best_pipeline, p);
     ratios.push_back(p / f);
@@ -168,9 +177,91 @@ void BM_PipelineOverhead(benchmark::State& state) {
   state.counters["overhead_median"] = ratios[ratios.size() / 2] - 1.0;
 }
 
+// kLarge large JPEGs of opencv-doc's aloeL/aloeR (see the file comment): k x k mosaics of the
+// two photographs, each tile flipped by the image's index so that no two files are equal.
+constexpr int kLarge = 8;
+
+struct LargeSet {
+  std::string error;  // non-empty: skip
+  std::vector<ImageItem> items;
+};
+
+const LargeSet& large_set(int k) {
+  static std::map<int, LargeSet> sets;
+  auto [it, inserted] = sets.try_emplace(k);
+  if (!inserted) return it->second;
+  LargeSet& s = it->second;
+  const std::string data = "/usr/share/doc/opencv-doc/examples/data/";
+  const cv::Mat tiles[2] = {cv::imread(data + "aloeL.jpg"), cv::imread(data + "aloeR.jpg")};
+  if (tiles[0].empty() || tiles[1].empty()) {
+    s.error = "cannot read aloeL.jpg and aloeR.jpg of Debian's opencv-doc in " + data;
+    return s;
+  }
+  const fs::path dir =
+      fs::temp_directory_path() / "repbench_bench_pipeline" / fmt::format("large{}", k);
+  fs::create_directories(dir);
+  for (int i = 0; i < kLarge; ++i) {
+    const std::string path = (dir / fmt::format("{:03d}.jpg", i)).string();
+    if (!fs::exists(path)) {
+      std::vector<cv::Mat> rows;
+      for (int r = 0; r < k; ++r) {
+        std::vector<cv::Mat> row;
+        for (int c = 0; c < k; ++c) {
+          cv::Mat t;
+          cv::flip(tiles[(i + r + c) % 2], t, (i + r * k + c) % 3 - 1);  // -1, 0, 1: both, x, y
+          row.push_back(t);
+        }
+        cv::Mat joined;
+        cv::hconcat(row, joined);
+        rows.push_back(joined);
+      }
+      cv::Mat m;
+      cv::vconcat(rows, m);
+      cv::imwrite(path, m, {cv::IMWRITE_JPEG_QUALITY, 90});
+    }
+    s.items.push_back({path, std::nullopt});
+  }
+  return s;
+}
+
+double decode_pass(const Setup& s, const std::vector<ImageItem>& items, LoadOptions load) {
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const ImageItem& it : items) {
+    const Image im = load_image(it.path, std::nullopt, s.model->preprocess(), load);
+    benchmark::DoNotOptimize(im.data.data());
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void BM_LargeJpegs(benchmark::State& state) {
+  Setup& s = setup();
+  if (!s.error.empty()) return state.SkipWithError(s.error.c_str());
+  const LargeSet& large = large_set(static_cast<int>(state.range(0)));
+  if (!large.error.empty()) return state.SkipWithError(large.error.c_str());
+  LoadOptions full, fast;
+  fast.reduced_decoding = true;
+  double best[4] = {1e30, 1e30, 1e30, 1e30};  // decode full, decode fast, pipeline full, fast
+  for (auto _ : state) {
+    const double t[4] = {decode_pass(s, large.items, full), decode_pass(s, large.items, fast),
+                         pipeline_pass(s, large.items, full), pipeline_pass(s, large.items, fast)};
+    for (int i = 0; i < 4; ++i) best[i] = std::min(best[i], t[i]);
+    state.SetIterationTime(t[0] + t[1] + t[2] + t[3]);
+  }
+  state.counters["decode_full_img_per_s"] = kLarge / best[0];
+  state.counters["decode_fast_img_per_s"] = kLarge / best[1];
+  state.counters["pipeline_full_img_per_s"] = kLarge / best[2];
+  state.counters["pipeline_fast_img_per_s"] = kLarge / best[3];
+}
+
 BENCHMARK(BM_ForwardOnly)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(2);
 BENCHMARK(BM_Pipeline)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(2);
 BENCHMARK(BM_PipelineOverhead)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(8);
+BENCHMARK(BM_LargeJpegs)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime()
+    ->Iterations(3);
 
 }  // namespace
 

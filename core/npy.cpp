@@ -1,5 +1,6 @@
 #include "core/npy.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -23,6 +24,7 @@ size_t dtype_size(NpyDType t) {
   switch (t) {
     case NpyDType::kFloat32: return 4;
     case NpyDType::kFloat16: return 2;
+    case NpyDType::kInt32: return 4;
     case NpyDType::kInt64: return 8;
   }
   return 0;
@@ -61,6 +63,8 @@ NpyHeader parse_dict(const std::string& path, const std::string& dict) {
     h.dtype = NpyDType::kFloat16;
   } else if (descr == "<i8" || descr == "=i8") {
     h.dtype = NpyDType::kInt64;
+  } else if (descr == "<i4" || descr == "=i4") {
+    h.dtype = NpyDType::kInt32;
   } else {
     fail("{}: dtype '{}' is not supported; expected float32 ('<f4') or float16 ('<f2'), "
          "e.g. np.save(path, x.astype('float32'))",
@@ -178,6 +182,7 @@ const char* npy_descr(NpyDType dtype) {
   switch (dtype) {
     case NpyDType::kFloat32: return "<f4";
     case NpyDType::kFloat16: return "<f2";
+    case NpyDType::kInt32: return "<i4";
     case NpyDType::kInt64: return "<i8";
   }
   return "?";
@@ -220,10 +225,17 @@ std::vector<int64_t> read_npy_int64(const std::string& path, std::vector<int64_t
   int64_t size = 0;
   auto in = open_npy(path, &size);
   NpyHeader h = parse_header(path, in, size);
-  if (h.dtype != NpyDType::kInt64)
-    fail("{}: dtype '{}' where int64 ('<i8') was expected", path, npy_descr(h.dtype));
+  if (h.dtype != NpyDType::kInt64 && h.dtype != NpyDType::kInt32)
+    fail("{}: dtype '{}' where int64 ('<i8') or int32 ('<i4') was expected", path,
+         npy_descr(h.dtype));
   std::vector<int64_t> out(static_cast<size_t>(element_count(h.shape)));
-  read_payload(path, in, out.data(), out.size() * sizeof(int64_t));
+  if (h.dtype == NpyDType::kInt64) {
+    read_payload(path, in, out.data(), out.size() * sizeof(int64_t));
+  } else {
+    std::vector<int32_t> narrow(out.size());
+    read_payload(path, in, narrow.data(), narrow.size() * sizeof(int32_t));
+    std::copy(narrow.begin(), narrow.end(), out.begin());
+  }
   if (shape) *shape = h.shape;
   return out;
 }
@@ -246,12 +258,26 @@ void write_npy(const std::string& path, const float* data, const std::vector<int
   f.commit();
 }
 
-void write_npy(const std::string& path, const int64_t* data, const std::vector<int64_t>& shape) {
+namespace {
+
+template <typename Int>
+void write_npy_ints(const std::string& path, NpyDType dtype, const Int* data,
+                    const std::vector<int64_t>& shape) {
   check_shape_for_write(path, shape);
   AtomicFile f(path);
-  f.write(make_header(NpyDType::kInt64, shape));
-  f.write(data, static_cast<size_t>(element_count(shape)) * sizeof(int64_t));
+  f.write(make_header(dtype, shape));
+  f.write(data, static_cast<size_t>(element_count(shape)) * sizeof(Int));
   f.commit();
+}
+
+}  // namespace
+
+void write_npy(const std::string& path, const int64_t* data, const std::vector<int64_t>& shape) {
+  write_npy_ints(path, NpyDType::kInt64, data, shape);
+}
+
+void write_npy(const std::string& path, const int32_t* data, const std::vector<int64_t>& shape) {
+  write_npy_ints(path, NpyDType::kInt32, data, shape);
 }
 
 int64_t first_nonfinite_row(const FloatArray& a) {

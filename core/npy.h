@@ -1,7 +1,7 @@
 // NumPy .npy files, the exchange format for descriptors and search results.
 //
-// Read: float32 ('<f4') and float16 ('<f2', widened to float32), C order, 1-D to 3-D, format
-// versions 1.0 to 3.0. The header is validated strictly: magic, version, dict keys, dtype, order,
+// Read: float32 ('<f4') and float16 ('<f2', widened to float32), int64 and int32 (ids), C order,
+// 1-D to 3-D, format versions 1.0 to 3.0. The header is validated strictly: magic, version, dict keys, dtype, order,
 // and shape against the file size. Write: float32, float16 or int64, atomically.
 // Layout: row-major, element (i, j) of a 2-D array at data[i * shape[1] + j].
 #pragma once
@@ -12,9 +12,9 @@
 
 namespace repbench {
 
-enum class NpyDType { kFloat32, kFloat16, kInt64 };
+enum class NpyDType { kFloat32, kFloat16, kInt32, kInt64 };
 
-// Name in numpy's spelling ("<f4", "<f2", "<i8").
+// Name in numpy's spelling ("<f4", "<f2", "<i4", "<i8").
 const char* npy_descr(NpyDType dtype);
 
 struct NpyHeader {
@@ -40,13 +40,15 @@ NpyHeader read_npy_header(const std::string& path);
 // Reads a float32 or float16 array. Throws Error naming the file on any violation.
 FloatArray read_npy_float(const std::string& path);
 
-// Reads an int64 array (used for search results), shape returned through `shape`.
+// Reads an int64 or int32 array (search results, a record's top ids), widened to int64; shape
+// returned through `shape`.
 std::vector<int64_t> read_npy_int64(const std::string& path, std::vector<int64_t>* shape);
 
 // Writes float32 data as `dtype` (kFloat32 or kFloat16, round-to-nearest-even), atomically.
 void write_npy(const std::string& path, const float* data, const std::vector<int64_t>& shape,
                NpyDType dtype = NpyDType::kFloat32);
 void write_npy(const std::string& path, const int64_t* data, const std::vector<int64_t>& shape);
+void write_npy(const std::string& path, const int32_t* data, const std::vector<int64_t>& shape);
 
 // Index of the first row holding NaN or Inf, or -1 when all values are finite.
 int64_t first_nonfinite_row(const FloatArray& a);

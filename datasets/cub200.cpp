@@ -64,7 +64,6 @@ RetrievalSet load_cub200(const std::string& root) {
   set.root = (fs::path(root) / "images").string();
   set.source = (fs::path(root) / "images.txt").string();
   set.crop_queries = false;
-  set.recall_ks = {1, 2, 4, 8};
   std::vector<int64_t> db_class;
   for (const auto& [id, rel] : images) {
     auto it = label_of.find(id);

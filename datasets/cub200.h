@@ -9,12 +9,13 @@ namespace repbench::datasets {
 
 // Standard deep-metric-learning retrieval protocol: the test classes 101-200 (5,924 images, in
 // images.txt order); every test image is a query against all test images, itself excluded (it
-// is its query's junk), positives = the other images of its class. Reports Recall@1/2/4/8 too.
+// is its query's junk), positives = the other images of its class. The registry declares its
+// metric (Recall@1/2/4/8 and mAP, metric_spec.h).
 // Reads images.txt ("<id> <relative path>"), image_class_labels.txt ("<id> <class>") and
 // classes.txt ("<class> <folder>") in `root` (the CUB_200_2011/ folder); images under images/.
 RetrievalSet load_cub200(const std::string& root);
 
-// Paper-lineage variant (bob-retrieval TwoLeveldataset, PROTOCOLS.md §5.2): all 200 class
+// Paper-lineage variant (bob-retrieval TwoLeveldataset, docs/PROTOCOLS.md §5.2): all 200 class
 // folders of images/ (natural order); in each, files in natural order, the first
 // floor(query_fraction * n) are queries and the rest the database; ok = the class's database
 // images.

@@ -66,7 +66,7 @@ class Reader {
     const json& schema = member(top, "", "schema");
     if (!schema.is_string() || schema.get<std::string>() != kGndJsonSchema)
       fail("{}: schema is {}, expected \"{}\"", path_, brief(schema), kGndJsonSchema);
-    check_keys(top, "", {"schema", "name", "db", "queries", "recall_ks", "meta"});
+    check_keys(top, "", {"schema", "name", "db", "queries", "recall_ks", "metric", "meta"});
 
     RetrievalSet set;
     set.source = path_;
@@ -92,14 +92,22 @@ class Reader {
     for (size_t i = 0; i < queries.size(); ++i)
       set.queries.push_back(query(queries[i], fmt::format("queries[{}]", i), set.db.size()));
 
-    if (top.contains("recall_ks")) {
+    // Without a "metric" object the set is scored as revisitop's compute_map does.
+    set.metric = top.contains("metric") ? metric_from_json(top.at("metric"), path_)
+                                        : revisitop_metric(" (gnd.json without a metric object)");
+    if (top.contains("recall_ks")) {  // the older form of metric.recall_ks
       const json& ks = array(top.at("recall_ks"), "recall_ks");
+      std::vector<int> recall_ks;
       for (size_t k = 0; k < ks.size(); ++k) {
         if (!ks[k].is_number_integer() || ks[k].get<int64_t>() < 1 ||
             ks[k].get<int64_t>() > std::numeric_limits<int>::max())
           fail("{}: recall_ks[{}] = {} is not a positive integer", path_, k, brief(ks[k]));
-        set.recall_ks.push_back(ks[k].get<int>());
+        recall_ks.push_back(ks[k].get<int>());
       }
+      if (top.contains("metric") && recall_ks != set.metric.recall_ks)
+        fail("{}: recall_ks {} differs from metric.recall_ks {}", path_, ks.dump(),
+             json(set.metric.recall_ks).dump());
+      set.metric.recall_ks = recall_ks;
     }
     if (top.contains("meta")) {
       const json& meta = top.at("meta");
@@ -262,8 +270,7 @@ void write_gnd_json(const RetrievalSet& set, const std::string& path) {
       out += fmt::format("{}\n    {}", i ? "," : "", jq.dump());
     }
     out += set.queries.empty() ? "]" : "\n  ]";
-    if (!set.recall_ks.empty())
-      out += fmt::format(",\n  \"recall_ks\": {}", json(set.recall_ks).dump());
+    out += fmt::format(",\n  \"metric\": {}", set.metric.to_json().dump());
     if (!set.meta.is_null() && !set.meta.is_object())
       fail("{}: set '{}' has meta of type {}, expected an object", path, set.name,
            set.meta.type_name());

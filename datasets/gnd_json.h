@@ -6,15 +6,16 @@
 //    "db": ["relative/path/a.jpg", ...],
 //    "queries": [{"image": "relative/path/q.jpg", "bbx": [x1, y1, x2, y2],
 //                 "ok": [0, 5], "junk": [7], "group": "landmarks"}, ...],
-//    "recall_ks": [1, 2, 4, 8],
+//    "metric": {"ap": "trapezoid", "mp_ks": [1, 5, 10], "recall_ks": [1, 2, 4, 8], ...},
 //    "meta": {...}}
 //
 // Image paths are relative to the folder holding the file (RetrievalSet::root). "bbx" is optional
 // (0-based pixels, x1 < x2, y1 < y2); "ok" is required and "junk" optional, both 0-based indices
 // into "db". A query may be a db image itself, or list itself in "junk" (leave-one-out).
-// Optional: a query's "group" (Query::group, e.g. GPR1200's source), "recall_ks"
-// (RetrievalSet::recall_ks) and "meta", an object carried through unchanged. The set's protocol
-// is "default".
+// Optional: a query's "group" (Query::group, e.g. GPR1200's source), "metric" (the set's
+// MetricSpec, metric_spec.h; without it the set is scored as revisitop's compute_map: trapezoid
+// AP, mP@1/5/10), "recall_ks" (the older form of metric.recall_ks; must agree with "metric") and
+// "meta", an object carried through unchanged. The set's protocol is "default".
 #pragma once
 
 #include <string>

@@ -18,9 +18,9 @@ const std::vector<std::string>& gpr1200_subsets();
 // mAP. `root` is the folder of the images (or its parent, holding images/).
 RetrievalSet load_gpr1200(const std::string& root);
 
-// Paper-lineage variant (bob-retrieval GPRdataset, PROTOCOLS.md §4.3): per category, the first
-// image (natural name order, which the original left to os.listdir) is the query and the next
-// `values_per_class` images are the database; ok = that category's database images.
+// Paper-lineage variant (bob-retrieval GPRdataset, docs/PROTOCOLS.md §4.3): per category, the
+// first image (natural name order, which the original left to os.listdir) is the query and the
+// next `values_per_class` images are the database; ok = that category's database images.
 RetrievalSet load_gpr1200_dcr(const std::string& root, int values_per_class = 4);
 
 }  // namespace repbench::datasets

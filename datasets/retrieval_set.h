@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "datasets/metric_spec.h"
+
 namespace repbench::datasets {
 
 struct Query {
@@ -33,7 +35,7 @@ struct RetrievalSet {
   std::vector<std::string> db;
   std::vector<Query> queries;
   bool crop_queries = true;  // whether bbx crops are applied when images are loaded
-  std::vector<int> recall_ks;  // Recall@K values this set's community reports (CUB: 1, 2, 4, 8)
+  MetricSpec metric;         // how the set is scored (the registry's declaration, or gnd.json's)
   nlohmann::json meta = nlohmann::json::object();
 
   int64_t positives_total() const;

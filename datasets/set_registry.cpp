@@ -46,6 +46,7 @@ const std::vector<Entry>& entries() {
       x.info.db_images = ox ? 4993 : 6322;
       x.info.queries = 70;
       x.default_gnd_file = fmt::format("gnd_{}.pkl", name);
+      x.info.metric = revisitop_metric();
       x.info.files = fmt::format(
           "{0} and jpg/*.jpg from http://cmp.felk.cvut.cz/revisitop/data/datasets/{1}/ "
           "(revisitop's python/download.py); --root is the folder holding both",
@@ -65,9 +66,10 @@ const std::vector<Entry>& entries() {
       x.info.protocols = {"medium"};
       x.info.default_protocol = "medium";
       x.info.description = fmt::format(
-          "{} as the paper's lineage evaluated it (PROTOCOLS.md §1.8): Medium protocol, queries "
-          "NOT cropped to their box",
+          "{} as the paper's lineage evaluated it (docs/PROTOCOLS.md §1.8): Medium protocol, "
+          "queries NOT cropped to their box",
           x.info.name.substr(0, x.info.name.size() - 4));
+      x.info.metric = dcr_metric();
       const std::string set_base = x.info.name.substr(0, x.info.name.size() - 4);
       const std::string set_name = name;
       x.load = [set_base, set_name](const std::string& gnd, const std::string& protocol,
@@ -89,7 +91,9 @@ const std::vector<Entry>& entries() {
                 27293,
                 1250,
                 "gnd_instre.mat (ftp.irisa.fr/local/texmex/corpus/instre/) and the INSTRE-S1, "
-                "INSTRE-S2, INSTRE-M folders of instre.tar.gz; --root is the folder holding them"};
+                "INSTRE-S2, INSTRE-M folders of instre.tar.gz; --root is the folder holding them",
+                revisitop_metric(
+                    ", as the INSTRE protocol of Iscen et al. (CVPR 2017) scores gnd_instre.mat")};
       x.default_gnd_file = "gnd_instre.mat";
       x.load = [](const std::string& gnd, const std::string&, const std::string& root) {
         return load_instre(gnd, root);
@@ -101,11 +105,12 @@ const std::vector<Entry>& entries() {
       x.info = {"instre-s1-dcr",
                 {"default"},
                 "default",
-                "INSTRE-S1 as the paper's lineage split it (PROTOCOLS.md §3.3): per class the "
-                "first 50 files, 10 queries and 40 database images, no crop",
+                "INSTRE-S1 as the paper's lineage split it (docs/PROTOCOLS.md §3.3): per class "
+                "the first 50 files, 10 queries and 40 database images, no crop",
                 4000,
                 1000,
-                "the INSTRE-S1/ folder of instre.tar.gz; --root is the folder holding INSTRE-S1/"};
+                "the INSTRE-S1/ folder of instre.tar.gz; --root is the folder holding INSTRE-S1/",
+                dcr_metric()};
       x.load = [](const std::string&, const std::string&, const std::string& root) {
         const fs::path s1 = fs::path(root) / "INSTRE-S1";
         std::error_code ec;
@@ -126,7 +131,8 @@ const std::vector<Entry>& entries() {
                 12000,
                 12000,
                 "the images/ folder of GPR1200.zip (https://visual-computing.com/project/gpr1200/)"
-                "; --root is that folder or its parent"};
+                "; --root is that folder or its parent",
+                gpr1200_metric()};
       x.load = [](const std::string&, const std::string&, const std::string& root) {
         return load_gpr1200(root);
       };
@@ -137,11 +143,13 @@ const std::vector<Entry>& entries() {
       x.info = {"gpr1200-dcr",
                 {"default"},
                 "default",
-                "GPR1200 as the paper's lineage built it (PROTOCOLS.md §4.3): per category the "
-                "first image (natural order) queries the next 4",
+                "GPR1200 as the paper's lineage built it (docs/PROTOCOLS.md §4.3): per category "
+                "the first image (natural order) queries the next 4",
                 4800,
                 1200,
-                "the images/ folder of GPR1200.zip; --root is that folder or its parent"};
+                "the images/ folder of GPR1200.zip; --root is that folder or its parent",
+                dcr_metric("; bob-retrieval defines GPRdataset but never evaluates it, so it is "
+                           "scored like the lineage's other sets")};
       x.load = [](const std::string&, const std::string&, const std::string& root) {
         return load_gpr1200_dcr(root);
       };
@@ -158,7 +166,8 @@ const std::vector<Entry>& entries() {
                 5924,
                 "CUB_200_2011.tgz (https://www.vision.caltech.edu/datasets/cub_200_2011/); --root "
                 "is the CUB_200_2011/ folder (images.txt, image_class_labels.txt, classes.txt, "
-                "images/)"};
+                "images/)",
+                dml_recall_metric()};
       x.load = [](const std::string&, const std::string&, const std::string& root) {
         return load_cub200(root);
       };
@@ -169,11 +178,12 @@ const std::vector<Entry>& entries() {
       x.info = {"cub200-dcr",
                 {"default"},
                 "default",
-                "CUB-200-2011 as the paper's lineage split it (PROTOCOLS.md §5.2): all 200 "
+                "CUB-200-2011 as the paper's lineage split it (docs/PROTOCOLS.md §5.2): all 200 "
                 "classes, per class the first 20% of files (natural order) are queries",
                 -1,  // depends on each class's size: floor(0.2 n) of n
                 -1,
-                "CUB_200_2011.tgz; --root is the CUB_200_2011/ folder"};
+                "CUB_200_2011.tgz; --root is the CUB_200_2011/ folder",
+                dcr_metric()};
       x.load = [](const std::string&, const std::string&, const std::string& root) {
         return load_cub200_dcr(root);
       };
@@ -220,6 +230,30 @@ std::string pick_protocol(const std::string& set, const std::string& requested,
   return requested;
 }
 
+// Loads a registered set under the request's protocol (or its default).
+RetrievalSet load_registered(const Entry& e, const SetRequest& r) {
+  const std::string protocol =
+      pick_protocol(r.set, r.protocol, e.info.protocols, e.info.default_protocol);
+  if (e.default_gnd_file.empty()) {
+    if (r.root.empty()) fail("set '{}' needs --root: {}", r.set, e.info.files);
+    return e.load("", protocol, r.root);
+  }
+  if (r.gnd.empty() && r.root.empty())
+    fail(
+        "set '{}' needs its annotation file {}: pass --root <folder> (holding {}) or --gnd "
+        "<file>",
+        r.set, e.default_gnd_file, e.info.files);
+  const std::string gnd =
+      !r.gnd.empty() ? r.gnd : (fs::path(r.root) / e.default_gnd_file).string();
+  // Without --root, images are looked for beside the annotation file (revisitop's layout).
+  std::string root = r.root;
+  if (root.empty()) {
+    root = fs::path(gnd).parent_path().string();
+    if (root.empty()) root = ".";
+  }
+  return e.load(gnd, protocol, root);
+}
+
 }  // namespace
 
 const std::vector<SetInfo>& known_sets() {
@@ -251,26 +285,9 @@ std::vector<std::string> protocols_for(const std::string& set) {
 
 RetrievalSet load_set(const SetRequest& r) {
   if (const Entry* e = find_entry(r.set)) {
-    const std::string protocol =
-        pick_protocol(r.set, r.protocol, e->info.protocols, e->info.default_protocol);
-    if (e->default_gnd_file.empty()) {
-      if (r.root.empty()) fail("set '{}' needs --root: {}", r.set, e->info.files);
-      return e->load("", protocol, r.root);
-    }
-    if (r.gnd.empty() && r.root.empty())
-      fail(
-          "set '{}' needs its annotation file {}: pass --root <folder> (holding {}) or --gnd "
-          "<file>",
-          r.set, e->default_gnd_file, e->info.files);
-    const std::string gnd =
-        !r.gnd.empty() ? r.gnd : (fs::path(r.root) / e->default_gnd_file).string();
-    // Without --root, images are looked for beside the annotation file (revisitop's layout).
-    std::string root = r.root;
-    if (root.empty()) {
-      root = fs::path(gnd).parent_path().string();
-      if (root.empty()) root = ".";
-    }
-    return e->load(gnd, protocol, root);
+    RetrievalSet set = load_registered(*e, r);
+    set.metric = e->info.metric;
+    return set;
   }
   if (is_gnd_json_set(r.set)) {
     const std::string path = gnd_json_path(r.set);

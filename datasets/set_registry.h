@@ -22,6 +22,7 @@ struct SetInfo {
   int64_t db_images = 0;               // database size of the original release (-1 = varies)
   int64_t queries = 0;                 // number of queries (-1 = varies)
   std::string files;                   // which files it needs, and where they come from
+  MetricSpec metric;                   // how its official evaluator scores it (every protocol)
 };
 
 // Every registered set, in listing order.

@@ -9,7 +9,7 @@ namespace repbench::metrics {
 
 QueryMetrics score_query(std::vector<int64_t> ok_positions, std::vector<int64_t> junk_positions,
                          int64_t n_ok, ApKind kind, const std::vector<int>& ks,
-                         const std::vector<int>& recall_ks) {
+                         const std::vector<int>& recall_ks, RecallKind recall_kind) {
   for (int k : ks)
     if (k < 1) fail("precision@k: expected k >= 1, found {}", k);
   for (int k : recall_ks)
@@ -20,6 +20,7 @@ QueryMetrics score_query(std::vector<int64_t> ok_positions, std::vector<int64_t>
     r.ap = nan;
     r.precision_at_k.assign(ks.size(), nan);
     r.recall_at_k.assign(recall_ks.size(), nan);
+    r.reciprocal_rank = nan;
     return r;
   }
   // Positions of items listed twice collapse to one, as np.in1d does.
@@ -33,6 +34,8 @@ QueryMetrics score_query(std::vector<int64_t> ok_positions, std::vector<int64_t>
   std::vector<int64_t>& pos = ok_positions;
   if (static_cast<int64_t>(pos.size()) > n_ok)
     fail("{} distinct ok positions but only n_ok = {} ok items", pos.size(), n_ok);
+  // DCR's MRR looks at the raw ranking, before junk removal.
+  r.reciprocal_rank = pos.empty() ? 0.0 : 1.0 / static_cast<double>(pos.front() + 1);
 
   // Junk removal: move each positive up by the number of junk items strictly above it.
   size_t ij = 0;
@@ -66,8 +69,14 @@ QueryMetrics score_query(std::vector<int64_t> ok_positions, std::vector<int64_t>
     r.precision_at_k[i] = static_cast<double>(hits) / static_cast<double>(kq);
   }
   r.recall_at_k.resize(recall_ks.size());
-  for (size_t i = 0; i < recall_ks.size(); ++i)
-    r.recall_at_k[i] = !pos.empty() && pos.front() < recall_ks[i] ? 1.0 : 0.0;
+  for (size_t i = 0; i < recall_ks.size(); ++i) {
+    if (recall_kind == RecallKind::kHit) {
+      r.recall_at_k[i] = !pos.empty() && pos.front() < recall_ks[i] ? 1.0 : 0.0;
+    } else {
+      const auto within = std::lower_bound(pos.begin(), pos.end(), recall_ks[i]) - pos.begin();
+      r.recall_at_k[i] = static_cast<double>(within) / static_cast<double>(n_ok);
+    }
+  }
   return r;
 }
 

@@ -23,8 +23,12 @@
 //     kq = min(max_j R_j, k) and P@k = #{j : R_j <= kq} / kq. When every positive is ranked
 //     within the first k, the precision is taken at the last positive, not at k. When no ok item
 //     is ranked at all (only possible with absent items), P@k = 0 (revisitop raises).
-//   * Recall@K (repbench addition, the deep-metric-learning Recall@K reported for CUB-200):
-//     1 when some positive has adjusted 1-based rank <= K, else 0.
+//   * Recall@K, kHit (the deep-metric-learning Recall@K reported for CUB-200): 1 when some
+//     positive has adjusted 1-based rank <= K, else 0.
+//   * Recall@K, kFraction (DCR's compute_map, somepago/DCR utils_ret.py): the share of the n
+//     positives whose adjusted 1-based rank is <= K.
+//   * Reciprocal rank (DCR's MRR term): 1 / (1 + the raw 0-based position of the first ranked
+//     positive), taken BEFORE junk removal as DCR does; 0 when no ok item is ranked.
 //   * A db item in both ok and junk counts as positive, and as junk for the positives below it
 //     (the revisitop two-pointer walk with a strict "junk position < positive position").
 #pragma once
@@ -33,6 +37,11 @@
 #include <vector>
 
 namespace repbench::metrics {
+
+enum class RecallKind {
+  kHit,       // 1 when a positive is within the first K (deep metric learning's Recall@K)
+  kFraction,  // share of the positives within the first K (DCR's compute_map recall@k)
+};
 
 enum class ApKind {
   kTrapezoid,        // revisitop compute_ap (ROxford/RParis, INSTRE, the DCR/BoB lineage)
@@ -43,7 +52,8 @@ enum class ApKind {
 struct QueryMetrics {
   double ap = 0;
   std::vector<double> precision_at_k;  // [ks.size()], revisitop's P@k for each k in ks
-  std::vector<double> recall_at_k;     // [recall_ks.size()], 0 or 1 for each K in recall_ks
+  std::vector<double> recall_at_k;     // [recall_ks.size()], see RecallKind
+  double reciprocal_rank = 0;          // 1 / (1 + raw position of the first positive)
 };
 
 // Scores one query. `ok_positions` are the 0-based positions in the full ranking of the ok items
@@ -53,6 +63,7 @@ struct QueryMetrics {
 // k < 1.
 QueryMetrics score_query(std::vector<int64_t> ok_positions, std::vector<int64_t> junk_positions,
                          int64_t n_ok, ApKind kind, const std::vector<int>& ks,
-                         const std::vector<int>& recall_ks = {});
+                         const std::vector<int>& recall_ks = {},
+                         RecallKind recall_kind = RecallKind::kHit);
 
 }  // namespace repbench::metrics

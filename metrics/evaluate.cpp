@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "metrics/bootstrap.h"
 #include "metrics/ranking.h"
+#include "metrics/topk.h"
 
 namespace repbench::metrics {
 
@@ -32,6 +33,7 @@ void validate_options(const EvalOptions& opt) {
   if (opt.threads < 0) fail("evaluate: expected threads >= 0, found {}", opt.threads);
   if (opt.block_queries < 0)
     fail("evaluate: expected block_queries >= 0, found {}", opt.block_queries);
+  if (opt.top_k < 0) fail("evaluate: expected top_k >= 0, found {}", opt.top_k);
 }
 
 void validate_lists(const std::vector<std::vector<int64_t>>& ok,
@@ -54,11 +56,14 @@ void validate_lists(const std::vector<std::vector<int64_t>>& ok,
   }
 }
 
-EvalResult make_result(int64_t nq, const EvalOptions& opt) {
+EvalResult make_result(int64_t nq, int64_t nb, const EvalOptions& opt) {
   EvalResult r;
+  r.top_k = std::min(opt.top_k, nb);
+  r.top_ids.assign(static_cast<size_t>(nq * r.top_k), -1);
   r.ap.assign(static_cast<size_t>(nq), kNaN);
   r.precision_at_k.assign(static_cast<size_t>(nq), std::vector<double>(opt.ks.size(), kNaN));
   r.recall_at_k.assign(static_cast<size_t>(nq), std::vector<double>(opt.recall_ks.size(), kNaN));
+  r.reciprocal_rank.assign(static_cast<size_t>(nq), kNaN);
   return r;
 }
 
@@ -66,6 +71,7 @@ void store(EvalResult& r, int64_t q, QueryMetrics&& m) {
   r.ap[q] = m.ap;
   r.precision_at_k[q] = std::move(m.precision_at_k);
   r.recall_at_k[q] = std::move(m.recall_at_k);
+  r.reciprocal_rank[q] = m.reciprocal_rank;
 }
 
 // Means over non-empty queries and the bootstrap interval.
@@ -73,11 +79,15 @@ void aggregate(EvalResult& r, const EvalOptions& opt) {
   const int64_t nq = static_cast<int64_t>(r.ap.size());
   r.queries_scored = 0;
   std::vector<double> sum_p(opt.ks.size(), 0.0), sum_r(opt.recall_ks.size(), 0.0);
-  double sum_ap = 0;
+  double sum_ap = 0, sum_rr = 0;
   for (int64_t q = 0; q < nq; ++q) {
-    if (std::isnan(r.ap[q])) continue;
+    if (std::isnan(r.ap[q])) {
+      if (opt.recall_empty_is_miss) std::fill(r.recall_at_k[q].begin(), r.recall_at_k[q].end(), 0.0);
+      continue;
+    }
     ++r.queries_scored;
     sum_ap += r.ap[q];
+    sum_rr += r.reciprocal_rank[q];
     for (size_t i = 0; i < sum_p.size(); ++i) sum_p[i] += r.precision_at_k[q][i];
     for (size_t i = 0; i < sum_r.size(); ++i) sum_r[i] += r.recall_at_k[q][i];
   }
@@ -88,7 +98,10 @@ void aggregate(EvalResult& r, const EvalOptions& opt) {
   r.mp_at_k.resize(sum_p.size());
   for (size_t i = 0; i < sum_p.size(); ++i) r.mp_at_k[i] = mean(sum_p[i]);
   r.mrecall_at_k.resize(sum_r.size());
-  for (size_t i = 0; i < sum_r.size(); ++i) r.mrecall_at_k[i] = mean(sum_r[i]);
+  for (size_t i = 0; i < sum_r.size(); ++i)
+    r.mrecall_at_k[i] = opt.recall_empty_is_miss ? (nq > 0 ? sum_r[i] / static_cast<double>(nq) : kNaN)
+                                                 : mean(sum_r[i]);
+  r.mrr = nq > 0 ? sum_rr / static_cast<double>(nq) : kNaN;
   const auto ci =
       bootstrap_mean_ci(r.ap, opt.bootstrap_samples, opt.seed, opt.ci_level, opt.threads);
   r.map_ci_low = ci.first;
@@ -98,15 +111,23 @@ void aggregate(EvalResult& r, const EvalOptions& opt) {
 // Per-worker scratch, reused across rows.
 struct RowScratch {
   std::vector<int64_t> items, positions, ok_pos, junk_pos;
+  std::vector<float> top_scores;
 };
 
 // Scores query q from its score row ([nb]).
 void score_row(int64_t q, const float* row, int64_t nb, const std::vector<std::vector<int64_t>>& ok,
                const std::vector<std::vector<int64_t>>& junk, const EvalOptions& opt, RowScratch& s,
                EvalResult& r) {
+  // Top ids for every query, scored or not (unfilled slots stay -1). Taken after the positions,
+  // which have just streamed the row into the cache (before them, the scan paid the misses).
+  auto keep_top_ids = [&] {
+    if (r.top_k == 0) return;
+    s.top_scores.resize(static_cast<size_t>(r.top_k));
+    topk_of_row(row, nb, r.top_k, s.top_scores.data(), r.top_ids.data() + q * r.top_k);
+  };
   const auto& o = ok[q];
   const auto& j = junk[q];
-  if (o.empty()) return;  // already NaN
+  if (o.empty()) return keep_top_ids();  // metrics already NaN
   s.items.assign(o.begin(), o.end());
   s.items.insert(s.items.end(), j.begin(), j.end());
   s.positions.resize(s.items.size());
@@ -120,7 +141,8 @@ void score_row(int64_t q, const float* row, int64_t nb, const std::vector<std::v
   s.junk_pos.assign(s.positions.begin() + o.size(), s.positions.end());
   store(r, q,
         score_query(s.ok_pos, s.junk_pos, static_cast<int64_t>(o.size()), opt.ap_kind, opt.ks,
-                    opt.recall_ks));
+                    opt.recall_ks, opt.recall_kind));
+  keep_top_ids();
 }
 
 }  // namespace
@@ -130,7 +152,7 @@ EvalResult evaluate(const ScoreSource& scores, const std::vector<std::vector<int
   validate_options(opt);
   const int64_t nq = scores.nq(), nb = scores.nb();
   validate_lists(ok, junk, nq, nb, true);
-  EvalResult r = make_result(nq, opt);
+  EvalResult r = make_result(nq, nb, opt);
   const int threads = resolve_threads(opt.threads);
   if (nq > 0 && nb > 0) {
     int64_t rows = opt.block_queries;
@@ -177,7 +199,7 @@ EvalResult evaluate_ranking(const std::vector<int64_t>& ranks, int64_t nq, int64
     fail("evaluate_ranking: expected ranks of size nq x nb = {} x {}, found {} entries", nq, nb,
          ranks.size());
   validate_lists(ok, junk, nq, nb, false);
-  EvalResult r = make_result(nq, opt);
+  EvalResult r = make_result(nq, nb, opt);
   std::vector<int64_t> position_of(static_cast<size_t>(nb));
   std::vector<int64_t> ok_pos, junk_pos;
   for (int64_t q = 0; q < nq; ++q) {
@@ -188,6 +210,7 @@ EvalResult evaluate_ranking(const std::vector<int64_t>& ranks, int64_t nq, int64
         fail("evaluate_ranking: query {}: ranks entry {} is {}, outside [0, {})", q, p, row[p], nb);
       position_of[row[p]] = p;
     }
+    std::copy(row, row + r.top_k, r.top_ids.begin() + q * r.top_k);
     // np.in1d: the positions whose entry is listed; unlisted or unranked items add nothing.
     auto ranked = [&](const std::vector<int64_t>& items, std::vector<int64_t>& out) {
       out.clear();
@@ -198,7 +221,7 @@ EvalResult evaluate_ranking(const std::vector<int64_t>& ranks, int64_t nq, int64
     ranked(junk[q], junk_pos);
     store(r, q,
           score_query(ok_pos, junk_pos, static_cast<int64_t>(ok[q].size()), opt.ap_kind, opt.ks,
-                      opt.recall_ks));
+                      opt.recall_ks, opt.recall_kind));
   }
   aggregate(r, opt);
   return r;

@@ -19,23 +19,41 @@ struct EvalOptions {
   ApKind ap_kind = ApKind::kTrapezoid;  // AP definition (see ap.h)
   std::vector<int> ks = {1, 5, 10};     // precision@k cut-offs (revisitop mP@k), each >= 1
   std::vector<int> recall_ks = {};      // Recall@K cut-offs (e.g. 1, 2, 4, 8 for CUB), each >= 1
+  RecallKind recall_kind = RecallKind::kHit;  // what Recall@K counts (see ap.h)
+  // A query with no positive: excluded from the Recall@K means (false), or a miss that scores 0
+  // and counts in them (true; deep metric learning's Recall@K over every query).
+  bool recall_empty_is_miss = false;
+  bool mrr = false;                     // report DCR's MRR (see EvalResult::mrr)
   int bootstrap_samples = 1000;         // resamples for the mAP interval; 0 = no interval
   uint64_t seed = 0;                    // seed of the bootstrap
   double ci_level = 0.95;               // coverage of the mAP interval
   int threads = 0;                      // worker threads; 0 = all cores
   int64_t block_queries = 0;            // queries per score block; 0 = automatic
   BlasThreading blas_threading = BlasThreading::kPerThread;  // see parallel.h
+  // Also keep each query's best top_k db indices (EvalResult::top_ids), found in the same score
+  // blocks by metrics/topk's scan; 0 = none.
+  int64_t top_k = 0;
 };
 
 struct EvalResult {
   std::vector<double> ap;                           // [nq]; NaN for a query with empty ok
   std::vector<std::vector<double>> precision_at_k;  // [nq][ks.size()]; NaN rows for empty ok
-  std::vector<std::vector<double>> recall_at_k;     // [nq][recall_ks.size()]; same
+  std::vector<std::vector<double>> recall_at_k;     // [nq][recall_ks.size()]; NaN rows for
+                                                    // empty ok, 0 when recall_empty_is_miss
+  std::vector<double> reciprocal_rank;              // [nq]; NaN for empty ok
   double map = 0;                                   // mean AP over non-empty queries
   std::vector<double> mp_at_k;                      // [ks.size()], mean over non-empty queries
-  std::vector<double> mrecall_at_k;                 // [recall_ks.size()], same
+  std::vector<double> mrecall_at_k;                 // [recall_ks.size()], same (over all
+                                                    // queries when recall_empty_is_miss)
+  double mrr = 0;  // DCR: sum of reciprocal ranks of non-empty queries / nq (ALL queries)
   int64_t queries_scored = 0, queries_empty = 0;    // non-empty / empty ok; sum = nq
   double map_ci_low = 0, map_ci_high = 0;           // bootstrap interval of map (NaN if none)
+  // With EvalOptions::top_k > 0: k = min(top_k, nb) and top_ids = [nq x k] row-major, row q = the
+  // db indices of query q's best k scores, best first, under the tie rule of ranking.h (the
+  // first k entries of the full ranking, junk included); -1 where the row has fewer than k
+  // non-NaN scores. Filled for every query, including those with empty ok.
+  int64_t top_k = 0;
+  std::vector<int64_t> top_ids;
 };
 // With no non-empty query, map, mp_at_k and mrecall_at_k are NaN.
 

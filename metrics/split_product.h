@@ -1,5 +1,5 @@
 // Split-product similarity of token descriptors, exactly as the paper's code defines it
-// (somepago/DCR; PROTOCOLS.md §1.2):
+// (somepago/DCR; docs/PROTOCOLS.md §1.2):
 //   1. each image's descriptor is its tokens [T, D] flattened to one vector of T*D floats;
 //   2. that whole vector is L2-normalised once (not per token) — the caller does this, e.g. with
 //      l2_normalize_rows() on the flattened rows;

@@ -30,6 +30,14 @@ struct TopKOptions {
   BlasThreading blas_threading = BlasThreading::kPerThread;  // see parallel.h
 };
 
+// The best k entries of one score row ([n], db indices 0 .. n-1) under the same tie rule, best
+// first, into best_scores[k] and best_ids[k]; returns how many were filled (fewer than k only
+// when the row has fewer than k non-NaN scores; the rest of the arrays is left as it was).
+// For callers that already hold a full row (evaluate()): the row is bounded by a sample first
+// and only the scores above the bound are ordered; a skewed row falls back to search_topk's scan.
+int64_t topk_of_row(const float* scores, int64_t n, int64_t k, float* best_scores,
+                    int64_t* best_ids);
+
 // Throws repbench::Error if k < 1 or an option is negative.
 TopKResult search_topk(const ScoreSource& s, const TopKOptions& opt);
 TopKResult search_topk(const ScoreSource& s, int64_t k, int threads = 0);

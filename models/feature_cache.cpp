@@ -101,7 +101,7 @@ nlohmann::json cache_key(const FeatureExtractor& ex, const std::vector<ImageItem
       {"spec", ex.spec()},
       {"model_sha256", ex.info().model_sha256},
       {"preprocess", ex.preprocess().canonical()},
-      {"decoding", pipeline.load.reduced_decoding ? "reduced-jpeg" : "full"},
+      {"decoding", decoding_name(pipeline.load)},
       {"output",
        {{"kind", to_string(ex.output_kind())},
         {"dim", ex.dim()},

@@ -30,12 +30,6 @@ impl::ResampleFilter to_filter(Interpolation interpolation) {
   return impl::ResampleFilter::kBilinear;
 }
 
-// MATLAB's uint32(x): round half away from zero, saturating at 0.
-int64_t matlab_uint32(double x) {
-  const double r = std::round(x);  // std::round rounds halves away from zero
-  return r < 0 ? 0 : static_cast<int64_t>(std::min(r, 4294967295.0));
-}
-
 // Decodes with OpenCV; `reduce` is 1, 2, 4 or 8. Returns an 8-bit BGR image.
 cv::Mat decode_bgr(const std::string& path, const std::string& bytes, int reduce) {
   int flags = cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION;
@@ -85,22 +79,6 @@ RgbImage to_rgb(const cv::Mat& bgr, const PixelRect& r) {
 
 }  // namespace
 
-PixelRect revisitop_crop_rect(const CropBox& box, int width, int height, const std::string& path) {
-  for (double v : box)
-    if (!std::isfinite(v))
-      fail("{}: crop box [{}, {}, {}, {}] is not finite", path, box[0], box[1], box[2], box[3]);
-  PixelRect r;
-  // 1-based inclusive [a, b] becomes 0-based half-open [a - 1, b).
-  r.x0 = static_cast<int>(std::max<int64_t>(matlab_uint32(box[0] + 1) - 1, 0));
-  r.y0 = static_cast<int>(std::max<int64_t>(matlab_uint32(box[1] + 1) - 1, 0));
-  r.x1 = static_cast<int>(std::min<int64_t>(matlab_uint32(box[2] + 1), width));
-  r.y1 = static_cast<int>(std::min<int64_t>(matlab_uint32(box[3] + 1), height));
-  if (r.x1 <= r.x0 || r.y1 <= r.y0)
-    fail("{}: crop box [{}, {}, {}, {}] selects no pixel of the {}x{} image", path, box[0], box[1],
-         box[2], box[3], width, height);
-  return r;
-}
-
 std::optional<std::pair<int, int>> jpeg_size(const uint8_t* p, size_t n) {
   if (n < 4 || p[0] != 0xFF || p[1] != 0xD8) return std::nullopt;
   size_t i = 2;
@@ -128,6 +106,10 @@ std::optional<std::pair<int, int>> jpeg_size(const uint8_t* p, size_t n) {
   return std::nullopt;
 }
 
+const char* decoding_name(const LoadOptions& options) {
+  return options.reduced_decoding ? "reduced-jpeg" : "full";
+}
+
 RgbImage decode_image(const std::string& path, const std::optional<CropBox>& box) {
   const std::string bytes = read_bytes(path);
   const cv::Mat bgr = decode_bgr(path, bytes, 1);
@@ -152,7 +134,8 @@ Image load_image(const std::string& path, const std::optional<CropBox>& box, con
                  const LoadOptions& options) {
   const std::string bytes = read_bytes(path);
 
-  // Reduced decoding where the target is small enough (PIL draft's rule), never with a box.
+  // Reduced decoding only when asked, where the target is small enough (PIL draft's rule), never
+  // with a box.
   int reduce = 1;
   std::optional<std::pair<int, int>> full_size;
   if (options.reduced_decoding && !box && pre.resize != ResizeMode::kNone) {

@@ -194,7 +194,7 @@ std::vector<KnownExtractor> known_extractors() {
       {"dino_vitb16_tokens", "DINO ViT-B/16, all tokens (split-product)", "dino",
        kCategorySelfSupervised, "torch.hub facebookresearch/dino dino_vitb16",
        "tokens 197 x 768 (CLS + 196 patches, after the final norm)",
-       "evaluate with split-product similarity (PROTOCOLS.md 1.2)"},
+       "evaluate with split-product similarity (docs/PROTOCOLS.md §1.2)"},
   };
   for (const Row& r : kPaper) {
     KnownExtractor k;

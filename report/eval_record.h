@@ -1,5 +1,6 @@
 // Building result records from an evaluation: the one place that turns an EvalResult into the
-// "metrics" block and the record around it, shared by `repbench eval` and `repbench run`.
+// "metrics" block, the "per_query" block (report/per_query.h) with the top-ids file, and the
+// record around them, shared by `repbench eval` and `repbench run`.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "metrics/evaluate.h"
+#include "report/per_query.h"  // the per_query block, kTopIds
 
 namespace repbench::report {
 
@@ -36,5 +38,22 @@ nlohmann::json make_eval_record(const RecordHeader& header, const nlohmann::json
 
 // A "skipped" record: the row still appears in the leaderboard, marked with the reason.
 nlohmann::json make_skipped_record(const RecordHeader& header, const std::string& reason);
+
+// What an evaluation's per-query results are made of: the result (with top ids, i.e. run with
+// EvalOptions::top_k > 0), its options, and the set's query images and the ok/junk lists they
+// were scored against ([nq] each).
+struct QueryResults {
+  const metrics::EvalResult* result = nullptr;
+  const metrics::EvalOptions* options = nullptr;
+  const std::vector<std::string>* images = nullptr;
+  const std::vector<std::vector<int64_t>>* ok = nullptr;
+  const std::vector<std::vector<int64_t>>* junk = nullptr;
+};
+
+// Writes an evaluation's record with its per-query results: first the top ids ([nq, k], int32
+// when the database has < 2^31 images, else int64) to top_ids_path(path), then `record` with the
+// "per_query" block added, both atomically (the record, written last, never names a file that is
+// not there). Throws Error when sizes disagree or the result has no top ids.
+void write_eval_record(const std::string& path, nlohmann::json record, const QueryResults& q);
 
 }  // namespace repbench::report

@@ -62,6 +62,18 @@ svg line.ci{stroke:#222}
 .score{font-weight:700;font-variant-numeric:tabular-nums;padding:1px 6px;border-radius:3px;background:#e3e6ea}
 .pair.above .score{background:var(--accent);color:#fff}
 .name{display:block;color:var(--muted);word-break:break-all;font-family:"DejaVu Sans Mono",monospace;font-size:.9em}
+.boxed{position:relative;display:inline-block;line-height:0}
+.boxed img{display:block}
+.bbx{position:absolute;box-sizing:border-box;border:3px solid #ff00ff;pointer-events:none}
+.failure{border:1px solid var(--line);border-radius:6px;padding:8px 12px;margin:12px 0}
+.failure h3{font-size:1em;margin:0 0 6px}
+.strip{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start}
+.item{display:flex;flex-direction:column;align-items:center;gap:2px;font-size:.75em;color:var(--muted);max-width:var(--thumb,160px)}
+.item .thumb{border:3px solid transparent}
+.item.positive .thumb{border-color:#2e8b57}
+.item.fp .thumb{border-color:var(--accent)}
+.versus{display:grid;grid-template-columns:auto 1fr 1fr;gap:10px;align-items:start}
+.versus>div{min-width:0}
 details{margin:1em 0}
 summary{cursor:pointer;font-weight:600}
 )";

@@ -1,12 +1,14 @@
 #include "report/leaderboard.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <numeric>
 
 #include <fmt/format.h>
 // fccp copies file names with strncpy; GCC's inliner flags it though it is bounded and terminated.
@@ -18,8 +20,11 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "report/cd_diagram.h"
+#include "report/failure_page.h"
 #include "report/html_page.h"
 #include "report/impl/parse_number.h"
+#include "report/per_query.h"
 #include "report/record.h"
 
 namespace repbench::report {
@@ -69,19 +74,6 @@ int error_line(const io::error::base& e) {
   return -1;
 }
 
-void collect_json_files(const fs::path& dir, std::vector<std::string>& out) {
-  std::vector<std::string> found;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec) && it->path().extension() == ".json")
-      found.push_back(it->path().string());
-  }
-  if (ec) fail("{}: cannot list folder: {}", dir.string(), ec.message());
-  if (found.empty()) fail("{}: no *.json result records in this folder", dir.string());
-  std::sort(found.begin(), found.end());
-  out.insert(out.end(), found.begin(), found.end());
-}
-
 ScoreEntry entry_from_record(const json& record, const std::string& path) {
   ScoreEntry e;
   const json& model = record["model"];
@@ -90,6 +82,11 @@ ScoreEntry entry_from_record(const json& record, const std::string& path) {
   if (e.category.empty()) e.category = kDefaultCategory;
   e.dataset = record["dataset"].get<std::string>();
   e.origin = path;
+  if (const auto o = record.find("options"); o != record.end() && o->is_object())
+    e.fast_decode = o->value("decoding", std::string()) == "reduced-jpeg";
+    if (const auto m = o->find("metric"); m != o->end() && m->is_object())
+      if (const auto text = m->find("summary"); text != m->end() && text->is_string())
+        e.metric = text->get<std::string>();
   if (record.value("status", std::string("ok")) == "skipped") {
     e.skipped_reason = record["skipped_reason"].get<std::string>();
     return e;
@@ -103,6 +100,7 @@ ScoreEntry entry_from_record(const json& record, const std::string& path) {
         std::isfinite(hi.get<double>()))
       e.ci95_percent = std::make_pair(lo.get<double>() * 100.0, hi.get<double>() * 100.0);
   }
+  if (auto pq = read_per_query(record, path)) e.per_query = QueryAps{pq->ap, pq->queries_sha256};
   return e;
 }
 
@@ -117,22 +115,13 @@ long long tie_key(double v) {
 
 // Ranks one column in place: 1 = highest mAP, tied cells share the mean of their ranks.
 void rank_column(std::vector<LeaderboardCell*>& cells) {
-  std::stable_sort(cells.begin(), cells.end(),
-                   [](const LeaderboardCell* a, const LeaderboardCell* b) {
-                     return tie_key(a->map_percent) > tie_key(b->map_percent);
-                   });
-  for (size_t i = 0; i < cells.size();) {
-    size_t j = i;
-    while (j + 1 < cells.size() &&
-           tie_key(cells[j + 1]->map_percent) == tie_key(cells[i]->map_percent))
-      ++j;
-    // Positions i..j (0-based) hold ranks i+1..j+1; their mean is the shared rank.
-    double shared = (static_cast<double>(i + 1) + static_cast<double>(j + 1)) / 2.0;
-    for (size_t k = i; k <= j; ++k) {
-      cells[k]->rank = shared;
-      cells[k]->best = (i == 0);
-    }
-    i = j + 1;
+  std::vector<double> scores;
+  for (const LeaderboardCell* c : cells) scores.push_back(c->map_percent);
+  const std::vector<double> ranks = metrics::fractional_ranks(scores);
+  const double top = ranks.empty() ? 0 : *std::min_element(ranks.begin(), ranks.end());
+  for (size_t i = 0; i < cells.size(); ++i) {
+    cells[i]->rank = ranks[i];
+    cells[i]->best = ranks[i] == top;  // the tie group of the highest score
   }
 }
 
@@ -144,6 +133,34 @@ std::string format_map(double v) {
 }
 std::string format_rank(double v) {
   return fmt::format("{:.1f}", v);
+}
+// A rank interval as "[lo, hi]", ranks with 1 decimal.
+std::string format_rank_ci(const std::pair<double, double>& ci) {
+  return fmt::format("[{:.1f}, {:.1f}]", ci.first, ci.second);
+}
+// "p = 0.0183" (3 significant digits), or "p < 1e-16" for what a double cannot tell from 0.
+std::string format_p(double p) {
+  return p < 1e-16 ? std::string("p < 1e-16") : fmt::format("p = {:.3g}", p);
+}
+
+// The rank-interval column: its header and a row's cell. When published rows are on the board
+// the statistics rank only the models with per-query data among themselves, on another scale
+// than the Average Rank column, so the cell also gives that rank.
+bool ranks_a_subset(const Leaderboard& board) {
+  return board.rank_statistics && board.rank_statistics->rows.size() != board.rows.size();
+}
+std::string rank_ci_header(const Leaderboard& board) {
+  return ranks_a_subset(board) ? "Rank among models with per-query data (95% CI)" : "Rank 95% CI";
+}
+std::string rank_ci_cell(const Leaderboard& board, size_t r, const std::string& none) {
+  const LeaderboardRow& row = board.rows[r];
+  if (!row.average_rank_ci95) return none;
+  const std::string ci = format_rank_ci(*row.average_rank_ci95);
+  if (!ranks_a_subset(board)) return ci;
+  const RankStatistics& st = *board.rank_statistics;
+  const size_t m =
+      static_cast<size_t>(std::find(st.rows.begin(), st.rows.end(), r) - st.rows.begin());
+  return format_rank(st.average_rank[m]) + " " + ci;
 }
 
 // Whether row `r` starts a new category group.
@@ -201,6 +218,9 @@ std::string tex_escape(const std::string& s) {
       case '\\':
         out += "\\textbackslash{}";
         break;
+      case '-':  // "--" would print as an en dash: keep an option's two hyphens
+        out += i + 1 < s.size() && s[i + 1] == '-' ? "-{}" : "-";
+        break;
       default:
         // The en dash as LaTeX's own "--", so the output needs no Unicode setup.
         if (s.compare(i, 3, kDash) == 0) {
@@ -237,9 +257,12 @@ size_t utf8_length(const std::string& s) {
 std::string render_markdown(const Leaderboard& board) {
   std::string out = "| Category | Model |";
   for (const auto& d : board.datasets) out += " " + md_escape(d) + " \u2191 |";
-  out += " Average Rank \u2193 |\n| --- | --- |";
+  out += " Average Rank \u2193 |";
+  const bool ci = board.rank_statistics.has_value();
+  if (ci) out += " " + md_escape(rank_ci_header(board)) + " |";
+  out += "\n| --- | --- |";
   for (size_t c = 0; c < board.datasets.size(); ++c) out += " ---: |";
-  out += " ---: |\n";
+  out += ci ? " ---: | ---: |\n" : " ---: |\n";
   for (size_t r = 0; r < board.rows.size(); ++r) {
     const LeaderboardRow& row = board.rows[r];
     // Category only on a group's first row, as in the paper's grouped table.
@@ -257,7 +280,9 @@ std::string render_markdown(const Leaderboard& board) {
     }
     std::string avg = row.average_rank ? format_rank(*row.average_rank) : kDash;
     if (row.best_average_rank) avg = "**" + avg + "**";
-    out += " " + avg + " |\n";
+    out += " " + avg + " |";
+    if (ci) out += " " + rank_ci_cell(board, r, kDash) + " |";
+    out += "\n";
   }
   if (!board.notes.empty()) {
     out += "\n";
@@ -272,7 +297,9 @@ std::string render_markdown(const Leaderboard& board) {
 std::string render_csv(const Leaderboard& board) {
   std::string out = "category,model";
   for (const auto& d : board.datasets) out += "," + csv_quote(d);
-  out += ",average_rank\n";
+  // The rank interval's columns only when there is one, so older readers see the same table.
+  const bool ci = board.rank_statistics.has_value();
+  out += ci ? ",average_rank,average_rank_ci95_low,average_rank_ci95_high\n" : ",average_rank\n";
   for (const auto& row : board.rows) {
     out += csv_quote(row.category) + "," + csv_quote(row.model);
     for (const auto& cell : row.cells) {
@@ -281,6 +308,11 @@ std::string render_csv(const Leaderboard& board) {
     }
     out += ",";
     if (row.average_rank) out += format_rank(*row.average_rank);
+    if (ci && row.average_rank_ci95)
+      out += fmt::format(",{:.1f},{:.1f}", row.average_rank_ci95->first,
+                         row.average_rank_ci95->second);
+    else if (ci)
+      out += ",,";
     out += "\n";
   }
   return out;
@@ -291,10 +323,13 @@ std::string render_csv(const Leaderboard& board) {
 
 std::string render_tex(const Leaderboard& board) {
   std::string out = "% Generated by repbench; needs \\usepackage{booktabs}.\n";
-  out += "\\begin{tabular}{ll" + std::string(board.datasets.size() + 1, 'r') + "}\n\\toprule\n";
+  const bool ci = board.rank_statistics.has_value();
+  out += "\\begin{tabular}{ll" + std::string(board.datasets.size() + (ci ? 2 : 1), 'r') +
+         "}\n\\toprule\n";
   out += "Category & Model";
   for (const auto& d : board.datasets) out += " & " + tex_escape(d) + " $\\uparrow$";
-  out += " & Average Rank $\\downarrow$ \\\\\n";
+  out += " & Average Rank $\\downarrow$";
+  out += ci ? " & " + tex_escape(rank_ci_header(board)) + " \\\\\n" : " \\\\\n";
   for (size_t r = 0; r < board.rows.size(); ++r) {
     const LeaderboardRow& row = board.rows[r];
     if (starts_group(board, r)) out += "\\midrule\n";
@@ -312,7 +347,9 @@ std::string render_tex(const Leaderboard& board) {
     }
     std::string avg = row.average_rank ? format_rank(*row.average_rank) : "--";
     if (row.best_average_rank) avg = "\\textbf{" + avg + "}";
-    out += " & " + avg + " \\\\\n";
+    out += " & " + avg;
+    if (ci) out += " & " + rank_ci_cell(board, r, "--");
+    out += " \\\\\n";
   }
   out += "\\bottomrule\n\\end{tabular}\n";
   if (!board.notes.empty()) {
@@ -398,6 +435,20 @@ std::string svg_chart(const Leaderboard& board, size_t column,
   return out;
 }
 
+// A relative or absolute file path as a URL path: bytes other than unreserved ones and '/'
+// percent-encoded, so that '#', '?' or a space in a folder name stay part of the path.
+std::string url_path(const std::string& path) {
+  constexpr size_t npos = std::string_view::npos;
+  std::string url;
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || std::string_view("/-._~").find(static_cast<char>(c)) != npos)
+      url += static_cast<char>(c);
+    else
+      url += fmt::format("%{:02X}", c);
+  }
+  return url;
+}
+
 std::string render_html(const Leaderboard& board) {
   std::map<std::string, std::string> colours;
   std::vector<std::string> categories;
@@ -414,7 +465,10 @@ std::string render_html(const Leaderboard& board) {
 
   out += "<table>\n<thead>\n<tr><th class=\"l\">Category</th><th class=\"l\">Model</th>";
   for (const auto& d : board.datasets) out += "<th>" + html_escape(d) + " \u2191</th>";
-  out += "<th>Average Rank \u2193</th></tr>\n</thead>\n<tbody>\n";
+  const bool ci = board.rank_statistics.has_value();
+  out += "<th>Average Rank \u2193</th>";
+  if (ci) out += "<th>" + html_escape(rank_ci_header(board)) + "</th>";
+  out += "</tr>\n</thead>\n<tbody>\n";
   for (size_t r = 0; r < board.rows.size(); ++r) {
     const LeaderboardRow& row = board.rows[r];
     const bool first = starts_group(board, r);
@@ -425,6 +479,8 @@ std::string render_html(const Leaderboard& board) {
       if (cell.state == LeaderboardCell::State::kValue) {
         std::string text = format_map(cell.map_percent);
         if (cell.best) text = "<strong>" + text + "</strong>";
+        if (!cell.page.empty())
+          text = "<a href=\"" + url_path(cell.page) + "\">" + text + "</a>";
         std::string title;
         if (cell.ci95_percent)
           title = fmt::format(" title=\"95% CI {}\u2013{}\"", format_map(cell.ci95_percent->first),
@@ -439,7 +495,9 @@ std::string render_html(const Leaderboard& board) {
     }
     std::string avg = row.average_rank ? format_rank(*row.average_rank) : kDash;
     if (row.best_average_rank) avg = "<strong>" + avg + "</strong>";
-    out += "<td>" + avg + "</td></tr>\n";
+    out += "<td>" + avg + "</td>";
+    if (ci) out += "<td>" + rank_ci_cell(board, r, kDash) + "</td>";
+    out += "</tr>\n";
   }
   out += "</tbody>\n</table>\n";
   if (!board.notes.empty()) {
@@ -448,6 +506,10 @@ std::string render_html(const Leaderboard& board) {
     out += "</ul>\n";
   }
 
+  if (board.rank_statistics) {
+    out += "<h2>Critical-difference diagram</h2>\n<p>" + html_escape(kCdDiagramHowToRead) +
+           "</p>\n<figure class=\"cd\">\n" + cd_diagram_svg(board) + "</figure>\n";
+  }
   out += "<h2>mAP (%) per dataset</h2>\n<p class=\"legend\">";
   for (const auto& category : categories)
     out += "<span><i style=\"background:" + colours[category] + "\"></i>" + html_escape(category) +
@@ -465,6 +527,39 @@ std::string render_html(const Leaderboard& board) {
 // ---------------------------------------------------------------------------------------------
 // JSON
 
+json rank_statistics_json(const Leaderboard& board) {
+  const RankStatistics& st = *board.rank_statistics;
+  json models = json::array();
+  for (size_t m = 0; m < st.rows.size(); ++m)
+    models.push_back({{"model", board.rows[st.rows[m]].model},
+                      {"average_rank", st.average_rank[m]},
+                      {"average_rank_ci95", {st.rank_ci95[m].first, st.rank_ci95[m].second}}});
+  json groups = json::array();
+  for (const auto& [a, b] : st.groups) {
+    json names = json::array();
+    for (int i = a; i <= b; ++i) names.push_back(board.rows[st.rows[st.order[i]]].model);
+    groups.push_back(std::move(names));
+  }
+  const metrics::FriedmanResult& f = st.friedman;
+  // JSON has no infinity: an infinite F (every dataset ranks alike) is written as null.
+  return {{"datasets", st.datasets},
+          {"resamples", st.resamples},
+          {"seed", st.seed},
+          {"models", std::move(models)},
+          {"friedman",
+           {{"chi2", f.chi2},
+            {"chi2_df", f.k - 1},
+            {"chi2_p", f.chi2_p},
+            {"iman_davenport_f", std::isinf(f.f) ? json(nullptr) : json(f.f)},
+            {"f_df", {f.f_df1, f.f_df2}},
+            {"f_p", f.f_p}}},
+          {"nemenyi",
+           {{"alpha", st.alpha},
+            {"q_alpha", st.q_alpha},
+            {"critical_difference", st.critical_difference},
+            {"groups", std::move(groups)}}}};
+}
+
 std::string render_json(const Leaderboard& board) {
   json rows = json::array();
   for (const auto& row : board.rows) {
@@ -475,6 +570,10 @@ std::string render_json(const Leaderboard& board) {
         c = {{"state", "value"}, {"map", cell.map_percent}};
         if (cell.ci95_percent)
           c["ci95"] = json::array({cell.ci95_percent->first, cell.ci95_percent->second});
+        c["per_query"] = nullptr;  // unavailable (a record without per-query data, a CSV score)
+        if (cell.per_query)  // NaN (a left-out query) is written as null
+          c["per_query"] = {{"ap", cell.per_query->ap},
+                            {"queries_sha256", cell.per_query->queries_sha256}};
       } else if (cell.state == LeaderboardCell::State::kSkipped) {
         c = {{"state", "skipped"}, {"reason", cell.skipped_reason}};
       } else {
@@ -486,11 +585,16 @@ std::string render_json(const Leaderboard& board) {
                     {"model", row.model},
                     {"average_rank", row.average_rank ? json(*row.average_rank) : json(nullptr)},
                     {"cells", std::move(cells)}});
+    if (row.average_rank_ci95)
+      rows.back()["average_rank_ci95"] = {row.average_rank_ci95->first,
+                                          row.average_rank_ci95->second};
+    if (row.published) rows.back()["published"] = true;
   }
   json out = {{"schema", kLeaderboardSchema},
               {"datasets", board.datasets},
               {"rows", std::move(rows)},
               {"notes", board.notes}};
+  if (board.rank_statistics) out["rank_statistics"] = rank_statistics_json(board);
   return out.dump(2) + "\n";
 }
 
@@ -549,28 +653,15 @@ std::vector<ScoreEntry> load_scores_csv(const std::string& path) {
 }
 
 std::vector<ScoreEntry> load_records(const std::vector<std::string>& files_or_dirs) {
-  std::vector<std::string> files;
-  for (const auto& arg : files_or_dirs) {
-    std::error_code ec;
-    fs::file_status st = fs::status(arg, ec);
-    if (ec || !fs::exists(st)) fail("{}: no such file or folder", arg);
-    if (fs::is_directory(st)) {
-      // A results folder also holds other JSON (a set's gnd.json, cache sidecars): take the
-      // files that say they are records; a file that is not JSON at all is still an error.
-      std::vector<std::string> found;
-      collect_json_files(arg, found);
-      for (auto& f : found) {
-        nlohmann::json j = nlohmann::json::parse(read_file(f), nullptr, /*allow_exceptions=*/false);
-        if (j.is_discarded() || (j.is_object() && j.value("schema", "") == kRecordSchema))
-          files.push_back(std::move(f));
-      }
-    } else {
-      files.push_back(arg);
-    }
-  }
+  const std::vector<std::string> files = record_files(files_or_dirs);
   std::vector<ScoreEntry> entries;
   entries.reserve(files.size());
-  for (const auto& path : files) entries.push_back(entry_from_record(read_record(path), path));
+  for (const auto& path : files) {
+    entries.push_back(entry_from_record(read_record(path), path));
+    std::error_code ec;
+    if (const std::string page = failure_page_path(path); fs::is_regular_file(page, ec))
+      entries.back().page = page;
+  }
   return entries;
 }
 
@@ -640,7 +731,11 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
       cell.state = LeaderboardCell::State::kValue;
       cell.map_percent = e.map_percent;
       cell.ci95_percent = e.ci95_percent;
+      cell.per_query = e.per_query;
+      cell.page = e.page;
     }
+    cell.origin = e.origin;
+    if (e.published) board.rows[row_of[e.model]].published = true;
   }
 
   for (size_t c = 0; c < board.datasets.size(); ++c) {
@@ -678,7 +773,133 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
       if (row.cells[c].state == LeaderboardCell::State::kSkipped)
         board.notes.push_back(fmt::format("{} on {} was skipped: {}", row.model, board.datasets[c],
                                           row.cells[c].skipped_reason));
+  std::vector<std::string> fast;  // in row order
+  for (const auto& row : board.rows)
+    for (const ScoreEntry& e : entries)
+      if (e.model == row.model && e.fast_decode && e.skipped_reason.empty()) {
+        fast.push_back(row.model);
+        break;
+      }
+  if (!fast.empty())
+    board.notes.push_back(fmt::format(
+        "Scores of {} come from descriptors computed with --fast-decode (large JPEGs decoded at "
+        "reduced size), not with the reference pipeline's full decoding",
+        fmt::join(fast, ", ")));
+  // Which metric each column's numbers are (in the order its records came).
+  std::vector<std::vector<std::string>> metric_of(board.datasets.size());
+  for (const ScoreEntry& e : entries) {
+    auto& seen_metrics = metric_of[column_of[e.dataset]];
+    if (!e.metric.empty() &&
+        std::find(seen_metrics.begin(), seen_metrics.end(), e.metric) == seen_metrics.end())
+      seen_metrics.push_back(e.metric);
+  }
+  for (size_t c = 0; c < board.datasets.size(); ++c)
+    if (!metric_of[c].empty())
+      board.notes.push_back(
+          fmt::format("{}: {}", board.datasets[c], fmt::join(metric_of[c], " | ")));
   return board;
+}
+
+void add_rank_statistics(Leaderboard& board, const RankStatisticsOptions& options) {
+  const auto omit = [&](const std::string& why) {
+    board.notes.push_back("Rank intervals and the critical-difference diagram are omitted: " + why);
+  };
+  std::vector<size_t> rows;
+  for (size_t r = 0; r < board.rows.size(); ++r)
+    if (!board.rows[r].published) rows.push_back(r);
+  const size_t n_sets = board.datasets.size();
+  if (n_sets < 2) return omit(fmt::format("they need at least 2 datasets, found {}", n_sets));
+  if (rows.size() < 2)
+    return omit(
+        fmt::format("they need at least 2 models with per-query APs, found {}", rows.size()));
+  // ap[s][m][i]: the analysed models must all have per-query APs of the same queries everywhere.
+  std::vector<std::vector<std::vector<double>>> ap(n_sets);
+  for (size_t s = 0; s < n_sets; ++s) {
+    const LeaderboardCell* first = nullptr;
+    for (size_t r : rows) {
+      const LeaderboardCell& cell = board.rows[r].cells[s];
+      const std::string where = board.rows[r].model + " on " + board.datasets[s];
+      if (cell.state != LeaderboardCell::State::kValue) return omit(where + " has no score");
+      if (!cell.per_query)
+        return omit(where + " has no per-query APs (a repbench.record/1 record or a csv score)");
+      if (first && (cell.per_query->ap.size() != first->per_query->ap.size() ||
+                    (!cell.per_query->queries_sha256.empty() && !first->per_query->queries_sha256.empty() &&
+                     cell.per_query->queries_sha256 != first->per_query->queries_sha256)))
+        return omit(
+            fmt::format("{} was scored on other queries than {} (queries_sha256 or the "
+                        "query count differ)",
+                        where, board.rows[rows.front()].model));
+      if (!first) first = &cell;
+      ap[s].push_back(cell.per_query->ap);
+    }
+  }
+
+  RankStatistics st;
+  st.rows = rows;
+  st.datasets = static_cast<int>(n_sets);
+  st.resamples = options.resamples;
+  st.seed = options.seed;
+  const int k = static_cast<int>(rows.size());
+  st.average_rank.assign(rows.size(), 0.0);
+  for (size_t s = 0; s < n_sets; ++s) {
+    std::vector<double> scores;
+    for (size_t r : rows) scores.push_back(board.rows[r].cells[s].map_percent);
+    const std::vector<double> ranks = metrics::fractional_ranks(scores);
+    for (size_t m = 0; m < rows.size(); ++m) st.average_rank[m] += ranks[m];
+  }
+  // Summed, then divided once, as build_leaderboard averages (so the two agree exactly).
+  for (double& r : st.average_rank) r /= static_cast<double>(n_sets);
+  st.rank_ci95 = metrics::bootstrap_average_rank_ci(ap, options.resamples, options.seed, 0.95,
+                                                    options.threads);
+  st.friedman = metrics::friedman_test(st.average_rank, st.datasets);
+  st.q_alpha = metrics::nemenyi_q(k, st.alpha);
+  st.critical_difference = metrics::nemenyi_critical_difference(k, st.datasets, st.alpha);
+  st.order.resize(rows.size());
+  std::iota(st.order.begin(), st.order.end(), size_t{0});
+  std::stable_sort(st.order.begin(), st.order.end(),
+                   [&](size_t a, size_t b) { return st.average_rank[a] < st.average_rank[b]; });
+  std::vector<double> sorted;
+  for (size_t i : st.order) sorted.push_back(st.average_rank[i]);
+  st.groups = metrics::nemenyi_groups(sorted, st.critical_difference);
+  for (size_t m = 0; m < rows.size(); ++m) board.rows[rows[m]].average_rank_ci95 = st.rank_ci95[m];
+
+  const bool subset = rows.size() != board.rows.size();
+  board.notes.push_back(fmt::format(
+      "Rank 95% CI: bootstrap over the queries of every dataset at once ({} resamples, seed {}); "
+      "each resample ranks the models per dataset on its mAPs and averages the ranks{}",
+      st.resamples, st.seed,
+      subset ? fmt::format("; the {} models with per-query APs are ranked among themselves "
+                           "(published rows have none)",
+                           rows.size())
+             : ""));
+  const metrics::FriedmanResult& f = st.friedman;
+  board.notes.push_back(fmt::format(
+      "Friedman test over {} datasets, {} models: chi2 = {:.3f} ({} df), {}; Iman-Davenport "
+      "F({}, {}) = {}, {}",
+      f.n, f.k, f.chi2, f.k - 1, format_p(f.chi2_p), f.f_df1, f.f_df2,
+      std::isinf(f.f) ? std::string("inf") : fmt::format("{:.3f}", f.f), format_p(f.f_p)));
+  std::string groups;
+  for (const auto& [a, b] : st.groups) {
+    std::string names;
+    for (int i = a; i <= b; ++i)
+      names += (i == a ? "" : ", ") + board.rows[rows[st.order[i]]].model;
+    groups += (groups.empty() ? "" : "; ") + ("{" + names + "}");
+  }
+  board.notes.push_back(fmt::format(
+      "Nemenyi critical difference (alpha {}): CD = {:.3f} (q = {:.3f}, k = {}, N = {}); average "
+      "ranks closer than CD are not significantly different{}",
+      st.alpha, st.critical_difference, st.q_alpha, k, st.datasets,
+      groups.empty() ? ": every pair differs" : ": " + groups));
+  board.rank_statistics = std::move(st);
+}
+
+void relative_page_links(Leaderboard& board, const std::string& dir) {
+  const fs::path base = fs::absolute(dir.empty() ? fs::path(".") : fs::path(dir));
+  for (auto& row : board.rows)
+    for (auto& cell : row.cells)
+      if (!cell.page.empty())
+        cell.page = fs::absolute(cell.page).lexically_normal().lexically_relative(
+            base.lexically_normal()).generic_string();
 }
 
 Format parse_format(const std::string& name) {

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <optional>
 
@@ -20,9 +21,6 @@ namespace repbench::report {
 namespace {
 
 using nlohmann::json;
-
-// Scores that agree to this many percentage points are equal (the leaderboard's tie threshold).
-constexpr double kEpsilon = 1e-6;
 
 using impl::parse_number;
 
@@ -89,7 +87,14 @@ LeaderboardBaseline load_csv_baseline(const std::string& text, const std::string
   if (records.empty())
     fail("{}: empty file (expected a leaderboard csv: category,model,<datasets...>,average_rank)",
          path);
-  const auto& header = records[0].second;
+  auto header = records[0].second;
+  // A board with rank intervals ends with their two columns; the check does not compare them.
+  size_t interval_columns = 0;
+  if (header.size() >= 5 && header[header.size() - 2] == "average_rank_ci95_low" &&
+      header.back() == "average_rank_ci95_high") {
+    interval_columns = 2;
+    header.resize(header.size() - 2);
+  }
   if (header.size() < 3 || header[0] != "category" || header[1] != "model" ||
       header.back() != "average_rank")
     fail(
@@ -105,9 +110,11 @@ LeaderboardBaseline load_csv_baseline(const std::string& text, const std::string
   }
   std::map<std::string, int> model_line;
   for (size_t r = 1; r < records.size(); ++r) {
-    const auto& [line, fields] = records[r];
-    if (fields.size() != header.size())
-      fail("{}: line {}: expected {} fields, found {}", path, line, header.size(), fields.size());
+    auto [line, fields] = records[r];
+    if (fields.size() != header.size() + interval_columns)
+      fail("{}: line {}: expected {} fields, found {}", path, line,
+           header.size() + interval_columns, fields.size());
+    fields.resize(header.size());
     LeaderboardRow row;
     row.category = fields[0];
     row.model = fields[1];
@@ -132,6 +139,26 @@ LeaderboardBaseline load_csv_baseline(const std::string& text, const std::string
     base.board.rows.push_back(std::move(row));
   }
   return base;
+}
+
+// A baseline cell's "per_query": {"ap": [fraction or null, ...], "queries_sha256": "..."}.
+QueryAps baseline_query_aps(const json& pq, const std::string& path, size_t r, size_t d) {
+  const std::string where = fmt::format("{}: rows[{}].cells[{}].per_query", path, r, d);
+  if (!pq.is_object() || !pq.contains("ap") || !pq["ap"].is_array() ||
+      !pq.contains("queries_sha256") || !pq["queries_sha256"].is_string())
+    fail("{} must be {{\"ap\": [...], \"queries_sha256\": \"...\"}} or null", where);
+  QueryAps q;
+  q.queries_sha256 = pq["queries_sha256"].get<std::string>();
+  for (const json& v : pq["ap"]) {
+    if (v.is_null()) {
+      q.ap.push_back(std::numeric_limits<double>::quiet_NaN());
+    } else if (v.is_number() && v.get<double>() >= 0 && v.get<double>() <= 1) {
+      q.ap.push_back(v.get<double>());
+    } else {
+      fail("{}.ap[{}] is {}, expected a fraction in [0, 1] or null", where, q.ap.size(), v.dump());
+    }
+  }
+  return q;
 }
 
 LeaderboardBaseline load_json_baseline(const std::string& text, const std::string& path) {
@@ -181,6 +208,8 @@ LeaderboardBaseline load_json_baseline(const std::string& text, const std::strin
               fail("{}: rows[{}].cells[{}]: ci95 must be [lo, hi] with lo <= hi", path, r, d);
             cell.ci95_percent = std::make_pair(pair[0], pair[1]);
           }
+          if (auto pq = jc.find("per_query"); pq != jc.end() && !pq->is_null())
+            cell.per_query = baseline_query_aps(*pq, path, r, d);
         } else if (state == "skipped") {
           cell.state = LeaderboardCell::State::kSkipped;
           cell.skipped_reason = jc.value("reason", std::string());
@@ -188,6 +217,7 @@ LeaderboardBaseline load_json_baseline(const std::string& text, const std::strin
           fail("{}: rows[{}].cells[{}]: state '{}' (expected value|missing|skipped)", path, r, d,
                state);
         }
+        cell.origin = path;
         row.cells.push_back(std::move(cell));
       }
       if (auto it = jr.find("average_rank"); it != jr.end() && it->is_number())
@@ -205,19 +235,83 @@ std::string cell_state_text(const LeaderboardCell& cell) {
   return "missing";
 }
 
-std::string pp(double v) {
-  return fmt::format("{:.2f}", v);
-}
-
-std::string signed_pp(double v) {
-  return fmt::format("{:+.2f}", v);
-}
-
 // Labels in the report: a model or dataset may hold anything, so keep each on one line.
 std::string one_line(std::string s) {
   for (char& c : s)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   return s;
+}
+
+std::string pp(double v) {
+  return fmt::format("{:.2f}", v);
+}
+
+// A move in percentage points; a move below the printed precision keeps 3 significant digits,
+// so that a change the exact rule caught never reads "+0.00".
+std::string signed_pp(double v) {
+  return std::fabs(v) >= 0.005 ? fmt::format("{:+.2f}", v) : fmt::format("{:+.3g}", v);
+}
+
+std::string rule_text(const CheckOptions& o) {
+  switch (o.rule) {
+    case CheckRule::kExact:
+      return "any change fails";
+    case CheckRule::kTolerance:
+      return fmt::format("a move over {} pp fails", o.tolerance_percent);
+    case CheckRule::kSignificant:
+      return fmt::format("a significant move fails (sign-flip test, Holm, alpha {})", o.alpha);
+    case CheckRule::kWithinInterval:
+      return o.tolerance_percent > 0
+                 ? fmt::format("a score outside its baseline 95% interval +- {} pp fails",
+                               o.tolerance_percent)
+                 : "a score outside its baseline 95% interval fails";
+  }
+  return "";
+}
+
+// The label of a move that the rule let pass.
+const char* passed_label(CheckRule rule) {
+  switch (rule) {
+    case CheckRule::kTolerance:
+      return "within tolerance";
+    case CheckRule::kSignificant:
+      return "not significant";
+    case CheckRule::kWithinInterval:
+      return "inside interval";
+    case CheckRule::kExact:
+      break;
+  }
+  return "changed";
+}
+
+// Labels in the order the summary counts them.
+const char* const kLabelOrder[] = {"changed",         "significant",      "outside interval",
+                                   "lost",            "improved",         "within tolerance",
+                                   "not significant", "inside interval",  "new score"};
+
+// The p-value of the move of one score: sign flips of the per-query AP differences.
+double move_p_value(const LeaderboardCell& before, const LeaderboardCell& after,
+                    const std::string& model, const std::string& dataset,
+                    const LeaderboardBaseline& baseline, const CheckOptions& options) {
+  const std::string what = fmt::format("'{}' on '{}'", one_line(model), one_line(dataset));
+  if (!before.per_query)
+    fail("{}: no per-query data for {}; --significant-only needs a JSON baseline written by "
+         "`leaderboard --format json` from records of schema repbench.record/2",
+         baseline.origin, what);
+  if (!after.per_query)
+    fail("{}: no per-query data for {}; --significant-only needs records of schema "
+         "repbench.record/2",
+         after.origin, what);
+  if (before.per_query->queries_sha256 != after.per_query->queries_sha256)
+    fail("{} and {}: {} was scored on different queries or ground truth (queries_sha256 differ)",
+         baseline.origin, after.origin, what);
+  metrics::PairedOptions paired = options.paired;
+  paired.resamples = 0;  // only the p-value is needed
+  try {
+    return metrics::paired_compare(after.per_query->ap, before.per_query->ap, paired).p_value;
+  } catch (const Error& e) {
+    fail("{} and {}: {}: {}", baseline.origin, after.origin, what, e.what());
+  }
 }
 
 }  // namespace
@@ -231,11 +325,7 @@ LeaderboardBaseline load_leaderboard_baseline(const std::string& path) {
 
 bool CheckResult::failed() const {
   if (!missing_rows.empty() || !missing_columns.empty()) return true;
-  for (const auto& c : changes) {
-    if (c.kind == CellChange::Kind::kRegressed || c.kind == CellChange::Kind::kLost) return true;
-    if (c.kind == CellChange::Kind::kImproved && !allow_improved) return true;
-  }
-  return false;
+  return std::any_of(changes.begin(), changes.end(), [](const CellChange& c) { return c.fails; });
 }
 
 CheckResult check_leaderboard(const LeaderboardBaseline& baseline, const Leaderboard& current,
@@ -243,8 +333,15 @@ CheckResult check_leaderboard(const LeaderboardBaseline& baseline, const Leaderb
   if (!(options.tolerance_percent >= 0.0) || !std::isfinite(options.tolerance_percent))
     fail("--tolerance must be a finite number >= 0 (percentage points), got {}",
          options.tolerance_percent);
+  if (!(options.alpha > 0 && options.alpha < 1))
+    fail("--alpha must be in (0, 1), got {}", options.alpha);
+  const bool significant = options.rule == CheckRule::kSignificant;
+  if (significant && baseline.resolution_percent > 0)
+    fail("{}: a CSV baseline has no per-query data; --significant-only needs a JSON baseline "
+         "written by `leaderboard --format json` from records of schema repbench.record/2",
+         baseline.origin);
   CheckResult result;
-  result.allow_improved = options.allow_improved;
+  result.options = options;
   const Leaderboard& base = baseline.board;
 
   std::map<std::string, size_t> column_of, row_of;
@@ -264,6 +361,14 @@ CheckResult check_leaderboard(const LeaderboardBaseline& baseline, const Leaderb
     if (!known) result.added_rows.push_back(row.model);
   }
 
+  // The cells both sides have, in baseline order; under kSignificant, each one's p-value, then
+  // Holm across all of them (the scores checked).
+  struct Pair {
+    const LeaderboardRow* brow;
+    const LeaderboardCell *before, *after;
+    const std::string* dataset;
+  };
+  std::vector<Pair> pairs;
   for (const auto& brow : base.rows) {
     auto r = row_of.find(brow.model);
     if (r == row_of.end()) continue;
@@ -271,115 +376,211 @@ CheckResult check_leaderboard(const LeaderboardBaseline& baseline, const Leaderb
     for (size_t d = 0; d < base.datasets.size(); ++d) {
       auto c = column_of.find(base.datasets[d]);
       if (c == column_of.end()) continue;
-      const LeaderboardCell& before = brow.cells[d];
-      const LeaderboardCell& after = crow.cells[c->second];
-      const bool had = before.state == LeaderboardCell::State::kValue;
-      const bool has = after.state == LeaderboardCell::State::kValue;
-      CellChange change;
-      change.model = brow.model;
-      change.dataset = base.datasets[d];
-      if (had && !has) {
-        change.kind = CellChange::Kind::kLost;
-        change.before = before.map_percent;
-        change.after_state = cell_state_text(after);
-        result.changes.push_back(std::move(change));
-      } else if (!had && has) {
-        change.kind = CellChange::Kind::kGained;
-        change.after = after.map_percent;
-        result.changes.push_back(std::move(change));
-      } else if (had && has) {
-        double lo = before.map_percent, hi = before.map_percent;
-        if (before.ci95_percent) {
-          lo = std::min(lo, before.ci95_percent->first);
-          hi = std::max(hi, before.ci95_percent->second);
+      pairs.push_back({&brow, &brow.cells[d], &crow.cells[c->second], &base.datasets[d]});
+    }
+  }
+  auto both_values = [](const Pair& p) {
+    return p.before->state == LeaderboardCell::State::kValue &&
+           p.after->state == LeaderboardCell::State::kValue;
+  };
+  std::vector<double> p_values, p_holm;
+  if (significant) {
+    for (const Pair& p : pairs)
+      if (both_values(p))
+        p_values.push_back(
+            move_p_value(*p.before, *p.after, p.brow->model, *p.dataset, baseline, options));
+    p_holm = metrics::holm_adjust(p_values);
+  }
+
+  size_t tested = 0;
+  for (const Pair& p : pairs) {
+    const bool had = p.before->state == LeaderboardCell::State::kValue;
+    const bool has = p.after->state == LeaderboardCell::State::kValue;
+    CellChange change;
+    change.model = p.brow->model;
+    change.dataset = *p.dataset;
+    if (had && !has) {
+      change.kind = CellChange::Kind::kLost;
+      change.fails = true;
+      change.label = "lost";
+      change.before = p.before->map_percent;
+      change.after_state = cell_state_text(*p.after);
+      result.changes.push_back(std::move(change));
+      continue;
+    }
+    if (!had && has) {
+      change.kind = CellChange::Kind::kGained;
+      change.label = "new score";
+      change.after = p.after->map_percent;
+      result.changes.push_back(std::move(change));
+      continue;
+    }
+    if (!had) continue;
+    change.before = p.before->map_percent;
+    change.after = p.after->map_percent;
+    double value = change.after;
+    if (baseline.resolution_percent > 0)
+      value = std::round(value / baseline.resolution_percent) * baseline.resolution_percent;
+    const double move = value - change.before;
+    change.kind = move < 0 ? CellChange::Kind::kRegressed : CellChange::Kind::kImproved;
+    bool fires = false;
+    switch (options.rule) {
+      case CheckRule::kExact:
+        fires = std::fabs(move) > kUnchangedPercent;
+        change.label = "changed";
+        break;
+      case CheckRule::kTolerance:
+        change.allowed_lo = change.before - options.tolerance_percent;
+        change.allowed_hi = change.before + options.tolerance_percent;
+        fires = value < change.allowed_lo - kUnchangedPercent ||
+                value > change.allowed_hi + kUnchangedPercent;
+        change.label = "changed";
+        break;
+      case CheckRule::kSignificant:
+        change.p_value = p_values[tested];
+        change.p_holm = p_holm[tested];
+        fires = change.p_holm < options.alpha;
+        change.label = "significant";
+        break;
+      case CheckRule::kWithinInterval: {
+        double lo = change.before, hi = change.before;
+        if (p.before->ci95_percent) {
+          lo = std::min(lo, p.before->ci95_percent->first);
+          hi = std::max(hi, p.before->ci95_percent->second);
         }
-        lo -= options.tolerance_percent;
-        hi += options.tolerance_percent;
-        double value = after.map_percent;
-        if (baseline.resolution_percent > 0)
-          value = std::round(value / baseline.resolution_percent) * baseline.resolution_percent;
-        change.before = before.map_percent;
-        change.after = after.map_percent;
-        change.allowed_lo = lo;
-        change.allowed_hi = hi;
-        if (value < lo - kEpsilon) {
-          change.kind = CellChange::Kind::kRegressed;
-          result.changes.push_back(std::move(change));
-        } else if (value > hi + kEpsilon) {
-          change.kind = CellChange::Kind::kImproved;
-          result.changes.push_back(std::move(change));
-        } else {
-          ++result.unchanged;
-        }
+        change.allowed_lo = lo - options.tolerance_percent;
+        change.allowed_hi = hi + options.tolerance_percent;
+        fires = value < change.allowed_lo - kUnchangedPercent ||
+                value > change.allowed_hi + kUnchangedPercent;
+        change.label = "outside interval";
+        break;
       }
     }
+    ++tested;
+    if (!fires && std::fabs(move) <= kUnchangedPercent) {
+      ++result.unchanged;
+      continue;
+    }
+    if (!fires) {
+      change.label = passed_label(options.rule);
+    } else if (change.kind == CellChange::Kind::kImproved && options.allow_improved) {
+      change.label = "improved";
+    } else {
+      change.fails = true;
+    }
+    result.changes.push_back(std::move(change));
   }
   return result;
 }
 
 std::string render_check(const CheckResult& result, const std::string& baseline_name) {
-  int regressed = 0, improved = 0, lost = 0, gained = 0;
-  for (const auto& c : result.changes) {
-    switch (c.kind) {
-      case CellChange::Kind::kRegressed:
-        ++regressed;
-        break;
-      case CellChange::Kind::kImproved:
-        ++improved;
-        break;
-      case CellChange::Kind::kLost:
-        ++lost;
-        break;
-      case CellChange::Kind::kGained:
-        ++gained;
-        break;
-    }
-  }
+  std::map<std::string, size_t> by_label;
+  for (const auto& c : result.changes) ++by_label[c.label];
   std::vector<std::string> counts;
-  auto count = [&](size_t n, const char* what) {
+  auto count = [&](size_t n, const std::string& what) {
     if (n > 0) counts.push_back(fmt::format("{} {}", n, what));
   };
   count(result.missing_rows.size(), "missing row(s)");
   count(result.missing_columns.size(), "missing column(s)");
-  count(static_cast<size_t>(regressed), "regressed");
-  count(static_cast<size_t>(lost), "lost");
-  count(static_cast<size_t>(improved), "improved");
-  count(static_cast<size_t>(gained), "gained");
+  for (const char* label : kLabelOrder) count(by_label[label], label);
   count(result.added_rows.size(), "new row(s)");
   count(result.added_columns.size(), "new column(s)");
   count(static_cast<size_t>(result.unchanged), "unchanged");
 
-  std::string out = fmt::format("leaderboard check against {}: {} ({})\n", one_line(baseline_name),
-                                result.failed() ? "FAILED" : "OK",
-                                counts.empty() ? std::string("nothing to compare")
-                                               : fmt::format("{}", fmt::join(counts, ", ")));
-  // Failures first, in a fixed order, then what passes; one line each, fixed-width tags.
-  auto line = [&](const char* tag, const std::string& text) {
-    out += fmt::format("  {:<20} {}\n", tag, text);
+  std::string out = fmt::format(
+      "leaderboard check against {}: {} ({}; rule: {})\n", one_line(baseline_name),
+      result.failed() ? "FAILED" : "OK",
+      counts.empty() ? std::string("nothing to compare") : fmt::format("{}", fmt::join(counts, ", ")),
+      rule_text(result.options));
+  // Failures first, then what passes; one line each, tagged with the rule's label.
+  auto line = [&](bool fails, const std::string& label, const std::string& text) {
+    out += fmt::format("  {:<22} {}\n", (fails ? "FAIL " : "ok   ") + label, text);
   };
-  for (const auto& m : result.missing_rows) line("FAIL missing row", one_line(m));
-  for (const auto& m : result.missing_columns) line("FAIL missing column", one_line(m));
-  auto scores = [&](CellChange::Kind kind, const char* tag) {
+  for (const auto& m : result.missing_rows) line(true, "missing row", one_line(m));
+  for (const auto& m : result.missing_columns) line(true, "missing column", one_line(m));
+  for (const bool failing : {true, false}) {
     for (const auto& c : result.changes) {
-      if (c.kind != kind) continue;
+      if (c.fails != failing) continue;
       const std::string where = one_line(c.model) + " | " + one_line(c.dataset);
-      if (kind == CellChange::Kind::kLost)
-        line(tag, fmt::format("{}: {} -> {}", where, pp(c.before), one_line(c.after_state)));
-      else if (kind == CellChange::Kind::kGained)
-        line(tag, fmt::format("{}: - -> {}", where, pp(c.after)));
-      else
-        line(tag,
-             fmt::format("{}: {} -> {} ({} pp; allowed {} .. {})", where, pp(c.before), pp(c.after),
-                         signed_pp(c.after - c.before), pp(c.allowed_lo), pp(c.allowed_hi)));
+      std::string text;
+      if (c.kind == CellChange::Kind::kLost) {
+        text = fmt::format("{}: {} -> {}", where, pp(c.before), one_line(c.after_state));
+      } else if (c.kind == CellChange::Kind::kGained) {
+        text = fmt::format("{}: - -> {}", where, pp(c.after));
+      } else {
+        text = fmt::format("{}: {} -> {} ({} pp, {}", where, pp(c.before), pp(c.after),
+                           signed_pp(c.after - c.before),
+                           c.kind == CellChange::Kind::kImproved ? "up" : "down");
+        switch (result.options.rule) {
+          case CheckRule::kTolerance:
+          case CheckRule::kWithinInterval:
+            text += fmt::format("; allowed {} .. {}", pp(c.allowed_lo), pp(c.allowed_hi));
+            break;
+          case CheckRule::kSignificant:
+            text += fmt::format("; p {:.3g}, Holm {:.3g}", c.p_value, c.p_holm);
+            break;
+          case CheckRule::kExact:
+            break;
+        }
+        text += ")";
+      }
+      line(c.fails, c.label, text);
     }
-  };
-  scores(CellChange::Kind::kRegressed, "FAIL regressed");
-  scores(CellChange::Kind::kLost, "FAIL lost");
-  scores(CellChange::Kind::kImproved, result.allow_improved ? "ok   improved" : "FAIL improved");
-  scores(CellChange::Kind::kGained, "ok   gained");
-  for (const auto& m : result.added_rows) line("ok   new row", one_line(m));
-  for (const auto& m : result.added_columns) line("ok   new column", one_line(m));
+  }
+  for (const auto& m : result.added_rows) line(false, "new row", one_line(m));
+  for (const auto& m : result.added_columns) line(false, "new column", one_line(m));
   return out;
+}
+
+std::string render_check_json(const CheckResult& result, const std::string& baseline_name) {
+  static const char* const kRuleNames[] = {"exact", "tolerance", "significant", "within-interval"};
+  json counts = json::object();
+  counts["missing row"] = result.missing_rows.size();
+  counts["missing column"] = result.missing_columns.size();
+  for (const char* label : kLabelOrder) counts[label] = 0;
+  for (const auto& c : result.changes) counts[c.label] = counts[c.label].get<int>() + 1;
+  counts["new row"] = result.added_rows.size();
+  counts["new column"] = result.added_columns.size();
+  counts["unchanged"] = result.unchanged;
+  json items = json::array();
+  auto named = [&](const std::vector<std::string>& names, const char* label, bool fails) {
+    for (const auto& n : names) items.push_back({{"label", label}, {"fails", fails}, {"name", n}});
+  };
+  named(result.missing_rows, "missing row", true);
+  named(result.missing_columns, "missing column", true);
+  for (const auto& c : result.changes) {
+    json item = {{"label", c.label}, {"fails", c.fails}, {"model", c.model}, {"dataset", c.dataset}};
+    if (c.kind != CellChange::Kind::kGained) item["before"] = c.before;
+    if (c.kind == CellChange::Kind::kLost) {
+      item["after_state"] = c.after_state;
+    } else {
+      item["after"] = c.after;
+    }
+    if (c.kind == CellChange::Kind::kRegressed || c.kind == CellChange::Kind::kImproved) {
+      item["direction"] = c.kind == CellChange::Kind::kImproved ? "up" : "down";
+      if (result.options.rule == CheckRule::kSignificant) {
+        item["p_value"] = c.p_value;
+        item["p_holm"] = c.p_holm;
+      } else if (result.options.rule != CheckRule::kExact) {
+        item["allowed"] = {c.allowed_lo, c.allowed_hi};
+      }
+    }
+    items.push_back(std::move(item));
+  }
+  named(result.added_rows, "new row", false);
+  named(result.added_columns, "new column", false);
+  json out = {{"schema", "repbench.leaderboard-check/1"},
+              {"baseline", baseline_name},
+              {"rule", kRuleNames[static_cast<int>(result.options.rule)]},
+              {"rule_text", rule_text(result.options)},
+              {"failed", result.failed()},
+              {"counts", std::move(counts)},
+              {"items", std::move(items)}};
+  if (result.options.rule == CheckRule::kSignificant) out["alpha"] = result.options.alpha;
+  if (result.options.rule == CheckRule::kTolerance ||
+      result.options.rule == CheckRule::kWithinInterval)
+    out["tolerance"] = result.options.tolerance_percent;
+  return out.dump(2) + "\n";
 }
 
 }  // namespace repbench::report

@@ -7,11 +7,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <utility>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/version.h"
+#include "report/per_query.h"
 
 namespace repbench::report {
 
@@ -78,9 +80,9 @@ void validate_record(const json& record, const std::string& where) {
   const json* schema = find(record, "schema");
   if (!schema)
     fail("{}: not a repbench record: no \"schema\" (expected \"{}\")", where, kRecordSchema);
-  if (!schema->is_string() || *schema != kRecordSchema)
-    fail("{}: not a repbench record: schema is {}, expected \"{}\"", where, schema->dump(),
-         kRecordSchema);
+  if (!is_record_schema(*schema))
+    fail("{}: not a repbench record: schema is {}, expected \"{}\" (or \"{}\")", where,
+         schema->dump(), kRecordSchema, kRecordSchemaV1);
 
   const json* model = find(record, "model");
   if (!model) fail("{}: record has no model (required)", where);
@@ -105,6 +107,8 @@ void validate_record(const json& record, const std::string& where) {
     require_nonempty_string(record, "skipped_reason", "skipped_reason", where);
     return;  // a skipped record has no metrics to check
   }
+  if (const json* pq = find(record, "per_query"); pq && !pq->is_null())
+    validate_per_query(*pq, where);
   if (!metrics) fail("{}: record has no metrics (required for status \"ok\")", where);
   const json* map = find(*metrics, "map");
   if (!map) fail("{}: record has no metrics.map (required for status \"ok\")", where);
@@ -124,9 +128,31 @@ void validate_record(const json& record, const std::string& where) {
   }
 }
 
+bool is_record_schema(const json& schema) {
+  return schema.is_string() && (schema == kRecordSchema || schema == kRecordSchemaV1);
+}
+
 void write_record(const std::string& path, const json& record) {
   validate_record(record, path);
-  write_file_atomic(path, record.dump(2) + "\n");
+  const json* pq = find(record, "per_query");
+  if (!pq || !pq->is_object() || pq->empty()) {
+    write_file_atomic(path, record.dump(2) + "\n");
+    return;
+  }
+  // One line per per-query array: indented, 12,000 queries would take ~70,000 lines.
+  json rest = record;
+  rest.erase("per_query");
+  std::string text = rest.dump(2);  // "{\n  ...\n}"
+  text.resize(text.size() - 2);     // drop "\n}"
+  text += ",\n  \"per_query\": {";
+  bool first = true;
+  for (const auto& [key, value] : pq->items()) {
+    text += first ? "\n    " : ",\n    ";
+    text += json(key).dump() + ": " + value.dump();
+    first = false;
+  }
+  text += "\n  }\n}\n";
+  write_file_atomic(path, text);
 }
 
 json read_record(const std::string& path) {
@@ -139,6 +165,34 @@ json read_record(const std::string& path) {
   }
   validate_record(record, path);
   return record;
+}
+
+std::vector<std::string> record_files(const std::vector<std::string>& files_or_dirs) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  for (const auto& arg : files_or_dirs) {
+    std::error_code ec;
+    fs::file_status st = fs::status(arg, ec);
+    if (ec || !fs::exists(st)) fail("{}: no such file or folder", arg);
+    if (!fs::is_directory(st)) {
+      files.push_back(arg);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (fs::recursive_directory_iterator it(arg, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->is_regular_file(ec) && it->path().extension() == ".json")
+        found.push_back(it->path().string());
+    }
+    if (ec) fail("{}: cannot list folder: {}", arg, ec.message());
+    if (found.empty()) fail("{}: no *.json result records in this folder", arg);
+    std::sort(found.begin(), found.end());
+    for (auto& f : found) {
+      const json j = json::parse(read_file(f), nullptr, /*allow_exceptions=*/false);
+      if (j.is_discarded() || (j.is_object() && is_record_schema(j.value("schema", json()))))
+        files.push_back(std::move(f));
+    }
+  }
+  return files;
 }
 
 std::string dataset_label(const std::string& set, const std::string& protocol) {

@@ -2,9 +2,9 @@
 // model x dataset x protocol. Every table, CSV and page that repbench produces is a rendering of
 // records, so whatever a report shows must be in a record first.
 //
-// Schema "repbench.record/1" (fields marked * are required):
+// Schema "repbench.record/2" (fields marked * are required):
 //   {
-//     "schema"*:   "repbench.record/1",
+//     "schema"*:   "repbench.record/2",      // "repbench.record/1" is still read
 //     "model"*:    {"name"*: "sscd", "category": "CD/IR", "spec": "torchscript:models/sscd.pt"},
 //     "set":       "roxford5k",            // the dataset's machine name
 //     "protocol":  "medium",               // easy|medium|hard|default|...
@@ -17,20 +17,29 @@
 //     "skipped_reason": "...",             // required (non-empty) when status is "skipped"
 //     "inputs":    {"query_features": {"path": ..., "sha256": ...}, ...},
 //     "options":   {...}, "timings": {...}, "seed": 0,
-//     "context":   {"repbench", "git_commit", "libtorch", "opencv", "faiss", "date", "host", ...}
+//     "context":   {"repbench", "git_commit", "libtorch", "opencv", "faiss", "date", "host", ...},
+//     "per_query": {...}                   // /2: per-query results, see report/per_query.h
 //   }
+// /2 added "per_query" (and the top-ids file beside the record); a /1 record is the same without
+// it, and readers show its per-query data as unavailable.
 // A model or set that failed in a run is still written, as a record with status "skipped" and the
 // reason, so that the leaderboard shows the row instead of silently dropping it.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace repbench::report {
 
 // The schema tag every record carries; bump the number when a field changes meaning.
-inline constexpr const char* kRecordSchema = "repbench.record/1";
+inline constexpr const char* kRecordSchema = "repbench.record/2";
+// The older schema readers still accept (records without per-query data).
+inline constexpr const char* kRecordSchemaV1 = "repbench.record/1";
+
+// Whether `schema` names a record schema this version reads (kRecordSchema or kRecordSchemaV1).
+bool is_record_schema(const nlohmann::json& schema);
 
 // The "context" block of a record: version_info() (program, git commit, library versions,
 // compiler) plus "date" (UTC, ISO-8601, e.g. "2026-11-23T09:00:00Z") and "host" (hostname).
@@ -40,14 +49,21 @@ nlohmann::json record_context();
 // `where` is the file the record comes from or goes to.
 void validate_record(const nlohmann::json& record, const std::string& where);
 
-// Validates `record` and writes it to `path` atomically, pretty-printed (2-space indent) with a
-// trailing newline. Throws Error naming `path` when a required field is missing or malformed.
+// Validates `record` and writes it to `path` atomically, pretty-printed (2-space indent; the
+// arrays of "per_query" one line each) with a trailing newline. Throws Error naming `path` when a required field is missing or malformed.
 void write_record(const std::string& path, const nlohmann::json& record);
 
 // Reads and validates one record. Throws a one-line Error naming `path` when the file is missing,
-// is not JSON, has a missing or different schema, or misses model.name, dataset, or (for an "ok"
+// is not JSON, has a missing or unknown schema, or misses model.name, dataset, or (for an "ok"
 // record) metrics.map.
 nlohmann::json read_record(const std::string& path);
+
+// The record files named by `files_or_dirs`: a file is taken as it is; a folder is scanned
+// recursively for *.json files that are records (a results folder also holds other JSON: a set's
+// gnd.json, cache sidecars), in sorted path order; a file there that is not JSON at all is kept,
+// so that reading it reports the problem. Throws Error on a missing path or a folder with no
+// *.json.
+std::vector<std::string> record_files(const std::vector<std::string>& files_or_dirs);
 
 // A readable column label for a dataset and protocol, as in the paper's Table 1:
 //   ("roxford5k", "medium") -> "rOxford5k (M)", ("rparis6k", "hard") -> "rParis6k (H)",

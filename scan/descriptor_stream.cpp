@@ -95,6 +95,7 @@ DescriptorStream DescriptorStream::open(const std::vector<std::string>& npy_path
     s.model_ = first.model;
     s.source_ = first.source;
     s.list_sha256_ = first.list_sha256;
+    s.provenance_["decoding"] = first.decoding;
     for (size_t i : order) {
       ShardedDescriptors& d = parts[i];
       s.files_meta_.push_back({npy_paths[i], read_npy_header(npy_paths[i]), d.begin, d.end - d.begin});
@@ -146,6 +147,9 @@ DescriptorStream DescriptorStream::open(const std::vector<std::string>& npy_path
       if (s.model_.empty()) s.model_ = key.at("spec").get<std::string>();
       s.provenance_["model_sha256"] = key.at("model_sha256");
       s.provenance_["preprocess"] = key.at("preprocess");
+      // A cache entry without the field predates it, when reduced decoding was the only mode.
+      if (!s.provenance_.contains("decoding"))
+        s.provenance_["decoding"] = key.value("decoding", std::string("reduced-jpeg"));
     }
   } catch (const std::exception&) {
   }

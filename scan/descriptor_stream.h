@@ -33,8 +33,9 @@ class DescriptorStream {
 
   bool has_sidecar() const { return sidecar_; }
   const std::string& model() const { return model_; }    // empty when no sidecar names it
-  // What repbench's sidecars say made the rows: {"model", "model_sha256", "preprocess"}, each
-  // only where a sidecar records it (the shard file; the feature-cache sidecar X.json).
+  // What repbench's sidecars say made the rows: {"model", "model_sha256", "preprocess",
+  // "decoding"}, each only where a sidecar records it (the shard file; the feature-cache sidecar
+  // X.json).
   const nlohmann::json& provenance() const { return provenance_; }
   const std::string& source() const { return source_; }  // the list, or the first file
   const std::string& list_sha256() const { return list_sha256_; }  // empty for plain files

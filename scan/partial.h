@@ -2,7 +2,7 @@
 // --partial OUT_I` searches the generations in one training shard and writes OUT_I, a JSON file:
 //
 //   {"format": "repbench-scan-partial", "format_version": 1,
-//    "run": {what every partial of one scan shares: model, similarity, k, thresholds,
+//    "run": {what every partial of one scan shares: model, decoding, similarity, k, thresholds,
 //            dup_threshold, baseline_sample, seed, the generated set (source, listed, paths
 //            sha256, count) and the training list (list_sha256, total, shard count)},
 //    "shard": {"index": i, "count": N, "begin": b, "end": e, "npy": absolute path of SHARD_I},

@@ -418,6 +418,7 @@ Side extracted_side(models::FeatureExtractor& ex, const ImageSource& src, const 
                     const ScanOptions& o) {
   models::PipelineOptions popt;
   popt.batch_size = o.batch_size;
+  popt.load = o.load;
   popt.on_decode_error = models::DecodeErrorPolicy::kSkip;
   popt.progress = o.progress;
   popt.label = fmt::format("{} {}", ex.name(), label);
@@ -437,7 +438,8 @@ Side extracted_side(models::FeatureExtractor& ex, const ImageSource& src, const 
   s.model = ex.spec();
   s.provenance = {{"model", ex.spec()},
                   {"model_sha256", ex.info().model_sha256},
-                  {"preprocess", ex.preprocess().canonical()}};
+                  {"preprocess", ex.preprocess().canonical()},
+                  {"decoding", models::decoding_name(o.load)}};
   return s;
 }
 
@@ -467,6 +469,13 @@ Side descriptor_side(const std::vector<std::string>& files, const std::string& n
 }
 
 int64_t side_rows(const Side& s) { return s.stream ? s.stream->rows() : s.features.rows(); }
+// How the scan's images were decoded (models::decoding_name()): the sides agree where both
+// record it (run_scan checks); null when neither does (plain .npy on both sides).
+nlohmann::json scan_decoding(const Side& gen, const Side& train) {
+  for (const Side* s : {&gen, &train})
+    if (s->provenance.contains("decoding")) return s->provenance["decoding"];
+  return nullptr;
+}
 std::vector<int64_t> side_shape(const Side& s) {
   return s.stream ? s.stream->shape(s.stream->rows()) : s.features.shape;
 }
@@ -479,6 +488,7 @@ nlohmann::json write_scan(const std::string& out, const std::string& model, cons
                           const std::function<const std::string&(int64_t)>& train_path,
                           const metrics::TopKResult& matches,
                           std::chrono::steady_clock::time_point t0) {
+  const nlohmann::json decoding = scan_decoding(gen, train);
   nlohmann::json rec;
   rec["kind"] = "replication-scan";
   rec["schema"] = 1;
@@ -486,6 +496,7 @@ nlohmann::json write_scan(const std::string& out, const std::string& model, cons
   rec["git_commit"] = git_commit();
   rec["created"] = utc_now_iso8601();
   rec["model"] = model;
+  rec["decoding"] = decoding;
   rec["generated"] = {{"source", gen.source},
                       {"count", int64_t(gen_paths.size())},
                       {"listed", gen.listed},
@@ -503,6 +514,10 @@ nlohmann::json write_scan(const std::string& out, const std::string& model, cons
   if (!train.failed.empty())
     notes.push_back(fmt::format("{} of {} training images could not be read and were skipped.",
                                 train.failed.size(), train.listed));
+  if (decoding == models::decoding_name(models::LoadOptions{/*reduced_decoding=*/true}))
+    notes.push_back(
+        "Descriptors were computed with --fast-decode (large JPEGs decoded at reduced size), so "
+        "they differ slightly from the model's reference pipeline, which decodes at full size.");
   rec["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   write_matches_csv((fs::path(out) / "matches.csv").string(), gen_paths, train_path, matches);
   write_file_atomic((fs::path(out) / "scan.json").string(), rec.dump(2) + "\n");
@@ -510,9 +525,11 @@ nlohmann::json write_scan(const std::string& out, const std::string& model, cons
 }
 
 // What every partial of one scan must share (scan/partial.h).
-nlohmann::json partial_run(const std::string& model, const Side& gen, const DescriptorStream& shard,
+nlohmann::json partial_run(const std::string& model, const Side& gen, const Side& train,
                            const ShardedDescriptors& info, bool split, const ScanParams& p) {
+  const DescriptorStream& shard = *train.stream;
   return {{"model", model},
+          {"decoding", scan_decoding(gen, train)},
           {"similarity", split ? "split-product" : "inner-product"},
           {"k", p.k},
           {"thresholds", p.thresholds},
@@ -584,6 +601,18 @@ nlohmann::json run_scan(const ScanOptions& o) {
         gen.provenance[key] != train.provenance[key])
       fail("{}: descriptors with {} {}, but {} has {}", gen_name, key,
            gen.provenance[key].dump(), train_name, train.provenance[key].dump());
+  // Both sides through one pipeline: generations and training images decoded alike.
+  if (gen.provenance.contains("decoding") && train.provenance.contains("decoding") &&
+      gen.provenance["decoding"] != train.provenance["decoding"]) {
+    const std::string g = gen.provenance["decoding"], t = train.provenance["decoding"];
+    if (gen_src || train_src)  // one side's images are decoded by this scan
+      fail("{}: descriptors made with {} decoding, but this scan decodes with {} (run both with "
+           "or both without --fast-decode)",
+           gen_src ? train_name : gen_name, gen_src ? t : g, gen_src ? g : t);
+    fail("{}: descriptors made with {} decoding, but {} with {} (extract both with or both "
+         "without --fast-decode)",
+         gen_name, g, train_name, t);
+  }
 
   auto first_failure = [](const std::vector<models::FailedImage>& f) {
     // The reason names the file already.
@@ -613,7 +642,7 @@ nlohmann::json run_scan(const ScanOptions& o) {
     const DescriptorStream& d = *train.stream;
     PartialScan p;
     const ShardedDescriptors info = read_shard_info(o.train_descriptors[0]);
-    p.run = partial_run(model, gen, d, info, split, o.params);
+    p.run = partial_run(model, gen, train, info, split, o.params);
     p.index = info.index;
     p.count = info.count;
     p.begin = info.begin;
@@ -717,6 +746,7 @@ nlohmann::json run_merge(const std::vector<std::string>& partial_paths, const st
   gen.source = run.at("generated").at("source").get<std::string>();
   gen.listed = run.at("generated").at("listed").get<int64_t>();
   gen.failed = first.generated_failed;
+  if (run.contains("decoding")) gen.provenance["decoding"] = run["decoding"];
   return write_scan(out, run.at("model").get<std::string>(), gen, train, std::move(body),
                     first.generated_paths, train_path, merged, t0);
 }

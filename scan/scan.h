@@ -25,6 +25,7 @@
 #include "core/npy.h"
 #include "core/progress.h"
 #include "metrics/topk.h"
+#include "models/image_loader.h"
 #include "models/registry.h"
 #include "scan/index.h"
 
@@ -61,6 +62,7 @@ struct ScanOptions {
   std::string model;  // extractor spec (models/registry.h); optional with descriptors on both sides
   models::ExtractorOptions extractor;  // device, threads
   int batch_size = 32;
+  models::LoadOptions load;          // decoding (full by default; models/image_loader.h)
   std::string out;                   // output folder
   ScanParams params;
   ProgressMode progress = ProgressMode::kAuto;

@@ -23,6 +23,7 @@ nlohmann::json to_json(const ShardedDescriptors& d) {
   for (const auto& f : d.failed)
     failed.push_back({{"index", f.index}, {"path", f.path}, {"reason", f.reason}});
   return {{"format", kFormat}, {"format_version", 1},   {"model", d.model},
+          {"decoding", d.decoding},
           {"source", d.source}, {"list_sha256", d.list_sha256}, {"total", d.total},
           {"index", d.index},   {"count", d.count},     {"begin", d.begin},
           {"end", d.end},       {"shape", d.features.shape}, {"shards_merged", d.shards_merged},
@@ -44,6 +45,7 @@ ShardedDescriptors extract_shard(models::FeatureExtractor& extractor, const Imag
                                  models::CachedExtraction* cached) {
   ShardedDescriptors d;
   d.model = extractor.spec();
+  d.decoding = models::decoding_name(pipeline.load);
   d.source = source.source;
   d.list_sha256 = path_list_sha256(source.paths);
   d.total = static_cast<int64_t>(source.paths.size());
@@ -92,6 +94,7 @@ ShardedDescriptors read_shard_info(const std::string& npy_path) {
   try {
     if (j.at("format") != kFormat) fail("{}: not a repbench shard file", info_path);
     d.model = j.at("model").get<std::string>();
+    d.decoding = j.value("decoding", std::string("reduced-jpeg"));  // see shards.h
     d.source = j.at("source").get<std::string>();
     d.list_sha256 = j.at("list_sha256").get<std::string>();
     d.total = j.at("total").get<int64_t>();
@@ -141,6 +144,7 @@ std::vector<size_t> check_tiling(const std::vector<ShardedDescriptors>& parts,
              npy_paths[0], a);
     };
     differs("the model", first.model, s.model);
+    differs("the decoding", first.decoding, s.decoding);
     differs("the image list (sha256)", first.list_sha256, s.list_sha256);
     differs("the shard count", std::to_string(first.count), std::to_string(s.count));
     std::vector<int64_t> a(first.features.shape.begin() + 1, first.features.shape.end()),
@@ -179,6 +183,7 @@ ShardedDescriptors merge_shards(const std::vector<std::string>& npy_paths) {
   const ShardedDescriptors& first = parts[0];
   ShardedDescriptors m;
   m.model = first.model;
+  m.decoding = first.decoding;
   m.source = first.source;
   m.list_sha256 = first.list_sha256;
   m.total = first.total;

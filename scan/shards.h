@@ -2,15 +2,18 @@
 // descriptors of the i-th of N contiguous slices of SRC's image list (scan/image_source.h) as
 // X.npy through the feature cache, then X.shard.json (written last: it marks the shard complete):
 //
-//   {"format": "repbench-shard", "format_version": 1, "model": SPEC, "source": SRC,
-//    "list_sha256": sha256 of the whole list, "total": n, "index": i, "count": N,
+//   {"format": "repbench-shard", "format_version": 1, "model": SPEC, "decoding": MODE,
+//    "source": SRC, "list_sha256": sha256 of the whole list, "total": n, "index": i, "count": N,
 //    "begin": b, "end": e, "shape": [...], "paths": [the slice's paths],
 //    "failed": [{"index": global index, "path", "reason"}]}
 //
-// merge_shards() reads N such files, checks that they come from one list and one model and tile
-// it exactly (each index 0..N-1 once, begin/end as shard_range() cuts them, rows = end - begin),
-// and concatenates them in order. A merged file is written as shard 0 of 1 of the same list, so
-// every consumer (scan --train-descriptors, a later merge) reads one format.
+// MODE is models::decoding_name() of the extraction ("full", or "reduced-jpeg" under
+// --fast-decode; a file without it predates the field, when reduced-size decoding was the
+// default, and reads as "reduced-jpeg").
+// merge_shards() reads N such files, checks that they come from one list, one model and one
+// decoding and tile it exactly (each index 0..N-1 once, begin/end as shard_range() cuts them,
+// rows = end - begin), and concatenates them in order. A merged file is written as shard 0 of 1
+// of the same list, so every consumer (scan --train-descriptors, a later merge) reads one format.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +36,7 @@ std::string shard_info_path(const std::string& npy_path);
 struct ShardedDescriptors {
   FloatArray features;  // [end - begin, dim] or [end - begin, tokens, dim]; failed rows are zero
   std::string model;    // extractor spec
+  std::string decoding;  // models::decoding_name() of the extraction
   std::string source;   // folder or list file the list came from
   std::string list_sha256;
   int64_t total = 0, index = 0, count = 1, begin = 0, end = 0;
@@ -64,7 +68,8 @@ std::vector<size_t> check_tiling(const std::vector<ShardedDescriptors>& shards,
 
 // Merges shard files that tile one list (any order on input). One file is accepted as is when
 // it covers its whole list (a merged file, or shard 0/1). Throws Error naming the file and the
-// problem for a missing, repeated, foreign (other list, model or shape) or inconsistent shard.
+// problem for a missing, repeated, foreign (other list, model, decoding or shape) or inconsistent
+// shard.
 ShardedDescriptors merge_shards(const std::vector<std::string>& npy_paths);
 
 // Writes `d` as X.npy (float32) then X.shard.json, atomically; `d` must cover its whole list.

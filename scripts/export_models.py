@@ -36,9 +36,10 @@ A model whose package or weights are unavailable is reported and skipped; the ot
 exported, and the exit status is 1 when any requested model failed.
 
 Preprocessing (--preprocess): "native" (default) is what each model's own repository documents
-(PROTOCOLS.md 1.3, 1.4, 7); "bob" is the Battle-of-the-Backbones retrieval harness used for the
-real datasets of Table 1 (Resize(256, bicubic), CenterCrop(224), ImageNet mean/std); "dcr" is the
-DCR code's generated-vs-train setting (Resize(256), CenterCrop(224), mean = std = 0.5).
+(docs/PROTOCOLS.md §1.3, §1.4, §7); "bob" is the Battle-of-the-Backbones retrieval harness used
+for the real datasets of Table 1 (Resize(256, bicubic), CenterCrop(224), ImageNet mean/std);
+"dcr" is the DCR code's generated-vs-train setting (Resize(256), CenterCrop(224),
+mean = std = 0.5).
 """
 
 import argparse

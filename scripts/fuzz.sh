@@ -4,8 +4,13 @@
 #   scripts/fuzz.sh TARGET SECONDS     build TARGET, run it for SECONDS (default 60)
 #   scripts/fuzz.sh all SECONDS        every target in turn
 #   scripts/fuzz.sh list               the targets
-# Targets: pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config.
+# Targets: pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
+#          reference.
 # Work folder: build-fuzz/ (binaries, corpus/<target>/ growing across runs, crashes/<target>/).
+# FUZZ_GND_DIR=DIR (optional): a folder with the real ground truth (gnd_roxford5k.pkl,
+# gnd_rparis6k.pkl, gnd_instre.mat, from revisitop and INSTRE) whose files join the seeds of
+# `pickle` and `mat` when their corpus is first made; without it the seeds are the small files
+# this script writes.
 # A crash leaves its input in build-fuzz/crashes/<target>/ and exits non-zero; make the input a
 # regression test of the module's suite and fix the parser (tests/fuzz/README.md).
 # Installs clang and libclang-rt-14-dev (libFuzzer) when missing and running as root.
@@ -13,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TARGETS=(pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
-  scan_partial)
+  reference per_query scan_partial)
 target=${1:-}
 seconds=${2:-60}
 if [[ -z "$target" || "$target" == "list" ]]; then
@@ -34,6 +39,12 @@ if ! command -v "$CXX" >/dev/null ||
   fi
 fi
 
+GND_DIR=${FUZZ_GND_DIR:-}
+if [[ -n "$GND_DIR" && ! -d "$GND_DIR" ]]; then
+  echo "fuzz.sh: FUZZ_GND_DIR=$GND_DIR is not a folder" >&2
+  exit 2
+fi
+
 OUT=${FUZZ_DIR:-build-fuzz}
 mkdir -p "$OUT"
 FLAGS=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
@@ -44,14 +55,16 @@ sources_of() {
   case "$1" in
     pickle) echo "datasets/pickle.cpp core/atomic_file.cpp" ;;
     npy) echo "core/npy.cpp core/atomic_file.cpp" ;;
-    gnd_json) echo "datasets/gnd_json.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
-    suite_yaml) echo "suite/suite_file.cpp core/atomic_file.cpp" ;;
+    gnd_json) echo "datasets/gnd_json.cpp datasets/metric_spec.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
+    suite_yaml) echo "suite/suite_file.cpp datasets/metric_spec.cpp core/atomic_file.cpp" ;;
     model_metadata)
       echo "models/model_metadata.cpp models/preprocess.cpp models/feature_extractor.cpp core/atomic_file.cpp"
       ;;
     mat) echo "datasets/mat_reader.cpp datasets/mat_v5_layout.cpp datasets/instre.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
     coco) echo "synth/coco.cpp synth/rle.cpp synth/segmentation.cpp synth/palette_png.cpp core/atomic_file.cpp" ;;
     rle) echo "synth/rle.cpp" ;;
+    reference) echo "report/reference.cpp core/atomic_file.cpp" ;;
+    per_query) echo "report/per_query.cpp core/sha256.cpp" ;;
     palette_png) echo "synth/palette_png.cpp core/atomic_file.cpp" ;;
     diffusion_config)
       echo "synth/diffusion/model_config.cpp synth/diffusion/schedule.cpp synth/diffusion/ddpm_io.cpp synth/diffusion/image_prep.cpp models/image_loader.cpp models/preprocess.cpp models/impl/resample.cpp datasets/folder_listing.cpp core/natural_sort.cpp core/atomic_file.cpp"
@@ -74,14 +87,14 @@ libs_of() {
   esac
 }
 
-# Seeds: the real ground-truth files and small valid examples of each format.
+# Seeds: small valid examples of each format, and the real ground truth of FUZZ_GND_DIR if given.
 seed() {
   local t=$1 dir=$OUT/corpus/$1
   mkdir -p "$dir"
   [[ -n "$(ls -A "$dir")" ]] && return 0
   case "$t" in
     pickle)
-      cp ../shared/data/gnd/*.pkl "$dir"/ 2>/dev/null || true
+      if [[ -n "$GND_DIR" ]]; then cp "$GND_DIR"/*.pkl "$dir"/ 2>/dev/null || true; fi
       python3 - "$dir" <<'PY'
 import pickle, sys
 for proto in range(0, 6):
@@ -105,9 +118,19 @@ def npy(name, descr, shape, payload, fortran=False):
 npy("f32", "<f4", (3, 4), struct.pack("<12f", *range(12)))
 npy("f16", "<f2", (2, 3), struct.pack("<6e", *range(6)))
 npy("i64", "<i8", (5,), struct.pack("<5q", *range(5)))
+npy("i32", "<i4", (2, 3), struct.pack("<6i", *range(6)))
 npy("tok", "<f4", (2, 3, 4), bytes(4 * 24))
 npy("fortran", "<f4", (2, 2), struct.pack("<4f", 1, 2, 3, 4), fortran=True)
 PY
+      ;;
+    per_query)
+      cat >"$dir/record.json" <<'JSON'
+{"schema": "repbench.record/2", "model": {"name": "m"}, "dataset": "X", "metrics": {"map": 0.75},
+ "per_query": {"images": ["q/0.jpg", "q/1.jpg", "q/2.jpg"], "ap": [0.5, null, 1.0],
+  "p@1": [1, null, 1], "p@5": [0.4, null, 0.2], "recall@1": [1, null, 1],
+  "queries_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+  "top_ids": {"file": "x.top100.npy", "k": 100}}}
+JSON
       ;;
     gnd_json)
       cat >"$dir/set.json" <<'JSON'
@@ -115,6 +138,13 @@ PY
  "queries": [{"image": "q.jpg", "bbx": [1, 2, 30, 40], "ok": [0], "junk": [2], "group": "g"},
              {"image": "a.jpg", "ok": [1], "junk": [0]}],
  "recall_ks": [1, 2], "meta": {"x": [1, {"y": null}]}}
+JSON
+      cat >"$dir/metric.json" <<'JSON'
+{"schema": "repbench.gnd/1", "name": "m", "db": ["a.jpg", "b.jpg"],
+ "queries": [{"image": "a.jpg", "ok": [0, 1]}],
+ "metric": {"name": "GPR1200 mAP", "ap": "non-interpolated", "mp_ks": [1, 5], "recall_ks": [1, 2],
+            "recall": "fraction", "recall_empty_queries": "miss", "mrr": true, "self_match": "s",
+            "queries": "q", "source": "x", "ap_from": "set"}}
 JSON
       ;;
     suite_yaml)
@@ -142,6 +172,9 @@ on_decode_error: skip
 formats: [md, csv, tex, html]
 YAML
       ;;
+    reference)
+      cp references/somepalli2023-table1.json "$dir/table1.json"
+      ;;
     model_metadata)
       cat >"$dir/metadata.json" <<'JSON'
 {"metadata_version": 1, "name": "DINO ViT-B/16 (all tokens)", "category": "SSL",
@@ -158,7 +191,9 @@ JSON
     mat)
       # The real gnd_instre.mat takes seconds an input under ASan: a slice of it instead.
       "$CXX" -std=c++17 -O1 tests/fuzz/make_mat_seeds.cpp -o "$OUT/make_mat_seeds" -lmatio
-      "$OUT/make_mat_seeds" "$dir" ../shared/data/gnd/gnd_instre.mat
+      local real=()
+      [[ -n "$GND_DIR" && -f "$GND_DIR/gnd_instre.mat" ]] && real=("$GND_DIR/gnd_instre.mat")
+      "$OUT/make_mat_seeds" "$dir" "${real[@]}"
       ;;
     coco)
       # Images a.jpg, b.jpg and 1.jpg exist in the target's image folder; polygons, uncompressed

@@ -6,15 +6,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Exactly what the build, the tests, the benchmarks and the demo use (README "Dependencies" says
+# what each is for; scripts/check_dependencies.sh, run by ctest, keeps this list, CMake's finds
+# and the README's table in step).
 packages=(
+  # toolchain (build-essential: compiler, OpenMP runtime, threads)
   build-essential cmake ninja-build pkg-config git
-  libtorch-dev libopencv-dev libeigen3-dev libfaiss-dev libomp-dev libopenblas-dev
-  libboost-filesystem-dev libfccp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libmatio-dev zlib1g-dev libyaml-cpp-dev libpng-dev
+  # libraries CMake finds (each find names its package: cmake/dependencies.cmake)
+  libtorch-dev libopencv-dev libfaiss-dev libopenblas-dev libfccp-dev libgtest-dev libgmock-dev
+  libbenchmark-dev libcli11-dev nlohmann-json3-dev libfmt-dev libmatio-dev zlib1g-dev
+  libyaml-cpp-dev libpng-dev
+  # the demo's photographs
   opencv-doc
-  # The scan report: gnuplot draws its plots; the page tests open it in headless chromium.
-  gnuplot-nox chromium fonts-dejavu-core
-  python3 python3-numpy python3-torch python3-torchvision
+  # the scan report: gnuplot draws its plots, in DejaVu; the page tests open it in headless chromium
+  gnuplot-nox fonts-dejavu-core chromium
+  # Python references and fixtures of the tests (/usr/bin/python3)
+  python3 python3-numpy python3-pil python3-torch python3-torchvision
 )
 
 missing=()

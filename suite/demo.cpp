@@ -1,10 +1,17 @@
 #include "suite/demo.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <utility>
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
+#include "core/error.h"
 #include "datasets/demo_pool.h"
+#include "report/compare.h"
+#include "report/leaderboard.h"
+#include "report/record.h"
 #include "synth/coco.h"
 #include "synth/cutmix.h"
 #include "synth/diffusion/ddpm.h"
@@ -114,18 +121,58 @@ Suite prepare_demo(const DemoOptions& o) {
   s.threads = o.threads;
   s.device = o.device;
   s.batch_size = 16;
+  s.fast_decode = o.fast_decode;
   for (const char* spec : {"builtin:tiny", "builtin:colorhist", "builtin:dct", "builtin:patches",
                            "builtin:randcnn"})
     s.models.push_back({spec, "", "", nlohmann::json::object()});
-  s.sets.push_back({pairs.source, "", "", {}});
-  for (const auto* g : {&cutmix, &coco, &voc}) s.sets.push_back({g->gnd_path, "", "", {}});
-  for (const auto& g : {dif_patch, dif_diagonal}) s.sets.push_back({g, "", "", {}});
+  s.sets.push_back({pairs.source, "", "", {}, ""});
+  for (const auto* g : {&cutmix, &coco, &voc}) s.sets.push_back({g->gnd_path, "", "", {}, ""});
+  for (const auto& g : {dif_patch, dif_diagonal}) s.sets.push_back({g, "", "", {}, ""});
   return s;
 }
 
+namespace {
+
+// `repbench compare` of the demo's two best models (lowest average rank) over every set, written
+// as OUT/compare.{md,json}: the paired question a leaderboard alone cannot answer.
+void write_best_two_comparison(const DemoOptions& o, SuiteRunResult& result) {
+  const report::Leaderboard board =
+      report::build_leaderboard(report::load_records(result.records));
+  std::vector<const report::LeaderboardRow*> ranked;
+  for (const auto& row : board.rows)
+    if (row.average_rank) ranked.push_back(&row);
+  if (ranked.size() < 2) return;
+  std::stable_sort(ranked.begin(), ranked.end(), [](const auto* a, const auto* b) {
+    return *a->average_rank < *b->average_rank;
+  });
+  // Each model's records live in one folder of OUT/records (suite/runner.h).
+  auto folder_of = [&](const std::string& model) {
+    for (const auto& path : result.records)
+      if (report::read_record(path)["model"]["name"] == model)
+        return fs::path(path).parent_path().string();
+    fail("demo: no record of model {}", model);
+  };
+  metrics::PairedOptions po;
+  po.seed = o.seed;
+  po.threads = o.threads;
+  const report::Comparison c =
+      report::compare_records(folder_of(ranked[0]->model), folder_of(ranked[1]->model), po);
+  const fs::path out(o.out);
+  for (const auto& [ext, format] : {std::pair{".md", report::CompareFormat::kMarkdown},
+                                    std::pair{".json", report::CompareFormat::kJson}}) {
+    const std::string path = (out / "compare").string() + ext;
+    write_file_atomic(path, report::render_comparison(c, format));
+    result.leaderboards.push_back(path);
+  }
+}
+
+}  // namespace
+
 SuiteRunResult run_demo(const DemoOptions& options) {
   const Suite s = prepare_demo(options);
-  return run_suite(s, {options.quiet});
+  SuiteRunResult result = run_suite(s, {options.quiet});
+  write_best_two_comparison(options, result);
+  return result;
 }
 
 }  // namespace repbench::suite

@@ -6,7 +6,9 @@
 //      dif-patch and dif-diagonal by RePaint outpainting with a small DDPM that the demo trains
 //      on the pool once (OUT/ddpm/, cached) or with the eps-model the user passes;
 //   3. run every built-in extractor on every set (descriptors cached in OUT/cache);
-//   4. write OUT/records/ and OUT/leaderboard.{md,csv,tex,html}.
+//   4. write OUT/records/ (with per-query results and failure pages), OUT/leaderboard.{md,csv,
+//      tex,html} (rank intervals, Friedman test), OUT/cd_diagram.{svg,png}, and
+//      OUT/compare.{md,json}: `repbench compare` of the two models with the lowest average rank.
 // A rerun reuses the staged pool, the generated sets and the cached descriptors.
 #pragma once
 
@@ -28,6 +30,7 @@ struct DemoOptions {
   std::string ddpm_model;
   int64_t ddpm_steps = 600;
   std::string device = "cpu";  // DDPM training, RePaint and extraction
+  bool fast_decode = false;     // the suite's fast_decode (models/image_loader.h)
 };
 
 // The suite the demo runs (sets built, models listed), without running it.

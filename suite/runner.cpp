@@ -11,13 +11,16 @@
 #include "core/descriptors.h"
 #include "core/error.h"
 #include "core/sha256.h"
+#include "datasets/metric_spec.h"
 #include "datasets/set_registry.h"
 #include "metrics/evaluate.h"
 #include "metrics/descriptor_scores.h"
 #include "models/feature_cache.h"
 #include "models/registry.h"
 #include "models/set_images.h"
+#include "report/cd_diagram.h"
 #include "report/eval_record.h"
+#include "report/failure_page.h"
 #include "report/leaderboard.h"
 #include "report/record.h"
 
@@ -74,13 +77,16 @@ SetFeatures extract_set(models::FeatureExtractor& ex, const datasets::RetrievalS
   popt.batch_size = suite.batch_size;
   popt.on_decode_error = suite.on_decode_error == "skip" ? models::DecodeErrorPolicy::kSkip
                                                          : models::DecodeErrorPolicy::kFail;
+  popt.load.reduced_decoding = suite.fast_decode;
+  // The cache key tells the modes apart; their own file names let both stay cached side by side.
+  const std::string mode = suite.fast_decode ? ".fast-decode" : "";
   SetFeatures f;
   auto run = [&](const std::vector<models::ImageItem>& items, const std::string& side) {
     popt.label = fmt::format("{} {} {}", ex.name(), set.name, side);
     const std::string base = (fs::path(cache_dir) / (slug(set.name) + "." + side)).string();
     models::CachedExtraction c = models::extract_cached(
-        ex, items, base + "." + sha256_hex(set.source + "|" + set.root).substr(0, 8) + ".npy",
-        popt);
+        ex, items,
+        base + "." + sha256_hex(set.source + "|" + set.root).substr(0, 8) + mode + ".npy", popt);
     f.cache_hit = f.cache_hit && c.cache_hit;
     for (const auto& fi : c.failed) f.failed.push_back(fi.path + ": " + fi.reason);
     return std::move(c.features);
@@ -92,13 +98,30 @@ SetFeatures extract_set(models::FeatureExtractor& ex, const datasets::RetrievalS
   return f;
 }
 
+// Every record of a suite, skipped ones included, names how its images were decoded.
 report::RecordHeader header_for(const nlohmann::json& model, const std::string& set,
-                                const std::string& protocol) {
+                                const std::string& protocol, const Suite& suite) {
   report::RecordHeader h;
   h.model = model;
   h.set = set;
   h.protocol = protocol.empty() ? "default" : protocol;
+  models::LoadOptions load;
+  load.reduced_decoding = suite.fast_decode;
+  h.options = {{"decoding", models::decoding_name(load)}};
   return h;
+}
+
+// The failure page beside an "ok" record that carries per-query data, which the html
+// leaderboard links; a page that cannot be drawn is a line of output, not a failed run.
+template <typename Say>
+void write_failure_page_beside(const std::string& record, const datasets::RetrievalSet& set,
+                               const Say& say) {
+  try {
+    if (!report::read_record(record).contains("per_query")) return;
+    report::write_failure_page(record, set, report::failure_page_path(record));
+  } catch (const Error& e) {
+    say(fmt::format("  no failure page: {}", e.what()));
+  }
 }
 
 }  // namespace
@@ -117,11 +140,11 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
     if (!options.quiet) fmt::print("{}\n", line);
   };
   auto write = [&](const std::string& model_dir, const report::RecordHeader& h,
-                   const nlohmann::json& rec) {
+                   const nlohmann::json& rec, const report::QueryResults* queries = nullptr) {
     const std::string path = (out / "records" / model_dir /
                               (slug(h.set) + "." + slug(h.protocol) + ".json"))
                                  .string();
-    report::write_record(path, rec);
+    queries ? report::write_eval_record(path, rec, *queries) : report::write_record(path, rec);
     result.records.push_back(path);
     if (rec.value("status", "ok") == "skipped") ++result.records_skipped;
   };
@@ -173,8 +196,8 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
         const std::string set_name = loaded.empty() ? ss.set : loaded.front().name;
         for (size_t i = 0; i < protocols.size(); ++i) {
           const std::string p = i < loaded.size() ? loaded[i].protocol : protocols[i];
-          write(model_dir, header_for(model, set_name, p),
-                report::make_skipped_record(header_for(model, set_name, p), set_error));
+          write(model_dir, header_for(model, set_name, p, suite),
+                report::make_skipped_record(header_for(model, set_name, p, suite), set_error));
         }
         say(fmt::format("{} on {}: skipped: {}", model["name"].get<std::string>(), set_name,
                         set_error));
@@ -183,9 +206,9 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
       const bool tokens = feats.db.shape.size() == 3;
       if (suite.similarity == "split-product" && !tokens) {
         for (const auto& set : loaded)
-          write(model_dir, header_for(model, set.name, set.protocol),
+          write(model_dir, header_for(model, set.name, set.protocol, suite),
                 report::make_skipped_record(
-                    header_for(model, set.name, set.protocol),
+                    header_for(model, set.name, set.protocol, suite),
                     "split-product needs a model with token outputs; this one gives embeddings"));
         continue;
       }
@@ -200,20 +223,25 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
         eo.bootstrap_samples = suite.bootstrap;
         eo.seed = suite.seed;
         eo.threads = suite.threads;
-        eo.recall_ks = set.recall_ks;
+        // The set's own metric, with the suite entry's ap overriding the AP definition.
+        const datasets::MetricSpec metric = datasets::with_ap_override(set.metric, ss.ap, "ap");
+        datasets::apply_metric(metric, eo);
+        eo.top_k = report::kTopIds;
         const datasets::RetrievalSet::Lists lists = set.evaluation_lists();
         const auto t0 = std::chrono::steady_clock::now();
         metrics::EvalResult r = metrics::evaluate(*scores, lists.ok, lists.junk, eo);
-        report::RecordHeader h = header_for(model, set.name, set.protocol);
+        report::RecordHeader h = header_for(model, set.name, set.protocol, suite);
         h.similarity = split ? "split-product" : "inner-product";
         h.inputs = {{"ground_truth", set.source}, {"image_root", set.root}};
-        h.options = {{"l2_normalize", true},
-                     {"query_crop", set.crop_queries},
-                     {"bootstrap_samples", suite.bootstrap},
-                     {"batch_size", suite.batch_size},
-                     {"device", suite.device},
-                     {"on_decode_error", suite.on_decode_error},
-                     {"tie_rule", "equal scores ordered by ascending db index"}};
+        h.options.update({{"ap", datasets::ap_kind_name(metric.ap)},
+                          {"metric", metric.to_json()},
+                          {"l2_normalize", true},
+                          {"query_crop", set.crop_queries},
+                          {"bootstrap_samples", suite.bootstrap},
+                          {"batch_size", suite.batch_size},
+                          {"device", suite.device},
+                          {"on_decode_error", suite.on_decode_error},
+                          {"tie_rule", "equal scores ordered by ascending db index"}});
         h.timings = {{"extract_seconds", feats.seconds},
                      {"eval_seconds", seconds_since(t0)},
                      {"descriptors_from_cache", feats.cache_hit}};
@@ -225,24 +253,38 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
           for (size_t i = 0; i < feats.failed.size() && i < 20; ++i) names.push_back(feats.failed[i]);
           m["images_failed_first"] = names;
         }
-        write(model_dir, h, report::make_eval_record(h, m));
+        std::vector<std::string> images;
+        for (const auto& query : set.queries) images.push_back(query.image);
+        const report::QueryResults queries{&r, &eo, &images, &lists.ok, &lists.junk};
+        write(model_dir, h, report::make_eval_record(h, m), &queries);
         say(fmt::format("{} on {} ({}): mAP {:.2f}{}", model["name"].get<std::string>(), set.name,
                         set.protocol, 100 * r.map,
                         feats.failed.empty()
                             ? ""
                             : fmt::format(" ({} images failed to decode)", feats.failed.size())));
+        write_failure_page_beside(result.records.back(), set, say);
       }
     }
   }
 
-  const report::Leaderboard board =
-      report::build_leaderboard(report::load_records(result.records));
+  report::Leaderboard board = report::build_leaderboard(report::load_records(result.records));
+  report::relative_page_links(board, out.string());
+  // Rank intervals, the Friedman test and the CD diagram when the records carry per-query data
+  // (otherwise the board gets one note saying why they are omitted).
+  report::add_rank_statistics(board, {1000, suite.seed, suite.threads});
+  if (board.rank_statistics) {
+    const std::string prefix = (out / "cd_diagram").string();
+    report::write_cd_diagram(board, prefix);
+  }
   for (const auto& f : suite.formats) {
     const report::Format format = report::parse_format(f);
     const std::string path = (out / ("leaderboard." + std::string(report::format_extension(format)))).string();
     write_file_atomic(path, report::render(board, format));
     result.leaderboards.push_back(path);
   }
+  if (board.rank_statistics)
+    for (const char* ext : {".svg", ".png"})
+      result.leaderboards.push_back((out / "cd_diagram").string() + ext);
   result.markdown = report::render(board, report::Format::kMarkdown);
   return result;
 }

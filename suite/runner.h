@@ -5,8 +5,14 @@
 //
 // Layout of suite.output:
 //   cache/<model>/<set>.{db,queries}.<key>.npy + .json   descriptors and their sidecars
+//                                                         (<key>.fast-decode.npy with fast_decode)
 //   records/<model>/<set>.<protocol>.json                 one record per model x set x protocol
+//   records/<model>/<set>.<protocol>.failures.html        its failure page, for a record with
+//                                                         per-query data (report/failure_page.h)
 //   leaderboard.{md,csv,tex,html,json}                    renderings of this run's records
+//   cd_diagram.{svg,png}                                  the critical-difference diagram, when
+//                                                         every model has per-query data on
+//                                                         every set (report/cd_diagram.h)
 #pragma once
 
 #include <string>
@@ -18,7 +24,8 @@ namespace repbench::suite {
 
 struct SuiteRunResult {
   std::vector<std::string> records;       // paths, in run order
-  std::vector<std::string> leaderboards;  // paths, in suite.formats order
+  std::vector<std::string> leaderboards;  // paths, in suite.formats order, then the CD diagram's
+                                          // (the demo adds its compare.{md,json})
   int64_t records_skipped = 0;
   std::string markdown;  // the leaderboard as markdown, for printing
 };

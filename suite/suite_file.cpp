@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "datasets/metric_spec.h"
 
 namespace fs = std::filesystem;
 
@@ -103,6 +104,9 @@ void Suite::Check() const {
   if (bootstrap < 0) fail("{}: bootstrap must be >= 0", w);
   if (on_decode_error != "skip" && on_decode_error != "fail")
     fail("{}: on_decode_error '{}' is not skip or fail", w, on_decode_error);
+  for (size_t i = 0; i < sets.size(); ++i)
+    if (!sets[i].ap.empty())
+      datasets::parse_ap_kind(sets[i].ap, fmt::format("{}: sets[{}].ap", w, i));
   for (const auto& f : formats)
     if (f != "md" && f != "csv" && f != "tex" && f != "html" && f != "json")
       fail("{}: format '{}' is not md, csv, tex, html or json", w, f);
@@ -122,7 +126,7 @@ Suite read_suite(const std::string& path) {
   s.source = path;
   r.only_keys(root,
               {"output", "models", "sets", "similarity", "batch_size", "device", "threads",
-               "bootstrap", "seed", "on_decode_error", "formats"},
+               "bootstrap", "seed", "on_decode_error", "fast_decode", "formats"},
               "the suite");
   if (root["output"]) s.output = r.path(r.get<std::string>(root["output"], "output"));
   if (const YAML::Node m = root["models"]) {
@@ -161,7 +165,7 @@ Suite read_suite(const std::string& path) {
       const std::string what = fmt::format("sets[{}]", i);
       const YAML::Node e = sets[i];
       SuiteSet ss;
-      r.only_keys(e, {"set", "root", "gnd", "protocols"}, what);
+      r.only_keys(e, {"set", "root", "gnd", "protocols", "ap"}, what);
       if (!e["set"]) fail("{}: {} needs a 'set'", r.where(e), what);
       ss.set = r.get<std::string>(e["set"], what + ".set");
       if (ss.set.size() > 5 && ss.set.compare(ss.set.size() - 5, 5, ".json") == 0)
@@ -169,6 +173,7 @@ Suite read_suite(const std::string& path) {
       if (e["root"]) ss.root = r.path(r.get<std::string>(e["root"], what + ".root"));
       if (e["gnd"]) ss.gnd = r.path(r.get<std::string>(e["gnd"], what + ".gnd"));
       if (e["protocols"]) ss.protocols = r.strings(e["protocols"], what + ".protocols");
+      if (e["ap"]) ss.ap = r.get<std::string>(e["ap"], what + ".ap");
       s.sets.push_back(std::move(ss));
     }
   }
@@ -180,6 +185,7 @@ Suite read_suite(const std::string& path) {
   if (root["seed"]) s.seed = r.get<uint64_t>(root["seed"], "seed");
   if (root["on_decode_error"])
     s.on_decode_error = r.get<std::string>(root["on_decode_error"], "on_decode_error");
+  if (root["fast_decode"]) s.fast_decode = r.get<bool>(root["fast_decode"], "fast_decode");
   if (root["formats"]) s.formats = r.strings(root["formats"], "formats");
   s.Check();
   return s;

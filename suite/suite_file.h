@@ -12,6 +12,8 @@
 //       root: /data/roxford5k       # optional, as `repbench eval --root`
 //       gnd: /data/gnd_roxford5k.pkl  # optional
 //       protocols: [medium, hard]   # optional: default = the set's default; [all] = every one
+//       ap: trapezoid               # optional: overrides the set's own AP definition
+//                                   # (trapezoid | non-interpolated), as `eval --ap`
 //   similarity: auto                # auto | inner-product | split-product
 //   batch_size: 32
 //   device: cpu                     # cpu | cuda | cuda:N
@@ -19,6 +21,8 @@
 //   bootstrap: 1000                 # resamples for the mAP interval
 //   seed: 0
 //   on_decode_error: skip           # skip (named, counted in the record) | fail (row skipped)
+//   fast_decode: false              # true: large JPEGs decoded at reduced size (faster, not
+//                                   # the reference pipeline; models/image_loader.h)
 //   formats: [md, csv, tex, html]   # json too: a `leaderboard --check` baseline
 //
 // Relative paths (output, root, gnd, torchscript: model paths) are relative to the suite file's
@@ -46,6 +50,7 @@ struct SuiteSet {
   std::string root;
   std::string gnd;
   std::vector<std::string> protocols;  // empty = the set's default
+  std::string ap;                      // "" = the set's own AP definition (its MetricSpec)
 };
 
 struct Suite {
@@ -60,6 +65,7 @@ struct Suite {
   int bootstrap = 1000;
   uint64_t seed = 0;
   std::string on_decode_error = "skip";
+  bool fast_decode = false;
   std::vector<std::string> formats = {"md", "csv", "tex", "html"};
 
   // Throws Error (prefixed with the source file) on an invalid value.

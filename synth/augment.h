@@ -1,4 +1,5 @@
-// The augmentations of DCR's segmix_hard (PROTOCOLS.md §1.5) with torchvision's tensor semantics.
+// The augmentations of DCR's segmix_hard (docs/PROTOCOLS.md §1.5) with torchvision's tensor
+// semantics.
 //
 // Images here are float BGR in [0, 1]: cv::Mat CV_32FC3, [height, width, 3] interleaved with
 // channel 0 = blue, 2 = red (torchvision works on RGB; the formulas below name channels by

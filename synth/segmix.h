@@ -1,6 +1,6 @@
 // COCO / VOC Segmix (Somepalli et al. 2023, Table 1): an object (or the background) of a source
 // image, augmented, pasted into another image through its mask, after DCR's segmix_hard
-// (PROTOCOLS.md §1.5; the augmentations and their parameters are in synth/augment.h).
+// (docs/PROTOCOLS.md §1.5; the augmentations and their parameters are in synth/augment.h).
 //
 // Per copy k of source group g, from stream (seed, kStreamCopy + k, g) (synth/rng.h), in order:
 //   1. the background image: uniform over the --backgrounds images, or when none are given over

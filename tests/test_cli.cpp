@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/bad_input.h"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -81,14 +83,6 @@ class CliTest : public ::testing::Test {
   fs::path dir_;
 };
 
-void expect_one_line_error(const RunResult& r, const std::string& must_contain) {
-  EXPECT_EQ(r.status, 2) << r.err;
-  ASSERT_FALSE(r.err.empty());
-  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
-  EXPECT_NE(r.err.find(must_contain), std::string::npos)
-      << "expected '" << must_contain << "' in: " << r.err;
-}
-
 TEST_F(CliTest, VersionNamesLibraries) {
   RunResult r = repbench("--version");
   EXPECT_EQ(r.status, 0);
@@ -114,7 +108,7 @@ TEST_P(RevisitopExactness, MatchesIndependentComputeMap) {
     ASSERT_EQ(ref.status, 0) << ref.err;
     json expected = json::parse(ref.out);
     json record = json::parse(slurp(path("rec." + protocol + ".json")));
-    EXPECT_EQ(record["schema"], "repbench.record/1");
+    EXPECT_EQ(record["schema"], "repbench.record/2");
     EXPECT_EQ(record["set"], set);
     EXPECT_EQ(record["protocol"], protocol);
     const json& m = record["metrics"];
@@ -169,6 +163,43 @@ TEST_F(CliTest, SearchWritesIdsAndScores) {
          "assert s.dtype == np.float32 and np.allclose(s, [[1, 0.8], [1, 0.6]]), s");
 }
 
+// Token descriptors: search scores them by split-product as eval does (auto and explicit), and
+// its top-k equals a brute-force numpy ranking (flatten, L2-normalise the whole vector, max over
+// aligned tokens; ties by ascending index). --similarity inner-product compares flattened rows.
+TEST_F(CliTest, SearchOnTokensIsSplitProduct) {
+  python("rng = np.random.default_rng(5)\n"
+         "q = rng.standard_normal((6, 4, 8)).astype(np.float32)\n"
+         "x = rng.standard_normal((37, 4, 8)).astype(np.float32)\n"
+         "x[11] = x[3]\n"  // an exact tie: 3 must come before 11
+         "np.save('" + path("q.npy") + "', q); np.save('" + path("db.npy") + "', x)");
+  for (const std::string sim : {"split-product", "auto", "inner-product"}) {
+    const std::string prefix = path("m-" + sim);
+    RunResult r = repbench("search --queries " + path("q.npy") + " --db " + path("db.npy") +
+                           " -k 9 --similarity " + sim + " --out " + prefix);
+    ASSERT_EQ(r.status, 0) << sim << ": " << r.err;
+    python("q = np.load('" + path("q.npy") + "').astype(np.float64)\n"
+           "x = np.load('" + path("db.npy") + "').astype(np.float64)\n"
+           "split = '" + sim + "' != 'inner-product'\n"
+           "if split:\n"
+           "    q /= np.linalg.norm(q.reshape(6, -1), axis=1)[:, None, None]\n"
+           "    x /= np.linalg.norm(x.reshape(37, -1), axis=1)[:, None, None]\n"
+           "    s = np.einsum('itd,jtd->ijt', q, x).max(axis=2)\n"
+           "else:\n"
+           "    s = q.reshape(6, -1) @ x.reshape(37, -1).T\n"
+           "ids = np.load('" + prefix + ".ids.npy'); got = np.load('" + prefix + ".scores.npy')\n"
+           "assert ids.shape == (6, 9), ids.shape\n"
+           "for i in range(6):\n"
+           "    ref = sorted(range(37), key=lambda j: (-round(s[i, j], 5), j))[:9]\n"
+           "    assert ids[i].tolist() == ref, (i, ids[i], ref)\n"
+           "    assert np.allclose(got[i], s[i, ref], atol=1e-5), (got[i], s[i, ref])\n"
+           "    if 3 in ref and 11 in ref: assert ref.index(3) < ref.index(11)\n");
+  }
+  RunResult bad = repbench("search --queries " + path("q.npy") + " --db " + path("db.npy") +
+                           " --similarity cosine --out " + path("x"));
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("--similarity 'cosine' is not known"), std::string::npos) << bad.err;
+}
+
 // ---- bad input: one line naming the file and the problem, exit status 2, no output written ----
 
 class CliBadInput : public CliTest {
@@ -188,25 +219,25 @@ class CliBadInput : public CliTest {
 };
 
 TEST_F(CliBadInput, MissingFile) {
-  expect_one_line_error(eval(path("nope.npy")), "nope.npy: no such file");
+  EXPECT_BAD_INPUT(eval(path("nope.npy")), path("nope.npy"), "no such file");
   expect_no_record();
 }
 
 TEST_F(CliBadInput, WrongMagic) {
   std::ofstream(path("bad.npy")) << "this is not numpy data at all";
-  expect_one_line_error(eval(path("bad.npy")), "bad magic");
+  EXPECT_BAD_INPUT(eval(path("bad.npy")), path("bad.npy"), "bad magic");
   expect_no_record();
 }
 
 TEST_F(CliBadInput, Float64Dtype) {
   python("np.save('" + path("f8.npy") + "', np.ones((70, 8)))");
-  expect_one_line_error(eval(path("f8.npy")), "f8.npy: dtype '<f8' is not supported");
+  EXPECT_BAD_INPUT(eval(path("f8.npy")), path("f8.npy"), "dtype '<f8' is not supported");
   expect_no_record();
 }
 
 TEST_F(CliBadInput, FortranOrder) {
   python("np.save('" + path("f.npy") + "', np.asfortranarray(np.ones((70, 8), np.float32)))");
-  expect_one_line_error(eval(path("f.npy")), "Fortran order");
+  EXPECT_BAD_INPUT(eval(path("f.npy")), path("f.npy"), "Fortran order");
   expect_no_record();
 }
 
@@ -214,20 +245,20 @@ TEST_F(CliBadInput, ShapeDoesNotMatchFileSize) {
   python("np.save('" + path("t.npy") + "', np.ones((70, 8), np.float32))\n"
          "b = open('" + path("t.npy") + "', 'rb').read()\n"
          "open('" + path("t.npy") + "', 'wb').write(b[:-12])");
-  expect_one_line_error(eval(path("t.npy")), "t.npy: shape (70, 8) of <f4 needs 2240 bytes");
+  EXPECT_BAD_INPUT(eval(path("t.npy")), path("t.npy"), "shape (70, 8) of <f4 needs 2240 bytes");
   expect_no_record();
 }
 
 TEST_F(CliBadInput, RowsDoNotMatchSet) {
   python("np.save('" + path("q69.npy") + "', np.ones((69, 8), np.float32))");
-  expect_one_line_error(eval(path("q69.npy")), "q69.npy: 69 rows, but 70 rows are expected");
+  EXPECT_BAD_INPUT(eval(path("q69.npy")), path("q69.npy"), "69 rows, but 70 rows are expected");
   expect_no_record();
 }
 
 TEST_F(CliBadInput, NanNamesRow) {
   python("q = np.ones((70, 8), np.float32); q[17, 3] = np.nan\n"
          "np.save('" + path("nan.npy") + "', q)");
-  expect_one_line_error(eval(path("nan.npy")), "nan.npy: row 17 holds NaN or Inf");
+  EXPECT_BAD_INPUT(eval(path("nan.npy")), path("nan.npy"), "row 17 holds NaN or Inf");
   expect_no_record();
 }
 
@@ -237,9 +268,7 @@ TEST_F(CliBadInput, ForbiddenPickleOpcode) {
          "protocol=3))");
   gnd_ = path("evil.pkl");
   RunResult r = eval(path("q.npy"));
-  expect_one_line_error(r, "evil.pkl");
-  EXPECT_NE(r.err.find("GLOBAL"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("at byte"), std::string::npos) << r.err;
+  EXPECT_BAD_INPUT(r, "evil.pkl", "pickle opcode GLOBAL at byte");
   expect_no_record();
 }
 
@@ -250,28 +279,75 @@ TEST_F(CliBadInput, GroundTruthIndexOutOfRange) {
          "np.save('" + path("db2.npy") + "', np.ones((2, 8), np.float32))");
   RunResult r = repbench("eval --set " + path("gnd.json") + " -q " + path("q1.npy") + " -d " +
                          path("db2.npy") + " --out " + path("rec.json"));
-  expect_one_line_error(r, "gnd.json");
-  EXPECT_NE(r.err.find("2"), std::string::npos);
+  EXPECT_BAD_INPUT(r, path("gnd.json"), "queries[0].ok[1] = 2 is outside the database of 2 images");
   expect_no_record();
 }
 
 TEST_F(CliBadInput, UnknownSetListsKnown) {
   RunResult r = repbench("eval --set roxford -q " + path("q.npy") + " -d " + path("db.npy"));
-  expect_one_line_error(r, "roxford5k");
-  EXPECT_NE(r.err.find("rparis6k"), std::string::npos);
+  EXPECT_BAD_INPUT(r, "'roxford'", "unknown set");
+  EXPECT_NE(r.err.find("roxford5k, rparis6k"), std::string::npos) << r.err;
 }
 
 TEST_F(CliBadInput, UnknownProtocolListsKnown) {
   RunResult r = eval(path("q.npy"), "--protocol medum");
-  expect_one_line_error(r, "medum");
-  EXPECT_NE(r.err.find("easy"), std::string::npos);
-  EXPECT_NE(r.err.find("hard"), std::string::npos);
+  EXPECT_BAD_INPUT(r, "'medum'", "has no protocol");
+  EXPECT_NE(r.err.find("easy, medium, hard"), std::string::npos) << r.err;
   expect_no_record();
 }
 
 TEST_F(CliBadInput, LeaderboardNeedsInput) {
   RunResult r = repbench("leaderboard --records " + path("empty_dir_missing"));
-  EXPECT_EQ(r.status, 2);
+  EXPECT_BAD_INPUT(r, path("empty_dir_missing"), "no such file or folder");
+}
+
+// The leaderboard on per-query records (repbench.record/2, written here by hand): rank
+// intervals, the CD diagram's files, the published rows; older records: one note, no error.
+TEST_F(CliTest, LeaderboardRankStatisticsAndReference) {
+  python("import os\n"
+         "rng = np.random.default_rng(3)\n"
+         "os.makedirs('" + path("recs") + "'); os.makedirs('" + path("old") + "')\n"
+         "for m, mu in [('A', 0.7), ('B', 0.5), ('C', 0.3)]:\n"
+         "    for s, label in [('roxford5k-dcr', 'roxford5k-dcr (M)'), ('gpr1200-dcr', 'gpr1200-dcr')]:\n"
+         "        ap = [float(v) for v in np.clip(mu + 0.2 * rng.standard_normal(40), 0, 1)]\n"
+         "        rec = {'schema': 'repbench.record/2', 'model': {'name': m}, 'set': s,\n"
+         "               'dataset': label, 'metrics': {'map': sum(ap) / len(ap)},\n"
+         "               'per_query': {'ap': ap, 'queries_sha256': 'ab' * 32}}\n"
+         "        json.dump(rec, open('" + path("recs") + "/%s.%s.json' % (m, s), 'w'))\n"
+         "        del rec['per_query']; rec['schema'] = 'repbench.record/1'\n"
+         "        json.dump(rec, open('" + path("old") + "/%s.%s.json' % (m, s), 'w'))\n");
+  RunResult r = repbench("leaderboard --records " + path("recs") + " --format json --out " +
+                         path("lb.json") + " --cd-diagram " + path("cd") + " --seed 4");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(fs::file_size(path("cd.svg")) > 500);
+  EXPECT_TRUE(fs::file_size(path("cd.png")) > 2000);
+  const json lb = json::parse(slurp(path("lb.json")));
+  EXPECT_EQ(lb["rank_statistics"]["seed"], 4);
+  EXPECT_EQ(lb["rank_statistics"]["models"].size(), 3u);
+  EXPECT_EQ(lb["rows"][0]["average_rank_ci95"].size(), 2u);
+
+  r = repbench("leaderboard --records " + path("recs") + " --reference " + kSource +
+               "/references/somepalli2023-table1.json --format csv");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("\"SSCD, ResNet-50 \u2020\",30.16,31.42"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",average_rank,average_rank_ci95_low,average_rank_ci95_high\n"),
+            std::string::npos);
+
+  r = repbench("leaderboard --records " + path("old") + " --format md --cd-diagram " + path("x"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Rank intervals and the critical-difference diagram are omitted: A on "),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("no critical-difference diagram"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("x.svg")));
+
+  // Bad input: one line, exit 2.
+  expect_one_line_error(
+      repbench("leaderboard --records " + path("recs") + " --reference " + path("none.json")),
+      path("none.json"));
+  std::ofstream(path("ref.json")) << "{\"schema\": \"repbench.reference/1\"}";
+  expect_one_line_error(
+      repbench("leaderboard --records " + path("recs") + " --reference " + path("ref.json")),
+      path("ref.json") + ": the file has no \"citation\"");
 }
 
 }  // namespace
@@ -337,17 +413,17 @@ TEST_F(CliPipeline, ExtractFolderAndSetThenEval) {
 
 TEST_F(CliPipeline, ExtractErrors) {
   write_images();
-  expect_one_line_error(repbench("extract -m builtin:nope --images " + path("imgs") + " --out " +
-                                 path("f")),
-                        "builtin:nope");
+  EXPECT_BAD_INPUT(
+      repbench("extract -m builtin:nope --images " + path("imgs") + " --out " + path("f")),
+      "builtin:nope", "no builtin named \"nope\"");
   std::ofstream(path("notmodel.pt")) << "zip? no";
-  expect_one_line_error(repbench("extract -m torchscript:" + path("notmodel.pt") + " --images " +
-                                 path("imgs") + " --out " + path("f")),
-                        "notmodel.pt");
+  EXPECT_BAD_INPUT(repbench("extract -m torchscript:" + path("notmodel.pt") + " --images " +
+                            path("imgs") + " --out " + path("f")),
+                   path("notmodel.pt"), "not a TorchScript archive");
   std::ofstream(path("imgs/broken.png")) << "not an image";
-  expect_one_line_error(
+  EXPECT_BAD_INPUT(
       repbench("extract -m builtin:tiny --images " + path("imgs") + " --out " + path("f")),
-      "broken.png");
+      "broken.png", "not a decodable image");
   EXPECT_FALSE(fs::exists(path("f/images.npy")));
 }
 
@@ -370,7 +446,8 @@ TEST_F(CliPipeline, RunWritesRecordsAndLeaderboards) {
   EXPECT_TRUE(split);
   std::ofstream(path("bad.yaml")) << "output: out\nmodels: [builtin:tiny]\nsets: [{set: x.json}]\n"
                                      "colour: red\n";
-  expect_one_line_error(repbench("run --suite " + path("bad.yaml")), "bad.yaml:4: unknown key 'colour'");
+  EXPECT_BAD_INPUT(repbench("run --suite " + path("bad.yaml")), "bad.yaml:4",
+                   "unknown key 'colour'");
 }
 
 // The LibTorch verbs restart once with OMP_WAIT_POLICY=passive unless the user chose a policy

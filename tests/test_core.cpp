@@ -193,6 +193,7 @@ h = np.array([0.0, -0.0, 2**-24, -2**-24, 2**-14 - 2**-24, 2**-14, 65504, -65504
 np.save(d + '/f16.npy', h); h.astype(np.float32).tofile(d + '/f16_as_f32.bin')
 i = np.array([[0, -1, 2**62], [-2**63, 5, 7]], dtype=np.int64)
 np.save(d + '/i64.npy', i); i.tofile(d + '/i64.bin')
+np.save(d + '/i32.npy', np.array([[0, -1, 2**31 - 1], [-2**31, 5, 7]], dtype=np.int32))
 for v in [(2, 0), (3, 0)]:
     with open(d + '/v%d.npy' % v[0], 'wb') as f:
         np.lib.format.write_array(f, a, version=v)
@@ -225,6 +226,10 @@ for v in [(2, 0), (3, 0)]:
 
   std::vector<int64_t> shape;
   EXPECT_EQ(read_npy_int64(dir / "i64.npy", &shape), read_raw<int64_t>(dir / "i64.bin"));
+  EXPECT_EQ(shape, (std::vector<int64_t>{2, 3}));
+  // int32 (a record's top ids) widened.
+  EXPECT_EQ(read_npy_int64(dir / "i32.npy", &shape),
+            (std::vector<int64_t>{0, -1, 2147483647, -2147483648LL, 5, 7}));
   EXPECT_EQ(shape, (std::vector<int64_t>{2, 3}));
 }
 

@@ -800,7 +800,7 @@ RetrievalSet small_set(const std::string& root) {
   q1.junk = {1};
   q1.group = "landmarks";
   s.queries = {q0, q1};
-  s.recall_ks = {1, 2, 4, 8};
+  s.metric = dml_recall_metric();
   s.meta = {{"seed", 7}, {"generator", {{"kind", "cutmix"}, {"alpha", 0.5}}}};
   return s;
 }
@@ -825,7 +825,7 @@ TEST(GndJson, RoundTrip) {
     EXPECT_EQ(r.queries[i].junk, s.queries[i].junk);
     EXPECT_EQ(r.queries[i].group, s.queries[i].group);
   }
-  EXPECT_EQ(r.recall_ks, s.recall_ks);
+  EXPECT_EQ(r.metric.to_json(), s.metric.to_json());  // the metric travels with the set
   EXPECT_EQ(r.meta, s.meta);
   // The file is plain JSON with the documented keys.
   const json j = json::parse(read_bytes(path));
@@ -959,6 +959,18 @@ TEST(GndJson, ValidationErrors) {
   err(file("[]", R"(, "meta": [1])"), {"meta is an array, expected an object"});
   err(file("[]", R"(, "recall_ks": [1, 0])"), {"recall_ks[1] = 0 is not a positive integer"});
   err(file("[]", R"(, "recall_ks": 4)"), {"recall_ks is an integer, expected an array"});
+  err(file("[]", R"(, "metric": {"mp_ks": [1]})"), {"metric has no \"ap\""});
+  err(file("[]", R"(, "metric": {"ap": "interpolated"})"),
+      {"metric.ap 'interpolated' is not known"});
+  err(file("[]", R"(, "metric": {"ap": "trapezoid", "k": 1})"), {"metric has an unknown key 'k'"});
+  err(file("[]", R"(, "metric": {"ap": "trapezoid", "recall_ks": [0]})"),
+      {"metric.recall_ks[0] = 0 is not a positive integer"});
+  err(file("[]", R"(, "metric": {"ap": "trapezoid", "recall": "all"})"),
+      {"metric.recall 'all' is not hit or fraction"});
+  err(file("[]", R"(, "metric": {"ap": "trapezoid", "mrr": 1})"),
+      {"metric.mrr is 1, expected true or false"});
+  err(file("[]", R"(, "metric": {"ap": "trapezoid", "recall_ks": [1]}, "recall_ks": [2])"),
+      {"recall_ks [2] differs from metric.recall_ks [1]"});
   err(file(R"([{"image": "q.jpg", "ok": [1], "group": 3}])"),
       {"queries[0].group is an integer, expected a string"});
   expect_error([&] { read_gnd_json(dir / "none.json"); }, {"none.json: no such file"});

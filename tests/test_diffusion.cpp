@@ -25,6 +25,8 @@
 #include "core/sha256.h"
 #include "datasets/gnd_json.h"
 #include "models/image_loader.h"
+#include "support/bad_input.h"
+#include "support/python_stack.h"
 #include "synth/diffusion/ddpm.h"
 #include "synth/diffusion/dif_sets.h"
 #include "synth/diffusion/image_prep.h"
@@ -47,9 +49,8 @@ std::string fixture_dir() {
   static std::once_flag once;
   static std::string dir;
   std::call_once(once, [] {
-    const std::string python = "/usr/bin/python3";
-    if (std::system((python + " -c 'import torch, numpy, PIL' >/dev/null 2>&1").c_str()) != 0)
-      return;
+    const std::string python = test_support::kSystemPython;
+    if (!test_support::python_missing("torch, numpy, PIL").empty()) return;
     const std::string src = REPBENCH_SOURCE_DIR;
     const std::string script = src + "/tests/fixtures/make_diffusion_fixtures.py";
     const std::string hash = sha256_hex(read_file(script)).substr(0, 12);
@@ -74,9 +75,13 @@ std::string fixture_dir() {
   return dir;
 }
 
-#define REQUIRE_FIXTURES()              \
-  const std::string fx = fixture_dir(); \
-  if (fx.empty()) GTEST_SKIP() << "/usr/bin/python3 with torch, numpy and PIL unavailable"
+#define REQUIRE_FIXTURES()                                                                  \
+  const std::string fx = fixture_dir();                                                     \
+  if (fx.empty())                                                                           \
+  SKIP_OR_FAIL_WITHOUT_PYTHON(                                                              \
+      test_support::python_missing("torch, numpy, PIL").empty()                             \
+          ? std::string("the diffusion fixtures could not be made (see the failure above)") \
+          : test_support::python_missing("torch, numpy, PIL"))
 
 nlohmann::json expected() {
   return nlohmann::json::parse(read_file(fixture_dir() + "/expected.json"));
@@ -91,15 +96,7 @@ fs::path temp_dir(const std::string& name) {
   return d;
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;  // the message of the repbench::Error a call throws
 
 #define EXPECT_ONE_LINE_ERROR(expr, ...)                                \
   do {                                                                  \
@@ -931,17 +928,21 @@ namespace {
 
 struct RunResult {
   int status = 0;
-  std::string out;
+  std::string out;  // stdout, then stderr
+  std::string err;  // stderr alone
 };
 
 RunResult run_cli(const std::string& args) {
   const std::string log =
       (fs::temp_directory_path() / fmt::format("repbench-diffusion-cli-{}.log", getpid())).string();
-  const int rc = std::system(fmt::format("{} {} > {} 2>&1", REPBENCH_BINARY, args, log).c_str());
+  const int rc =
+      std::system(fmt::format("{} {} > {} 2> {}.err", REPBENCH_BINARY, args, log, log).c_str());
   RunResult r;
   r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  r.out = read_file(log);
+  r.err = read_file(log + ".err");
+  r.out = read_file(log) + r.err;
   fs::remove(log);
+  fs::remove(log + ".err");
   return r;
 }
 
@@ -974,8 +975,6 @@ TEST(Cli, TrainSampleAndOutpaint) {
       run_cli(fmt::format("synth inpaint --model {}/gaussian.pt --image {}/images/src0.png --mask "
                           "{}/masks/half_40x30.png --out {}/x.png --steps 5 --jump-length 2",
                           fx, fx, fx, d.string()));
-  EXPECT_EQ(r.status, 2);
-  EXPECT_THAT(r.out, HasSubstr("half_40x30.png"));
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  EXPECT_BAD_INPUT(r, "half_40x30.png", "the mask is 40x30 but the image");
   fs::remove_all(d);
 }

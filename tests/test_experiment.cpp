@@ -22,6 +22,7 @@
 #include "datasets/demo_pool.h"
 #include "experiment/copying.h"
 #include "report/copying_report.h"
+#include "support/bad_input.h"
 #include "synth/diffusion/image_prep.h"
 #include "synth/rng.h"
 
@@ -51,15 +52,7 @@ class TempDir {
   fs::path path_;
 };
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;  // the message of the repbench::Error a call throws
 
 // n distinct 40x40 images: random colour blocks, each image its own seed.
 void write_images(const fs::path& dir, int n) {
@@ -242,14 +235,11 @@ TEST(Copying, CommandLineErrorsAreOneLine) {
   const ProcessResult r = run_process({REPBENCH_BINARY, "experiment", "copying", "--demo-pool",
                                        "--images", "x", "--train-sizes", "5", "-m",
                                        "builtin:tiny", "--out", "/tmp/unused"});
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_THAT(r.err, HasSubstr("give either --images DIR_OR_LIST or --demo-pool"));
+  EXPECT_BAD_INPUT(r, "--images", "give either --images DIR_OR_LIST or --demo-pool");
   const ProcessResult s = run_process({REPBENCH_BINARY, "experiment", "copying", "--images", "x",
                                        "--train-sizes", "5,y", "-m", "builtin:tiny", "--out",
                                        "/tmp/unused"});
-  EXPECT_NE(s.exit_code, 0);
-  EXPECT_THAT(s.err, HasSubstr("\"y\" is not a whole number"));
-  EXPECT_EQ(std::count(s.err.begin(), s.err.end(), '\n'), 1) << s.err;
+  EXPECT_BAD_INPUT(s, "--train-sizes \"5,y\"", "\"y\" is not a whole number");
 }
 
 }  // namespace

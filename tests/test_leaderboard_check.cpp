@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "report/leaderboard.h"
 #include "report/leaderboard_check.h"
+#include "support/bad_input.h"
 
 namespace repbench::report {
 namespace {
@@ -47,16 +48,7 @@ class TempDir {
   fs::path path_;
 };
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected repbench::Error";
-  return {};
-}
+using test_support::error_of;  // the message of the repbench::Error a call throws
 
 ScoreEntry score(const std::string& model, const std::string& dataset, double map,
                  std::optional<std::pair<double, double>> ci = std::nullopt,
@@ -147,7 +139,40 @@ TEST(LeaderboardCheck, UnchangedPassesWithAnOkSummary) {
       check_leaderboard(json_baseline(base_scores(), dir), build_leaderboard(base_scores()));
   EXPECT_FALSE(result.failed());
   const std::string text = render_check(result, "results/leaderboard.json");
-  EXPECT_EQ(text, "leaderboard check against results/leaderboard.json: OK (4 unchanged)\n");
+  EXPECT_EQ(text,
+            "leaderboard check against results/leaderboard.json: OK (4 unchanged; rule: any change "
+            "fails)\n");
+}
+
+CheckOptions interval_rule(double tolerance = 0.0, bool allow_improved = false) {
+  CheckOptions o;
+  o.rule = CheckRule::kWithinInterval;
+  o.tolerance_percent = tolerance;
+  o.allow_improved = allow_improved;
+  return o;
+}
+
+CheckOptions tolerance_rule(double tolerance) {
+  CheckOptions o;
+  o.rule = CheckRule::kTolerance;
+  o.tolerance_percent = tolerance;
+  return o;
+}
+
+TEST(LeaderboardCheck, AnyChangeFailsByDefault) {
+  TempDir dir;
+  auto now = base_scores();
+  now[0].map_percent = 53.12 + 2e-7;  // 2e-9 on the fraction: a change
+  now[1].map_percent = 70.00 + 5e-8;  // 5e-10 on the fraction: below the threshold
+  CheckResult result = check_leaderboard(json_baseline(base_scores(), dir), build_leaderboard(now));
+  EXPECT_TRUE(result.failed());
+  ASSERT_EQ(result.changes.size(), 1u);
+  EXPECT_EQ(result.changes[0].label, "changed");
+  EXPECT_EQ(result.changes[0].kind, Kind::kImproved);
+  EXPECT_EQ(result.unchanged, 3);
+  EXPECT_THAT(render_check(result, "b"),
+              HasSubstr("FAIL changed           SSCD | rOxford5k (M): 53.12 -> 53.12 (+2e-07 pp, "
+                        "up)"));
 }
 
 TEST(LeaderboardCheck, MovesWithinTheIntervalPass) {
@@ -155,31 +180,40 @@ TEST(LeaderboardCheck, MovesWithinTheIntervalPass) {
   auto now = base_scores();
   now[0].map_percent = 51.0;  // at the interval's low end
   now[1].map_percent = 71.9;
-  CheckResult result = check_leaderboard(json_baseline(base_scores(), dir), build_leaderboard(now));
+  CheckResult result = check_leaderboard(json_baseline(base_scores(), dir), build_leaderboard(now),
+                                         interval_rule());
   EXPECT_FALSE(result.failed());
-  EXPECT_EQ(result.unchanged, 4);
+  EXPECT_EQ(result.unchanged, 2);
+  ASSERT_EQ(result.changes.size(), 2u);
+  for (const auto& c : result.changes) {
+    EXPECT_EQ(c.label, "inside interval");
+    EXPECT_FALSE(c.fails);
+  }
 }
 
 TEST(LeaderboardCheck, RegressedFailsAndNamesTheCell) {
   TempDir dir;
   auto now = base_scores();
   now[0].map_percent = 50.0;  // below [51.0, 55.5]
-  CheckResult result = check_leaderboard(json_baseline(base_scores(), dir), build_leaderboard(now));
+  CheckResult result = check_leaderboard(json_baseline(base_scores(), dir), build_leaderboard(now),
+                                         interval_rule());
   EXPECT_TRUE(result.failed());
   ASSERT_EQ(result.changes.size(), 1u);
   EXPECT_EQ(result.changes[0].kind, Kind::kRegressed);
+  EXPECT_EQ(result.changes[0].label, "outside interval");
   EXPECT_EQ(result.changes[0].model, "SSCD");
   EXPECT_EQ(result.changes[0].dataset, "rOxford5k (M)");
   EXPECT_DOUBLE_EQ(result.changes[0].allowed_lo, 51.0);
   EXPECT_DOUBLE_EQ(result.changes[0].allowed_hi, 55.5);
   EXPECT_EQ(render_check(result, "base.json"),
-            "leaderboard check against base.json: FAILED (1 regressed, 3 unchanged)\n"
-            "  FAIL regressed       SSCD | rOxford5k (M): 53.12 -> 50.00 (-3.12 pp; allowed "
-            "51.00 .. 55.50)\n");
+            "leaderboard check against base.json: FAILED (1 outside interval, 3 unchanged; rule: a "
+            "score outside its baseline 95% interval fails)\n"
+            "  FAIL outside interval  SSCD | rOxford5k (M): 53.12 -> 50.00 (-3.12 pp, down; "
+            "allowed 51.00 .. 55.50)\n");
   // A tolerance wide enough lets it pass.
-  EXPECT_FALSE(
-      check_leaderboard(json_baseline(base_scores(), dir), build_leaderboard(now), {1.5, false})
-          .failed());
+  EXPECT_FALSE(check_leaderboard(json_baseline(base_scores(), dir), build_leaderboard(now),
+                                 interval_rule(1.5))
+                   .failed());
 }
 
 TEST(LeaderboardCheck, ImprovedFailsUnlessAllowed) {
@@ -187,15 +221,16 @@ TEST(LeaderboardCheck, ImprovedFailsUnlessAllowed) {
   auto now = base_scores();
   now[3].map_percent = 65.0;  // above [59.0, 61.5]
   const LeaderboardBaseline base = json_baseline(base_scores(), dir);
-  CheckResult strict = check_leaderboard(base, build_leaderboard(now));
+  CheckResult strict = check_leaderboard(base, build_leaderboard(now), interval_rule());
   EXPECT_TRUE(strict.failed());
   ASSERT_EQ(strict.changes.size(), 1u);
   EXPECT_EQ(strict.changes[0].kind, Kind::kImproved);
   EXPECT_THAT(render_check(strict, "b"),
-              HasSubstr("FAIL improved        DINO, ViT-B/16 | GPR1200: 60.25 -> 65.00 (+4.75 pp"));
-  CheckResult lenient = check_leaderboard(base, build_leaderboard(now), {0.0, true});
+              HasSubstr("FAIL outside interval  DINO, ViT-B/16 | GPR1200: 60.25 -> 65.00 (+4.75 "
+                        "pp, up"));
+  CheckResult lenient = check_leaderboard(base, build_leaderboard(now), interval_rule(0.0, true));
   EXPECT_FALSE(lenient.failed());
-  EXPECT_THAT(render_check(lenient, "b"), HasSubstr("OK (1 improved, 3 unchanged)"));
+  EXPECT_THAT(render_check(lenient, "b"), HasSubstr("OK (1 improved, 3 unchanged; rule: "));
   EXPECT_THAT(render_check(lenient, "b"), HasSubstr("ok   improved"));
 }
 
@@ -208,8 +243,8 @@ TEST(LeaderboardCheck, CsvBaselineUsesTheTolerance) {
   EXPECT_TRUE(exact.failed());
   ASSERT_EQ(exact.changes.size(), 1u);
   EXPECT_EQ(exact.changes[0].kind, Kind::kRegressed);
-  EXPECT_FALSE(check_leaderboard(base, build_leaderboard(now), {0.2, false}).failed());
-  EXPECT_TRUE(check_leaderboard(base, build_leaderboard(now), {0.1, false}).failed());
+  EXPECT_FALSE(check_leaderboard(base, build_leaderboard(now), tolerance_rule(0.2)).failed());
+  EXPECT_TRUE(check_leaderboard(base, build_leaderboard(now), tolerance_rule(0.1)).failed());
 }
 
 TEST(LeaderboardCheck, ReshapedMissingRowAndColumnFail) {
@@ -227,11 +262,11 @@ TEST(LeaderboardCheck, ReshapedMissingRowAndColumnFail) {
   EXPECT_EQ(result.unchanged, 1);
   EXPECT_EQ(render_check(result, "b.json"),
             "leaderboard check against b.json: FAILED (1 missing row(s), 1 missing column(s), 1 "
-            "new row(s), 1 new column(s), 1 unchanged)\n"
-            "  FAIL missing row     DINO, ViT-B/16\n"
-            "  FAIL missing column  GPR1200\n"
-            "  ok   new row         CLIP\n"
-            "  ok   new column      INSTRE\n");
+            "new row(s), 1 new column(s), 1 unchanged; rule: any change fails)\n"
+            "  FAIL missing row       DINO, ViT-B/16\n"
+            "  FAIL missing column    GPR1200\n"
+            "  ok   new row           CLIP\n"
+            "  ok   new column        INSTRE\n");
 }
 
 TEST(LeaderboardCheck, ReshapedOnlyRowOrOnlyColumnFails) {
@@ -259,7 +294,7 @@ TEST(LeaderboardCheck, LostScoreFailsGainedPasses) {
   ASSERT_EQ(lost.changes.size(), 1u);
   EXPECT_EQ(lost.changes[0].kind, Kind::kLost);
   EXPECT_THAT(render_check(lost, "b"),
-              HasSubstr("FAIL lost            SSCD | GPR1200: 70.00 -> skipped: out of memory"));
+              HasSubstr("FAIL lost              SSCD | GPR1200: 70.00 -> skipped: out of memory"));
   // The other way round: skipped in the baseline, a value now.
   CheckResult gained = check_leaderboard(json_baseline(now, dir), build_leaderboard(base_scores()));
   EXPECT_FALSE(gained.failed());
@@ -327,20 +362,18 @@ TEST(LeaderboardBaseline, MalformedFilesThrowWithTheFile) {
 
 struct CliResult {
   int status = -1;
-  std::string out;
+  std::string out, err;
 };
 
 CliResult run_cli(const std::string& args, const TempDir& dir) {
-  const std::string out_file = dir.file("stdout.txt");
+  const std::string out_file = dir.file("stdout.txt"), err_file = dir.file("stderr.txt");
   const std::string cmd =
-      std::string(REPBENCH_BINARY) + " " + args + " >" + out_file + " 2>" + dir.file("stderr.txt");
+      std::string(REPBENCH_BINARY) + " " + args + " >" + out_file + " 2>" + err_file;
   CliResult r;
   int raw = std::system(cmd.c_str());
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  std::ifstream in(out_file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  r.out = ss.str();
+  r.out = read_file(out_file);
+  r.err = read_file(err_file);
   return r;
 }
 
@@ -364,7 +397,7 @@ TEST(LeaderboardCheckCli, ExitStatusesAndDiff) {
   for (const char* base : {"base.json", "base.csv"}) {
     CliResult same = run_cli("leaderboard --scores " + scores + " --check " + dir.file(base), dir);
     EXPECT_EQ(same.status, 0) << same.out;
-    EXPECT_THAT(same.out, HasSubstr(": OK (4 unchanged)"));
+    EXPECT_THAT(same.out, HasSubstr(": OK (4 unchanged; rule: any change fails)"));
   }
 
   const std::string moved = dir.file("moved.csv");
@@ -377,22 +410,24 @@ TEST(LeaderboardCheckCli, ExitStatusesAndDiff) {
       run_cli("leaderboard --scores " + moved + " --check " + dir.file("base.csv"), dir);
   EXPECT_EQ(fails.status, 1);
   EXPECT_THAT(fails.out, HasSubstr("FAILED"));
-  EXPECT_THAT(fails.out, HasSubstr("FAIL regressed       SSCD | rOxford5k (M): 53.12 -> 52.00"));
-  EXPECT_THAT(fails.out, HasSubstr("FAIL lost            DINO | GPR1200"));
+  EXPECT_THAT(fails.out, HasSubstr("FAIL changed           SSCD | rOxford5k (M): 53.12 -> 52.00"));
+  EXPECT_THAT(fails.out, HasSubstr("FAIL lost              DINO | GPR1200"));
   // Within a 1.5 pp tolerance only the lost score fails.
   CliResult tolerant = run_cli(
       "leaderboard --scores " + moved + " --check " + dir.file("base.csv") + " --tolerance 1.5",
       dir);
   EXPECT_EQ(tolerant.status, 1);
-  EXPECT_THAT(tolerant.out, Not(HasSubstr("regressed")));
+  EXPECT_THAT(tolerant.out, Not(HasSubstr("FAIL changed")));
+  EXPECT_THAT(tolerant.out, HasSubstr("ok   within tolerance"));
 
-  // Bad input: exit status 2.
+  // Bad input: the contract (status 2, one line naming the file and the problem).
   write_file_atomic(dir.file("bad.csv"), "hello\n");
-  EXPECT_EQ(
-      run_cli("leaderboard --scores " + scores + " --check " + dir.file("bad.csv"), dir).status, 2);
-  EXPECT_EQ(
-      run_cli("leaderboard --scores " + scores + " --check " + dir.file("absent.json"), dir).status,
-      2);
+  EXPECT_BAD_INPUT(
+      run_cli("leaderboard --scores " + scores + " --check " + dir.file("bad.csv"), dir),
+      dir.file("bad.csv"), "line 1: expected a leaderboard csv header");
+  EXPECT_BAD_INPUT(
+      run_cli("leaderboard --scores " + scores + " --check " + dir.file("absent.json"), dir),
+      dir.file("absent.json"), "no such file");
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Tests of metrics/: the revisitop test vectors of PROTOCOLS.md §2.3, positions vs full
+// Tests of metrics/: the revisitop test vectors of docs/PROTOCOLS.md §2.3, positions vs full
 // rankings, evaluate() vs the sort-based reference and a literal brute force, block and thread
 // independence, top-k vs brute force, bootstrap determinism, and input validation.
 #include <algorithm>
@@ -19,6 +19,7 @@
 #include "metrics/inner_product.h"
 #include "metrics/ranking.h"
 #include "metrics/topk.h"
+#include "support/bad_input.h"
 
 namespace repbench::metrics {
 namespace {
@@ -162,10 +163,14 @@ TEST(ApTest, RecallAtK) {
 }
 
 TEST(ApTest, RejectsBadInput) {
-  EXPECT_THROW(score_query({0, 1, 2}, {}, 2, ApKind::kTrapezoid, {1}), Error);
-  EXPECT_THROW(score_query({-1}, {}, 1, ApKind::kTrapezoid, {1}), Error);
-  EXPECT_THROW(score_query({0}, {}, 1, ApKind::kTrapezoid, {0}), Error);
-  EXPECT_THROW(score_query({0}, {}, 1, ApKind::kTrapezoid, {1}, {0}), Error);
+  EXPECT_ERROR_CONTAINS(score_query({0, 1, 2}, {}, 2, ApKind::kTrapezoid, {1}),
+                        "3 distinct ok positions but only n_ok = 2 ok items");
+  EXPECT_ERROR_CONTAINS(score_query({-1}, {}, 1, ApKind::kTrapezoid, {1}),
+                        "ok position -1 is negative");
+  EXPECT_ERROR_CONTAINS(score_query({0}, {}, 1, ApKind::kTrapezoid, {0}),
+                        "precision@k: expected k >= 1, found 0");
+  EXPECT_ERROR_CONTAINS(score_query({0}, {}, 1, ApKind::kTrapezoid, {1}, {0}),
+                        "Recall@K: expected K >= 1, found 0");
 }
 
 TEST(ApTest, MatchesLiteralReferenceOnRandomLists) {
@@ -215,7 +220,8 @@ TEST(RankingTest, NaNRanksLast) {
   positions_in_ranking(s.data(), 4, &item, 1, &pos);
   EXPECT_EQ(pos, 0);
   const int64_t nan_item = 2;
-  EXPECT_THROW(positions_in_ranking(s.data(), 4, &nan_item, 1, &pos), Error);
+  EXPECT_ERROR_CONTAINS(positions_in_ranking(s.data(), 4, &nan_item, 1, &pos),
+                        "the score of db item 2 is NaN");
 }
 
 // Random rows with few distinct values (many ties), all item counts from 0 to 80 (both the
@@ -485,13 +491,18 @@ TEST(EvaluateTest, RejectsBadInputNamingTheQuery) {
     EXPECT_THAT(e.what(), HasSubstr("query 2"));
     EXPECT_THAT(e.what(), HasSubstr("junk[0] = -1"));
   }
-  EXPECT_THROW(evaluate(scores, Lists(4), Lists(5)), Error);
-  EXPECT_THROW(evaluate(scores, Lists(5), Lists(6)), Error);
+  EXPECT_ERROR_CONTAINS(evaluate(scores, Lists(4), Lists(5)),
+                        "5 queries scored but ground truth has ok lists for 4");
+  EXPECT_ERROR_CONTAINS(evaluate(scores, Lists(5), Lists(6)),
+                        "5 queries scored but ground truth has junk lists for 6");
   EvalOptions bad;
   bad.ks = {0};
-  EXPECT_THROW(evaluate(scores, Lists(5), Lists(5), bad), Error);
-  EXPECT_THROW(evaluate_ranking({0, 1}, 1, 3, Lists(1), Lists(1)), Error);
-  EXPECT_THROW(evaluate_ranking({0, 5}, 1, 2, Lists(1), Lists(1)), Error);
+  EXPECT_ERROR_CONTAINS(evaluate(scores, Lists(5), Lists(5), bad),
+                        "expected every precision@k cut-off >= 1, found 0");
+  EXPECT_ERROR_CONTAINS(evaluate_ranking({0, 1}, 1, 3, Lists(1), Lists(1)),
+                        "expected ranks of size nq x nb = 1 x 3, found 2 entries");
+  EXPECT_ERROR_CONTAINS(evaluate_ranking({0, 5}, 1, 2, Lists(1), Lists(1)),
+                        "query 0: ranks entry 1 is 5, outside [0, 2)");
 }
 
 // A ScoreSource that returns NaN for one (query, db) pair.
@@ -549,7 +560,7 @@ TEST(EvaluateTest, MeanIgnoringNaNAndSubsets) {
   const std::vector<int64_t> only_nan = {1};
   EXPECT_TRUE(std::isnan(mean_ignoring_nan(v, &only_nan)));
   const std::vector<int64_t> bad = {4};
-  EXPECT_THROW(mean_ignoring_nan(v, &bad), Error);
+  EXPECT_ERROR_CONTAINS(mean_ignoring_nan(v, &bad), "subset index 4 is outside [0, 4)");
 }
 
 TEST(InnerProductTest, ComputesBlocksAndValidates) {
@@ -560,9 +571,12 @@ TEST(InnerProductTest, ComputesBlocksAndValidates) {
   std::vector<float> out(2 * 5, -9.0f);
   s.compute(0, 2, 1, 2, out.data(), 5);  // ld > bn leaves the other columns alone
   EXPECT_THAT(out, ::testing::ElementsAre(2, 3, -9, -9, -9, 4, 7, -9, -9, -9));
-  EXPECT_THROW(InnerProductScores(q.data(), 2, db.data(), 3, 0), Error);
-  EXPECT_THROW(InnerProductScores(q.data(), -1, db.data(), 3, 2), Error);
-  EXPECT_THROW(InnerProductScores(nullptr, 2, db.data(), 3, 2), Error);
+  EXPECT_ERROR_CONTAINS(InnerProductScores(q.data(), 2, db.data(), 3, 0),
+                        "expected descriptor dimension d >= 1, found 0");
+  EXPECT_ERROR_CONTAINS(InnerProductScores(q.data(), -1, db.data(), 3, 2),
+                        "expected nq >= 0 and nb >= 0, found nq = -1, nb = 3");
+  EXPECT_ERROR_CONTAINS(InnerProductScores(nullptr, 2, db.data(), 3, 2),
+                        "null descriptor pointer for a non-empty matrix");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -645,7 +659,7 @@ TEST(TopKTest, NaNIsNeverReturned) {
 
 TEST(TopKTest, RejectsBadK) {
   NaNScores s;
-  EXPECT_THROW(search_topk(s, 0), Error);
+  EXPECT_ERROR_CONTAINS(search_topk(s, 0), "search_topk: expected k >= 1, found 0");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -678,11 +692,12 @@ TEST(ParallelTest, ParallelForRunsEveryItemAndRethrows) {
     ++hits[i];
   });
   EXPECT_EQ(std::count(hits.begin(), hits.end(), 1), 1000);
-  EXPECT_THROW(parallel_for(100, 2,
-                            [](int64_t i, int) {
-                              if (i == 37) fail("item {}", i);
-                            }),
-               Error);
+  // An item's Error reaches the caller unchanged.
+  EXPECT_ERROR_CONTAINS(parallel_for(100, 2,
+                                     [](int64_t i, int) {
+                                       if (i == 37) fail("item {}", i);
+                                     }),
+                        "item 37");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -753,8 +768,8 @@ TEST(BootstrapTest, EdgeCases) {
   const auto one = bootstrap_mean_ci({0.5}, 10, 1);
   EXPECT_EQ(one.first, 0.5);
   EXPECT_EQ(one.second, 0.5);
-  EXPECT_THROW(bootstrap_mean_ci({0.5}, -1, 1), Error);
-  EXPECT_THROW(bootstrap_mean_ci({0.5}, 10, 1, 1.0), Error);
+  EXPECT_ERROR_CONTAINS(bootstrap_mean_ci({0.5}, -1, 1), "expected samples >= 0, found -1");
+  EXPECT_ERROR_CONTAINS(bootstrap_mean_ci({0.5}, 10, 1, 1.0), "expected level in (0, 1), found 1");
 }
 
 }  // namespace

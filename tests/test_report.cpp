@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "report/leaderboard.h"
 #include "report/record.h"
+#include "support/bad_input.h"
 
 namespace repbench::report {
 namespace {
@@ -49,17 +50,7 @@ class TempDir {
   fs::path path_;
 };
 
-// The message of the Error that `f` throws; fails the test when it throws nothing.
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected repbench::Error";
-  return "";
-}
+using test_support::error_of;  // the message of the repbench::Error a call throws
 
 ScoreEntry score(const std::string& model, const std::string& category, const std::string& dataset,
                  double map_percent) {
@@ -706,6 +697,34 @@ TEST(ReportLoad, RecordsFromFoldersInPathOrder) {
             "other,DINO,,,\n"
             "PT,Swin,40.06,,1.0\n"
             "SSL,Extra,,50.00,1.0\n");
+}
+
+TEST(ReportLoad, FastDecodeScoresAreNamedUnderTheTable) {
+  TempDir dir;
+  json full = ok_record("SSCD", "CD/IR", "rOxford5k (M)", 0.30);
+  full["options"] = {{"decoding", "full"}};
+  json fast = ok_record("DINO", "SSL", "rOxford5k (M)", 0.25);
+  fast["options"] = {{"decoding", "reduced-jpeg"}};
+  json other = ok_record("Swin", "PT", "rOxford5k (M)", 0.20);  // from `eval`: no decoding
+  write_record(dir.file("a.json"), full);
+  write_record(dir.file("b.json"), fast);
+  write_record(dir.file("c.json"), other);
+  const Leaderboard b = build_leaderboard(load_records({dir.path().string()}));
+  const std::string note =
+      "Scores of DINO come from descriptors computed with --fast-decode (large JPEGs decoded at "
+      "reduced size), not with the reference pipeline's full decoding";
+  ASSERT_EQ(b.notes.size(), 1u);
+  EXPECT_EQ(b.notes[0], note);
+  EXPECT_THAT(render(b, Format::kMarkdown), HasSubstr("- " + note + "\n"));
+  EXPECT_THAT(render(b, Format::kTex), HasSubstr("Scores of DINO come from descriptors computed "
+                                                 "with -{}-fast-decode"));
+  EXPECT_THAT(render(b, Format::kHtml),
+              HasSubstr("<li>Scores of DINO come from descriptors computed with --fast-decode (large "
+                        "JPEGs decoded at reduced size), not with the reference pipeline&#39;s full "
+                        "decoding</li>"));
+  // Without any fast-decode score there is no such note.
+  fs::remove(dir.file("b.json"));
+  EXPECT_TRUE(build_leaderboard(load_records({dir.path().string()})).notes.empty());
 }
 
 TEST(ReportLoad, RecordsErrors) {

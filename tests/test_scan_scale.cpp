@@ -27,6 +27,7 @@
 #include "scan/scan.h"
 #include "scan/shards.h"
 #include "scan/stream_scan.h"
+#include "support/bad_input.h"
 
 namespace fs = std::filesystem;
 using namespace repbench;        // NOLINT
@@ -69,15 +70,6 @@ class ScanScaleTest : public ::testing::Test {
     r.err = slurp(err);
     return r;
   }
-  void expect_one_line_error(const Run& r, const std::string& must_contain) const {
-    EXPECT_EQ(r.status, 2) << r.out << r.err;
-    const size_t at = r.err.find("repbench: error: ");
-    ASSERT_NE(at, std::string::npos) << r.err;
-    const std::string line = r.err.substr(at);
-    EXPECT_EQ(line.find('\n'), line.size() - 1) << "not one line: " << line;
-    EXPECT_NE(line.find(must_contain), std::string::npos) << must_contain << " not in " << line;
-  }
-
   fs::path dir_;
 };
 
@@ -333,17 +325,17 @@ TEST_F(ScanScaleTest, PlainNumpyDescriptorsOnBothSidesNeedNoModelOrImages) {
   r = repbench("scan" + both + " --generated-list " + path("names.txt") + " --out " + path("c"));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(json::parse(slurp(path("c/scan.json")))["pairs"][29]["generated"], "gen/29.png");
-  expect_one_line_error(
+  EXPECT_BAD_INPUT(
       repbench("scan" + both + " --train-list " + path("names.txt") + " --out " + path("d")),
-      "30 names, but the descriptors have 400 rows");
-  expect_one_line_error(repbench("scan --generated-descriptors " + path("g.npy") +
-                                 " --train-descriptors " + train[0] + " --out " + path("e") +
-                                 " --generated " + path("g.npy")),
-                        "either --generated");
-  expect_one_line_error(repbench("scan --generated-descriptors " + path("g.npy") +
-                                 " --train-descriptors " + train[0] +
-                                 " --index IVF16,Bogus --out " + path("f")),
-                        "--index 'IVF16,Bogus' is not a FAISS index_factory string");
+      path("names.txt"), "30 names, but the descriptors have 400 rows");
+  EXPECT_BAD_INPUT(repbench("scan --generated-descriptors " + path("g.npy") +
+                            " --train-descriptors " + train[0] + " --out " + path("e") +
+                            " --generated " + path("g.npy")),
+                   "--generated-descriptors", "give either --generated");
+  EXPECT_BAD_INPUT(repbench("scan --generated-descriptors " + path("g.npy") +
+                            " --train-descriptors " + train[0] + " --index IVF16,Bogus --out " +
+                            path("f")),
+                   "--index 'IVF16,Bogus'", "is not a FAISS index_factory string");
 }
 
 TEST_F(ScanScaleTest, DescriptorsOfDifferentModelsAreRefused) {
@@ -358,11 +350,10 @@ TEST_F(ScanScaleTest, DescriptorsOfDifferentModelsAreRefused) {
     s.total = s.end = s.features.rows();
     write_merged(s, path(std::string(side) + ".npy"));
   }
-  expect_one_line_error(repbench("scan --generated-descriptors " + path("gen.npy") +
-                                 " --train-descriptors " + path("train.npy") + " --out " +
-                                 path("o")),
-                        "descriptors with model \"builtin:dct\", but " + path("train.npy") +
-                            " has \"builtin:tiny\"");
+  EXPECT_BAD_INPUT(repbench("scan --generated-descriptors " + path("gen.npy") +
+                            " --train-descriptors " + path("train.npy") + " --out " + path("o")),
+                   path("gen.npy"), "descriptors with model \"builtin:dct\", but " +
+                                        path("train.npy") + " has \"builtin:tiny\"");
   EXPECT_FALSE(fs::exists(path("o/scan.json")));
 }
 
@@ -419,7 +410,7 @@ TEST_F(ScanScaleTest, PartialScansMergeToTheSingleScan) {
   EXPECT_EQ(slurp(path("merged/matches.csv")), slurp(path("single/matches.csv")));
   const json a = json::parse(slurp(path("single/scan.json")));
   const json b = json::parse(slurp(path("merged/scan.json")));
-  for (const char* key : {"model", "similarity", "k", "thresholds", "generations_top1", "baseline",
+  for (const char* key : {"model", "decoding", "similarity", "k", "thresholds", "generations_top1", "baseline",
                           "above", "pairs", "duplicates", "identical_sets", "notes", "generated",
                           "train"})
     EXPECT_EQ(a[key], b[key]) << key;
@@ -427,31 +418,48 @@ TEST_F(ScanScaleTest, PartialScansMergeToTheSingleScan) {
   EXPECT_EQ(b["stream"]["partials"], 4);
   EXPECT_TRUE(fs::exists(path("merged/report.html")));
   EXPECT_EQ(a["baseline"]["sample"], 25);
+  EXPECT_EQ(a["decoding"], "full");
+
+  // Descriptors decoded differently on the two sides (--fast-decode on one) are not scanned
+  // together, as one task or as a whole; the partials record the mode and merge keeps it.
+  r = repbench("extract" + model + " --fast-decode --images " + path("gen.txt") + " --out " +
+               path("gfast"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const std::string& how : {" --train-descriptors " + shards[0] + " " + shards[1] + " " +
+                                     shards[2] + " " + shards[3] + " --out " + path("y"),
+                                 " --train-descriptors " + shards[0] + " --partial " +
+                                     path("y.json") + " --out " + path("task")})
+    EXPECT_BAD_INPUT(repbench("scan --generated-descriptors " + path("gfast/images.npy") + how),
+                     path("gfast/images.npy"),
+                     "descriptors made with reduced-jpeg decoding, but " + shards[0] +
+                         " with full");
+  EXPECT_FALSE(fs::exists(path("y.json")));
+  EXPECT_EQ(json::parse(slurp(path("p0.json")))["run"]["decoding"], "full");
 
   // Missing, repeated and foreign partials: one line naming it, nothing written.
   const std::string p0 = path("p0.json"), p1 = path("p1.json"), p2 = path("p2.json"),
                     p3 = path("p3.json");
-  expect_one_line_error(repbench("scan merge " + p0 + " " + p1 + " " + p3 + " --out " + path("x")),
-                        "shard 2/4 is missing");
-  expect_one_line_error(
-      repbench("scan merge " + p0 + " " + p1 + " " + p2 + " " + p3 + " " + p1 + " --out " + path("x")),
-      p1 + ": shard 1/4 is given twice");
+  EXPECT_BAD_INPUT(repbench("scan merge " + p0 + " " + p1 + " " + p3 + " --out " + path("x")),
+                   "shard 2/4", "is missing: 3 of 4 partials given");
+  EXPECT_BAD_INPUT(repbench("scan merge " + p0 + " " + p1 + " " + p2 + " " + p3 + " " + p1 +
+                            " --out " + path("x")),
+                   p1, "shard 1/4 is given twice");
   r = repbench(fmt::format("scan --generated-descriptors {} --threshold 0.5,0.8 --baseline-sample "
                            "25 --k 4 --train-descriptors {} --partial {} --out {}",
                            path("g/images.npy"), shards[2], path("other.json"), path("task")));
   ASSERT_EQ(r.status, 0) << r.err;
-  expect_one_line_error(repbench("scan merge " + p0 + " " + p1 + " " + path("other.json") + " " +
-                                 p3 + " --out " + path("x")),
-                        path("other.json") + ": a partial of another scan (k differs");
+  EXPECT_BAD_INPUT(repbench("scan merge " + p0 + " " + p1 + " " + path("other.json") + " " + p3 +
+                            " --out " + path("x")),
+                   path("other.json"), "a partial of another scan (k differs");
   {
     std::ofstream junk(path("junk.json"));
     junk << "{\"format\": \"repbench-scan-partial\", \"format_version\": 1}";
   }
-  expect_one_line_error(repbench("scan merge " + path("junk.json") + " --out " + path("x")),
-                        path("junk.json") + ": malformed partial scan");
-  expect_one_line_error(repbench("scan" + common + " --train-descriptors " + shards[0] + " " +
-                                 shards[1] + " --partial " + path("y.json") + " --out " + path("task")),
-                        "one training shard");
+  EXPECT_BAD_INPUT(repbench("scan merge " + path("junk.json") + " --out " + path("x")),
+                   path("junk.json"), "malformed partial scan");
+  EXPECT_BAD_INPUT(repbench("scan" + common + " --train-descriptors " + shards[0] + " " +
+                            shards[1] + " --partial " + path("y.json") + " --out " + path("task")),
+                   "--partial", "one training shard");
   EXPECT_FALSE(fs::exists(path("x/scan.json")));
 }
 

@@ -121,6 +121,35 @@ TEST_F(SuiteTest, UndecodableImageIsNamedAndCounted) {
             std::string::npos);
 }
 
+TEST_F(SuiteTest, FastDecodeIsRecordedCachedApartAndNamedUnderTheTable) {
+  const std::string base =
+      "output: out\nmodels: [builtin:colorhist]\nsets: [{set: set/gnd.json}]\nbootstrap: 0\n";
+  suite::Suite full = suite::read_suite(write_suite(base));
+  EXPECT_FALSE(full.fast_decode);  // full decoding unless asked
+  suite::SuiteRunResult a = suite::run_suite(full, {true});
+  ASSERT_EQ(a.records.size(), 1u);
+  EXPECT_EQ(report::read_record(a.records[0])["options"]["decoding"], "full");
+  EXPECT_EQ(a.markdown.find("--fast-decode"), std::string::npos) << a.markdown;
+
+  suite::Suite fast = suite::read_suite(write_suite(base + "fast_decode: true\n"));
+  EXPECT_TRUE(fast.fast_decode);
+  suite::SuiteRunResult b = suite::run_suite(fast, {true});
+  ASSERT_EQ(b.records.size(), 1u);
+  const nlohmann::json rec = report::read_record(b.records[0]);
+  EXPECT_EQ(rec["options"]["decoding"], "reduced-jpeg");
+  EXPECT_FALSE(rec["timings"]["descriptors_from_cache"].get<bool>());  // not the full entry
+  EXPECT_NE(b.markdown.find("Scores of RGB colour histogram (8x8x8) come from descriptors "
+                            "computed with --fast-decode"),
+            std::string::npos)
+      << b.markdown;
+  // Both entries stay cached side by side: each mode's rerun is a hit.
+  for (const suite::Suite* s : {&full, &fast}) {
+    const suite::SuiteRunResult again = suite::run_suite(*s, {true});
+    EXPECT_TRUE(report::read_record(again.records[0])["timings"]["descriptors_from_cache"].get<bool>())
+        << s->fast_decode;
+  }
+}
+
 TEST_F(SuiteTest, FileErrorsNameTheLine) {
   auto expect_error = [&](const std::string& text, const std::string& needle) {
     const std::string p = write_suite(text);
@@ -137,6 +166,8 @@ TEST_F(SuiteTest, FileErrorsNameTheLine) {
                "suite.yaml:4: unknown key 'nmae' in models[0]");
   expect_error("output: o\nmodels: [builtin:tiny]\nsets: [{set: x.json}]\nbatch_size: many\n",
                "suite.yaml:4: batch_size has the wrong type");
+  expect_error("output: o\nmodels: [builtin:tiny]\nsets: [{set: x.json}]\nfast_decode: maybe\n",
+               "suite.yaml:4: fast_decode has the wrong type");
   expect_error("models: [builtin:tiny]\nsets: [{set: x.json}]\n", "'output' is required");
   expect_error("output: [unclosed\n", "not valid YAML");
   // Complex keys (a list as a key) threw yaml-cpp's bad conversion, an internal error; found by

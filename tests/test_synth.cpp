@@ -23,6 +23,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "datasets/gnd_json.h"
+#include "support/bad_input.h"
 #include "synth/augment.h"
 #include "synth/coco.h"
 #include "synth/cutmix.h"
@@ -220,8 +221,9 @@ TEST(Rle, RejectsMismatchedSumsAndBadCharacters) {
   } catch (const Error& e) {
     EXPECT_THAT(e.what(), HasSubstr("ann 7: counts sum to 7, expected height * width"));
   }
-  EXPECT_THROW(rle_counts_from_string("02~"), Error);
-  EXPECT_THROW(rle_counts_from_string("T"), Error);  // ends inside a count
+  EXPECT_ERROR_CONTAINS(rle_counts_from_string("02~"),
+                        "character '~' at 2 is not a compressed-RLE character");
+  EXPECT_ERROR_CONTAINS(rle_counts_from_string("T"), "compressed counts end inside a count");
 }
 
 TEST(Polygon, RectangleMatchesHandTrace) {
@@ -308,7 +310,7 @@ TEST_F(SynthTest, NonPalettisedPngIsRefusedByName) {
     EXPECT_THAT(e.what(), HasSubstr(path("rgb.png") + ": not a palettised PNG (colour type RGB)"));
   }
   write_file_atomic(path("junk.png"), "not a png at all");
-  EXPECT_THROW(read_palette_png(path("junk.png")), Error);
+  EXPECT_ERROR_CONTAINS(read_palette_png(path("junk.png")), path("junk.png") + ": not a PNG file");
 }
 
 namespace {
@@ -789,7 +791,8 @@ TEST_F(SynthTest, CocoBadInputIsNamedAndSkipped) {
     EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
   }
   write_file_atomic(path("broken.json"), "{\"images\": [");
-  EXPECT_THROW(read_coco(path("broken.json"), path("img")), Error);
+  EXPECT_ERROR_CONTAINS(read_coco(path("broken.json"), path("img")),
+                        path("broken.json") + ": not valid JSON");
 }
 
 // A polygon vertex at 1e10 was cast to int when rasterised (undefined behaviour, found by the coco
@@ -840,7 +843,7 @@ TEST_F(SynthTest, VocNonPalettisedMaskIsNamedAndSkipped) {
   ASSERT_EQ(voc.skipped.size(), 1u);
   EXPECT_EQ(voc.skipped[0].path, bad);
   EXPECT_THAT(voc.skipped[0].reason, HasSubstr("not a palettised PNG (colour type RGB)"));
-  EXPECT_THROW(read_voc(path("nowhere")), Error);
+  EXPECT_ERROR_CONTAINS(read_voc(path("nowhere")), path("nowhere") + ": not a VOC2012 folder");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1069,10 +1072,11 @@ TEST_F(SynthTest, UnreadableSourcesAreSkippedWithACount) {
                                     path("src/zbroken.jpg")));
   }
   opt.set.count = 10;
-  EXPECT_THROW(generate_cutmix(photos, opt, path("out3")), Error);
+  EXPECT_ERROR_CONTAINS(generate_cutmix(photos, opt, path("out3")),
+                        "--count 10 but only 3 usable source images");
   opt.set.count = 0;
   opt.set.copies = 0;
-  EXPECT_THROW(generate_cutmix(photos, opt, path("out4")), Error);
+  EXPECT_ERROR_CONTAINS(generate_cutmix(photos, opt, path("out4")), "--copies 0: expected 1..99");
 }
 
 TEST_F(SynthTest, SegmixSkipsImagesWhoseSizeDisagreesWithTheAnnotation) {
@@ -1149,17 +1153,14 @@ TEST_F(SynthCli, BadInputIsOneLineWithStatus2) {
   fs::create_directories(path("empty"));
   write_file_atomic(path("empty/a.jpg"), "junk");
   write_file_atomic(path("empty/b.jpg"), "junk");
-  CliRun r = run("synth cutmix --source " + path("empty") + " --out " + path("o") + " --quiet");
-  EXPECT_EQ(r.status, 2);
-  EXPECT_THAT(r.err, HasSubstr("repbench: error: "));
-  EXPECT_THAT(r.err, HasSubstr("cutmix needs at least 2 usable source images, found 0 of 2"));
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  r = run("synth segmix --out " + path("o") + " --quiet");
-  EXPECT_EQ(r.status, 2);
-  EXPECT_THAT(r.err, HasSubstr("give either --coco"));
-  r = run("synth segmix --voc " + path("nowhere") + " --out " + path("o") + " --quiet");
-  EXPECT_EQ(r.status, 2);
-  EXPECT_THAT(r.err, HasSubstr("not a VOC2012 folder"));
+  EXPECT_BAD_INPUT(
+      run("synth cutmix --source " + path("empty") + " --out " + path("o") + " --quiet"),
+      path("empty/a.jpg"), "cutmix needs at least 2 usable source images, found 0 of 2");
+  EXPECT_BAD_INPUT(run("synth segmix --out " + path("o") + " --quiet"), "--coco",
+                   "give either --coco");
+  EXPECT_BAD_INPUT(
+      run("synth segmix --voc " + path("nowhere") + " --out " + path("o") + " --quiet"),
+      path("nowhere"), "not a VOC2012 folder");
 }
 
 }  // namespace

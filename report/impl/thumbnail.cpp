@@ -11,6 +11,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/error.h"
 #include "report/html_page.h"
 
 namespace fs = std::filesystem;
@@ -32,15 +33,32 @@ std::string file_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-std::string thumbnail(const std::string& path, int px) {
+std::string thumbnail(const std::string& path, int px,
+                      const std::optional<datasets::CropBox>& box) {
   std::error_code ec;
   if (path.empty()) return placeholder(path, "no path");
   if (!fs::is_regular_file(path, ec)) return placeholder(path, "missing");
   cv::Mat image;
   std::vector<uchar> jpeg;
+  std::string outline, box_note;
   try {
-    image = cv::imread(path, cv::IMREAD_COLOR);
+    // A crop box is in the stored frame (the image loader ignores EXIF orientation): so here.
+    image = cv::imread(path, box ? cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION
+                                 : cv::IMREAD_COLOR);
     if (image.empty()) return placeholder(path, "unreadable");
+    if (box) {
+      try {
+        const datasets::PixelRect r =
+            datasets::revisitop_crop_rect(*box, image.cols, image.rows, path);
+        outline = fmt::format(
+            "<i class=\"bbx\" data-rect=\"{},{},{},{}\" style=\"left:{:.4f}%;top:{:.4f}%;"
+            "width:{:.4f}%;height:{:.4f}%\"></i>",
+            r.x0, r.y0, r.x1, r.y1, 100.0 * r.x0 / image.cols, 100.0 * r.y0 / image.rows,
+            100.0 * r.width() / image.cols, 100.0 * r.height() / image.rows);
+      } catch (const Error& e) {
+        box_note = "<span class=\"note\">" + html_escape(e.what()) + "</span>";
+      }
+    }
     const double scale = static_cast<double>(px) / std::max(image.cols, image.rows);
     if (scale < 1) {
       cv::Mat small;
@@ -62,17 +80,21 @@ std::string thumbnail(const std::string& path, int px) {
   } catch (const cv::Exception&) {
     return placeholder(path, "unreadable");
   }
-  return fmt::format(
-      "<div class=\"thumb\"><img src=\"{}\" width=\"{}\" height=\"{}\" alt=\"{}\" "
-      "title=\"{}\"></div>",
+  std::string img = fmt::format(
+      "<img src=\"{}\" width=\"{}\" height=\"{}\" alt=\"{}\" title=\"{}\">",
       data_uri("image/jpeg",
                std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size())),
       image.cols, image.rows, html_escape(file_name(path)), html_escape(path));
+  if (!outline.empty()) img = "<span class=\"boxed\">" + img + outline + "</span>";
+  return "<div class=\"thumb\">" + img + "</div>" + box_note;
 }
 
-const std::string& ThumbnailCache::get(const std::string& path) {
-  auto it = thumbs_.find(path);
-  if (it == thumbs_.end()) it = thumbs_.emplace(path, thumbnail(path, px_)).first;
+const std::string& ThumbnailCache::get(const std::string& path,
+                                       const std::optional<datasets::CropBox>& box) {
+  std::string key = path;
+  if (box) key += fmt::format("\n{},{},{},{}", (*box)[0], (*box)[1], (*box)[2], (*box)[3]);
+  auto it = thumbs_.find(key);
+  if (it == thumbs_.end()) it = thumbs_.emplace(key, thumbnail(path, px_, box)).first;
   return it->second;
 }
 
