@@ -82,11 +82,12 @@ ScoreEntry entry_from_record(const json& record, const std::string& path) {
   if (e.category.empty()) e.category = kDefaultCategory;
   e.dataset = record["dataset"].get<std::string>();
   e.origin = path;
-  if (const auto o = record.find("options"); o != record.end() && o->is_object())
+  if (const auto o = record.find("options"); o != record.end() && o->is_object()) {
     e.fast_decode = o->value("decoding", std::string()) == "reduced-jpeg";
     if (const auto m = o->find("metric"); m != o->end() && m->is_object())
       if (const auto text = m->find("summary"); text != m->end() && text->is_string())
         e.metric = text->get<std::string>();
+  }
   if (record.value("status", std::string("ok")) == "skipped") {
     e.skipped_reason = record["skipped_reason"].get<std::string>();
     return e;

@@ -341,13 +341,13 @@ TEST_F(CliTest, LeaderboardRankStatisticsAndReference) {
   EXPECT_FALSE(fs::exists(path("x.svg")));
 
   // Bad input: one line, exit 2.
-  expect_one_line_error(
+  EXPECT_BAD_INPUT(
       repbench("leaderboard --records " + path("recs") + " --reference " + path("none.json")),
-      path("none.json"));
+      path("none.json"), "no such file");
   std::ofstream(path("ref.json")) << "{\"schema\": \"repbench.reference/1\"}";
-  expect_one_line_error(
+  EXPECT_BAD_INPUT(
       repbench("leaderboard --records " + path("recs") + " --reference " + path("ref.json")),
-      path("ref.json") + ": the file has no \"citation\"");
+      path("ref.json"), "the file has no \"citation\"");
 }
 
 }  // namespace
