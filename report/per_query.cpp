@@ -111,6 +111,22 @@ std::optional<PerQuery> read_per_query(const json& record, const std::string& wh
   pq.ap.reserve(pq.images.size());
   for (const json& v : (*it)["ap"])
     pq.ap.push_back(v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>());
+  // The block's mean is the record's mAP (the writer sums in index order at full precision): a
+  // mismatch beyond rounding means a damaged or hand-edited record.
+  if (const auto m = record.find("metrics"); m != record.end() && m->is_object())
+    if (const auto map = m->find("map"); map != m->end() && map->is_number()) {
+      double sum = 0;
+      size_t scored = 0;
+      for (double v : pq.ap)
+        if (!std::isnan(v)) {
+          sum += v;
+          ++scored;
+        }
+      const double mean = scored ? sum / static_cast<double>(scored) : std::nan("");
+      if (!(std::fabs(mean - map->get<double>()) <= 1e-9))
+        fail("{}: the mean of per_query.ap ({}) is not metrics.map ({})", where, mean,
+             map->get<double>());
+    }
   pq.queries_sha256 = (*it)["queries_sha256"].get<std::string>();
   pq.top_ids_file = (*it)["top_ids"]["file"].get<std::string>();
   pq.top_k = (*it)["top_ids"]["k"].get<int64_t>();

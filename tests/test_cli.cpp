@@ -312,7 +312,9 @@ TEST_F(CliTest, LeaderboardRankStatisticsAndReference) {
          "        ap = [float(v) for v in np.clip(mu + 0.2 * rng.standard_normal(40), 0, 1)]\n"
          "        rec = {'schema': 'repbench.record/2', 'model': {'name': m}, 'set': s,\n"
          "               'dataset': label, 'metrics': {'map': sum(ap) / len(ap)},\n"
-         "               'per_query': {'ap': ap, 'queries_sha256': 'ab' * 32}}\n"
+         "               'per_query': {'images': ['q%d.jpg' % i for i in range(40)], 'ap': ap,\n"
+         "                             'queries_sha256': 'ab' * 32,\n"
+         "                             'top_ids': {'file': 'x.top100.npy', 'k': 100}}}\n"
          "        json.dump(rec, open('" + path("recs") + "/%s.%s.json' % (m, s), 'w'))\n"
          "        del rec['per_query']; rec['schema'] = 'repbench.record/1'\n"
          "        json.dump(rec, open('" + path("old") + "/%s.%s.json' % (m, s), 'w'))\n");

@@ -458,7 +458,7 @@ TEST(LeaderboardRecords, ReadsPerQueryAndBothSchemas) {
   broken["per_query"]["ap"][0] = "x";
   write_file_atomic(bad, broken.dump());
   EXPECT_THAT(error_of([&] { report::load_records({bad}); }),
-              HasSubstr(bad + ": record field per_query.ap[0] must be an AP in [0, 1] or null"));
+              HasSubstr(bad + ": record field per_query.ap[0] must be a number in [0, 1] or null"));
   broken = record(report::kRecordSchema, "C", pq, 0.9);
   write_file_atomic(bad, broken.dump());
   EXPECT_THAT(error_of([&] { report::load_records({bad}); }),
