@@ -443,7 +443,9 @@ TEST_F(CliPipeline, RunWritesRecordsAndLeaderboards) {
   // The token extractor is scored by split-product.
   bool split = false;
   for (const auto& e : fs::recursive_directory_iterator(path("out/records")))
-    if (e.is_regular_file() && json::parse(slurp(e.path().string())).value("similarity", "") == "split-product")
+    // Records only: per-query top ids (.npy) and failure pages (.html) sit beside them.
+    if (e.is_regular_file() && e.path().extension() == ".json" &&
+        json::parse(slurp(e.path().string())).value("similarity", "") == "split-product")
       split = true;
   EXPECT_TRUE(split);
   std::ofstream(path("bad.yaml")) << "output: out\nmodels: [builtin:tiny]\nsets: [{set: x.json}]\n"
