@@ -68,7 +68,7 @@ std::string MetricSpec::summary() const {
                                                          : "share of positives within K",
                      recall_empty_is_miss ? "; a query without positive is a miss" : "");
   if (mrr) s += ", MRR";
-  s += fmt::format(" ({}; {})", name, source);
+  s += source.empty() ? fmt::format(" ({})", name) : fmt::format(" ({}; {})", name, source);
   if (ap_from == "override") s += "; AP kind overridden";
   return s;
 }
