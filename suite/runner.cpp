@@ -111,13 +111,12 @@ report::RecordHeader header_for(const nlohmann::json& model, const std::string& 
   return h;
 }
 
-// The failure page beside an "ok" record that carries per-query data, which the html
-// leaderboard links; a page that cannot be drawn is a line of output, not a failed run.
+// The failure page beside an "ok" record (written with its per-query data just before), which the
+// html leaderboard links; a page that cannot be drawn is a line of output, not a failed run.
 template <typename Say>
 void write_failure_page_beside(const std::string& record, const datasets::RetrievalSet& set,
                                const Say& say) {
   try {
-    if (!report::read_record(record).contains("per_query")) return;
     report::write_failure_page(record, set, report::failure_page_path(record));
   } catch (const Error& e) {
     say(fmt::format("  no failure page: {}", e.what()));
