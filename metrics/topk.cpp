@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 
@@ -104,17 +106,35 @@ void scan_row(const float* s, int64_t n, int64_t id0, int64_t k, float* score, i
   scan_row_portable(s, n, id0, k, score, id, count);
 }
 
-// Appends (s[j], j) for every j in [0, n) with s[j] >= bound, in ascending j.
-void collect_at_least_portable(const float* s, int64_t n, float bound,
-                               std::vector<std::pair<float, int64_t>>& out) {
+// One candidate (s, j) as a single integer whose descending order is the ranking order: the
+// score's bits mapped to an order-preserving unsigned (-0 folded into +0, which compare equal)
+// above the complemented index (equal scores: smaller index first). Sorting plain integers costs
+// a fraction of sorting (float, index) pairs through ranks_before. Needs j < 2^32 and s not NaN.
+inline uint64_t rank_key(float s, int64_t j) {
+  uint32_t u;
+  const float z = s + 0.0f;  // -0 -> +0
+  std::memcpy(&u, &z, sizeof u);
+  u = (u & 0x80000000u) != 0 ? ~u : (u | 0x80000000u);
+  return (uint64_t{u} << 32) | (0xFFFFFFFFu - static_cast<uint32_t>(j));
+}
+
+inline void key_entry(uint64_t key, float& s, int64_t& j) {
+  uint32_t u = static_cast<uint32_t>(key >> 32);
+  u = (u & 0x80000000u) != 0 ? (u & 0x7FFFFFFFu) : ~u;
+  std::memcpy(&s, &u, sizeof s);
+  j = static_cast<int64_t>(0xFFFFFFFFu - static_cast<uint32_t>(key));
+}
+
+// Appends rank_key(s[j], j) for every j in [0, n) with s[j] >= bound, in ascending j.
+void collect_at_least_portable(const float* s, int64_t n, float bound, std::vector<uint64_t>& out) {
   for (int64_t j = 0; j < n; ++j)
-    if (s[j] >= bound) out.emplace_back(s[j], j);
+    if (s[j] >= bound) out.push_back(rank_key(s[j], j));
 }
 
 #if REPBENCH_X86_AVX512
 // The same, 32 scores per step: four 8-wide compares whose masks are almost always empty.
-__attribute__((target("avx2"))) void collect_at_least_avx2(
-    const float* s, int64_t n, float bound, std::vector<std::pair<float, int64_t>>& out) {
+__attribute__((target("avx2"))) void collect_at_least_avx2(const float* s, int64_t n, float bound,
+                                                           std::vector<uint64_t>& out) {
   const __m256 b = _mm256_set1_ps(bound);
   int64_t j = 0;
   for (; j + 32 <= n; j += 32) {
@@ -129,16 +149,15 @@ __attribute__((target("avx2"))) void collect_at_least_avx2(
     while (bits != 0) {
       const int64_t i = j + __builtin_ctz(bits);
       bits &= bits - 1;
-      out.emplace_back(s[i], i);
+      out.push_back(rank_key(s[i], i));
     }
   }
   for (; j < n; ++j)
-    if (s[j] >= bound) out.emplace_back(s[j], j);
+    if (s[j] >= bound) out.push_back(rank_key(s[j], j));
 }
 #endif
 
-void collect_at_least(const float* s, int64_t n, float bound,
-                      std::vector<std::pair<float, int64_t>>& out) {
+void collect_at_least(const float* s, int64_t n, float bound, std::vector<uint64_t>& out) {
 #if REPBENCH_X86_AVX512
   static const bool avx2 = __builtin_cpu_supports("avx2");
   if (avx2) return collect_at_least_avx2(s, n, bound, out);
@@ -152,39 +171,44 @@ int64_t topk_of_row(const float* scores, int64_t n, int64_t k, float* best_score
                     int64_t* best_ids) {
   if (k < 1) return 0;
   // A whole row is at hand, so the k-th best can be bounded first: the m-th largest of a strided
-  // sample of kSample scores, with m chosen so that about 1.5 k scores of the row reach it.
-  // Every score at least that bound is a candidate (a vectorised compare, no insertion); when
-  // there are at least k, the best k of the row are among them and only they are ordered.
+  // sample of kSample scores (m below). Every score at least that bound is a candidate (a
+  // vectorised compare, no insertion); when there are at least k, the best k of the row are
+  // among them and only they are ordered, as integer keys (rank_key).
   // Otherwise (a skewed row) the streaming scan below does it. Measured on 12,000-score rows
   // (bench_eval, 2 cores without AVX-512): the streaming scan cost ~24% of evaluate(), its ~500
   // insertions into a sorted list of 100 dominating.
-  constexpr int64_t kSample = 256;
-  if (n >= 16 * k && n >= 4 * kSample) {
-    thread_local std::vector<float> sample;
-    thread_local std::vector<std::pair<float, int64_t>> candidates;
-    sample.clear();
+  constexpr int64_t kSample = 512;
+  if (n >= 16 * k && n >= 4 * kSample && n <= int64_t{0xFFFFFFFF}) {
+    thread_local std::vector<uint64_t> candidates;
     const int64_t stride = n / kSample;
-    for (int64_t i = 0; i < kSample; ++i)
-      if (!std::isnan(scores[i * stride])) sample.push_back(scores[i * stride]);
-    const int64_t m = std::min<int64_t>(static_cast<int64_t>(sample.size()),
-                                        (3 * k * kSample + 2 * n - 1) / (2 * n) + 3);
-    if (m >= 1) {
-      std::nth_element(sample.begin(), sample.begin() + (m - 1), sample.end(),
-                       std::greater<float>());
+    // About lambda = k kSample / n sampled scores reach the k-th best; the bound is the m-th
+    // largest sample with m = lambda + 2 sqrt(lambda) + 1, so that it lies above the k-th best
+    // (too few candidates: the scan below) for ~1-2% of rows while keeping ~m n / kSample
+    // candidates. lambda <= 32 since n >= 16 k, so m <= 45.
+    const double lambda = static_cast<double>(k) * kSample / static_cast<double>(n);
+    const int64_t m = static_cast<int64_t>(std::ceil(lambda + 2 * std::sqrt(lambda) + 1));
+    // The m largest of the sample by insertion into a short sorted list: new entries are rare
+    // after the first few, so this is ~kSample compares (nth_element over the sample cost more).
+    float best[48];
+    int64_t filled = 0;
+    for (int64_t i = 0; i < kSample; ++i) {
+      const float v = scores[i * stride];
+      if (!(v == v) || (filled == m && v <= best[m - 1])) continue;  // NaN or not among the m
+      int64_t p = filled < m ? filled++ : m - 1;
+      while (p > 0 && best[p - 1] < v) {
+        best[p] = best[p - 1];
+        --p;
+      }
+      best[p] = v;
+    }
+    if (filled == m) {
       candidates.clear();
-      collect_at_least(scores, n, sample[m - 1], candidates);  // NaN never reaches the bound
+      collect_at_least(scores, n, best[m - 1], candidates);  // NaN never reaches the bound
       if (static_cast<int64_t>(candidates.size()) >= k) {
-        const auto before = [](const std::pair<float, int64_t>& a,
-                               const std::pair<float, int64_t>& b) {
-          return ranks_before(a.first, a.second, b.first, b.second);
-        };
         std::nth_element(candidates.begin(), candidates.begin() + (k - 1), candidates.end(),
-                         before);
-        std::sort(candidates.begin(), candidates.begin() + k, before);
-        for (int64_t i = 0; i < k; ++i) {
-          best_scores[i] = candidates[i].first;
-          best_ids[i] = candidates[i].second;
-        }
+                         std::greater<uint64_t>());
+        std::sort(candidates.begin(), candidates.begin() + k, std::greater<uint64_t>());
+        for (int64_t i = 0; i < k; ++i) key_entry(candidates[i], best_scores[i], best_ids[i]);
         return k;
       }
     }

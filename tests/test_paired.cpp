@@ -202,6 +202,12 @@ TEST(TopkOfRow, EqualsTheFullRankingHeadOnAwkwardRows) {
   rows.push_back(r);
   for (int64_t j = 0; j < n; ++j) r[j] = j < 4900 ? -1.0f : static_cast<float>(j);  // skewed
   rows.push_back(r);
+  std::normal_distribution<float> normal;
+  for (auto& v : r) v = normal(rng);  // both signs: the ordering of negative scores
+  rows.push_back(r);
+  for (int64_t j = 0; j < n; ++j)  // -0 and +0 tie (the index decides), around small negatives
+    r[j] = j % 3 == 0 ? -0.0f : (j % 3 == 1 ? 0.0f : -static_cast<float>(rng() % 5) * 1e-3f);
+  rows.push_back(r);
   for (size_t t = 0; t < rows.size(); ++t) {
     const std::vector<int64_t> full = full_ranking(rows[t].data(), n);
     int64_t numbers = 0;
@@ -257,6 +263,48 @@ TEST(EvaluateTopIds, EqualTheFullRankingHeadWithTies) {
   EXPECT_TRUE(r0.top_ids.empty());
   none.top_k = -1;
   EXPECT_THROW(evaluate(scores, ok, junk, none), Error);
+}
+
+// evaluate() takes the position of an item that is among the top ids from the list and counts
+// only the others: the metrics must not depend on top_k. Positives and junk are drawn from the
+// head of each ranking (so that most are in the list), with ties, repeats and a deep item.
+TEST(EvaluateTopIds, MetricsDoNotDependOnTopK) {
+  const int64_t nq = 29, nb = 4000, d = 4;
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int> coarse(-2, 3);
+  std::vector<float> q(nq * d), x(nb * d);
+  for (float& v : q) v = static_cast<float>(coarse(rng));
+  for (float& v : x) v = static_cast<float>(coarse(rng));
+  InnerProductScores scores(q.data(), nq, x.data(), nb, d);
+  std::vector<std::vector<int64_t>> ok(nq), junk(nq);
+  std::vector<float> row(nb);
+  for (int64_t i = 0; i < nq; ++i) {
+    scores.compute(i, 1, 0, nb, row.data(), nb);
+    const std::vector<int64_t> full = full_ranking(row.data(), nb);
+    if (i % 7 == 3) continue;  // no positive
+    ok[i] = {full[0], full[2], full[9], full[99], full[100], full[rng() % nb], full[2]};
+    junk[i] = {full[1], full[50], full[nb - 1]};
+  }
+  EvalOptions base;
+  base.bootstrap_samples = 0;
+  base.threads = 2;
+  base.block_queries = 5;
+  base.ks = {1, 5, 10};
+  const EvalResult r0 = evaluate(scores, ok, junk, base);
+  for (int64_t k : {1, 3, 10, 100, 101, 1000}) {
+    EvalOptions opt = base;
+    opt.top_k = k;
+    const EvalResult r = evaluate(scores, ok, junk, opt);
+    for (int64_t i = 0; i < nq; ++i) {
+      if (std::isnan(r0.ap[i])) {
+        EXPECT_TRUE(std::isnan(r.ap[i])) << "query " << i << " k " << k;
+        continue;
+      }
+      EXPECT_EQ(r.ap[i], r0.ap[i]) << "query " << i << " k " << k;
+      EXPECT_EQ(r.precision_at_k[i], r0.precision_at_k[i]) << "query " << i << " k " << k;
+    }
+    EXPECT_EQ(r.map, r0.map) << "k " << k;
+  }
 }
 
 }  // namespace
