@@ -109,6 +109,10 @@ void add_scan_command(CLI::App& app) {
   cmd->add_option("--dup-threshold", a->o.params.dup_threshold,
                   "Training images above this similarity to a match count as its duplicates")
       ->capture_default_str();
+  cmd->add_option("--duplicate-sample", a->o.params.duplicate_sample,
+                  "Duplicates are counted for the top-1 match of every generation above the "
+                  "lowest threshold and of this many others, sampled (-1: all)")
+      ->capture_default_str();
   cmd->add_option("--baseline-sample", a->o.params.baseline_sample,
                   "Training images in the self-similarity baseline")
       ->capture_default_str();

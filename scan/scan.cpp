@@ -80,6 +80,8 @@ void ScanParams::Check() const {
     fail("--dup-threshold {} is outside [-1, 1] (scores are cosine similarities)", dup_threshold);
   if (baseline_sample < 0) fail("--baseline-sample {} is negative", baseline_sample);
   if (duplicate_cap < 1) fail("duplicate cap {} must be >= 1", duplicate_cap);
+  if (duplicate_sample < -1)
+    fail("--duplicate-sample {} must be >= 0, or -1 for every generation", duplicate_sample);
   index.Check();
 }
 
@@ -320,7 +322,10 @@ nlohmann::json record_body(const ScanPieces& p, const std::vector<std::string>& 
   for (size_t i = 0; i < p.distinct.size(); ++i) dup_of[p.distinct[i]] = p.duplicates[i];
   rec["duplicates"] = {{"method", p.exact_duplicates ? "exact" : "index"},
                        {"cap", p.exact_duplicates ? nlohmann::json(nullptr)
-                                                  : nlohmann::json(params.duplicate_cap)}};
+                                                  : nlohmann::json(params.duplicate_cap)},
+                       {"threshold", params.dup_threshold},
+                       {"sample", params.duplicate_sample},
+                       {"counted", int64_t(p.distinct.size())}};
 
   nlohmann::json pairs = nlohmann::json::array();
   bool identical = true;
@@ -329,7 +334,8 @@ nlohmann::json record_body(const ScanPieces& p, const std::vector<std::string>& 
     pairs.push_back({{"generated", generated_paths[i]},
                      {"train", train_path(id)},
                      {"score", top1[i]},
-                     {"train_duplicates", dup_of[id]}});
+                     {"train_duplicates", dup_of.count(id) ? nlohmann::json(dup_of[id])
+                                                           : nlohmann::json(nullptr)}});
     identical = identical && top1[i] >= kIdentical;
   }
   rec["pairs"] = pairs;
@@ -354,12 +360,26 @@ nlohmann::json record_body(const ScanPieces& p, const std::vector<std::string>& 
   return rec;
 }
 
-std::vector<int64_t> distinct_top1(const metrics::TopKResult& topk) {
-  std::vector<int64_t> distinct;
-  for (int64_t i = 0; i < topk.nq; ++i) distinct.push_back(topk.ids[i * topk.k]);
-  std::sort(distinct.begin(), distinct.end());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  return distinct;
+std::vector<int64_t> duplicate_rows(const metrics::TopKResult& topk, const ScanParams& params) {
+  const double lowest = *std::min_element(params.thresholds.begin(), params.thresholds.end());
+  std::vector<int64_t> rows, others;
+  for (int64_t i = 0; i < topk.nq; ++i) {
+    const int64_t id = topk.ids[i * topk.k];
+    if (id < 0) continue;
+    if (topk.scores[i * topk.k] > lowest)
+      rows.push_back(id);
+    else
+      others.push_back(id);
+  }
+  if (params.duplicate_sample >= 0 && int64_t(others.size()) > params.duplicate_sample) {
+    std::mt19937_64 rng(params.seed ^ 0xd0b1ca7eULL);
+    std::shuffle(others.begin(), others.end(), rng);
+    others.resize(size_t(params.duplicate_sample));
+  }
+  rows.insert(rows.end(), others.begin(), others.end());
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  return rows;
 }
 
 void check_scan_inputs(int64_t generated_rows, int64_t generated_row_size, int64_t train_rows,
@@ -386,8 +406,8 @@ nlohmann::json scan_descriptors(const FloatArray& generated,
   p.found = search_train(train, generated, split_product, params.k, params.index, &index);
   p.train_rows = train.rows();
   p.baseline = self_similarity_baseline(*index, train, params.baseline_sample, params.seed);
-  // Duplicate counts, once per distinct matched training image.
-  p.distinct = distinct_top1(p.found.topk);
+  // Duplicate counts, once per distinct matched training image chosen.
+  p.distinct = duplicate_rows(p.found.topk, params);
   p.duplicates = count_duplicates(train, split_product, p.distinct, params.dup_threshold, *index,
                                   params.duplicate_cap, params.index.threads);
   p.exact_duplicates = index->exact();
@@ -535,6 +555,7 @@ nlohmann::json partial_run(const std::string& model, const Side& gen, const Side
           {"thresholds", p.thresholds},
           {"dup_threshold", p.dup_threshold},
           {"baseline_sample", p.baseline_sample},
+          {"duplicate_sample", p.duplicate_sample},
           {"seed", p.seed},
           {"generated",
            {{"source", gen.source},
@@ -698,6 +719,7 @@ nlohmann::json run_merge(const std::vector<std::string>& partial_paths, const st
     params.dup_threshold = run.at("dup_threshold").get<double>();
     params.baseline_sample = run.at("baseline_sample").get<int64_t>();
     params.seed = run.at("seed").get<uint64_t>();
+    params.duplicate_sample = run.value("duplicate_sample", ScanParams{}.duplicate_sample);
   } catch (const nlohmann::json::exception& e) {
     fail("{}: malformed partial scan: {}", partial_paths[order[0]], e.what());
   }
@@ -727,7 +749,7 @@ nlohmann::json run_merge(const std::vector<std::string>& partial_paths, const st
   pieces.found.method = "exact";
   pieces.found.params = {{"similarity", split ? "split-product" : "inner-product"}};
   pieces.train_rows = d.rows();
-  pieces.distinct = distinct_top1(merged);
+  pieces.distinct = duplicate_rows(merged, params);
   SecondPass second = stream_baseline_and_duplicates(
       d, split, baseline_rows(d.rows(), params.baseline_sample, params.seed), pieces.distinct,
       params.dup_threshold, options);

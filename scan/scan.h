@@ -38,6 +38,11 @@ struct ScanParams {
   double dup_threshold = 0.95;            // a training image duplicates another when score > this
   int64_t baseline_sample = 1000;         // training images in the self-similarity baseline
   int64_t duplicate_cap = 100;            // approximate index: neighbours examined per match
+  // Whose top-1 match gets a duplicate count (duplicate_rows): every generation above the lowest
+  // threshold, plus a seeded sample of this many of the others (the paper's Fig. 9 used 1,000
+  // random matches); -1 = every generation. Each count is a pass over the whole training set's
+  // rows, so at LAION scale counting all 10,000 matches would double the scan.
+  int64_t duplicate_sample = 1000;
   IndexOptions index;                     // exact / IVF / HNSW choice and tuning
   uint64_t seed = 0;                      // baseline and recall samples
 
@@ -148,7 +153,7 @@ struct ScanPieces {
   SearchOutcome found;             // top-k of every generation and how it was searched
   int64_t train_rows = 0;          // training rows searched
   Baseline baseline;
-  std::vector<int64_t> distinct;   // distinct top-1 training rows, ascending
+  std::vector<int64_t> distinct;   // distinct top-1 training rows counted (duplicate_rows)
   std::vector<int64_t> duplicates; // their duplicate counts
   bool exact_duplicates = true;    // counted over the whole set (else among index neighbours)
 };
@@ -157,8 +162,9 @@ nlohmann::json record_body(const ScanPieces& pieces,
                            const std::vector<std::string>& generated_paths,
                            const std::function<const std::string&(int64_t)>& train_path,
                            bool split_product, const ScanParams& params);
-// Ascending distinct top-1 ids of a search.
-std::vector<int64_t> distinct_top1(const metrics::TopKResult& topk);
+// Ascending distinct top-1 ids whose duplicates are counted (ScanParams::duplicate_sample): those
+// of every generation with top-1 above the lowest threshold and of a seeded sample of the rest.
+std::vector<int64_t> duplicate_rows(const metrics::TopKResult& topk, const ScanParams& params);
 // One line naming the problem: no rows on a side, or row sizes that differ.
 void check_scan_inputs(int64_t generated_rows, int64_t generated_row_size, int64_t train_rows,
                        int64_t train_row_size);

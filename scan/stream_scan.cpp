@@ -81,7 +81,7 @@ nlohmann::json scan_streamed(const FloatArray& generated,
   p.found.method = "exact";
   p.found.params = {{"similarity", split_product ? "split-product" : "inner-product"}};
   p.train_rows = train.rows();
-  p.distinct = distinct_top1(p.found.topk);
+  p.distinct = duplicate_rows(p.found.topk, params);
   SecondPass second = stream_baseline_and_duplicates(
       train, split_product, baseline_rows(train.rows(), params.baseline_sample, params.seed),
       p.distinct, params.dup_threshold, options);

@@ -6,7 +6,7 @@
 //
 // Two passes over the stream: the first finds every generation's top-k; the second serves the
 // self-similarity baseline sample (top-2 of each sampled row) and the duplicate counts of the
-// distinct top-1 matches, which are known only after the first.
+// top-1 matches chosen by duplicate_rows(), which are known only after the first.
 //
 // Identical results: every score comes from exact_search()'s reference rescoring (scan/index.h)
 // and duplicate counts near the threshold are decided by it too, so neither depends on how the

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -175,7 +176,7 @@ void expect_same_scan(const json& streamed, const json& in_memory) {
 // file boundaries: the sgemm tiles differ from the in-memory search's, the results must not.
 void check_streamed_equals_in_memory(const std::string& stem, std::vector<int64_t> row_shape,
                                      NpyDType dtype, std::vector<int64_t> cuts = {8192, 8192},
-                                     int64_t blocks = 3) {
+                                     int64_t blocks = 3, int64_t duplicate_sample = 1000) {
   const Data d = make_data(20000, 90, row_shape, 11);
   FloatArray train;
   const std::vector<std::string> files = write_pieces(d.train, cuts, dtype, stem, &train);
@@ -183,7 +184,10 @@ void check_streamed_equals_in_memory(const std::string& stem, std::vector<int64_
   l2_normalize_rows(g);
   l2_normalize_rows(train);
   const bool split = row_shape.size() == 2;
-  const ScanParams params = exact_params(split);
+  ScanParams params = exact_params(split);
+  params.duplicate_sample = duplicate_sample;
+  // With a sample: a lowest threshold that the near-copies pass and the others do not.
+  if (duplicate_sample < 90 && !split) params.thresholds = {0.8, 0.9};
   const std::vector<std::string> gp = index_names(g.rows());
   metrics::TopKResult mem_matches, stream_matches;
   const json mem = scan_descriptors(g, gp, train, index_names(train.rows()), split, params,
@@ -197,9 +201,27 @@ void check_streamed_equals_in_memory(const std::string& stem, std::vector<int64_
   EXPECT_EQ(stream_matches.scores, mem_matches.scores);
   // The data are what the test means them to be: copies found, duplicates counted.
   EXPECT_GT(mem["above"][1]["generations"].get<int64_t>(), 20);
-  int64_t with_dups = 0;
-  for (const auto& p : mem["pairs"]) with_dups += p["train_duplicates"].get<int64_t>() > 0;
+  int64_t with_dups = 0, counted_below = 0;
+  std::set<std::string> below_counted;
+  for (const auto& p : mem["pairs"]) {
+    // Every generation above the lowest threshold has its match's count; of the others, those
+    // sampled (and any whose match is another one's).
+    if (p["score"].get<double>() > params.thresholds[0]) {
+      ASSERT_TRUE(p["train_duplicates"].is_number()) << p;
+    } else if (p["train_duplicates"].is_number()) {
+      ++counted_below;
+      below_counted.insert(p["train"].get<std::string>());
+    }
+    with_dups += p["train_duplicates"].is_number() && p["train_duplicates"].get<int64_t>() > 0;
+  }
   EXPECT_GT(with_dups, 5);
+  if (duplicate_sample < 90) {
+    EXPECT_GT(counted_below, 0);
+    EXPECT_LE(int64_t(below_counted.size()), duplicate_sample);
+    EXPECT_EQ(mem["duplicates"]["sample"], duplicate_sample);
+  } else {
+    for (const auto& p : mem["pairs"]) EXPECT_TRUE(p["train_duplicates"].is_number()) << p;
+  }
   EXPECT_EQ(str["stream"]["block_rows"], 8192);
   EXPECT_EQ(str["stream"]["blocks"], 2 * blocks);
 }
@@ -214,6 +236,12 @@ TEST_F(ScanScaleTest, StreamedScanEqualsInMemoryFloat16) {
 
 TEST_F(ScanScaleTest, StreamedScanEqualsInMemorySplitProduct) {
   check_streamed_equals_in_memory(path("tsp"), {3, 8}, NpyDType::kFloat16);
+}
+
+// Duplicates counted for the matches above the lowest threshold and 6 sampled others: the
+// streamed scan picks the same ones.
+TEST_F(ScanScaleTest, StreamedScanEqualsInMemoryWithASampleOfDuplicateCounts) {
+  check_streamed_equals_in_memory(path("tds"), {24}, NpyDType::kFloat32, {8192, 8192}, 3, 6);
 }
 
 TEST_F(ScanScaleTest, StreamedScanEqualsInMemoryWhereverTheFilesAreCut) {
@@ -394,7 +422,7 @@ TEST_F(ScanScaleTest, PartialScansMergeToTheSingleScan) {
     ASSERT_EQ(half.data[j], half_to_float(float_to_half(full.data[10 * full.row_size() + j])));
 
   const std::string common = " --generated-descriptors " + path("g/images.npy") +
-                             " --threshold 0.5,0.8 --baseline-sample 25 --k 3";
+                             " --threshold 0.5,0.8 --baseline-sample 25 --k 3 --duplicate-sample 4";
   r = repbench("scan" + common + " --index exact --block-rows 7 --train-descriptors " + shards[2] +
                " " + shards[0] + " " + shards[3] + " " + shards[1] + " --out " + path("single"));
   ASSERT_EQ(r.status, 0) << r.err;
@@ -445,7 +473,7 @@ TEST_F(ScanScaleTest, PartialScansMergeToTheSingleScan) {
                             " --out " + path("x")),
                    p1, "shard 1/4 is given twice");
   r = repbench(fmt::format("scan --generated-descriptors {} --threshold 0.5,0.8 --baseline-sample "
-                           "25 --k 4 --train-descriptors {} --partial {} --out {}",
+                           "25 --k 4 --duplicate-sample 4 --train-descriptors {} --partial {} --out {}",
                            path("g/images.npy"), shards[2], path("other.json"), path("task")));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_BAD_INPUT(repbench("scan merge " + p0 + " " + p1 + " " + path("other.json") + " " + p3 +
