@@ -334,6 +334,13 @@ TEST(PostprocessCli, EvalRecordsTheChainAndReusesIt) {
   EXPECT_EQ(b["options"]["postprocess"], pp);
   EXPECT_EQ(b["metrics"]["map"], a["metrics"]["map"]);
   EXPECT_EQ(fs::last_write_time(vt[0]), written);
+
+  // The leaderboard names both under its table.
+  r = repbench_run(f.dir, "leaderboard --records " + f.dir.file("a.json"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("post-processing PCAW8,L2norm, re-ranking dba:k=2,alpha=3;aqe:k=2,alpha=3"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(PostprocessCli, SearchAppliesTheChainToBothSides) {
