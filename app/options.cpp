@@ -27,8 +27,8 @@ void add_postprocess_options(CLI::App* cmd, std::string& chain, std::string& tra
                   "Descriptor .npy [n, d] the chain is trained on (a held-out set)");
   cmd->add_option("--postprocess-cache", cache_dir,
                   "Folder of trained chains, keyed by sha256 of the chain and of the training "
-                  "file (default: $XDG_CACHE_HOME/repbench/postprocess or "
-                  "~/.cache/repbench/postprocess)");
+                  "file (default: scan's OUT/cache/postprocess; for the other verbs "
+                  "$XDG_CACHE_HOME/repbench/postprocess, else ~/.cache/repbench/postprocess)");
 }
 
 }  // namespace repbench::app

@@ -370,6 +370,46 @@ TEST(PostprocessCli, SearchAppliesTheChainToBothSides) {
     }
 }
 
+// scan: both sides transformed (the training rows then held in memory), the chain recorded in
+// scan.json, and the top-1 scores those of the transformed rows.
+TEST(PostprocessCli, ScanAppliesTheChainToBothSides) {
+  CliFixture f;
+  RunResult r = repbench_run(
+      f.dir, "scan --generated-descriptors " + f.dir.file("q.npy") + " --train-descriptors " +
+                 f.dir.file("db.npy") + " --index exact --k 2 --postprocess PCAW8,L2norm "
+                 "--postprocess-train " + f.dir.file("train.npy") + " --out " + f.dir.file("scan"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json rec = json::parse(slurp(f.dir.file("scan/scan.json")));
+  EXPECT_EQ(rec["postprocess"]["chain"], "PCAW8,L2norm");
+  EXPECT_EQ(rec["postprocess"]["train_sha256"], repbench::sha256_file(f.dir.file("train.npy")));
+  const auto p = repbench::postprocess::Postprocessor::prepare(
+      "PCAW8,L2norm", f.dir.file("train.npy"), f.dir.file("scan/cache/postprocess"), 16);
+  EXPECT_TRUE(p.from_cache());
+  FloatArray q = repbench::read_npy_float(f.dir.file("q.npy"));
+  FloatArray db = repbench::read_npy_float(f.dir.file("db.npy"));
+  p.apply(q, "q");
+  p.apply(db, "db");
+  // matches.csv: generated,rank,train,score; rank 1 of each generation is its best row.
+  std::ifstream csv(f.dir.file("scan/matches.csv"));
+  std::string line;
+  std::getline(csv, line);
+  int checked = 0;
+  for (int64_t i = 0; i < 5; ++i) {
+    double best = -2;
+    for (int64_t j = 0; j < 40; ++j) {
+      double s = 0;
+      for (int64_t c = 0; c < 8; ++c) s += double{q.data[i * 8 + c]} * db.data[j * 8 + c];
+      best = std::max(best, s);
+    }
+    for (int rank = 0; rank < 2 && std::getline(csv, line); ++rank)
+      if (rank == 0) {
+        EXPECT_NEAR(std::stod(line.substr(line.rfind(',') + 1)), best, 1e-4) << line;
+        ++checked;
+      }
+  }
+  EXPECT_EQ(checked, 5);
+}
+
 TEST(PostprocessCli, BadInputIsOneLine) {
   CliFixture f;
   const std::string train = f.dir.file("train.npy");
