@@ -82,7 +82,7 @@ sources_of() {
 libs_of() {
   case "$1" in
     suite_yaml) echo "-lyaml-cpp -lfmt" ;;
-    postprocess_string) echo "-lfaiss -lfmt -fopenmp" ;;
+    postprocess_string) echo "-lfaiss -lopenblas -lfmt -fopenmp" ;;
     model_metadata) echo "-lopencv_imgproc -lopencv_core -lfmt" ;;
     mat) echo "-lmatio -lz -lfmt" ;;
     coco | palette_png) echo "-lpng -lfmt" ;;

@@ -296,6 +296,17 @@ struct CliFixture {
     save(dir.file("train.npy"), gaussian_rows(500, 16, 13));
     save(dir.file("train32.npy"), gaussian_rows(100, 32, 14));
   }
+  // q.npy and db.npy through the PCAW8,L2norm chain that a command trained into `cache`
+  // (which must hold it: read back, not trained again).
+  void transformed_by_cached_chain(const std::string& cache, FloatArray& q, FloatArray& db) const {
+    const auto p = repbench::postprocess::Postprocessor::prepare(
+        "PCAW8,L2norm", dir.file("train.npy"), cache, 16);
+    EXPECT_TRUE(p.from_cache());
+    q = repbench::read_npy_float(dir.file("q.npy"));
+    db = repbench::read_npy_float(dir.file("db.npy"));
+    p.apply(q, "q");
+    p.apply(db, "db");
+  }
   std::string eval(const std::string& extra) const {
     return "eval --set " + dir.file("gnd.json") + " -q " + dir.file("q.npy") + " -d " +
            dir.file("db.npy") + " --bootstrap 0 --postprocess-cache " + dir.file("cache") + " " +
@@ -352,13 +363,8 @@ TEST(PostprocessCli, SearchAppliesTheChainToBothSides) {
                  " --out " + f.dir.file("m"));
   ASSERT_EQ(r.status, 0) << r.err;
   // The scores are those of the transformed rows (computed here through the library).
-  const auto p = repbench::postprocess::Postprocessor::prepare(
-      "PCAW8,L2norm", f.dir.file("train.npy"), f.dir.file("cache"), 16);
-  EXPECT_TRUE(p.from_cache());
-  FloatArray q = repbench::read_npy_float(f.dir.file("q.npy"));
-  FloatArray db = repbench::read_npy_float(f.dir.file("db.npy"));
-  p.apply(q, "q");
-  p.apply(db, "db");
+  FloatArray q, db;
+  f.transformed_by_cached_chain(f.dir.file("cache"), q, db);
   std::vector<int64_t> shape;
   const std::vector<int64_t> ids = repbench::read_npy_int64(f.dir.file("m.ids.npy"), &shape);
   const FloatArray scores = repbench::read_npy_float(f.dir.file("m.scores.npy"));
@@ -382,13 +388,8 @@ TEST(PostprocessCli, ScanAppliesTheChainToBothSides) {
   const json rec = json::parse(slurp(f.dir.file("scan/scan.json")));
   EXPECT_EQ(rec["postprocess"]["chain"], "PCAW8,L2norm");
   EXPECT_EQ(rec["postprocess"]["train_sha256"], repbench::sha256_file(f.dir.file("train.npy")));
-  const auto p = repbench::postprocess::Postprocessor::prepare(
-      "PCAW8,L2norm", f.dir.file("train.npy"), f.dir.file("scan/cache/postprocess"), 16);
-  EXPECT_TRUE(p.from_cache());
-  FloatArray q = repbench::read_npy_float(f.dir.file("q.npy"));
-  FloatArray db = repbench::read_npy_float(f.dir.file("db.npy"));
-  p.apply(q, "q");
-  p.apply(db, "db");
+  FloatArray q, db;
+  f.transformed_by_cached_chain(f.dir.file("scan/cache/postprocess"), q, db);
   // matches.csv: generated,rank,train,score; rank 1 of each generation is its best row.
   std::ifstream csv(f.dir.file("scan/matches.csv"));
   std::string line;
