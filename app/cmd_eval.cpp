@@ -14,6 +14,8 @@
 #include "datasets/set_registry.h"
 #include "metrics/evaluate.h"
 #include "metrics/descriptor_scores.h"
+#include "metrics/rerank.h"
+#include "postprocess/postprocess.h"
 #include "report/eval_record.h"
 #include "report/record.h"
 
@@ -27,6 +29,8 @@ struct EvalArgs {
   std::string set, gnd, root, protocol, query_features, db_features, out;
   std::string model, category = "other", ap, similarity = "auto";  // ap "" = the set's own
   bool l2_normalize = false, no_query_crop = false;
+  postprocess::Spec postprocess;  // descriptor post-processing (postprocess/postprocess.h)
+  std::string rerank;             // DBA / alpha-QE (metrics/rerank.h)
   int bootstrap = 1000;
   uint64_t seed = 0;
   int threads = 0;
@@ -61,6 +65,8 @@ void run_eval(const EvalArgs& a) {
   if (a.similarity != "auto" && a.similarity != "inner-product" && a.similarity != "split-product")
     fail("--similarity '{}' is not known; expected auto, inner-product or split-product",
          a.similarity);
+  const metrics::RerankSpec rerank =
+      a.rerank.empty() ? metrics::RerankSpec{} : metrics::parse_rerank(a.rerank);
   opt.bootstrap_samples = a.bootstrap;
   opt.seed = a.seed;
   opt.threads = a.threads;
@@ -88,16 +94,30 @@ void run_eval(const EvalArgs& a) {
       (q.shape.size() == 3 && q.shape[1] != db.shape[1]))
     fail("{}: descriptors of shape [{}] do not match {} of shape [{}]", a.query_features,
          fmt::join(q.shape, ", "), a.db_features, fmt::join(db.shape, ", "));
+  // Post-processing first (the chain decides its own normalisation: SSCD's ends in L2norm).
+  const postprocess::Applied pp =
+      postprocess::apply_to_both(a.postprocess, q, a.query_features, db, a.db_features);
   const bool tokens = q.shape.size() == 3;
   if (want_split && !tokens)
     fail("{}: split-product needs token descriptors [n, tokens, dim]; found [{}]",
          a.query_features, fmt::join(q.shape, ", "));
+  if (!rerank.empty() && tokens)
+    fail("{}: --rerank needs embeddings [n, d]; found [{}]", a.query_features,
+         fmt::join(q.shape, ", "));
   // Token outputs are scored by split-product unless inner-product is asked for (then the
   // flattened vectors are compared).
   const bool split = tokens && a.similarity != "inner-product";
-  if (a.l2_normalize || split) {  // split-product normalises the flattened vector, always
+  // Re-ranking is defined on cosine similarities, so it normalises too.
+  const bool normalize = a.l2_normalize || split || !rerank.empty();
+  double rerank_seconds = 0;
+  if (normalize) {  // split-product normalises the flattened vector, always
     l2_normalize_rows(q);
     l2_normalize_rows(db);
+  }
+  if (!rerank.empty()) {
+    const auto t_rerank = std::chrono::steady_clock::now();
+    metrics::apply_rerank(rerank, q, db, a.threads);
+    rerank_seconds = seconds_since(t_rerank);
   }
   const std::string model = a.model.empty() ? fs::path(a.query_features).stem().string() : a.model;
   report::RecordHeader header;
@@ -109,10 +129,19 @@ void run_eval(const EvalArgs& a) {
                    {"ground_truth", datasets::ground_truth_input(first)}};
   header.options = {{"ap", datasets::ap_kind_name(metric.ap)},
                     {"metric", metric.to_json()},
-                    {"l2_normalize", a.l2_normalize || split},
+                    {"l2_normalize", normalize},
                     {"bootstrap_samples", a.bootstrap},
                     {"tie_rule", "equal scores ordered by ascending db index"},
                     {"query_crop", first.crop_queries && !a.no_query_crop}};
+  if (!pp.options.is_null()) {
+    header.options["postprocess"] = pp.options;
+    header.inputs["postprocess_train"] = file_input(a.postprocess.train_file);
+    header.timings["postprocess_from_cache"] = pp.from_cache;
+  }
+  if (!rerank.empty()) {
+    header.options["rerank"] = rerank.to_string();
+    header.timings["rerank_seconds"] = rerank_seconds;
+  }
   header.seed = a.seed;
   header.timings["load_seconds"] = seconds_since(t_start);
 
@@ -123,6 +152,9 @@ void run_eval(const EvalArgs& a) {
                    : fmt::format("d = {}", q.row_size()),
              header.similarity);
   fmt::print("metric: {}\n", metric.summary());
+  if (!pp.options.is_null())
+    fmt::print("{}\n", postprocess::describe(a.postprocess, pp));
+  if (!rerank.empty()) fmt::print("rerank: {}\n", rerank.to_string());
   std::string mp_header;
   for (int k : opt.ks) mp_header += fmt::format(" {:>7}", fmt::format("mP@{}", k));
   fmt::print("{:<10} {:>7} {:>17}{} {:>8}\n", "protocol", "mAP", "95% CI", mp_header, "queries");
@@ -192,6 +224,12 @@ void add_eval_command(CLI::App& app) {
   cmd->add_flag("--no-query-crop", args->no_query_crop,
                 "Record that the query descriptors come from uncropped images (the paper's "
                 "lineage); the official protocols crop queries to their box");
+  add_postprocess_options(cmd, args->postprocess.chain, args->postprocess.train_file,
+                          args->postprocess.cache_dir);
+  cmd->add_option("--rerank", args->rerank,
+                  "Re-ranking: 'aqe:k=K,alpha=A' (alpha query expansion), 'dba:k=K,alpha=A' "
+                  "(database-side augmentation) or both, 'dba:...;aqe:...' (DBA first); rows are "
+                  "L2-normalised first");
   cmd->add_option("--ap", args->ap,
                   "AP definition: trapezoid (revisitop) or non-interpolated; default: the set's "
                   "own (see `repbench datasets list`)");

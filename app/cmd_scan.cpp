@@ -132,6 +132,8 @@ void add_scan_command(CLI::App& app) {
       ->capture_default_str();
   add_fast_decode_option(cmd, a->o.load.reduced_decoding);
   cmd->add_option("--out,-o", a->o.out, "Output folder (cache/, matches.csv, scan.json, report)");
+  add_postprocess_options(cmd, a->o.postprocess.chain, a->o.postprocess.train_file,
+                          a->o.postprocess.cache_dir);
   cmd->add_option("--partial", a->o.partial,
                   "A job array's task: scan the one training shard of --train-descriptors and "
                   "write this partial file (merge with `repbench scan merge`)");

@@ -11,6 +11,7 @@
 #include "core/npy.h"
 #include "metrics/descriptor_scores.h"
 #include "metrics/topk.h"
+#include "postprocess/postprocess.h"
 
 namespace repbench::app {
 
@@ -21,6 +22,7 @@ struct SearchArgs {
   std::string similarity = "auto";
   int64_t k = 10;
   bool l2_normalize = false;
+  postprocess::Spec postprocess;  // descriptor post-processing (postprocess/postprocess.h)
   int threads = 0;
 };
 
@@ -37,6 +39,10 @@ void run_search(const SearchArgs& a) {
       (q.shape.size() == 3 && q.shape[1] != db.shape[1]))
     fail("{}: descriptors of shape [{}] do not match {} of shape [{}]", a.queries,
          fmt::join(q.shape, ", "), a.db, fmt::join(db.shape, ", "));
+  const postprocess::Applied pp =
+      postprocess::apply_to_both(a.postprocess, q, a.queries, db, a.db);
+  if (!pp.options.is_null())
+    fmt::print("{}\n", postprocess::describe(a.postprocess, pp));
   const bool tokens = q.shape.size() == 3;
   if (a.similarity == "split-product" && !tokens)
     fail("{}: split-product needs token descriptors [n, tokens, dim]; found [{}]", a.queries,
@@ -80,6 +86,8 @@ void add_search_command(CLI::App& app) {
                   "auto (split-product for token descriptors, else inner product), "
                   "inner-product, or split-product")
       ->capture_default_str();
+  add_postprocess_options(cmd, args->postprocess.chain, args->postprocess.train_file,
+                          args->postprocess.cache_dir);
   cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)")
       ->capture_default_str();
   cmd->footer(

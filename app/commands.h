@@ -17,6 +17,11 @@ void add_device_options(CLI::App* cmd, std::string& device, int& threads,
 // explained once (app/options.cpp).
 void add_fast_decode_option(CLI::App* cmd, bool& fast_decode);
 
+// --postprocess, --postprocess-train and --postprocess-cache of the verbs that compare
+// descriptors (postprocess/postprocess.h), spelled and explained once (app/options.cpp).
+void add_postprocess_options(CLI::App* cmd, std::string& chain, std::string& train_file,
+                             std::string& cache_dir);
+
 void add_datasets_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_eval_command(CLI::App& app);

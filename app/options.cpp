@@ -18,4 +18,17 @@ void add_fast_decode_option(CLI::App* cmd, bool& fast_decode) {
                 "decode (recorded in the cache key and every record)");
 }
 
+void add_postprocess_options(CLI::App* cmd, std::string& chain, std::string& train_file,
+                             std::string& cache_dir) {
+  cmd->add_option("--postprocess", chain,
+                  "FAISS vector-transform chain applied to both sides, e.g. 'PCAW512,L2norm' "
+                  "(SSCD's); any chain index_factory accepts before an index");
+  cmd->add_option("--postprocess-train", train_file,
+                  "Descriptor .npy [n, d] the chain is trained on (a held-out set)");
+  cmd->add_option("--postprocess-cache", cache_dir,
+                  "Folder of trained chains, keyed by sha256 of the chain and of the training "
+                  "file (default: scan's OUT/cache/postprocess; for the other verbs "
+                  "$XDG_CACHE_HOME/repbench/postprocess, else ~/.cache/repbench/postprocess)");
+}
+
 }  // namespace repbench::app

@@ -84,6 +84,12 @@ ScoreEntry entry_from_record(const json& record, const std::string& path) {
   e.origin = path;
   if (const auto o = record.find("options"); o != record.end() && o->is_object()) {
     e.fast_decode = o->value("decoding", std::string()) == "reduced-jpeg";
+    std::vector<std::string> steps;
+    if (const auto pp = o->find("postprocess"); pp != o->end() && pp->is_object())
+      steps.push_back("post-processing " + pp->value("chain", std::string("?")));
+    if (const auto rr = o->find("rerank"); rr != o->end() && rr->is_string())
+      steps.push_back("re-ranking " + rr->get<std::string>());
+    e.processing = fmt::format("{}", fmt::join(steps, ", "));
     if (const auto m = o->find("metric"); m != o->end() && m->is_object())
       if (const auto text = m->find("summary"); text != m->end() && text->is_string())
         e.metric = text->get<std::string>();
@@ -786,6 +792,16 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
         "Scores of {} come from descriptors computed with --fast-decode (large JPEGs decoded at "
         "reduced size), not with the reference pipeline's full decoding",
         fmt::join(fast, ", ")));
+  // Descriptor post-processing and re-ranking change what a score measures: each is named.
+  std::vector<std::string> processed;  // "MODEL on DATASET: what", in row order
+  for (const auto& row : board.rows)
+    for (const ScoreEntry& e : entries)
+      if (e.model == row.model && !e.processing.empty() && e.skipped_reason.empty())
+        processed.push_back(fmt::format("{} on {}: {}", e.model, e.dataset, e.processing));
+  if (!processed.empty())
+    board.notes.push_back(fmt::format("Scores computed after descriptor post-processing or "
+                                      "re-ranking (docs/PROTOCOLS.md): {}",
+                                      fmt::join(processed, "; ")));
   // Which metric each column's numbers are (in the order its records came).
   std::vector<std::vector<std::string>> metric_of(board.datasets.size());
   for (const ScoreEntry& e : entries) {

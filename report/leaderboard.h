@@ -45,6 +45,9 @@ struct ScoreEntry {
   std::string metric;          // the record's options.metric.summary ("" = not stated)
   std::string origin;          // the file (and line) it came from, for error messages
   bool fast_decode = false;    // its record's options.decoding is "reduced-jpeg" (--fast-decode)
+  // Its record's descriptor post-processing and re-ranking, as a phrase ("" = neither), e.g.
+  // "post-processing PCAW512,L2norm, re-ranking dba:k=2,alpha=3" (options.postprocess, .rerank).
+  std::string processing;
   std::optional<QueryAps> per_query;  // from a record that has per-query data
   bool published = false;  // a published reference row (see report/reference.h)
 };

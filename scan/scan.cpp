@@ -464,9 +464,10 @@ Side extracted_side(models::FeatureExtractor& ex, const ImageSource& src, const 
 }
 
 // Descriptor files; the whole stream is read into memory unless `keep_streamed`. `whole_list`:
-// as DescriptorStream::open.
+// as DescriptorStream::open. `normalise` = false keeps the rows as written (post-processing
+// comes first).
 Side descriptor_side(const std::vector<std::string>& files, const std::string& names,
-                     bool keep_streamed, bool whole_list = true) {
+                     bool keep_streamed, bool whole_list = true, bool normalise = true) {
   Side s;
   s.stream = DescriptorStream::open(files, names, whole_list);
   const DescriptorStream& d = *s.stream;
@@ -482,7 +483,7 @@ Side descriptor_side(const std::vector<std::string>& files, const std::string& n
   d.for_each_block(d.list_begin() + d.listed(), [&](int64_t, FloatArray& block) {
     s.features.data.insert(s.features.data.end(), block.data.begin(), block.data.end());
   });
-  l2_normalize_rows(s.features);
+  if (normalise) l2_normalize_rows(s.features);
   for (int64_t r = 0; r < d.rows(); ++r) s.paths.push_back(d.path(r));
   s.stream.reset();
   return s;
@@ -579,10 +580,17 @@ nlohmann::json run_scan(const ScanOptions& o) {
   if (o.train_descriptors.empty()) train_src = read_image_source(o.train);
   remove_stale_temporaries(o.out);
 
+  // Post-processing needs both sides in memory: the training rows are then not streamed.
+  const bool post = !o.postprocess.chain.empty() || !o.postprocess.train_file.empty();
+  if (post && !o.partial.empty())
+    fail("--postprocess '{}': a --partial scan streams its shard; post-process the descriptor "
+         "files first or scan without --partial",
+         o.postprocess.chain);
   std::unique_ptr<models::FeatureExtractor> ex;
   if (!o.model.empty()) ex = models::create_extractor(o.model, o.extractor);
   Side gen = gen_src ? extracted_side(*ex, *gen_src, "generated", o)
-                     : descriptor_side({o.generated_descriptors}, o.generated_list, false);
+                     : descriptor_side({o.generated_descriptors}, o.generated_list, false, true,
+                                       !post);
   Side train;
   if (train_src) {
     train = extracted_side(*ex, *train_src, "train", o);
@@ -601,7 +609,8 @@ nlohmann::json run_scan(const ScanOptions& o) {
     const IndexKind kind = o.params.index.kind;
     const bool exact = split || kind == IndexKind::kExact ||
                        (kind == IndexKind::kAuto && n <= o.params.index.exact_max);
-    if (!exact) train = descriptor_side(o.train_descriptors, o.train_list, false);
+    if (!exact || post)
+      train = descriptor_side(o.train_descriptors, o.train_list, false, true, !post);
   }
   // Descriptors made elsewhere: their model must be --model's, and the two sides' the same.
   const std::string gen_name = gen_src ? o.generated : o.generated_descriptors;
@@ -650,6 +659,11 @@ nlohmann::json run_scan(const ScanOptions& o) {
     fail("{}: descriptors of shape [{}], but {} has rows of shape [{}]", gen_name,
          fmt::join(side_shape(gen), ", "), train_name, fmt::join(side_shape(train), ", "));
 
+  postprocess::Spec post_spec = o.postprocess;
+  if (post_spec.cache_dir.empty())
+    post_spec.cache_dir = (fs::path(o.out) / "cache" / "postprocess").string();
+  const postprocess::Applied post_applied =
+      postprocess::apply_to_both(post_spec, gen.features, gen_name, train.features, train_name);
   const bool split = gen.features.shape.size() == 3;
   // The paper L2-normalises every descriptor (split-product: the flattened token vector).
   l2_normalize_rows(gen.features);
@@ -688,6 +702,7 @@ nlohmann::json run_scan(const ScanOptions& o) {
     body = scan_descriptors(gen.features, gen.paths, train.features, train.paths, split, o.params,
                             &matches);
   }
+  if (!post_applied.options.is_null()) body["postprocess"] = post_applied.options;
   const std::function<const std::string&(int64_t)> train_path =
       [&](int64_t id) -> const std::string& {
     return train.stream ? train.stream->path(id) : train.paths[id];

@@ -27,6 +27,7 @@
 #include "metrics/topk.h"
 #include "models/image_loader.h"
 #include "models/registry.h"
+#include "postprocess/postprocess.h"
 #include "scan/index.h"
 
 namespace repbench::scan {
@@ -69,6 +70,9 @@ struct ScanOptions {
   int batch_size = 32;
   models::LoadOptions load;          // decoding (full by default; models/image_loader.h)
   std::string out;                   // output folder
+  // Descriptor post-processing of both sides (postprocess/postprocess.h); its cache folder
+  // defaults to OUT/cache/postprocess. The training rows are then held in memory.
+  postprocess::Spec postprocess;
   ScanParams params;
   ProgressMode progress = ProgressMode::kAuto;
 

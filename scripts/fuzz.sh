@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh all SECONDS        every target in turn
 #   scripts/fuzz.sh list               the targets
 # Targets: pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
-#          reference.
+#          reference per_query scan_partial postprocess_string.
 # Work folder: build-fuzz/ (binaries, corpus/<target>/ growing across runs, crashes/<target>/).
 # FUZZ_GND_DIR=DIR (optional): a folder with the real ground truth (gnd_roxford5k.pkl,
 # gnd_rparis6k.pkl, gnd_instre.mat, from revisitop and INSTRE) whose files join the seeds of
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TARGETS=(pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
-  reference per_query scan_partial)
+  reference per_query scan_partial postprocess_string)
 target=${1:-}
 seconds=${2:-60}
 if [[ -z "$target" || "$target" == "list" ]]; then
@@ -56,7 +56,7 @@ sources_of() {
     pickle) echo "datasets/pickle.cpp core/atomic_file.cpp" ;;
     npy) echo "core/npy.cpp core/atomic_file.cpp" ;;
     gnd_json) echo "datasets/gnd_json.cpp datasets/metric_spec.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
-    suite_yaml) echo "suite/suite_file.cpp datasets/metric_spec.cpp core/atomic_file.cpp" ;;
+    suite_yaml) echo "suite/suite_file.cpp datasets/metric_spec.cpp metrics/rerank_spec.cpp core/parse_list.cpp core/atomic_file.cpp" ;;
     model_metadata)
       echo "models/model_metadata.cpp models/preprocess.cpp models/feature_extractor.cpp core/atomic_file.cpp"
       ;;
@@ -70,6 +70,9 @@ sources_of() {
       echo "synth/diffusion/model_config.cpp synth/diffusion/schedule.cpp synth/diffusion/ddpm_io.cpp synth/diffusion/image_prep.cpp models/image_loader.cpp models/preprocess.cpp models/impl/resample.cpp datasets/folder_listing.cpp core/natural_sort.cpp core/atomic_file.cpp"
       ;;
     scan_partial) echo "scan/partial.cpp core/atomic_file.cpp" ;;
+    postprocess_string)
+      echo "postprocess/postprocess.cpp metrics/rerank_spec.cpp core/parse_list.cpp core/npy.cpp core/sha256.cpp core/atomic_file.cpp"
+      ;;
     *)
       echo "fuzz.sh: unknown target '$1' (known: ${TARGETS[*]})" >&2
       exit 2
@@ -79,6 +82,7 @@ sources_of() {
 libs_of() {
   case "$1" in
     suite_yaml) echo "-lyaml-cpp -lfmt" ;;
+    postprocess_string) echo "-lfaiss -lopenblas -lfmt -fopenmp" ;;
     model_metadata) echo "-lopencv_imgproc -lopencv_core -lfmt" ;;
     mat) echo "-lmatio -lz -lfmt" ;;
     coco | palette_png) echo "-lpng -lfmt" ;;
@@ -171,6 +175,13 @@ seed: 0
 on_decode_error: skip
 formats: [md, csv, tex, html]
 YAML
+      printf 'output: o\nmodels:\n  - {spec: builtin:colorhist, postprocess: "PCAW8,L2norm", postprocess_train: t.npy}\nsets: [{set: x/gnd.json}]\nrerank: dba:k=2,alpha=3;aqe:k=2,alpha=3\n' >"$dir/postprocess.yaml"
+      ;;
+    postprocess_string)
+      printf '%s' 'PCAW512,L2norm' >"$dir/pcaw"
+      printf '%s' 'OPQ4_16,PCAR8,RR8,Pad16,ITQ8,L2norm' >"$dir/chain"
+      printf '%s' 'dba:k=2,alpha=3;aqe:k=2,alpha=3' >"$dir/both"
+      printf '%s' 'aqe:alpha=0.5,k=10' >"$dir/aqe"
       ;;
     reference)
       cp references/somepalli2023-table1.json "$dir/table1.json"

@@ -124,7 +124,7 @@ Suite prepare_demo(const DemoOptions& o) {
   s.fast_decode = o.fast_decode;
   for (const char* spec : {"builtin:tiny", "builtin:colorhist", "builtin:dct", "builtin:patches",
                            "builtin:randcnn"})
-    s.models.push_back({spec, "", "", nlohmann::json::object()});
+    s.models.push_back({spec, "", "", nlohmann::json::object(), "", ""});
   s.sets.push_back({pairs.source, "", "", {}, ""});
   for (const auto* g : {&cutmix, &coco, &voc}) s.sets.push_back({g->gnd_path, "", "", {}, ""});
   for (const auto& g : {dif_patch, dif_diagonal}) s.sets.push_back({g, "", "", {}, ""});

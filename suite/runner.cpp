@@ -15,9 +15,11 @@
 #include "datasets/set_registry.h"
 #include "metrics/evaluate.h"
 #include "metrics/descriptor_scores.h"
+#include "metrics/rerank.h"
 #include "models/feature_cache.h"
 #include "models/registry.h"
 #include "models/set_images.h"
+#include "postprocess/postprocess.h"
 #include "report/cd_diagram.h"
 #include "report/eval_record.h"
 #include "report/failure_page.h"
@@ -180,12 +182,19 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
         }
       }
       SetFeatures feats;
+      postprocess::Applied post;
       if (set_error.empty()) {
         try {
           feats = extract_set(*ex, loaded.front(), suite,
                               (out / "cache" / model_dir).string());
           if (!feats.failed.empty() && feats.failed.size() == loaded.front().db.size())
             set_error = fmt::format("every image failed to decode (first: {})", feats.failed[0]);
+          // The model's post-processing, trained once and kept under OUTPUT/cache/postprocess.
+          if (set_error.empty())
+            post = postprocess::apply_to_both(
+                {sm.postprocess, sm.postprocess_train, (out / "cache" / "postprocess").string()},
+                feats.queries, "queries of " + loaded.front().name, feats.db,
+                "database of " + loaded.front().name);
         } catch (const Error& e) {
           set_error = e.what();
         }
@@ -215,6 +224,17 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
       // The paper L2-normalises every descriptor (split-product: the flattened token vector).
       l2_normalize_rows(feats.db);
       l2_normalize_rows(feats.queries);
+      const metrics::RerankSpec rerank =
+          suite.rerank.empty() ? metrics::RerankSpec{} : metrics::parse_rerank(suite.rerank);
+      if (!rerank.empty() && tokens) {
+        for (const auto& set : loaded)
+          write(model_dir, header_for(model, set.name, set.protocol, suite),
+                report::make_skipped_record(header_for(model, set.name, set.protocol, suite),
+                                            "rerank needs a model with embeddings; this one gives "
+                                            "token outputs"));
+        continue;
+      }
+      metrics::apply_rerank(rerank, feats.queries, feats.db, suite.threads);
       const std::unique_ptr<metrics::ScoreSource> scores =
           metrics::descriptor_scores(feats.queries, feats.db, split);
       for (const auto& set : loaded) {
@@ -241,9 +261,12 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
                           {"device", suite.device},
                           {"on_decode_error", suite.on_decode_error},
                           {"tie_rule", "equal scores ordered by ascending db index"}});
+        if (!post.options.is_null()) h.options["postprocess"] = post.options;
+        if (!rerank.empty()) h.options["rerank"] = rerank.to_string();
         h.timings = {{"extract_seconds", feats.seconds},
                      {"eval_seconds", seconds_since(t0)},
                      {"descriptors_from_cache", feats.cache_hit}};
+        if (!post.options.is_null()) h.timings["postprocess_from_cache"] = post.from_cache;
         h.seed = suite.seed;
         nlohmann::json m = report::eval_metrics_json(r, eo, lists.groups);
         m["images_failed"] = feats.failed.size();

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "datasets/metric_spec.h"
+#include "metrics/rerank.h"
 
 namespace fs = std::filesystem;
 
@@ -104,6 +105,16 @@ void Suite::Check() const {
   if (bootstrap < 0) fail("{}: bootstrap must be >= 0", w);
   if (on_decode_error != "skip" && on_decode_error != "fail")
     fail("{}: on_decode_error '{}' is not skip or fail", w, on_decode_error);
+  if (!rerank.empty()) {
+    try {
+      metrics::parse_rerank(rerank);
+    } catch (const Error& e) {
+      fail("{}: rerank: {}", w, e.what());
+    }
+  }
+  for (size_t i = 0; i < models.size(); ++i)
+    if (models[i].postprocess.empty() != models[i].postprocess_train.empty())
+      fail("{}: models[{}] needs both postprocess and postprocess_train, or neither", w, i);
   for (size_t i = 0; i < sets.size(); ++i)
     if (!sets[i].ap.empty())
       datasets::parse_ap_kind(sets[i].ap, fmt::format("{}: sets[{}].ap", w, i));
@@ -126,7 +137,7 @@ Suite read_suite(const std::string& path) {
   s.source = path;
   r.only_keys(root,
               {"output", "models", "sets", "similarity", "batch_size", "device", "threads",
-               "bootstrap", "seed", "on_decode_error", "fast_decode", "formats"},
+               "bootstrap", "seed", "on_decode_error", "fast_decode", "formats", "rerank"},
               "the suite");
   if (root["output"]) s.output = r.path(r.get<std::string>(root["output"], "output"));
   if (const YAML::Node m = root["models"]) {
@@ -138,11 +149,17 @@ Suite read_suite(const std::string& path) {
       if (e.IsScalar()) {
         sm.spec = r.get<std::string>(e, what);
       } else {
-        r.only_keys(e, {"spec", "name", "category", "preprocess"}, what);
+        r.only_keys(e, {"spec", "name", "category", "preprocess", "postprocess", "postprocess_train"},
+                    what);
         if (!e["spec"]) fail("{}: {} needs a 'spec'", r.where(e), what);
         sm.spec = r.get<std::string>(e["spec"], what + ".spec");
         if (e["name"]) sm.name = r.get<std::string>(e["name"], what + ".name");
         if (e["category"]) sm.category = r.get<std::string>(e["category"], what + ".category");
+        if (e["postprocess"])
+          sm.postprocess = r.get<std::string>(e["postprocess"], what + ".postprocess");
+        if (e["postprocess_train"])
+          sm.postprocess_train =
+              r.path(r.get<std::string>(e["postprocess_train"], what + ".postprocess_train"));
         if (e["preprocess"]) {
           if (!e["preprocess"].IsMap())
             fail("{}: {}.preprocess must be a mapping", r.where(e["preprocess"]), what);
@@ -178,6 +195,7 @@ Suite read_suite(const std::string& path) {
     }
   }
   if (root["similarity"]) s.similarity = r.get<std::string>(root["similarity"], "similarity");
+  if (root["rerank"]) s.rerank = r.get<std::string>(root["rerank"], "rerank");
   if (root["batch_size"]) s.batch_size = r.get<int>(root["batch_size"], "batch_size");
   if (root["device"]) s.device = r.get<std::string>(root["device"], "device");
   if (root["threads"]) s.threads = r.get<int>(root["threads"], "threads");

@@ -7,6 +7,8 @@
 //       name: Color histogram       # optional display name (default: the extractor's)
 //       category: builtin           # optional leaderboard group (default: the extractor's)
 //       preprocess: {size: 288}     # optional overrides of the model's preprocessing
+//       postprocess: PCAW512,L2norm # optional FAISS vector-transform chain, both sides
+//       postprocess_train: t.npy    # its training descriptors (required with postprocess)
 //   sets:                           # required, at least one
 //     - set: roxford5k              # registered name or a gnd.json path
 //       root: /data/roxford5k       # optional, as `repbench eval --root`
@@ -15,6 +17,7 @@
 //       ap: trapezoid               # optional: overrides the set's own AP definition
 //                                   # (trapezoid | non-interpolated), as `eval --ap`
 //   similarity: auto                # auto | inner-product | split-product
+//   rerank: dba:k=2,alpha=3;aqe:k=2,alpha=3  # optional re-ranking (metrics/rerank.h)
 //   batch_size: 32
 //   device: cpu                     # cpu | cuda | cuda:N
 //   threads: 0                      # 0 = all cores
@@ -43,6 +46,8 @@ struct SuiteModel {
   std::string name;      // "" = the extractor's own name
   std::string category;  // "" = the extractor's own category
   nlohmann::json preprocess = nlohmann::json::object();
+  std::string postprocess;        // "" = none (postprocess/postprocess.h)
+  std::string postprocess_train;  // its training descriptor file
 };
 
 struct SuiteSet {
@@ -59,6 +64,7 @@ struct Suite {
   std::vector<SuiteModel> models;
   std::vector<SuiteSet> sets;
   std::string similarity = "auto";
+  std::string rerank;  // "" = none; DBA / alpha-QE (metrics/rerank.h)
   int batch_size = 32;
   std::string device = "cpu";
   int threads = 0;

@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/npy.h"
 #include "datasets/demo_pool.h"
 #include "datasets/gnd_json.h"
 #include "report/record.h"
@@ -178,6 +179,69 @@ TEST_F(SuiteTest, FileErrorsNameTheLine) {
       "output: o\nmodels:\n  - spec: builtin:tiny\n    preprocess:\n      ? [size]\n      : 3\n"
       "sets: [{set: x.json}]\n",
       "suite.yaml:5: models[0].preprocess has a key that is not a string");
+}
+
+// Per-model post-processing and the suite's re-ranking: trained once (then read from
+// OUTPUT/cache/postprocess), recorded, named under the table; a training file of another
+// dimension skips the model's rows with a reason naming it.
+TEST_F(SuiteTest, PostprocessAndRerankAreAppliedAndRecorded) {
+  const std::string plain = write_suite(
+      "output: out\nmodels: [builtin:colorhist]\nsets: [{set: set/gnd.json}]\nbootstrap: 0\n");
+  suite::run_suite(suite::read_suite(plain), {true});
+  // Training rows: the cached database descriptors, repeated with small perturbations.
+  FloatArray db;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "out" / "cache"))
+    if (e.path().filename().string().rfind("colours.db.", 0) == 0 && e.path().extension() == ".npy")
+      db = read_npy_float(e.path().string());
+  ASSERT_EQ(db.rows(), 4);
+  const int64_t d = db.row_size();
+  std::vector<float> train;
+  for (int r = 0; r < 40; ++r)
+    for (int64_t c = 0; c < d; ++c)
+      train.push_back(db.data[(r % 4) * d + c] + 0.001f * static_cast<float>((r * 7 + c) % 11));
+  write_npy((dir_ / "train.npy").string(), train.data(), {40, d});
+  std::vector<float> other(40 * (d + 1), 0.5f);
+  write_npy((dir_ / "other.npy").string(), other.data(), {40, d + 1});
+
+  const std::string path = write_suite(
+      "output: out2\n"
+      "models:\n"
+      "  - {spec: builtin:colorhist, postprocess: 'PCA3,L2norm', postprocess_train: train.npy}\n"
+      "  - {spec: builtin:colorhist, name: Wrong, postprocess: PCA3, postprocess_train: other.npy}\n"
+      "sets: [{set: set/gnd.json}]\n"
+      "rerank: aqe:k=1,alpha=3;dba:k=2,alpha=3\n"
+      "bootstrap: 0\n");
+  const suite::Suite s = suite::read_suite(path);
+  EXPECT_EQ(s.rerank, "aqe:k=1,alpha=3;dba:k=2,alpha=3");
+  EXPECT_EQ(s.models[0].postprocess_train, (dir_ / "train.npy").string());
+  const suite::SuiteRunResult r = suite::run_suite(s, {true});
+  ASSERT_EQ(r.records.size(), 2u);
+  const nlohmann::json ok = report::read_record(r.records[0]);
+  ASSERT_EQ(ok["status"], "ok") << ok.dump();
+  EXPECT_EQ(ok["options"]["postprocess"]["chain"], "PCA3,L2norm");
+  EXPECT_EQ(ok["options"]["postprocess"]["d_out"], 3);
+  EXPECT_EQ(ok["options"]["rerank"], "dba:k=2,alpha=3;aqe:k=1,alpha=3");
+  EXPECT_FALSE(ok["timings"]["postprocess_from_cache"].get<bool>());
+  EXPECT_DOUBLE_EQ(ok["metrics"]["map"].get<double>(), 1.0);  // the colours still match
+  const nlohmann::json bad = report::read_record(r.records[1]);
+  EXPECT_EQ(bad["status"], "skipped");
+  EXPECT_NE(bad["skipped_reason"].get<std::string>().find("other.npy"), std::string::npos)
+      << bad.dump();
+  EXPECT_NE(r.markdown.find("post-processing PCA3,L2norm, re-ranking dba:k=2,alpha=3"),
+            std::string::npos)
+      << r.markdown;
+  const suite::SuiteRunResult again = suite::run_suite(s, {true});
+  EXPECT_TRUE(report::read_record(again.records[0])["timings"]["postprocess_from_cache"].get<bool>());
+  EXPECT_EQ(report::read_record(again.records[0])["options"], ok["options"]);
+
+  // A malformed rerank string or a chain without its training file is the suite file's error.
+  EXPECT_THROW(suite::read_suite(write_suite("output: o\nmodels: [builtin:colorhist]\n"
+                                             "sets: [{set: set/gnd.json}]\nrerank: aqe:k=0,alpha=1\n")),
+               Error);
+  EXPECT_THROW(suite::read_suite(write_suite(
+                   "output: o\nmodels: [{spec: builtin:colorhist, postprocess: PCA3}]\n"
+                   "sets: [{set: set/gnd.json}]\n")),
+               Error);
 }
 
 TEST(DemoPool, PairsSetIsWellFormed) {
