@@ -23,6 +23,7 @@
 #include "report/failure_page.h"
 #include "report/leaderboard.h"
 #include "report/record.h"
+#include "suite/recipe.h"
 
 namespace fs = std::filesystem;
 
@@ -125,6 +126,8 @@ void write_failure_page_beside(const std::string& record, const datasets::Retrie
 
 }  // namespace
 
+std::string name_slug(const std::string& s) { return slug(s); }
+
 std::string model_slug(const std::string& name, const std::string& spec) {
   return slug(name) + "-" + sha256_hex(spec).substr(0, 8);
 }
@@ -147,6 +150,19 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
     result.records.push_back(path);
     if (rec.value("status", "ok") == "skipped") ++result.records_skipped;
   };
+
+  // Sets the suite builds (suite/recipe.h), before any extraction; one that cannot be built
+  // becomes skipped rows like any set that fails.
+  std::vector<std::string> build_errors(suite.sets.size());
+  for (size_t i = 0; i < suite.sets.size(); ++i) {
+    if (!suite.sets[i].recipe) continue;
+    try {
+      say(build_recipe(suite.sets[i], suite, options.quiet));
+    } catch (const Error& e) {
+      build_errors[i] = e.what();
+      say(fmt::format("{}: not built: {}", suite.sets[i].set, e.what()));
+    }
+  }
 
   for (const SuiteModel& sm : suite.models) {
     models::ExtractorOptions eopt;
@@ -171,6 +187,7 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
     for (const SuiteSet& ss : suite.sets) {
       const std::vector<std::string> protocols = protocols_of(ss);
       std::string set_error = model_error;
+      if (set_error.empty()) set_error = build_errors[&ss - suite.sets.data()];
       std::vector<datasets::RetrievalSet> loaded;
       if (set_error.empty()) {
         try {
@@ -178,6 +195,8 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
         } catch (const Error& e) {
           set_error = e.what();
         }
+        for (auto& set : loaded)
+          if (!ss.name.empty()) set.name = ss.name;  // the suite's column name
       }
       SetFeatures feats;
       if (set_error.empty()) {

@@ -28,9 +28,21 @@
 // Relative paths (output, root, gnd, torchscript: model paths) are relative to the suite file's
 // folder. An unknown key, a wrong type or a missing required key is an Error naming the file and
 // the line.
+//
+// Variables: every string value may hold ${NAME} or ${NAME:-default}, replaced by the value given
+// to read_suite (`run --set-var NAME=VALUE`), else the environment's, else the default; a name
+// with none of them is an Error naming the file and line. Before relative paths are resolved.
+//
+// Sets that `run` builds (suite/recipe.h): an entry with `synth:` instead of `set:`, e.g.
+//     - {synth: cutmix, name: IN-Cutmix, source: ${IMAGENET_VAL}, count: 1000, seed: 0}
+// Both kinds of entry take `name:` (the leaderboard's column name instead of the set's own) and
+// `remedy:` (what `run --preflight` prints when the set's files are missing); a model entry
+// takes `remedy:` too.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +55,14 @@ struct SuiteModel {
   std::string name;      // "" = the extractor's own name
   std::string category;  // "" = the extractor's own category
   nlohmann::json preprocess = nlohmann::json::object();
+  std::string remedy;  // "" = the preflight's own (suite/preflight.h)
+};
+
+// A set the suite builds with one of the synth generators (suite/recipe.h).
+struct SetRecipe {
+  std::string generator;                              // cutmix | segmix | dif-patch | dif-diagonal
+  nlohmann::json options = nlohmann::json::object();  // the other keys, paths resolved
+  std::string out;                                    // the folder it is built in
 };
 
 struct SuiteSet {
@@ -51,6 +71,9 @@ struct SuiteSet {
   std::string gnd;
   std::vector<std::string> protocols;  // empty = the set's default
   std::string ap;                      // "" = the set's own AP definition (its MetricSpec)
+  std::string name;                    // "" = the set's own name (its leaderboard column)
+  std::string remedy;                  // "" = the preflight's own (suite/preflight.h)
+  std::optional<SetRecipe> recipe;     // built by run; `set` is then its out/gnd.json
 };
 
 struct Suite {
@@ -72,6 +95,7 @@ struct Suite {
   void Check() const;
 };
 
-Suite read_suite(const std::string& path);
+// `vars`: values of ${NAME} that win over the environment's.
+Suite read_suite(const std::string& path, const std::map<std::string, std::string>& vars = {});
 
 }  // namespace repbench::suite
