@@ -211,7 +211,9 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
       }
       if (!set_error.empty()) {
         // Name the rows with the set's own name where it is known, else as the suite wrote it.
-        const std::string set_name = loaded.empty() ? ss.set : loaded.front().name;
+        const std::string set_name = !loaded.empty()   ? loaded.front().name
+                                     : !ss.name.empty() ? ss.name
+                                                        : ss.set;
         for (size_t i = 0; i < protocols.size(); ++i) {
           const std::string p = i < loaded.size() ? loaded[i].protocol : protocols[i];
           write(model_dir, header_for(model, set_name, p, suite),
