@@ -235,6 +235,7 @@ std::string PreflightReport::table() const {
 
 PreflightReport preflight(const Suite& suite) {
   suite.Check();
+  check_recipes(suite);
   PreflightReport report;
   for (const SuiteModel& m : suite.models) report.items.push_back(check_model(m, suite));
   for (const SuiteSet& s : suite.sets) {

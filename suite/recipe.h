@@ -41,9 +41,9 @@ struct RecipeKey {
 const std::vector<RecipeKey>* recipe_keys(const std::string& generator);
 std::string recipe_generators();  // "cutmix, segmix, dif-patch, dif-diagonal"
 
-// Checks a recipe's values (required options, ranges, choices) as the generator would, without
-// reading any file. Throws Error prefixed with `where`.
-void check_recipe(const SuiteSet& set, const std::string& where);
+// Checks every recipe's values (required options, ranges, choices) as its generator would,
+// without reading any file. Throws Error prefixed with the entry's file, line and index.
+void check_recipes(const Suite& suite);
 
 // A file or folder a recipe reads.
 struct RecipeInput {

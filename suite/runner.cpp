@@ -35,19 +35,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-std::string slug(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    if (keep) {
-      out.push_back(c);
-    } else if (!out.empty() && out.back() != '-') {
-      out.push_back('-');
-    }
-  }
-  while (!out.empty() && out.back() == '-') out.pop_back();
-  return out.empty() ? "x" : out;
-}
+std::string slug(const std::string& s) { return name_slug(s); }
 
 // The protocols a suite entry asks for.
 std::vector<std::string> protocols_of(const SuiteSet& s) {
@@ -126,14 +114,13 @@ void write_failure_page_beside(const std::string& record, const datasets::Retrie
 
 }  // namespace
 
-std::string name_slug(const std::string& s) { return slug(s); }
-
 std::string model_slug(const std::string& name, const std::string& spec) {
   return slug(name) + "-" + sha256_hex(spec).substr(0, 8);
 }
 
 SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
   suite.Check();
+  check_recipes(suite);
   SuiteRunResult result;
   const fs::path out(suite.output);
   // A killed run leaves its temporaries behind (never read: they are not under a final name).

@@ -36,9 +36,6 @@ struct RunOptions {
 
 SuiteRunResult run_suite(const Suite& suite, const RunOptions& options = {});
 
-// A file-system-safe form of a name (letters, digits, '-', '_', '.'; other runs become '-').
-std::string name_slug(const std::string& s);
-
 // A file-system-safe name for a model: its display name and a short hash of its spec.
 std::string model_slug(const std::string& name, const std::string& spec);
 

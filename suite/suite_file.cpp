@@ -11,7 +11,6 @@
 #include "core/error.h"
 #include "datasets/metric_spec.h"
 #include "suite/recipe.h"
-#include "suite/runner.h"
 
 namespace fs = std::filesystem;
 
@@ -184,6 +183,20 @@ nlohmann::json to_json(const YAML::Node& n) {
 
 }  // namespace
 
+std::string name_slug(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    if (keep) {
+      out.push_back(c);
+    } else if (!out.empty() && out.back() != '-') {
+      out.push_back('-');
+    }
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out.empty() ? "x" : out;
+}
+
 void Suite::Check() const {
   const std::string w = source.empty() ? "suite" : source;
   if (output.empty()) fail("{}: 'output' is required", w);
@@ -266,7 +279,7 @@ Suite read_suite(const std::string& path, const std::map<std::string, std::strin
         if (s.output.empty() && !e["out"])
           fail("{}: {} needs 'out' (or the suite an 'output')", r.where(e), what);
         ss.set = (fs::path(ss.recipe->out) / "gnd.json").string();
-        check_recipe(ss, fmt::format("{}: {}", r.where(e), what));
+        ss.recipe->where = fmt::format("{}: {}", r.where(e), what);
       } else {
         r.only_keys(e, {"set", "root", "gnd", "protocols", "ap", "name", "remedy"}, what);
         if (!e["set"])

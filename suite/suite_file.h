@@ -63,6 +63,7 @@ struct SetRecipe {
   std::string generator;                              // cutmix | segmix | dif-patch | dif-diagonal
   nlohmann::json options = nlohmann::json::object();  // the other keys, paths resolved
   std::string out;                                    // the folder it is built in
+  std::string where;  // "FILE:LINE: sets[i]", for errors in its values (check_recipes)
 };
 
 struct SuiteSet {
@@ -95,7 +96,11 @@ struct Suite {
   void Check() const;
 };
 
-// `vars`: values of ${NAME} that win over the environment's.
+// A file-system-safe form of a name (letters, digits, '-', '_', '.'; other runs become '-').
+std::string name_slug(const std::string& s);
+
+// `vars`: values of ${NAME} that win over the environment's. A recipe's keys and their types are
+// checked here, its values by check_recipes (suite/recipe.h), which run and preflight call.
 Suite read_suite(const std::string& path, const std::map<std::string, std::string>& vars = {});
 
 }  // namespace repbench::suite
