@@ -19,6 +19,7 @@
 #include "datasets/set_registry.h"
 #include "report/record.h"
 #include "suite/recipe.h"
+#include "synth/fixture.h"
 #include "suite/suite_file.h"
 #include "support/bad_input.h"
 #include "temp_dir.h"
@@ -83,7 +84,20 @@ class Table1Suite : public ::testing::Test {
         R"({"schema": "repbench.gnd/1", "name": "pairs", "db": ["p1.png", "p2.png", "p3.png"],
             "queries": [{"image": "p0.png", "ok": [0], "junk": []},
                         {"image": "p2.png", "ok": [2], "junk": [1]}]})");
-    for (int i = 0; i < 10; ++i) write_image(path("mini/pool/im" + std::to_string(i) + ".png"), i);
+    std::vector<std::string> pool;
+    for (int i = 0; i < 10; ++i) {
+      pool.push_back(path("mini/pool/im" + std::to_string(i) + ".png"));
+      write_image(pool.back(), i);
+    }
+    // A VOC2012 tree over the pool (synth/fixture.h) for the segmix recipe, and a tiny DDPM
+    // checkpoint (2 training steps: any eps-model will do) for the dif-patch recipe.
+    const repbench::synth::SegmentationFixture fx =
+        repbench::synth::write_segmentation_fixture(pool, path("mini/seg"));
+    ASSERT_EQ(fx.voc_root, path("mini/seg/VOC2012"));
+    const RunResult ddpm = repbench("ddpm train --images " + path("mini/pool") +
+                                    " --size 32 --steps 2 --batch 2 --base-channels 8 "
+                                    "--attention '' --out " + path("mini/eps.ckpt"));
+    ASSERT_EQ(ddpm.status, 0) << ddpm.err;
   }
 
   // The miniature of suites/paper-table1.yaml: three of its rows (the paper's names and
@@ -104,6 +118,9 @@ class Table1Suite : public ::testing::Test {
         "  - {synth: cutmix, name: IN-Cutmix, source: \"${MINI}/pool\", count: " +
         std::to_string(cutmix_count) +
         ", copies: 2, size: 64, seed: 3}\n"
+        "  - {synth: segmix, name: VOC-Segmix, voc: \"${MINI}/seg/VOC2012\", count: 4, size: 64}\n"
+        "  - {synth: dif-patch, name: IN-Dif-Outpaint, source: \"${MINI}/pool\", model: "
+        "\"${MINI}/eps.ckpt\", count: 3, steps: \"10\", jump_length: 2, jump_n_sample: 1}\n"
         "bootstrap: 0\n"
         "threads: 2\n"
         "formats: [md, json]\n";
@@ -199,15 +216,17 @@ TEST_F(Table1Suite, MiniatureRunsEndToEndAndReusesItsBuiltSet) {
   const std::string mini = " --set-var MINI=" + path("mini");
   const RunResult pre = repbench("run --suite " + suite + " --preflight" + mini);
   EXPECT_EQ(pre.status, 0) << pre.out << pre.err;
-  EXPECT_NE(pre.out.find("6 inputs: 6 ready, 0 missing, 0 invalid"), std::string::npos) << pre.out;
-  EXPECT_NE(pre.out.find("run builds it (cutmix)"), std::string::npos) << pre.out;
+  EXPECT_NE(pre.out.find("8 inputs: 8 ready, 0 missing, 0 invalid"), std::string::npos) << pre.out;
+  for (const char* g : {"cutmix", "segmix", "dif-patch"})
+    EXPECT_NE(pre.out.find(std::string("run builds it (") + g + ")"), std::string::npos) << g;
   EXPECT_NE(pre.out.find("12 db images, 3 queries, every image present"), std::string::npos)
       << pre.out;
   EXPECT_FALSE(fs::exists(path("mini/out")));  // a preflight builds and extracts nothing
 
   const RunResult r = repbench("run --suite " + suite + mini);
   ASSERT_EQ(r.status, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("IN-Cutmix: built in"), std::string::npos) << r.out;
+  for (const char* set : {"IN-Cutmix", "VOC-Segmix", "IN-Dif-Outpaint"})
+    EXPECT_NE(r.out.find(std::string(set) + ": built in"), std::string::npos) << set << r.out;
   const std::string built = path("mini/out/sets/IN-Cutmix");
   ASSERT_TRUE(fs::exists(built + "/gnd.json"));
   ASSERT_TRUE(fs::exists(built + "/recipe.json"));
@@ -216,14 +235,21 @@ TEST_F(Table1Suite, MiniatureRunsEndToEndAndReusesItsBuiltSet) {
   EXPECT_EQ(gnd["db"].size(), 12u);      // 2 copies each
 
   const json board = json::parse(repbench::read_file(path("mini/out/leaderboard.json")));
-  EXPECT_EQ(board["datasets"], json({"cub200-dcr", "Pairs", "IN-Cutmix"}));
+  EXPECT_EQ(json::parse(repbench::read_file(path("mini/out/sets/VOC-Segmix/gnd.json")))["queries"]
+                .size(),
+            4u);
+  EXPECT_EQ(
+      json::parse(repbench::read_file(path("mini/out/sets/IN-Dif-Outpaint/gnd.json")))["db"].size(),
+      3u);  // one outpainted copy per source
+  EXPECT_EQ(board["datasets"],
+            json({"cub200-dcr", "Pairs", "IN-Cutmix", "VOC-Segmix", "IN-Dif-Outpaint"}));
   ASSERT_EQ(board["rows"].size(), 3u);
   const std::vector<std::pair<std::string, std::string>> rows = {
       {"CD/IR", "SSCD, ResNet-50"}, {"PT", "ViT S/16, IN1k"}, {"SSL", "DINO, ViT-B/16, split-product"}};
   for (size_t i = 0; i < rows.size(); ++i) {
     EXPECT_EQ(board["rows"][i]["category"], rows[i].first);
     EXPECT_EQ(board["rows"][i]["model"], rows[i].second);
-    ASSERT_EQ(board["rows"][i]["cells"].size(), 3u);
+    ASSERT_EQ(board["rows"][i]["cells"].size(), 5u);
     for (const json& cell : board["rows"][i]["cells"]) {
       ASSERT_EQ(cell["state"], "value") << cell;
       EXPECT_GE(cell["map"].get<double>(), 0.0);
@@ -239,20 +265,23 @@ TEST_F(Table1Suite, MiniatureRunsEndToEndAndReusesItsBuiltSet) {
   const auto stamp = fs::last_write_time(built + "/gnd.json");
   const RunResult again = repbench("run --suite " + suite + mini);
   ASSERT_EQ(again.status, 0) << again.err;
-  EXPECT_NE(again.out.find("IN-Cutmix: built from this recipe in"), std::string::npos)
-      << again.out;
+  for (const char* set : {"IN-Cutmix", "VOC-Segmix", "IN-Dif-Outpaint"})
+    EXPECT_NE(again.out.find(std::string(set) + ": built from this recipe in"), std::string::npos)
+        << set << again.out;
   EXPECT_EQ(fs::last_write_time(built + "/gnd.json"), stamp);
   EXPECT_EQ(json::parse(repbench::read_file(path("mini/out/leaderboard.json")))["rows"],
             board["rows"]);
   const RunResult ready = repbench("run --suite " + suite + " --preflight" + mini);
   EXPECT_EQ(ready.status, 0);
-  EXPECT_NE(ready.out.find("built from its recipe in"), std::string::npos) << ready.out;
+  EXPECT_NE(ready.out.find("8 inputs: 8 ready"), std::string::npos) << ready.out;
+  EXPECT_EQ(ready.out.find("run builds it"), std::string::npos) << ready.out;
 
   // A changed recipe makes the set stale: rebuilt (the generator keeps the unchanged images).
   write_mini_suite(5);
   const RunResult changed = repbench("run --suite " + suite + mini);
   ASSERT_EQ(changed.status, 0) << changed.err;
   EXPECT_NE(changed.out.find("IN-Cutmix: built in"), std::string::npos) << changed.out;
+  EXPECT_NE(changed.out.find("VOC-Segmix: built from this recipe"), std::string::npos);
   EXPECT_EQ(json::parse(repbench::read_file(built + "/gnd.json"))["queries"].size(), 5u);
 }
 
@@ -273,7 +302,7 @@ TEST_F(Table1Suite, MissingInputStopsRunUnlessKeepGoing) {
 
   const RunResult go = repbench("run --suite " + suite + mini + " --keep-going");
   ASSERT_EQ(go.status, 0) << go.err;
-  EXPECT_NE(go.out.find("3 skipped"), std::string::npos) << go.out;
+  EXPECT_NE(go.out.find("5 skipped"), std::string::npos) << go.out;
   const json board = json::parse(repbench::read_file(path("mini/out/leaderboard.json")));
   bool absent = false;
   for (const json& row : board["rows"]) {
