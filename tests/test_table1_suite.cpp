@@ -313,6 +313,55 @@ TEST_F(Table1Suite, MissingInputStopsRunUnlessKeepGoing) {
   EXPECT_TRUE(absent);
 }
 
+// Inputs that are there but wrong are invalid, not missing, and say what is wrong.
+TEST_F(Table1Suite, PreflightTellsInvalidInputsFromMissingOnes) {
+  write_fixtures();
+  repbench::write_file_atomic(path("mini/garbage.pt"), "not a zip archive");
+  for (int c = 0; c < 2; ++c)  // INSTRE-S1's layout, with 2 classes of 5 instead of 100 of 50
+    for (int i = 0; i < 5; ++i)
+      write_image(path("mini/instre/INSTRE-S1/c" + std::to_string(c) + "/" + std::to_string(i) +
+                       ".png"),
+                  300 + i);
+  fs::remove(path("mini/pairs/p3.png"));
+  repbench::write_file_atomic(
+      path("check.yaml"),
+      "output: ${MINI}/out\n"
+      "models:\n"
+      "  - {spec: \"torchscript:${MINI}/garbage.pt\", name: Garbage}\n"
+      "  - {spec: \"torchscript:${MINI}/absent.pt\", name: Absent}\n"
+      "  - builtin:colorhist\n"
+      "sets:\n"
+      "  - {set: instre-s1-dcr, root: \"${MINI}/instre\"}\n"
+      "  - {set: \"${MINI}/pairs/gnd.json\", name: Pairs}\n"
+      "  - {synth: cutmix, name: IN-Cutmix, source: \"${MINI}/pool\", count: 20}\n"
+      "  - {synth: cutmix, name: Nowhere, source: \"${MINI}/nowhere\", count: 2}\n");
+  const RunResult r =
+      repbench("run --preflight --suite " + path("check.yaml") + " --set-var MINI=" + path("mini"));
+  EXPECT_EQ(r.status, 3);
+  auto row = [&](const std::string& start) -> std::string {
+    const size_t at = r.out.find(start);
+    if (at == std::string::npos) return "(no row '" + start + "')\n" + r.out;
+    return r.out.substr(at, r.out.find('\n', at) - at);
+  };
+  EXPECT_NE(row("invalid  model  Garbage").find("not a TorchScript archive"), std::string::npos)
+      << row("invalid  model  Garbage");
+  EXPECT_NE(row("missing  model  Absent").find("absent.pt: no such file"), std::string::npos);
+  EXPECT_NE(row("ready    model  builtin:colorhist").find("embedding"), std::string::npos)
+      << r.out;
+  const std::string instre = row("invalid  set    instre-s1-dcr");
+  EXPECT_NE(instre.find("db images: 8, expected 4000"), std::string::npos) << instre;
+  EXPECT_NE(instre.find("queries: 2, expected 1000"), std::string::npos) << instre;
+  const std::string pairs = row("invalid  set    Pairs");
+  EXPECT_NE(pairs.find("1 of 4 images missing or unreadable"), std::string::npos) << pairs;
+  EXPECT_NE(pairs.find("p3.png: missing"), std::string::npos) << pairs;
+  EXPECT_NE(row("invalid  set    IN-Cutmix").find("10 images, the recipe needs 20"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(row("missing  set    Nowhere").find("nowhere: no such folder"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("7 inputs: 1 ready, 2 missing, 4 invalid"), std::string::npos) << r.out;
+}
+
 // Bad suites: exit 2, one line naming the suite file (and the line) and the problem.
 TEST_F(Table1Suite, BadRecipesAndVariablesAreOneLineErrors) {
   struct Case {
