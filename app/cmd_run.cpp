@@ -1,5 +1,4 @@
 // repbench run: a suite file in, records and leaderboards out.
-#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -52,7 +51,6 @@ void run_run(const RunArgs& a) {
                  "repbench run: {}: not every input is there; nothing was run (--keep-going runs "
                  "the rest, with the missing rows marked skipped)\n",
                  a.suite);
-      std::fflush(stdout);
       std::exit(kInputsMissing);
     }
   }

@@ -1,5 +1,6 @@
 #include "suite/recipe.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
