@@ -56,7 +56,7 @@ sources_of() {
     pickle) echo "datasets/pickle.cpp core/atomic_file.cpp" ;;
     npy) echo "core/npy.cpp core/atomic_file.cpp" ;;
     gnd_json) echo "datasets/gnd_json.cpp datasets/metric_spec.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
-    suite_yaml) echo "suite/suite_file.cpp datasets/metric_spec.cpp metrics/rerank_spec.cpp core/parse_list.cpp core/atomic_file.cpp" ;;
+    suite_yaml) echo "suite/suite_file.cpp suite/recipe_keys.cpp datasets/metric_spec.cpp metrics/rerank_spec.cpp core/parse_list.cpp core/atomic_file.cpp" ;;
     model_metadata)
       echo "models/model_metadata.cpp models/preprocess.cpp models/feature_extractor.cpp core/atomic_file.cpp"
       ;;
@@ -166,6 +166,8 @@ sets:
     gnd: /data/gnd_roxford5k.pkl
     protocols: [medium, hard]
   - {set: x/gnd.json}
+  - {synth: cutmix, name: IN-Cutmix, source: ${IMAGES:-pool}, count: 4, beta: 1.0}
+  - {synth: segmix, voc: voc, background: false, out: sets/v}
 similarity: auto
 batch_size: 32
 device: cpu

@@ -124,10 +124,10 @@ Suite prepare_demo(const DemoOptions& o) {
   s.fast_decode = o.fast_decode;
   for (const char* spec : {"builtin:tiny", "builtin:colorhist", "builtin:dct", "builtin:patches",
                            "builtin:randcnn"})
-    s.models.push_back({spec, "", "", nlohmann::json::object(), "", ""});
-  s.sets.push_back({pairs.source, "", "", {}, ""});
-  for (const auto* g : {&cutmix, &coco, &voc}) s.sets.push_back({g->gnd_path, "", "", {}, ""});
-  for (const auto& g : {dif_patch, dif_diagonal}) s.sets.push_back({g, "", "", {}, ""});
+    s.models.emplace_back().spec = spec;
+  for (const std::string& gnd : {pairs.source, cutmix.gnd_path, coco.gnd_path, voc.gnd_path,
+                                 dif_patch, dif_diagonal})
+    s.sets.emplace_back().set = gnd;
   return s;
 }
 

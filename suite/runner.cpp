@@ -25,6 +25,7 @@
 #include "report/failure_page.h"
 #include "report/leaderboard.h"
 #include "report/record.h"
+#include "suite/recipe.h"
 
 namespace fs = std::filesystem;
 
@@ -36,19 +37,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-std::string slug(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    if (keep) {
-      out.push_back(c);
-    } else if (!out.empty() && out.back() != '-') {
-      out.push_back('-');
-    }
-  }
-  while (!out.empty() && out.back() == '-') out.pop_back();
-  return out.empty() ? "x" : out;
-}
+std::string slug(const std::string& s) { return name_slug(s); }
 
 // The protocols a suite entry asks for.
 std::vector<std::string> protocols_of(const SuiteSet& s) {
@@ -133,6 +122,7 @@ std::string model_slug(const std::string& name, const std::string& spec) {
 
 SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
   suite.Check();
+  check_recipes(suite);
   SuiteRunResult result;
   const fs::path out(suite.output);
   // A killed run leaves its temporaries behind (never read: they are not under a final name).
@@ -149,6 +139,19 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
     result.records.push_back(path);
     if (rec.value("status", "ok") == "skipped") ++result.records_skipped;
   };
+
+  // Sets the suite builds (suite/recipe.h), before any extraction; one that cannot be built
+  // becomes skipped rows like any set that fails.
+  std::vector<std::string> build_errors(suite.sets.size());
+  for (size_t i = 0; i < suite.sets.size(); ++i) {
+    if (!suite.sets[i].recipe) continue;
+    try {
+      say(build_recipe(suite.sets[i], suite, options.quiet));
+    } catch (const Error& e) {
+      build_errors[i] = e.what();
+      say(fmt::format("{}: not built: {}", suite.sets[i].set, e.what()));
+    }
+  }
 
   for (const SuiteModel& sm : suite.models) {
     models::ExtractorOptions eopt;
@@ -173,6 +176,7 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
     for (const SuiteSet& ss : suite.sets) {
       const std::vector<std::string> protocols = protocols_of(ss);
       std::string set_error = model_error;
+      if (set_error.empty()) set_error = build_errors[&ss - suite.sets.data()];
       std::vector<datasets::RetrievalSet> loaded;
       if (set_error.empty()) {
         try {
@@ -180,6 +184,8 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
         } catch (const Error& e) {
           set_error = e.what();
         }
+        for (auto& set : loaded)
+          if (!ss.name.empty()) set.name = ss.name;  // the suite's column name
       }
       SetFeatures feats;
       postprocess::Applied post;
@@ -201,7 +207,9 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
       }
       if (!set_error.empty()) {
         // Name the rows with the set's own name where it is known, else as the suite wrote it.
-        const std::string set_name = loaded.empty() ? ss.set : loaded.front().name;
+        const std::string set_name = !loaded.empty()   ? loaded.front().name
+                                     : !ss.name.empty() ? ss.name
+                                                        : ss.set;
         for (size_t i = 0; i < protocols.size(); ++i) {
           const std::string p = i < loaded.size() ? loaded[i].protocol : protocols[i];
           write(model_dir, header_for(model, set_name, p, suite),

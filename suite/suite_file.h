@@ -31,9 +31,21 @@
 // Relative paths (output, root, gnd, torchscript: model paths) are relative to the suite file's
 // folder. An unknown key, a wrong type or a missing required key is an Error naming the file and
 // the line.
+//
+// Variables: every string value may hold ${NAME} or ${NAME:-default}, replaced by the value given
+// to read_suite (`run --set-var NAME=VALUE`), else the environment's, else the default; a name
+// with none of them is an Error naming the file and line. Before relative paths are resolved.
+//
+// Sets that `run` builds (suite/recipe.h): an entry with `synth:` instead of `set:`, e.g.
+//     - {synth: cutmix, name: IN-Cutmix, source: ${IMAGENET_VAL}, count: 1000, seed: 0}
+// Both kinds of entry take `name:` (the leaderboard's column name instead of the set's own) and
+// `remedy:` (what `run --preflight` prints when the set's files are missing); a model entry
+// takes `remedy:` too.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +60,15 @@ struct SuiteModel {
   nlohmann::json preprocess = nlohmann::json::object();
   std::string postprocess;        // "" = none (postprocess/postprocess.h)
   std::string postprocess_train;  // its training descriptor file
+  std::string remedy;  // "" = the preflight's own (suite/preflight.h)
+};
+
+// A set the suite builds with one of the synth generators (suite/recipe.h).
+struct SetRecipe {
+  std::string generator;                              // cutmix | segmix | dif-patch | dif-diagonal
+  nlohmann::json options = nlohmann::json::object();  // the other keys, paths resolved
+  std::string out;                                    // the folder it is built in
+  std::string where;  // "FILE:LINE: sets[i]", for errors in its values (check_recipes)
 };
 
 struct SuiteSet {
@@ -56,6 +77,9 @@ struct SuiteSet {
   std::string gnd;
   std::vector<std::string> protocols;  // empty = the set's default
   std::string ap;                      // "" = the set's own AP definition (its MetricSpec)
+  std::string name;                    // "" = the set's own name (its leaderboard column)
+  std::string remedy;                  // "" = the preflight's own (suite/preflight.h)
+  std::optional<SetRecipe> recipe;     // built by run; `set` is then its out/gnd.json
 };
 
 struct Suite {
@@ -78,6 +102,11 @@ struct Suite {
   void Check() const;
 };
 
-Suite read_suite(const std::string& path);
+// A file-system-safe form of a name (letters, digits, '-', '_', '.'; other runs become '-').
+std::string name_slug(const std::string& s);
+
+// `vars`: values of ${NAME} that win over the environment's. A recipe's keys and their types are
+// checked here, its values by check_recipes (suite/recipe.h), which run and preflight call.
+Suite read_suite(const std::string& path, const std::map<std::string, std::string>& vars = {});
 
 }  // namespace repbench::suite
