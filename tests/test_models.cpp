@@ -454,8 +454,9 @@ TEST(Registry, UnknownSpecsQuoteTheStringAndListTheKnownOnes) {
   EXPECT_THAT(e1, StartsWith("unknown extractor spec \"builtin:nope\": no builtin named \"nope\""));
   EXPECT_THAT(e1, HasSubstr("torchscript:PATH, builtin:tiny, builtin:colorhist, builtin:dct, "
                             "builtin:patches, builtin:randcnn"));
-  EXPECT_THAT(error_of([] { create_extractor("onnx:model.onnx"); }),
-              StartsWith("unknown extractor spec \"onnx:model.onnx\": unknown prefix \"onnx\""));
+  EXPECT_THAT(error_of([] { create_extractor("tflite:model.tflite"); }),
+              StartsWith("unknown extractor spec \"tflite:model.tflite\": unknown prefix "
+                         "\"tflite\""));
   EXPECT_THAT(error_of([] { create_extractor("colorhist"); }),
               StartsWith("unknown extractor spec \"colorhist\": expected PREFIX:BODY"));
   EXPECT_EQ(error_of([] { create_extractor("builtin:tiny?sz=3"); }),
