@@ -181,23 +181,8 @@ std::unique_ptr<FeatureExtractor> create_onnx_extractor(const std::string& path,
   net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
   if (options.threads > 0) cv::setNumThreads(options.threads);
 
-  ExtractorInfo info;
-  info.name = meta.name;
-  info.spec = spec;
-  info.category = meta.category;
-  info.output_kind = meta.output;
-  info.dim = meta.dim;
-  info.tokens = meta.tokens;
-  info.normalized = meta.normalized;
-  info.preprocess = impl::apply_preprocess_overrides(meta.preprocess, options.preprocess, path,
-                                                     "metadata", &info.provenance);
-  if (meta.output == OutputKind::kTokens && !info.preprocess.fixed_output_size())
-    fail("{}: a token output needs a fixed input size; the preprocessing overrides give {}", path,
-         info.preprocess.canonical());
-  for (const char* key : {"name", "category", "output", "dim", "tokens", "normalized", "select"})
-    info.provenance[key] = "metadata";
-  info.model_path = path;
-  info.model_sha256 = sha256_hex(bytes);
+  ExtractorInfo info =
+      impl::info_from_metadata(meta, path, spec, options.preprocess, sha256_hex(bytes));
   info.device = "cpu";
 
   auto ex = std::make_unique<OnnxExtractor>(std::move(info), std::move(net));
