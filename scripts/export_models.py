@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Export feature extractors to TorchScript archives that repbench loads (torchscript:PATH).
+"""Export feature extractors to TorchScript archives (torchscript:PATH) or ONNX (onnx:PATH) that
+repbench loads.
 
 Each archive carries a metadata.json (an extra file of the archive) that tells repbench what the
 model outputs and how to prepare its input (see models/model_metadata.h):
@@ -15,10 +16,15 @@ Ways to use it:
   python3 scripts/export_models.py --out weights --models all
   python3 scripts/export_models.py --out weights --models sscd_imagenet_mixup,dino_vitb16_tokens
 
-  # any torchvision architecture with random weights (offline; what the tests use); vit_tiny is
-  # a 2-layer ViT for tests; --tokens exports a ViT's tokens (split-product)
+  # any torchvision architecture with random weights (offline; what the tests use), or a
+  # stand-in of VIT_STANDINS (vit_tiny, a 2-layer ViT for tests; vit_s_16; clip_vit_b_16);
+  # --tokens exports a ViT's tokens (split-product); --size sets the input (crop) size
   python3 scripts/export_models.py --out /tmp/m --random-weights resnet50 --seed 0
   python3 scripts/export_models.py --out /tmp/m --random-weights vit_tiny --tokens
+
+  # ONNX instead of TorchScript (needs the onnx package): NAME.onnx with the metadata in its
+  # metadata_props and in the sidecar NAME.onnx.json; OpenCV 4.6 runs ResNets, not ViT or Swin
+  python3 scripts/export_models.py --out /tmp/m --random-weights resnet50 --format onnx
 
   # guided-diffusion's 256x256 ImageNet noise-prediction model (the one RePaint used), for
   # repbench synth dif-patch / dif-diagonal / inpaint (needs internet and guided_diffusion)
