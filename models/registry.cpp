@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "models/builtin_extractors.h"
+#include "models/onnx_extractor.h"
 #include "models/torchscript_extractor.h"
 
 namespace repbench::models {
@@ -16,11 +17,12 @@ namespace {
 
 constexpr const char* kBuiltinPrefix = "builtin";
 constexpr const char* kTorchScriptPrefix = "torchscript";
+constexpr const char* kOnnxPrefix = "onnx";
 
 std::string known_list() {
   std::string s = "known: torchscript:PATH";
   for (const BuiltinDef& d : builtin_defs()) s += ", builtin:" + d.name;
-  return s;
+  return s + ", onnx:PATH";
 }
 
 [[noreturn]] void unknown(const std::string& spec, const std::string& why) {
@@ -86,8 +88,8 @@ ParsedSpec parse_spec(const std::string& spec) {
   ParsedSpec p;
   p.prefix = spec.substr(0, colon);
   const std::string rest = spec.substr(colon + 1);
-  if (p.prefix == kTorchScriptPrefix) {
-    if (rest.empty()) unknown(spec, "torchscript: needs a model path");
+  if (p.prefix == kTorchScriptPrefix || p.prefix == kOnnxPrefix) {
+    if (rest.empty()) unknown(spec, p.prefix + ": needs a model path");
     p.body = rest;  // the whole rest is the path ('?' and '&' may be part of a file name)
     return p;
   }
@@ -117,7 +119,7 @@ ParsedSpec parse_spec(const std::string& spec) {
 
 std::string canonical_spec(const std::string& spec) {
   const ParsedSpec p = parse_spec(spec);
-  if (p.prefix == kTorchScriptPrefix) return std::string(kTorchScriptPrefix) + ":" + p.body;
+  if (p.prefix == kTorchScriptPrefix || p.prefix == kOnnxPrefix) return p.prefix + ":" + p.body;
   std::string canonical;
   resolve_params(spec, p, find_builtin(spec, p.body), &canonical);
   return canonical;
@@ -130,6 +132,8 @@ std::unique_ptr<FeatureExtractor> create_extractor(const std::string& spec,
   if (p.prefix == kTorchScriptPrefix)
     return create_torchscript_extractor(p.body, std::string(kTorchScriptPrefix) + ":" + p.body,
                                         options);
+  if (p.prefix == kOnnxPrefix)
+    return create_onnx_extractor(p.body, std::string(kOnnxPrefix) + ":" + p.body, options);
   const BuiltinDef& def = find_builtin(spec, p.body);
   std::string canonical;
   const BuiltinParams values = resolve_params(spec, p, def, &canonical);

@@ -5,10 +5,12 @@
 //   builtin:NAME?KEY=VALUE&KEY=VALUE integer parameters, e.g. builtin:randcnn?seed=3&dim=128
 //   torchscript:PATH                 a TorchScript archive with metadata.json (everything after
 //                                    the colon is the path)
+//   onnx:PATH                        an ONNX model with its metadata in PATH.json or in the
+//                                    file's metadata_props, run by OpenCV's DNN module on the CPU
 // Canonical form (what ExtractorInfo::spec holds): parameters in the extractor's declared order,
 // those equal to their default left out, so that to_spec(create(s)) == s for every canonical s,
 // and equivalent spellings ("builtin:randcnn?dim=256&seed=0") map to one canonical string (the
-// cache key). A TorchScript spec keeps its path as written.
+// cache key). A TorchScript or ONNX spec keeps its path as written.
 #pragma once
 
 #include <memory>
@@ -35,7 +37,7 @@ struct ExtractorOptions {
 
 // A spec split into its parts; parameters in the order written.
 struct ParsedSpec {
-  std::string prefix;  // "builtin" or "torchscript"
+  std::string prefix;  // "builtin", "torchscript" or "onnx"
   std::string body;    // the builtin's name, or the model path
   std::vector<std::pair<std::string, std::string>> params;
 };

@@ -173,23 +173,8 @@ std::unique_ptr<FeatureExtractor> create_torchscript_extractor(const std::string
   module.eval();
   ModelMetadata meta = parse_metadata(path, extra[kMetadataFile]);
 
-  ExtractorInfo info;
-  info.name = meta.name;
-  info.spec = spec;
-  info.category = meta.category;
-  info.output_kind = meta.output;
-  info.dim = meta.dim;
-  info.tokens = meta.tokens;
-  info.normalized = meta.normalized;
-  info.preprocess = impl::apply_preprocess_overrides(meta.preprocess, options.preprocess, path,
-                                                     "metadata", &info.provenance);
-  if (meta.output == OutputKind::kTokens && !info.preprocess.fixed_output_size())
-    fail("{}: a token output needs a fixed input size; the preprocessing overrides give {}", path,
-         info.preprocess.canonical());
-  for (const char* key : {"name", "category", "output", "dim", "tokens", "normalized", "select"})
-    info.provenance[key] = "metadata";
-  info.model_path = path;
-  info.model_sha256 = sha256_file(path);
+  ExtractorInfo info =
+      impl::info_from_metadata(meta, path, spec, options.preprocess, sha256_file(path));
   info.device = device.str();
 
   auto ex = std::make_unique<TorchScriptExtractor>(std::move(info), std::move(module),

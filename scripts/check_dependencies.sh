@@ -27,6 +27,7 @@ USES=(
   "python3-pil|tests/fixtures/make_model_fixtures.py|from PIL import Image"
   "python3-torch|tests/fixtures/make_diffusion_fixtures.py|import torch"
   "python3-torchvision|tests/fixtures/make_model_fixtures.py|import torchvision"
+  "python3-onnx|tests/fixtures/make_onnx_fixtures.py|import onnx"
 )
 
 # Prints the problems of the tree at $1, one a line; nothing when it is consistent.

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Export feature extractors to TorchScript archives that repbench loads (torchscript:PATH).
+"""Export feature extractors to TorchScript archives (torchscript:PATH) or ONNX (onnx:PATH) that
+repbench loads.
 
 Each archive carries a metadata.json (an extra file of the archive) that tells repbench what the
 model outputs and how to prepare its input (see models/model_metadata.h):
@@ -15,10 +16,15 @@ Ways to use it:
   python3 scripts/export_models.py --out weights --models all
   python3 scripts/export_models.py --out weights --models sscd_imagenet_mixup,dino_vitb16_tokens
 
-  # any torchvision architecture with random weights (offline; what the tests use); vit_tiny is
-  # a 2-layer ViT for tests; --tokens exports a ViT's tokens (split-product)
+  # any torchvision architecture with random weights (offline; what the tests use), or a
+  # stand-in of VIT_STANDINS (vit_tiny, a 2-layer ViT for tests; vit_s_16; clip_vit_b_16);
+  # --tokens exports a ViT's tokens (split-product); --size sets the input (crop) size
   python3 scripts/export_models.py --out /tmp/m --random-weights resnet50 --seed 0
   python3 scripts/export_models.py --out /tmp/m --random-weights vit_tiny --tokens
+
+  # ONNX instead of TorchScript (needs the onnx package): NAME.onnx with the metadata in its
+  # metadata_props and in the sidecar NAME.onnx.json; OpenCV 4.6 runs ResNets, not ViT or Swin
+  python3 scripts/export_models.py --out /tmp/m --random-weights resnet50 --format onnx
 
   # guided-diffusion's 256x256 ImageNet noise-prediction model (the one RePaint used), for
   # repbench synth dif-patch / dif-diagonal / inpaint (needs internet and guided_diffusion)
@@ -146,6 +152,110 @@ def save(module, path, meta, scripted=None):
     return path
 
 
+ONNX_OPSET = 13  # the newest opset OpenCV 4.6's importer reads in full
+
+
+class _Selected:
+    """Wraps a module so that its output is the selected descriptor tensor (ONNX graphs have
+    plain tensor outputs; the metadata's "select" is then null)."""
+
+    def __new__(cls, module, select):
+        import torch.nn as nn
+
+        class Selected(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.m = module
+
+            def forward(self, x):
+                return select_output(self.m(x), select)
+
+        return Selected()
+
+
+def fold_identity_initializers(model):
+    """Removes Identity nodes whose input is an initializer (torch exports shared constant
+    tensors, e.g. the all-zero biases of an untrained model, that way; OpenCV 4.6 refuses them):
+    their consumers read the initializer itself. Returns the number of nodes removed."""
+    graph = model.graph
+    initializers = {t.name for t in graph.initializer}
+    outputs = {o.name for o in graph.output}
+    rename = {}
+    keep = []
+    for node in graph.node:
+        if (node.op_type == "Identity" and len(node.input) == 1 and
+                node.input[0] in initializers and node.output[0] not in outputs):
+            rename[node.output[0]] = node.input[0]
+        else:
+            keep.append(node)
+    if not rename:
+        return 0
+    for node in keep:
+        for i, name in enumerate(node.input):
+            while name in rename:
+                name = rename[name]
+            node.input[i] = name
+    del graph.node[:]
+    graph.node.extend(keep)
+    return len(rename)
+
+
+def _write_atomic(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def save_onnx(module, path, meta):
+    """Exports `module` to ONNX (dynamic batch axis, opset ONNX_OPSET, Identity-on-initializer
+    nodes folded), with `meta` both in the file's metadata_props ("repbench.metadata") and in a
+    sidecar PATH.json, and checks the graph's output shape against the metadata."""
+    torch = _torch()
+    try:
+        import onnx
+    except ImportError as e:
+        raise Unavailable(f"--format onnx needs the onnx package (Debian: python3-onnx): {e}")
+    if meta["select"] is not None:
+        module = _Selected(module.eval(), meta["select"])
+    meta = dict(meta, select=None)
+    w, h = nominal_input_size(meta["preprocess"])
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    # With gradients on: under no_grad, nn.MultiheadAttention takes its fused fast path
+    # (aten::_native_multi_head_attention), which has no ONNX export.
+    torch.onnx.export(module.eval(), torch.zeros(2, 3, h, w), tmp, input_names=["input"],
+                      output_names=["output"], opset_version=ONNX_OPSET,
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                      do_constant_folding=True)
+    model = onnx.load(tmp)
+    fold_identity_initializers(model)
+    text = json.dumps(meta, indent=2)
+    del model.metadata_props[:]
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "repbench.metadata", text
+    onnx.checker.check_model(model)
+    dims = [d.dim_value if d.HasField("dim_value") else d.dim_param
+            for d in model.graph.output[0].type.tensor_type.shape.dim]
+    expected = ([meta["tokens"], meta["dim"]] if meta["output"] == "tokens" else [meta["dim"]])
+    # Dimensions torch could not name as numbers stay symbolic (repbench checks them on load).
+    if len(model.graph.output) != 1 or len(dims) != 1 + len(expected) or any(
+            isinstance(d, int) and d != e for d, e in zip(dims[1:], expected)):
+        os.remove(tmp)
+        raise RuntimeError(f"ONNX output {dims} does not match metadata [batch, {expected}]")
+    onnx.save(model, tmp)
+    _write_atomic(path + ".json", text + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def write_model(module, base, meta, fmt, scripted=None):
+    """BASE.pt (TorchScript, metadata.json inside) or BASE.onnx + BASE.onnx.json."""
+    if fmt == "onnx":
+        return save_onnx(scripted if scripted is not None else module, base + ".onnx", meta)
+    return save(module, base + ".pt", meta, scripted=scripted)
+
+
 def output_dim(module, pre, select=None):
     torch = _torch()
     w, h = nominal_input_size(pre)
@@ -195,20 +305,52 @@ def vit_all_tokens(vit):
     return AllTokens(vit)
 
 
-def export_random(arch, out_dir, seed=0, size=224, name=None, tokens=False):
-    """torchvision ARCH with random weights, classification head removed. "vit_tiny" is a
-    2-layer, 64-wide ViT with 16-px patches (torchvision's VisionTransformer), small enough for
-    tests. tokens=True (ViTs only) exports all tokens instead of the CLS embedding."""
+def clip_vision_tower(vit):
+    """CLIP's image tower as open_clip / timm build it (pre_norm=True): a LayerNorm on the
+    patch + position embeddings before the blocks (ln_pre), the final LayerNorm, the CLS token
+    out (before the projection). Built around a torchvision VisionTransformer."""
+    import torch
+    import torch.nn as nn
+
+    class ClipTower(nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+            self.ln_pre = nn.LayerNorm(m.hidden_dim, eps=1e-6)
+
+        def forward(self, x):
+            x = self.m._process_input(x)
+            cls = self.m.class_token.expand(x.shape[0], -1, -1)
+            x = torch.cat([cls, x], dim=1) + self.m.encoder.pos_embedding
+            x = self.m.encoder.ln(self.m.encoder.layers(self.ln_pre(x)))
+            return x[:, 0]
+
+    return ClipTower(vit)
+
+
+# Same-structure stand-ins of the paper's architectures that torchvision does not define (built
+# from its VisionTransformer class): ViT-S/16 as timm's vit_small_patch16_224, CLIP's ViT-B/16
+# image tower, and vit_tiny, a 2-layer, 64-wide ViT small enough for unit tests.
+VIT_STANDINS = {
+    "vit_tiny": dict(num_layers=2, num_heads=4, hidden_dim=64, mlp_dim=128),
+    "vit_s_16": dict(num_layers=12, num_heads=6, hidden_dim=384, mlp_dim=1536),
+    "clip_vit_b_16": dict(num_layers=12, num_heads=12, hidden_dim=768, mlp_dim=3072),
+}
+
+
+def build_random(arch, seed=0, size=224, tokens=False):
+    """torchvision ARCH (or a stand-in of VIT_STANDINS) with random weights, classification
+    head removed, in eval mode, and its metadata. tokens=True (ViTs only) outputs all tokens
+    instead of the CLS embedding. Deterministic in (arch, seed, size, tokens)."""
     torch = _torch()
     try:
         import torchvision
     except ImportError as e:
         raise Unavailable(f"torchvision is not installed ({e})")
     torch.manual_seed(seed)
-    if arch == "vit_tiny":
+    if arch in VIT_STANDINS:
         from torchvision.models.vision_transformer import VisionTransformer
-        model = VisionTransformer(image_size=size, patch_size=16, num_layers=2, num_heads=4,
-                                  hidden_dim=64, mlp_dim=128)
+        model = VisionTransformer(image_size=size, patch_size=16, **VIT_STANDINS[arch])
     else:
         builder = getattr(torchvision.models, arch, None)
         if builder is None or not callable(builder):
@@ -219,13 +361,18 @@ def export_random(arch, out_dir, seed=0, size=224, name=None, tokens=False):
         except TypeError:  # torchvision < 0.13
             model = builder(pretrained=False)
     model = strip_classifier(model).eval()
+    if arch == "clip_vit_b_16":
+        if tokens:
+            raise Unavailable("--tokens is not defined for clip_vit_b_16")
+        model = clip_vision_tower(model).eval()
     if tokens:
         if not hasattr(model, "class_token"):
             raise Unavailable(f"--tokens needs a ViT; {arch} has no class token")
         model = vit_all_tokens(model).eval()
     pre = preprocess("short_side", int(round(size * 256 / 224)), size, "bilinear")
     shape = output_dim(model, pre)
-    src = {"arch": f"torchvision.models.{arch}", "weights": "random", "seed": seed}
+    src = {"arch": arch if arch in VIT_STANDINS else f"torchvision.models.{arch}",
+           "weights": "random", "seed": seed}
     title = f"{arch} (random weights, seed {seed}{', all tokens' if tokens else ''})"
     if tokens:
         meta = metadata(title, "PT", "tokens", shape[1], pre, tokens=shape[0], source=src)
@@ -233,8 +380,14 @@ def export_random(arch, out_dir, seed=0, size=224, name=None, tokens=False):
         if len(shape) != 1:
             raise Unavailable(f"{arch} gives features of shape {shape}, expected one vector")
         meta = metadata(title, "PT", "embedding", shape[0], pre, source=src)
+    return model, meta
+
+
+def export_random(arch, out_dir, seed=0, size=224, name=None, tokens=False, fmt="torchscript"):
+    """Writes build_random(...) to OUT_DIR/NAME.pt (TorchScript) or NAME.onnx (+ NAME.onnx.json)."""
+    model, meta = build_random(arch, seed, size, tokens)
     default_name = arch + ("_tokens" if tokens else "")
-    return save(model, os.path.join(out_dir, (name or default_name) + ".pt"), meta)
+    return write_model(model, os.path.join(out_dir, name or default_name), meta, fmt)
 
 
 def tiny_module(kind="embedding", seed=0):
@@ -499,7 +652,7 @@ def export_named(key, args):
         meta["source"]["preprocess"] = args.preprocess
     torch = _torch()
     scripted = module if isinstance(module, torch.jit.ScriptModule) else None
-    return save(module, os.path.join(args.out, key + ".pt"), meta, scripted=scripted)
+    return write_model(module, os.path.join(args.out, key), meta, args.format, scripted)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -599,18 +752,11 @@ def export_guided_diffusion(variant, out_dir, checkpoint=None, cache=None):
 # ------------------------------------------------------------------------------------------------
 # Reference descriptors (for tests)
 
-def reference(model_path, images, out_npy):
-    """Runs an exported model on image files with torchvision's transforms on PIL images (what
-    the reference Python code does), writes [n, ...] float32 to out_npy."""
-    torch = _torch()
-    import numpy as np
+def torchvision_transform(pre):
+    """The metadata's preprocessing as torchvision transforms on PIL images (what the reference
+    Python code of each model does)."""
     import torchvision.transforms as T
-    from PIL import Image
 
-    extra = {"metadata.json": ""}
-    model = torch.jit.load(model_path, _extra_files=extra).eval()
-    meta = json.loads(extra["metadata.json"])
-    pre = meta["preprocess"]
     interp = {"bilinear": T.InterpolationMode.BILINEAR, "bicubic": T.InterpolationMode.BICUBIC,
               "lanczos": T.InterpolationMode.LANCZOS, "area": T.InterpolationMode.BOX}
     steps = []
@@ -630,13 +776,34 @@ def reference(model_path, images, out_npy):
     if pre["crop"] > 0:
         steps.append(T.CenterCrop(pre["crop"]))
     steps += [T.ToTensor(), T.Normalize(pre["mean"], pre["std"])]
-    transform = T.Compose(steps)
+    return T.Compose(steps)
+
+
+def descriptors(model, meta, images):
+    """[n, ...] float32 descriptors of image files by `model` (an eager or TorchScript module),
+    one image at a time, preprocessed as `meta` says."""
+    torch = _torch()
+    import numpy as np
+    from PIL import Image
+
+    transform = torchvision_transform(meta["preprocess"])
     rows = []
     with torch.no_grad():
         for path in images:
             x = transform(Image.open(path).convert("RGB")).unsqueeze(0)
             rows.append(select_output(model(x), meta["select"])[0].numpy().astype(np.float32))
-    np.save(out_npy, np.stack(rows))
+    return np.stack(rows)
+
+
+def reference(model_path, images, out_npy):
+    """Runs an exported TorchScript model on image files (see descriptors), writes [n, ...]
+    float32 to out_npy."""
+    torch = _torch()
+    import numpy as np
+
+    extra = {"metadata.json": ""}
+    model = torch.jit.load(model_path, _extra_files=extra).eval()
+    np.save(out_npy, descriptors(model, json.loads(extra["metadata.json"]), images))
     return out_npy
 
 
@@ -648,6 +815,10 @@ def main(argv=None):
     p.add_argument("--out", default="weights", help="output folder (default: weights)")
     p.add_argument("--models", help="comma-separated keys of the paper's models, or 'all'")
     p.add_argument("--list", action="store_true", help="list the known model keys")
+    p.add_argument("--format", choices=["torchscript", "onnx"], default="torchscript",
+                   help="torchscript (NAME.pt, metadata.json inside) or onnx (NAME.onnx and its "
+                   "metadata in NAME.onnx.json and in the file's metadata_props; read by "
+                   "repbench through OpenCV's DNN module as onnx:PATH)")
     p.add_argument("--preprocess", choices=["native", "bob", "dcr"], default="native",
                    help="preprocessing written to the metadata (default: native)")
     p.add_argument("--checkpoint", help="local weights file (MoCo v3 + CutMix, or instead of a "
@@ -655,8 +826,8 @@ def main(argv=None):
     p.add_argument("--cache", default=os.path.expanduser("~/.cache/repbench"),
                    help="where downloaded weights are kept")
     p.add_argument("--random-weights", metavar="ARCH",
-                   help="export torchvision ARCH (resnet18, resnet50, vit_b_16, ...) with random "
-                   "weights")
+                   help="export torchvision ARCH (resnet18, resnet50, vit_b_16, swin_b, ...) or a "
+                   "stand-in (vit_tiny, vit_s_16, clip_vit_b_16) with random weights")
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights")
     p.add_argument("--size", type=int, default=224, help="input size for --random-weights")
     p.add_argument("--tokens", action="store_true",
@@ -688,7 +859,7 @@ def main(argv=None):
             return 0
         if args.random_weights:
             print(export_random(args.random_weights, args.out, args.seed, args.size, args.name,
-                                args.tokens))
+                                args.tokens, args.format))
             return 0
         if args.tiny:
             print(export_tiny(args.out, args.name or "tiny", args.tiny_kind, seed=args.seed))

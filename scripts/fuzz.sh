@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh all SECONDS        every target in turn
 #   scripts/fuzz.sh list               the targets
 # Targets: pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
-#          reference per_query scan_partial postprocess_string.
+#          reference per_query scan_partial postprocess_string onnx_file.
 # Work folder: build-fuzz/ (binaries, corpus/<target>/ growing across runs, crashes/<target>/).
 # FUZZ_GND_DIR=DIR (optional): a folder with the real ground truth (gnd_roxford5k.pkl,
 # gnd_rparis6k.pkl, gnd_instre.mat, from revisitop and INSTRE) whose files join the seeds of
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TARGETS=(pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
-  reference per_query scan_partial postprocess_string)
+  reference per_query scan_partial postprocess_string onnx_file)
 target=${1:-}
 seconds=${2:-60}
 if [[ -z "$target" || "$target" == "list" ]]; then
@@ -60,6 +60,9 @@ sources_of() {
     model_metadata)
       echo "models/model_metadata.cpp models/preprocess.cpp models/feature_extractor.cpp core/atomic_file.cpp"
       ;;
+    onnx_file)
+      echo "models/onnx_file.cpp models/model_metadata.cpp models/preprocess.cpp models/feature_extractor.cpp core/atomic_file.cpp"
+      ;;
     mat) echo "datasets/mat_reader.cpp datasets/mat_v5_layout.cpp datasets/instre.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
     coco) echo "synth/coco.cpp synth/rle.cpp synth/segmentation.cpp synth/palette_png.cpp core/atomic_file.cpp" ;;
     rle) echo "synth/rle.cpp" ;;
@@ -83,7 +86,7 @@ libs_of() {
   case "$1" in
     suite_yaml) echo "-lyaml-cpp -lfmt" ;;
     postprocess_string) echo "-lfaiss -lopenblas -lfmt -fopenmp" ;;
-    model_metadata) echo "-lopencv_imgproc -lopencv_core -lfmt" ;;
+    model_metadata | onnx_file) echo "-lopencv_imgproc -lopencv_core -lfmt" ;;
     mat) echo "-lmatio -lz -lfmt" ;;
     coco | palette_png) echo "-lpng -lfmt" ;;
     diffusion_config) echo "-lopencv_imgcodecs -lopencv_imgproc -lopencv_core -lfmt" ;;
@@ -200,6 +203,26 @@ JSON
 {"metadata_version": 1, "name": "m", "category": "CD/IR", "output": "embedding", "dim": 512,
  "normalized": true, "select": "normalized_embedding", "preprocess": {"size": 288}}
 JSON
+      ;;
+    onnx_file)
+      # A small ONNX model with its metadata property, written by the onnx package when present;
+      # else the top level written by hand (ir_version, an empty graph, one property).
+      if ! /usr/bin/python3 - "$dir" 2>/dev/null <<'PY'
+import json, sys
+from onnx import helper, TensorProto
+x = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, 8, 8])
+y = helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 3])
+g = helper.make_graph([helper.make_node("GlobalAveragePool", ["input"], ["p"]),
+                       helper.make_node("Flatten", ["p"], ["output"])], "g", [x], [y])
+m = helper.make_model(g)
+meta = {"name": "m", "category": "PT", "output": "embedding", "dim": 3,
+        "preprocess": {"resize": "square", "size": 8, "crop": 0}}
+helper.set_model_props(m, {"repbench.metadata": json.dumps(meta)})
+open(sys.argv[1] + "/model.onnx", "wb").write(m.SerializeToString())
+PY
+      then
+        printf '\x08\x08\x3a\x00\x72\x06\x0a\x01k\x12\x01v' >"$dir/top.onnx"
+      fi
       ;;
     mat)
       # The real gnd_instre.mat takes seconds an input under ASan: a slice of it instead.

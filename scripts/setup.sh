@@ -21,7 +21,7 @@ packages=(
   # the scan report: gnuplot draws its plots, in DejaVu; the page tests open it in headless chromium
   gnuplot-nox fonts-dejavu-core chromium
   # Python references and fixtures of the tests (/usr/bin/python3)
-  python3 python3-numpy python3-pil python3-torch python3-torchvision
+  python3 python3-numpy python3-pil python3-torch python3-torchvision python3-onnx
 )
 
 missing=()

@@ -48,6 +48,7 @@
 #include "models/set_images.h"
 #include "models/torchscript_extractor.h"
 #include "support/bad_input.h"
+#include "support/python_fixtures.h"
 #include "support/python_stack.h"
 
 namespace fs = std::filesystem;
@@ -156,37 +157,8 @@ class Wrapped : public FeatureExtractor {
 // The PyTorch fixtures (see the file comment), generated once per build tree.
 // Empty when they are unavailable; *why_not then says why.
 std::string fixture_dir(std::string* why_not = nullptr) {
-  static std::once_flag once;
-  static std::string dir, problem;
-  std::call_once(once, [] {
-    const std::string python = test_support::kSystemPython;
-    problem = test_support::python_missing("torch, torchvision, PIL");
-    if (!problem.empty()) return;
-    const std::string src = REPBENCH_SOURCE_DIR;
-    const std::string script = src + "/tests/fixtures/make_model_fixtures.py";
-    const std::string hash =
-        sha256_hex(read_file(script) + read_file(src + "/scripts/export_models.py")).substr(0, 12);
-    const fs::path exe_dir = fs::read_symlink("/proc/self/exe").parent_path();
-    const fs::path final_dir = exe_dir / "fixtures" / ("models-" + hash);
-    if (!fs::exists(final_dir / "done")) {
-      const fs::path tmp = final_dir.string() + fmt::format(".tmp{}", getpid());
-      fs::remove_all(tmp);
-      fs::create_directories(tmp);
-      const std::string cmd =
-          fmt::format("{} {} {} > {}/log.txt 2>&1", python, script, tmp.string(), tmp.string());
-      if (std::system(cmd.c_str()) != 0) {
-        ADD_FAILURE() << "fixture script failed: " << read_file(tmp.string() + "/log.txt");
-        problem = "fixture script failed";
-        return;
-      }
-      std::error_code ec;
-      fs::rename(tmp, final_dir, ec);  // another test process may have won the race
-      if (ec) fs::remove_all(tmp);
-    }
-    dir = final_dir.string();
-  });
-  if (why_not) *why_not = problem;
-  return dir;
+  return test_support::python_fixture_dir("make_model_fixtures.py", "models",
+                                          "torch, torchvision, PIL", why_not);
 }
 
 #define REQUIRE_FIXTURES()                               \
@@ -454,8 +426,9 @@ TEST(Registry, UnknownSpecsQuoteTheStringAndListTheKnownOnes) {
   EXPECT_THAT(e1, StartsWith("unknown extractor spec \"builtin:nope\": no builtin named \"nope\""));
   EXPECT_THAT(e1, HasSubstr("torchscript:PATH, builtin:tiny, builtin:colorhist, builtin:dct, "
                             "builtin:patches, builtin:randcnn"));
-  EXPECT_THAT(error_of([] { create_extractor("onnx:model.onnx"); }),
-              StartsWith("unknown extractor spec \"onnx:model.onnx\": unknown prefix \"onnx\""));
+  EXPECT_THAT(error_of([] { create_extractor("tflite:model.tflite"); }),
+              StartsWith("unknown extractor spec \"tflite:model.tflite\": unknown prefix "
+                         "\"tflite\""));
   EXPECT_THAT(error_of([] { create_extractor("colorhist"); }),
               StartsWith("unknown extractor spec \"colorhist\": expected PREFIX:BODY"));
   EXPECT_EQ(error_of([] { create_extractor("builtin:tiny?sz=3"); }),

@@ -33,4 +33,27 @@ Preprocess apply_preprocess_overrides(const Preprocess& base, const nlohmann::js
   return p;
 }
 
+ExtractorInfo info_from_metadata(const ModelMetadata& meta, const std::string& path,
+                                 const std::string& spec, const nlohmann::json& overrides,
+                                 const std::string& sha256) {
+  ExtractorInfo info;
+  info.name = meta.name;
+  info.spec = spec;
+  info.category = meta.category;
+  info.output_kind = meta.output;
+  info.dim = meta.dim;
+  info.tokens = meta.tokens;
+  info.normalized = meta.normalized;
+  info.preprocess =
+      apply_preprocess_overrides(meta.preprocess, overrides, path, "metadata", &info.provenance);
+  if (meta.output == OutputKind::kTokens && !info.preprocess.fixed_output_size())
+    fail("{}: a token output needs a fixed input size; the preprocessing overrides give {}", path,
+         info.preprocess.canonical());
+  for (const char* key : {"name", "category", "output", "dim", "tokens", "normalized", "select"})
+    info.provenance[key] = "metadata";
+  info.model_path = path;
+  info.model_sha256 = sha256;
+  return info;
+}
+
 }  // namespace repbench::models::impl

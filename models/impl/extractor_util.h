@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/feature_extractor.h"
+#include "models/model_metadata.h"
 #include "models/preprocess.h"
 
 namespace repbench::models::impl {
@@ -21,5 +23,12 @@ void center_and_normalize(float* x, int64_t n);
 Preprocess apply_preprocess_overrides(const Preprocess& base, const nlohmann::json& overrides,
                                       const std::string& where, const std::string& origin,
                                       nlohmann::json* provenance);
+
+// The ExtractorInfo of the model file `path` that `meta` describes (TorchScript, ONNX): its
+// fields, the preprocessing with `overrides` applied (provenance recorded; a token output must
+// keep a fixed input size), the path and `sha256`. The caller sets the device.
+ExtractorInfo info_from_metadata(const ModelMetadata& meta, const std::string& path,
+                                 const std::string& spec, const nlohmann::json& overrides,
+                                 const std::string& sha256);
 
 }  // namespace repbench::models::impl
