@@ -8,7 +8,9 @@
 // set likewise. A recipe set (suite/recipe.h) is ready when built from its recipe, or when its
 // inputs are there (folders holding enough images, an eps-model that loads) for `run` to build.
 //
-// Each input is ready, missing (a file or folder is not there) or invalid (there but wrong); one
+// Each input is ready, missing (a file or folder is not there) or invalid (there but wrong: a
+// model that does not load, an image that cannot be read; a registered set whose counts are not
+// the official ones is ready, with the counts in its detail, since a subset evaluates); one
 // that is not ready carries its remedy: the entry's own `remedy:` from the suite, else the export
 // command (the paper's extractors, models/registry.h) or the set's source and layout
 // (datasets/set_registry.h).
