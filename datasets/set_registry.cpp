@@ -6,7 +6,9 @@
 
 #include "core/error.h"
 #include "datasets/class_folders.h"
+#include "datasets/copydays.h"
 #include "datasets/cub200.h"
+#include "datasets/disc21.h"
 #include "datasets/gnd_json.h"
 #include "datasets/gpr1200.h"
 #include "datasets/instre.h"
@@ -186,6 +188,44 @@ const std::vector<Entry>& entries() {
                 dcr_metric()};
       x.load = [](const std::string&, const std::string&, const std::string& root) {
         return load_cub200_dcr(root);
+      };
+      e.push_back(std::move(x));
+    }
+    // Copy-detection sets, scored by micro-AP (docs/PROTOCOLS.md §8).
+    {
+      Entry x;
+      x.info = {"disc21",
+                {"default"},
+                "default",
+                "DISC21 validation (Image Similarity Challenge 2021) in SSCD's layout: 50,000 "
+                "queries, 1,000,000 references, micro-AP over the top-10 predictions per query",
+                1000000,
+                50000,
+                "val_query/, val_ref/, val_groundtruth_matches.csv (and training/ for score "
+                "normalisation) from https://ai.facebook.com/datasets/disc21-dataset/; --root is "
+                "the folder holding them",
+                disc21_metric()};
+      x.default_gnd_file = "val_groundtruth_matches.csv";
+      x.load = [](const std::string& gnd, const std::string&, const std::string& root) {
+        return load_disc21(gnd, root);
+      };
+      e.push_back(std::move(x));
+    }
+    {
+      Entry x;
+      x.info = {"copydays",
+                {"default", "cd10k"},
+                "default",
+                "INRIA Copydays as SSCD scores it: 3,055 queries of 19 blocks (original, strong, "
+                "jpegqual/*, crops/*) against the 157 originals, plus 10,000 distractors (cd10k)",
+                -1,  // 157, or 10,157 with the distractors
+                3055,
+                "the original/, strong/, jpegqual/, crops/ folders of Copydays "
+                "(https://thoth.inrialpes.fr/~jegou/data.php.html#copydays) and, for cd10k, the "
+                "distractor images in distractors/; --root is the folder holding them",
+                copydays_metric()};
+      x.load = [](const std::string&, const std::string& protocol, const std::string& root) {
+        return load_copydays(root, protocol);
       };
       e.push_back(std::move(x));
     }
