@@ -34,11 +34,11 @@ const std::vector<std::string>& copydays_blocks() {
   return kBlocks;
 }
 
-RetrievalSet load_copydays(const std::string& root, const std::string& protocol) {
+RetrievalSet load_copydays(const std::string& root, bool distractors) {
   const fs::path r(root);
   RetrievalSet set;
   set.name = "copydays";
-  set.protocol = protocol;
+  set.protocol = "default";
   set.root = root;
   set.source = root;
   set.crop_queries = false;
@@ -62,14 +62,14 @@ RetrievalSet load_copydays(const std::string& root, const std::string& protocol)
       set.queries.push_back(std::move(q));
     }
   }
-  if (protocol == "cd10k") {
+  if (distractors) {
     const fs::path d = r / "distractors";
     std::error_code ec;
     if (!fs::is_directory(d, ec))
-      fail("{}: no such folder; protocol cd10k needs the distractor images there", d.string());
-    const std::vector<std::string> distractors = list_image_files(d.string());
-    if (distractors.empty()) fail("{}: no images; protocol cd10k needs the distractors", d.string());
-    for (const auto& n : distractors) set.db.push_back("distractors/" + n);
+      fail("{}: no such folder; cd10k needs the distractor images there", d.string());
+    const std::vector<std::string> names = list_image_files(d.string());
+    if (names.empty()) fail("{}: no images; cd10k needs the distractors", d.string());
+    for (const auto& n : names) set.db.push_back("distractors/" + n);
   }
   set.validate();
   return set;

@@ -2,8 +2,8 @@
 // sscd/datasets/copydays.py Copydays, sscd/copydays_eval.py): 19 blocks of .jpg files under
 // <root>: original/, strong/, jpegqual/{3,5,8,10,15,20,30,50,75}/, crops/{10,...,80}/.
 // Every image of every block is a query; the database is original/ (protocol "default"), plus
-// the images of <root>/distractors/ (protocol "cd10k": put or link the 10,000 YFCC100M
-// distractors there, the CD10K of SSCD's paper). docs/PROTOCOLS.md §8 describes the protocol.
+// with `distractors`, the images of <root>/distractors/ (the registry's set "cd10k": put or link
+// the 10,000 distractors there, the CD10K of SSCD's paper). docs/PROTOCOLS.md §8 describes the protocol.
 #pragma once
 
 #include <string>
@@ -20,8 +20,8 @@ const std::vector<std::string>& copydays_blocks();
 // (the blocks are the originals transformed, file for file, in sorted order); a strong/ query
 // copies the originals whose names share its first 4 characters. Each query's `group` is its
 // block. Throws Error naming the folder when a block is missing or empty, when a block other
-// than strong/ has a different number of images than original/, and (cd10k) when distractors/
-// is missing or empty.
-RetrievalSet load_copydays(const std::string& root, const std::string& protocol);
+// than strong/ has a different number of images than original/, and (with distractors) when
+// distractors/ is missing or empty.
+RetrievalSet load_copydays(const std::string& root, bool distractors);
 
 }  // namespace repbench::datasets

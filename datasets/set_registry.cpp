@@ -214,18 +214,33 @@ const std::vector<Entry>& entries() {
     {
       Entry x;
       x.info = {"copydays",
-                {"default", "cd10k"},
+                {"default"},
                 "default",
                 "INRIA Copydays as SSCD scores it: 3,055 queries of 19 blocks (original, strong, "
-                "jpegqual/*, crops/*) against the 157 originals, plus 10,000 distractors (cd10k)",
-                -1,  // 157, or 10,157 with the distractors
+                "jpegqual/*, crops/*) against the 157 originals; trapezoid micro-AP, top-100",
+                157,
                 3055,
                 "the original/, strong/, jpegqual/, crops/ folders of Copydays "
-                "(https://thoth.inrialpes.fr/~jegou/data.php.html#copydays) and, for cd10k, the "
-                "distractor images in distractors/; --root is the folder holding them",
+                "(https://thoth.inrialpes.fr/~jegou/data.php.html#copydays); --root is the "
+                "folder holding them",
                 copydays_metric()};
-      x.load = [](const std::string&, const std::string& protocol, const std::string& root) {
-        return load_copydays(root, protocol);
+      x.load = [](const std::string&, const std::string&, const std::string& root) {
+        return load_copydays(root, false);
+      };
+      e.push_back(x);
+      // CD10K: the same queries against the originals plus 10,000 distractor images.
+      x.info.name = "cd10k";
+      x.info.description =
+          "Copydays with 10,000 distractors (CD10K, SSCD's paper): the copydays queries against "
+          "the 157 originals and the images of distractors/";
+      x.info.db_images = 10157;
+      x.info.files =
+          "the copydays folders and, in distractors/, the 10,000 distractor images (SSCD used "
+          "YFCC100M images); --root is the folder holding them";
+      x.load = [](const std::string&, const std::string&, const std::string& root) {
+        RetrievalSet s = load_copydays(root, true);
+        s.name = "cd10k";
+        return s;
       };
       e.push_back(std::move(x));
     }

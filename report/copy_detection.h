@@ -37,7 +37,7 @@ struct CopyDetectionResult {
                            // recall_at_rank10, predictions, ground_truth_pairs; *_sn likewise
   nlohmann::json options;  // how the predictions were made (candidates, k or max_results,
                            // score_norm)
-  nlohmann::json inputs;   // {"score_norm_train": {path, sha256}} when normalised
+  nlohmann::json inputs = nlohmann::json::object();  // {"score_norm_train": {path, sha256}}
   std::vector<metrics::Prediction> predictions, predictions_sn;  // sn: empty when not normalised
   std::string summary;     // lines for the terminal
 };
