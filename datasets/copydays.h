@@ -1,5 +1,5 @@
 // INRIA Copydays (Jégou et al. 2008) as SSCD evaluates it (facebookresearch/sscd-copy-detection
-// sscd/datasets/copydays.py Copydays, sscd/copydays_eval.py): 19 blocks of .jpg files under
+// sscd/datasets/copydays.py Copydays, sscd/copydays_eval.py): 20 blocks of .jpg files under
 // <root>: original/, strong/, jpegqual/{3,5,8,10,15,20,30,50,75}/, crops/{10,...,80}/.
 // Every image of every block is a query; the database is original/ (protocol "default"), plus
 // with `distractors`, the images of <root>/distractors/ (the registry's set "cd10k": put or link
@@ -13,7 +13,7 @@
 
 namespace repbench::datasets {
 
-// The 19 block folders, in SSCD's query order.
+// The 20 block folders, in SSCD's query order.
 const std::vector<std::string>& copydays_blocks();
 
 // Loads the set. A query of a block other than strong/ copies the original at its own position

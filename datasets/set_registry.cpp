@@ -216,10 +216,10 @@ const std::vector<Entry>& entries() {
       x.info = {"copydays",
                 {"default"},
                 "default",
-                "INRIA Copydays as SSCD scores it: 3,055 queries of 19 blocks (original, strong, "
+                "INRIA Copydays as SSCD scores it: 3,212 queries of 20 blocks (original, strong, "
                 "jpegqual/*, crops/*) against the 157 originals; trapezoid micro-AP, top-100",
                 157,
-                3055,
+                3212,
                 "the original/, strong/, jpegqual/, crops/ folders of Copydays "
                 "(https://thoth.inrialpes.fr/~jegou/data.php.html#copydays); --root is the "
                 "folder holding them",

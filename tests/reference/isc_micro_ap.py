@@ -202,7 +202,7 @@ def main():
             out['recall_at_rank10_sn'] = sn['recall_at_rank10']
         print(json.dumps(out))
         return
-    # copydays: 19 blocks; block i of the originals' size maps file for file, strong/ by the
+    # copydays: 20 blocks; block i of the originals' size maps file for file, strong/ by the
     # first 4 characters of the name.
     blocks = ['original', 'strong'] + ['jpegqual/%d' % x for x in [3, 5, 8, 10, 15, 20, 30, 50, 75]] \
         + ['crops/%d' % x for x in [10, 15, 20, 30, 40, 50, 60, 70, 80]]
