@@ -225,7 +225,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "Seed of the bootstrap")->capture_default_str();
   cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)")
       ->capture_default_str();
-  // Copy-detection sets (disc21, copydays; docs/PROTOCOLS.md §8).
+  // Copy-detection sets (disc21, copydays; docs/PROTOCOLS.md §11).
   report::CopyDetectionOptions& cd = args->copy_detection;
   cmd->add_option("--candidates", cd.candidates,
                   "Copy-detection sets: knn (the best --candidates-k references of every query, "

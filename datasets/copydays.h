@@ -3,7 +3,7 @@
 // <root>: original/, strong/, jpegqual/{3,5,8,10,15,20,30,50,75}/, crops/{10,...,80}/.
 // Every image of every block is a query; the database is original/ (protocol "default"), plus
 // with `distractors`, the images of <root>/distractors/ (the registry's set "cd10k": put or link
-// the 10,000 distractors there, the CD10K of SSCD's paper). docs/PROTOCOLS.md §8 describes the protocol.
+// the 10,000 distractors there, the CD10K of SSCD's paper). docs/PROTOCOLS.md §11 describes the protocol.
 #pragma once
 
 #include <string>

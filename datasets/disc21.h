@@ -2,7 +2,7 @@
 // evaluation reads (facebookresearch/sscd-copy-detection sscd/datasets/disc.py DISCEvalDataset):
 //   <root>/val_query/Q*.jpg, <root>/val_ref/R*.jpg, optional <root>/training/T*.jpg,
 //   <root>/val_groundtruth_matches.csv ("query_id,reference_id" rows, ids = file stems).
-// docs/PROTOCOLS.md §8 describes the protocol.
+// docs/PROTOCOLS.md §11 describes the protocol.
 #pragma once
 
 #include <cstdint>

@@ -191,7 +191,7 @@ const std::vector<Entry>& entries() {
       };
       e.push_back(std::move(x));
     }
-    // Copy-detection sets, scored by micro-AP (docs/PROTOCOLS.md §8).
+    // Copy-detection sets, scored by micro-AP (docs/PROTOCOLS.md §11).
     {
       Entry x;
       x.info = {"disc21",

@@ -1,5 +1,5 @@
 // Micro average precision (µAP) of copy-detection predictions, as the Image Similarity Challenge
-// 2021 scores them (facebookresearch/isc2021 isc/metrics.py evaluate(); docs/PROTOCOLS.md §8).
+// 2021 scores them (facebookresearch/isc2021 isc/metrics.py evaluate(); docs/PROTOCOLS.md §11).
 //
 // Predictions of every query are pooled and sorted by score, highest first; equal scores put the
 // incorrect predictions before the correct ones (the worst order, so that constant scores gain

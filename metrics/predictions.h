@@ -1,5 +1,5 @@
 // Copy-detection predictions from a ScoreSource, the two ways SSCD's disc_eval.py and isc2021
-// make them (docs/PROTOCOLS.md §8): the k best references of every query (knn_match), or the
+// make them (docs/PROTOCOLS.md §11): the k best references of every query (knn_match), or the
 // `max_results` best (query, reference) pairs of the whole score matrix (isc2021's global cap,
 // match_and_make_predictions). Both are exact and run on metrics/topk's fused sgemm scan.
 #pragma once

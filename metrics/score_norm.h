@@ -1,4 +1,4 @@
-// Query-side score normalisation for copy detection (docs/PROTOCOLS.md §8.3): a query that is
+// Query-side score normalisation for copy detection (docs/PROTOCOLS.md §11.3): a query that is
 // similar to everything gets its scores lowered by how similar it is to a set of training images
 // that are not copies of anything. score'(q, r) = score(q, r) - weight * mean of q's scores to its
 // training neighbours at ranks first..last (0-based, best first).

@@ -1,4 +1,4 @@
-// Copy detection (docs/PROTOCOLS.md §8): micro-AP, recall at precision 0.9 and recall at rank
+// Copy detection (docs/PROTOCOLS.md §11): micro-AP, recall at precision 0.9 and recall at rank
 // 1/10 against an independent Python reference of isc2021's definitions
 // (tests/reference/isc_micro_ap.py) on hand-built and random cases with ties, queries without a
 // match and duplicates; knn and global predictions against brute force; score normalisation
