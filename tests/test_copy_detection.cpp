@@ -4,6 +4,7 @@
 // match and duplicates; knn and global predictions against brute force; score normalisation
 // against numpy; the disc21 and copydays loaders on layouts made here; `eval` end to end (the
 // predictions CSV scored by the reference as the official scorer would) and its bad input.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +28,8 @@
 #include "metrics/micro_ap.h"
 #include "metrics/predictions.h"
 #include "metrics/score_norm.h"
+#include "report/eval_record.h"
+#include "report/leaderboard.h"
 #include "support/bad_input.h"
 #include "support/python_stack.h"
 #include "temp_dir.h"
@@ -531,4 +534,47 @@ TEST(CopyDetectionEval, BadInputExitsTwoWithOneLine) {
   EXPECT_BAD_INPUT(with({}), csv + ": line 3", "query 'Q00077' is not an image");
   std::ofstream(csv, std::ios::trunc) << "Q00000,R000001\nQ00001 R000002\n";
   EXPECT_BAD_INPUT(with({}), csv + ": line 2", "expected 'query_id,reference_id'");
+}
+
+// ---- leaderboard ----
+
+TEST(CopyDetectionLeaderboard, ColumnsShowMicroApMarkedInEveryRendering) {
+  tests::TempDir dir("copy_detection");
+  auto record = [&](const std::string& model, const std::string& set, json metrics) {
+    report::RecordHeader h;
+    h.model = {{"name", model}, {"category", "CD/IR"}};
+    h.set = set;
+    h.protocol = "default";
+    h.similarity = "inner-product";
+    const std::string path = (dir.path() / (model + "." + set + ".json")).string();
+    write_file_atomic(path, report::make_eval_record(h, metrics).dump());
+    return path;
+  };
+  // Model a: mAP 0.9 on disc21 but µAP 0.3 / µAP_SN 0.4; model b: µAP 0.5 (no normalisation).
+  const std::vector<std::string> files = {
+      record("a", "disc21", {{"map", 0.9}, {"micro_ap", 0.3}, {"micro_ap_sn", 0.4}}),
+      record("b", "disc21", {{"map", 0.2}, {"micro_ap", 0.5}}),
+      record("a", "roxford5k", {{"map", 0.6}}),
+      record("b", "roxford5k", {{"map", 0.7}}),
+  };
+  const report::Leaderboard board = report::build_leaderboard(report::load_records(files));
+  // Normalised and plain µAP are different columns; neither shows the mAP.
+  ASSERT_EQ(board.datasets,
+            (std::vector<std::string>{"DISC21 [\u00b5AP_SN]", "DISC21 [\u00b5AP]", "rOxford5k"}));
+  EXPECT_DOUBLE_EQ(board.rows[0].cells[0].map_percent, 40.0);
+  EXPECT_DOUBLE_EQ(board.rows[1].cells[1].map_percent, 50.0);
+  EXPECT_FALSE(board.rows[0].cells[0].per_query.has_value());
+  EXPECT_NE(std::find(board.notes.begin(), board.notes.end(), report::kMicroApNote),
+            board.notes.end());
+  for (report::Format f : {report::Format::kMarkdown, report::Format::kCsv, report::Format::kTex,
+                           report::Format::kHtml, report::Format::kJson}) {
+    const std::string text = report::render(board, f);
+    EXPECT_NE(text.find("\u00b5AP"), std::string::npos) << static_cast<int>(f);
+    EXPECT_EQ(text.find("90.00"), std::string::npos) << static_cast<int>(f) << ": shows the mAP";
+  }
+  EXPECT_NE(report::render(board, report::Format::kMarkdown).find("average rank mixes"),
+            std::string::npos);
+  // A copy-detection record without its micro-AP is refused, naming the file.
+  const std::string bad = record("c", "disc21", {{"map", 0.5}});
+  EXPECT_ERROR_CONTAINS(report::load_records({bad}), bad + ": a copy-detection record without");
 }
