@@ -59,7 +59,7 @@ json MetricSpec::to_json() const {
           {"ap_from", ap_from},
           {"summary", summary()}};
   if (copy_detection)
-    j["copy_detection"] = {{"micro_ap", metrics::micro_ap_kind_name(copy_detection->micro_ap)},
+    j["copy_detection"] = {{"micro_ap", copy_detection->micro_ap == metrics::MicroApKind::kIsc2021 ? "isc2021" : "trapezoid"},
                            {"k", copy_detection->k},
                            {"ids", copy_detection->stem_ids ? "stem" : "path"},
                            {"source", copy_detection->source}};

@@ -21,10 +21,6 @@ struct PairHash {
 
 }  // namespace
 
-const char* micro_ap_kind_name(MicroApKind kind) {
-  return kind == MicroApKind::kIsc2021 ? "isc2021" : "trapezoid";
-}
-
 MicroApResult micro_ap(const std::vector<Prediction>& predictions,
                        const std::vector<std::pair<int64_t, int64_t>>& ground_truth,
                        MicroApKind kind) {

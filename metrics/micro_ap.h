@@ -54,7 +54,4 @@ MicroApResult micro_ap(const std::vector<Prediction>& predictions,
                        const std::vector<std::pair<int64_t, int64_t>>& ground_truth,
                        MicroApKind kind = MicroApKind::kIsc2021);
 
-// "isc2021" | "trapezoid".
-const char* micro_ap_kind_name(MicroApKind kind);
-
 }  // namespace repbench::metrics

@@ -55,8 +55,8 @@ sources_of() {
   case "$1" in
     pickle) echo "datasets/pickle.cpp core/atomic_file.cpp" ;;
     npy) echo "core/npy.cpp core/atomic_file.cpp" ;;
-    gnd_json) echo "datasets/gnd_json.cpp datasets/metric_spec.cpp metrics/micro_ap.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
-    suite_yaml) echo "suite/suite_file.cpp datasets/metric_spec.cpp metrics/micro_ap.cpp core/atomic_file.cpp" ;;
+    gnd_json) echo "datasets/gnd_json.cpp datasets/metric_spec.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
+    suite_yaml) echo "suite/suite_file.cpp datasets/metric_spec.cpp core/atomic_file.cpp" ;;
     model_metadata)
       echo "models/model_metadata.cpp models/preprocess.cpp models/feature_extractor.cpp core/atomic_file.cpp"
       ;;
@@ -71,7 +71,7 @@ sources_of() {
       ;;
     scan_partial) echo "scan/partial.cpp core/atomic_file.cpp" ;;
     disc_ground_truth)
-      echo "datasets/disc21.cpp datasets/folder_listing.cpp datasets/retrieval_set.cpp datasets/metric_spec.cpp metrics/micro_ap.cpp core/natural_sort.cpp core/atomic_file.cpp"
+      echo "datasets/disc21.cpp datasets/folder_listing.cpp datasets/retrieval_set.cpp datasets/metric_spec.cpp core/natural_sort.cpp core/atomic_file.cpp"
       ;;
     *)
       echo "fuzz.sh: unknown target '$1' (known: ${TARGETS[*]})" >&2
