@@ -162,7 +162,7 @@ void run_eval(const EvalArgs& a) {
       cdo.threads = a.threads;
       cdo.l2_normalize_train = a.l2_normalize;
       const auto t_cd = std::chrono::steady_clock::now();
-      cd = report::evaluate_copy_detection(*scores, q, split, set, cdo);
+      cd = report::evaluate_copy_detection(*scores, q, split, set, cdo, &r);
       h.timings["copy_detection_seconds"] = seconds_since(t_cd);
       m.update(cd->metrics);
       h.options["copy_detection"] = cd->options;

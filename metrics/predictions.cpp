@@ -55,6 +55,29 @@ std::vector<Prediction> knn_predictions(const ScoreSource& scores, int64_t k, in
   return out;
 }
 
+std::vector<Prediction> knn_predictions_from(const ScoreSource& scores,
+                                             const std::vector<int64_t>& top_ids, int64_t top_k,
+                                             int64_t k) {
+  if (k < 1 || k > top_k)
+    fail("copy-detection predictions: k = {} must be in [1, {}] to reuse a top-{} list", k,
+         top_k, top_k);
+  const int64_t nq = scores.nq();
+  if (static_cast<int64_t>(top_ids.size()) != nq * top_k)
+    fail("copy-detection predictions: a top list of {} ids for {} queries x {}", top_ids.size(),
+         nq, top_k);
+  std::vector<Prediction> out;
+  out.reserve(static_cast<size_t>(nq * k));
+  for (int64_t q = 0; q < nq; ++q)
+    for (int64_t j = 0; j < k; ++j) {
+      const int64_t id = top_ids[q * top_k + j];
+      if (id < 0) continue;
+      float s = 0;
+      scores.compute(q, 1, id, 1, &s, 1);
+      out.push_back({q, id, s});
+    }
+  return out;
+}
+
 std::vector<Prediction> global_predictions(const ScoreSource& scores, int64_t max_results,
                                            int threads) {
   if (max_results < 1) fail("copy-detection predictions: --max-results {} must be at least 1",

@@ -1,5 +1,6 @@
 #include "report/copy_detection.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <memory>
@@ -63,7 +64,8 @@ void check_copy_detection_options(const CopyDetectionOptions& o) {
 CopyDetectionResult evaluate_copy_detection(const metrics::ScoreSource& scores,
                                             const FloatArray& queries, bool split,
                                             const datasets::RetrievalSet& set,
-                                            const CopyDetectionOptions& o) {
+                                            const CopyDetectionOptions& o,
+                                            const metrics::EvalResult* evaluated) {
   if (!set.metric.copy_detection)
     fail("set {} is not a copy-detection set (its metric has no micro-AP)", set.name);
   check_copy_detection_options(o);
@@ -83,7 +85,13 @@ CopyDetectionResult evaluate_copy_detection(const metrics::ScoreSource& scores,
     return o.candidates == "knn" ? metrics::knn_predictions(s, k, o.threads)
                                  : metrics::global_predictions(s, o.max_results, o.threads);
   };
-  res.predictions = predict(scores);
+  // evaluate() already found each query's best ids (k = min(its top_k, nb)): reuse them.
+  const int64_t k_found = std::min<int64_t>(k, scores.nb());
+  const bool reuse = o.candidates == "knn" && evaluated && k_found >= 1 &&
+                     evaluated->top_k >= k_found;
+  res.predictions = reuse ? metrics::knn_predictions_from(scores, evaluated->top_ids,
+                                                          evaluated->top_k, k_found)
+                          : predict(scores);
   const metrics::MicroApResult plain = metrics::micro_ap(res.predictions, gt, cd.micro_ap);
   res.metrics = metrics_json(plain, "");
   res.metrics["ground_truth_pairs"] = plain.ground_truth_pairs;

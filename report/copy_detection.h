@@ -13,6 +13,7 @@
 
 #include "core/npy.h"
 #include "datasets/retrieval_set.h"
+#include "metrics/evaluate.h"
 #include "metrics/micro_ap.h"
 #include "metrics/score_source.h"
 
@@ -44,12 +45,15 @@ struct CopyDetectionResult {
 
 // Scores `set` (its metric must have copy_detection). `scores` compares the set's queries with
 // its database; `queries` are the query descriptors `scores` was built from (for the training
-// neighbours), `split` whether they are scored by split-product. Throws Error naming the training
-// file when it cannot be read or its rows do not match the queries' shape.
+// neighbours), `split` whether they are scored by split-product. `evaluated`: the set's
+// evaluate() result, whose top ids (when they reach k) give the knn predictions without a second
+// pass over the database. Throws Error naming the training file when it cannot be read or its
+// rows do not match the queries' shape.
 CopyDetectionResult evaluate_copy_detection(const metrics::ScoreSource& scores,
                                             const FloatArray& queries, bool split,
                                             const datasets::RetrievalSet& set,
-                                            const CopyDetectionOptions& options);
+                                            const CopyDetectionOptions& options,
+                                            const metrics::EvalResult* evaluated = nullptr);
 
 // Writes the predictions as isc2021's CSV ("query_id,reference_id,score", ids as the metric
 // says) to <record path without .json>.predictions.csv, and the normalised ones to

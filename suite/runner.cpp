@@ -262,7 +262,7 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
         if (set.metric.copy_detection) {
           report::CopyDetectionOptions cdo;
           cdo.threads = suite.threads;
-          cd = report::evaluate_copy_detection(*scores, feats.queries, split, set, cdo);
+          cd = report::evaluate_copy_detection(*scores, feats.queries, split, set, cdo, &r);
           m.update(cd->metrics);
           h.options["copy_detection"] = cd->options;
         }

@@ -28,6 +28,7 @@
 #include "metrics/micro_ap.h"
 #include "metrics/predictions.h"
 #include "metrics/score_norm.h"
+#include "metrics/topk.h"
 #include "report/eval_record.h"
 #include "report/leaderboard.h"
 #include "support/bad_input.h"
@@ -577,4 +578,19 @@ TEST(CopyDetectionLeaderboard, ColumnsShowMicroApMarkedInEveryRendering) {
   // A copy-detection record without its micro-AP is refused, naming the file.
   const std::string bad = record("c", "disc21", {{"map", 0.5}});
   EXPECT_ERROR_CONTAINS(report::load_records({bad}), bad + ": a copy-detection record without");
+}
+
+TEST(Predictions, FromAnEvaluationsTopIdsEqualAFreshSearch) {
+  const Matrix m = random_matrix(29, 41, 3, 8, 3);  // integer descriptors: exact, many ties
+  const metrics::InnerProductScores s(m.q.data(), m.nq, m.db.data(), m.nb, m.d);
+  const std::vector<Prediction> fresh = metrics::knn_predictions(s, 10, 2);
+  const metrics::TopKResult t = metrics::search_topk(s, 25, 2);
+  const std::vector<Prediction> reused = metrics::knn_predictions_from(s, t.ids, 25, 10);
+  ASSERT_EQ(reused.size(), fresh.size());
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    EXPECT_EQ(reused[i].query, fresh[i].query);
+    EXPECT_EQ(reused[i].ref, fresh[i].ref);
+    EXPECT_EQ(reused[i].score, fresh[i].score);
+  }
+  EXPECT_ERROR_CONTAINS(metrics::knn_predictions_from(s, t.ids, 25, 26), "to reuse a top-25");
 }
