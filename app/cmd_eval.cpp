@@ -241,7 +241,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--score-norm-train", cd.score_norm_train,
                   "Copy-detection sets: training descriptors (.npy, e.g. of DISC21's training/) "
                   "for score normalisation; micro_ap_sn is then reported beside micro_ap");
-  cmd->add_option("--score-norm", cd.score_norm,
+  CLI::Option* score_norm = cmd->add_option("--score-norm", cd.score_norm,
                   "Score normalisation: WEIGHT[FIRST,LAST] (SSCD: subtract WEIGHT x the mean "
                   "score of the query's training neighbours at ranks FIRST..LAST) or "
                   "isc2021:n=N[,factor=F] (the N-th neighbour's score x F)")
@@ -257,7 +257,11 @@ void add_eval_command(CLI::App& app) {
       "Similarity is the inner product of the given rows (pass --l2-normalize for cosine);\n"
       "token descriptors [n, tokens, d] are scored by split-product: the flattened vector is\n"
       "L2-normalised once and the score is the maximum over aligned tokens of their dot products.");
-  cmd->callback([args] { run_eval(*args); });
+  cmd->callback([args, score_norm] {
+    if (score_norm->count() > 0 && args->copy_detection.score_norm_train.empty())
+      fail("--score-norm needs --score-norm-train (the training descriptors it normalises by)");
+    run_eval(*args);
+  });
 }
 
 }  // namespace repbench::app

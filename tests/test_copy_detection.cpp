@@ -529,6 +529,7 @@ TEST(CopyDetectionEval, BadInputExitsTwoWithOneLine) {
   EXPECT_BAD_INPUT(with({"--score-norm-train", f.train.string(), "--score-norm", "1[x]"}),
                    "--score-norm", "is not WEIGHT[FIRST,LAST]");
   EXPECT_BAD_INPUT(with({"--candidates", "all"}), "--candidates", "not known");
+  EXPECT_BAD_INPUT(with({"--score-norm", "1.0[0,2]"}), "--score-norm", "needs --score-norm-train");
   // Ground truth naming an unknown image, and a malformed row.
   const std::string csv = (f.root / "val_groundtruth_matches.csv").string();
   std::ofstream(csv, std::ios::trunc) << "query_id,reference_id\nQ00000,R000001\nQ00077,R000001\n";
