@@ -18,11 +18,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "bench/random_rows.h"
 #include "metrics/inner_product.h"
 #include "metrics/parallel.h"
 #include "metrics/score_norm.h"
@@ -31,21 +30,7 @@ namespace {
 
 using namespace repbench::metrics;
 
-std::vector<float> unit_rows(int64_t n, int64_t d, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> x(static_cast<size_t>(n * d));
-  for (int64_t i = 0; i < n; ++i) {
-    float* row = x.data() + i * d;
-    double norm = 0;
-    for (int64_t j = 0; j < d; ++j) {
-      row[j] = normal(rng);
-      norm += static_cast<double>(row[j]) * row[j];
-    }
-    for (int64_t j = 0; j < d; ++j) row[j] = static_cast<float>(row[j] / std::sqrt(norm));
-  }
-  return x;
-}
+using repbench::bench::unit_rows;
 
 double seconds(const std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

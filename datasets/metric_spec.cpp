@@ -231,48 +231,48 @@ MetricSpec dcr_metric(const std::string& note) {
   return m;
 }
 
-MetricSpec disc21_metric() {
+namespace {
+
+// A copy-detection set's metric: micro-AP of `kind` over the top-k predictions of every query,
+// and beside it mAP (non-interpolated) and mP@1/10 over the queries with a copy.
+MetricSpec copy_detection_metric(const std::string& name, metrics::MicroApKind kind, int k,
+                                 bool stem_ids, const std::string& self_match,
+                                 const std::string& queries, const std::string& source,
+                                 const std::string& predictions_source) {
   MetricSpec m;
-  m.name = "DISC21 micro-AP";
+  m.name = name;
   m.ap = metrics::ApKind::kNonInterpolated;
   m.mp_ks = {1, 10};
-  m.self_match = "queries are not reference images";
-  m.queries =
-      "\u00b5AP pools the predictions of every query (a query without a match only adds incorrect "
-      "predictions) over the number of ground-truth pairs; mAP and mP@k (repbench's addition) "
-      "over queries with a match";
-  m.source = "facebookresearch/isc2021 isc/metrics.py evaluate";
-  CopyDetectionMetric cd;
-  cd.micro_ap = metrics::MicroApKind::kIsc2021;
-  cd.k = 10;
-  cd.stem_ids = true;
-  cd.source =
-      "facebookresearch/isc2021 isc/metrics.py evaluate, k = 10 as "
-      "facebookresearch/sscd-copy-detection sscd/datasets/disc.py knn_match_and_make_predictions";
-  m.copy_detection = cd;
+  m.self_match = self_match;
+  m.queries = queries;
+  m.source = source;
+  m.copy_detection = CopyDetectionMetric{
+      kind, k, stem_ids, fmt::format("{}, k = {} as {}", source, k, predictions_source)};
   return m;
 }
 
+}  // namespace
+
+MetricSpec disc21_metric() {
+  return copy_detection_metric(
+      "DISC21 micro-AP", metrics::MicroApKind::kIsc2021, 10, true,
+      "queries are not reference images",
+      "\u00b5AP pools the predictions of every query (a query without a match only adds incorrect "
+      "predictions) over the number of ground-truth pairs; mAP and mP@k (repbench's addition) "
+      "over queries with a match",
+      "facebookresearch/isc2021 isc/metrics.py evaluate",
+      "facebookresearch/sscd-copy-detection sscd/datasets/disc.py knn_match_and_make_predictions");
+}
+
 MetricSpec copydays_metric() {
-  MetricSpec m;
-  m.name = "Copydays overall uAP";
-  m.ap = metrics::ApKind::kNonInterpolated;
-  m.mp_ks = {1, 10};
-  m.self_match = "the originals are both queries and database images (each finds itself)";
-  m.queries =
+  return copy_detection_metric(
+      "Copydays overall uAP", metrics::MicroApKind::kTrapezoid, 100, false,
+      "the originals are both queries and database images (each finds itself)",
       "\u00b5AP pools the top-100 predictions of all 3,212 queries of the 20 blocks over the "
       "number of ground-truth pairs; mAP and mP@k (repbench's addition) over queries with an "
-      "original";
-  m.source = "facebookresearch/sscd-copy-detection sscd/datasets/copydays.py score_macro_AP";
-  CopyDetectionMetric cd;
-  cd.micro_ap = metrics::MicroApKind::kTrapezoid;
-  cd.k = 100;
-  cd.stem_ids = false;
-  cd.source =
-      "facebookresearch/sscd-copy-detection sscd/datasets/copydays.py score_macro_AP, k = 100 as "
-      "sscd/copydays_eval.py evaluate";
-  m.copy_detection = cd;
-  return m;
+      "original",
+      "facebookresearch/sscd-copy-detection sscd/datasets/copydays.py score_macro_AP",
+      "sscd/copydays_eval.py evaluate");
 }
 
 }  // namespace repbench::datasets
