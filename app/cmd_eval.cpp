@@ -2,6 +2,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -16,6 +17,7 @@
 #include "metrics/descriptor_scores.h"
 #include "metrics/rerank.h"
 #include "postprocess/postprocess.h"
+#include "report/copy_detection.h"
 #include "report/eval_record.h"
 #include "report/record.h"
 
@@ -34,6 +36,7 @@ struct EvalArgs {
   int bootstrap = 1000;
   uint64_t seed = 0;
   int threads = 0;
+  report::CopyDetectionOptions copy_detection;  // disc21, copydays: micro-AP predictions
 };
 
 // record.json -> record.medium.json when several protocols are written.
@@ -71,12 +74,17 @@ void run_eval(const EvalArgs& a) {
   opt.seed = a.seed;
   opt.threads = a.threads;
   opt.top_k = report::kTopIds;
+  report::check_copy_detection_options(a.copy_detection);
 
   // All protocols share the image lists, so descriptors are read and checked once.
   datasets::RetrievalSet first = datasets::load_set({a.set, protocols.front(), a.root, a.gnd});
   if (protocols.front().empty()) protocols.front() = first.protocol;
   // The set's own metric (its official evaluator's), with --ap overriding the AP definition.
   const datasets::MetricSpec metric = datasets::with_ap_override(first.metric, a.ap, "--ap");
+  if (!metric.copy_detection && !a.copy_detection.score_norm_train.empty())
+    fail("--score-norm-train applies to copy-detection sets (disc21, copydays); {} is scored by "
+         "mAP",
+         first.name);
   datasets::apply_metric(metric, opt);
   const bool want_split = a.similarity == "split-product";
   FloatArray q = read_descriptors(
@@ -165,7 +173,7 @@ void run_eval(const EvalArgs& a) {
     const auto t0 = std::chrono::steady_clock::now();
     metrics::EvalResult r = metrics::evaluate(*scores, lists.ok, lists.junk, opt);
     header.timings["eval_seconds"] = seconds_since(t0);
-    const nlohmann::json m = report::eval_metrics_json(r, opt, lists.groups);
+    nlohmann::json m = report::eval_metrics_json(r, opt, lists.groups);
     std::string mp;
     for (double v : r.mp_at_k) mp += fmt::format(" {:>7.2f}", 100 * v);
     fmt::print("{:<10} {:>7.2f} {:>17}{} {:>8}\n", protocol, 100 * r.map,
@@ -178,14 +186,38 @@ void run_eval(const EvalArgs& a) {
     for (size_t i = 0; i < opt.recall_ks.size(); ++i)
       fmt::print("  Recall@{:<2} {:>6.2f}\n", opt.recall_ks[i], 100 * r.mrecall_at_k[i]);
     if (opt.mrr) fmt::print("  MRR       {:>6.2f}\n", 100 * r.mrr);
+    // Copy-detection sets: micro-AP over pooled predictions, beside the per-query mAP.
+    std::optional<report::CopyDetectionResult> cd;
+    report::RecordHeader h = header;
+    if (set.metric.copy_detection) {
+      report::CopyDetectionOptions cdo = a.copy_detection;
+      cdo.threads = a.threads;
+      cdo.l2_normalize_train = normalize;
+      if (!a.postprocess.chain.empty())  // the same trained chain (from the cache) as q and db
+        cdo.transform_train = [&a](FloatArray& train, const std::string& name) {
+          const postprocess::Spec& s = a.postprocess;
+          postprocess::Postprocessor::prepare(
+              s.chain, s.train_file, s.cache_dir.empty() ? postprocess::default_cache_dir() : s.cache_dir,
+              train.row_size())
+              .apply(train, name);
+        };
+      const auto t_cd = std::chrono::steady_clock::now();
+      cd = report::evaluate_copy_detection(*scores, q, split, set, cdo, &r);
+      h.timings["copy_detection_seconds"] = seconds_since(t_cd);
+      m.update(cd->metrics);
+      h.options["copy_detection"] = cd->options;
+      h.inputs.update(cd->inputs);
+      fmt::print("{}", cd->summary);
+    }
     if (a.out.empty()) continue;
-    header.set = set.name;
-    header.protocol = protocol;
+    h.set = set.name;
+    h.protocol = protocol;
     const std::string path = record_path(a.out, protocol, protocols.size() > 1);
     std::vector<std::string> images;
     for (const auto& query : set.queries) images.push_back(query.image);
-    report::write_eval_record(path, report::make_eval_record(header, m),
-                              {&r, &opt, &images, &lists.ok, &lists.junk});
+    nlohmann::json record = report::make_eval_record(h, m);
+    if (cd) record["predictions"] = report::write_predictions_csv(*cd, set, path);
+    report::write_eval_record(path, std::move(record), {&r, &opt, &images, &lists.ok, &lists.junk});
     fmt::print("  record: {}\n", path);
   }
 }
@@ -239,16 +271,43 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "Seed of the bootstrap")->capture_default_str();
   cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)")
       ->capture_default_str();
+  // Copy-detection sets (disc21, copydays; docs/PROTOCOLS.md §12).
+  report::CopyDetectionOptions& cd = args->copy_detection;
+  cmd->add_option("--candidates", cd.candidates,
+                  "Copy-detection sets: knn (the best --candidates-k references of every query, "
+                  "SSCD's default) or global (the --max-results best pairs overall, isc2021's)")
+      ->capture_default_str();
+  cmd->add_option("--candidates-k", cd.k,
+                  "Copy-detection sets: predictions per query with --candidates knn (0 = the "
+                  "set's: 10 for disc21, 100 for copydays)")
+      ->capture_default_str();
+  cmd->add_option("--max-results", cd.max_results,
+                  "Copy-detection sets: cap on predictions with --candidates global")
+      ->capture_default_str();
+  cmd->add_option("--score-norm-train", cd.score_norm_train,
+                  "Copy-detection sets: training descriptors (.npy, e.g. of DISC21's training/) "
+                  "for score normalisation; micro_ap_sn is then reported beside micro_ap");
+  CLI::Option* score_norm = cmd->add_option("--score-norm", cd.score_norm,
+                  "Score normalisation: WEIGHT[FIRST,LAST] (SSCD: subtract WEIGHT x the mean "
+                  "score of the query's training neighbours at ranks FIRST..LAST) or "
+                  "isc2021:n=N[,factor=F] (the N-th neighbour's score x F)")
+      ->capture_default_str();
   cmd->footer(
       "Examples:\n"
       "  repbench eval --set roxford5k --gnd gnd_roxford5k.pkl --protocol all \\\n"
       "      -q q.npy -d db.npy --model sscd --category CD/IR --out results/sscd.roxford5k.json\n"
       "  repbench eval --set my-set/gnd.json -q q.npy -d db.npy --out record.json\n"
+      "  repbench eval --set disc21 --root DISC21 -q q.npy -d refs.npy --l2-normalize \\\n"
+      "      --score-norm-train train.npy --out disc21.json   # + disc21.predictions*.csv\n"
       "Rows follow the set's own order: qimlist/imlist for revisitop sets, queries/db for gnd.json.\n"
       "Similarity is the inner product of the given rows (pass --l2-normalize for cosine);\n"
       "token descriptors [n, tokens, d] are scored by split-product: the flattened vector is\n"
       "L2-normalised once and the score is the maximum over aligned tokens of their dot products.");
-  cmd->callback([args] { run_eval(*args); });
+  cmd->callback([args, score_norm] {
+    if (score_norm->count() > 0 && args->copy_detection.score_norm_train.empty())
+      fail("--score-norm needs --score-norm-train (the training descriptors it normalises by)");
+    run_eval(*args);
+  });
 }
 
 }  // namespace repbench::app

@@ -28,6 +28,7 @@
 #include <faiss/IndexFlat.h>
 #include <omp.h>
 
+#include "bench/random_rows.h"
 #include "metrics/inner_product.h"
 #include "metrics/parallel.h"
 #include "metrics/topk.h"
@@ -46,23 +47,7 @@ struct Data {
   std::map<std::string, double> best_seconds;  // per benchmark, over repetitions
 };
 
-// Random unit vectors: normal entries (uniform directions), rows normalised.
-std::vector<float> unit_rows(int64_t n, int64_t d, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> x(n * d);
-  for (int64_t i = 0; i < n; ++i) {
-    float* row = x.data() + i * d;
-    double norm = 0;
-    for (int64_t j = 0; j < d; ++j) {
-      row[j] = normal(rng);
-      norm += static_cast<double>(row[j]) * row[j];
-    }
-    const float inv = static_cast<float>(1.0 / std::sqrt(norm));
-    for (int64_t j = 0; j < d; ++j) row[j] *= inv;
-  }
-  return x;
-}
+using repbench::bench::unit_rows;
 
 Data& data() {
   static Data* d = [] {

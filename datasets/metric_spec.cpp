@@ -46,7 +46,7 @@ const char* ap_kind_name(metrics::ApKind kind) {
 }
 
 json MetricSpec::to_json() const {
-  return {{"name", name},
+  json j = {{"name", name},
           {"ap", ap_kind_name(ap)},
           {"mp_ks", mp_ks},
           {"recall_ks", recall_ks},
@@ -58,10 +58,23 @@ json MetricSpec::to_json() const {
           {"source", source},
           {"ap_from", ap_from},
           {"summary", summary()}};
+  if (copy_detection)
+    j["copy_detection"] = {{"micro_ap", copy_detection->micro_ap == metrics::MicroApKind::kIsc2021 ? "isc2021" : "trapezoid"},
+                           {"k", copy_detection->k},
+                           {"ids", copy_detection->stem_ids ? "stem" : "path"},
+                           {"source", copy_detection->source}};
+  return j;
 }
 
 std::string MetricSpec::summary() const {
-  std::string s = fmt::format("mAP with {} AP", ap_kind_name(ap));
+  std::string s;
+  if (copy_detection)
+    s = fmt::format("\u00b5AP ({} AP over the top-{} predictions of every query, pooled; {}); ",
+                    copy_detection->micro_ap == metrics::MicroApKind::kIsc2021
+                        ? "isc2021 step"
+                        : "trapezoid",
+                    copy_detection->k, copy_detection->source);
+  s += fmt::format("mAP with {} AP", ap_kind_name(ap));
   if (!recall_ks.empty())
     s += fmt::format(", Recall@{} ({}{})", fmt::join(recall_ks, "/"),
                      recall == metrics::RecallKind::kHit ? "a positive within K"
@@ -78,7 +91,7 @@ MetricSpec metric_from_json(const json& j, const std::string& where) {
   if (!j.is_object()) fail("{} is {}, expected an object", w, j.dump());
   static const std::vector<std::string> kKeys = {
       "name", "ap", "mp_ks", "recall_ks", "recall", "recall_empty_queries",
-      "mrr", "self_match", "queries", "source", "ap_from", "summary"};
+      "mrr", "self_match", "queries", "source", "ap_from", "summary", "copy_detection"};
   for (const auto& [key, value] : j.items())
     if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end())
       fail("{} has an unknown key '{}'", w, key);
@@ -113,6 +126,27 @@ MetricSpec metric_from_json(const json& j, const std::string& where) {
     m.ap_from = text(j.at("ap_from"), w + ".ap_from");
     if (m.ap_from != "set" && m.ap_from != "override")
       fail("{}.ap_from '{}' is not set or override", w, m.ap_from);
+  }
+  if (j.contains("copy_detection")) {
+    const json& c = j.at("copy_detection");
+    const std::string wc = w + ".copy_detection";
+    if (!c.is_object()) fail("{} is {}, expected an object", wc, c.dump());
+    for (const auto& [key, value] : c.items())
+      if (key != "micro_ap" && key != "k" && key != "ids" && key != "source")
+        fail("{} has an unknown key '{}'", wc, key);
+    CopyDetectionMetric cd;
+    const std::string kind = c.contains("micro_ap") ? text(c.at("micro_ap"), wc + ".micro_ap")
+                                                    : "isc2021";
+    if (kind != "isc2021" && kind != "trapezoid")
+      fail("{}.micro_ap '{}' is not isc2021 or trapezoid", wc, kind);
+    cd.micro_ap = kind == "isc2021" ? metrics::MicroApKind::kIsc2021
+                                    : metrics::MicroApKind::kTrapezoid;
+    if (c.contains("k")) cd.k = positive_ints(json::array({c.at("k")}), wc + ".k")[0];
+    const std::string ids = c.contains("ids") ? text(c.at("ids"), wc + ".ids") : "stem";
+    if (ids != "stem" && ids != "path") fail("{}.ids '{}' is not stem or path", wc, ids);
+    cd.stem_ids = ids == "stem";
+    if (c.contains("source")) cd.source = text(c.at("source"), wc + ".source");
+    m.copy_detection = cd;
   }
   return m;
 }
@@ -195,6 +229,50 @@ MetricSpec dcr_metric(const std::string& note) {
   m.source = "somepago/DCR utils_ret.py compute_map, ks = 1, 5, 10 as hsouri/bob-retrieval "
              "retrieval/main_ret.py calls it" + note;
   return m;
+}
+
+namespace {
+
+// A copy-detection set's metric: micro-AP of `kind` over the top-k predictions of every query,
+// and beside it mAP (non-interpolated) and mP@1/10 over the queries with a copy.
+MetricSpec copy_detection_metric(const std::string& name, metrics::MicroApKind kind, int k,
+                                 bool stem_ids, const std::string& self_match,
+                                 const std::string& queries, const std::string& source,
+                                 const std::string& predictions_source) {
+  MetricSpec m;
+  m.name = name;
+  m.ap = metrics::ApKind::kNonInterpolated;
+  m.mp_ks = {1, 10};
+  m.self_match = self_match;
+  m.queries = queries;
+  m.source = source;
+  m.copy_detection = CopyDetectionMetric{
+      kind, k, stem_ids, fmt::format("{}, k = {} as {}", source, k, predictions_source)};
+  return m;
+}
+
+}  // namespace
+
+MetricSpec disc21_metric() {
+  return copy_detection_metric(
+      "DISC21 micro-AP", metrics::MicroApKind::kIsc2021, 10, true,
+      "queries are not reference images",
+      "\u00b5AP pools the predictions of every query (a query without a match only adds incorrect "
+      "predictions) over the number of ground-truth pairs; mAP and mP@k (repbench's addition) "
+      "over queries with a match",
+      "facebookresearch/isc2021 isc/metrics.py evaluate",
+      "facebookresearch/sscd-copy-detection sscd/datasets/disc.py knn_match_and_make_predictions");
+}
+
+MetricSpec copydays_metric() {
+  return copy_detection_metric(
+      "Copydays overall uAP", metrics::MicroApKind::kTrapezoid, 100, false,
+      "the originals are both queries and database images (each finds itself)",
+      "\u00b5AP pools the top-100 predictions of all 3,212 queries of the 20 blocks over the "
+      "number of ground-truth pairs; mAP and mP@k (repbench's addition) over queries with an "
+      "original",
+      "facebookresearch/sscd-copy-detection sscd/datasets/copydays.py score_macro_AP",
+      "sscd/copydays_eval.py evaluate");
 }
 
 }  // namespace repbench::datasets

@@ -6,6 +6,7 @@
 // definition produced it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,8 +14,19 @@
 
 #include "metrics/ap.h"
 #include "metrics/evaluate.h"
+#include "metrics/micro_ap.h"
 
 namespace repbench::datasets {
+
+// Copy-detection sets (disc21, copydays) are scored, besides the per-query mAP, by micro-AP over
+// pooled predictions (metrics/micro_ap.h, report/copy_detection.h).
+struct CopyDetectionMetric {
+  metrics::MicroApKind micro_ap = metrics::MicroApKind::kIsc2021;
+  int k = 10;             // predictions per query (the evaluator's knn default)
+  bool stem_ids = true;   // ids in the predictions CSV: file stem (DISC21's Q00001), else the
+                          // image path without extension (Copydays' blocks share file names)
+  std::string source;     // the evaluator it follows
+};
 
 struct MetricSpec {
   std::string name = "revisitop compute_map";  // short name of the definition
@@ -28,9 +40,11 @@ struct MetricSpec {
   std::string queries;                // which queries count in the means
   std::string source;                 // the evaluator (repository, file, function) it follows
   std::string ap_from = "set";        // "set" = the set's own; "override" = --ap / a suite's ap
+  std::optional<CopyDetectionMetric> copy_detection;  // set: µAP is the headline metric
 
   // The JSON form, in records and gnd.json: {"name", "ap", "mp_ks", "recall_ks", "recall",
-  // "recall_empty_queries", "mrr", "self_match", "queries", "source", "ap_from", "summary"}.
+  // "recall_empty_queries", "mrr", "self_match", "queries", "source", "ap_from", "summary"}, and "copy_detection":
+  // {"micro_ap", "k", "ids", "source"} when set.
   nlohmann::json to_json() const;
   // One line: what the mAP (and Recall@K, MRR) of this definition is, and its source.
   std::string summary() const;
@@ -58,5 +72,7 @@ MetricSpec revisitop_metric(const std::string& source_note = "");
 MetricSpec gpr1200_metric();
 MetricSpec dml_recall_metric();
 MetricSpec dcr_metric(const std::string& note = "");
+MetricSpec disc21_metric();
+MetricSpec copydays_metric();
 
 }  // namespace repbench::datasets

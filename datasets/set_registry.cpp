@@ -6,7 +6,9 @@
 
 #include "core/error.h"
 #include "datasets/class_folders.h"
+#include "datasets/copydays.h"
 #include "datasets/cub200.h"
+#include "datasets/disc21.h"
 #include "datasets/gnd_json.h"
 #include "datasets/gpr1200.h"
 #include "datasets/instre.h"
@@ -186,6 +188,59 @@ const std::vector<Entry>& entries() {
                 dcr_metric()};
       x.load = [](const std::string&, const std::string&, const std::string& root) {
         return load_cub200_dcr(root);
+      };
+      e.push_back(std::move(x));
+    }
+    // Copy-detection sets, scored by micro-AP (docs/PROTOCOLS.md §12).
+    {
+      Entry x;
+      x.info = {"disc21",
+                {"default"},
+                "default",
+                "DISC21 validation (Image Similarity Challenge 2021) in SSCD's layout: 50,000 "
+                "queries, 1,000,000 references, micro-AP over the top-10 predictions per query",
+                1000000,
+                50000,
+                "val_query/, val_ref/, val_groundtruth_matches.csv (and training/ for score "
+                "normalisation) from https://ai.facebook.com/datasets/disc21-dataset/; --root is "
+                "the folder holding them",
+                disc21_metric()};
+      x.default_gnd_file = "val_groundtruth_matches.csv";
+      x.load = [](const std::string& gnd, const std::string&, const std::string& root) {
+        return load_disc21(gnd, root);
+      };
+      e.push_back(std::move(x));
+    }
+    {
+      Entry x;
+      x.info = {"copydays",
+                {"default"},
+                "default",
+                "INRIA Copydays as SSCD scores it: 3,212 queries of 20 blocks (original, strong, "
+                "jpegqual/*, crops/*) against the 157 originals; trapezoid micro-AP, top-100",
+                157,
+                3212,
+                "the original/, strong/, jpegqual/, crops/ folders of Copydays "
+                "(https://thoth.inrialpes.fr/~jegou/data.php.html#copydays); --root is the "
+                "folder holding them",
+                copydays_metric()};
+      x.load = [](const std::string&, const std::string&, const std::string& root) {
+        return load_copydays(root, false);
+      };
+      e.push_back(x);
+      // CD10K: the same queries against the originals plus 10,000 distractor images.
+      x.info.name = "cd10k";
+      x.info.description =
+          "Copydays with 10,000 distractors (CD10K, SSCD's paper): the copydays queries against "
+          "the 157 originals and the images of distractors/";
+      x.info.db_images = 10157;
+      x.info.files =
+          "the copydays folders and, in distractors/, the 10,000 distractor images (SSCD used "
+          "YFCC100M images); --root is the folder holding them";
+      x.load = [](const std::string&, const std::string&, const std::string& root) {
+        RetrievalSet s = load_copydays(root, true);
+        s.name = "cd10k";
+        return s;
       };
       e.push_back(std::move(x));
     }

@@ -20,6 +20,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "datasets/set_registry.h"
 #include "report/cd_diagram.h"
 #include "report/failure_page.h"
 #include "report/html_page.h"
@@ -74,6 +75,24 @@ int error_line(const io::error::base& e) {
   return -1;
 }
 
+constexpr const char* kMicroAp = "\u00b5AP";
+constexpr const char* kMicroApSn = "\u00b5AP_SN";
+
+// "µAP_SN" when the record holds a normalised micro-AP, "µAP" for another record of a
+// copy-detection set (its metric, or the registry's, has a copy_detection block), else "".
+std::string copy_detection_marker(const json& record, const json* metrics) {
+  if (metrics && metrics->contains("micro_ap_sn")) return kMicroApSn;
+  if (metrics && metrics->contains("micro_ap")) return kMicroAp;
+  if (const auto o = record.find("options"); o != record.end() && o->is_object())
+    if (const auto m = o->find("metric"); m != o->end() && m->is_object() &&
+                                          m->contains("copy_detection"))
+      return kMicroAp;
+  if (const auto set = record.find("set"); set != record.end() && set->is_string())
+    if (const datasets::SetInfo* info = datasets::find_set(set->get<std::string>()))
+      if (info->metric.copy_detection) return kMicroAp;
+  return "";
+}
+
 ScoreEntry entry_from_record(const json& record, const std::string& path) {
   ScoreEntry e;
   const json& model = record["model"];
@@ -94,11 +113,26 @@ ScoreEntry entry_from_record(const json& record, const std::string& path) {
       if (const auto text = m->find("summary"); text != m->end() && text->is_string())
         e.metric = text->get<std::string>();
   }
+  // Copy-detection columns show micro-AP (after score normalisation when the record has it),
+  // marked in the column label so that every rendering says so.
+  const json* metrics_block = record.contains("metrics") && record["metrics"].is_object()
+                                  ? &record["metrics"]
+                                  : nullptr;
+  const std::string micro = copy_detection_marker(record, metrics_block);
+  if (!micro.empty()) e.dataset += " [" + micro + "]";
   if (record.value("status", std::string("ok")) == "skipped") {
     e.skipped_reason = record["skipped_reason"].get<std::string>();
     return e;
   }
   const json& metrics = record["metrics"];
+  if (!micro.empty()) {
+    const char* key = micro == kMicroApSn ? "micro_ap_sn" : "micro_ap";
+    if (!metrics.contains(key) || !metrics[key].is_number())
+      fail("{}: a copy-detection record without metrics.{}", path, key);
+    e.map_percent = metrics[key].get<double>() * 100.0;
+    // Per-query APs and the mAP interval describe the mAP, not the micro-AP the cell shows.
+    return e;
+  }
   e.map_percent = metrics["map"].get<double>() * 100.0;
   if (auto it = metrics.find("map_ci95"); it != metrics.end() && it->is_array()) {
     const json &lo = (*it)[0], &hi = (*it)[1];
@@ -775,6 +809,11 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
     row.best_average_rank = row.average_rank && tie_key(*row.average_rank) == *best_key;
 
   if (any_missing) board.notes.push_back(kMissingNote);
+  for (const auto& d : board.datasets)
+    if (d.find(" [" + std::string(kMicroAp)) != std::string::npos) {
+      board.notes.push_back(kMicroApNote);
+      break;
+    }
   for (const auto& row : board.rows)
     for (size_t c = 0; c < row.cells.size(); ++c)
       if (row.cells[c].state == LeaderboardCell::State::kSkipped)

@@ -26,6 +26,13 @@ inline constexpr const char* kLeaderboardSchema = "repbench.leaderboard/1";
 inline constexpr const char* kMissingNote =
     "Average rank is over the datasets each model has; \u2013 = not evaluated";
 
+// The note a table carries when a column holds copy-detection micro-AP (a record with
+// metrics.micro_ap; its column label ends in " [µAP]", or " [µAP_SN]" after score normalisation).
+inline constexpr const char* kMicroApNote =
+    "Columns marked [\u00b5AP] hold copy-detection micro average precision (isc2021; [\u00b5AP_SN] "
+    "after score normalisation), not mAP; the average rank mixes both kinds, which is allowed "
+    "because each column is ranked on its own";
+
 // The per-query APs behind a score (records of schema repbench.record/2 carry them), for paired
 // tests between two leaderboards (`leaderboard --check --significant-only`).
 struct QueryAps {
@@ -65,6 +72,9 @@ std::vector<ScoreEntry> load_scores_csv(const std::string& path);
 // when that file exists. Throws Error on a missing path, a folder with no *.json, or a file that
 // read_record() rejects. A record's per_query.ap (schema repbench.record/2) is kept; a per_query
 // block without a valid ap array (one number or null per query) is an Error naming the file.
+// A copy-detection record (disc21, copydays) gives metrics.micro_ap_sn, else metrics.micro_ap,
+// in percent, under its dataset label plus " [µAP_SN]" / " [µAP]", without interval or per-query
+// APs (they describe its mAP).
 std::vector<ScoreEntry> load_records(const std::vector<std::string>& files_or_dirs);
 
 // One cell of the table.

@@ -208,6 +208,8 @@ std::string dataset_label(const std::string& set, const std::string& protocol) {
       {"cub-200", "CUB-200"},
       {"cub200-2011", "CUB-200"},
       {"copydays", "Copydays"},
+      {"disc21", "DISC21"},
+      {"cd10k", "CD10K"},
       {"mscoco-segmix", "MSCOCO Segmix"},
       {"coco-segmix", "MSCOCO Segmix"},
       {"voc-segmix", "VOC-Segmix"},

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -21,6 +22,7 @@
 #include "models/set_images.h"
 #include "postprocess/postprocess.h"
 #include "report/cd_diagram.h"
+#include "report/copy_detection.h"
 #include "report/eval_record.h"
 #include "report/failure_page.h"
 #include "report/leaderboard.h"
@@ -130,11 +132,13 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
   auto say = [&](const std::string& line) {
     if (!options.quiet) fmt::print("{}\n", line);
   };
+  auto record_path = [&](const std::string& model_dir, const report::RecordHeader& h) {
+    return (out / "records" / model_dir / (slug(h.set) + "." + slug(h.protocol) + ".json"))
+        .string();
+  };
   auto write = [&](const std::string& model_dir, const report::RecordHeader& h,
                    const nlohmann::json& rec, const report::QueryResults* queries = nullptr) {
-    const std::string path = (out / "records" / model_dir /
-                              (slug(h.set) + "." + slug(h.protocol) + ".json"))
-                                 .string();
+    const std::string path = record_path(model_dir, h);
     queries ? report::write_eval_record(path, rec, *queries) : report::write_record(path, rec);
     result.records.push_back(path);
     if (rec.value("status", "ok") == "skipped") ++result.records_skipped;
@@ -283,10 +287,24 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
           for (size_t i = 0; i < feats.failed.size() && i < 20; ++i) names.push_back(feats.failed[i]);
           m["images_failed_first"] = names;
         }
+        // Copy-detection sets: micro-AP over pooled predictions, and the official CSV beside the
+        // record (score normalisation needs training descriptors: `eval --score-norm-train`).
+        std::optional<report::CopyDetectionResult> cd;
+        if (set.metric.copy_detection) {
+          report::CopyDetectionOptions cdo;
+          cdo.threads = suite.threads;
+          cd = report::evaluate_copy_detection(*scores, feats.queries, split, set, cdo, &r);
+          m.update(cd->metrics);
+          h.options["copy_detection"] = cd->options;
+        }
         std::vector<std::string> images;
         for (const auto& query : set.queries) images.push_back(query.image);
         const report::QueryResults queries{&r, &eo, &images, &lists.ok, &lists.junk};
-        write(model_dir, h, report::make_eval_record(h, m), &queries);
+        nlohmann::json rec = report::make_eval_record(h, m);
+        if (cd)
+          rec["predictions"] = report::write_predictions_csv(
+              *cd, set, record_path(model_dir, h));
+        write(model_dir, h, rec, &queries);
         say(fmt::format("{} on {} ({}): mAP {:.2f}{}", model["name"].get<std::string>(), set.name,
                         set.protocol, 100 * r.map,
                         feats.failed.empty()

@@ -70,6 +70,9 @@ const std::vector<Row>& matrix() {
       {"gpr1200-dcr", {"default"}, "gpr1200", "", true},
       {"cub200", {"default"}, "cub", "CUB_200_2011", true},
       {"cub200-dcr", {"default"}, "cub", "CUB_200_2011", true},
+      {"disc21", {"default"}, "disc21", "", true},
+      {"copydays", {"default"}, "copydays", "", true},
+      {"cd10k", {"default"}, "copydays", "", true},
   };
   return kRows;
 }
@@ -259,7 +262,7 @@ void expect_metrics(const json& record, const json& ref, const std::string& what
       continue;
     }
     if (key.rfind("map", 0) != 0 && key.rfind("mp@", 0) != 0 && key.rfind("recall@", 0) != 0 &&
-        key != "mrr")
+        key != "mrr" && key.rfind("micro_ap", 0) != 0 && key.rfind("recall_at_", 0) != 0)
       continue;
     ASSERT_TRUE(m.contains(key)) << what << " has no " << key << ": " << m.dump();
     EXPECT_NEAR(m[key].get<double>(), value.get<double>(), kTol) << what << " " << key;
@@ -353,6 +356,10 @@ TEST_P(SetMatrix, EveryVerbUnderTheOfficialMetric) {
       ref = python("gpr1200_map.py --images " + root + "/images" + order + " --features " + db);
     } else if (set == "cub200") {
       ref = python("dml_recall.py --cub " + root + order + " --features " + db);
+    } else if (set == "disc21") {
+      ref = python("isc_micro_ap.py disc21 --root " + root + feats_args);
+    } else if (set == "copydays" || set == "cd10k") {
+      ref = python("isc_micro_ap.py copydays --root " + root + feats_args);
     } else {
       FAIL() << set << " has no reference";
     }
