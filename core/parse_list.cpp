@@ -35,4 +35,11 @@ std::vector<std::string> split_fields(const std::string& text, char sep) {
   }
 }
 
+std::string trim_whitespace(const std::string& s) {
+  const char* ws = " \t\r\n\f\v";
+  const size_t b = s.find_first_not_of(ws);
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
 }  // namespace repbench

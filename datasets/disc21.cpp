@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/parse_list.h"
 #include "datasets/folder_listing.h"
 
 namespace fs = std::filesystem;
@@ -14,13 +15,6 @@ namespace fs = std::filesystem;
 namespace repbench::datasets {
 
 namespace {
-
-std::string strip(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n\f\v");
-  if (b == std::string::npos) return "";
-  const size_t e = s.find_last_not_of(" \t\r\n\f\v");
-  return s.substr(b, e - b + 1);
-}
 
 // The images of `dir` by id (file stem); Error naming the folder on an empty folder or a shared id.
 std::unordered_map<std::string, int64_t> index_by_stem(const std::vector<std::string>& names,
@@ -47,7 +41,7 @@ std::vector<GroundTruthRow> parse_disc_ground_truth(const std::string& text,
     size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
     ++line_no;
-    const std::string line = strip(text.substr(start, end - start));
+    const std::string line = trim_whitespace(text.substr(start, end - start));
     start = end + 1;
     if (line.empty() || line == "query_id,reference_id") continue;
     if (line.find('\0') != std::string::npos)

@@ -20,6 +20,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/parse_list.h"
 #include "datasets/set_registry.h"
 #include "report/cd_diagram.h"
 #include "report/failure_page.h"
@@ -41,13 +42,6 @@ constexpr const char* kCsvHeader = "model,category,dataset,map";
 // ---------------------------------------------------------------------------------------------
 // Loading
 
-std::string trim(std::string s) {
-  const char* ws = " \t\r";
-  s.erase(0, s.find_first_not_of(ws));
-  s.erase(s.find_last_not_of(ws) + 1);
-  return s;
-}
-
 // The header's names, unquoted and trimmed; a header has no commas inside names, so a plain
 // split is enough (the rows go through the real CSV reader).
 std::vector<std::string> split_header(std::string line) {
@@ -56,7 +50,8 @@ std::vector<std::string> split_header(std::string line) {
   size_t start = 0;
   while (true) {
     size_t comma = line.find(',', start);
-    std::string name = trim(line.substr(start, comma == std::string::npos ? comma : comma - start));
+    std::string name =
+        trim_whitespace(line.substr(start, comma == std::string::npos ? comma : comma - start));
     if (name.size() >= 2 && name.front() == '"' && name.back() == '"')
       name = name.substr(1, name.size() - 2);
     names.push_back(name);
@@ -655,7 +650,7 @@ std::vector<ScoreEntry> load_scores_csv(const std::string& path) {
     std::vector<std::string> names = split_header(header);
     if (names != std::vector<std::string>{"model", "category", "dataset", "map"})
       fail("{}: line {}: header must be exactly '{}', found '{}'", path, in.get_file_line(),
-           kCsvHeader, trim(header));
+           kCsvHeader, trim_whitespace(header));
     in.set_header("model", "category", "dataset", "map");
 
     std::string model, category, dataset, map;

@@ -6,21 +6,12 @@
 #include "core/error.h"
 #include "core/natural_sort.h"
 #include "core/sha256.h"
+#include "core/parse_list.h"
 #include "datasets/folder_listing.h"
 
 namespace fs = std::filesystem;
 
 namespace repbench::scan {
-
-namespace {
-
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
-}  // namespace
 
 ImageSource read_image_source(const std::string& dir_or_list) {
   ImageSource src;
@@ -46,7 +37,7 @@ ImageSource read_image_source(const std::string& dir_or_list) {
   const fs::path base = fs::path(dir_or_list).parent_path();
   std::string line;
   while (std::getline(in, line)) {
-    line = trim(line);
+    line = trim_whitespace(line);
     if (line.empty() || line[0] == '#') continue;
     if (line.find('\0') != std::string::npos) fail("{}: not a text list of image paths", dir_or_list);
     const fs::path p(line);

@@ -76,7 +76,7 @@ sources_of() {
     postprocess_string)
       echo "postprocess/postprocess.cpp metrics/rerank_spec.cpp core/parse_list.cpp core/npy.cpp core/sha256.cpp core/atomic_file.cpp"
     disc_ground_truth)
-      echo "datasets/disc21.cpp datasets/folder_listing.cpp datasets/retrieval_set.cpp datasets/metric_spec.cpp core/natural_sort.cpp core/atomic_file.cpp"
+      echo "datasets/disc21.cpp datasets/folder_listing.cpp datasets/retrieval_set.cpp datasets/metric_spec.cpp core/natural_sort.cpp core/parse_list.cpp core/atomic_file.cpp"
       ;;
     *)
       echo "fuzz.sh: unknown target '$1' (known: ${TARGETS[*]})" >&2
