@@ -190,8 +190,7 @@ void add_extract_command(CLI::App& app) {
       "Example:\n"
       "  repbench extract merge feats/images.shard-*-of-8.npy --out feats/train.npy");
   merge->callback([files, merged] {
-    const scan::ShardedDescriptors d = scan::merge_shards(*files);
-    scan::write_merged(d, *merged);
+    const scan::ShardedDescriptors d = scan::merge_shard_files(*files, *merged);
     fmt::print("{}: [{}] from {} shards of {} ({} images failed to decode)\n", *merged,
                fmt::join(d.features.shape, ", "), d.shards_merged, d.source, d.failed.size());
   });

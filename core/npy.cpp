@@ -20,16 +20,6 @@ constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicLen = 6;
 constexpr int kMaxDims = 3;
 
-size_t dtype_size(NpyDType t) {
-  switch (t) {
-    case NpyDType::kFloat32: return 4;
-    case NpyDType::kFloat16: return 2;
-    case NpyDType::kInt32: return 4;
-    case NpyDType::kInt64: return 8;
-  }
-  return 0;
-}
-
 std::string shape_str(const std::vector<int64_t>& shape) {
   std::string s = "(";
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -125,7 +115,7 @@ NpyHeader parse_header(const std::string& path, std::istream& in, int64_t file_s
     if (s != 0 && count > (int64_t{1} << 50) / s) fail("{}: .npy shape is too large", path);
     count *= s;
   }
-  int64_t expected = offset + count * static_cast<int64_t>(dtype_size(h.dtype));
+  int64_t expected = offset + count * static_cast<int64_t>(npy_dtype_size(h.dtype));
   if (expected != file_size)
     fail("{}: shape {} of {} needs {} bytes of data but the file holds {}", path,
          shape_str(h.shape), npy_descr(h.dtype), expected - offset, file_size - offset);
@@ -149,22 +139,6 @@ void read_payload(const std::string& path, std::istream& in, T* out, size_t byte
   if (static_cast<size_t>(in.gcount()) != bytes) fail("{}: data is truncated", path);
 }
 
-std::string make_header(NpyDType dtype, const std::vector<int64_t>& shape) {
-  std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
-                                 npy_descr(dtype), shape_str(shape));
-  // Pad with spaces so that the data starts on a 64-byte boundary; header ends with '\n'.
-  size_t total = kMagicLen + 2 + 2 + dict.size() + 1;
-  size_t pad = (64 - total % 64) % 64;
-  dict.append(pad, ' ');
-  dict.push_back('\n');
-  std::string out(kMagic, kMagicLen);
-  out.push_back('\x01');
-  out.push_back('\x00');
-  out.push_back(static_cast<char>(dict.size() & 0xff));
-  out.push_back(static_cast<char>((dict.size() >> 8) & 0xff));
-  return out + dict;
-}
-
 void check_shape_for_write(const std::string& path, const std::vector<int64_t>& shape) {
   if (shape.empty() || shape.size() > kMaxDims)
     fail("{}: cannot write an array of {} dimensions", path, shape.size());
@@ -186,6 +160,32 @@ const char* npy_descr(NpyDType dtype) {
     case NpyDType::kInt64: return "<i8";
   }
   return "?";
+}
+
+size_t npy_dtype_size(NpyDType t) {
+  switch (t) {
+    case NpyDType::kFloat32: return 4;
+    case NpyDType::kFloat16: return 2;
+    case NpyDType::kInt32: return 4;
+    case NpyDType::kInt64: return 8;
+  }
+  return 0;
+}
+
+std::string npy_header(NpyDType dtype, const std::vector<int64_t>& shape) {
+  std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
+                                 npy_descr(dtype), shape_str(shape));
+  // Pad with spaces so that the data starts on a 64-byte boundary; header ends with '\n'.
+  size_t total = kMagicLen + 2 + 2 + dict.size() + 1;
+  size_t pad = (64 - total % 64) % 64;
+  dict.append(pad, ' ');
+  dict.push_back('\n');
+  std::string out(kMagic, kMagicLen);
+  out.push_back('\x01');
+  out.push_back('\x00');
+  out.push_back(static_cast<char>(dict.size() & 0xff));
+  out.push_back(static_cast<char>((dict.size() >> 8) & 0xff));
+  return out + dict;
 }
 
 int64_t FloatArray::row_size() const {
@@ -245,7 +245,7 @@ void write_npy(const std::string& path, const float* data, const std::vector<int
   check_shape_for_write(path, shape);
   const int64_t n = element_count(shape);
   AtomicFile f(path);
-  f.write(make_header(dtype, shape));
+  f.write(npy_header(dtype, shape));
   if (dtype == NpyDType::kFloat32) {
     f.write(data, static_cast<size_t>(n) * sizeof(float));
   } else if (dtype == NpyDType::kFloat16) {
@@ -265,7 +265,7 @@ void write_npy_ints(const std::string& path, NpyDType dtype, const Int* data,
                     const std::vector<int64_t>& shape) {
   check_shape_for_write(path, shape);
   AtomicFile f(path);
-  f.write(make_header(dtype, shape));
+  f.write(npy_header(dtype, shape));
   f.write(data, static_cast<size_t>(element_count(shape)) * sizeof(Int));
   f.commit();
 }

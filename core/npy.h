@@ -16,6 +16,11 @@ enum class NpyDType { kFloat32, kFloat16, kInt32, kInt64 };
 
 // Name in numpy's spelling ("<f4", "<f2", "<i4", "<i8").
 const char* npy_descr(NpyDType dtype);
+// Bytes of one element.
+size_t npy_dtype_size(NpyDType dtype);
+// The bytes before the data of a C-order .npy file (format 1.0, data 64-byte aligned), for
+// writers that stream the data after it.
+std::string npy_header(NpyDType dtype, const std::vector<int64_t>& shape);
 
 struct NpyHeader {
   NpyDType dtype = NpyDType::kFloat32;

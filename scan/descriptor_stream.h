@@ -23,7 +23,7 @@ namespace repbench::scan {
 
 class DescriptorStream {
  public:
-  // Opens `npy_paths`: all repbench shard files of one list (checked as merge_shards does), or
+  // Opens `npy_paths`: all repbench shard files of one list (checked as merge_shard_files does), or
   // all plain .npy files. `names_list` (optional, plain files only): a file of row names, one a
   // line, one per row; without it rows are named by their index ("0", "1", ...).
   // With `whole_list` false, one shard file alone (a job array's task): its rows keep their

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -171,41 +173,62 @@ std::vector<size_t> check_tiling(const std::vector<ShardedDescriptors>& parts,
   return order;
 }
 
-ShardedDescriptors merge_shards(const std::vector<std::string>& npy_paths) {
+ShardedDescriptors merge_shard_files(const std::vector<std::string>& npy_paths,
+                                     const std::string& out_npy) {
   if (npy_paths.empty()) fail("no shard files to merge");
   std::vector<ShardedDescriptors> parts;
-  for (const auto& p : npy_paths) parts.push_back(read_shard_info(p));
-  const std::vector<size_t> order = check_tiling(parts, npy_paths);
-  if (parts.size() == 1) {
-    parts[0].features = read_npy_float(npy_paths[0]);
-    return std::move(parts[0]);
+  std::vector<NpyHeader> headers;
+  for (const auto& p : npy_paths) {
+    parts.push_back(read_shard_info(p));
+    headers.push_back(read_npy_header(p));
   }
-  const ShardedDescriptors& first = parts[0];
+  const std::vector<size_t> order = check_tiling(parts, npy_paths);
+  // Shards of one dtype are copied byte for byte (float16 stays float16); a mix is widened.
+  bool one_dtype = true;
+  for (const NpyHeader& h : headers) one_dtype = one_dtype && h.dtype == headers[0].dtype;
+  const NpyDType dtype = one_dtype ? headers[0].dtype : NpyDType::kFloat32;
+  const ShardedDescriptors& first = parts[order[0]];
   ShardedDescriptors m;
   m.model = first.model;
   m.decoding = first.decoding;
   m.source = first.source;
   m.list_sha256 = first.list_sha256;
   m.total = first.total;
-  m.index = 0;
-  m.count = 1;
-  m.begin = 0;
   m.end = first.total;
   m.shards_merged = 0;
   m.features.shape = first.features.shape;
   m.features.shape[0] = first.total;
-  m.features.data.reserve(static_cast<size_t>(first.total * first.features.row_size()));
+
+  AtomicFile out(out_npy);
+  out.write(npy_header(dtype, m.features.shape));
+  std::vector<char> buf(size_t{16} << 20);
   for (size_t i : order) {
-    auto& s = parts[i];
-    const FloatArray f = read_npy_float(npy_paths[i]);
-    if (f.shape != s.features.shape)
-      fail("{}: changed while it was read (shape [{}], was [{}])", npy_paths[i],
-           fmt::join(f.shape, ", "), fmt::join(s.features.shape, ", "));
-    m.features.data.insert(m.features.data.end(), f.data.begin(), f.data.end());
-    m.paths.insert(m.paths.end(), s.paths.begin(), s.paths.end());
-    m.failed.insert(m.failed.end(), s.failed.begin(), s.failed.end());
-    m.shards_merged += s.shards_merged;
+    const std::string& path = npy_paths[i];
+    if (one_dtype) {
+      std::ifstream in(path, std::ios::binary);
+      in.seekg(headers[i].data_offset);
+      int64_t left = parts[i].features.rows() * parts[i].features.row_size() *
+                     static_cast<int64_t>(npy_dtype_size(dtype));
+      while (left > 0) {
+        const auto n = static_cast<std::streamsize>(std::min<int64_t>(left, int64_t(buf.size())));
+        in.read(buf.data(), n);
+        if (in.gcount() != n) fail("{}: changed while it was read (fewer bytes than its header says)", path);
+        out.write(buf.data(), size_t(n));
+        left -= n;
+      }
+    } else {
+      const FloatArray f = read_npy_float(path);
+      if (f.shape != parts[i].features.shape)
+        fail("{}: changed while it was read (shape [{}], was [{}])", path, fmt::join(f.shape, ", "),
+             fmt::join(parts[i].features.shape, ", "));
+      out.write(f.data.data(), f.data.size() * sizeof(float));
+    }
+    m.paths.insert(m.paths.end(), parts[i].paths.begin(), parts[i].paths.end());
+    m.failed.insert(m.failed.end(), parts[i].failed.begin(), parts[i].failed.end());
+    m.shards_merged += parts[i].shards_merged;
   }
+  out.commit();
+  write_file_atomic(shard_info_path(out_npy), to_json(m).dump(1) + "\n");
   return m;
 }
 

@@ -10,7 +10,7 @@
 // MODE is models::decoding_name() of the extraction ("full", or "reduced-jpeg" under
 // --fast-decode; a file without it predates the field, when reduced-size decoding was the
 // default, and reads as "reduced-jpeg").
-// merge_shards() reads N such files, checks that they come from one list, one model and one
+// merge_shard_files() reads N such files, checks that they come from one list, one model and one
 // decoding and tile it exactly (each index 0..N-1 once, begin/end as shard_range() cuts them,
 // rows = end - begin), and concatenates them in order. A merged file is written as shard 0 of 1
 // of the same list, so every consumer (scan --train-descriptors, a later merge) reads one format.
@@ -62,15 +62,18 @@ ShardedDescriptors read_shard_info(const std::string& npy_path);
 
 // Checks that shards (read_shard_info of `npy_paths`, in that order) tile one list: one model,
 // list and shard count, each index 0..N-1 once, one descriptor size, and paths that concatenate
-// to the list's hash. Returns their positions in shard order. Throws Error as merge_shards.
+// to the list's hash. Returns their positions in shard order. Throws Error as merge_shard_files.
 std::vector<size_t> check_tiling(const std::vector<ShardedDescriptors>& shards,
                                  const std::vector<std::string>& npy_paths);
 
-// Merges shard files that tile one list (any order on input). One file is accepted as is when
-// it covers its whole list (a merged file, or shard 0/1). Throws Error naming the file and the
-// problem for a missing, repeated, foreign (other list, model, decoding or shape) or inconsistent
-// shard.
-ShardedDescriptors merge_shards(const std::vector<std::string>& npy_paths);
+// Merges shard files that tile one list (any order on input) into `out_npy` and its shard file,
+// written atomically, one shard in memory at a time: rows are copied byte for byte in the shards'
+// dtype (float16 stays float16; shards of mixed dtypes are widened to float32). One file is
+// accepted as is when it covers its whole list (a merged file, or shard 0/1). Throws Error naming
+// the file and the problem for a missing, repeated, foreign (other list, model, decoding or
+// shape) or inconsistent shard. Returns what was written (features.shape set, no data).
+ShardedDescriptors merge_shard_files(const std::vector<std::string>& npy_paths,
+                                     const std::string& out_npy);
 
 // Writes `d` as X.npy (float32) then X.shard.json, atomically; `d` must cover its whole list.
 void write_merged(const ShardedDescriptors& d, const std::string& npy_path);

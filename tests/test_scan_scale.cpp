@@ -420,6 +420,15 @@ TEST_F(ScanScaleTest, PartialScansMergeToTheSingleScan) {
   ASSERT_EQ(half.rows(), 10);
   for (size_t j = 0; j < half.data.size(); ++j)
     ASSERT_EQ(half.data[j], half_to_float(float_to_half(full.data[10 * full.row_size() + j])));
+  // `extract merge` keeps float16 (the bytes of the shards, one at a time), in list order.
+  r = repbench("extract merge " + shards[3] + " " + shards[1] + " " + shards[0] + " " + shards[2] +
+               " --out " + path("m16.npy"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_npy_header(path("m16.npy")).dtype, NpyDType::kFloat16);
+  const FloatArray m16 = read_npy_float(path("m16.npy"));
+  ASSERT_EQ(m16.shape, full.shape);
+  for (size_t j = 0; j < m16.data.size(); ++j)
+    ASSERT_EQ(m16.data[j], half_to_float(float_to_half(full.data[j]))) << j;
 
   const std::string common = " --generated-descriptors " + path("g/images.npy") +
                              " --threshold 0.5,0.8 --baseline-sample 25 --k 3 --duplicate-sample 4";
