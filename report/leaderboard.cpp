@@ -101,8 +101,11 @@ ScoreEntry entry_from_record(const json& record, const std::string& path) {
     std::vector<std::string> steps;
     if (const auto pp = o->find("postprocess"); pp != o->end() && pp->is_object())
       steps.push_back("post-processing " + pp->value("chain", std::string("?")));
-    if (const auto rr = o->find("rerank"); rr != o->end() && rr->is_string())
+    if (const auto rr = o->find("rerank"); rr != o->end() && rr->is_string()) {
       steps.push_back("re-ranking " + rr->get<std::string>());
+      // Re-ranking is part of the protocol: its own column, named in the header.
+      e.dataset += " [" + rr->get<std::string>() + "]";
+    }
     e.processing = fmt::format("{}", fmt::join(steps, ", "));
     if (const auto m = o->find("metric"); m != o->end() && m->is_object())
       if (const auto text = m->find("summary"); text != m->end() && text->is_string())

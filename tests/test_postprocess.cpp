@@ -346,12 +346,14 @@ TEST(PostprocessCli, EvalRecordsTheChainAndReusesIt) {
   EXPECT_EQ(b["metrics"]["map"], a["metrics"]["map"]);
   EXPECT_EQ(fs::last_write_time(vt[0]), written);
 
-  // The leaderboard names both under its table.
+  // The leaderboard names both under its table, and the re-ranking in the column's header.
   r = repbench_run(f.dir, "leaderboard --records " + f.dir.file("a.json"));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("post-processing PCAW8,L2norm, re-ranking dba:k=2,alpha=3;aqe:k=2,alpha=3"),
             std::string::npos)
       << r.out;
+  const std::string header = r.out.substr(0, r.out.find('\n'));
+  EXPECT_NE(header.find(" [dba:k=2,alpha=3;aqe:k=2,alpha=3]"), std::string::npos) << header;
 }
 
 TEST(PostprocessCli, SearchAppliesTheChainToBothSides) {
