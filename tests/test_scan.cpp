@@ -1,8 +1,6 @@
 // Tests of scan/ (the replication scan): planted copies of real photographs found at rank 1,
 // approximate search against exact search, the self-similarity baseline, duplicate counts,
 // shards and their merge, and bad input through the command line.
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -31,48 +29,19 @@
 #include "scan/scan.h"
 #include "scan/shards.h"
 #include "support/bad_input.h"
+#include "support/command_test.h"
 
 namespace fs = std::filesystem;
 using namespace repbench;        // NOLINT
 using namespace repbench::scan;  // NOLINT
 using nlohmann::json;
+using repbench::test_support::slurp;
 
 namespace {
 
-const std::string kBinary = REPBENCH_BINARY;
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-class ScanTest : public ::testing::Test {
+class ScanTest : public test_support::CommandTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("repbench_scan_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  struct Run {
-    int status = -1;
-    std::string out, err;
-  };
-  Run repbench(const std::string& args) const {
-    Run r;
-    const std::string out = path("stdout.txt"), err = path("stderr.txt");
-    const int rc = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
-    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
+  ScanTest() : CommandTest("scan") {}
   // The bad-input contract (tests/support/bad_input.h); a scan reports the extractions it
   // finished before the bad input (one summary line each) first.
   void expect_bad_input(const Run& r, const std::string& input, const std::string& problem) const {
@@ -83,8 +52,6 @@ class ScanTest : public ::testing::Test {
   std::vector<std::string> pool() const {
     return datasets::stage_demo_pool(datasets::default_pool_dir(), path("pool"));
   }
-
-  fs::path dir_;
 };
 
 // ---------------------------------------------------------------------------------------------

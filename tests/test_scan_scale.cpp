@@ -1,8 +1,6 @@
 // Tests of the scan at scale: training descriptors streamed from disk in blocks (equal, ids and
 // scores, to the in-memory exact scan; memory bounded by the block), descriptors on both sides,
 // and the split scan of a job array (partials and their merge).
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -29,49 +27,19 @@
 #include "scan/shards.h"
 #include "scan/stream_scan.h"
 #include "support/bad_input.h"
+#include "support/command_test.h"
 
 namespace fs = std::filesystem;
 using namespace repbench;        // NOLINT
 using namespace repbench::scan;  // NOLINT
 using nlohmann::json;
+using repbench::test_support::slurp;
 
 namespace {
 
-const std::string kBinary = REPBENCH_BINARY;
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-class ScanScaleTest : public ::testing::Test {
+class ScanScaleTest : public test_support::CommandTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("repbench_scan_scale_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  struct Run {
-    int status = -1;
-    std::string out, err;
-  };
-  Run repbench(const std::string& args) const {
-    Run r;
-    const std::string out = path("stdout.txt"), err = path("stderr.txt");
-    const int rc = std::system((kBinary + " " + args + " >" + out + " 2>" + err).c_str());
-    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
-  fs::path dir_;
+  ScanScaleTest() : CommandTest("scan_scale") {}
 };
 
 // A training set with groups of near-duplicates (so that duplicate counts are not all zero) and
