@@ -199,16 +199,28 @@ void add_duplicate_counts(const float* queries, const std::vector<int64_t>& self
       const int64_t m = std::min(bn, n - b0);
       s->compute(q0, qn, b0, m, buf, m);
       for (int64_t i = 0; i < qn; ++i) {
-        int64_t c = 0;
-        const int64_t me = self[q0 + i] - first_row;
+        const float* r = buf + i * m;
+        const int64_t me = self[q0 + i] - first_row - b0;  // the image's own column, if here
+        // The common case in one branch-free sweep (it vectorises: this loop runs once per score
+        // of the product); rows with a score near the threshold take the careful loop below.
+        int32_t above = 0, near = 0;
         for (int64_t j = 0; j < m; ++j) {
-          float v = buf[i * m + j];
-          // Near the threshold the reference score decides (exact_search says why): the count
-          // must not depend on how the training set was cut.
-          if (std::abs(v - t) <= kNearThreshold)
-            v = reference_score(queries + (q0 + i) * row, block.row(b0 + j), tokens, dim);
-          // The image itself is not its own duplicate.
-          c += v > t && b0 + j != me;
+          above += r[j] > t;
+          near |= std::abs(r[j] - t) <= kNearThreshold;
+        }
+        int64_t c = above;
+        if (near) {
+          c = 0;
+          for (int64_t j = 0; j < m; ++j) {
+            float v = r[j];
+            // Near the threshold the reference score decides (exact_search says why): the count
+            // must not depend on how the training set was cut.
+            if (std::abs(v - t) <= kNearThreshold)
+              v = reference_score(queries + (q0 + i) * row, block.row(b0 + j), tokens, dim);
+            c += v > t && j != me;  // the image itself is not its own duplicate
+          }
+        } else if (me >= 0 && me < m && r[me] > t) {
+          --c;
         }
         counts[q0 + i] += c;
       }
