@@ -248,7 +248,8 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
       }
       metrics::apply_rerank(rerank, feats.queries, feats.db, suite.threads);
       const std::unique_ptr<metrics::ScoreSource> scores =
-          metrics::descriptor_scores(feats.queries, feats.db, split);
+          metrics::descriptor_scores(feats.queries, feats.db, split, metrics::ScoreUse::kEveryRow,
+                                     suite.threads);
       for (const auto& set : loaded) {
         metrics::EvalOptions eo;
         eo.bootstrap_samples = suite.bootstrap;
