@@ -4,6 +4,7 @@
 
 #include "core/descriptors.h"
 #include "core/error.h"
+#include "scan/groups.h"
 #include "scan/index.h"
 
 namespace repbench::scan {
@@ -19,7 +20,9 @@ int64_t StreamOptions::rows_per_block() const {
 }
 
 metrics::TopKResult stream_topk(const DescriptorStream& train, const FloatArray& queries,
-                                bool split_product, int64_t k, const StreamOptions& options) {
+                                bool split_product, int64_t k, const StreamOptions& options,
+                                const std::vector<int32_t>* query_groups,
+                                const std::vector<int32_t>* train_groups) {
   options.Check();
   metrics::TopKResult r;
   r.nq = queries.rows();
@@ -29,6 +32,11 @@ metrics::TopKResult stream_topk(const DescriptorStream& train, const FloatArray&
   if (r.nq == 0) return r;
   train.for_each_block(options.rows_per_block(), [&](int64_t first, FloatArray& block) {
     l2_normalize_rows(block);
+    if (train_groups) {
+      merge_topk_within_groups(r, block, first, split_product, queries.data.data(), *query_groups,
+                               *train_groups, options.threads);
+      return;
+    }
     const metrics::TopKResult part =
         exact_search(block, split_product, queries.data.data(), r.nq, k, options.threads);
     metrics::merge_topk(r, part, first);
@@ -39,8 +47,12 @@ metrics::TopKResult stream_topk(const DescriptorStream& train, const FloatArray&
 SecondPass stream_baseline_and_duplicates(const DescriptorStream& train, bool split_product,
                                           std::vector<int64_t> sampled,
                                           const std::vector<int64_t>& dup_rows,
-                                          double dup_threshold, const StreamOptions& options) {
+                                          double dup_threshold, const StreamOptions& options,
+                                          const std::vector<int32_t>* train_groups) {
   options.Check();
+  std::vector<int32_t> sampled_groups;
+  if (train_groups)
+    for (int64_t r : sampled) sampled_groups.push_back((*train_groups)[size_t(r)]);
   FloatArray bq = train.read_rows(sampled), dq = train.read_rows(dup_rows);
   l2_normalize_rows(bq);
   l2_normalize_rows(dq);
@@ -53,7 +65,10 @@ SecondPass stream_baseline_and_duplicates(const DescriptorStream& train, bool sp
   out.duplicates.assign(dup_rows.size(), 0);
   train.for_each_block(options.rows_per_block(), [&](int64_t first, FloatArray& block) {
     l2_normalize_rows(block);
-    if (top2.nq > 0)
+    if (top2.nq > 0 && train_groups)
+      merge_topk_within_groups(top2, block, first, split_product, bq.data.data(), sampled_groups,
+                               *train_groups, options.threads);
+    else if (top2.nq > 0)
       metrics::merge_topk(top2, exact_search(block, split_product, bq.data.data(), top2.nq, 2,
                                              options.threads),
                           first);
@@ -68,14 +83,18 @@ nlohmann::json scan_streamed(const FloatArray& generated,
                              const std::vector<std::string>& generated_paths,
                              const DescriptorStream& train, bool split_product,
                              const ScanParams& params, const StreamOptions& options,
-                             metrics::TopKResult* matches) {
+                             metrics::TopKResult* matches, const ScanGroups* groups) {
   params.Check();
   options.Check();
   REPBENCH_ASSERT(generated.rows() == int64_t(generated_paths.size()));
   check_scan_inputs(generated.rows(), generated.row_size(), train.rows(), train.row_size());
   ScanPieces p;
+  p.groups = groups;
+  const bool within = groups && groups->within;
   const auto t0 = std::chrono::steady_clock::now();
-  p.found.topk = stream_topk(train, generated, split_product, params.k, options);
+  p.found.topk = stream_topk(train, generated, split_product, params.k, options,
+                             within ? &groups->generated : nullptr,
+                             within ? &groups->train : nullptr);
   p.found.search_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   p.found.method = "exact";
@@ -83,8 +102,10 @@ nlohmann::json scan_streamed(const FloatArray& generated,
   p.train_rows = train.rows();
   p.distinct = duplicate_rows(p.found.topk, params);
   SecondPass second = stream_baseline_and_duplicates(
-      train, split_product, baseline_rows(train.rows(), params.baseline_sample, params.seed),
-      p.distinct, params.dup_threshold, options);
+      train, split_product,
+      within ? within_group_baseline_rows(groups->train, params.baseline_sample, params.seed)
+             : baseline_rows(train.rows(), params.baseline_sample, params.seed),
+      p.distinct, params.dup_threshold, options, within ? &groups->train : nullptr);
   p.baseline = std::move(second.baseline);
   p.duplicates = std::move(second.duplicates);
   p.exact_duplicates = true;
