@@ -5,7 +5,7 @@
 // and the baseline pairs each sampled training image with its nearest other image of its group
 // (the paper's class-level copying). Duplicate counts stay over the whole training set.
 //
-// A groups file is CSV (docs/PROTOCOLS.md, "Groups files"): records "path,group", fields quoted
+// A groups file is CSV (docs/PROTOCOLS.md §9.7): records "path,group", fields quoted
 // RFC 4180 style where they hold a comma, a quote or a line break; an optional header record
 // "path,group"; blank lines skipped; spaces and tabs around an unquoted field dropped. `path`
 // names a row as the scan names it (matches.csv's `generated` / `train` column: the image path,
