@@ -365,6 +365,45 @@ TEST_F(ScanGroupsTest, WithinGroupTopKAndBaselineEqualBruteForceInMemoryAndStrea
     EXPECT_EQ(str[key], rec[key]) << key;
 }
 
+// Token descriptors (split-product): the search within groups scores by split-product too.
+TEST(ScanGroupsSplitProduct, WithinGroupTopKEqualsBruteForce) {
+  const int64_t n = 3000, ng = 40, tokens = 3, dim = 8, k = 4;
+  std::mt19937_64 rng(21);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  FloatArray train, gen;
+  train.shape = {n, tokens, dim};
+  gen.shape = {ng, tokens, dim};
+  train.data.resize(size_t(n * tokens * dim));
+  gen.data.resize(size_t(ng * tokens * dim));
+  for (auto& x : train.data) x = normal(rng);
+  for (auto& x : gen.data) x = normal(rng);
+  l2_normalize_rows(train);
+  l2_normalize_rows(gen);
+  std::vector<std::string> tg, gg;
+  for (int64_t i = 0; i < n; ++i) tg.push_back(fmt::format("g{}", (i * 7) % 5));
+  for (int64_t i = 0; i < ng; ++i) gg.push_back(fmt::format("g{}", i % 5));
+  const ScanGroups groups = make_scan_groups(gg, tg, true, "gen.csv", "train.csv");
+  ScanParams params;
+  params.k = k;
+  params.thresholds = {0.2};
+  params.baseline_sample = 50;
+  metrics::TopKResult got;
+  scan_descriptors(gen, names(ng), train, names(n), true, params, &got, &groups);
+  for (int64_t q = 0; q < ng; ++q) {
+    std::vector<std::pair<float, int64_t>> all;
+    for (int64_t t = 0; t < n; ++t)
+      if (groups.train[size_t(t)] == groups.generated[size_t(q)])
+        all.emplace_back(reference_score(gen.row(q), train.row(t), tokens, dim), t);
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+      return metrics::ranks_before(a.first, a.second, b.first, b.second);
+    });
+    for (int64_t j = 0; j < k; ++j) {
+      EXPECT_EQ(got.ids[size_t(q * k + j)], all[size_t(j)].second) << q << " " << j;
+      EXPECT_EQ(got.scores[size_t(q * k + j)], all[size_t(j)].first) << q << " " << j;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Through the command line
 
