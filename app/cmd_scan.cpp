@@ -159,7 +159,7 @@ void add_scan_command(CLI::App& app) {
       "      -m torchscript:weights/sscd_disc_mixup.pt --threshold 0.5,0.6 --out scan\n"
       "  repbench scan --generated-descriptors gen.npy --train-descriptors laion-*.npy \\\n"
       "      --index exact --out scan\n"
-      "  repbench scan -g samples.txt -t imagenet_train.txt -m MODEL --generated-groups gen.csv \\\n"
+      "  repbench scan -g samples.txt -t train.txt -m MODEL --generated-groups gen.csv \\\n"
       "      --train-groups train.csv --within-group --out scan");
 
   // `scan merge`: the step after a job array of `scan --partial`.

@@ -117,8 +117,8 @@ std::optional<double> optional_number(const json& obj, const char* key, const st
 GroupsView read_groups(const json& g) {
   GroupsView v;
   if (!g.is_object()) fail("scan record: 'groups' is not an object");
-  v.within = g.contains("within_group") && g["within_group"].is_boolean() &&
-             g["within_group"].get<bool>();
+  v.within =
+      g.contains("within_group") && g["within_group"].is_boolean() && g["within_group"].get<bool>();
   v.generated_file = text(g, "generated_file");
   v.train_file = text(g, "train_file");
   const json& list = kFields.field(g, "groups", "groups.");
@@ -140,7 +140,8 @@ GroupsView read_groups(const json& g) {
     std::vector<double> thresholds;
     for (size_t t = 0; t < above.size(); ++t) {
       const std::string a = fmt::format("{}above[{}].", at, t);
-      thresholds.push_back(kFields.number(kFields.field(above[t], "threshold", a), a + "threshold"));
+      thresholds.push_back(
+          kFields.number(kFields.field(above[t], "threshold", a), a + "threshold"));
       row.above.push_back(count(above[t], "generations", a));
       row.fraction.push_back(optional_number(above[t], "fraction", a));
       row.baseline_above.push_back(count(above[t], "baseline", a));
@@ -273,8 +274,8 @@ std::string groups_table(const GroupsView& g) {
     if (!n) return std::string("&ndash;");
     return f ? fmt::format("{} ({})", *n, percent(*f)) : fmt::format("{}", *n);
   };
-  std::string b = fmt::format("<h2>Groups</h2>\n<p>{} group{}", g.rows.size(),
-                              g.rows.size() == 1 ? "" : "s");
+  std::string b =
+      fmt::format("<h2>Groups</h2>\n<p>{} group{}", g.rows.size(), g.rows.size() == 1 ? "" : "s");
   if (!g.generated_file.empty())
     b += " &middot; generations from <code>" + html_escape(g.generated_file) + "</code>";
   if (!g.train_file.empty())

@@ -33,7 +33,9 @@ std::string shown(const std::string& s) {
   return out;
 }
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
 
 struct Record {
   std::vector<std::string> fields;
@@ -82,9 +84,10 @@ std::vector<Record> split_records(const std::string& text, const std::string& fi
         while (z > b && (is_blank(text[z - 1]) || text[z - 1] == '\r')) --z;
         f = text.substr(b, z - b);
         if (f.find('"') != std::string::npos)
-          fail("{}: line {}: a quote inside an unquoted field (quote the whole field and double "
-               "the quote)",
-               file, line);
+          fail(
+              "{}: line {}: a quote inside an unquoted field (quote the whole field and double "
+              "the quote)",
+              file, line);
         i = e;
       }
       r.fields.push_back(std::move(f));
@@ -115,8 +118,8 @@ std::vector<GroupEntry> parse_groups_csv(const std::string& text, const std::str
   bool first = true;
   for (Record& r : split_records(text, file)) {
     if (r.fields.size() == 1 && r.fields[0].empty()) continue;  // a blank line
-    const bool header = first && r.fields.size() == 2 && r.fields[0] == "path" &&
-                        r.fields[1] == "group";
+    const bool header =
+        first && r.fields.size() == 2 && r.fields[0] == "path" && r.fields[1] == "group";
     first = false;
     if (header) continue;
     if (r.fields.size() != 2)
@@ -127,8 +130,7 @@ std::vector<GroupEntry> parse_groups_csv(const std::string& text, const std::str
       fail("{}: line {}: the group of '{}' is empty", file, r.line, shown(r.fields[0]));
     const auto [it, fresh] = line_of.emplace(r.fields[0], r.line);
     if (!fresh)
-      fail("{}: line {}: '{}' is already on line {}", file, r.line, shown(r.fields[0]),
-           it->second);
+      fail("{}: line {}: '{}' is already on line {}", file, r.line, shown(r.fields[0]), it->second);
     out.push_back({std::move(r.fields[0]), std::move(r.fields[1]), r.line});
   }
   return out;
@@ -163,8 +165,8 @@ std::vector<std::string> assign_groups(const std::vector<GroupEntry>& entries,
   const int64_t missing = std::count(given.begin(), given.end(), 0);
   for (int64_t i = 0; i < rows; ++i)
     if (!given[size_t(i)])
-      fail("{}: no group for the {} '{}' ({} of {} have none; every one needs a group)", file,
-           what, shown(row_name(i)), missing, rows);
+      fail("{}: no group for the {} '{}' ({} of {} have none; every one needs a group)", file, what,
+           shown(row_name(i)), missing, rows);
   return group;
 }
 
@@ -191,9 +193,10 @@ ScanGroups make_scan_groups(const std::vector<std::string>& generated_groups,
     for (int32_t t : g.train) has_train[size_t(t)] = 1;
     for (int32_t q : g.generated)
       if (!has_train[size_t(q)])
-        fail("{}: unknown group '{}': no training image of {} is in it (--within-group searches "
-             "each generation among the training images of its group)",
-             generated_file, shown(g.names[size_t(q)]), train_file);
+        fail(
+            "{}: unknown group '{}': no training image of {} is in it (--within-group searches "
+            "each generation among the training images of its group)",
+            generated_file, shown(g.names[size_t(q)]), train_file);
   }
   return g;
 }

@@ -356,7 +356,8 @@ nlohmann::json record_body(const ScanPieces& p, const std::vector<std::string>& 
   }
   rec["pairs"] = pairs;
   rec["identical_sets"] = identical;
-  if (p.groups) rec["groups"] = groups_record(*p.groups, top1, base.rows, base.top1, params.thresholds);
+  if (p.groups)
+    rec["groups"] = groups_record(*p.groups, top1, base.rows, base.top1, params.thresholds);
 
   nlohmann::json notes = nlohmann::json::array();
   if (identical)

@@ -113,8 +113,8 @@ TEST(ScanGroupsCsv, EveryRowNeedsAGroupAndEveryPathARow) {
 }
 
 TEST(ScanGroupsCsv, AGenerationWhoseGroupHasNoTrainingImagesIsAnUnknownGroup) {
-  const ScanGroups g = make_scan_groups({"b", "a10", "a2"}, {"a2", "b", "a10", "c"}, true, "g.csv",
-                                        "t.csv");
+  const ScanGroups g =
+      make_scan_groups({"b", "a10", "a2"}, {"a2", "b", "a10", "c"}, true, "g.csv", "t.csv");
   EXPECT_EQ(g.names, (std::vector<std::string>{"a2", "a10", "b", "c"}));  // natural order
   EXPECT_EQ(g.generated, (std::vector<int32_t>{2, 1, 0}));
   EXPECT_EQ(g.train, (std::vector<int32_t>{0, 2, 1, 3}));
@@ -137,17 +137,18 @@ FloatArray rows_of(std::vector<std::vector<float>> rows) {
 TEST(ScanGroupsShares, HandBuiltCase) {
   // Training images: group A = t0, t1 (cosine 0.6); B = t2, t3 (cosine 0.8); C = t4 alone,
   // opposite to t0 (its nearest other image is t2, cosine 0, lower index of a tie with t3).
-  const FloatArray train = rows_of({{1, 0, 0}, {0.6f, 0.8f, 0}, {0, 0, 1}, {0, 0.6f, 0.8f}, {-1, 0, 0}});
+  const FloatArray train =
+      rows_of({{1, 0, 0}, {0.6f, 0.8f, 0}, {0, 0, 1}, {0, 0.6f, 0.8f}, {-1, 0, 0}});
   // Generations: g0 (A) = t0 (1.0); g1 (A) nearest t1 (0.8); g2 (B) nearest t2 (0.96).
   const FloatArray gen = rows_of({{1, 0, 0}, {0, 1, 0}, {0, 0.28f, 0.96f}});
   ScanParams params;
   params.k = 2;
   params.thresholds = {0.5, 0.9};
   params.index.kind = IndexKind::kExact;
-  ScanGroups groups = make_scan_groups({"A", "A", "B"}, {"A", "A", "B", "B", "C"}, false,
-                                       "gen.csv", "train.csv");
-  const json rec = scan_descriptors(gen, {"g0", "g1", "g2"}, train,
-                                    {"t0", "t1", "t2", "t3", "t4"}, false, params, nullptr, &groups);
+  ScanGroups groups =
+      make_scan_groups({"A", "A", "B"}, {"A", "A", "B", "B", "C"}, false, "gen.csv", "train.csv");
+  const json rec = scan_descriptors(gen, {"g0", "g1", "g2"}, train, {"t0", "t1", "t2", "t3", "t4"},
+                                    false, params, nullptr, &groups);
   const json& g = rec.at("groups");
   EXPECT_EQ(g["generated_file"], "gen.csv");
   EXPECT_EQ(g["train_file"], "train.csv");
@@ -161,16 +162,28 @@ TEST(ScanGroupsShares, HandBuiltCase) {
   EXPECT_EQ(a["train"], 2);
   EXPECT_EQ(a["baseline_sample"], 2);
   // A: top-1 1.0 and 0.8; baseline 0.6 and 0.6.
-  EXPECT_EQ(a["above"][0], json({{"threshold", 0.5}, {"generations", 2}, {"fraction", 1.0},
-                                 {"baseline", 2}, {"baseline_fraction", 1.0}}));
-  EXPECT_EQ(a["above"][1], json({{"threshold", 0.9}, {"generations", 1}, {"fraction", 0.5},
-                                 {"baseline", 0}, {"baseline_fraction", 0.0}}));
+  EXPECT_EQ(a["above"][0], json({{"threshold", 0.5},
+                                 {"generations", 2},
+                                 {"fraction", 1.0},
+                                 {"baseline", 2},
+                                 {"baseline_fraction", 1.0}}));
+  EXPECT_EQ(a["above"][1], json({{"threshold", 0.9},
+                                 {"generations", 1},
+                                 {"fraction", 0.5},
+                                 {"baseline", 0},
+                                 {"baseline_fraction", 0.0}}));
   // B: top-1 0.96; baseline 0.8 and 0.8.
   EXPECT_EQ(b["generations"], 1);
-  EXPECT_EQ(b["above"][0], json({{"threshold", 0.5}, {"generations", 1}, {"fraction", 1.0},
-                                 {"baseline", 2}, {"baseline_fraction", 1.0}}));
-  EXPECT_EQ(b["above"][1], json({{"threshold", 0.9}, {"generations", 1}, {"fraction", 1.0},
-                                 {"baseline", 0}, {"baseline_fraction", 0.0}}));
+  EXPECT_EQ(b["above"][0], json({{"threshold", 0.5},
+                                 {"generations", 1},
+                                 {"fraction", 1.0},
+                                 {"baseline", 2},
+                                 {"baseline_fraction", 1.0}}));
+  EXPECT_EQ(b["above"][1], json({{"threshold", 0.9},
+                                 {"generations", 1},
+                                 {"fraction", 1.0},
+                                 {"baseline", 0},
+                                 {"baseline_fraction", 0.0}}));
   // C: no generations (no share), one baseline image at 0.
   EXPECT_EQ(c["generations"], 0);
   EXPECT_EQ(c["baseline_sample"], 1);
@@ -201,11 +214,11 @@ TEST(ScanGroupsShares, HandBuiltCase) {
 
   // Within groups: the same matches here (each generation's nearest image is of its group), but
   // t4, alone in C, has no other image of its group and leaves the baseline.
-  groups = make_scan_groups({"A", "A", "B"}, {"A", "A", "B", "B", "C"}, true, "gen.csv",
-                            "train.csv");
-  const json within = scan_descriptors(gen, {"g0", "g1", "g2"}, train,
-                                       {"t0", "t1", "t2", "t3", "t4"}, false, params, nullptr,
-                                       &groups);
+  groups =
+      make_scan_groups({"A", "A", "B"}, {"A", "A", "B", "B", "C"}, true, "gen.csv", "train.csv");
+  const json within =
+      scan_descriptors(gen, {"g0", "g1", "g2"}, train, {"t0", "t1", "t2", "t3", "t4"}, false,
+                       params, nullptr, &groups);
   EXPECT_EQ(within["baseline"]["sample"], 4);
   EXPECT_EQ(within["groups"]["groups"][2]["baseline_sample"], 0);
   EXPECT_TRUE(within["groups"]["groups"][2]["above"][0]["baseline_fraction"].is_null());
@@ -273,7 +286,8 @@ metrics::TopKResult brute_force(const FloatArray& train, const std::vector<int32
   for (int64_t q = 0; q < nq; ++q) {
     std::vector<std::pair<float, int64_t>> all;
     for (int64_t t = 0; t < train.rows(); ++t)
-      if (train_group[size_t(t)] == query_group[size_t(q)] && (self.empty() || self[size_t(q)] != t))
+      if (train_group[size_t(t)] == query_group[size_t(q)] &&
+          (self.empty() || self[size_t(q)] != t))
         all.emplace_back(reference_score(queries + q * dim, train.row(t), 1, dim), t);
     std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
       return metrics::ranks_before(a.first, a.second, b.first, b.second);
@@ -319,12 +333,12 @@ TEST_F(ScanGroupsTest, WithinGroupTopKAndBaselineEqualBruteForceInMemoryAndStrea
   // Group 5 has 3 training rows: its generations' lists end in -1.
   EXPECT_EQ(mem.ids[0 * 5 + 3], -1);
   // The copies of other groups' rows are not found: the whole-set search finds more above 0.9.
-  const json whole = scan_descriptors(d.generated, names(120), d.train, names(d.train.rows()),
-                                      false, [&] {
-                                        ScanParams p = params;
-                                        p.index.kind = IndexKind::kExact;
-                                        return p;
-                                      }());
+  const json whole =
+      scan_descriptors(d.generated, names(120), d.train, names(d.train.rows()), false, [&] {
+        ScanParams p = params;
+        p.index.kind = IndexKind::kExact;
+        return p;
+      }());
   EXPECT_LT(rec["above"][1]["generations"].get<int64_t>(),
             whole["above"][1]["generations"].get<int64_t>());
 
@@ -344,8 +358,8 @@ TEST_F(ScanGroupsTest, WithinGroupTopKAndBaselineEqualBruteForceInMemoryAndStrea
     EXPECT_EQ(rec["baseline"]["top1"][i].get<float>(), base.scores[i]) << i;
   // Sample larger than the set: every row of a group of two or more.
   params.baseline_sample = 1000000;
-  EXPECT_EQ(scan_descriptors(d.generated, names(120), d.train, names(d.train.rows()), false,
-                             params, nullptr, &groups)["baseline"]["sample"],
+  EXPECT_EQ(scan_descriptors(d.generated, names(120), d.train, names(d.train.rows()), false, params,
+                             nullptr, &groups)["baseline"]["sample"],
             20000);
   params.baseline_sample = 300;
 
@@ -360,8 +374,8 @@ TEST_F(ScanGroupsTest, WithinGroupTopKAndBaselineEqualBruteForceInMemoryAndStrea
       scan_streamed(d.generated, names(120), stream, false, params, so, &streamed, &groups);
   EXPECT_EQ(streamed.ids, mem.ids);
   EXPECT_EQ(streamed.scores, mem.scores);
-  for (const char* key : {"generations_top1", "baseline", "above", "pairs", "duplicates", "notes",
-                          "groups"})
+  for (const char* key :
+       {"generations_top1", "baseline", "above", "pairs", "duplicates", "notes", "groups"})
     EXPECT_EQ(str[key], rec[key]) << key;
 }
 
@@ -458,18 +472,17 @@ TEST_F(ScanGroupsTest, CommandLineWritesGroupsAndRefusesBadGroupsFiles) {
 
   // Bad groups files: one line naming the file and the problem, no scan.json.
   write("unknown.csv", slurp(path("tg.csv")) + "train/300000.png,class 1\n");
-  EXPECT_BAD_INPUT(repbench("scan" + sides + " --train-groups " + path("unknown.csv") +
-                            " --out " + path("x")),
-                   path("unknown.csv"),
-                   "line 303: 'train/300000.png' is not a training image of this scan");
+  EXPECT_BAD_INPUT(
+      repbench("scan" + sides + " --train-groups " + path("unknown.csv") + " --out " + path("x")),
+      path("unknown.csv"), "line 303: 'train/300000.png' is not a training image of this scan");
   write("empty.csv", "0,a\n1,\n");
-  EXPECT_BAD_INPUT(repbench("scan" + sides + " --generated-groups " + path("empty.csv") +
-                            " --out " + path("x")),
-                   path("empty.csv"), "line 2: the group of '1' is empty");
+  EXPECT_BAD_INPUT(
+      repbench("scan" + sides + " --generated-groups " + path("empty.csv") + " --out " + path("x")),
+      path("empty.csv"), "line 2: the group of '1' is empty");
   write("three.csv", "path,group\n0,a,b\n");
-  EXPECT_BAD_INPUT(repbench("scan" + sides + " --generated-groups " + path("three.csv") +
-                            " --out " + path("x")),
-                   path("three.csv"), "line 2: expected 'path,group', found 3 fields");
+  EXPECT_BAD_INPUT(
+      repbench("scan" + sides + " --generated-groups " + path("three.csv") + " --out " + path("x")),
+      path("three.csv"), "line 2: expected 'path,group', found 3 fields");
   write("partial.csv", "0,a\n1,a\n");
   EXPECT_BAD_INPUT(repbench("scan" + sides + " --generated-groups " + path("partial.csv") +
                             " --out " + path("x")),
@@ -477,22 +490,22 @@ TEST_F(ScanGroupsTest, CommandLineWritesGroupsAndRefusesBadGroupsFiles) {
   std::string stray = slurp(path("gg.csv"));
   stray.replace(stray.find("\"class "), 9, "\"class 9\"");  // the first generation's group
   write("stray.csv", stray);
-  EXPECT_BAD_INPUT(repbench("scan" + sides + " --train-groups " + path("tg.csv") +
-                            " --generated-groups " + path("stray.csv") + " --within-group --out " +
-                            path("x")),
-                   path("stray.csv"), "unknown group 'class 9");
+  EXPECT_BAD_INPUT(
+      repbench("scan" + sides + " --train-groups " + path("tg.csv") + " --generated-groups " +
+               path("stray.csv") + " --within-group --out " + path("x")),
+      path("stray.csv"), "unknown group 'class 9");
   EXPECT_BAD_INPUT(repbench("scan" + sides + " --generated-groups " + path("gg.csv") +
                             " --within-group --out " + path("x")),
                    "--within-group", "needs both --generated-groups and --train-groups");
-  EXPECT_BAD_INPUT(repbench("scan" + sides + groups + " --within-group --index hnsw --out " +
-                            path("x")),
-                   "--within-group", "give --index exact (or auto), not 'hnsw'");
-  EXPECT_BAD_INPUT(repbench("scan" + sides + groups + " --partial " + path("part.json") +
-                            " --out " + path("x")),
-                   "--partial", "groups (--generated-groups, --train-groups) are not supported");
-  EXPECT_BAD_INPUT(repbench("scan" + sides + " --train-groups " + path("missing.csv") +
-                            " --out " + path("x")),
-                   path("missing.csv"), "");
+  EXPECT_BAD_INPUT(
+      repbench("scan" + sides + groups + " --within-group --index hnsw --out " + path("x")),
+      "--within-group", "give --index exact (or auto), not 'hnsw'");
+  EXPECT_BAD_INPUT(
+      repbench("scan" + sides + groups + " --partial " + path("part.json") + " --out " + path("x")),
+      "--partial", "groups (--generated-groups, --train-groups) are not supported");
+  EXPECT_BAD_INPUT(
+      repbench("scan" + sides + " --train-groups " + path("missing.csv") + " --out " + path("x")),
+      path("missing.csv"), "");
   EXPECT_FALSE(fs::exists(path("x/scan.json")));
 }
 
