@@ -4,6 +4,7 @@
 
 #include "core/descriptors.h"
 #include "core/error.h"
+#include "scan/groups.h"
 #include "scan/index.h"
 
 namespace repbench::scan {
@@ -33,7 +34,8 @@ metrics::TopKResult empty_topk(int64_t nq, int64_t k) {
 
 std::vector<metrics::TopKResult> stream_topk(const DescriptorStream& train,
                                              const std::vector<StreamQueries>& searches,
-                                             bool split_product, const StreamOptions& options) {
+                                             bool split_product, const StreamOptions& options,
+                                             const std::vector<int32_t>* train_groups) {
   options.Check();
   std::vector<metrics::TopKResult> out;
   bool any = false;
@@ -44,26 +46,39 @@ std::vector<metrics::TopKResult> stream_topk(const DescriptorStream& train,
   if (!any) return out;
   train.for_each_block(options.rows_per_block(), [&](int64_t first, FloatArray& block) {
     l2_normalize_rows(block);
-    for (size_t i = 0; i < searches.size(); ++i)
-      if (out[i].nq > 0)
+    for (size_t i = 0; i < searches.size(); ++i) {
+      const StreamQueries& s = searches[i];
+      if (out[i].nq == 0) continue;
+      if (train_groups && s.groups)
+        merge_topk_within_groups(out[i], block, first, split_product, s.queries->data.data(),
+                                 *s.groups, *train_groups, options.threads);
+      else
         metrics::merge_topk(out[i],
-                            exact_search(block, split_product, searches[i].queries->data.data(),
-                                         out[i].nq, searches[i].k, options.threads),
+                            exact_search(block, split_product, s.queries->data.data(), out[i].nq,
+                                         s.k, options.threads),
                             first);
+    }
   });
   return out;
 }
 
 metrics::TopKResult stream_topk(const DescriptorStream& train, const FloatArray& queries,
-                                bool split_product, int64_t k, const StreamOptions& options) {
-  return std::move(stream_topk(train, {{&queries, k}}, split_product, options)[0]);
+                                bool split_product, int64_t k, const StreamOptions& options,
+                                const std::vector<int32_t>* query_groups,
+                                const std::vector<int32_t>* train_groups) {
+  return std::move(
+      stream_topk(train, {{&queries, k, query_groups}}, split_product, options, train_groups)[0]);
 }
 
 SecondPass stream_baseline_and_duplicates(const DescriptorStream& train, bool split_product,
                                           std::vector<int64_t> sampled,
                                           const std::vector<int64_t>& dup_rows,
-                                          double dup_threshold, const StreamOptions& options) {
+                                          double dup_threshold, const StreamOptions& options,
+                                          const std::vector<int32_t>* train_groups) {
   options.Check();
+  std::vector<int32_t> sampled_groups;
+  if (train_groups)
+    for (int64_t r : sampled) sampled_groups.push_back((*train_groups)[size_t(r)]);
   FloatArray bq = train.read_rows(sampled), dq = train.read_rows(dup_rows);
   l2_normalize_rows(bq);
   l2_normalize_rows(dq);
@@ -73,7 +88,10 @@ SecondPass stream_baseline_and_duplicates(const DescriptorStream& train, bool sp
   out.duplicates.assign(dup_rows.size(), 0);
   train.for_each_block(options.rows_per_block(), [&](int64_t first, FloatArray& block) {
     l2_normalize_rows(block);
-    if (top2.nq > 0)
+    if (top2.nq > 0 && train_groups)
+      merge_topk_within_groups(top2, block, first, split_product, bq.data.data(), sampled_groups,
+                               *train_groups, options.threads);
+    else if (top2.nq > 0)
       metrics::merge_topk(top2, exact_search(block, split_product, bq.data.data(), top2.nq, 2,
                                              options.threads),
                           first);
@@ -88,19 +106,29 @@ nlohmann::json scan_streamed(const FloatArray& generated,
                              const std::vector<std::string>& generated_paths,
                              const DescriptorStream& train, bool split_product,
                              const ScanParams& params, const StreamOptions& options,
-                             metrics::TopKResult* matches) {
+                             metrics::TopKResult* matches, const ScanGroups* groups) {
   params.Check();
   options.Check();
   REPBENCH_ASSERT(generated.rows() == int64_t(generated_paths.size()));
   check_scan_inputs(generated.rows(), generated.row_size(), train.rows(), train.row_size());
   ScanPieces p;
+  p.groups = groups;
+  const bool within = groups && groups->within;
   const auto t0 = std::chrono::steady_clock::now();
   // Pass 1 serves the generations and the baseline sample, whose rows are known in advance.
-  std::vector<int64_t> sampled = baseline_rows(train.rows(), params.baseline_sample, params.seed);
+  std::vector<int64_t> sampled =
+      within ? within_group_baseline_rows(groups->train, params.baseline_sample, params.seed)
+             : baseline_rows(train.rows(), params.baseline_sample, params.seed);
   FloatArray bq = train.read_rows(sampled);
   l2_normalize_rows(bq);
-  std::vector<metrics::TopKResult> first =
-      stream_topk(train, {{&generated, params.k}, {&bq, 2}}, split_product, options);
+  std::vector<int32_t> sampled_groups;
+  if (within)
+    for (int64_t r : sampled) sampled_groups.push_back(groups->train[size_t(r)]);
+  std::vector<metrics::TopKResult> first = stream_topk(
+      train,
+      {{&generated, params.k, within ? &groups->generated : nullptr},
+       {&bq, 2, within ? &sampled_groups : nullptr}},
+      split_product, options, within ? &groups->train : nullptr);
   p.found.topk = std::move(first[0]);
   p.found.search_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
