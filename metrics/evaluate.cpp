@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 
 #include "core/error.h"
 #include "metrics/bootstrap.h"
@@ -278,6 +279,29 @@ double mean_ignoring_nan(const std::vector<double>& values, const std::vector<in
     for (double v : values) add(v);
   }
   return count > 0 ? sum / static_cast<double>(count) : kNaN;
+}
+
+std::vector<GroupMean> mean_by_group(const std::vector<double>& values,
+                                     const std::vector<std::string>& groups) {
+  if (!groups.empty() && groups.size() != values.size())
+    fail("mean_by_group: {} group names for {} values", groups.size(), values.size());
+  std::vector<GroupMean> out;
+  std::vector<std::vector<int64_t>> members;
+  std::unordered_map<std::string, size_t> at;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (groups[i].empty()) continue;
+    const auto [it, added] = at.emplace(groups[i], out.size());
+    if (added) {
+      out.push_back({groups[i], 0, 0});
+      members.emplace_back();
+    }
+    members[it->second].push_back(static_cast<int64_t>(i));
+  }
+  for (size_t g = 0; g < out.size(); ++g) {
+    out[g].mean = mean_ignoring_nan(values, &members[g]);
+    out[g].members = static_cast<int64_t>(members[g].size());
+  }
+  return out;
 }
 
 }  // namespace repbench::metrics

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "metrics/ap.h"
@@ -80,5 +81,16 @@ EvalResult evaluate_ranking(const std::vector<int64_t>& ranks, int64_t nq, int64
 // Throws repbench::Error on a subset index outside [0, n).
 double mean_ignoring_nan(const std::vector<double>& values,
                          const std::vector<int64_t>* subset = nullptr);
+
+// The mean (ignoring NaN) of values[i] over the members i of each group, in the order the groups
+// first occur in `groups` ([n] names, "" = in no group; or empty: no groups), with the member count: e.g. the mAP of
+// each GPR1200 subset from the per-query APs. Throws repbench::Error when the sizes differ.
+struct GroupMean {
+  std::string group;
+  double mean = 0;  // NaN when no member has a value
+  int64_t members = 0;
+};
+std::vector<GroupMean> mean_by_group(const std::vector<double>& values,
+                                     const std::vector<std::string>& groups);
 
 }  // namespace repbench::metrics

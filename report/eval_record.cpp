@@ -4,7 +4,6 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
-#include <map>
 
 #include <fmt/format.h>
 
@@ -48,20 +47,12 @@ nlohmann::json eval_metrics_json(const metrics::EvalResult& r, const metrics::Ev
   for (size_t i = 0; i < opt.recall_ks.size(); ++i)
     m[fmt::format("recall@{}", opt.recall_ks[i])] = number_or_null(r.mrecall_at_k[i]);
   if (opt.mrr) m["mrr"] = number_or_null(r.mrr);
-  std::vector<std::string> order;
-  std::map<std::string, std::vector<int64_t>> members;
-  for (size_t i = 0; i < query_groups.size(); ++i) {
-    const std::string& g = query_groups[i];
-    if (g.empty()) continue;
-    if (!members.count(g)) order.push_back(g);
-    members[g].push_back(static_cast<int64_t>(i));
-  }
-  if (!order.empty()) {
+  const std::vector<metrics::GroupMean> groups = metrics::mean_by_group(r.ap, query_groups);
+  if (!groups.empty()) {
     nlohmann::json by_group = nlohmann::json::array();
-    for (const auto& g : order)
-      by_group.push_back({{"group", g},
-                          {"map", number_or_null(metrics::mean_ignoring_nan(r.ap, &members[g]))},
-                          {"queries", members[g].size()}});
+    for (const metrics::GroupMean& g : groups)
+      by_group.push_back(
+          {{"group", g.group}, {"map", number_or_null(g.mean)}, {"queries", g.members}});
     m["map_by_group"] = by_group;
   }
   return m;

@@ -554,6 +554,21 @@ TEST(EvaluateTest, RevisitopVectorThroughEvaluateRanking) {
   EXPECT_NEAR(r.mp_at_k[1], (0.4 + 0.4 + 1.0 / 1 + 0.5 + 1.0) / 5, kTol);
 }
 
+TEST(EvaluateTest, MeanByGroupInFirstSeenOrder) {
+  const std::vector<double> v = {0.5, std::nan(""), 0.25, 1.0, 0.0};
+  const std::vector<GroupMean> g = mean_by_group(v, {"b", "a", "", "b", "a"});
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[0].group, "b");
+  EXPECT_NEAR(g[0].mean, 0.75, kTol);
+  EXPECT_EQ(g[0].members, 2);
+  EXPECT_EQ(g[1].group, "a");
+  EXPECT_NEAR(g[1].mean, 0.0, kTol);  // the NaN member is left out of the mean, not the count
+  EXPECT_EQ(g[1].members, 2);
+  EXPECT_TRUE(mean_by_group(v, {}).empty());
+  EXPECT_TRUE(std::isnan(mean_by_group({std::nan("")}, {"x"})[0].mean));
+  EXPECT_THROW(mean_by_group(v, {"a"}), repbench::Error);
+}
+
 TEST(EvaluateTest, MeanIgnoringNaNAndSubsets) {
   const std::vector<double> v = {0.5, std::nan(""), 0.25, 1.0};
   EXPECT_NEAR(mean_ignoring_nan(v), (0.5 + 0.25 + 1.0) / 3, kTol);
