@@ -1,10 +1,8 @@
 #include "models/torchscript_extractor.h"
 
 #include <cstring>
-#include <fstream>
 #include <vector>
 
-#include <caffe2/serialize/inline_container.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <torch/script.h>
@@ -12,7 +10,7 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "models/impl/extractor_util.h"
-#include "models/impl/torch_util.h"
+#include "runtime/torch_runtime.h"
 
 namespace repbench::models {
 
@@ -20,22 +18,8 @@ namespace {
 
 constexpr const char* kMetadataFile = "metadata.json";
 
-// Throws a one-line Error unless `path` is a readable zip archive as torch.jit.save writes.
-void check_archive(const std::string& path) {
-  {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) fail("{}: cannot open model file ({})", path, std::strerror(errno));
-  }
-  try {
-    caffe2::serialize::PyTorchStreamReader reader(path);
-    (void)reader.version();
-  } catch (const c10::Error& e) {
-    fail("{}: not a TorchScript archive ({})", path, impl::first_line(e.what_without_backtrace()));
-  }
-}
-
 ModelMetadata parse_metadata(const std::string& path, const std::string& text) {
-  const nlohmann::json j = impl::parse_archive_json(
+  const nlohmann::json j = runtime::parse_archive_json(
       path, kMetadataFile, text,
       fmt::format("export the model with scripts/export_models.py (or save it with "
                   "torch.jit.save(m, f, _extra_files={{\"{}\": ...}}))",
@@ -91,7 +75,7 @@ class TorchScriptExtractor : public FeatureExtractor {
   }
 
   void extract(const ImageBatch& b, float* out) override {
-    impl::run_translating_errors(info_.model_path, [&] {
+    runtime::run_translating_errors(info_.model_path, [&] {
       const at::Tensor input =
           at::from_blob(const_cast<float*>(b.data), {b.n, 3, b.height, b.width}, at::kFloat);
       const at::Tensor y = forward(input).to(at::kCPU, at::kFloat).contiguous();
@@ -151,16 +135,16 @@ class TorchScriptExtractor : public FeatureExtractor {
 }  // namespace
 
 ModelMetadata read_model_metadata(const std::string& path) {
-  check_archive(path);
-  return parse_metadata(path, impl::read_archive_extra(path, kMetadataFile));
+  runtime::check_torchscript_archive(path);
+  return parse_metadata(path, runtime::read_archive_extra(path, kMetadataFile));
 }
 
 std::unique_ptr<FeatureExtractor> create_torchscript_extractor(const std::string& path,
                                                                const std::string& spec,
                                                                const ExtractorOptions& options) {
-  check_archive(path);
-  const c10::Device device = impl::resolve_device(options.device);
-  impl::set_torch_threads(options.threads);
+  runtime::check_torchscript_archive(path);
+  const c10::Device device = runtime::resolve_device(options.device);
+  runtime::set_torch_threads(options.threads);
 
   torch::jit::ExtraFilesMap extra{{kMetadataFile, ""}};
   torch::jit::Module module;
@@ -168,7 +152,7 @@ std::unique_ptr<FeatureExtractor> create_torchscript_extractor(const std::string
     module = torch::jit::load(path, device, extra);
   } catch (const c10::Error& e) {
     fail("{}: cannot load the TorchScript model: {}", path,
-         impl::first_line(e.what_without_backtrace()));
+         runtime::first_line(e.what_without_backtrace()));
   }
   module.eval();
   ModelMetadata meta = parse_metadata(path, extra[kMetadataFile]);
@@ -181,7 +165,7 @@ std::unique_ptr<FeatureExtractor> create_torchscript_extractor(const std::string
                                                    std::move(meta), device);
   // Dummy batch of the declared input size: shape mismatches surface here, at load time.
   const auto [w, h] = ex->preprocess().nominal_input_size();
-  impl::run_translating_errors(path, [&] { ex->forward(at::zeros({1, 3, h, w}, at::kFloat)); });
+  runtime::run_translating_errors(path, [&] { ex->forward(at::zeros({1, 3, h, w}, at::kFloat)); });
   return ex;
 }
 

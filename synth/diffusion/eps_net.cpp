@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 #include "core/sha256.h"
-#include "models/impl/torch_util.h"
+#include "runtime/torch_runtime.h"
 #include "synth/diffusion/ddpm.h"
 #include "synth/diffusion/impl/checkpoint_file.h"
 #include "synth/diffusion/impl/eps_net.h"
@@ -23,7 +23,7 @@ namespace repbench::synth::diffusion {
 namespace {
 
 constexpr const char* kMetadataFile = "metadata.json";
-using models::impl::first_line;
+using runtime::first_line;
 
 // The file's format by its first bytes.
 ModelFormat sniff(const std::string& path) {
@@ -41,7 +41,7 @@ ModelFormat sniff(const std::string& path) {
 }
 
 EpsModelConfig parse_metadata(const std::string& path, const std::string& text) {
-  const nlohmann::json j = models::impl::parse_archive_json(
+  const nlohmann::json j = runtime::parse_archive_json(
       path, kMetadataFile, text,
       fmt::format("export the model with scripts/export_models.py or save it with "
                   "torch.jit.save(m, f, _extra_files={{\"{}\": ...}}) (see "
@@ -201,7 +201,7 @@ EpsModelInfo inspect_eps_model(const std::string& path) {
     info.config = EpsModelConfig::from_json(h["metadata"], path + ": checkpoint header: metadata");
     info.training = training_summary(h, path);
   } else {
-    info.config = parse_metadata(path, models::impl::read_archive_extra(path, kMetadataFile));
+    info.config = parse_metadata(path, runtime::read_archive_extra(path, kMetadataFile));
   }
   info.sha256 = sha256_file(path);
   return info;

@@ -9,7 +9,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
-#include "models/impl/torch_util.h"
+#include "runtime/torch_runtime.h"
 #include "synth/diffusion/image_prep.h"
 #include "synth/diffusion/impl/eps_net.h"
 #include "synth/diffusion/impl/rng.h"
@@ -118,7 +118,7 @@ struct DiffusionModel::Impl {
     const torch::Tensor t = torch::full({b}, s.timestep_map[i],
                                         torch::TensorOptions().dtype(torch::kLong).device(device));
     const torch::Tensor out =
-        models::impl::run_translating_errors(where(), [&] { return net->forward(x, t, y); });
+        runtime::run_translating_errors(where(), [&] { return net->forward(x, t, y); });
     const int64_t want_c = info.config.learn_sigma ? 2 * c : c;
     if (out.dim() != 4 || out.size(0) != b || out.size(1) != want_c || out.size(2) != x.size(2) ||
         out.size(3) != x.size(3))
@@ -172,8 +172,8 @@ DiffusionModel::DiffusionModel(std::unique_ptr<Impl> impl) : impl_(std::move(imp
 
 DiffusionModel::DiffusionModel(const std::string& path, const DeviceOptions& device)
     : impl_(std::make_unique<Impl>()) {
-  impl_->device = models::impl::resolve_device(device.device);
-  models::impl::set_torch_threads(device.threads);
+  impl_->device = runtime::resolve_device(device.device);
+  runtime::set_torch_threads(device.threads);
   impl_->net = impl::load_eps_net(path, impl_->device, &impl_->info);
   impl_->base = DiffusionSchedule::from_betas(impl_->info.config.betas());
 }
@@ -182,8 +182,8 @@ DiffusionModel DiffusionModel::null_model(const EpsModelConfig& config,
                                           const DeviceOptions& device) {
   config.Check("null model");
   auto impl = std::make_unique<Impl>();
-  impl->device = models::impl::resolve_device(device.device);
-  models::impl::set_torch_threads(device.threads);
+  impl->device = runtime::resolve_device(device.device);
+  runtime::set_torch_threads(device.threads);
   impl->info.format = ModelFormat::kNull;
   impl->info.path = "null";
   impl->info.config = config;

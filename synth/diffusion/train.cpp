@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 #include "core/sha256.h"
-#include "models/impl/torch_util.h"
+#include "runtime/torch_runtime.h"
 #include "synth/diffusion/ddpm.h"
 #include "synth/diffusion/impl/checkpoint_file.h"
 #include "synth/diffusion/impl/rng.h"
@@ -106,8 +106,8 @@ DdpmTrainer::DdpmTrainer(TrainImages data, const TrainOptions& options)
                   static_cast<size_t>(data.n) * data.size * data.size * data.channels);
   m.data = std::move(data);
   m.opts = options;
-  m.device = models::impl::resolve_device(options.device.device);
-  models::impl::set_torch_threads(options.device.threads);
+  m.device = runtime::resolve_device(options.device.device);
+  runtime::set_torch_threads(options.device.threads);
   m.data_sha = sha256_hex(
       std::string_view(reinterpret_cast<const char*>(m.data.pixels.data()), m.data.pixels.size()));
   m.pixels = torch::from_blob(m.data.pixels.data(),
@@ -163,7 +163,7 @@ float DdpmTrainer::step() {
 
   m.model->train();
   m.optim->zero_grad();
-  const torch::Tensor loss = models::impl::run_translating_errors("ddpm train", [&] {
+  const torch::Tensor loss = runtime::run_translating_errors("ddpm train", [&] {
     torch::Tensor l = m.loss(m.batch_x0(idx, flip), torch::tensor(ts, torch::kLong), noise);
     l.backward();
     return l;
@@ -279,7 +279,7 @@ void DdpmTrainer::load_checkpoint(const std::string& path) try {
     m.optim->load(optim);
   } catch (const c10::Error& e) {
     fail("{}: cannot read the checkpoint's weights: {}", path,
-         models::impl::first_line(e.what_without_backtrace()));
+         runtime::first_line(e.what_without_backtrace()));
   }
   m.model->to(m.device);
   m.ema->to(m.device);
