@@ -15,14 +15,6 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A device (CPU memory, a GPU) ran out of memory while running a model: the caller may retry with
-// less (the extraction pipeline halves its batch). runtime/torch_runtime.h turns LibTorch's
-// out-of-memory errors into it.
-class OutOfMemory : public Error {
- public:
-  using Error::Error;
-};
-
 // Throws Error with a fmt-formatted message.
 template <typename... Args>
 [[noreturn]] void fail(fmt::format_string<Args...> format, Args&&... args) {

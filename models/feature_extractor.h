@@ -33,9 +33,11 @@ inline constexpr const char* kCategoryBuiltin = "builtin";      // weight-free b
 // Throws Error prefixed with `where` unless `category` is one of the four above.
 void check_category(const std::string& category, const std::string& where);
 
-// Thrown by extract() when the device ran out of memory (core/error.h); the pipeline halves the
-// batch and retries.
-using OutOfMemory = repbench::OutOfMemory;
+// Thrown by extract() when the device ran out of memory; the pipeline halves the batch and retries.
+class OutOfMemory : public Error {
+ public:
+  using Error::Error;
+};
 
 // What an extractor is: everything a record or a cache key needs to know about it.
 struct ExtractorInfo {

@@ -24,9 +24,10 @@ c10::Device resolve_device(const std::string& device);
 // one thread, which halves the speed of a ResNet-50 on two cores.
 void set_torch_threads(int threads);
 
-// Runs f(), turning LibTorch exceptions into repbench ones: out-of-memory into OutOfMemory (the
-// pipeline halves the batch), anything else into Error prefixed with `where`.
-template <typename F>
+// Runs f(), turning LibTorch exceptions into repbench ones: out-of-memory into `OutOfMemory`
+// (an Error type of the caller's: models::OutOfMemory makes the pipeline halve its batch),
+// anything else into Error, each prefixed with `where`.
+template <typename OutOfMemory, typename F>
 auto run_translating_errors(const std::string& where, F&& f) -> decltype(f()) {
   try {
     return f();

@@ -1,8 +1,38 @@
 #include "runtime/torchscript_archive.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
 #include "core/error.h"
+#include "runtime/impl/torch_entry.h"
+#include "runtime/torch_plugin.h"
 
 namespace repbench::runtime {
+
+namespace {
+
+const impl::TorchEntry& torch_entry() {
+  return torch_plugin_entry<impl::TorchEntry>(impl::kTorchEntry);
+}
+
+// A file that does not open is reported without loading LibTorch.
+void check_opens(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) fail("{}: cannot open model file ({})", path, std::strerror(errno));
+}
+
+}  // namespace
+
+void check_torchscript_archive(const std::string& path) {
+  check_opens(path);
+  torch_entry().check_torchscript_archive(path);
+}
+
+std::string read_archive_extra(const std::string& path, const std::string& name) {
+  check_opens(path);
+  return torch_entry().read_archive_extra(path, name);
+}
 
 std::string first_line(const std::string& message) {
   const size_t nl = message.find('\n');

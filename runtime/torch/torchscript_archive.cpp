@@ -1,21 +1,18 @@
-// Reading TorchScript archives with LibTorch's zip reader (runtime/torchscript_archive.h).
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-
+// The plugin's part of runtime/: TorchScript archives read with LibTorch's zip reader
+// (runtime/torchscript_archive.h), and the plugin's interface number (runtime/torch_plugin.h).
 #include <caffe2/serialize/inline_container.h>
 #include <c10/util/Exception.h>
 
 #include "core/error.h"
+#include "runtime/impl/torch_entry.h"
+#include "runtime/torch_plugin.h"
 #include "runtime/torchscript_archive.h"
 
 namespace repbench::runtime {
 
-void check_torchscript_archive(const std::string& path) {
-  {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) fail("{}: cannot open model file ({})", path, std::strerror(errno));
-  }
+namespace {
+
+void check_archive(const std::string& path) {
   try {
     caffe2::serialize::PyTorchStreamReader reader(path);
     (void)reader.version();
@@ -24,7 +21,7 @@ void check_torchscript_archive(const std::string& path) {
   }
 }
 
-std::string read_archive_extra(const std::string& path, const std::string& name) {
+std::string read_extra(const std::string& path, const std::string& name) {
   std::string text;
   try {
     caffe2::serialize::PyTorchStreamReader reader(path);
@@ -40,4 +37,13 @@ std::string read_archive_extra(const std::string& path, const std::string& name)
   return text;
 }
 
+}  // namespace
+
 }  // namespace repbench::runtime
+
+extern "C" __attribute__((visibility("default"))) int repbench_torch_plugin_abi() {
+  return repbench::runtime::kTorchPluginAbi;
+}
+
+REPBENCH_TORCH_ENTRY(repbench_runtime_torch_entry, repbench::runtime::impl::TorchEntry,
+                     &repbench::runtime::check_archive, &repbench::runtime::read_extra)
