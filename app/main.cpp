@@ -1,9 +1,6 @@
 // repbench: the command line. Parses, dispatches to one verb, and turns a repbench::Error into
 // one line on stderr and exit status 2.
-#include <unistd.h>
-
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <exception>
 
@@ -12,30 +9,24 @@
 #include "app/commands.h"
 #include "core/error.h"
 #include "core/version.h"
+#include "runtime/openmp_policy.h"
 
 namespace {
 
-// libgomp (LibTorch's OpenMP) reads OMP_WAIT_POLICY once, when it is loaded, before main. Its
-// default makes idle worker threads spin; when other processes share the cores (a CI job running
-// tests in parallel, a cluster node) the spinning threads take the cores from the working ones,
-// and a two-thread run was measured 7x slower than a one-thread run (a DDPM demo test: 685 s
-// instead of 101 s under load). The verbs that run LibTorch therefore restart themselves once
-// with the passive policy, unless the user chose a policy; other verbs start as they are.
-void restart_with_passive_openmp(int argc, char** argv) {
-  if (argc < 2 || std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+// The verbs that may run LibTorch (an extractor, a diffusion model) restart once with OpenMP's
+// passive wait policy (runtime/openmp_policy.h says why); the others start as they are.
+void restart_torch_verbs_with_passive_openmp(int argc, char** argv) {
+  if (argc < 2) return;
   static const char* const kTorchVerbs[] = {"demo",  "run",  "extract",   "ddpm",
                                             "synth", "scan", "experiment"};
-  bool torch_verb = false;
-  for (const char* v : kTorchVerbs) torch_verb = torch_verb || std::strcmp(argv[1], v) == 0;
-  if (!torch_verb) return;
-  if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
-  execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
+  for (const char* v : kTorchVerbs)
+    if (std::strcmp(argv[1], v) == 0) return repbench::runtime::restart_with_passive_openmp(argv);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  restart_with_passive_openmp(argc, argv);
+  restart_torch_verbs_with_passive_openmp(argc, argv);
   CLI::App app{
       "repbench: a benchmark harness for replication detectors (image-similarity models that find\n"
       "copies of training images in a generator's outputs), after Somepalli et al., CVPR 2023."};

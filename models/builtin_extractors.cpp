@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "models/impl/extractor_util.h"
+#include "models/impl/torch_entry.h"
 
 namespace repbench::models {
 
@@ -258,6 +259,12 @@ std::unique_ptr<FeatureExtractor> create_patches(const BuiltinParams& prm, const
 }
 
 }  // namespace
+
+std::unique_ptr<FeatureExtractor> create_randcnn(const BuiltinParams& params,
+                                                 const std::string& spec,
+                                                 const ExtractorOptions& options) {
+  return impl::torch_entry().create_randcnn(params, spec, options);
+}
 
 const std::vector<BuiltinDef>& builtin_defs() {
   static const std::vector<BuiltinDef> defs = {

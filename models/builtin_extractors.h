@@ -62,7 +62,7 @@ struct BuiltinDef {
 // All builtins, in the order `repbench models list` shows them.
 const std::vector<BuiltinDef>& builtin_defs();
 
-// The LibTorch one lives in its own translation unit (builtin_randcnn.cpp).
+// The LibTorch one: runs in the LibTorch plugin (models/torch/randcnn.cpp), loaded on first use.
 std::unique_ptr<FeatureExtractor> create_randcnn(const BuiltinParams& params,
                                                  const std::string& spec,
                                                  const ExtractorOptions& options);

@@ -1,7 +1,7 @@
 // DDPM training (Ho et al. 2020) of repbench's built-in UNet on a user's images, with EMA weights,
 // resumable checkpoints and the loss history. Torch-free header.
 //
-// The UNet (synth/diffusion/impl/unet.h) is a small DDPM UNet: a 3x3 input convolution, per
+// The UNet (synth/diffusion/torch/unet.h) is a small DDPM UNet: a 3x3 input convolution, per
 // resolution level `num_res_blocks` residual blocks (GroupNorm, SiLU, 3x3 convolutions, the
 // timestep embedding added in between) with self-attention at the listed resolutions, strided
 // convolutions down and nearest-upsample + convolution up, skip connections by concatenation,

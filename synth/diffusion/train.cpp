@@ -1,141 +1,26 @@
-// DDPM training of the built-in UNet: DdpmTrainer and train_ddpm() (see ddpm.h).
+// DDPM training: DdpmTrainer's torch-free half, which runs the LibTorch plugin's trainer
+// (torch/trainer.cpp), and train_ddpm()'s loop of steps, logs and checkpoints (see ddpm.h).
+#include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <filesystem>
-#include <sstream>
-
-#include <ATen/CPUGeneratorImpl.h>
-#include <fmt/format.h>
-#include <torch/torch.h>
 
 #include "core/error.h"
 #include "core/sha256.h"
-#include "models/impl/torch_util.h"
 #include "synth/diffusion/ddpm.h"
-#include "synth/diffusion/impl/checkpoint_file.h"
-#include "synth/diffusion/impl/rng.h"
-#include "synth/diffusion/impl/unet.h"
+#include "synth/diffusion/impl/torch_entry.h"
 
 namespace repbench::synth::diffusion {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// Streams of derive_seed(seed, stream, k).
-enum Stream : uint64_t { kInit = 10, kStepDraws = 11, kStepNoise = 12, kEpoch = 13, kDropout = 14 };
-
-// The options a checkpoint must share with a run that resumes it.
-nlohmann::json fingerprint(const TrainOptions& o, const std::string& data_sha256, int64_t n) {
-  return {{"seed", o.seed},
-          {"batch_size", o.batch_size},
-          {"lr", o.lr},
-          {"ema_decay", o.ema_decay},
-          {"grad_clip", o.grad_clip},
-          {"random_flip", o.random_flip},
-          {"data_sha256", data_sha256},
-          {"images", n}};
-}
-
-}  // namespace
-
 struct DdpmTrainer::Impl {
-  TrainImages data;
-  TrainOptions opts;
-  c10::Device device{c10::kCPU};
-  impl::UNet model{nullptr}, ema{nullptr};
-  std::unique_ptr<torch::optim::Adam> optim;
-  torch::Tensor sqrt_ac, sqrt_1m_ac;  // [T] float on device
-  torch::Tensor pixels;               // uint8 [N, S, S, C] on the CPU
-  int64_t step = 0;
-  std::vector<float> losses;
-  std::string data_sha;
-  int64_t perm_epoch = -1;
-  std::vector<int64_t> perm;
-
-  const std::vector<int64_t>& permutation(int64_t epoch) {
-    if (epoch != perm_epoch) {
-      perm.resize(static_cast<size_t>(data.n));
-      for (int64_t i = 0; i < data.n; ++i) perm[i] = i;
-      impl::Rng rng(impl::derive_seed(opts.seed, kEpoch, static_cast<uint64_t>(epoch)));
-      for (int64_t i = data.n - 1; i > 0; --i) std::swap(perm[i], perm[rng.below(i + 1)]);
-      perm_epoch = epoch;
-    }
-    return perm;
-  }
-
-  // x0 [B, C, S, S] in [-1, 1] (CPU) of the given images, flipped where asked.
-  torch::Tensor batch_x0(const std::vector<int64_t>& idx, const std::vector<bool>& flip) const {
-    const torch::Tensor sel = pixels.index_select(0, torch::tensor(idx, torch::kLong));
-    torch::Tensor x = sel.permute({0, 3, 1, 2}).to(torch::kFloat).div(127.5).sub(1.0);
-    std::vector<uint8_t> f(flip.begin(), flip.end());
-    const torch::Tensor fm = torch::tensor(f, torch::kUInt8).to(torch::kBool).view({-1, 1, 1, 1});
-    return torch::where(fm, x.flip({3}), x).contiguous();
-  }
-
-  // MSE of eps on x0 at timesteps t (CPU int64 [B]) with noise (CPU float).
-  torch::Tensor loss(const torch::Tensor& x0, const torch::Tensor& t, const torch::Tensor& noise) {
-    const torch::Tensor x0d = x0.to(device), nd = noise.to(device), td = t.to(device);
-    const torch::Tensor a = sqrt_ac.index_select(0, td).view({-1, 1, 1, 1});
-    const torch::Tensor b = sqrt_1m_ac.index_select(0, td).view({-1, 1, 1, 1});
-    const torch::Tensor xt = a * x0d + b * nd;
-    return torch::mse_loss(model->forward(xt, td), nd);
-  }
-
-  void ema_update() {
-    torch::NoGradGuard no_grad;
-    // Warm-up decay: the EMA of a short run follows the weights instead of the initialisation.
-    const double k = static_cast<double>(step);
-    const double d = std::min(opts.ema_decay, (1.0 + k) / (10.0 + k));
-    auto p = model->parameters();
-    auto e = ema->parameters();
-    for (size_t i = 0; i < p.size(); ++i) e[i].mul_(d).add_(p[i].detach(), 1.0 - d);
-  }
+  std::unique_ptr<impl::TrainerBackend> backend;
 };
 
 DdpmTrainer::DdpmTrainer(TrainImages data, const TrainOptions& options)
     : impl_(std::make_unique<Impl>()) {
-  Impl& m = *impl_;
   options.Check();
-  if (data.n < 1) fail("ddpm train: no training images");
-  if (data.size != options.unet.image_size || data.channels != options.unet.channels)
-    fail("ddpm train: images are {}x{} with {} channels, the UNet wants {}x{} with {}", data.size,
-         data.size, data.channels, options.unet.image_size, options.unet.image_size,
-         options.unet.channels);
-  REPBENCH_ASSERT(data.pixels.size() ==
-                  static_cast<size_t>(data.n) * data.size * data.size * data.channels);
-  m.data = std::move(data);
-  m.opts = options;
-  m.device = models::impl::resolve_device(options.device.device);
-  models::impl::set_torch_threads(options.device.threads);
-  m.data_sha = sha256_hex(
-      std::string_view(reinterpret_cast<const char*>(m.data.pixels.data()), m.data.pixels.size()));
-  m.pixels = torch::from_blob(m.data.pixels.data(),
-                              {m.data.n, m.data.size, m.data.size, m.data.channels}, torch::kUInt8);
-
-  torch::manual_seed(impl::derive_seed(options.seed, kInit));
-  m.model = impl::UNet(options.unet);
-  m.ema = impl::UNet(options.unet);
-  {
-    torch::NoGradGuard no_grad;
-    auto p = m.model->parameters();
-    auto e = m.ema->parameters();
-    for (size_t i = 0; i < p.size(); ++i) e[i].copy_(p[i]);
-  }
-  m.model->to(m.device);
-  m.ema->to(m.device);
-  m.ema->eval();
-  for (auto& p : m.ema->parameters()) p.set_requires_grad(false);
-  m.optim = std::make_unique<torch::optim::Adam>(m.model->parameters(),
-                                                 torch::optim::AdamOptions(options.lr));
-  const DiffusionSchedule s = DiffusionSchedule::from_betas(options.model_config().betas());
-  std::vector<float> a, b;
-  for (const double ac : s.alphas_cumprod) {
-    a.push_back(static_cast<float>(std::sqrt(ac)));
-    b.push_back(static_cast<float>(std::sqrt(1.0 - ac)));
-  }
-  m.sqrt_ac = torch::tensor(a).to(m.device);
-  m.sqrt_1m_ac = torch::tensor(b).to(m.device);
+  impl_->backend = impl::torch_entry().trainer(std::move(data), options);
 }
 
 DdpmTrainer::~DdpmTrainer() = default;
@@ -143,152 +28,28 @@ DdpmTrainer::DdpmTrainer(DdpmTrainer&&) noexcept = default;
 DdpmTrainer& DdpmTrainer::operator=(DdpmTrainer&&) noexcept = default;
 
 float DdpmTrainer::step() {
-  Impl& m = *impl_;
-  const int64_t bsz = m.opts.batch_size, k = m.step;
-  // Every draw of step k comes from (seed, k): resuming at k continues the same stream.
-  impl::Rng rng(impl::derive_seed(m.opts.seed, kStepDraws, static_cast<uint64_t>(k)));
-  std::vector<int64_t> idx(bsz), ts(bsz);
-  std::vector<bool> flip(bsz);
-  for (int64_t j = 0; j < bsz; ++j) {
-    const int64_t p = k * bsz + j;
-    idx[j] = m.permutation(p / m.data.n)[p % m.data.n];
-    flip[j] = m.opts.random_flip && rng.below(2) == 1;
-    ts[j] = static_cast<int64_t>(rng.below(static_cast<uint64_t>(m.opts.timesteps)));
-  }
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(
-      impl::derive_seed(m.opts.seed, kStepNoise, static_cast<uint64_t>(k)));
-  const int64_t c = m.data.channels, s = m.data.size;
-  const torch::Tensor noise = at::randn({bsz, c, s, s}, gen, torch::kFloat);
-  if (m.opts.unet.dropout > 0) torch::manual_seed(impl::derive_seed(m.opts.seed, kDropout, k));
-
-  m.model->train();
-  m.optim->zero_grad();
-  const torch::Tensor loss = models::impl::run_translating_errors("ddpm train", [&] {
-    torch::Tensor l = m.loss(m.batch_x0(idx, flip), torch::tensor(ts, torch::kLong), noise);
-    l.backward();
-    return l;
-  });
-  if (m.opts.grad_clip > 0)
-    torch::nn::utils::clip_grad_norm_(m.model->parameters(), m.opts.grad_clip);
-  m.optim->step();
-  m.ema_update();
-  ++m.step;
-  const float v = loss.item<float>();
-  if (!std::isfinite(v))
-    fail("ddpm train: the loss became {} at step {}; lower the learning rate (--lr {})", v, m.step,
-         m.opts.lr);
-  m.losses.push_back(v);
-  return v;
+  return impl_->backend->step();
 }
-
 int64_t DdpmTrainer::step_count() const {
-  return impl_->step;
+  return impl_->backend->step_count();
 }
 const std::vector<float>& DdpmTrainer::losses() const {
-  return impl_->losses;
+  return impl_->backend->losses();
+}
+int64_t DdpmTrainer::parameter_count() const {
+  return impl_->backend->parameter_count();
 }
 const std::string& DdpmTrainer::data_sha256() const {
-  return impl_->data_sha;
+  return impl_->backend->data_sha256();
 }
-
-int64_t DdpmTrainer::parameter_count() const {
-  int64_t n = 0;
-  for (const auto& p : impl_->model->parameters()) n += p.numel();
-  return n;
-}
-
 float DdpmTrainer::fixed_batch_loss(int64_t n, uint64_t seed) const {
-  Impl& m = *impl_;
-  const int64_t b = std::max<int64_t>(1, std::min(n, m.data.n));
-  std::vector<int64_t> idx(b), ts(b);
-  impl::Rng rng(impl::derive_seed(seed, 1));
-  for (int64_t j = 0; j < b; ++j) {
-    idx[j] = j;
-    ts[j] = static_cast<int64_t>(rng.below(static_cast<uint64_t>(m.opts.timesteps)));
-  }
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(impl::derive_seed(seed, 2));
-  const torch::Tensor noise =
-      at::randn({b, m.data.channels, m.data.size, m.data.size}, gen, torch::kFloat);
-  torch::NoGradGuard no_grad;
-  m.model->eval();
-  const float v =
-      m.loss(m.batch_x0(idx, std::vector<bool>(b, false)), torch::tensor(ts, torch::kLong), noise)
-          .item<float>();
-  m.model->train();
-  return v;
+  return impl_->backend->fixed_batch_loss(n, seed);
 }
-
 void DdpmTrainer::save_checkpoint(const std::string& path, const nlohmann::json& extra) const {
-  const Impl& m = *impl_;
-  nlohmann::json training = fingerprint(m.opts, m.data_sha, m.data.n);
-  training["step"] = m.step;
-  training["parameters"] = parameter_count();
-  if (extra.is_object()) training.update(extra);
-  const nlohmann::json header{{"format", kCheckpointFormat},
-                              {"version", 1},
-                              {"metadata", m.opts.model_config().to_json()},
-                              {"unet", m.opts.unet.to_json()},
-                              {"training", training},
-                              {"losses", m.losses}};
-  std::ostringstream os;
-  torch::serialize::OutputArchive root, model, ema, optim;
-  m.model->save(model);
-  m.ema->save(ema);
-  m.optim->save(optim);
-  root.write("model", model);
-  root.write("ema", ema);
-  root.write("optimizer", optim);
-  root.save_to(os);
-  impl::write_checkpoint_file(path, header, os.str());
+  impl_->backend->save_checkpoint(path, extra);
 }
-
-// A function try block: the header is well-formed JSON (read_checkpoint_file) but any field read
-// below can meet another type than it expects (json type_error), which must name the file.
-void DdpmTrainer::load_checkpoint(const std::string& path) try {
-  Impl& m = *impl_;
-  impl::CheckpointBytes ck = impl::read_checkpoint_file(path);
-  const nlohmann::json& h = ck.header;
-  auto differs = [&](const std::string& what, const nlohmann::json& was,
-                     const nlohmann::json& now) {
-    fail(
-        "{}: the checkpoint was trained with {} {}, this run asks for {}; resume with the same "
-        "images and options, or write to another checkpoint",
-        path, what, was.dump(), now.dump());
-  };
-  const nlohmann::json meta_now = m.opts.model_config().to_json();
-  for (const char* key :
-       {"image_size", "channels", "timesteps", "beta_schedule", "beta_start", "beta_end"})
-    if (h["metadata"].value(key, nlohmann::json()) != meta_now[key])
-      differs(key, h["metadata"].value(key, nlohmann::json()), meta_now[key]);
-  if (h["unet"] != m.opts.unet.to_json()) differs("UNet", h["unet"], m.opts.unet.to_json());
-  const nlohmann::json fp = fingerprint(m.opts, m.data_sha, m.data.n);
-  const nlohmann::json& tr = h.value("training", nlohmann::json::object());
-  for (auto it = fp.begin(); it != fp.end(); ++it) {
-    const nlohmann::json was = tr.value(it.key(), nlohmann::json());
-    if (was != it.value())
-      differs(it.key() == "data_sha256" ? "images of sha256" : it.key(), was, it.value());
-  }
-  try {
-    torch::serialize::InputArchive root, model, ema, optim;
-    root.load_from(ck.archive.data(), ck.archive.size(), m.device);
-    root.read("model", model);
-    root.read("ema", ema);
-    root.read("optimizer", optim);
-    m.model->load(model);
-    m.ema->load(ema);
-    m.optim->load(optim);
-  } catch (const c10::Error& e) {
-    fail("{}: cannot read the checkpoint's weights: {}", path,
-         models::impl::first_line(e.what_without_backtrace()));
-  }
-  m.model->to(m.device);
-  m.ema->to(m.device);
-  m.step = tr.value("step", int64_t{0});
-  m.losses = h.value("losses", std::vector<float>());
-  if (static_cast<int64_t>(m.losses.size()) != m.step)
-    fail("{}: the checkpoint has {} losses for {} steps", path, m.losses.size(), m.step);
-} catch (const nlohmann::json::exception& e) {
-  fail("{}: checkpoint header: {}", path, e.what());
+void DdpmTrainer::load_checkpoint(const std::string& path) {
+  impl_->backend->load_checkpoint(path);
 }
 
 TrainResult train_ddpm(const TrainImages& images, const TrainOptions& options,

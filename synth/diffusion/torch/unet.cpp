@@ -1,4 +1,4 @@
-#include "synth/diffusion/impl/unet.h"
+#include "synth/diffusion/torch/unet.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,9 +1,5 @@
-// Loading eps-models: TorchScript archives with metadata.json, repbench checkpoints (their EMA
-// UNet), and the null model; inspect_eps_model().
-#include <algorithm>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+// Loading eps-models in the LibTorch plugin: TorchScript archives with metadata.json, repbench
+// checkpoints (their EMA UNet), and the null model.
 #include <vector>
 
 #include <fmt/format.h>
@@ -12,43 +8,19 @@
 
 #include "core/error.h"
 #include "core/sha256.h"
-#include "models/impl/torch_util.h"
+#include "runtime/torch_runtime.h"
 #include "synth/diffusion/ddpm.h"
 #include "synth/diffusion/impl/checkpoint_file.h"
-#include "synth/diffusion/impl/eps_net.h"
-#include "synth/diffusion/impl/unet.h"
+#include "synth/diffusion/impl/model_file.h"
+#include "synth/diffusion/torch/eps_net.h"
+#include "synth/diffusion/torch/unet.h"
 
 namespace repbench::synth::diffusion {
 
 namespace {
 
 constexpr const char* kMetadataFile = "metadata.json";
-using models::impl::first_line;
-
-// The file's format by its first bytes.
-ModelFormat sniff(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) fail("{}: cannot open model file ({})", path, std::strerror(errno));
-  char head[8] = {};
-  f.read(head, 8);
-  if (f.gcount() == 8 && std::memcmp(head, kCheckpointMagic, 8) == 0)
-    return ModelFormat::kCheckpoint;
-  if (f.gcount() >= 4 && std::memcmp(head, "PK\x03\x04", 4) == 0) return ModelFormat::kTorchScript;
-  fail(
-      "{}: neither a TorchScript archive (torch.jit.save) nor a repbench DDPM checkpoint "
-      "(repbench ddpm train)",
-      path);
-}
-
-EpsModelConfig parse_metadata(const std::string& path, const std::string& text) {
-  const nlohmann::json j = models::impl::parse_archive_json(
-      path, kMetadataFile, text,
-      fmt::format("export the model with scripts/export_models.py or save it with "
-                  "torch.jit.save(m, f, _extra_files={{\"{}\": ...}}) (see "
-                  "synth/diffusion/model_config.h)",
-                  kMetadataFile));
-  return EpsModelConfig::from_json(j, fmt::format("{}: {}", path, kMetadataFile));
-}
+using runtime::first_line;
 
 class TorchScriptNet : public impl::EpsNet {
  public:
@@ -104,7 +76,7 @@ std::unique_ptr<impl::EpsNet> load_torchscript(const std::string& path, const c1
     fail("{}: cannot load the TorchScript model: {}", path, first_line(e.what_without_backtrace()));
   }
   module.eval();
-  info->config = parse_metadata(path, extra[kMetadataFile]);
+  info->config = impl::parse_torchscript_metadata(path, extra[kMetadataFile]);
   // forward(self, x, t[, y]): the arity must agree with num_classes.
   const auto& schema = module.get_method("forward").function().getSchema();
   const auto& a = schema.arguments();
@@ -124,34 +96,12 @@ std::unique_ptr<impl::EpsNet> load_torchscript(const std::string& path, const c1
   return std::make_unique<TorchScriptNet>(path, std::move(module), conditional);
 }
 
-// The part of a checkpoint header's training block that a record of the model's use should carry:
-// enough to see what it was trained on and that its loss went down (not the per-step bulk).
-nlohmann::json training_summary(const nlohmann::json& header, const std::string& path) {
-  try {
-    const nlohmann::json& tr = header.at("training");
-    nlohmann::json out = nlohmann::json::object();
-    for (const char* key : {"step", "images", "batch_size", "lr", "seed", "data_sha256"})
-      if (tr.contains(key)) out[key] = tr[key];
-    const auto losses = header.value("losses", std::vector<double>());
-    const size_t n = losses.size(), w = std::min<size_t>(100, n);
-    if (w > 0) {
-      double first = 0, last = 0;
-      for (size_t i = 0; i < w; ++i) first += losses[i], last += losses[n - w + i];
-      out["loss_first_100"] = first / static_cast<double>(w);
-      out["loss_last_100"] = last / static_cast<double>(w);
-    }
-    return out;
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: checkpoint header: training: {}", path, e.what());
-  }
-}
-
 std::unique_ptr<impl::EpsNet> load_checkpoint_net(const std::string& path,
                                                   const c10::Device& device, EpsModelInfo* info) {
   impl::CheckpointBytes ck = impl::read_checkpoint_file(path);
   info->config =
       EpsModelConfig::from_json(ck.header["metadata"], path + ": checkpoint header: metadata");
-  info->training = training_summary(ck.header, path);
+  info->training = impl::training_summary(ck.header, path);
   const UNetConfig unet_config =
       UNetConfig::from_json(ck.header["unet"], path + ": checkpoint header: unet");
   impl::UNet unet(unet_config);
@@ -171,48 +121,12 @@ std::unique_ptr<impl::EpsNet> load_checkpoint_net(const std::string& path,
 
 }  // namespace
 
-const char* to_string(ModelFormat format) {
-  switch (format) {
-    case ModelFormat::kTorchScript:
-      return "torchscript";
-    case ModelFormat::kCheckpoint:
-      return kCheckpointFormat;
-    case ModelFormat::kNull:
-      return "null";
-  }
-  return "?";
-}
-
-nlohmann::json EpsModelInfo::to_json() const {
-  nlohmann::json j{{"path", path},
-                   {"sha256", sha256},
-                   {"format", to_string(format)},
-                   {"config", config.to_json()}};
-  if (!training.is_null()) j["training"] = training;
-  return j;
-}
-
-EpsModelInfo inspect_eps_model(const std::string& path) {
-  EpsModelInfo info;
-  info.path = path;
-  info.format = sniff(path);
-  if (info.format == ModelFormat::kCheckpoint) {
-    const nlohmann::json h = read_checkpoint_header(path);
-    info.config = EpsModelConfig::from_json(h["metadata"], path + ": checkpoint header: metadata");
-    info.training = training_summary(h, path);
-  } else {
-    info.config = parse_metadata(path, models::impl::read_archive_extra(path, kMetadataFile));
-  }
-  info.sha256 = sha256_file(path);
-  return info;
-}
-
 namespace impl {
 
 std::unique_ptr<EpsNet> load_eps_net(const std::string& path, const c10::Device& device,
                                      EpsModelInfo* info) {
   info->path = path;
-  info->format = sniff(path);
+  info->format = sniff_model_file(path);
   std::unique_ptr<EpsNet> net = info->format == ModelFormat::kCheckpoint
                                     ? load_checkpoint_net(path, device, info)
                                     : load_torchscript(path, device, info);

@@ -1,5 +1,5 @@
 // The built-in DDPM UNet (architecture in synth/diffusion/ddpm.h). Includes LibTorch: only .cpp
-// files of synth/diffusion/ may include it.
+// files of synth/diffusion/torch/ (the LibTorch plugin) may include it.
 #pragma once
 
 #include <vector>

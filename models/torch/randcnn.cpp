@@ -1,4 +1,5 @@
-// builtin:randcnn, the LibTorch builtin: a seeded random CNN run in batches.
+// builtin:randcnn, the LibTorch builtin: a seeded random CNN run in batches (in the LibTorch
+// plugin; models/builtin_extractors.h describes it).
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -10,7 +11,8 @@
 #include "core/rng.h"
 #include "models/builtin_extractors.h"
 #include "models/impl/extractor_util.h"
-#include "models/impl/torch_util.h"
+#include "models/torch/extractors.h"
+#include "runtime/torch_runtime.h"
 
 namespace repbench::models {
 
@@ -39,7 +41,7 @@ class RandCnnExtractor : public FeatureExtractor {
   bool prefers_batches() const override { return true; }
 
   void extract(const ImageBatch& b, float* out) override {
-    impl::run_translating_errors(info_.spec, [&] {
+    runtime::run_translating_errors<OutOfMemory>(info_.spec, [&] {
       c10::InferenceMode guard;
       at::Tensor x =
           at::from_blob(const_cast<float*>(b.data), {b.n, 3, b.height, b.width}, at::kFloat)
@@ -60,12 +62,13 @@ class RandCnnExtractor : public FeatureExtractor {
 
 }  // namespace
 
-std::unique_ptr<FeatureExtractor> create_randcnn(const BuiltinParams& prm, const std::string& spec,
-                                                 const ExtractorOptions& opt) {
+std::unique_ptr<FeatureExtractor> impl::create_randcnn_torch(const BuiltinParams& prm,
+                                                             const std::string& spec,
+                                                             const ExtractorOptions& opt) {
   const int dim = static_cast<int>(prm.at("dim"));
   const int size = static_cast<int>(prm.at("size"));
-  const c10::Device device = impl::resolve_device(opt.device);
-  impl::set_torch_threads(opt.threads);
+  const c10::Device device = runtime::resolve_device(opt.device);
+  runtime::set_torch_threads(opt.threads);
 
   ExtractorInfo info;
   info.name = fmt::format("Random CNN (seed {}, {}-d, GeM)", prm.at("seed"), dim);

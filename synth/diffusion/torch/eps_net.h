@@ -1,5 +1,5 @@
 // The network behind a DiffusionModel: a TorchScript module, the built-in UNet of a checkpoint,
-// or the null model. Includes LibTorch: only .cpp files of synth/diffusion/ may include it.
+// or the null model. Includes LibTorch: only files of synth/diffusion/torch/ may include it.
 #pragma once
 
 #include <memory>

@@ -1,0 +1,37 @@
+#include "runtime/torch_runtime.h"
+
+#include <algorithm>
+#include <thread>
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+namespace repbench::runtime {
+
+c10::Device resolve_device(const std::string& device) {
+  if (device == "cpu") return c10::Device(c10::kCPU);
+  if (device.rfind("cuda", 0) != 0) fail("device \"{}\" is not one of cpu, cuda, cuda:N", device);
+  c10::Device d(c10::kCPU);
+  try {
+    d = c10::Device(device);
+  } catch (const c10::Error&) {
+    fail("device \"{}\" is not one of cpu, cuda, cuda:N", device);
+  }
+  if (!torch::cuda::is_available())
+    fail(
+        "device \"{}\" requested, but CUDA is not available (LibTorch built without CUDA, or no "
+        "GPU visible); use --device cpu",
+        device);
+  if (d.has_index() && d.index() >= static_cast<int>(torch::cuda::device_count()))
+    fail("device \"{}\" requested, but only {} CUDA device(s) are visible", device,
+         torch::cuda::device_count());
+  return d;
+}
+
+void set_torch_threads(int threads) {
+  const int n =
+      threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (at::get_num_threads() != n) at::set_num_threads(n);
+}
+
+}  // namespace repbench::runtime
