@@ -150,7 +150,7 @@ class FaissIndex : public ApproximateIndex {
              train_sample_, nlist_);
       quantizer_ = std::make_unique<faiss::IndexFlatIP>(d);
       auto ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer_.get(), d, nlist_,
-                                                        faiss::METRIC_INNER_PRODUCT);
+                                                       faiss::METRIC_INNER_PRODUCT);
       ivf->cp.spherical = true;
       ivf->cp.niter = 10;
       // The whole sample is used (FAISS would otherwise draw its own subset of 16 per list).
@@ -386,8 +386,7 @@ class FactoryIndex : public ApproximateIndex {
     try {
       index_->train(count, rows);
     } catch (const faiss::FaissException& e) {
-      fail("--index '{}': FAISS cannot train it on {} rows ({})", factory_, count,
-           faiss_reason(e));
+      fail("--index '{}': FAISS cannot train it on {} rows ({})", factory_, count, faiss_reason(e));
     }
   }
   void add(const float* rows, int64_t count) override {

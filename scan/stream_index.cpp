@@ -116,9 +116,9 @@ SearchOutcome search_train_streamed(const DescriptorStream& train, const FloatAr
   StreamedBuild b =
       build_index_streamed(train, kind, index_options, options, gather(queries, ref_ids));
   const int64_t nt = int64_t(sample.tune.size());
-  SearchOutcome out = tune_and_search(*b.index, queries, k, index_options, sample,
-                                      slice(b.reference, 0, nt),
-                                      slice(b.reference, nt, b.reference.nq));
+  SearchOutcome out =
+      tune_and_search(*b.index, queries, k, index_options, sample, slice(b.reference, 0, nt),
+                      slice(b.reference, nt, b.reference.nq));
   out.build_seconds = b.build_seconds;
   if (nt > 0) out.tune_seconds += b.reference_seconds;
   if (index_out) *index_out = std::move(b.index);
@@ -149,12 +149,12 @@ nlohmann::json scan_streamed_approximate(const FloatArray& generated,
   }
   p.distinct = duplicate_rows(p.found.topk, params);
   const FloatArray dq = read_rows_normalised(train, p.distinct);
-  p.duplicates = count_index_duplicates(dq.data.data(), p.distinct, n, params.dup_threshold,
-                                        *index, params.duplicate_cap);
+  p.duplicates = count_index_duplicates(dq.data.data(), p.distinct, n, params.dup_threshold, *index,
+                                        params.duplicate_cap);
   p.exact_duplicates = false;
   nlohmann::json rec = record_body(
-      p, generated_paths, [&](int64_t id) -> const std::string& { return train.path(id); },
-      false, params);
+      p, generated_paths, [&](int64_t id) -> const std::string& { return train.path(id); }, false,
+      params);
   const DescriptorStream::Stats& st = train.stats();
   const int64_t sample = p.found.params.value("train_sample", int64_t{0});
   rec["stream"] = {{"block_rows", options.rows_per_block()},
@@ -162,8 +162,7 @@ nlohmann::json scan_streamed_approximate(const FloatArray& generated,
                    {"peak_rows", st.peak_rows},
                    {"peak_bytes", st.peak_bytes},
                    {"passes", 1},
-                   {"rows_read_singly",
-                    sample + baseline_count + int64_t(p.distinct.size())}};
+                   {"rows_read_singly", sample + baseline_count + int64_t(p.distinct.size())}};
   if (matches) *matches = std::move(p.found.topk);
   return rec;
 }
