@@ -2,7 +2,6 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
-#include <optional>
 
 #include <fmt/format.h>
 
@@ -13,7 +12,7 @@
 #include "datasets/metric_spec.h"
 #include "datasets/set_inputs.h"
 #include "datasets/set_registry.h"
-#include "metrics/evaluate.h"
+#include "evaluation/evaluate_set.h"
 #include "metrics/descriptor_scores.h"
 #include "metrics/rerank.h"
 #include "postprocess/postprocess.h"
@@ -63,17 +62,12 @@ void run_eval(const EvalArgs& a) {
   } else {
     protocols.push_back(a.protocol);
   }
-  metrics::EvalOptions opt;
   if (!a.ap.empty()) datasets::parse_ap_kind(a.ap, "--ap");  // before any file is read
   if (a.similarity != "auto" && a.similarity != "inner-product" && a.similarity != "split-product")
     fail("--similarity '{}' is not known; expected auto, inner-product or split-product",
          a.similarity);
   const metrics::RerankSpec rerank =
       a.rerank.empty() ? metrics::RerankSpec{} : metrics::parse_rerank(a.rerank);
-  opt.bootstrap_samples = a.bootstrap;
-  opt.seed = a.seed;
-  opt.threads = a.threads;
-  opt.top_k = report::kTopIds;
   report::check_copy_detection_options(a.copy_detection);
 
   // All protocols share the image lists, so descriptors are read and checked once.
@@ -85,7 +79,6 @@ void run_eval(const EvalArgs& a) {
     fail("--score-norm-train applies to copy-detection sets (disc21, copydays); {} is scored by "
          "mAP",
          first.name);
-  datasets::apply_metric(metric, opt);
   const bool want_split = a.similarity == "split-product";
   FloatArray q = read_descriptors(
       a.query_features,
@@ -135,11 +128,7 @@ void run_eval(const EvalArgs& a) {
   header.inputs = {{"query_features", q_input},
                    {"db_features", same_file ? q_input : file_input(a.db_features)},
                    {"ground_truth", datasets::ground_truth_input(first)}};
-  header.options = {{"ap", datasets::ap_kind_name(metric.ap)},
-                    {"metric", metric.to_json()},
-                    {"l2_normalize", normalize},
-                    {"bootstrap_samples", a.bootstrap},
-                    {"tie_rule", "equal scores ordered by ascending db index"},
+  header.options = {{"l2_normalize", normalize},
                     {"query_crop", first.crop_queries && !a.no_query_crop}};
   if (!pp.options.is_null()) {
     header.options["postprocess"] = pp.options;
@@ -153,7 +142,11 @@ void run_eval(const EvalArgs& a) {
   header.seed = a.seed;
   header.timings["load_seconds"] = seconds_since(t_start);
 
-  const std::unique_ptr<metrics::ScoreSource> scores = metrics::descriptor_scores(q, db, split);
+  // A leave-in set's n x n scores come from SYRK here, before evaluate(): timed apart.
+  const auto t_scores = std::chrono::steady_clock::now();
+  const std::unique_ptr<metrics::ScoreSource> scores =
+      metrics::descriptor_scores(q, db, split, metrics::ScoreUse::kEveryRow, a.threads);
+  header.timings["scores_seconds"] = seconds_since(t_scores);
   fmt::print("{} — model {} — {} queries, {} database images, {} {}\n", first.name, model,
              first.queries.size(), first.db.size(),
              split ? fmt::format("{} tokens x {}", q.shape[1], q.shape[2])
@@ -164,16 +157,32 @@ void run_eval(const EvalArgs& a) {
     fmt::print("{}\n", postprocess::describe(a.postprocess, pp));
   if (!rerank.empty()) fmt::print("rerank: {}\n", rerank.to_string());
   std::string mp_header;
-  for (int k : opt.ks) mp_header += fmt::format(" {:>7}", fmt::format("mP@{}", k));
+  metrics::EvalOptions columns;  // the mP@k cut-offs of the set's metric
+  datasets::apply_metric(metric, columns);
+  for (int k : columns.ks) mp_header += fmt::format(" {:>7}", fmt::format("mP@{}", k));
   fmt::print("{:<10} {:>7} {:>17}{} {:>8}\n", "protocol", "mAP", "95% CI", mp_header, "queries");
+  evaluation::SetEvalOptions so;
+  so.bootstrap = a.bootstrap;
+  so.seed = a.seed;
+  so.threads = a.threads;
+  so.ap = a.ap;
+  so.copy_detection = a.copy_detection;
+  so.copy_detection.threads = a.threads;
+  so.copy_detection.l2_normalize_train = normalize;
+  if (!a.postprocess.chain.empty())  // the same trained chain (from the cache) as q and db
+    so.copy_detection.transform_train = [&a](FloatArray& train, const std::string& name) {
+      const postprocess::Spec& s = a.postprocess;
+      postprocess::Postprocessor::prepare(
+          s.chain, s.train_file, s.cache_dir.empty() ? postprocess::default_cache_dir() : s.cache_dir,
+          train.row_size())
+          .apply(train, name);
+    };
   for (const std::string& protocol : protocols) {
     datasets::RetrievalSet set =
         protocol == first.protocol ? first : datasets::load_set({a.set, protocol, a.root, a.gnd});
-    const datasets::RetrievalSet::Lists lists = set.evaluation_lists();
-    const auto t0 = std::chrono::steady_clock::now();
-    metrics::EvalResult r = metrics::evaluate(*scores, lists.ok, lists.junk, opt);
-    header.timings["eval_seconds"] = seconds_since(t0);
-    nlohmann::json m = report::eval_metrics_json(r, opt, lists.groups);
+    const evaluation::SetEvaluation e = evaluation::evaluate_set(set, *scores, q, split, so);
+    const metrics::EvalResult& r = e.result;
+    const nlohmann::json& m = e.metrics;
     std::string mp;
     for (double v : r.mp_at_k) mp += fmt::format(" {:>7.2f}", 100 * v);
     fmt::print("{:<10} {:>7.2f} {:>17}{} {:>8}\n", protocol, 100 * r.map,
@@ -183,41 +192,17 @@ void run_eval(const EvalArgs& a) {
       for (const auto& g : m["map_by_group"])
         fmt::print("  {:<16} mAP {:>6.2f}  ({} queries)\n", g["group"].get<std::string>(),
                    100 * g["map"].get<double>(), g["queries"].get<int64_t>());
-    for (size_t i = 0; i < opt.recall_ks.size(); ++i)
-      fmt::print("  Recall@{:<2} {:>6.2f}\n", opt.recall_ks[i], 100 * r.mrecall_at_k[i]);
-    if (opt.mrr) fmt::print("  MRR       {:>6.2f}\n", 100 * r.mrr);
-    // Copy-detection sets: micro-AP over pooled predictions, beside the per-query mAP.
-    std::optional<report::CopyDetectionResult> cd;
-    report::RecordHeader h = header;
-    if (set.metric.copy_detection) {
-      report::CopyDetectionOptions cdo = a.copy_detection;
-      cdo.threads = a.threads;
-      cdo.l2_normalize_train = normalize;
-      if (!a.postprocess.chain.empty())  // the same trained chain (from the cache) as q and db
-        cdo.transform_train = [&a](FloatArray& train, const std::string& name) {
-          const postprocess::Spec& s = a.postprocess;
-          postprocess::Postprocessor::prepare(
-              s.chain, s.train_file, s.cache_dir.empty() ? postprocess::default_cache_dir() : s.cache_dir,
-              train.row_size())
-              .apply(train, name);
-        };
-      const auto t_cd = std::chrono::steady_clock::now();
-      cd = report::evaluate_copy_detection(*scores, q, split, set, cdo, &r);
-      h.timings["copy_detection_seconds"] = seconds_since(t_cd);
-      m.update(cd->metrics);
-      h.options["copy_detection"] = cd->options;
-      h.inputs.update(cd->inputs);
-      fmt::print("{}", cd->summary);
-    }
+    for (size_t i = 0; i < e.options.recall_ks.size(); ++i)
+      fmt::print("  Recall@{:<2} {:>6.2f}\n", e.options.recall_ks[i], 100 * r.mrecall_at_k[i]);
+    if (e.options.mrr) fmt::print("  MRR       {:>6.2f}\n", 100 * r.mrr);
+    if (e.copy_detection) fmt::print("{}", e.copy_detection->summary);
     if (a.out.empty()) continue;
+    report::RecordHeader h = header;
     h.set = set.name;
     h.protocol = protocol;
     const std::string path = record_path(a.out, protocol, protocols.size() > 1);
-    std::vector<std::string> images;
-    for (const auto& query : set.queries) images.push_back(query.image);
-    nlohmann::json record = report::make_eval_record(h, m);
-    if (cd) record["predictions"] = report::write_predictions_csv(*cd, set, path);
-    report::write_eval_record(path, std::move(record), {&r, &opt, &images, &lists.ok, &lists.junk});
+    report::write_eval_record(path, evaluation::make_set_record(h, e, set, path),
+                              evaluation::query_results(e));
     fmt::print("  record: {}\n", path);
   }
 }

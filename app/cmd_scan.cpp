@@ -41,6 +41,10 @@ void print_and_render(const nlohmann::json& rec, const fs::path& out) {
                a_["threshold"].get<double>(), a_["generations"].get<int64_t>(),
                rec["generated"]["count"].get<int64_t>(), 100 * a_["fraction"].get<double>(),
                100 * a_["baseline_fraction"].get<double>());
+  if (rec.contains("groups"))
+    fmt::print("  {} groups{}: per-group shares in scan.json and report.html\n",
+               rec["groups"]["count"].get<int64_t>(),
+               rec["groups"]["within_group"].get<bool>() ? " (searched within each group)" : "");
   for (const char* side : {"generated", "train"}) {
     const auto& skipped = rec[side]["skipped"];
     for (size_t i = 0; i < skipped.size() && i < 10; ++i)
@@ -138,6 +142,15 @@ void add_scan_command(CLI::App& app) {
   cmd->add_option("--out,-o", a->o.out, "Output folder (cache/, matches.csv, scan.json, report)");
   add_postprocess_options(cmd, a->o.postprocess.chain, a->o.postprocess.train_file,
                           a->o.postprocess.cache_dir);
+  cmd->add_option("--generated-groups", a->o.generated_groups,
+                  "CSV 'path,group' naming the group (e.g. ImageNet class) of every generation: "
+                  "per-group shares above each threshold in scan.json and the report");
+  cmd->add_option("--train-groups", a->o.train_groups,
+                  "CSV 'path,group' naming the group of every training image (per-group "
+                  "baseline shares)");
+  cmd->add_flag("--within-group", a->o.within_group,
+                "Search each generation only among the training images of its group, and the "
+                "baseline within each sampled image's group (needs both groups files; exact)");
   cmd->add_option("--partial", a->o.partial,
                   "A job array's task: scan the one training shard of --train-descriptors and "
                   "write this partial file (merge with `repbench scan merge`)");
@@ -149,7 +162,9 @@ void add_scan_command(CLI::App& app) {
       "  repbench scan -g samples.txt --train-descriptors feats/train.shard-*-of-8.npy \\\n"
       "      -m torchscript:weights/sscd_disc_mixup.pt --threshold 0.5,0.6 --out scan\n"
       "  repbench scan --generated-descriptors gen.npy --train-descriptors laion-*.npy \\\n"
-      "      --index exact --out scan");
+      "      --index exact --out scan\n"
+      "  repbench scan -g samples.txt -t train.txt -m MODEL --generated-groups gen.csv \\\n"
+      "      --train-groups train.csv --within-group --out scan");
 
   // `scan merge`: the step after a job array of `scan --partial`.
   auto partials = std::make_shared<std::vector<std::string>>();

@@ -4,7 +4,8 @@
 12,000 images (1,200 classes x 10), d = 512, every image a query against all 12,000 including
 itself (it counts as one of its 10 positives). The reference is tests/reference/revisitop_map.py
 (matrix product, argsort, compute_map); repbench is timed as the whole `repbench eval` process
-(reading the .npy files and the bootstrap included). Target: 1.5 s or less, same mAP to 1e-6.
+(start-up, reading the .npy files, the scores and the bootstrap included). Target: at least 20x
+faster than the reference, same mAP to 1e-6.
 
 Usage: bench/eval_vs_numpy.py [--repbench build/repbench] [--classes 1200] [--dim 512]
 """
@@ -28,7 +29,7 @@ def main():
     p.add_argument('--classes', type=int, default=1200)
     p.add_argument('--per-class', type=int, default=10)
     p.add_argument('--dim', type=int, default=512)
-    p.add_argument('--target-seconds', type=float, default=1.5)
+    p.add_argument('--target-speedup', type=float, default=20.0)
     args = p.parse_args()
 
     rng = np.random.default_rng(0)
@@ -68,11 +69,13 @@ def main():
 
     ours = rec['metrics']['map']
     diff = abs(ours - ref['map'])
+    speedup = ref['seconds'] / wall
     print(f"images {n}, d {args.dim}: numpy reference {ref['seconds']:.2f} s "
           f"(mAP {ref['map']:.6f}); repbench eval {wall:.2f} s wall "
-          f"(evaluate {rec['timings']['eval_seconds']:.2f} s, mAP {ours:.6f})")
-    print(f"speed-up {ref['seconds'] / wall:.1f}x; |mAP difference| {diff:.2e}; "
-          f"target <= {args.target_seconds} s: {'met' if wall <= args.target_seconds else 'MISSED'}")
+          f"(scores {rec['timings'].get('scores_seconds', 0):.2f} s, "
+          f"evaluate {rec['timings']['eval_seconds']:.2f} s, mAP {ours:.6f})")
+    print(f"speed-up {speedup:.1f}x; |mAP difference| {diff:.2e}; "
+          f"target >= {args.target_speedup}x: {'met' if speedup >= args.target_speedup else 'MISSED'}")
     return 0 if diff <= 1e-6 else 1
 
 

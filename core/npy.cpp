@@ -213,7 +213,7 @@ FloatArray read_npy_float(const std::string& path) {
   } else if (h.dtype == NpyDType::kFloat16) {
     std::vector<uint16_t> half(static_cast<size_t>(n));
     read_payload(path, in, half.data(), n * sizeof(uint16_t));
-    for (int64_t i = 0; i < n; ++i) a.data[i] = half_to_float(half[i]);
+    half_to_float(half.data(), a.data.data(), n);
   } else {
     fail("{}: dtype '{}' is not supported here; expected float32 ('<f4') or float16 ('<f2')",
          path, npy_descr(h.dtype));
@@ -281,39 +281,51 @@ void write_npy(const std::string& path, const int32_t* data, const std::vector<i
 }
 
 int64_t first_nonfinite_row(const FloatArray& a) {
-  const int64_t rs = a.row_size();
-  for (int64_t i = 0; i < a.rows(); ++i) {
-    const float* r = a.row(i);
-    for (int64_t j = 0; j < rs; ++j)
-      if (!std::isfinite(r[j])) return i;
+  return first_nonfinite_row(a.data.data(), a.rows(), a.row_size());
+}
+
+int64_t first_nonfinite_row(const float* data, int64_t rows, int64_t row_size) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* r = data + i * row_size;
+    uint32_t any = 0;  // an all-ones exponent is Inf or NaN; OR-ing the tests vectorises
+    for (int64_t j = 0; j < row_size; ++j) {
+      uint32_t bits;
+      std::memcpy(&bits, r + j, sizeof bits);
+      any |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+    }
+    if (any) return i;
   }
   return -1;
 }
 
 float half_to_float(uint16_t h) {
-  uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal half -> normal float
-      int e = -1;
-      do {
-        ++e;
-        mant <<= 1;
-      } while ((mant & 0x400) == 0);
-      bits = sign | static_cast<uint32_t>(127 - 15 - e) << 23 | (mant & 0x3ff) << 13;
-    }
-  } else if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | mant << 13;
-  } else {
-    bits = sign | (exp + 127 - 15) << 23 | mant << 13;
-  }
+  // Branch-free (both special cases computed, one selected), so that the loop below vectorises.
+  constexpr uint32_t kExp = 0x7c00u << 13;  // the half's exponent field, moved to a float's
+  uint32_t o = static_cast<uint32_t>(h & 0x7fff) << 13;
+  const uint32_t exp = o & kExp;
+  o += (127 - 15) << 23;                     // rebias the exponent
+  const uint32_t inf_nan = o + ((128 - 16) << 23);
+  // Zero and subnormals: one more exponent step, then subtract 2^-14 to renormalise (exact).
+  float sub;
+  const uint32_t sub_bits = o + (1u << 23);
+  std::memcpy(&sub, &sub_bits, sizeof sub);
+  sub -= 6.103515625e-05f;  // 2^-14, the float with bits 113 << 23
+  uint32_t sub_out;
+  std::memcpy(&sub_out, &sub, sizeof sub_out);
+  uint32_t bits = exp == kExp ? inf_nan : exp == 0 ? sub_out : o;
+  bits |= static_cast<uint32_t>(h & 0x8000) << 16;
   float f;
   std::memcpy(&f, &bits, sizeof f);
   return f;
+}
+
+void half_to_float(const void* in, float* out, int64_t n) {
+  const char* p = static_cast<const char*>(in);
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, p + 2 * i, sizeof h);
+    out[i] = half_to_float(h);
+  }
 }
 
 uint16_t float_to_half(float f) {

@@ -55,11 +55,16 @@ void write_npy(const std::string& path, const float* data, const std::vector<int
 void write_npy(const std::string& path, const int64_t* data, const std::vector<int64_t>& shape);
 void write_npy(const std::string& path, const int32_t* data, const std::vector<int64_t>& shape);
 
-// Index of the first row holding NaN or Inf, or -1 when all values are finite.
+// Index of the first row holding NaN or Inf, or -1 when all values are finite. The pointer form
+// reads `rows` rows of `row_size` values (a branch-free scan per row, so it runs at memory speed).
 int64_t first_nonfinite_row(const FloatArray& a);
+int64_t first_nonfinite_row(const float* data, int64_t rows, int64_t row_size);
 
 // IEEE half <-> single conversions (exact for every half value; round-to-nearest-even down).
 float half_to_float(uint16_t h);
 uint16_t float_to_half(float f);
+// n little-endian halves at `in` (any alignment) at once, vectorised: the streamed scan widens
+// every training value with it.
+void half_to_float(const void* in, float* out, int64_t n);
 
 }  // namespace repbench

@@ -3,16 +3,21 @@
 #include "core/error.h"
 #include "metrics/inner_product.h"
 #include "metrics/split_product.h"
+#include "metrics/symmetric_scores.h"
 
 namespace repbench::metrics {
 
 std::unique_ptr<ScoreSource> descriptor_scores(const FloatArray& q, const FloatArray& db,
-                                               bool split_product) {
+                                               bool split_product, ScoreUse use, int threads) {
   if (split_product) {
     REPBENCH_ASSERT(q.shape.size() == 3 && db.shape.size() == 3);
     return std::make_unique<SplitProductScores>(q.data.data(), q.rows(), db.data.data(),
                                                 db.rows(), db.shape[1], db.shape[2]);
   }
+  const bool same = &q == &db || (q.shape == db.shape && q.data == db.data);
+  if (use == ScoreUse::kEveryRow && same && SymmetricInnerProductScores::fits(q.rows()))
+    return std::make_unique<SymmetricInnerProductScores>(q.data.data(), q.rows(), q.row_size(),
+                                                         threads);
   return std::make_unique<InnerProductScores>(q.data.data(), q.rows(), db.data.data(), db.rows(),
                                               db.row_size());
 }

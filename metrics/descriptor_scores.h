@@ -10,9 +10,16 @@
 
 namespace repbench::metrics {
 
+// How the caller reads the scores: a few rows (search, explain), or every row once (evaluation).
+enum class ScoreUse { kSomeRows, kEveryRow };
+
 // Non-owning views of `q` and `db`, which must outlive the result. With `split_product`, both
-// must be 3-D with the same tokens and dim; otherwise rows of equal size are compared.
+// must be 3-D with the same tokens and dim; otherwise rows of equal size are compared. For every
+// row of a leave-in set (`q` and `db` hold the same values) whose n x n scores fit in memory, the
+// matrix is computed up front by SYRK (metrics/symmetric_scores.h), half the flops.
 std::unique_ptr<ScoreSource> descriptor_scores(const FloatArray& q, const FloatArray& db,
-                                               bool split_product);
+                                               bool split_product,
+                                               ScoreUse use = ScoreUse::kSomeRows,
+                                               int threads = 0);
 
 }  // namespace repbench::metrics

@@ -12,6 +12,9 @@
 
 namespace repbench::metrics {
 
+// The tie rule in words, as records state it.
+inline constexpr const char* kTieRule = "equal scores ordered by ascending db index";
+
 // True when database item a (score sa) ranks before item b (score sb) under the tie rule.
 // Neither score may be NaN.
 inline bool ranks_before(float sa, int64_t a, float sb, int64_t b) {

@@ -30,7 +30,7 @@ namespace {
 using Chain = std::vector<std::unique_ptr<faiss::VectorTransform>>;
 
 constexpr size_t kMaxComponents = 8, kMaxComponentChars = 32, kMaxDigits = 5;
-constexpr int64_t kApplyBlockRows = 16384;
+constexpr int64_t kApplyBlockRows = 4096;  // 8 MB of 512-d rows: a block stays in cache
 
 // FAISS's messages carry the function, file and line before "Error: "; the reason after it,
 // on one line, is what the user needs.
@@ -67,28 +67,34 @@ Chain build_chain(const std::string& chain, int64_t dim) {
   return out;
 }
 
-// Applies the chain to n rows of x, in blocks; the result is [n, d_out of the last transform].
-std::vector<float> apply_chain(const Chain& chain, const float* x, int64_t n) {
+// Applies the chain to the n rows of `x` ([n, d_in]) and writes them to `out` ([n, d_out]),
+// which may be `x` itself when d_out <= d_in. Blocks of kApplyBlockRows rows pass through the
+// transforms in two scratch buffers that stay in cache; the last transform writes straight into
+// `out` unless it would read the rows it overwrites. Returns the first row with a non-finite
+// value, or -1 (checked block by block while the rows are still in cache).
+int64_t apply_chain(const Chain& chain, const float* x, int64_t n, float* out) {
   const int64_t d_in = chain.front()->d_in, d_out = chain.back()->d_out;
-  std::vector<float> out(static_cast<size_t>(n * d_out));
-  std::vector<float> a, b;
+  int64_t width = d_in;
+  for (const auto& vt : chain) width = std::max<int64_t>(width, vt->d_out);
+  const int64_t block = std::min(kApplyBlockRows, n);
+  std::vector<float> scratch[2];
+  for (auto& v : scratch) v.resize(static_cast<size_t>(block * width));
+  int64_t bad = -1;
   for (int64_t i0 = 0; i0 < n; i0 += kApplyBlockRows) {
     const int64_t m = std::min(kApplyBlockRows, n - i0);
-    a.assign(x + i0 * d_in, x + (i0 + m) * d_in);
-    for (const auto& vt : chain) {
-      b.resize(static_cast<size_t>(m * vt->d_out));
-      vt->apply_noalloc(m, a.data(), b.data());
-      a.swap(b);
+    const float* src = x + i0 * d_in;
+    float* dst = out + i0 * d_out;
+    for (size_t t = 0; t < chain.size(); ++t) {
+      const bool last = t + 1 == chain.size();
+      // In place, a one-transform chain would overwrite its own input: it goes through scratch.
+      float* to = last && !(t == 0 && x == out) ? dst : scratch[t % 2].data();
+      chain[t]->apply_noalloc(m, src, to);
+      src = to;
     }
-    std::copy(a.begin(), a.end(), out.begin() + i0 * d_out);
+    if (src != dst) std::memcpy(dst, src, static_cast<size_t>(m * d_out) * sizeof(float));
+    if (bad < 0 && (bad = first_nonfinite_row(dst, m, d_out)) >= 0) bad += i0;
   }
-  return out;
-}
-
-int64_t first_nonfinite(const std::vector<float>& v, int64_t row_size) {
-  for (size_t i = 0; i < v.size(); ++i)
-    if (!std::isfinite(v[i])) return static_cast<int64_t>(i) / row_size;
-  return -1;
+  return bad;
 }
 
 std::string serialise(const Chain& chain) {
@@ -231,7 +237,7 @@ Postprocessor Postprocessor::prepare(const std::string& chain, const std::string
     vt->apply_noalloc(n, x.data(), y.data());
     x.swap(y);
   }
-  if (const int64_t bad = first_nonfinite(x, untrained.back()->d_out); bad >= 0)
+  if (const int64_t bad = first_nonfinite_row(x.data(), n, untrained.back()->d_out); bad >= 0)
     fail("{}: postprocess '{}' trained on these {} rows gives non-finite values (row {}); a "
          "whitening needs more training rows than output dimensions",
          train_file, chain, n, bad);
@@ -257,11 +263,17 @@ void Postprocessor::apply(FloatArray& a, const std::string& what) const {
   if (a.row_size() != d_in())
     fail("{}: descriptors of dimension {}; postprocess '{}' was trained on dimension {}", what,
          a.row_size(), impl_->chain_text, d_in());
-  std::vector<float> y = apply_chain(impl_->chain, a.data.data(), a.rows());
-  if (const int64_t bad = first_nonfinite(y, d_out()); bad >= 0)
+  // In place unless the chain widens the rows.
+  const int64_t n = a.rows();
+  std::vector<float> wider;
+  if (d_out() > d_in()) wider.resize(static_cast<size_t>(n * d_out()));
+  float* out = wider.empty() ? a.data.data() : wider.data();
+  const int64_t bad = apply_chain(impl_->chain, a.data.data(), n, out);
+  if (bad >= 0)
     fail("{}: postprocess '{}' gives a non-finite value in row {}", what, impl_->chain_text, bad);
-  a.shape = {a.rows(), d_out()};
-  a.data = std::move(y);
+  if (!wider.empty()) a.data = std::move(wider);
+  a.data.resize(static_cast<size_t>(n * d_out()));
+  a.shape = {n, d_out()};
 }
 
 nlohmann::json Postprocessor::to_json() const {

@@ -73,6 +73,22 @@ struct Above {
   double fraction = 0, baseline_fraction = 0;
 };
 
+// The record's optional "groups" section (scan/groups.h): a null count or share is shown as a
+// dash (that side had no groups file, or the group has nothing to share).
+struct GroupRow {
+  std::string name;
+  std::optional<int64_t> generations, train, baseline_sample;
+  std::vector<std::optional<int64_t>> above, baseline_above;  // one per threshold
+  std::vector<std::optional<double>> fraction, baseline_fraction;
+};
+
+struct GroupsView {
+  bool within = false;
+  std::string generated_file, train_file;
+  std::vector<double> thresholds;
+  std::vector<GroupRow> rows;
+};
+
 struct ScanView {
   std::string model, similarity, created, version;
   std::optional<int64_t> k;
@@ -88,7 +104,56 @@ struct ScanView {
   std::vector<Pair> pairs;
   bool identical_sets = false;
   std::vector<std::string> notes;
+  std::optional<GroupsView> groups;
 };
+
+// A number or null (nullopt); anything else is an Error naming the field.
+std::optional<double> optional_number(const json& obj, const char* key, const std::string& at) {
+  const json& v = kFields.field(obj, key, at);
+  if (v.is_null()) return std::nullopt;
+  return kFields.number(v, at + key);
+}
+
+GroupsView read_groups(const json& g) {
+  GroupsView v;
+  if (!g.is_object()) fail("scan record: 'groups' is not an object");
+  v.within =
+      g.contains("within_group") && g["within_group"].is_boolean() && g["within_group"].get<bool>();
+  v.generated_file = text(g, "generated_file");
+  v.train_file = text(g, "train_file");
+  const json& list = kFields.field(g, "groups", "groups.");
+  if (!list.is_array()) fail("scan record: 'groups.groups' is not an array");
+  for (size_t i = 0; i < list.size(); ++i) {
+    const json& e = list[i];
+    const std::string at = fmt::format("groups.groups[{}].", i);
+    GroupRow row;
+    row.name = kFields.string(kFields.field(e, "group", at), at + "group");
+    auto count = [&](const json& o, const char* key, const std::string& where) {
+      const std::optional<double> x = optional_number(o, key, where);
+      return x ? std::optional<int64_t>(static_cast<int64_t>(*x)) : std::nullopt;
+    };
+    row.generations = count(e, "generations", at);
+    row.train = count(e, "train", at);
+    row.baseline_sample = count(e, "baseline_sample", at);
+    const json& above = kFields.field(e, "above", at);
+    if (!above.is_array()) fail("scan record: '{}above' is not an array", at);
+    std::vector<double> thresholds;
+    for (size_t t = 0; t < above.size(); ++t) {
+      const std::string a = fmt::format("{}above[{}].", at, t);
+      thresholds.push_back(
+          kFields.number(kFields.field(above[t], "threshold", a), a + "threshold"));
+      row.above.push_back(count(above[t], "generations", a));
+      row.fraction.push_back(optional_number(above[t], "fraction", a));
+      row.baseline_above.push_back(count(above[t], "baseline", a));
+      row.baseline_fraction.push_back(optional_number(above[t], "baseline_fraction", a));
+    }
+    if (i == 0) v.thresholds = thresholds;
+    if (thresholds != v.thresholds)
+      fail("scan record: '{}above' has other thresholds than groups.groups[0]", at);
+    v.rows.push_back(std::move(row));
+  }
+  return v;
+}
 
 ScanView read_view(const json& r) {
   if (!r.is_object()) fail("scan record: expected a JSON object, found {}", r.type_name());
@@ -151,6 +216,7 @@ ScanView read_view(const json& r) {
       x.train_duplicates = p["train_duplicates"].get<int64_t>();
     v.pairs.push_back(std::move(x));
   }
+  if (r.contains("groups")) v.groups = read_groups(r["groups"]);
   v.identical_sets = r.contains("identical_sets") && r["identical_sets"].is_boolean() &&
                      r["identical_sets"].get<bool>();
   if (r.contains("notes") && r["notes"].is_array())
@@ -196,6 +262,43 @@ std::string percent(double fraction) {
 std::string card(const std::string& value, const std::string& label, bool alert = false) {
   return fmt::format("<div class=\"card{}\"><b>{}</b><span>{}</span></div>\n",
                      alert ? " alert" : "", value, label);
+}
+
+// Per group: its counts, then for each threshold its generations above (with their share) and
+// its baseline share.
+std::string groups_table(const GroupsView& g) {
+  auto count = [](const std::optional<int64_t>& x) {
+    return x ? fmt::format("{}", *x) : std::string("&ndash;");
+  };
+  auto with_share = [](const std::optional<int64_t>& n, const std::optional<double>& f) {
+    if (!n) return std::string("&ndash;");
+    return f ? fmt::format("{} ({})", *n, percent(*f)) : fmt::format("{}", *n);
+  };
+  std::string b =
+      fmt::format("<h2>Groups</h2>\n<p>{} group{}", g.rows.size(), g.rows.size() == 1 ? "" : "s");
+  if (!g.generated_file.empty())
+    b += " &middot; generations from <code>" + html_escape(g.generated_file) + "</code>";
+  if (!g.train_file.empty())
+    b += " &middot; training images from <code>" + html_escape(g.train_file) + "</code>";
+  b += g.within ? ". Each generation was searched only among the training images of its group, "
+                  "and each baseline image against the other images of its group."
+                : ". Matches were searched in the whole training set; a generation counts in its "
+                  "own group, a baseline image in its training image's group.";
+  b += "</p>\n<table class=\"groups\" data-groups=\"" + fmt::format("{}", g.rows.size()) +
+       "\">\n<thead><tr><th class=\"l\">group</th><th>generations</th><th>training "
+       "images</th><th>baseline sample</th>";
+  for (double t : g.thresholds)
+    b += fmt::format("<th>generations &gt; {:g}</th><th>baseline &gt; {:g}</th>", t, t);
+  b += "</tr></thead>\n<tbody>\n";
+  for (const GroupRow& r : g.rows) {
+    b += "<tr><td class=\"l\">" + html_escape(r.name) + "</td><td>" + count(r.generations) +
+         "</td><td>" + count(r.train) + "</td><td>" + count(r.baseline_sample) + "</td>";
+    for (size_t t = 0; t < g.thresholds.size(); ++t)
+      b += "<td>" + with_share(r.above[t], r.fraction[t]) + "</td><td>" +
+           with_share(r.baseline_above[t], r.baseline_fraction[t]) + "</td>";
+    b += "</tr>\n";
+  }
+  return b + "</tbody>\n</table>\n";
 }
 
 std::string skipped_list(const char* what, const std::vector<Skipped>& skipped, size_t cap) {
@@ -293,6 +396,7 @@ std::string render_page(const ScanView& v, const std::string& hist_svg,
     for (const auto& n : notes) b += "<li>" + html_escape(n) + "</li>\n";
     b += "</ul>\n";
   }
+  if (v.groups) b += groups_table(*v.groups);
   b += skipped_list("generated", v.generated.skipped, options.max_pairs);
   b += skipped_list("training", v.train.skipped, options.max_pairs);
 

@@ -10,7 +10,9 @@
 //                                                  dashed line at each threshold (gnuplot);
 //   report.html  the summary numbers, both plots (inline as data URIs), and the top pairs side by
 //                side as JPEG thumbnails, highest score first, those above the first threshold
-//                highlighted; it opens from disk (no script, no network, nothing fetched).
+//                highlighted; with the record's "groups" (scan/groups.h), a table of each group's
+//                generations, training images, baseline sample and shares above each threshold;
+//                it opens from disk (no script, no network, nothing fetched).
 // Every file is written atomically; report.html last, so its presence means the report is whole.
 #pragma once
 

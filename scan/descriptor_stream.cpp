@@ -218,18 +218,12 @@ void DescriptorStream::read_list_range(int64_t begin, int64_t end, float* out,
         continue;
       }
       const char* src = raw.data() + size_t(r - l) * size_t(row) * esize;
-      if (esize == 4) {
+      if (esize == 4)
         std::memcpy(out, src, size_t(row) * 4);
-      } else {
-        for (int64_t j = 0; j < row; ++j) {
-          uint16_t h;
-          std::memcpy(&h, src + 2 * j, 2);
-          out[j] = half_to_float(h);
-        }
-      }
-      for (int64_t j = 0; j < row; ++j)
-        if (!std::isfinite(out[j]))
-          fail("{}: row {} holds NaN or Inf", f.path, r - f.begin);
+      else
+        half_to_float(src, out, row);
+      if (first_nonfinite_row(out, 1, row) >= 0)
+        fail("{}: row {} holds NaN or Inf", f.path, r - f.begin);
       out += row;
     }
     l = stop;

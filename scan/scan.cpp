@@ -22,6 +22,7 @@
 #include "metrics/parallel.h"
 #include "metrics/split_product.h"
 #include "models/feature_cache.h"
+#include "scan/groups.h"
 #include "scan/image_source.h"
 #include "scan/partial.h"
 #include "scan/shards.h"
@@ -100,6 +101,17 @@ void ScanOptions::Check() const {
   if (block_rows < 1) fail("--block-rows {} must be >= 1", block_rows);
   if (out.empty()) fail("give --out DIR");
   if (batch_size < 1) fail("--batch-size {} must be >= 1", batch_size);
+  if (within_group && (generated_groups.empty() || train_groups.empty()))
+    fail("--within-group needs both --generated-groups and --train-groups");
+  if (!partial.empty() && (!generated_groups.empty() || !train_groups.empty()))
+    fail("--partial: groups (--generated-groups, --train-groups) are not supported in a job "
+         "array's scan; scan all training shards in one run (exact search streams them)");
+  if (within_group && params.index.kind != IndexKind::kExact &&
+      params.index.kind != IndexKind::kAuto)
+    fail("--within-group searches each group exactly: give --index exact (or auto), not '{}'",
+         params.index.kind == IndexKind::kIvf    ? std::string("ivf")
+         : params.index.kind == IndexKind::kHnsw ? std::string("hnsw")
+                                                 : params.index.factory);
   extractor.Check();
   params.Check();
 }
@@ -200,16 +212,28 @@ void add_duplicate_counts(const float* queries, const std::vector<int64_t>& self
       const int64_t m = std::min(bn, n - b0);
       s->compute(q0, qn, b0, m, buf, m);
       for (int64_t i = 0; i < qn; ++i) {
-        int64_t c = 0;
-        const int64_t me = self[q0 + i] - first_row;
+        const float* r = buf + i * m;
+        const int64_t me = self[q0 + i] - first_row - b0;  // the image's own column, if here
+        // The common case in one branch-free sweep (it vectorises: this loop runs once per score
+        // of the product); rows with a score near the threshold take the careful loop below.
+        int32_t above = 0, near = 0;
         for (int64_t j = 0; j < m; ++j) {
-          float v = buf[i * m + j];
-          // Near the threshold the reference score decides (exact_search says why): the count
-          // must not depend on how the training set was cut.
-          if (std::abs(v - t) <= kNearThreshold)
-            v = reference_score(queries + (q0 + i) * row, block.row(b0 + j), tokens, dim);
-          // The image itself is not its own duplicate.
-          c += v > t && b0 + j != me;
+          above += r[j] > t;
+          near |= std::abs(r[j] - t) <= kNearThreshold;
+        }
+        int64_t c = above;
+        if (near) {
+          c = 0;
+          for (int64_t j = 0; j < m; ++j) {
+            float v = r[j];
+            // Near the threshold the reference score decides (exact_search says why): the count
+            // must not depend on how the training set was cut.
+            if (std::abs(v - t) <= kNearThreshold)
+              v = reference_score(queries + (q0 + i) * row, block.row(b0 + j), tokens, dim);
+            c += v > t && j != me;  // the image itself is not its own duplicate
+          }
+        } else if (me >= 0 && me < m && r[me] > t) {
+          --c;
         }
         counts[q0 + i] += c;
       }
@@ -311,9 +335,13 @@ nlohmann::json record_body(const ScanPieces& p, const std::vector<std::string>& 
   rec["generations_top1"] = top1;
 
   const Baseline& base = p.baseline;
+  const bool within = p.groups && p.groups->within;
   rec["baseline"] = {{"sample", int64_t(base.top1.size())},
                      {"top1", base.top1},
-                     {"note", "each sampled training image vs its nearest OTHER training image"}};
+                     {"note", within ? "each sampled training image vs its nearest OTHER training "
+                                       "image of its own group"
+                                     : "each sampled training image vs its nearest OTHER training "
+                                       "image"}};
 
   nlohmann::json above = nlohmann::json::array();
   for (const auto& a : count_above(top1, base.top1, params.thresholds))
@@ -347,6 +375,8 @@ nlohmann::json record_body(const ScanPieces& p, const std::vector<std::string>& 
   }
   rec["pairs"] = pairs;
   rec["identical_sets"] = identical;
+  if (p.groups)
+    rec["groups"] = groups_record(*p.groups, top1, base.rows, base.top1, params.thresholds);
 
   nlohmann::json notes = nlohmann::json::array();
   if (identical)
@@ -363,6 +393,12 @@ nlohmann::json record_body(const ScanPieces& p, const std::vector<std::string>& 
   if (split_product && params.index.kind != IndexKind::kExact && params.index.kind != IndexKind::kAuto)
     notes.push_back("Token descriptors (split-product) are always searched exactly.");
   if (p.train_rows < 2) notes.push_back("The training set has one image: no baseline.");
+  if (within)
+    notes.push_back(
+        "Within groups (--within-group): each generation was searched only among the training "
+        "images of its own group, and each baseline image against the other images of its group "
+        "(images alone in their group are not sampled); duplicate counts are over the whole "
+        "training set.");
   rec["notes"] = notes;
   return rec;
 }
@@ -402,17 +438,56 @@ nlohmann::json scan_descriptors(const FloatArray& generated,
                                 const std::vector<std::string>& generated_paths,
                                 const FloatArray& train, const std::vector<std::string>& train_paths,
                                 bool split_product, const ScanParams& params,
-                                metrics::TopKResult* matches) {
+                                metrics::TopKResult* matches, const ScanGroups* groups) {
   params.Check();
   REPBENCH_ASSERT(generated.rows() == int64_t(generated_paths.size()));
   REPBENCH_ASSERT(train.rows() == int64_t(train_paths.size()));
   check_scan_inputs(generated.rows(), generated.row_size(), train.rows(), train.row_size());
 
   ScanPieces p;
+  p.groups = groups;
   std::unique_ptr<TrainIndex> index;
-  p.found = search_train(train, generated, split_product, params.k, params.index, &index);
+  if (groups && groups->within) {
+    // Exact search of each group's rows; the index serves the duplicate counts (whole set).
+    REPBENCH_ASSERT(int64_t(groups->generated.size()) == generated.rows() &&
+                    int64_t(groups->train.size()) == train.rows());
+    IndexOptions exact = params.index;
+    exact.kind = IndexKind::kExact;
+    index = build_index(train, split_product, exact);
+    const auto t0 = std::chrono::steady_clock::now();
+    metrics::TopKResult& r = p.found.topk;
+    r.nq = generated.rows();
+    r.k = params.k;
+    r.ids.assign(size_t(r.nq * r.k), -1);
+    r.scores.assign(r.ids.size(), -std::numeric_limits<float>::infinity());
+    merge_topk_within_groups(r, train, 0, split_product, generated.data.data(), groups->generated,
+                             groups->train, params.index.threads);
+    p.found.search_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    p.found.method = index->method();
+    p.found.params = index->params();
+    std::vector<int64_t> rows =
+        within_group_baseline_rows(groups->train, params.baseline_sample, params.seed);
+    const int64_t row = train.row_size();
+    std::vector<float> q(rows.size() * row);
+    std::vector<int32_t> qg;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::copy(train.row(rows[i]), train.row(rows[i]) + row, q.begin() + i * row);
+      qg.push_back(groups->train[size_t(rows[i])]);
+    }
+    metrics::TopKResult top2;
+    top2.nq = int64_t(rows.size());
+    top2.k = 2;
+    top2.ids.assign(size_t(top2.nq * 2), -1);
+    top2.scores.assign(top2.ids.size(), -std::numeric_limits<float>::infinity());
+    merge_topk_within_groups(top2, train, 0, split_product, q.data(), qg, groups->train,
+                             params.index.threads);
+    if (!rows.empty()) p.baseline = baseline_from_top2(std::move(rows), top2);
+  } else {
+    p.found = search_train(train, generated, split_product, params.k, params.index, &index);
+    p.baseline = self_similarity_baseline(*index, train, params.baseline_sample, params.seed);
+  }
   p.train_rows = train.rows();
-  p.baseline = self_similarity_baseline(*index, train, params.baseline_sample, params.seed);
   // Duplicate counts, once per distinct matched training image chosen.
   p.distinct = duplicate_rows(p.found.topk, params);
   p.duplicates = count_duplicates(train, split_product, p.distinct, params.dup_threshold, *index,
@@ -585,6 +660,10 @@ nlohmann::json run_scan(const ScanOptions& o) {
   std::optional<ImageSource> gen_src, train_src;
   if (o.generated_descriptors.empty()) gen_src = read_image_source(o.generated);
   if (o.train_descriptors.empty()) train_src = read_image_source(o.train);
+  // Groups files are read (and their syntax checked) before any descriptor is made.
+  std::vector<GroupEntry> gen_groups, train_groups;
+  if (!o.generated_groups.empty()) gen_groups = read_groups_csv(o.generated_groups);
+  if (!o.train_groups.empty()) train_groups = read_groups_csv(o.train_groups);
   remove_stale_temporaries(o.out);
 
   // Post-processing needs both sides in memory: the training rows are then not streamed.
@@ -609,9 +688,9 @@ nlohmann::json run_scan(const ScanOptions& o) {
     if (o.params.index.kind != IndexKind::kExact && o.params.index.kind != IndexKind::kAuto)
       fail("--partial scans are exact: give --index exact (or auto)");
   } else {
-    // The training rows stay on disk (exact search streams them; an approximate index is
-    // trained on a sample read from the files and filled block by block, scan/stream_index.h)
-    // unless post-processing needs them in memory.
+    // The training rows stay on disk (exact search streams them, within groups too; an
+    // approximate index is trained on a sample read from the files and filled block by block,
+    // scan/stream_index.h) unless post-processing needs them in memory.
     train = descriptor_side(o.train_descriptors, o.train_list, !post, true, !post);
   }
   // Descriptors made elsewhere: their model must be --model's, and the two sides' the same.
@@ -661,6 +740,30 @@ nlohmann::json run_scan(const ScanOptions& o) {
     fail("{}: descriptors of shape [{}], but {} has rows of shape [{}]", gen_name,
          fmt::join(side_shape(gen), ", "), train_name, fmt::join(side_shape(train), ", "));
 
+  // Each row's group, by the names matches.csv gives the rows.
+  std::optional<ScanGroups> groups;
+  if (!o.generated_groups.empty() || !o.train_groups.empty()) {
+    auto unread = [](const std::vector<models::FailedImage>& failed) {
+      std::vector<std::string> names;
+      for (const auto& f : failed) names.push_back(f.path);
+      return names;
+    };
+    std::vector<std::string> gg, tg;
+    if (!o.generated_groups.empty())
+      gg = assign_groups(
+          gen_groups, o.generated_groups,
+          [&](int64_t i) -> const std::string& { return gen.paths[size_t(i)]; },
+          int64_t(gen.paths.size()), unread(gen.failed), "generated image");
+    if (!o.train_groups.empty())
+      tg = assign_groups(
+          train_groups, o.train_groups,
+          [&](int64_t i) -> const std::string& {
+            return train.stream ? train.stream->path(i) : train.paths[size_t(i)];
+          },
+          side_rows(train), unread(train.failed), "training image");
+    groups = make_scan_groups(gg, tg, o.within_group, o.generated_groups, o.train_groups);
+  }
+
   postprocess::Spec post_spec = o.postprocess;
   if (post_spec.cache_dir.empty())
     post_spec.cache_dir = (fs::path(o.out) / "cache" / "postprocess").string();
@@ -698,15 +801,16 @@ nlohmann::json run_scan(const ScanOptions& o) {
   }
   metrics::TopKResult matches;
   nlohmann::json body;
-  if (train.stream &&
+  if (train.stream && !o.within_group &&
       resolve_index_kind(o.params.index, train.stream->rows(), split) != IndexKind::kExact) {
     body = scan_streamed_approximate(gen.features, gen.paths, *train.stream, o.params, so,
-                                     &matches);
+                                     &matches, groups ? &*groups : nullptr);
   } else if (train.stream) {
-    body = scan_streamed(gen.features, gen.paths, *train.stream, split, o.params, so, &matches);
+    body = scan_streamed(gen.features, gen.paths, *train.stream, split, o.params, so, &matches,
+                         groups ? &*groups : nullptr);
   } else {
     body = scan_descriptors(gen.features, gen.paths, train.features, train.paths, split, o.params,
-                            &matches);
+                            &matches, groups ? &*groups : nullptr);
   }
   if (!post_applied.options.is_null()) body["postprocess"] = post_applied.options;
   const std::function<const std::string&(int64_t)> train_path =

@@ -32,6 +32,8 @@
 
 namespace repbench::scan {
 
+struct ScanGroups;  // scan/groups.h
+
 // What a scan computes, independent of where the descriptors come from.
 struct ScanParams {
   int64_t k = 5;                          // matches per generation
@@ -65,6 +67,13 @@ struct ScanOptions {
   // A job array's task (scan/partial.h): search one training shard (train_descriptors holds one
   // shard file), write the partial file `partial` instead of the scan's outputs.
   std::string partial;
+  // Groups files (scan/groups.h): "path,group" CSV naming every generated / training row's group
+  // (e.g. its ImageNet class); the record then holds per-group shares above each threshold.
+  // `within_group` (needs both): each generation is searched only among the training images of
+  // its group, and the baseline within each sampled image's group (exact search only; not with
+  // `partial`).
+  std::string generated_groups, train_groups;
+  bool within_group = false;
   std::string model;  // extractor spec (models/registry.h); optional with descriptors on both sides
   models::ExtractorOptions extractor;  // device, threads
   int batch_size = 32;
@@ -95,11 +104,14 @@ nlohmann::json run_merge(const std::vector<std::string>& partials, const std::st
 // record's "k", "thresholds", "dup_threshold", "similarity", "search", "generations_top1",
 // "baseline", "above", "pairs", "duplicates", "identical_sets" and "notes"; the caller adds
 // model, sources and counts. `matches` (optional) receives the top-k of every generation.
+// `groups` (optional, rows as `generated` and `train`): adds "groups"; when groups->within, the
+// search and the baseline stay within groups (exact search whatever params.index asks).
 nlohmann::json scan_descriptors(const FloatArray& generated,
                                 const std::vector<std::string>& generated_paths,
                                 const FloatArray& train, const std::vector<std::string>& train_paths,
                                 bool split_product, const ScanParams& params,
-                                metrics::TopKResult* matches = nullptr);
+                                metrics::TopKResult* matches = nullptr,
+                                const ScanGroups* groups = nullptr);
 
 // --- pieces ---------------------------------------------------------------------------------
 
@@ -167,6 +179,7 @@ struct ScanPieces {
   std::vector<int64_t> distinct;   // distinct top-1 training rows counted (duplicate_rows)
   std::vector<int64_t> duplicates; // their duplicate counts
   bool exact_duplicates = true;    // counted over the whole set (else among index neighbours)
+  const ScanGroups* groups = nullptr;  // adds the record's "groups" (scan/groups.h)
 };
 // The record's scan fields (as scan_descriptors returns them); train_path(id) names a row.
 nlohmann::json record_body(const ScanPieces& pieces,

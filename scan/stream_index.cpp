@@ -129,13 +129,15 @@ nlohmann::json scan_streamed_approximate(const FloatArray& generated,
                                          const std::vector<std::string>& generated_paths,
                                          const DescriptorStream& train, const ScanParams& params,
                                          const StreamOptions& options,
-                                         metrics::TopKResult* matches) {
+                                         metrics::TopKResult* matches, const ScanGroups* groups) {
   params.Check();
   options.Check();
   REPBENCH_ASSERT(generated.rows() == int64_t(generated_paths.size()));
   check_scan_inputs(generated.rows(), generated.row_size(), train.rows(), train.row_size());
   const int64_t n = train.rows();
+  REPBENCH_ASSERT(!groups || !groups->within);
   ScanPieces p;
+  p.groups = groups;
   std::unique_ptr<TrainIndex> index;
   p.found = search_train_streamed(train, generated, params.k, params.index, options, &index);
   p.train_rows = n;

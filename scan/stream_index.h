@@ -32,6 +32,7 @@
 #include "core/npy.h"
 #include "metrics/topk.h"
 #include "scan/descriptor_stream.h"
+#include "scan/groups.h"
 #include "scan/index.h"
 #include "scan/scan.h"
 #include "scan/stream_scan.h"
@@ -67,11 +68,13 @@ SearchOutcome search_train_streamed(const DescriptorStream& train, const FloatAr
 // The whole scan as scan_descriptors() returns it with an approximate index, plus "stream":
 // {"block_rows", "blocks", "peak_rows", "peak_bytes", "passes" (1), "rows_read_singly" (the
 // training sample, the baseline sample and the duplicate-counted matches)}. `generated` is
-// L2-normalised.
+// L2-normalised. `groups` (scan/groups.h; not within groups, which searches exactly): the
+// record's per-group counts.
 nlohmann::json scan_streamed_approximate(const FloatArray& generated,
                                          const std::vector<std::string>& generated_paths,
                                          const DescriptorStream& train, const ScanParams& params,
                                          const StreamOptions& options,
-                                         metrics::TopKResult* matches = nullptr);
+                                         metrics::TopKResult* matches = nullptr,
+                                         const ScanGroups* groups = nullptr);
 
 }  // namespace repbench::scan

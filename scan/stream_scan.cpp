@@ -4,6 +4,7 @@
 
 #include "core/descriptors.h"
 #include "core/error.h"
+#include "scan/groups.h"
 #include "scan/index.h"
 
 namespace repbench::scan {
@@ -18,42 +19,79 @@ int64_t StreamOptions::rows_per_block() const {
   return (std::max<int64_t>(block_rows, 1) + kTile - 1) / kTile * kTile;
 }
 
-metrics::TopKResult stream_topk(const DescriptorStream& train, const FloatArray& queries,
-                                bool split_product, int64_t k, const StreamOptions& options) {
-  options.Check();
+namespace {
+
+metrics::TopKResult empty_topk(int64_t nq, int64_t k) {
   metrics::TopKResult r;
-  r.nq = queries.rows();
+  r.nq = nq;
   r.k = k;
-  r.ids.assign(size_t(r.nq * k), -1);
-  r.scores.assign(size_t(r.nq * k), -std::numeric_limits<float>::infinity());
-  if (r.nq == 0) return r;
+  r.ids.assign(size_t(nq * k), -1);
+  r.scores.assign(size_t(nq * k), -std::numeric_limits<float>::infinity());
+  return r;
+}
+
+}  // namespace
+
+std::vector<metrics::TopKResult> stream_topk(const DescriptorStream& train,
+                                             const std::vector<StreamQueries>& searches,
+                                             bool split_product, const StreamOptions& options,
+                                             const std::vector<int32_t>* train_groups) {
+  options.Check();
+  std::vector<metrics::TopKResult> out;
+  bool any = false;
+  for (const StreamQueries& s : searches) {
+    out.push_back(empty_topk(s.queries->rows(), s.k));
+    any = any || s.queries->rows() > 0;
+  }
+  if (!any) return out;
   train.for_each_block(options.rows_per_block(), [&](int64_t first, FloatArray& block) {
     l2_normalize_rows(block);
-    const metrics::TopKResult part =
-        exact_search(block, split_product, queries.data.data(), r.nq, k, options.threads);
-    metrics::merge_topk(r, part, first);
+    for (size_t i = 0; i < searches.size(); ++i) {
+      const StreamQueries& s = searches[i];
+      if (out[i].nq == 0) continue;
+      if (train_groups && s.groups)
+        merge_topk_within_groups(out[i], block, first, split_product, s.queries->data.data(),
+                                 *s.groups, *train_groups, options.threads);
+      else
+        metrics::merge_topk(out[i],
+                            exact_search(block, split_product, s.queries->data.data(), out[i].nq,
+                                         s.k, options.threads),
+                            first);
+    }
   });
-  return r;
+  return out;
+}
+
+metrics::TopKResult stream_topk(const DescriptorStream& train, const FloatArray& queries,
+                                bool split_product, int64_t k, const StreamOptions& options,
+                                const std::vector<int32_t>* query_groups,
+                                const std::vector<int32_t>* train_groups) {
+  return std::move(
+      stream_topk(train, {{&queries, k, query_groups}}, split_product, options, train_groups)[0]);
 }
 
 SecondPass stream_baseline_and_duplicates(const DescriptorStream& train, bool split_product,
                                           std::vector<int64_t> sampled,
                                           const std::vector<int64_t>& dup_rows,
-                                          double dup_threshold, const StreamOptions& options) {
+                                          double dup_threshold, const StreamOptions& options,
+                                          const std::vector<int32_t>* train_groups) {
   options.Check();
+  std::vector<int32_t> sampled_groups;
+  if (train_groups)
+    for (int64_t r : sampled) sampled_groups.push_back((*train_groups)[size_t(r)]);
   FloatArray bq = train.read_rows(sampled), dq = train.read_rows(dup_rows);
   l2_normalize_rows(bq);
   l2_normalize_rows(dq);
-  metrics::TopKResult top2;
-  top2.nq = bq.rows();
-  top2.k = 2;
-  top2.ids.assign(size_t(top2.nq * 2), -1);
-  top2.scores.assign(size_t(top2.nq * 2), -std::numeric_limits<float>::infinity());
+  metrics::TopKResult top2 = empty_topk(bq.rows(), 2);
   SecondPass out;
+  if (sampled.empty() && dup_rows.empty()) return out;
   out.duplicates.assign(dup_rows.size(), 0);
   train.for_each_block(options.rows_per_block(), [&](int64_t first, FloatArray& block) {
     l2_normalize_rows(block);
-    if (top2.nq > 0)
+    if (top2.nq > 0 && train_groups)
+      merge_topk_within_groups(top2, block, first, split_product, bq.data.data(), sampled_groups,
+                               *train_groups, options.threads);
+    else if (top2.nq > 0)
       metrics::merge_topk(top2, exact_search(block, split_product, bq.data.data(), top2.nq, 2,
                                              options.threads),
                           first);
@@ -68,25 +106,42 @@ nlohmann::json scan_streamed(const FloatArray& generated,
                              const std::vector<std::string>& generated_paths,
                              const DescriptorStream& train, bool split_product,
                              const ScanParams& params, const StreamOptions& options,
-                             metrics::TopKResult* matches) {
+                             metrics::TopKResult* matches, const ScanGroups* groups) {
   params.Check();
   options.Check();
   REPBENCH_ASSERT(generated.rows() == int64_t(generated_paths.size()));
   check_scan_inputs(generated.rows(), generated.row_size(), train.rows(), train.row_size());
   ScanPieces p;
+  p.groups = groups;
+  const bool within = groups && groups->within;
   const auto t0 = std::chrono::steady_clock::now();
-  p.found.topk = stream_topk(train, generated, split_product, params.k, options);
+  // Pass 1 serves the generations and the baseline sample, whose rows are known in advance.
+  std::vector<int64_t> sampled =
+      within ? within_group_baseline_rows(groups->train, params.baseline_sample, params.seed)
+             : baseline_rows(train.rows(), params.baseline_sample, params.seed);
+  FloatArray bq = train.read_rows(sampled);
+  l2_normalize_rows(bq);
+  std::vector<int32_t> sampled_groups;
+  if (within)
+    for (int64_t r : sampled) sampled_groups.push_back(groups->train[size_t(r)]);
+  std::vector<metrics::TopKResult> first = stream_topk(
+      train,
+      {{&generated, params.k, within ? &groups->generated : nullptr},
+       {&bq, 2, within ? &sampled_groups : nullptr}},
+      split_product, options, within ? &groups->train : nullptr);
+  p.found.topk = std::move(first[0]);
   p.found.search_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   p.found.method = "exact";
   p.found.params = {{"similarity", split_product ? "split-product" : "inner-product"}};
   p.train_rows = train.rows();
+  if (!sampled.empty()) p.baseline = baseline_from_top2(std::move(sampled), first[1]);
+  // Pass 2: the duplicate counts of the top-1 matches, known only now.
   p.distinct = duplicate_rows(p.found.topk, params);
-  SecondPass second = stream_baseline_and_duplicates(
-      train, split_product, baseline_rows(train.rows(), params.baseline_sample, params.seed),
-      p.distinct, params.dup_threshold, options);
-  p.baseline = std::move(second.baseline);
-  p.duplicates = std::move(second.duplicates);
+  const int64_t passes = p.distinct.empty() ? 1 : 2;
+  p.duplicates = stream_baseline_and_duplicates(train, split_product, {}, p.distinct,
+                                                params.dup_threshold, options)
+                     .duplicates;
   p.exact_duplicates = true;
   nlohmann::json rec = record_body(
       p, generated_paths, [&](int64_t id) -> const std::string& { return train.path(id); },
@@ -96,7 +151,7 @@ nlohmann::json scan_streamed(const FloatArray& generated,
                    {"blocks", st.blocks},
                    {"peak_rows", st.peak_rows},
                    {"peak_bytes", st.peak_bytes},
-                   {"passes", 2}};
+                   {"passes", passes}};
   if (matches) *matches = std::move(p.found.topk);
   return rec;
 }

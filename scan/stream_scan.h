@@ -4,9 +4,10 @@
 // memory is the generated set, one block of training rows and the search's score buffers, not
 // the training set.
 //
-// Two passes over the stream: the first finds every generation's top-k; the second serves the
-// self-similarity baseline sample (top-2 of each sampled row) and the duplicate counts of the
-// top-1 matches chosen by duplicate_rows(), which are known only after the first.
+// Two passes over the stream: the first finds every generation's top-k and the self-similarity
+// baseline sample's top-2 (its rows are chosen in advance); the second, over the same blocks,
+// counts the duplicates of the top-1 matches chosen by duplicate_rows(), which are known only
+// after the first (it is skipped when there are none).
 //
 // Identical results: every score comes from exact_search()'s reference rescoring (scan/index.h)
 // and duplicate counts near the threshold are decided by it too, so neither depends on how the
@@ -39,12 +40,29 @@ struct StreamOptions {
 };
 
 // Pass 1: the top-k of `queries` (L2-normalised, the stream's row layout) among all rows of
-// `train` (each normalised as it is read). Ids are stream rows.
+// `train` (each normalised as it is read). Ids are stream rows. With `query_groups` and
+// `train_groups` (scan/groups.h), each query only among the rows of its group. The list form
+// serves several query sets in one pass over the stream, each with its own k and groups (one
+// result each, in order).
 metrics::TopKResult stream_topk(const DescriptorStream& train, const FloatArray& queries,
-                                bool split_product, int64_t k, const StreamOptions& options);
+                                bool split_product, int64_t k, const StreamOptions& options,
+                                const std::vector<int32_t>* query_groups = nullptr,
+                                const std::vector<int32_t>* train_groups = nullptr);
+struct StreamQueries {
+  const FloatArray* queries;
+  int64_t k;
+  const std::vector<int32_t>* groups = nullptr;  // searched within groups when train_groups
+};
+std::vector<metrics::TopKResult> stream_topk(const DescriptorStream& train,
+                                             const std::vector<StreamQueries>& searches,
+                                             bool split_product, const StreamOptions& options,
+                                             const std::vector<int32_t>* train_groups = nullptr);
 
-// Pass 2: the baseline of `sampled` rows (baseline_rows()) and the exact duplicate counts of
-// `dup_rows` (stream rows) above `dup_threshold`.
+// The pass over all rows that a merge of partial scans needs (and the streamed scan's pass 2,
+// with no `sampled` rows): the baseline of `sampled` rows (baseline_rows()) and the exact
+// duplicate counts of `dup_rows` (stream rows) above `dup_threshold`. No pass when both are empty.
+// With `train_groups`, the baseline within each sampled row's group (within_group_baseline_rows());
+// duplicates are counted over all rows.
 struct SecondPass {
   Baseline baseline;
   std::vector<int64_t> duplicates;  // one per dup_rows entry
@@ -52,14 +70,17 @@ struct SecondPass {
 SecondPass stream_baseline_and_duplicates(const DescriptorStream& train, bool split_product,
                                           std::vector<int64_t> sampled,
                                           const std::vector<int64_t>& dup_rows,
-                                          double dup_threshold, const StreamOptions& options);
+                                          double dup_threshold, const StreamOptions& options,
+                                          const std::vector<int32_t>* train_groups = nullptr);
 
 // The whole scan as scan_descriptors() returns it (exact search), plus "stream": {"block_rows",
-// "blocks", "peak_rows", "peak_bytes", "passes"}. `generated` is L2-normalised.
+// "blocks", "peak_rows", "peak_bytes", "passes"}. `generated` is L2-normalised. `groups`: as
+// scan_descriptors().
 nlohmann::json scan_streamed(const FloatArray& generated,
                              const std::vector<std::string>& generated_paths,
                              const DescriptorStream& train, bool split_product,
                              const ScanParams& params, const StreamOptions& options,
-                             metrics::TopKResult* matches = nullptr);
+                             metrics::TopKResult* matches = nullptr,
+                             const ScanGroups* groups = nullptr);
 
 }  // namespace repbench::scan

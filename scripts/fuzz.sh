@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh all SECONDS        every target in turn
 #   scripts/fuzz.sh list               the targets
 # Targets: pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
-#          reference per_query scan_partial postprocess_string onnx_file disc_ground_truth.
+#          reference per_query scan_partial scan_groups postprocess_string onnx_file disc_ground_truth.
 # Work folder: build-fuzz/ (binaries, corpus/<target>/ growing across runs, crashes/<target>/).
 # FUZZ_GND_DIR=DIR (optional): a folder with the real ground truth (gnd_roxford5k.pkl,
 # gnd_rparis6k.pkl, gnd_instre.mat, from revisitop and INSTRE) whose files join the seeds of
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TARGETS=(pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
-  reference per_query scan_partial postprocess_string onnx_file disc_ground_truth)
+  reference per_query scan_partial scan_groups postprocess_string onnx_file disc_ground_truth)
 target=${1:-}
 seconds=${2:-60}
 if [[ -z "$target" || "$target" == "list" ]]; then
@@ -73,8 +73,10 @@ sources_of() {
       echo "synth/diffusion/model_config.cpp synth/diffusion/schedule.cpp synth/diffusion/ddpm_io.cpp synth/diffusion/image_prep.cpp models/image_loader.cpp models/preprocess.cpp models/impl/resample.cpp datasets/folder_listing.cpp core/natural_sort.cpp core/atomic_file.cpp"
       ;;
     scan_partial) echo "scan/partial.cpp core/atomic_file.cpp" ;;
+    scan_groups) echo "scan/groups.cpp core/natural_sort.cpp core/atomic_file.cpp" ;;
     postprocess_string)
       echo "postprocess/postprocess.cpp metrics/rerank_spec.cpp core/parse_list.cpp core/npy.cpp core/sha256.cpp core/atomic_file.cpp"
+      ;;
     disc_ground_truth)
       echo "datasets/disc21.cpp datasets/folder_listing.cpp datasets/retrieval_set.cpp datasets/metric_spec.cpp core/natural_sort.cpp core/parse_list.cpp core/atomic_file.cpp"
       ;;
@@ -131,6 +133,10 @@ npy("i32", "<i4", (2, 3), struct.pack("<6i", *range(6)))
 npy("tok", "<f4", (2, 3, 4), bytes(4 * 24))
 npy("fortran", "<f4", (2, 2), struct.pack("<4f", 1, 2, 3, 4), fortran=True)
 PY
+      ;;
+    scan_groups)
+      printf 'path,group\r\na.png,n01440764\n"b.png",n01443537\n\nbad.png,"n0,1"\n0,n01440764\n' >"$dir/groups.csv"
+      printf 'a.png,x\n"b.png", "y ""z"""\n0,y\n' >"$dir/quoted.csv"
       ;;
     disc_ground_truth)
       printf 'query_id,reference_id\nQ50000,R000123\nQ50001,\r\nQ50002,R999999\n' >"$dir/gt.csv"

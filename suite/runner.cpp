@@ -4,7 +4,6 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
-#include <optional>
 
 #include <fmt/format.h>
 
@@ -14,7 +13,7 @@
 #include "core/sha256.h"
 #include "datasets/metric_spec.h"
 #include "datasets/set_registry.h"
-#include "metrics/evaluate.h"
+#include "evaluation/evaluate_set.h"
 #include "metrics/descriptor_scores.h"
 #include "metrics/rerank.h"
 #include "models/feature_cache.h"
@@ -22,7 +21,6 @@
 #include "models/set_images.h"
 #include "postprocess/postprocess.h"
 #include "report/cd_diagram.h"
-#include "report/copy_detection.h"
 #include "report/eval_record.h"
 #include "report/failure_page.h"
 #include "report/leaderboard.h"
@@ -248,62 +246,40 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
       }
       metrics::apply_rerank(rerank, feats.queries, feats.db, suite.threads);
       const std::unique_ptr<metrics::ScoreSource> scores =
-          metrics::descriptor_scores(feats.queries, feats.db, split);
+          metrics::descriptor_scores(feats.queries, feats.db, split, metrics::ScoreUse::kEveryRow,
+                                     suite.threads);
+      evaluation::SetEvalOptions so;
+      so.bootstrap = suite.bootstrap;
+      so.seed = suite.seed;
+      so.threads = suite.threads;
+      so.ap = ss.ap;
+      so.ap_option = "ap";
+      so.copy_detection.threads = suite.threads;
       for (const auto& set : loaded) {
-        metrics::EvalOptions eo;
-        eo.bootstrap_samples = suite.bootstrap;
-        eo.seed = suite.seed;
-        eo.threads = suite.threads;
-        // The set's own metric, with the suite entry's ap overriding the AP definition.
-        const datasets::MetricSpec metric = datasets::with_ap_override(set.metric, ss.ap, "ap");
-        datasets::apply_metric(metric, eo);
-        eo.top_k = report::kTopIds;
-        const datasets::RetrievalSet::Lists lists = set.evaluation_lists();
-        const auto t0 = std::chrono::steady_clock::now();
-        metrics::EvalResult r = metrics::evaluate(*scores, lists.ok, lists.junk, eo);
+        const evaluation::SetEvaluation e =
+            evaluation::evaluate_set(set, *scores, feats.queries, split, so);
+        const metrics::EvalResult& r = e.result;
         report::RecordHeader h = header_for(model, set.name, set.protocol, suite);
         h.similarity = split ? "split-product" : "inner-product";
         h.inputs = {{"ground_truth", set.source}, {"image_root", set.root}};
-        h.options.update({{"ap", datasets::ap_kind_name(metric.ap)},
-                          {"metric", metric.to_json()},
-                          {"l2_normalize", true},
+        h.options.update({{"l2_normalize", true},
                           {"query_crop", set.crop_queries},
-                          {"bootstrap_samples", suite.bootstrap},
                           {"batch_size", suite.batch_size},
                           {"device", suite.device},
-                          {"on_decode_error", suite.on_decode_error},
-                          {"tie_rule", "equal scores ordered by ascending db index"}});
+                          {"on_decode_error", suite.on_decode_error}});
         if (!post.options.is_null()) h.options["postprocess"] = post.options;
         if (!rerank.empty()) h.options["rerank"] = rerank.to_string();
-        h.timings = {{"extract_seconds", feats.seconds},
-                     {"eval_seconds", seconds_since(t0)},
-                     {"descriptors_from_cache", feats.cache_hit}};
+        h.timings = {{"extract_seconds", feats.seconds}, {"descriptors_from_cache", feats.cache_hit}};
         if (!post.options.is_null()) h.timings["postprocess_from_cache"] = post.from_cache;
         h.seed = suite.seed;
-        nlohmann::json m = report::eval_metrics_json(r, eo, lists.groups);
-        m["images_failed"] = feats.failed.size();
+        nlohmann::json rec = evaluation::make_set_record(h, e, set, record_path(model_dir, h));
+        rec["metrics"]["images_failed"] = feats.failed.size();
         if (!feats.failed.empty()) {
           nlohmann::json names = nlohmann::json::array();
           for (size_t i = 0; i < feats.failed.size() && i < 20; ++i) names.push_back(feats.failed[i]);
-          m["images_failed_first"] = names;
+          rec["metrics"]["images_failed_first"] = names;
         }
-        // Copy-detection sets: micro-AP over pooled predictions, and the official CSV beside the
-        // record (score normalisation needs training descriptors: `eval --score-norm-train`).
-        std::optional<report::CopyDetectionResult> cd;
-        if (set.metric.copy_detection) {
-          report::CopyDetectionOptions cdo;
-          cdo.threads = suite.threads;
-          cd = report::evaluate_copy_detection(*scores, feats.queries, split, set, cdo, &r);
-          m.update(cd->metrics);
-          h.options["copy_detection"] = cd->options;
-        }
-        std::vector<std::string> images;
-        for (const auto& query : set.queries) images.push_back(query.image);
-        const report::QueryResults queries{&r, &eo, &images, &lists.ok, &lists.junk};
-        nlohmann::json rec = report::make_eval_record(h, m);
-        if (cd)
-          rec["predictions"] = report::write_predictions_csv(
-              *cd, set, record_path(model_dir, h));
+        const report::QueryResults queries = evaluation::query_results(e);
         write(model_dir, h, rec, &queries);
         say(fmt::format("{} on {} ({}): mAP {:.2f}{}", model["name"].get<std::string>(), set.name,
                         set.protocol, 100 * r.map,

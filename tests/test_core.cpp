@@ -309,6 +309,16 @@ np.arange(65536, dtype=np.uint16).view(np.float16).astype(np.float32).tofile(d +
     else
       ASSERT_EQ(bits_of(f), bits_of(all[v])) << v;
   }
+  // The bulk form, from an odd address (the streamed scan's raw bytes), bit for bit the same.
+  std::vector<char> raw(2 * 65536 + 1);
+  for (uint32_t v = 0; v < 65536; ++v) {
+    const uint16_t h = static_cast<uint16_t>(v);
+    std::memcpy(raw.data() + 1 + 2 * v, &h, 2);
+  }
+  std::vector<float> bulk(65536);
+  half_to_float(raw.data() + 1, bulk.data(), 65536);
+  for (uint32_t v = 0; v < 65536; ++v)
+    ASSERT_EQ(bits_of(bulk[v]), bits_of(half_to_float(static_cast<uint16_t>(v)))) << v;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,9 +15,11 @@
 #include "core/error.h"
 #include "metrics/ap.h"
 #include "metrics/bootstrap.h"
+#include "metrics/descriptor_scores.h"
 #include "metrics/evaluate.h"
 #include "metrics/inner_product.h"
 #include "metrics/ranking.h"
+#include "metrics/symmetric_scores.h"
 #include "metrics/topk.h"
 #include "support/bad_input.h"
 
@@ -770,6 +772,56 @@ TEST(BootstrapTest, EdgeCases) {
   EXPECT_EQ(one.second, 0.5);
   EXPECT_ERROR_CONTAINS(bootstrap_mean_ci({0.5}, -1, 1), "expected samples >= 0, found -1");
   EXPECT_ERROR_CONTAINS(bootstrap_mean_ci({0.5}, 10, 1, 1.0), "expected level in (0, 1), found 1");
+}
+
+
+// Leave-in sets: the SYRK matrix holds the sgemm's scores (up to rounding), exactly symmetric,
+// and evaluation over it gives the same metrics.
+TEST(SymmetricScoresTest, EqualsTheProductAndEvaluatesTheSame) {
+  const int64_t n = 333, d = 40;  // not a multiple of the mirror's 64-row tiles
+  std::mt19937 rng(5);
+  std::normal_distribution<float> g;
+  repbench::FloatArray x;
+  x.shape = {n, d};
+  x.data.resize(static_cast<size_t>(n * d));
+  for (float& v : x.data) v = g(rng);
+  const repbench::FloatArray y = x;  // another copy of the same values
+  const auto sym = descriptor_scores(x, y, false, ScoreUse::kEveryRow, 2);
+  ASSERT_NE(dynamic_cast<const SymmetricInnerProductScores*>(sym.get()), nullptr);
+  // A few rows only (search, explain), or another matrix: the plain product.
+  EXPECT_NE(dynamic_cast<const InnerProductScores*>(descriptor_scores(x, y, false).get()), nullptr);
+  repbench::FloatArray z = x;
+  z.data[7] += 1;
+  EXPECT_NE(dynamic_cast<const InnerProductScores*>(
+                descriptor_scores(x, z, false, ScoreUse::kEveryRow).get()),
+            nullptr);
+  const InnerProductScores plain(x.data.data(), n, x.data.data(), n, d);
+  std::vector<float> a(static_cast<size_t>(n * n)), b(a.size());
+  sym->compute(0, n, 0, n, a.data(), n);
+  plain.compute(0, n, 0, n, b.data(), n);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      ASSERT_EQ(a[i * n + j], a[j * n + i]) << i << "," << j;
+      ASSERT_NEAR(a[i * n + j], b[i * n + j], 1e-4f * (1 + std::abs(b[i * n + j])));
+    }
+  // An inner block with a leading dimension wider than it.
+  std::vector<float> blk(static_cast<size_t>(5 * 20), -7.0f);
+  sym->compute(100, 5, 200, 10, blk.data(), 20);
+  for (int64_t i = 0; i < 5; ++i) {
+    for (int64_t j = 0; j < 10; ++j) EXPECT_EQ(blk[i * 20 + j], a[(100 + i) * n + 200 + j]);
+    EXPECT_EQ(blk[i * 20 + 10], -7.0f);
+  }
+  // Groups of 9 as classes: each query's positives are its class, itself included (GPR1200).
+  std::vector<std::vector<int64_t>> ok(static_cast<size_t>(n)), junk(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = i / 9 * 9; j < std::min(n, i / 9 * 9 + 9); ++j) ok[i].push_back(j);
+  EvalOptions opt;
+  opt.bootstrap_samples = 0;
+  opt.top_k = 5;
+  const EvalResult r1 = evaluate(*sym, ok, junk, opt), r2 = evaluate(plain, ok, junk, opt);
+  EXPECT_NEAR(r1.map, r2.map, 1e-12);
+  EXPECT_EQ(r1.top_ids, r2.top_ids);
+  EXPECT_THROW(SymmetricInnerProductScores(x.data.data(), int64_t{1} << 20, d), repbench::Error);
 }
 
 }  // namespace
