@@ -426,6 +426,18 @@ TEST_F(ScanScaleTest, ApproximateIndexOverDescriptorFilesStreams) {
   EXPECT_EQ(a["stream"]["blocks"], 2);  // one per file
   EXPECT_EQ(a["train"]["count"], 400);
   EXPECT_EQ(a["pairs"].size(), 30u);
+  // With the training rows' groups: the same matches, and the record's per-group counts.
+  {
+    std::ofstream groups(path("tg.csv"));
+    for (int i = 0; i < 400; ++i) groups << i << "," << (i % 2 ? "odd" : "even") << "\n";
+  }
+  r = repbench("scan" + both + " --index IVF8,Flat --index-train-sample 320 --train-groups " +
+               path("tg.csv") + " --out " + path("g"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json g = json::parse(slurp(path("g/scan.json")));
+  EXPECT_EQ(g["stream"]["passes"], 1);
+  EXPECT_TRUE(g["groups"].is_object() || g["groups"].is_array()) << g["groups"];
+  EXPECT_EQ(slurp(path("g/matches.csv")), slurp(path("a/matches.csv")));
   EXPECT_BAD_INPUT(repbench("scan" + both + " --index IVF64,Flat --index-train-sample 10 --out " +
                             path("b")),
                    "--index 'IVF64,Flat'", "10 training rows for 64 lists");
