@@ -125,6 +125,10 @@ void add_scan_command(CLI::App& app) {
                   "exact, ivf, hnsw, or a FAISS index_factory string ('IVF4096,Flat', "
                   "'IVF16384,PQ64', 'HNSW32', ...)")
       ->capture_default_str();
+  cmd->add_option("--index-train-sample", a->o.params.index.train_sample,
+                  "Rows an approximate index is trained on, a seeded sample (0: the index's "
+                  "need: ivf 16 a list, a factory IVF max(40 a list, 65536), PQ/OPQ 65536)")
+      ->capture_default_str();
   cmd->add_option("--recall-sample", a->o.params.index.recall_sample,
                   "Generations checked against exact search (approximate index)")
       ->capture_default_str();

@@ -8,6 +8,7 @@
 #include <faiss/impl/FaissException.h>
 #include <faiss/index_factory.h>
 #include <faiss/invlists/InvertedLists.h>
+#include <faiss/utils/random.h>
 #include <cblas.h>
 #include <omp.h>
 
@@ -92,12 +93,42 @@ class ExactIndex : public TrainIndex {
   int threads_;
 };
 
-class FaissIndex : public TrainIndex {
+// Seed of FAISS's k-means in an index built with `o` (and of the training sample's permutation).
+int clustering_seed(const IndexOptions& o) { return static_cast<int>(o.seed % 1000003) + 1234; }
+
+// FAISS's message is "Error in FUNCTION at FILE:LINE: REASON", maybe over several lines.
+std::string faiss_reason(const faiss::FaissException& e) {
+  std::string why = e.what();
+  why = why.substr(0, why.find('\n'));
+  const size_t at = why.find(".cpp:");
+  if (at != std::string::npos && why.find(": ", at) != std::string::npos)
+    why = why.substr(why.find(": ", at) + 2);
+  return why;
+}
+
+// Rows [0, n) when s >= n, else the first s of FAISS's rand_perm(n, seed): the subset (and its
+// order) FAISS's k-means draws itself when given more than it uses.
+std::vector<int64_t> sample_rows(int64_t n, int64_t s, int seed) {
+  std::vector<int64_t> rows;
+  if (s >= n) {
+    rows.resize(size_t(n));
+    std::iota(rows.begin(), rows.end(), 0);
+    return rows;
+  }
+  if (n > std::numeric_limits<int>::max())
+    fail("{} training rows: an approximate index's training sample is drawn from at most 2^31 - 1",
+         n);
+  std::vector<int> perm(static_cast<size_t>(n));
+  faiss::rand_perm(perm.data(), size_t(n), seed);
+  rows.assign(perm.begin(), perm.begin() + s);
+  return rows;
+}
+
+class FaissIndex : public ApproximateIndex {
  public:
-  FaissIndex(const FloatArray& train, IndexKind kind, const IndexOptions& o)
-      : kind_(kind), threads_(o.threads) {
-    const int64_t n = train.rows(), d = train.row_size();
-    OmpThreadsScope omp(threads_);
+  FaissIndex(int64_t n, int64_t d, IndexKind kind, const IndexOptions& o)
+      : kind_(kind), threads_(o.threads), seed_(clustering_seed(o)) {
+    rows_ = n;
     if (kind == IndexKind::kIvf) {
       nlist_ = o.ivf_nlist;
       if (nlist_ == 0) {
@@ -109,34 +140,52 @@ class FaissIndex : public TrainIndex {
                nlist_ * 2 * 16 <= n)
           nlist_ *= 2;
       }
-      nlist_ = std::min(nlist_, n);
-      quantizer_ = std::make_unique<faiss::IndexFlatIP>(d);
-      auto ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer_.get(), d, nlist_,
-                                                        faiss::METRIC_INNER_PRODUCT);
+      nlist_ = std::max<int64_t>(1, std::min(nlist_, n));
       // Descriptors are L2-normalised: spherical k-means centroids, trained on a sample of 16
       // points per list: k-means dominates the build time, and the recall it loses is won back
       // by the nprobe tuning below.
+      train_sample_ = std::min(n, o.train_sample > 0 ? o.train_sample : 16 * nlist_);
+      if (train_sample_ < nlist_)
+        fail("--index-train-sample {} is below the index's {} lists (k-means needs a row per list)",
+             train_sample_, nlist_);
+      quantizer_ = std::make_unique<faiss::IndexFlatIP>(d);
+      auto ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer_.get(), d, nlist_,
+                                                       faiss::METRIC_INNER_PRODUCT);
       ivf->cp.spherical = true;
       ivf->cp.niter = 10;
-      ivf->cp.max_points_per_centroid = 16;
+      // The whole sample is used (FAISS would otherwise draw its own subset of 16 per list).
+      ivf->cp.max_points_per_centroid =
+          static_cast<int>(std::max<int64_t>(16, (train_sample_ + nlist_ - 1) / nlist_));
       ivf->cp.min_points_per_centroid = 8;
-      ivf->cp.seed = static_cast<int>(o.seed % 1000003) + 1234;
+      ivf->cp.seed = seed_;
       ivf->cp.verbose = false;
-      ivf->train(n, train.data.data());
-      ivf->add(n, train.data.data());
       nprobe_ = std::min<int64_t>(8, nlist_);
       ivf->nprobe = nprobe_;
       index_ = std::move(ivf);
     } else {
       auto hnsw = std::make_unique<faiss::IndexHNSWFlat>(d, o.hnsw_m, faiss::METRIC_INNER_PRODUCT);
       hnsw->hnsw.efConstruction = o.hnsw_ef_construction;
-      hnsw->add(n, train.data.data());
       ef_ = 32;
       hnsw->hnsw.efSearch = ef_;
       m_ = o.hnsw_m;
       ef_construction_ = o.hnsw_ef_construction;
       index_ = std::move(hnsw);
     }
+  }
+  std::vector<int64_t> train_rows() const override {
+    if (kind_ != IndexKind::kIvf) return {};
+    return sample_rows(rows_, train_sample_, seed_);
+  }
+  void train(const float* rows, int64_t count) override {
+    REPBENCH_ASSERT(count == train_sample_);
+    if (count == 0) return;
+    OmpThreadsScope omp(threads_);
+    index_->train(count, rows);
+  }
+  void add(const float* rows, int64_t count) override {
+    OmpThreadsScope omp(threads_);
+    index_->add(count, rows);
+    added_ += count;
   }
   std::string method() const override { return kind_ == IndexKind::kIvf ? "ivf-flat" : "hnsw"; }
   nlohmann::json params() const override {
@@ -284,7 +333,7 @@ class FaissIndex : public TrainIndex {
   }
 
   IndexKind kind_;
-  int threads_;
+  int threads_, seed_;
   std::unique_ptr<faiss::IndexFlatIP> quantizer_;  // IVF's coarse quantizer (outlives index_)
   std::unique_ptr<faiss::Index> index_;
   int64_t nlist_ = 0, nprobe_ = 0, ef_ = 0;
@@ -294,16 +343,23 @@ class FaissIndex : public TrainIndex {
 // Any index FAISS's index_factory() builds from a string ("IVF4096,Flat", "IVF16384,PQ64",
 // "HNSW32", "OPQ64,IVF65536,PQ64", ...), over inner products. Its search breadth is nprobe for an
 // IVF index (inside any wrapper) or efSearch for HNSW, widened by the same tuning as above.
-class FactoryIndex : public TrainIndex {
+class FactoryIndex : public ApproximateIndex {
  public:
-  FactoryIndex(const FloatArray& train, const IndexOptions& o)
-      : factory_(o.factory), threads_(o.threads) {
-    const int64_t n = train.rows(), d = train.row_size();
-    OmpThreadsScope omp(threads_);
+  FactoryIndex(int64_t n, int64_t d, const IndexOptions& o)
+      : factory_(o.factory), threads_(o.threads), seed_(clustering_seed(o)) {
+    rows_ = n;
     index_ = make_factory_index(o.factory, d);
-    if (!index_->is_trained) index_->train(n, train.data.data());
-    index_->add(n, train.data.data());
-    if (faiss::IndexIVF* ivf = faiss::ivflib::try_extract_index_ivf(index_.get())) {
+    faiss::IndexIVF* ivf = faiss::ivflib::try_extract_index_ivf(index_.get());
+    if (!index_->is_trained) {
+      // FAISS warns below 39 training points per list; PQ's codebooks take 256 per centroid.
+      const int64_t need = ivf ? std::max<int64_t>(40 * int64_t(ivf->nlist), 65536) : 65536;
+      train_sample_ = std::min(n, o.train_sample > 0 ? o.train_sample : need);
+      if (ivf && train_sample_ < int64_t(ivf->nlist))
+        fail("--index '{}': {} training rows for {} lists (k-means needs a row per list; give "
+             "--index-train-sample or fewer lists)",
+             factory_, train_sample_, ivf->nlist);
+    }
+    if (ivf) {
       nlist_ = int64_t(ivf->nlist);
       breadth_name_ = "nprobe";
       breadth_ = std::min<int64_t>(8, nlist_);
@@ -318,6 +374,29 @@ class FactoryIndex : public TrainIndex {
       }
     }
     apply();
+  }
+  std::vector<int64_t> train_rows() const override {
+    if (index_->is_trained) return {};
+    return sample_rows(rows_, train_sample_, seed_);
+  }
+  void train(const float* rows, int64_t count) override {
+    REPBENCH_ASSERT(count == train_sample_);
+    if (index_->is_trained) return;
+    OmpThreadsScope omp(threads_);
+    try {
+      index_->train(count, rows);
+    } catch (const faiss::FaissException& e) {
+      fail("--index '{}': FAISS cannot train it on {} rows ({})", factory_, count, faiss_reason(e));
+    }
+  }
+  void add(const float* rows, int64_t count) override {
+    OmpThreadsScope omp(threads_);
+    try {
+      index_->add(count, rows);
+    } catch (const faiss::FaissException& e) {
+      fail("--index '{}': FAISS cannot add rows to it ({})", factory_, faiss_reason(e));
+    }
+    added_ += count;
   }
   std::string method() const override { return "faiss"; }
   nlohmann::json params() const override {
@@ -344,7 +423,7 @@ class FactoryIndex : public TrainIndex {
   }
 
   std::string factory_;
-  int threads_;
+  int threads_, seed_;
   std::unique_ptr<faiss::Index> index_;
   int64_t nlist_ = 0, breadth_ = 0, max_breadth_ = 0;
   std::string breadth_name_;
@@ -358,12 +437,7 @@ std::unique_ptr<faiss::Index> make_factory_index(const std::string& factory, int
     return std::unique_ptr<faiss::Index>(
         faiss::index_factory(int(dim), factory.c_str(), faiss::METRIC_INNER_PRODUCT));
   } catch (const faiss::FaissException& e) {
-    // FAISS's message is "Error in FUNCTION at FILE:LINE: REASON", maybe over several lines.
-    std::string why = e.what();
-    why = why.substr(0, why.find('\n'));
-    const size_t at = why.find(".cpp:");
-    if (at != std::string::npos && why.find(": ", at) != std::string::npos)
-      why = why.substr(why.find(": ", at) + 2);
+    const std::string why = faiss_reason(e);
     fail("--index '{}' is not a FAISS index_factory string FAISS can build{} ({})", factory,
          any_dim ? std::string() : fmt::format(" for {}-d descriptors", dim), why);
   }
@@ -386,6 +460,7 @@ void IndexOptions::Check() const {
   if (!(target_recall > 0 && target_recall <= 1))
     fail("target recall {} is outside (0, 1]", target_recall);
   if (recall_sample < 0) fail("recall sample {} is negative", recall_sample);
+  if (train_sample < 0) fail("--index-train-sample {} is negative", train_sample);
   // A factory string is checked before any work (for a dimension most strings accept; the
   // descriptors' own is checked again when the index is built).
   if (kind == IndexKind::kFactory) make_factory_index(factory, 1920, true);
@@ -449,21 +524,45 @@ metrics::TopKResult exact_search(const FloatArray& train, bool split_product, co
   return r;
 }
 
-std::unique_ptr<TrainIndex> build_index(const FloatArray& train, bool split_product,
-                                        const IndexOptions& options) {
-  options.Check();
+IndexKind resolve_index_kind(const IndexOptions& options, int64_t n, bool split_product) {
   IndexKind kind = options.kind;
-  const int64_t n = train.rows();
   if (kind == IndexKind::kAuto)
     kind = n <= options.exact_max ? IndexKind::kExact
            : n <= options.hnsw_max ? IndexKind::kHnsw
                                    : IndexKind::kIvf;
   // FAISS has no split-product; token descriptors are always searched exactly.
-  if (kind == IndexKind::kExact || split_product)
+  return split_product ? IndexKind::kExact : kind;
+}
+
+std::unique_ptr<ApproximateIndex> ApproximateIndex::create(IndexKind kind, int64_t n, int64_t dim,
+                                                           const IndexOptions& options) {
+  REPBENCH_ASSERT(kind == IndexKind::kIvf || kind == IndexKind::kHnsw ||
+                  kind == IndexKind::kFactory);
+  if (kind == IndexKind::kFactory) return std::make_unique<FactoryIndex>(n, dim, options);
+  return std::make_unique<FaissIndex>(n, dim, kind, options);
+}
+
+std::unique_ptr<TrainIndex> build_index(const FloatArray& train, bool split_product,
+                                        const IndexOptions& options) {
+  options.Check();
+  const int64_t n = train.rows();
+  const IndexKind kind = resolve_index_kind(options, n, split_product);
+  if (kind == IndexKind::kExact)
     return std::make_unique<ExactIndex>(train, split_product, options.threads);
   if (train.shape.size() != 2) fail("an approximate index needs 2-D descriptors");
-  if (kind == IndexKind::kFactory) return std::make_unique<FactoryIndex>(train, options);
-  return std::make_unique<FaissIndex>(train, kind, options);
+  const int64_t d = train.row_size();
+  std::unique_ptr<ApproximateIndex> index = ApproximateIndex::create(kind, n, d, options);
+  const std::vector<int64_t> rows = index->train_rows();
+  if (int64_t(rows.size()) == n) {
+    index->train(train.data.data(), n);  // the whole set, in order
+  } else if (!rows.empty()) {
+    std::vector<float> sample(rows.size() * size_t(d));
+    for (size_t i = 0; i < rows.size(); ++i)
+      std::copy_n(train.row(rows[i]), d, sample.data() + i * d);
+    index->train(sample.data(), int64_t(rows.size()));
+  }
+  index->add(train.data.data(), n);
+  return index;
 }
 
 double recall_at_1(const metrics::TopKResult& approx, const metrics::TopKResult& exact) {
@@ -478,67 +577,99 @@ double recall_at_1(const metrics::TopKResult& approx, const metrics::TopKResult&
   return double(hits) / double(approx.nq);
 }
 
-SearchOutcome search_train(const FloatArray& train, const FloatArray& queries, bool split_product,
-                           int64_t k, const IndexOptions& options,
-                           std::unique_ptr<TrainIndex>* index_out) {
-  SearchOutcome out;
-  const int64_t nq = queries.rows(), row = queries.row_size();
-  auto t0 = std::chrono::steady_clock::now();
-  std::unique_ptr<TrainIndex> index = build_index(train, split_product, options);
-  out.build_seconds = seconds_since(t0);
+RecallSample recall_sample(int64_t nq, const IndexOptions& options) {
+  RecallSample s;
+  if (options.recall_sample <= 0 || nq <= 0) return s;
+  std::vector<int64_t> perm(nq);
+  std::iota(perm.begin(), perm.end(), 0);
+  std::mt19937_64 rng(options.seed);
+  std::shuffle(perm.begin(), perm.end(), rng);
+  const int64_t m = std::min(options.recall_sample, nq);
+  const int64_t half = (m + 1) / 2;
+  s.tune.assign(perm.begin(), perm.begin() + half);
+  s.report.assign(perm.begin() + half, perm.begin() + m);
+  if (s.report.empty()) s.report = s.tune;  // one query: it both tunes and reports
+  return s;
+}
 
-  // Two disjoint samples of queries: one tunes the search breadth, the other reports recall.
-  std::vector<int64_t> tune_ids, report_ids;
-  metrics::TopKResult exact_tune, exact_report;
-  auto gather = [&](const std::vector<int64_t>& ids) {
-    std::vector<float> rows(ids.size() * row);
-    for (size_t i = 0; i < ids.size(); ++i)
-      std::copy(queries.row(ids[i]), queries.row(ids[i]) + row, rows.begin() + i * row);
-    return rows;
-  };
-  if (!index->exact() && options.recall_sample > 0 && nq > 0) {
-    t0 = std::chrono::steady_clock::now();
-    std::vector<int64_t> perm(nq);
-    std::iota(perm.begin(), perm.end(), 0);
-    std::mt19937_64 rng(options.seed);
-    std::shuffle(perm.begin(), perm.end(), rng);
-    const int64_t s = std::min(options.recall_sample, nq);
-    const int64_t half = (s + 1) / 2;
-    tune_ids.assign(perm.begin(), perm.begin() + half);
-    report_ids.assign(perm.begin() + half, perm.begin() + s);
-    if (report_ids.empty()) report_ids = tune_ids;  // one query: it both tunes and reports
-    const std::vector<float> tq = gather(tune_ids), rq = gather(report_ids);
-    exact_tune = exact_search(train, split_product, tq.data(), int64_t(tune_ids.size()), 1,
-                              options.threads);
-    exact_report = exact_search(train, split_product, rq.data(), int64_t(report_ids.size()), 1,
-                                options.threads);
+namespace {
+
+std::vector<float> gather_rows(const FloatArray& a, const std::vector<int64_t>& ids) {
+  const int64_t row = a.row_size();
+  std::vector<float> rows(ids.size() * size_t(row));
+  for (size_t i = 0; i < ids.size(); ++i) std::copy_n(a.row(ids[i]), row, rows.begin() + i * row);
+  return rows;
+}
+
+}  // namespace
+
+SearchOutcome tune_and_search(TrainIndex& index, const FloatArray& queries, int64_t k,
+                              const IndexOptions& options, const RecallSample& sample,
+                              const metrics::TopKResult& exact_tune,
+                              const metrics::TopKResult& exact_report) {
+  SearchOutcome out;
+  const int64_t nq = queries.rows();
+  auto t0 = std::chrono::steady_clock::now();
+  if (!index.exact() && !sample.tune.empty()) {
+    const std::vector<float> tq = gather_rows(queries, sample.tune);
     // Widen until the tuning half reaches the target; every setting tried is recorded.
     for (;;) {
-      const double r = recall_at_1(index->search(tq.data(), int64_t(tune_ids.size()), 1), exact_tune);
-      out.tuning.push_back({{"params", index->params()}, {"recall_at_1", r}});
-      if (r >= options.target_recall || !index->widen()) break;
+      const double r =
+          recall_at_1(index.search(tq.data(), int64_t(sample.tune.size()), 1), exact_tune);
+      out.tuning.push_back({{"params", index.params()}, {"recall_at_1", r}});
+      if (r >= options.target_recall || !index.widen()) break;
     }
     out.tune_seconds = seconds_since(t0);
   }
 
   t0 = std::chrono::steady_clock::now();
-  out.topk = index->search(queries.data.data(), nq, k);
+  out.topk = index.search(queries.data.data(), nq, k);
   out.search_seconds = seconds_since(t0);
-  out.method = index->method();
-  out.params = index->params();
-  if (!report_ids.empty()) {
+  out.method = index.method();
+  out.params = index.params();
+  const nlohmann::json build = index.build_params();
+  for (const auto& [key, value] : build.items()) out.params[key] = value;
+  if (!index.exact() && !sample.report.empty()) {
     metrics::TopKResult approx;
-    approx.nq = int64_t(report_ids.size());
+    approx.nq = int64_t(sample.report.size());
     approx.k = 1;
-    for (int64_t q : report_ids) {
+    for (int64_t q : sample.report) {
       approx.ids.push_back(out.topk.ids[q * k]);
       approx.scores.push_back(out.topk.scores[q * k]);
     }
     out.recall_at_1 = recall_at_1(approx, exact_report);
-    out.recall_sample = int64_t(report_ids.size());
+    out.recall_sample = int64_t(sample.report.size());
     out.params["target_recall"] = options.target_recall;
-    out.params["tuning_sample"] = int64_t(tune_ids.size());
+    out.params["tuning_sample"] = int64_t(sample.tune.size());
   }
+  return out;
+}
+
+SearchOutcome search_train(const FloatArray& train, const FloatArray& queries, bool split_product,
+                           int64_t k, const IndexOptions& options,
+                           std::unique_ptr<TrainIndex>* index_out) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::unique_ptr<TrainIndex> index = build_index(train, split_product, options);
+  const double build_seconds = seconds_since(t0);
+
+  // Two disjoint samples of queries: one tunes the search breadth, the other reports recall.
+  RecallSample sample;
+  metrics::TopKResult exact_tune, exact_report;
+  t0 = std::chrono::steady_clock::now();
+  if (!index->exact()) sample = recall_sample(queries.rows(), options);
+  if (!sample.tune.empty()) {
+    const std::vector<float> tq = gather_rows(queries, sample.tune),
+                             rq = gather_rows(queries, sample.report);
+    exact_tune = exact_search(train, split_product, tq.data(), int64_t(sample.tune.size()), 1,
+                              options.threads);
+    exact_report = exact_search(train, split_product, rq.data(), int64_t(sample.report.size()),
+                                1, options.threads);
+  }
+  const double reference_seconds = seconds_since(t0);
+  SearchOutcome out =
+      tune_and_search(*index, queries, k, options, sample, exact_tune, exact_report);
+  out.build_seconds = build_seconds;
+  if (!sample.tune.empty()) out.tune_seconds += reference_seconds;
   if (index_out) *index_out = std::move(index);
   return out;
 }

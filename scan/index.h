@@ -3,12 +3,17 @@
 // chosen from the training set size. An approximate index tunes its search breadth (nprobe or
 // efSearch) until recall@1 against exact search on a sample of queries reaches a target, and
 // reports recall@1 on a second, disjoint sample.
+//
+// A FAISS index is built in steps (ApproximateIndex): trained on a seeded sample of the rows, then
+// given every row in order, in blocks of any size. build_index() does it from a matrix in memory;
+// scan/stream_index.h from descriptor files on disk, without the whole matrix.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -45,6 +50,10 @@ struct IndexOptions {
   int64_t recall_sample = 1000;     // queries checked against exact search (half tune, half report)
   uint64_t seed = 0;                // which queries are sampled
   std::string factory;              // kFactory: the index_factory string, e.g. "IVF4096,PQ64"
+  // Rows an approximate index is trained on (--index-train-sample); 0 = the index's own need:
+  // ivf 16 per list; a factory string with IVF max(40 per list, 65536), other trainable ones
+  // 65536; HNSW none. Never more than the training set.
+  int64_t train_sample = 0;
 
   void Check() const;
 };
@@ -61,6 +70,41 @@ class TrainIndex {
   virtual metrics::TopKResult search(const float* queries, int64_t nq, int64_t k) const = 0;
   // Widens the search (nprobe / efSearch doubles); false when it cannot widen any more.
   virtual bool widen() { return false; }
+  // How the index was built, added to the record's search parameters once (not to each tuning
+  // step): {"train_sample": rows trained on} for a FAISS index.
+  virtual nlohmann::json build_params() const { return nlohmann::json::object(); }
+};
+
+// The kind build_index() builds for n training rows: auto resolved by size, split-product
+// (token descriptors) always exact.
+IndexKind resolve_index_kind(const IndexOptions& options, int64_t n, bool split_product);
+
+// A FAISS index (ivf, hnsw or a factory string) over n rows of `dim` values, built in steps so
+// that the rows need not be in memory at once: train() on the rows train_rows() names, in that
+// order, then add() every row in order (blocks of any size, ids counted from 0), then search.
+// The rows are L2-normalised. Results equal those of one add() of all rows where FAISS's own
+// computation does not depend on the batch (IVF lists fill in id order; HNSW inserts each batch
+// level by level, in parallel, and is not deterministic anyway).
+class ApproximateIndex : public TrainIndex {
+ public:
+  // kind: kIvf, kHnsw or kFactory. Throws Error quoting a factory string FAISS cannot build for
+  // `dim`, or a training sample too small for the index's lists.
+  static std::unique_ptr<ApproximateIndex> create(IndexKind kind, int64_t n, int64_t dim,
+                                                  const IndexOptions& options);
+  // The training sample: every row in order when the sample is the whole set, else the first
+  // train_sample() entries of FAISS's rand_perm(n) with the index's clustering seed (for ivf
+  // exactly the subset FAISS's k-means would draw from all rows itself). Empty when the index
+  // needs no training.
+  virtual std::vector<int64_t> train_rows() const = 0;
+  int64_t train_sample() const { return train_sample_; }
+  // `rows` [train_rows().size(), dim], in train_rows() order. Throws Error with FAISS's reason.
+  virtual void train(const float* rows, int64_t count) = 0;
+  virtual void add(const float* rows, int64_t count) = 0;
+  int64_t added() const { return added_; }
+  nlohmann::json build_params() const override { return {{"train_sample", train_sample_}}; }
+
+ protected:
+  int64_t rows_ = 0, train_sample_ = 0, added_ = 0;
 };
 
 // Builds the index for `train` ([n, dim] or [n, tokens, dim]). Split-product (token descriptors)
@@ -106,5 +150,22 @@ struct SearchOutcome {
 SearchOutcome search_train(const FloatArray& train, const FloatArray& queries, bool split_product,
                            int64_t k, const IndexOptions& options,
                            std::unique_ptr<TrainIndex>* index_out = nullptr);
+
+// search_train's steps after the build, for callers that build the index and find the exact
+// reference their own way (scan/stream_index.h). The recall sample: two disjoint seeded sets of
+// query rows (options.seed), `tune` and `report` (the same one query when there is one); empty
+// when options.recall_sample is 0.
+struct RecallSample {
+  std::vector<int64_t> tune, report;
+};
+RecallSample recall_sample(int64_t nq, const IndexOptions& options);
+// Widens `index` until recall@1 of the tune rows against `exact_tune` (their exact top-1) reaches
+// the target, searches all `queries` for k, and measures recall@1 of the report rows against
+// `exact_report`. Fills topk, method, params (with build_params() and the tuning's), recall,
+// tuning, tune_seconds and search_seconds.
+SearchOutcome tune_and_search(TrainIndex& index, const FloatArray& queries, int64_t k,
+                              const IndexOptions& options, const RecallSample& sample,
+                              const metrics::TopKResult& exact_tune,
+                              const metrics::TopKResult& exact_report);
 
 }  // namespace repbench::scan

@@ -26,6 +26,7 @@
 #include "scan/image_source.h"
 #include "scan/partial.h"
 #include "scan/shards.h"
+#include "scan/stream_index.h"
 #include "scan/stream_scan.h"
 
 namespace fs = std::filesystem;
@@ -240,6 +241,21 @@ void add_duplicate_counts(const float* queries, const std::vector<int64_t>& self
   });
 }
 
+std::vector<int64_t> count_index_duplicates(const float* queries, const std::vector<int64_t>& rows,
+                                            int64_t n, double threshold, const TrainIndex& index,
+                                            int64_t cap) {
+  std::vector<int64_t> counts(rows.size(), 0);
+  if (rows.empty()) return counts;
+  const float t = static_cast<float>(threshold);
+  const int64_t kk = std::min(cap + 1, n);
+  const metrics::TopKResult r = index.search(queries, int64_t(rows.size()), kk);
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (int64_t j = 0; j < kk; ++j)
+      if (r.ids[i * kk + j] >= 0 && r.ids[i * kk + j] != rows[i] && r.scores[i * kk + j] > t)
+        counts[i] = std::min(counts[i] + 1, cap);
+  return counts;
+}
+
 std::vector<int64_t> count_duplicates(const FloatArray& train, bool split_product,
                                       const std::vector<int64_t>& rows, double threshold,
                                       const TrainIndex& index, int64_t cap, int threads) {
@@ -249,16 +265,7 @@ std::vector<int64_t> count_duplicates(const FloatArray& train, bool split_produc
   std::vector<float> q(rows.size() * row);
   for (size_t i = 0; i < rows.size(); ++i)
     std::copy(train.row(rows[i]), train.row(rows[i]) + row, q.begin() + i * row);
-  const float t = static_cast<float>(threshold);
-  if (!index.exact()) {
-    const int64_t kk = std::min(cap + 1, n);
-    const metrics::TopKResult r = index.search(q.data(), int64_t(rows.size()), kk);
-    for (size_t i = 0; i < rows.size(); ++i)
-      for (int64_t j = 0; j < kk; ++j)
-        if (r.ids[i * kk + j] >= 0 && r.ids[i * kk + j] != rows[i] && r.scores[i * kk + j] > t)
-          counts[i] = std::min(counts[i] + 1, cap);
-    return counts;
-  }
+  if (!index.exact()) return count_index_duplicates(q.data(), rows, n, threshold, index, cap);
   add_duplicate_counts(q.data(), rows, train, 0, split_product, threshold, threads, counts);
   return counts;
 }
@@ -681,15 +688,10 @@ nlohmann::json run_scan(const ScanOptions& o) {
     if (o.params.index.kind != IndexKind::kExact && o.params.index.kind != IndexKind::kAuto)
       fail("--partial scans are exact: give --index exact (or auto)");
   } else {
-    // Exact search streams the training rows from disk; an approximate index holds them.
-    train = descriptor_side(o.train_descriptors, o.train_list, true);
-    const int64_t n = train.stream->rows();
-    const bool split = train.stream->row_shape().size() == 2;
-    const IndexKind kind = o.params.index.kind;
-    const bool exact = split || o.within_group || kind == IndexKind::kExact ||
-                       (kind == IndexKind::kAuto && n <= o.params.index.exact_max);
-    if (!exact || post)
-      train = descriptor_side(o.train_descriptors, o.train_list, false, true, !post);
+    // The training rows stay on disk (exact search streams them, within groups too; an
+    // approximate index is trained on a sample read from the files and filled block by block,
+    // scan/stream_index.h) unless post-processing needs them in memory.
+    train = descriptor_side(o.train_descriptors, o.train_list, !post, true, !post);
   }
   // Descriptors made elsewhere: their model must be --model's, and the two sides' the same.
   const std::string gen_name = gen_src ? o.generated : o.generated_descriptors;
@@ -799,7 +801,11 @@ nlohmann::json run_scan(const ScanOptions& o) {
   }
   metrics::TopKResult matches;
   nlohmann::json body;
-  if (train.stream) {
+  if (train.stream && !o.within_group &&
+      resolve_index_kind(o.params.index, train.stream->rows(), split) != IndexKind::kExact) {
+    body = scan_streamed_approximate(gen.features, gen.paths, *train.stream, o.params, so,
+                                     &matches, groups ? &*groups : nullptr);
+  } else if (train.stream) {
     body = scan_streamed(gen.features, gen.paths, *train.stream, split, o.params, so, &matches,
                          groups ? &*groups : nullptr);
   } else {

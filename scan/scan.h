@@ -137,6 +137,13 @@ std::vector<int64_t> count_duplicates(const FloatArray& train, bool split_produc
                                       const std::vector<int64_t>& rows, double threshold,
                                       const TrainIndex& index, int64_t cap, int threads);
 
+// count_duplicates with an approximate index: `queries` holds the vectors of `rows` (row-major,
+// L2-normalised) of a training set of n rows; counted among the min(cap + 1, n) neighbours the
+// index returns, capped at `cap`.
+std::vector<int64_t> count_index_duplicates(const float* queries, const std::vector<int64_t>& rows,
+                                            int64_t n, double threshold, const TrainIndex& index,
+                                            int64_t cap);
+
 // The exact kernel of count_duplicates over one slice of the training set: adds to counts[i] the
 // rows of `block` (training rows first_row, first_row + 1, ...) that score > threshold against
 // query row i (row-major, the block's row layout) and are not training row self[i].

@@ -25,6 +25,7 @@
 #include "scan/index.h"
 #include "scan/scan.h"
 #include "scan/shards.h"
+#include "scan/stream_index.h"
 #include "scan/stream_scan.h"
 #include "support/bad_input.h"
 #include "support/command_test.h"
@@ -275,6 +276,177 @@ TEST_F(ScanScaleTest, StreamSkipsRowsOfFailedImagesLikeTheInMemoryScan) {
   StreamOptions so;
   so.block_rows = 41;
   expect_same_scan(scan_streamed(g, gp, stream, false, exact_params(), so), mem);
+}
+
+// ---------------------------------------------------------------------------------------------
+// An approximate index over descriptors on disk (scan/stream_index.h): trained on the same
+// sample, filled block by block, it gives the in-memory scan's results.
+
+ScanParams approximate_params(const std::string& index, int64_t train_sample) {
+  ScanParams p = exact_params();
+  p.index.kind = parse_index_kind(index);
+  if (p.index.kind == IndexKind::kFactory) p.index.factory = index;
+  p.index.train_sample = train_sample;
+  p.index.recall_sample = 60;
+  p.duplicate_cap = 20;
+  return p;
+}
+
+void check_streamed_index_equals_in_memory(const std::string& stem, NpyDType dtype) {
+  // Files cut at 8192 rows, read in blocks of 8192: FAISS assigns rows to lists with sgemm
+  // tiles of 4096 rows, cut alike in memory and streamed.
+  const Data d = make_data(20000, 90, {24}, 11);
+  FloatArray train;
+  const std::vector<std::string> files = write_pieces(d.train, {8192, 8192}, dtype, stem, &train);
+  FloatArray g = d.generated;
+  l2_normalize_rows(g);
+  l2_normalize_rows(train);
+  const std::vector<std::string> gp = index_names(g.rows());
+  // ivf: 512 lists, trained on 16 a list drawn as FAISS draws them; factory strings on a
+  // sample of 4000 or 3000 rows, or (IVF16,PQ8x4's default) on the whole set; a transform in
+  // front (OPQ's path: IndexPreTransform; PCA trains in seconds where OPQ takes minutes here).
+  const std::vector<std::pair<std::string, int64_t>> configs{
+      {"ivf", 0}, {"IVF16,Flat", 4000}, {"IVF16,PQ8x4", 0}, {"PCA16,IVF16,PQ8x4", 3000}};
+  for (const auto& [index, sample] : configs) {
+    SCOPED_TRACE(index);
+    const ScanParams params = approximate_params(index, sample);
+    metrics::TopKResult mem_matches, stream_matches;
+    const json mem =
+        scan_descriptors(g, gp, train, index_names(train.rows()), false, params, &mem_matches);
+    const DescriptorStream stream = DescriptorStream::open(files);
+    StreamOptions so;
+    so.block_rows = 5000;  // rounded up to 8192
+    const json str = scan_streamed_approximate(g, gp, stream, params, so, &stream_matches);
+    expect_same_scan(str, mem);
+    EXPECT_EQ(str["search"]["recall_at_1"], mem["search"]["recall_at_1"]);
+    EXPECT_EQ(str["search"]["tuning"], mem["search"]["tuning"]);
+    EXPECT_EQ(stream_matches.ids, mem_matches.ids);
+    EXPECT_EQ(stream_matches.scores, mem_matches.scores);
+    const int64_t want_sample = index == "ivf" ? 16 * 512 : sample > 0 ? sample : 20000;
+    EXPECT_EQ(str["search"]["params"]["train_sample"], want_sample);
+    EXPECT_EQ(str["duplicates"]["method"], "index");
+    // One pass of 3 blocks; the sample, the baseline and the counted matches read row by row.
+    EXPECT_EQ(str["stream"]["passes"], 1);
+    EXPECT_EQ(stream.stats().blocks, 3);
+    EXPECT_EQ(str["stream"]["rows_read_singly"],
+              want_sample + 150 + str["duplicates"]["counted"].get<int64_t>());
+    // The data are what the test means them to be: copies found, duplicates among neighbours
+    // (with the exact scores of a flat index; PQ's approximate ones are lower).
+    if (index == "ivf" || index == "IVF16,Flat") {
+      EXPECT_GT(mem["above"][1]["generations"].get<int64_t>(), 20);
+      int64_t with_dups = 0;
+      for (const auto& p : mem["pairs"])
+        with_dups += p["train_duplicates"].is_number() && p["train_duplicates"].get<int64_t>() > 0;
+      EXPECT_GT(with_dups, 5);
+      EXPECT_GE(str["search"]["recall_at_1"].get<double>(), 0.9);
+    }
+  }
+}
+
+TEST_F(ScanScaleTest, StreamedApproximateIndexEqualsInMemoryFloat32) {
+  check_streamed_index_equals_in_memory(path("a32"), NpyDType::kFloat32);
+}
+
+TEST_F(ScanScaleTest, StreamedApproximateIndexEqualsInMemoryFloat16) {
+  check_streamed_index_equals_in_memory(path("a16"), NpyDType::kFloat16);
+}
+
+// HNSW inserts in parallel (not deterministic, in memory or not): the streamed one is checked
+// against exact search, and it trains on nothing.
+TEST_F(ScanScaleTest, StreamedHnswReachesItsRecall) {
+  const Data d = make_data(6000, 60, {16}, 12);
+  FloatArray train;
+  const std::vector<std::string> files =
+      write_pieces(d.train, {}, NpyDType::kFloat16, path("h"), &train);
+  FloatArray g = d.generated;
+  l2_normalize_rows(g);
+  l2_normalize_rows(train);
+  const DescriptorStream stream = DescriptorStream::open(files);
+  StreamOptions so;
+  so.block_rows = 1;  // 8192: one block
+  metrics::TopKResult m;
+  const json rec = scan_streamed_approximate(g, index_names(g.rows()), stream,
+                                             approximate_params("hnsw", 0), so, &m);
+  EXPECT_EQ(rec["search"]["method"], "hnsw");
+  EXPECT_EQ(rec["search"]["params"]["train_sample"], 0);
+  EXPECT_GE(rec["search"]["recall_at_1"].get<double>(), 0.98);
+  const metrics::TopKResult exact = exact_search(train, false, g.data.data(), g.rows(), 4, 0);
+  int64_t same = 0;
+  for (int64_t i = 0; i < g.rows(); ++i) same += m.ids[i * 4] == exact.ids[i * 4];
+  EXPECT_GE(same, g.rows() - 2);
+}
+
+// IVF-PQ over 100000 rows: one pass of blocks, never more than one block of rows held, and
+// only the training sample (and the baseline and counted matches) read row by row: the float
+// matrix (100000 x 32 x 4 bytes) is never in memory.
+TEST_F(ScanScaleTest, StreamedIvfPqHoldsOneBlockOfTrainingRows) {
+  const Data d = make_data(100000, 30, {32}, 3);
+  FloatArray unused;
+  const std::vector<std::string> files =
+      write_pieces(d.train, {}, NpyDType::kFloat32, path("t"), &unused);
+  FloatArray g = d.generated;
+  l2_normalize_rows(g);
+  const DescriptorStream stream = DescriptorStream::open(files);
+  StreamOptions so;
+  so.block_rows = 8192;
+  const json rec = scan_streamed_approximate(g, index_names(g.rows()), stream,
+                                             approximate_params("IVF64,PQ8x4", 5000), so);
+  EXPECT_EQ(stream.stats().blocks, 13);
+  EXPECT_EQ(stream.stats().peak_rows, 8192);
+  EXPECT_LE(stream.stats().peak_bytes, 2 * 8192 * 32 * 4);
+  EXPECT_EQ(rec["stream"]["passes"], 1);
+  EXPECT_EQ(rec["stream"]["rows_read_singly"],
+            5000 + 150 + rec["duplicates"]["counted"].get<int64_t>());
+  EXPECT_LT(rec["stream"]["rows_read_singly"].get<int64_t>(), 100000 / 10);
+  EXPECT_EQ(rec["search"]["params"]["train_sample"], 5000);
+  EXPECT_EQ(rec["search"]["params"]["nlist"], 64);
+  EXPECT_EQ(rec["search"]["train_size"], 100000);
+  EXPECT_TRUE(rec["search"]["recall_at_1"].is_number());
+}
+
+// Through the command line: --train-descriptors with an approximate index stream (the record
+// says one pass), the training sample is recorded, and a sample or set too small for the
+// index's lists is one line quoting the string.
+TEST_F(ScanScaleTest, ApproximateIndexOverDescriptorFilesStreams) {
+  const Data d = make_data(400, 30, {16}, 9);
+  FloatArray unused;
+  const std::vector<std::string> train =
+      write_pieces(d.train, {150}, NpyDType::kFloat16, path("t"), &unused);
+  write_npy(path("g.npy"), d.generated.data.data(), d.generated.shape);
+  const std::string both = " --generated-descriptors " + path("g.npy") + " --train-descriptors " +
+                           train[0] + " " + train[1] + " --k 3";
+  Run r = repbench("scan" + both + " --index IVF8,Flat --index-train-sample 320 --out " +
+                   path("a"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json a = json::parse(slurp(path("a/scan.json")));
+  EXPECT_EQ(a["search"]["method"], "faiss");
+  EXPECT_EQ(a["search"]["params"]["factory"], "IVF8,Flat");
+  EXPECT_EQ(a["search"]["params"]["train_sample"], 320);
+  EXPECT_EQ(a["stream"]["passes"], 1);
+  EXPECT_EQ(a["stream"]["blocks"], 2);  // one per file
+  EXPECT_EQ(a["train"]["count"], 400);
+  EXPECT_EQ(a["pairs"].size(), 30u);
+  // With the training rows' groups: the same matches, and the record's per-group counts.
+  {
+    std::ofstream groups(path("tg.csv"));
+    for (int i = 0; i < 400; ++i) groups << i << "," << (i % 2 ? "odd" : "even") << "\n";
+  }
+  r = repbench("scan" + both + " --index IVF8,Flat --index-train-sample 320 --train-groups " +
+               path("tg.csv") + " --out " + path("g"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json g = json::parse(slurp(path("g/scan.json")));
+  EXPECT_EQ(g["stream"]["passes"], 1);
+  EXPECT_TRUE(g["groups"].is_object() || g["groups"].is_array()) << g["groups"];
+  EXPECT_EQ(slurp(path("g/matches.csv")), slurp(path("a/matches.csv")));
+  EXPECT_BAD_INPUT(repbench("scan" + both + " --index IVF64,Flat --index-train-sample 10 --out " +
+                            path("b")),
+                   "--index 'IVF64,Flat'", "10 training rows for 64 lists");
+  EXPECT_BAD_INPUT(repbench("scan" + both + " --index IVF1024,Flat --out " + path("b")),
+                   "--index 'IVF1024,Flat'", "400 training rows for 1024 lists");
+  EXPECT_BAD_INPUT(repbench("scan" + both + " --index ivf --index-train-sample -1 --out " +
+                            path("b")),
+                   "--index-train-sample", "-1 is negative");
+  EXPECT_FALSE(fs::exists(path("b/scan.json")));
 }
 
 TEST(MergeTopKTest, SliceBySliceEqualsOneSearch) {
