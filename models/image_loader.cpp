@@ -10,24 +10,24 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "models/impl/resample.h"
+#include "models/resample.h"
 
 namespace repbench::models {
 
 namespace {
 
-impl::ResampleFilter to_filter(Interpolation interpolation) {
+ResampleFilter to_filter(Interpolation interpolation) {
   switch (interpolation) {
     case Interpolation::kBilinear:
-      return impl::ResampleFilter::kBilinear;
+      return ResampleFilter::kBilinear;
     case Interpolation::kBicubic:
-      return impl::ResampleFilter::kBicubic;
+      return ResampleFilter::kBicubic;
     case Interpolation::kLanczos:
-      return impl::ResampleFilter::kLanczos;
+      return ResampleFilter::kLanczos;
     case Interpolation::kArea:
-      return impl::ResampleFilter::kBox;
+      return ResampleFilter::kBox;
   }
-  return impl::ResampleFilter::kBilinear;
+  return ResampleFilter::kBilinear;
 }
 
 // Decodes with OpenCV; `reduce` is 1, 2, 4 or 8. Returns an 8-bit BGR image.
@@ -124,7 +124,7 @@ RgbImage resize_rgb(const RgbImage& image, int width, int height, Interpolation 
   out.width = width;
   out.height = height;
   out.pixels.resize(static_cast<size_t>(width) * height * 3);
-  impl::resample_pil(image.pixels.data(), image.width, image.height, 3,
+  resample_pil(image.pixels.data(), image.width, image.height, 3,
                      static_cast<size_t>(image.width) * 3, out.pixels.data(), width, height,
                      to_filter(interpolation));
   return out;

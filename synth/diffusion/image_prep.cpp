@@ -9,13 +9,13 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "models/impl/resample.h"
+#include "models/resample.h"
 
 namespace repbench::synth::diffusion {
 
 namespace {
 
-using models::impl::ResampleFilter;
+using models::ResampleFilter;
 
 int round_half_even(double x) {
   const int saved = std::fegetround();
@@ -34,7 +34,7 @@ struct Plane {
 Plane resize(const Plane& in, int w, int h, ResampleFilter filter) {
   if (w == in.w && h == in.h) return in;
   Plane out{w, h, in.channels, std::vector<uint8_t>(static_cast<size_t>(w) * h * in.channels)};
-  models::impl::resample_pil(in.px.data(), in.w, in.h, in.channels,
+  models::resample_pil(in.px.data(), in.w, in.h, in.channels,
                              static_cast<size_t>(in.w) * in.channels, out.px.data(), w, h, filter);
   return out;
 }

@@ -1,4 +1,5 @@
-// PIL-compatible image resampling (Pillow's libImaging/Resample.c, 8 bits per channel).
+// PIL-compatible image resampling (Pillow's libImaging/Resample.c, 8 bits per channel). Public
+// because the diffusion sets prepare their training images with it too (synth/diffusion/image_prep).
 //
 // Same filters, supports, coefficient rounding (22-bit fixed point), pass order (horizontal, then
 // vertical, each pass skipped when its size is unchanged) and clipping as PIL's Image.resize, so
@@ -9,7 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace repbench::models::impl {
+namespace repbench::models {
 
 enum class ResampleFilter { kBox, kBilinear, kBicubic, kLanczos };
 
@@ -19,4 +20,4 @@ enum class ResampleFilter { kBox, kBilinear, kBicubic, kLanczos };
 void resample_pil(const uint8_t* src, int w, int h, int channels, size_t src_stride, uint8_t* dst,
                   int out_w, int out_h, ResampleFilter filter);
 
-}  // namespace repbench::models::impl
+}  // namespace repbench::models

@@ -1,11 +1,11 @@
-#include "models/impl/resample.h"
+#include "models/resample.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
-namespace repbench::models::impl {
+namespace repbench::models {
 
 namespace {
 
@@ -170,4 +170,4 @@ void resample_pil(const uint8_t* src, int w, int h, int channels, size_t src_str
   }
 }
 
-}  // namespace repbench::models::impl
+}  // namespace repbench::models
