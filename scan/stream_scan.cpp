@@ -30,6 +30,30 @@ metrics::TopKResult empty_topk(int64_t nq, int64_t k) {
   return r;
 }
 
+// Merges into `into` the top-k (into.k) of `queries` among the rows of `block` (training rows
+// first, first + 1, ...): within each query's group when both group lists are given.
+void merge_block(metrics::TopKResult& into, const FloatArray& block, int64_t first,
+                 bool split_product, const float* queries,
+                 const std::vector<int32_t>* query_groups,
+                 const std::vector<int32_t>* train_groups, int threads) {
+  if (into.nq == 0) return;
+  if (query_groups && train_groups)
+    merge_topk_within_groups(into, block, first, split_product, queries, *query_groups,
+                             *train_groups, threads);
+  else
+    metrics::merge_topk(into, exact_search(block, split_product, queries, into.nq, into.k, threads),
+                        first);
+}
+
+// The groups of training rows `rows`.
+std::vector<int32_t> groups_of(const std::vector<int64_t>& rows,
+                               const std::vector<int32_t>& train_groups) {
+  std::vector<int32_t> g;
+  g.reserve(rows.size());
+  for (int64_t r : rows) g.push_back(train_groups[size_t(r)]);
+  return g;
+}
+
 }  // namespace
 
 std::vector<metrics::TopKResult> stream_topk(const DescriptorStream& train,
@@ -46,18 +70,9 @@ std::vector<metrics::TopKResult> stream_topk(const DescriptorStream& train,
   if (!any) return out;
   train.for_each_block(options.rows_per_block(), [&](int64_t first, FloatArray& block) {
     l2_normalize_rows(block);
-    for (size_t i = 0; i < searches.size(); ++i) {
-      const StreamQueries& s = searches[i];
-      if (out[i].nq == 0) continue;
-      if (train_groups && s.groups)
-        merge_topk_within_groups(out[i], block, first, split_product, s.queries->data.data(),
-                                 *s.groups, *train_groups, options.threads);
-      else
-        metrics::merge_topk(out[i],
-                            exact_search(block, split_product, s.queries->data.data(), out[i].nq,
-                                         s.k, options.threads),
-                            first);
-    }
+    for (size_t i = 0; i < searches.size(); ++i)
+      merge_block(out[i], block, first, split_product, searches[i].queries->data.data(),
+                  searches[i].groups, train_groups, options.threads);
   });
   return out;
 }
@@ -76,25 +91,19 @@ SecondPass stream_baseline_and_duplicates(const DescriptorStream& train, bool sp
                                           double dup_threshold, const StreamOptions& options,
                                           const std::vector<int32_t>* train_groups) {
   options.Check();
-  std::vector<int32_t> sampled_groups;
-  if (train_groups)
-    for (int64_t r : sampled) sampled_groups.push_back((*train_groups)[size_t(r)]);
+  SecondPass out;
+  if (sampled.empty() && dup_rows.empty()) return out;
+  const std::vector<int32_t> sampled_groups =
+      train_groups ? groups_of(sampled, *train_groups) : std::vector<int32_t>{};
   FloatArray bq = train.read_rows(sampled), dq = train.read_rows(dup_rows);
   l2_normalize_rows(bq);
   l2_normalize_rows(dq);
   metrics::TopKResult top2 = empty_topk(bq.rows(), 2);
-  SecondPass out;
-  if (sampled.empty() && dup_rows.empty()) return out;
   out.duplicates.assign(dup_rows.size(), 0);
   train.for_each_block(options.rows_per_block(), [&](int64_t first, FloatArray& block) {
     l2_normalize_rows(block);
-    if (top2.nq > 0 && train_groups)
-      merge_topk_within_groups(top2, block, first, split_product, bq.data.data(), sampled_groups,
-                               *train_groups, options.threads);
-    else if (top2.nq > 0)
-      metrics::merge_topk(top2, exact_search(block, split_product, bq.data.data(), top2.nq, 2,
-                                             options.threads),
-                          first);
+    merge_block(top2, block, first, split_product, bq.data.data(),
+                train_groups ? &sampled_groups : nullptr, train_groups, options.threads);
     add_duplicate_counts(dq.data.data(), dup_rows, block, first, split_product, dup_threshold,
                          options.threads, out.duplicates);
   });
@@ -121,9 +130,8 @@ nlohmann::json scan_streamed(const FloatArray& generated,
              : baseline_rows(train.rows(), params.baseline_sample, params.seed);
   FloatArray bq = train.read_rows(sampled);
   l2_normalize_rows(bq);
-  std::vector<int32_t> sampled_groups;
-  if (within)
-    for (int64_t r : sampled) sampled_groups.push_back(groups->train[size_t(r)]);
+  const std::vector<int32_t> sampled_groups =
+      within ? groups_of(sampled, groups->train) : std::vector<int32_t>{};
   std::vector<metrics::TopKResult> first = stream_topk(
       train,
       {{&generated, params.k, within ? &groups->generated : nullptr},
