@@ -14,8 +14,9 @@ std::unique_ptr<ScoreSource> descriptor_scores(const FloatArray& q, const FloatA
     return std::make_unique<SplitProductScores>(q.data.data(), q.rows(), db.data.data(),
                                                 db.rows(), db.shape[1], db.shape[2]);
   }
-  const bool same = &q == &db || (q.shape == db.shape && q.data == db.data);
-  if (use == ScoreUse::kEveryRow && same && SymmetricInnerProductScores::fits(q.rows()))
+  // Cheapest test first: the values are compared only when the SYRK path could be taken.
+  if (use == ScoreUse::kEveryRow && SymmetricInnerProductScores::fits(q.rows()) &&
+      (&q == &db || (q.shape == db.shape && q.data == db.data)))
     return std::make_unique<SymmetricInnerProductScores>(q.data.data(), q.rows(), q.row_size(),
                                                          threads);
   return std::make_unique<InnerProductScores>(q.data.data(), q.rows(), db.data.data(), db.rows(),
