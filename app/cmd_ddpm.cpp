@@ -1,5 +1,5 @@
-// repbench ddpm train | sample | info: the built-in DDPM (synth/diffusion/ddpm.h) and plain
-// sampling of any eps-model (synth/diffusion/sampler.h).
+// repbench ddpm train | sample | info: the built-in DDPM (diffusion/ddpm.h) and plain
+// sampling of any eps-model (diffusion/sampler.h).
 #include <algorithm>
 #include <filesystem>
 #include <memory>
@@ -12,12 +12,12 @@
 #include "core/error.h"
 #include "core/parse_list.h"
 #include "core/progress.h"
-#include "synth/diffusion/ddpm.h"
-#include "synth/diffusion/image_prep.h"
-#include "synth/diffusion/sampler.h"
+#include "diffusion/ddpm.h"
+#include "diffusion/image_prep.h"
+#include "diffusion/sampler.h"
 
 namespace fs = std::filesystem;
-namespace dif = repbench::synth::diffusion;
+namespace dif = repbench::diffusion;
 
 namespace repbench::app {
 
@@ -169,7 +169,7 @@ void add_ddpm_command(CLI::App& app) {
   train->add_flag("--quiet", t->quiet, "No progress line on stderr");
   train->footer(
       "The checkpoint is accepted wherever a TorchScript eps-model is (ddpm sample, synth\n"
-      "dif-patch/dif-diagonal/inpaint); its format is described in synth/diffusion/ddpm.h.\n"
+      "dif-patch/dif-diagonal/inpaint); its format is described in diffusion/ddpm.h.\n"
       "Example:\n"
       "  repbench ddpm train --images pool/ --size 32 --steps 3000 --out ddpm32.ckpt");
   train->callback([t] { run_train(*t); });

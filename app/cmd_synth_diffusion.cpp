@@ -1,5 +1,5 @@
 // repbench synth dif-patch | dif-diagonal | inpaint: RePaint outpainting over an eps-model
-// (synth/diffusion/dif_sets.h).
+// (diffusion/dif_sets.h).
 #include <memory>
 #include <string>
 
@@ -7,9 +7,9 @@
 
 #include "app/commands.h"
 #include "core/error.h"
-#include "synth/diffusion/dif_sets.h"
+#include "diffusion/dif_sets.h"
 
-namespace dif = repbench::synth::diffusion;
+namespace dif = repbench::diffusion;
 
 namespace repbench::app {
 

@@ -33,11 +33,11 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
-#include "synth/diffusion/ddpm.h"
-#include "synth/diffusion/sampler.h"
+#include "diffusion/ddpm.h"
+#include "diffusion/sampler.h"
 
 namespace fs = std::filesystem;
-using namespace repbench::synth::diffusion;  // NOLINT
+using namespace repbench::diffusion;  // NOLINT
 
 namespace {
 

@@ -13,14 +13,14 @@
 #include "metrics/bootstrap.h"
 #include "models/registry.h"
 #include "scan/scan.h"
-#include "synth/diffusion/ddpm.h"
-#include "synth/diffusion/image_prep.h"
-#include "synth/diffusion/sampler.h"
-#include "synth/diffusion/schedule.h"
+#include "diffusion/ddpm.h"
+#include "diffusion/image_prep.h"
+#include "diffusion/sampler.h"
+#include "diffusion/schedule.h"
 #include "synth/rng.h"
 
 namespace fs = std::filesystem;
-namespace dif = repbench::synth::diffusion;
+namespace dif = repbench::diffusion;
 using nlohmann::json;
 
 namespace repbench::experiment {

@@ -1,6 +1,6 @@
 // The copying experiment (Somepalli et al., CVPR 2023, Section 5): does a diffusion model copy
 // its training data more when that data is small? For each training-set size n, a DDPM (the
-// built-in UNet, synth/diffusion/ddpm.h) is trained on n of the user's images, samples are drawn
+// built-in UNet, diffusion/ddpm.h) is trained on n of the user's images, samples are drawn
 // from it, and the samples are scanned against their own training subset (scan/scan.h): top-1
 // similarity of every sample against the subset's self-similarity baseline, and the share above
 // each threshold. The paper's finding is that the samples of small-set models sit far to the right

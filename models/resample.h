@@ -1,5 +1,5 @@
 // PIL-compatible image resampling (Pillow's libImaging/Resample.c, 8 bits per channel). Public
-// because the diffusion sets prepare their training images with it too (synth/diffusion/image_prep).
+// because the diffusion sets prepare their training images with it too (diffusion/image_prep).
 //
 // Same filters, supports, coefficient rounding (22-bit fixed point), pass order (horizontal, then
 // vertical, each pass skipped when its size is unchanged) and clipping as PIL's Image.resize, so

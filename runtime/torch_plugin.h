@@ -1,5 +1,5 @@
 // The LibTorch plugin: librepbench_torch.so holds every translation unit that includes LibTorch
-// (the torch/ folders of runtime/, models/ and synth/diffusion/) and is the only repbench file
+// (the torch/ folders of runtime/, models/ and diffusion/) and is the only repbench file
 // linked against LibTorch. The repbench binary and its libraries are not: a verb that runs no
 // network (eval, search, leaderboard, datasets, compare, synth cutmix/segmix, a scan of
 // descriptors) never maps LibTorch, and start-up does not pay for loading it. The first call

@@ -1,5 +1,5 @@
 // The LibTorch runtime shared by every translation unit that runs LibTorch (the TorchScript and
-// random-CNN extractors of models/, the samplers and trainer of synth/diffusion/): devices,
+// random-CNN extractors of models/, the samplers and trainer of diffusion/): devices,
 // intra-op threads, and LibTorch's exceptions turned into repbench's. Includes LibTorch headers:
 // only LibTorch translation units may include it (each compiles in ~15 s); the torch-free parts
 // of the runtime are runtime/torchscript_archive.h and runtime/openmp_policy.h.

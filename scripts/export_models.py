@@ -668,7 +668,7 @@ GUIDED_DIFFUSION_MODELS = {
 
 
 def eps_metadata(name, image_size, num_classes, learn_sigma, source):
-    """metadata.json of an eps-model (synth/diffusion/model_config.h)."""
+    """metadata.json of an eps-model (diffusion/model_config.h)."""
     return {"kind": "ddpm-eps", "image_size": image_size, "channels": 3, "timesteps": 1000,
             "beta_schedule": "linear", "beta_start": 0.0001, "beta_end": 0.02,
             "num_classes": num_classes, "learn_sigma": learn_sigma, "name": name,

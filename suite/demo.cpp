@@ -14,8 +14,8 @@
 #include "report/record.h"
 #include "synth/coco.h"
 #include "synth/cutmix.h"
-#include "synth/diffusion/ddpm.h"
-#include "synth/diffusion/dif_sets.h"
+#include "diffusion/ddpm.h"
+#include "diffusion/dif_sets.h"
 #include "synth/fixture.h"
 #include "synth/segmix.h"
 #include "synth/voc.h"
@@ -26,7 +26,7 @@ namespace repbench::suite {
 
 namespace {
 
-namespace dif = synth::diffusion;
+namespace dif = diffusion;
 
 // The demo's own eps-model: the built-in UNet at 32 px (base 16 channels) trained on the pool.
 // train_ddpm() skips the work when the checkpoint already has the budget and resumes it when the

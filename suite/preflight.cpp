@@ -14,7 +14,7 @@
 #include "datasets/set_registry.h"
 #include "models/registry.h"
 #include "suite/recipe.h"
-#include "synth/diffusion/sampler.h"
+#include "diffusion/sampler.h"
 
 namespace fs = std::filesystem;
 
@@ -188,7 +188,7 @@ PreflightItem check_recipe_set(const SuiteSet& ss, const std::string& shown) {
           wrong.push_back(fmt::format("{} {}: {} images, the recipe needs {}", in.option, in.path,
                                       n, in.images_needed));
       }
-      if (in.option == "model") synth::diffusion::inspect_eps_model(in.path);
+      if (in.option == "model") diffusion::inspect_eps_model(in.path);
     } catch (const Error& e) {
       wrong.push_back(e.what());
     }

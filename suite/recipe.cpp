@@ -12,12 +12,12 @@
 #include "datasets/folder_listing.h"
 #include "synth/coco.h"
 #include "synth/cutmix.h"
-#include "synth/diffusion/dif_sets.h"
+#include "diffusion/dif_sets.h"
 #include "synth/segmix.h"
 #include "synth/voc.h"
 
 namespace fs = std::filesystem;
-namespace dif = repbench::synth::diffusion;
+namespace dif = repbench::diffusion;
 
 namespace repbench::suite {
 

@@ -1,4 +1,4 @@
-// synth/diffusion: schedules, respacing, RePaint's jump schedule, the samplers on exact Gaussian
+// diffusion: schedules, respacing, RePaint's jump schedule, the samplers on exact Gaussian
 // eps-models, masks, center_crop_arr against PIL, DDPM training and checkpoints, the dif-patch /
 // dif-diagonal generators, single-image inpainting, and the one-line errors on bad input.
 //
@@ -27,16 +27,16 @@
 #include "models/image_loader.h"
 #include "support/bad_input.h"
 #include "support/python_stack.h"
-#include "synth/diffusion/ddpm.h"
-#include "synth/diffusion/dif_sets.h"
-#include "synth/diffusion/image_prep.h"
-#include "synth/diffusion/model_config.h"
-#include "synth/diffusion/sampler.h"
-#include "synth/diffusion/schedule.h"
+#include "diffusion/ddpm.h"
+#include "diffusion/dif_sets.h"
+#include "diffusion/image_prep.h"
+#include "diffusion/model_config.h"
+#include "diffusion/sampler.h"
+#include "diffusion/schedule.h"
 
 namespace fs = std::filesystem;
 using namespace repbench;
-using namespace repbench::synth::diffusion;
+using namespace repbench::diffusion;
 using ::testing::HasSubstr;
 
 namespace {

@@ -23,7 +23,7 @@
 #include "experiment/copying.h"
 #include "report/copying_report.h"
 #include "support/bad_input.h"
-#include "synth/diffusion/image_prep.h"
+#include "diffusion/image_prep.h"
 #include "synth/rng.h"
 
 namespace repbench::experiment {
@@ -71,7 +71,7 @@ void write_images(const fs::path& dir, int n) {
           for (int x = bx * 10; x < bx * 10 + 10; ++x)
             for (int k = 0; k < 3; ++k) im.pixels[(y * 40 + x) * 3 + k] = c[k];
       }
-    synth::diffusion::write_png((dir / fmt::format("img{:02d}.png", i)).string(), im);
+    diffusion::write_png((dir / fmt::format("img{:02d}.png", i)).string(), im);
   }
 }
 

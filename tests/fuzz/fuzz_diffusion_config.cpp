@@ -1,7 +1,7 @@
-// libFuzzer target: what an eps-model file says about itself (synth/diffusion/): a TorchScript
+// libFuzzer target: what an eps-model file says about itself (diffusion/): a TorchScript
 // eps-model's metadata.json (EpsModelConfig::from_json, model_config.h) and a repbench DDPM
 // checkpoint's header (read_checkpoint_header, its "metadata" and "unet" objects, ddpm.h), read
-// as synth/diffusion/eps_net.cpp reads them before any LibTorch call. An input that starts with
+// as diffusion/eps_net.cpp reads them before any LibTorch call. An input that starts with
 // the checkpoint magic "RBDDPM01" is a checkpoint file; any other is the text of metadata.json.
 #include <cstdint>
 #include <cstring>
@@ -10,12 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "synth/diffusion/ddpm.h"
-#include "synth/diffusion/impl/checkpoint_file.h"
-#include "synth/diffusion/model_config.h"
+#include "diffusion/ddpm.h"
+#include "diffusion/impl/checkpoint_file.h"
+#include "diffusion/model_config.h"
 #include "tests/fuzz/fuzz_common.h"
 
-using namespace repbench::synth::diffusion;
+using namespace repbench::diffusion;
 
 namespace {
 

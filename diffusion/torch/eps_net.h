@@ -1,5 +1,5 @@
 // The network behind a DiffusionModel: a TorchScript module, the built-in UNet of a checkpoint,
-// or the null model. Includes LibTorch: only files of synth/diffusion/torch/ may include it.
+// or the null model. Includes LibTorch: only files of diffusion/torch/ may include it.
 #pragma once
 
 #include <memory>
@@ -7,9 +7,9 @@
 
 #include <torch/types.h>
 
-#include "synth/diffusion/sampler.h"
+#include "diffusion/sampler.h"
 
-namespace repbench::synth::diffusion::impl {
+namespace repbench::diffusion::impl {
 
 class EpsNet {
  public:
@@ -28,4 +28,4 @@ std::unique_ptr<EpsNet> load_eps_net(const std::string& path, const c10::Device&
 // Predicts zeros: [B, C, S, S] ([B, 2C, S, S] with learn_sigma).
 std::unique_ptr<EpsNet> make_null_net(const EpsModelConfig& config);
 
-}  // namespace repbench::synth::diffusion::impl
+}  // namespace repbench::diffusion::impl

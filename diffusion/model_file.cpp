@@ -11,10 +11,10 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "runtime/torchscript_archive.h"
-#include "synth/diffusion/ddpm.h"
-#include "synth/diffusion/impl/model_file.h"
+#include "diffusion/ddpm.h"
+#include "diffusion/impl/model_file.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 namespace {
 constexpr const char* kMetadataFile = "metadata.json";
@@ -41,7 +41,7 @@ EpsModelConfig parse_torchscript_metadata(const std::string& path, const std::st
       path, kMetadataFile, text,
       fmt::format("export the model with scripts/export_models.py or save it with "
                   "torch.jit.save(m, f, _extra_files={{\"{}\": ...}}) (see "
-                  "synth/diffusion/model_config.h)",
+                  "diffusion/model_config.h)",
                   kMetadataFile));
   return EpsModelConfig::from_json(j, fmt::format("{}: {}", path, kMetadataFile));
 }
@@ -105,4 +105,4 @@ EpsModelInfo inspect_eps_model(const std::string& path) {
   return info;
 }
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

@@ -10,13 +10,13 @@
 #include "models/feature_extractor.h"
 #include "core/sha256.h"
 #include "runtime/torch_runtime.h"
-#include "synth/diffusion/ddpm.h"
-#include "synth/diffusion/impl/checkpoint_file.h"
-#include "synth/diffusion/impl/rng.h"
-#include "synth/diffusion/torch/backends.h"
-#include "synth/diffusion/torch/unet.h"
+#include "diffusion/ddpm.h"
+#include "diffusion/impl/checkpoint_file.h"
+#include "diffusion/impl/rng.h"
+#include "diffusion/torch/backends.h"
+#include "diffusion/torch/unet.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 namespace {
 
@@ -305,4 +305,4 @@ std::unique_ptr<impl::TrainerBackend> impl::trainer_torch(TrainImages data,
   return std::make_unique<TorchTrainer>(std::move(data), options);
 }
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "models/image_loader.h"
-#include "synth/diffusion/sampler.h"
+#include "diffusion/sampler.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 // guided-diffusion's center_crop_arr of an RGB image to size x size (a copy when already so).
 models::RgbImage center_crop_arr(const models::RgbImage& image, int size);
@@ -50,4 +50,4 @@ MaskCounts count_mask(const uint8_t* mask, int64_t pixels);
 void write_png(const std::string& path, const models::RgbImage& image);
 void write_png_grey(const std::string& path, const uint8_t* pixels, int width, int height);
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

@@ -9,13 +9,13 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "runtime/torch_runtime.h"
-#include "synth/diffusion/ddpm.h"
-#include "synth/diffusion/impl/checkpoint_file.h"
-#include "synth/diffusion/impl/model_file.h"
-#include "synth/diffusion/torch/eps_net.h"
-#include "synth/diffusion/torch/unet.h"
+#include "diffusion/ddpm.h"
+#include "diffusion/impl/checkpoint_file.h"
+#include "diffusion/impl/model_file.h"
+#include "diffusion/torch/eps_net.h"
+#include "diffusion/torch/unet.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 namespace {
 
@@ -140,4 +140,4 @@ std::unique_ptr<EpsNet> make_null_net(const EpsModelConfig& config) {
 
 }  // namespace impl
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 enum class BetaSchedule { kLinear, kCosine };
 
@@ -81,4 +81,4 @@ struct JumpParams {
 // The ImageNet configuration gives 4571 times: 2410 reverse steps and 2160 re-noising steps.
 std::vector<int64_t> repaint_times(const JumpParams& params);
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

@@ -1,4 +1,4 @@
-#include "synth/diffusion/dif_sets.h"
+#include "diffusion/dif_sets.h"
 
 #include <algorithm>
 #include <chrono>
@@ -14,11 +14,11 @@
 #include "core/version.h"
 #include "datasets/gnd_json.h"
 #include "models/image_loader.h"
-#include "synth/diffusion/ddpm.h"
-#include "synth/diffusion/image_prep.h"
-#include "synth/diffusion/impl/rng.h"
+#include "diffusion/ddpm.h"
+#include "diffusion/image_prep.h"
+#include "diffusion/impl/rng.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 namespace fs = std::filesystem;
 
@@ -462,4 +462,4 @@ nlohmann::json inpaint_file(const InpaintOptions& o) {
   return record;
 }
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

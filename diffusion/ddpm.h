@@ -1,7 +1,7 @@
 // DDPM training (Ho et al. 2020) of repbench's built-in UNet on a user's images, with EMA weights,
 // resumable checkpoints and the loss history. Torch-free header.
 //
-// The UNet (synth/diffusion/torch/unet.h) is a small DDPM UNet: a 3x3 input convolution, per
+// The UNet (diffusion/torch/unet.h) is a small DDPM UNet: a 3x3 input convolution, per
 // resolution level `num_res_blocks` residual blocks (GroupNorm, SiLU, 3x3 convolutions, the
 // timestep embedding added in between) with self-attention at the listed resolutions, strided
 // convolutions down and nearest-upsample + convolution up, skip connections by concatenation,
@@ -16,7 +16,7 @@
 // through per-epoch permutations of the images; every random draw of step k comes from the seed
 // and k alone, so a run resumed from a checkpoint continues exactly as an uninterrupted one.
 //
-// Checkpoint file (".ckpt"; accepted wherever an eps-model is, synth/diffusion/sampler.h):
+// Checkpoint file (".ckpt"; accepted wherever an eps-model is, diffusion/sampler.h):
 //   bytes 0..7   "RBDDPM01"
 //   bytes 8..15  little-endian uint64 L
 //   next L bytes a JSON header: {"format": "repbench-ddpm", "version": 1,
@@ -36,10 +36,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/progress.h"
-#include "synth/diffusion/model_config.h"
-#include "synth/diffusion/sampler.h"
+#include "diffusion/model_config.h"
+#include "diffusion/sampler.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 inline constexpr char kCheckpointMagic[] = "RBDDPM01";  // 8 bytes, no terminator in the file
 inline constexpr char kCheckpointFormat[] = "repbench-ddpm";
@@ -169,4 +169,4 @@ class DdpmTrainer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

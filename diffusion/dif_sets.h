@@ -40,9 +40,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/progress.h"
-#include "synth/diffusion/sampler.h"
+#include "diffusion/sampler.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 enum class DifKind { kPatch, kDiagonal };
 enum class Diagonals { kBoth, kMain, kAnti };
@@ -122,4 +122,4 @@ struct InpaintOptions {
 // nothing to keep or nothing to generate.
 nlohmann::json inpaint_file(const InpaintOptions& options);
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

@@ -1,4 +1,4 @@
-#include "synth/diffusion/torch/unet.h"
+#include "diffusion/torch/unet.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
-namespace repbench::synth::diffusion::impl {
+namespace repbench::diffusion::impl {
 
 namespace nn = torch::nn;
 namespace F = torch::nn::functional;
@@ -180,4 +180,4 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t) 
   return conv_out_(F::silu(norm_out_(h)));
 }
 
-}  // namespace repbench::synth::diffusion::impl
+}  // namespace repbench::diffusion::impl

@@ -1,4 +1,4 @@
-// The torch-free parts of synth/diffusion/ddpm.h: configurations, image lists, checkpoint headers.
+// The torch-free parts of diffusion/ddpm.h: configurations, image lists, checkpoint headers.
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -13,11 +13,11 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "datasets/folder_listing.h"
-#include "synth/diffusion/ddpm.h"
-#include "synth/diffusion/image_prep.h"
-#include "synth/diffusion/impl/checkpoint_file.h"
+#include "diffusion/ddpm.h"
+#include "diffusion/image_prep.h"
+#include "diffusion/impl/checkpoint_file.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 namespace fs = std::filesystem;
 
@@ -252,9 +252,9 @@ nlohmann::json read_checkpoint_header(const std::string& path) {
   return j;
 }
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion
 
-namespace repbench::synth::diffusion::impl {
+namespace repbench::diffusion::impl {
 
 CheckpointBytes read_checkpoint_file(const std::string& path) {
   CheckpointBytes c;
@@ -280,4 +280,4 @@ void write_checkpoint_file(const std::string& path, const nlohmann::json& header
   f.commit();
 }
 
-}  // namespace repbench::synth::diffusion::impl
+}  // namespace repbench::diffusion::impl

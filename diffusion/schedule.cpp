@@ -1,4 +1,4 @@
-#include "synth/diffusion/schedule.h"
+#include "diffusion/schedule.h"
 
 #include <cfenv>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 const char* to_string(BetaSchedule schedule) {
   return schedule == BetaSchedule::kCosine ? "cosine" : "linear";
@@ -215,4 +215,4 @@ std::vector<int64_t> repaint_times(const JumpParams& p) {
   return ts;
 }
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

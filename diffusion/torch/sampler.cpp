@@ -1,6 +1,6 @@
 // DDPM ancestral sampling and RePaint in the LibTorch plugin (see sampler.h for the exact steps
 // and their sources): DiffusionModel's backend.
-#include "synth/diffusion/sampler.h"
+#include "diffusion/sampler.h"
 
 #include <cmath>
 
@@ -12,13 +12,13 @@
 #include "core/error.h"
 #include "models/feature_extractor.h"
 #include "runtime/torch_runtime.h"
-#include "synth/diffusion/image_prep.h"
-#include "synth/diffusion/impl/rng.h"
-#include "synth/diffusion/impl/torch_entry.h"
-#include "synth/diffusion/torch/backends.h"
-#include "synth/diffusion/torch/eps_net.h"
+#include "diffusion/image_prep.h"
+#include "diffusion/impl/rng.h"
+#include "diffusion/impl/torch_entry.h"
+#include "diffusion/torch/backends.h"
+#include "diffusion/torch/eps_net.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 namespace {
 
@@ -207,4 +207,4 @@ std::unique_ptr<ModelBackend> null_model_torch(const EpsModelConfig& config,
 
 }  // namespace impl
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

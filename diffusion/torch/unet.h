@@ -1,14 +1,14 @@
-// The built-in DDPM UNet (architecture in synth/diffusion/ddpm.h). Includes LibTorch: only .cpp
-// files of synth/diffusion/torch/ (the LibTorch plugin) may include it.
+// The built-in DDPM UNet (architecture in diffusion/ddpm.h). Includes LibTorch: only .cpp
+// files of diffusion/torch/ (the LibTorch plugin) may include it.
 #pragma once
 
 #include <vector>
 
 #include <torch/nn.h>
 
-#include "synth/diffusion/ddpm.h"
+#include "diffusion/ddpm.h"
 
-namespace repbench::synth::diffusion::impl {
+namespace repbench::diffusion::impl {
 
 // GroupNorm -> SiLU -> conv3x3 -> + Linear(temb) -> GroupNorm -> SiLU -> dropout -> conv3x3
 // (zero-initialised, so that a new block is the identity), plus a 1x1 skip when channels change.
@@ -72,4 +72,4 @@ torch::Tensor timestep_embedding(const torch::Tensor& t, int dim);
 // Number of GroupNorm groups for `channels` (32 at most, at least 4 channels per group).
 int norm_groups(int channels);
 
-}  // namespace repbench::synth::diffusion::impl
+}  // namespace repbench::diffusion::impl

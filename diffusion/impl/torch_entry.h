@@ -1,5 +1,5 @@
-// What the LibTorch plugin gives synth/diffusion/ (runtime/torch_plugin.h): the networks behind
-// DiffusionModel and DdpmTrainer. Torch-free; the plugin's side is synth/diffusion/torch/.
+// What the LibTorch plugin gives diffusion/ (runtime/torch_plugin.h): the networks behind
+// DiffusionModel and DdpmTrainer. Torch-free; the plugin's side is diffusion/torch/.
 #pragma once
 
 #include <cstdint>
@@ -9,10 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "synth/diffusion/ddpm.h"
-#include "synth/diffusion/sampler.h"
+#include "diffusion/ddpm.h"
+#include "diffusion/sampler.h"
 
-namespace repbench::synth::diffusion::impl {
+namespace repbench::diffusion::impl {
 
 // A loaded eps-model with its samplers (sampler.h). `labels`: one class label per seed, empty for
 // an unconditional model. The caller has checked the options and the inputs' shapes.
@@ -56,4 +56,4 @@ inline constexpr const char kTorchEntry[] = "repbench_diffusion_torch_entry";
 // The plugin's entry, loading it on first use.
 const TorchEntry& torch_entry();
 
-}  // namespace repbench::synth::diffusion::impl
+}  // namespace repbench::diffusion::impl

@@ -1,4 +1,4 @@
-// The byte layout of a repbench DDPM checkpoint (synth/diffusion/ddpm.h): magic, header length,
+// The byte layout of a repbench DDPM checkpoint (diffusion/ddpm.h): magic, header length,
 // JSON header, LibTorch archive. Torch-free.
 #pragma once
 
@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace repbench::synth::diffusion::impl {
+namespace repbench::diffusion::impl {
 
 struct CheckpointBytes {
   nlohmann::json header;
@@ -19,4 +19,4 @@ CheckpointBytes read_checkpoint_file(const std::string& path);
 void write_checkpoint_file(const std::string& path, const nlohmann::json& header,
                            const std::string& archive);
 
-}  // namespace repbench::synth::diffusion::impl
+}  // namespace repbench::diffusion::impl

@@ -5,12 +5,12 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "synth/diffusion/image_prep.h"
-#include "synth/diffusion/sampler.h"
+#include "diffusion/image_prep.h"
+#include "diffusion/sampler.h"
 
 namespace fs = std::filesystem;
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 FolderSampleResult sample_to_folder(const DiffusionModel& model, int64_t count, uint64_t seed,
                                     int batch, const SampleOptions& options,
@@ -43,4 +43,4 @@ FolderSampleResult sample_to_folder(const DiffusionModel& model, int64_t count, 
   return r;
 }
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

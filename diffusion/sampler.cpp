@@ -1,14 +1,14 @@
 // DiffusionModel's torch-free half: the options, the checks of a call's inputs, class labels and
 // step counts; loading and running the network is the LibTorch plugin's (torch/sampler.cpp).
-#include "synth/diffusion/sampler.h"
+#include "diffusion/sampler.h"
 
 #include "core/error.h"
-#include "synth/diffusion/image_prep.h"
-#include "synth/diffusion/impl/rng.h"
-#include "synth/diffusion/impl/torch_entry.h"
+#include "diffusion/image_prep.h"
+#include "diffusion/impl/rng.h"
+#include "diffusion/impl/torch_entry.h"
 #include "runtime/torch_plugin.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 void SampleOptions::Check(const std::string& where) const {
   if (class_label < -1)
@@ -173,4 +173,4 @@ Images DiffusionModel::repaint(const Images& known, const std::vector<uint8_t>& 
                                  options, on_step);
 }
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

@@ -1,4 +1,4 @@
-#include "synth/diffusion/model_config.h"
+#include "diffusion/model_config.h"
 
 #include <climits>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 namespace {
 
@@ -107,4 +107,4 @@ std::vector<double> EpsModelConfig::betas() const {
   return make_betas(beta_schedule, timesteps, beta_start, beta_end);
 }
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

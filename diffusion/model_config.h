@@ -1,13 +1,13 @@
 // EpsModelConfig: what a noise-prediction (eps) model is, as its metadata.json says. A TorchScript
 // eps-model carries it as an extra file of its archive (torch.jit.save(m, f, _extra_files=
 // {"metadata.json": ...}), written by scripts/export_models.py --guided-diffusion); a repbench DDPM
-// checkpoint carries the same object in its header (synth/diffusion/ddpm.h).
+// checkpoint carries the same object in its header (diffusion/ddpm.h).
 //
 //   {"kind": "ddpm-eps",          required, the only kind
 //    "image_size": 256,           required, square input side the model was trained at
 //    "channels": 3,               required, 1 or 3
 //    "timesteps": 1000,           required, steps of the training diffusion (2..kMaxTimesteps)
-//    "beta_schedule": "linear",   required, linear | cosine (synth/diffusion/schedule.h)
+//    "beta_schedule": "linear",   required, linear | cosine (diffusion/schedule.h)
 //    "beta_start": 0.0001,        required for linear (the actual values, not rescaled)
 //    "beta_end": 0.02,            required for linear
 //    "num_classes": 0,            optional, > 0: forward(x_t, t, y) with y int64 [B] in [0, n)
@@ -28,9 +28,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "synth/diffusion/schedule.h"
+#include "diffusion/schedule.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 inline constexpr char kEpsModelKind[] = "ddpm-eps";
 // The schedule is computed in full (betas(), 8 bytes a step): a bound far above any published
@@ -59,4 +59,4 @@ struct EpsModelConfig {
   std::vector<double> betas() const;
 };
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

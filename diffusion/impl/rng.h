@@ -6,7 +6,7 @@
 
 #include "core/rng.h"
 
-namespace repbench::synth::diffusion::impl {
+namespace repbench::diffusion::impl {
 
 // A seed for stream (a, b) of `seed`: independent streams for images, steps, ...
 inline uint64_t derive_seed(uint64_t seed, uint64_t a, uint64_t b = 0) {
@@ -21,4 +21,4 @@ inline uint64_t derive_seed(uint64_t seed, uint64_t a, uint64_t b = 0) {
 // The stream of the diffusion draws: splitmix64 (core/rng.h), below() by rejection and modulo.
 using Rng = SplitMix64;
 
-}  // namespace repbench::synth::diffusion::impl
+}  // namespace repbench::diffusion::impl

@@ -3,9 +3,9 @@
 //
 // Two kinds of model file are accepted, told apart by their first bytes:
 //   - a TorchScript archive (a zip, torch.jit.save) with a metadata.json extra file
-//     (synth/diffusion/model_config.h): any eps-model a user brings, e.g. guided-diffusion's
+//     (diffusion/model_config.h): any eps-model a user brings, e.g. guided-diffusion's
 //     256x256 ImageNet model exported by scripts/export_models.py --guided-diffusion;
-//   - a repbench DDPM checkpoint (synth/diffusion/ddpm.h), sampled with its EMA weights.
+//   - a repbench DDPM checkpoint (diffusion/ddpm.h), sampled with its EMA weights.
 //
 // Sampling follows guided-diffusion's GaussianDiffusion.p_sample with model_mean_type EPSILON:
 //   pred_x0 = sqrt(1/abar_t) x_t - sqrt(1/abar_t - 1) eps      (clamped to [-1, 1] when clipping)
@@ -40,10 +40,10 @@
 
 #include "core/progress.h"
 
-#include "synth/diffusion/model_config.h"
-#include "synth/diffusion/schedule.h"
+#include "diffusion/model_config.h"
+#include "diffusion/schedule.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 struct DeviceOptions {
   std::string device = "cpu";  // cpu | cuda | cuda:N
@@ -163,4 +163,4 @@ FolderSampleResult sample_to_folder(const DiffusionModel& model, int64_t count, 
                                     const std::string& out_dir, ProgressMode progress,
                                     const std::string& label = "ddpm sample (images)");
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

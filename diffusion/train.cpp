@@ -6,10 +6,10 @@
 
 #include "core/error.h"
 #include "core/sha256.h"
-#include "synth/diffusion/ddpm.h"
-#include "synth/diffusion/impl/torch_entry.h"
+#include "diffusion/ddpm.h"
+#include "diffusion/impl/torch_entry.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 namespace fs = std::filesystem;
 
@@ -121,4 +121,4 @@ TrainResult train_ddpm(const TrainImages& images, const TrainOptions& options,
   return r;
 }
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion

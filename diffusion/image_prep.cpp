@@ -1,4 +1,4 @@
-#include "synth/diffusion/image_prep.h"
+#include "diffusion/image_prep.h"
 
 #include <algorithm>
 #include <cfenv>
@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "models/resample.h"
 
-namespace repbench::synth::diffusion {
+namespace repbench::diffusion {
 
 namespace {
 
@@ -167,4 +167,4 @@ void write_png_grey(const std::string& path, const uint8_t* pixels, int width, i
   write_mat_png(path, m);
 }
 
-}  // namespace repbench::synth::diffusion
+}  // namespace repbench::diffusion
