@@ -103,6 +103,10 @@ void add_scan_command(CLI::App& app) {
   cmd->add_option("--block-rows", a->o.block_rows,
                   "Training rows read from disk per block by an exact scan of descriptors")
       ->capture_default_str();
+  cmd->add_option("--sketch-dims", a->o.sketch_dims,
+                  "Exact scan of descriptors: duplicate counts from a sketch of this many "
+                  "dimensions written in the first pass (0: a second pass over the files)")
+      ->capture_default_str();
   cmd->add_option("--model,-m", a->o.model,
                   "Extractor spec (see `repbench models list`); optional with descriptors on both "
                   "sides");

@@ -10,6 +10,7 @@
 //   build/bench/bench_scan_scale [--n 200000] [--d 512] [--nq 10000] [--planted 1000]
 //                                [--shards 0 (N / 200000, at least 4)] [--block-rows 65536]
 //                                [--check 1000] [--threads 0] [--dir /tmp/repbench_scan_scale]
+//                                [--sketch-dims 64 (0: duplicates by a second pass)]
 //
 // The paper's scan is N = 12,000,000, d = 512 (LAION-Aesthetics v2 6+ against SSCD).
 #include <cblas.h>
@@ -64,7 +65,7 @@ void train_row(int64_t r, int64_t d, float* out) {
 
 struct Args {
   int64_t n = 200000, d = 512, nq = 10000, planted = 1000, shards = 0, block_rows = 65536,
-          check = 1000;
+          sketch_dims = 64, check = 1000;
   int threads = 0;
   std::string dir = "/tmp/repbench_scan_scale";
 };
@@ -79,6 +80,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--planted") a.planted = std::stoll(v);
     else if (k == "--shards") a.shards = std::stoll(v);
     else if (k == "--block-rows") a.block_rows = std::stoll(v);
+    else if (k == "--sketch-dims") a.sketch_dims = std::stoll(v);
     else if (k == "--check") a.check = std::stoll(v);
     else if (k == "--threads") a.threads = std::stoi(v);
     else if (k == "--dir") a.dir = v;
@@ -152,6 +154,8 @@ int main(int argc, char** argv) {
     params.index.threads = a.threads;
     scan::StreamOptions so;
     so.block_rows = a.block_rows;
+    so.sketch_dims = a.sketch_dims;
+    so.scratch_dir = a.dir;
     so.threads = a.threads;
     metrics::TopKResult m;
     const nlohmann::json rec = scan::scan_streamed(g, names, stream, false, params, so, &m);

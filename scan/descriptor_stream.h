@@ -1,8 +1,8 @@
 // Descriptors that stay on disk: the .npy files of `repbench extract` (shard files with their
 // .shard.json, any order, or one merged file) or plain numpy .npy files (no sidecar; several are
 // concatenated in the order given), float32 or float16. Opening reads headers and sidecars only;
-// rows are then read in blocks (pread, float16 widened to float32), so a reader holds one block
-// at a time whatever the number of rows.
+// rows are then read in blocks (pread, float16 widened to float32), so a reader holds two blocks
+// at a time (the one in use and the next, read meanwhile) whatever the number of rows.
 //
 // Rows of images that failed to decode (listed by the shard files) are left out: row r of the
 // stream is the r-th readable row, as scan's in-memory path numbers them after dropping failed
@@ -63,7 +63,8 @@ class DescriptorStream {
 
   // Visits all rows in order, block by block: fn(first row, block). A block holds the readable
   // rows of list rows [j block_rows, (j + 1) block_rows) within one file. The block may be
-  // modified (normalised) by fn; it is reused for the next block.
+  // modified (normalised) by fn; it is reused for the next block but one: while fn works on a
+  // block, a second thread reads the next one, so two blocks are held at once.
   void for_each_block(int64_t block_rows,
                       const std::function<void(int64_t, FloatArray&)>& fn) const;
 

@@ -99,6 +99,7 @@ void ScanOptions::Check() const {
   if (!train_list.empty() && train_descriptors.empty())
     fail("--train-list names the rows of --train-descriptors; give that too");
   if (block_rows < 1) fail("--block-rows {} must be >= 1", block_rows);
+  if (sketch_dims < 0) fail("--sketch-dims {} must be >= 0", sketch_dims);
   if (out.empty()) fail("give --out DIR");
   if (batch_size < 1) fail("--batch-size {} must be >= 1", batch_size);
   if (within_group && (generated_groups.empty() || train_groups.empty()))
@@ -775,6 +776,8 @@ nlohmann::json run_scan(const ScanOptions& o) {
   l2_normalize_rows(train.features);
   StreamOptions so;
   so.block_rows = o.block_rows;
+  so.sketch_dims = o.sketch_dims;
+  so.scratch_dir = o.out;  // the sketch file (nameless) sits beside the results it serves
   so.threads = o.params.index.threads;
   const std::string model = ex ? ex->spec() : gen.model.empty() ? train.model : gen.model;
   if (!o.partial.empty()) {

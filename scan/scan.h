@@ -64,6 +64,9 @@ struct ScanOptions {
   std::vector<std::string> train_descriptors;
   std::string train_list;
   int64_t block_rows = 65536;
+  // Dimensions of the sketch an exact scan of descriptors counts duplicates from (StreamOptions,
+  // scan/duplicate_sketch.h); 0 = a second pass over the files.
+  int64_t sketch_dims = 64;
   // A job array's task (scan/partial.h): search one training shard (train_descriptors holds one
   // shard file), write the partial file `partial` instead of the scan's outputs.
   std::string partial;

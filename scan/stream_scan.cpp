@@ -1,9 +1,12 @@
 #include "scan/stream_scan.h"
 
 #include <chrono>
+#include <memory>
+#include <optional>
 
 #include "core/descriptors.h"
 #include "core/error.h"
+#include "scan/duplicate_sketch.h"
 #include "scan/groups.h"
 #include "scan/index.h"
 
@@ -12,6 +15,7 @@ namespace repbench::scan {
 void StreamOptions::Check() const {
   if (block_rows < 1) fail("--block-rows {} must be >= 1", block_rows);
   if (threads < 0) fail("threads {} is negative", threads);
+  if (sketch_dims < 0) fail("--sketch-dims {} must be >= 0", sketch_dims);
 }
 
 int64_t StreamOptions::rows_per_block() const {
@@ -56,10 +60,10 @@ std::vector<int32_t> groups_of(const std::vector<int64_t>& rows,
 
 }  // namespace
 
-std::vector<metrics::TopKResult> stream_topk(const DescriptorStream& train,
-                                             const std::vector<StreamQueries>& searches,
-                                             bool split_product, const StreamOptions& options,
-                                             const std::vector<int32_t>* train_groups) {
+std::vector<metrics::TopKResult> stream_topk(
+    const DescriptorStream& train, const std::vector<StreamQueries>& searches, bool split_product,
+    const StreamOptions& options, const std::vector<int32_t>* train_groups,
+    const std::function<void(const FloatArray&)>& each_block) {
   options.Check();
   std::vector<metrics::TopKResult> out;
   bool any = false;
@@ -73,6 +77,7 @@ std::vector<metrics::TopKResult> stream_topk(const DescriptorStream& train,
     for (size_t i = 0; i < searches.size(); ++i)
       merge_block(out[i], block, first, split_product, searches[i].queries->data.data(),
                   searches[i].groups, train_groups, options.threads);
+    if (each_block) each_block(block);
   });
   return out;
 }
@@ -132,11 +137,17 @@ nlohmann::json scan_streamed(const FloatArray& generated,
   l2_normalize_rows(bq);
   const std::vector<int32_t> sampled_groups =
       within ? groups_of(sampled, groups->train) : std::vector<int32_t>{};
+  std::unique_ptr<DuplicateSketch> sketch;
+  if (!split_product && options.sketch_dims > 0 && train.row_size() >= 2 * options.sketch_dims)
+    sketch = std::make_unique<DuplicateSketch>(train.row_size(), options.sketch_dims,
+                                               options.scratch_dir);
   std::vector<metrics::TopKResult> first = stream_topk(
       train,
       {{&generated, params.k, within ? &groups->generated : nullptr},
        {&bq, 2, within ? &sampled_groups : nullptr}},
-      split_product, options, within ? &groups->train : nullptr);
+      split_product, options, within ? &groups->train : nullptr, [&](const FloatArray& block) {
+        if (sketch) sketch->add(block);
+      });
   p.found.topk = std::move(first[0]);
   p.found.search_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -144,12 +155,23 @@ nlohmann::json scan_streamed(const FloatArray& generated,
   p.found.params = {{"similarity", split_product ? "split-product" : "inner-product"}};
   p.train_rows = train.rows();
   if (!sampled.empty()) p.baseline = baseline_from_top2(std::move(sampled), first[1]);
-  // Pass 2: the duplicate counts of the top-1 matches, known only now.
+  // The duplicate counts of the top-1 matches, known only now: from the sketch when it prunes
+  // enough (at most one block's worth of rows read again), else by a second pass.
   p.distinct = duplicate_rows(p.found.topk, params);
-  const int64_t passes = p.distinct.empty() ? 1 : 2;
-  p.duplicates = stream_baseline_and_duplicates(train, split_product, {}, p.distinct,
-                                                params.dup_threshold, options)
-                     .duplicates;
+  std::optional<DuplicateSketch::Counted> counted;
+  if (sketch && !p.distinct.empty()) {
+    FloatArray dq = train.read_rows(p.distinct);
+    l2_normalize_rows(dq);
+    counted = sketch->count(train, dq, p.distinct, params.dup_threshold, options.rows_per_block(),
+                            options.threads);
+  }
+  const int64_t passes = p.distinct.empty() || counted ? 1 : 2;
+  if (counted)
+    p.duplicates = counted->counts;
+  else
+    p.duplicates = stream_baseline_and_duplicates(train, split_product, {}, p.distinct,
+                                                  params.dup_threshold, options)
+                       .duplicates;
   p.exact_duplicates = true;
   nlohmann::json rec = record_body(
       p, generated_paths, [&](int64_t id) -> const std::string& { return train.path(id); },
@@ -159,7 +181,15 @@ nlohmann::json scan_streamed(const FloatArray& generated,
                    {"blocks", st.blocks},
                    {"peak_rows", st.peak_rows},
                    {"peak_bytes", st.peak_bytes},
-                   {"passes", passes}};
+                   {"passes", passes},
+                   {"duplicate_sketch", nullptr}};
+  if (sketch)
+    rec["stream"]["duplicate_sketch"] = {
+        {"dims", options.sketch_dims},
+        {"bytes", sketch->rows() * sketch->bytes_per_row()},
+        {"used", counted.has_value()},
+        {"candidates", counted ? nlohmann::json(counted->candidates) : nlohmann::json(nullptr)},
+        {"rows_read", counted ? nlohmann::json(counted->rows_read) : nlohmann::json(nullptr)}};
   if (matches) *matches = std::move(p.found.topk);
   return rec;
 }

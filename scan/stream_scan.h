@@ -1,13 +1,15 @@
 // The exact scan with the training descriptors on disk (scan/descriptor_stream.h): the training
 // rows are read block by block, L2-normalised, and every block is searched by the blocked GEMM +
 // running top-k of metrics/topk.h, its lists merged into the running ones (merge_topk). Peak
-// memory is the generated set, one block of training rows and the search's score buffers, not
+// memory is the generated set, two blocks of training rows (one searched, one read meanwhile) and the search's score buffers, not
 // the training set.
 //
-// Two passes over the stream: the first finds every generation's top-k and the self-similarity
-// baseline sample's top-2 (its rows are chosen in advance); the second, over the same blocks,
-// counts the duplicates of the top-1 matches chosen by duplicate_rows(), which are known only
-// after the first (it is skipped when there are none).
+// One pass over the stream finds every generation's top-k and the self-similarity baseline
+// sample's top-2 (its rows are chosen in advance). The duplicates of the top-1 matches chosen by
+// duplicate_rows() are known only after it: they are counted from the sketch the pass wrote
+// (scan/duplicate_sketch.h; exact counts, only the rows the sketch cannot rule out are read
+// again), or, for token rows, short rows or when the sketch prunes too little, by a second pass
+// over the same blocks (none when no count is taken).
 //
 // Identical results: every score comes from exact_search()'s reference rescoring (scan/index.h)
 // and duplicate counts near the threshold are decided by it too, so neither depends on how the
@@ -19,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,8 +37,14 @@ namespace repbench::scan {
 struct StreamOptions {
   int64_t block_rows = 65536;  // training rows per block, rounded up to a multiple of 8192
   int threads = 0;             // 0 = all cores
+  // Duplicate counts from a sketch written in pass 1 (scan/duplicate_sketch.h) instead of a
+  // second pass over the files: its dimensions (0 = always the second pass). Used for
+  // inner-product rows of at least 2 x sketch_dims values; the sketch file goes to scratch_dir
+  // (empty: the system's temporary folder).
+  int64_t sketch_dims = 64;
+  std::string scratch_dir;
 
-  void Check() const;  // throws Error: block_rows < 1, threads < 0
+  void Check() const;  // throws Error: block_rows < 1, threads < 0, sketch_dims < 0
   int64_t rows_per_block() const;  // block_rows rounded up to a multiple of 8192
 };
 
@@ -53,10 +62,11 @@ struct StreamQueries {
   int64_t k;
   const std::vector<int32_t>* groups = nullptr;  // searched within groups when train_groups
 };
-std::vector<metrics::TopKResult> stream_topk(const DescriptorStream& train,
-                                             const std::vector<StreamQueries>& searches,
-                                             bool split_product, const StreamOptions& options,
-                                             const std::vector<int32_t>* train_groups = nullptr);
+// `each_block`, when given, also sees every L2-normalised block (after it is searched).
+std::vector<metrics::TopKResult> stream_topk(
+    const DescriptorStream& train, const std::vector<StreamQueries>& searches, bool split_product,
+    const StreamOptions& options, const std::vector<int32_t>* train_groups = nullptr,
+    const std::function<void(const FloatArray&)>& each_block = {});
 
 // The pass over all rows that a merge of partial scans needs (and the streamed scan's pass 2,
 // with no `sampled` rows): the baseline of `sampled` rows (baseline_rows()) and the exact
@@ -74,7 +84,8 @@ SecondPass stream_baseline_and_duplicates(const DescriptorStream& train, bool sp
                                           const std::vector<int32_t>* train_groups = nullptr);
 
 // The whole scan as scan_descriptors() returns it (exact search), plus "stream": {"block_rows",
-// "blocks", "peak_rows", "peak_bytes", "passes"}. `generated` is L2-normalised. `groups`: as
+// "blocks", "peak_rows", "peak_bytes", "passes" (over the files), "duplicate_sketch" ({"dims",
+// "bytes", "used", "candidates", "rows_read"}, null when no sketch was written)}. `generated` is L2-normalised. `groups`: as
 // scan_descriptors().
 nlohmann::json scan_streamed(const FloatArray& generated,
                              const std::vector<std::string>& generated_paths,
