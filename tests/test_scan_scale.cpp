@@ -113,6 +113,18 @@ std::vector<std::string> write_pieces(const FloatArray& a, const std::vector<int
   return paths;
 }
 
+// 400 training rows in two float16 files (stem-0.npy, stem-1.npy) and 30 generations (float32,
+// at `generated`): the scan options that name them.
+std::string descriptor_inputs(const std::string& train_stem, const std::string& generated) {
+  const Data d = make_data(400, 30, {16}, 9);
+  FloatArray unused;
+  const std::vector<std::string> train =
+      write_pieces(d.train, {150}, NpyDType::kFloat16, train_stem, &unused);
+  write_npy(generated, d.generated.data.data(), d.generated.shape);
+  return " --generated-descriptors " + generated + " --train-descriptors " + train[0] + " " +
+         train[1];
+}
+
 std::vector<std::string> index_names(int64_t n) {
   std::vector<std::string> names;
   for (int64_t i = 0; i < n; ++i) names.push_back(std::to_string(i));
@@ -490,13 +502,7 @@ TEST_F(ScanScaleTest, StreamedIvfPqHoldsTwoBlocksOfTrainingRows) {
 // says one pass), the training sample is recorded, and a sample or set too small for the
 // index's lists is one line quoting the string.
 TEST_F(ScanScaleTest, ApproximateIndexOverDescriptorFilesStreams) {
-  const Data d = make_data(400, 30, {16}, 9);
-  FloatArray unused;
-  const std::vector<std::string> train =
-      write_pieces(d.train, {150}, NpyDType::kFloat16, path("t"), &unused);
-  write_npy(path("g.npy"), d.generated.data.data(), d.generated.shape);
-  const std::string both = " --generated-descriptors " + path("g.npy") + " --train-descriptors " +
-                           train[0] + " " + train[1] + " --k 3";
+  const std::string both = descriptor_inputs(path("t"), path("g.npy")) + " --k 3";
   Run r = repbench("scan" + both + " --index IVF8,Flat --index-train-sample 320 --out " +
                    path("a"));
   ASSERT_EQ(r.status, 0) << r.err;
@@ -547,13 +553,7 @@ TEST(MergeTopKTest, SliceBySliceEqualsOneSearch) {
 // Through the command line: descriptors on both sides, float16 extraction, partials and merge.
 
 TEST_F(ScanScaleTest, PlainNumpyDescriptorsOnBothSidesNeedNoModelOrImages) {
-  const Data d = make_data(400, 30, {16}, 9);
-  FloatArray unused;
-  const std::vector<std::string> train =
-      write_pieces(d.train, {150}, NpyDType::kFloat16, path("t"), &unused);
-  write_npy(path("g.npy"), d.generated.data.data(), d.generated.shape);
-  const std::string both = " --generated-descriptors " + path("g.npy") + " --train-descriptors " +
-                           train[0] + " " + train[1] + " --index exact --k 3";
+  const std::string both = descriptor_inputs(path("t"), path("g.npy")) + " --index exact --k 3";
   Run r = repbench("scan" + both + " --block-rows 64 --out " + path("a"));
   ASSERT_EQ(r.status, 0) << r.err;
   r = repbench("scan" + both + " --block-rows 100000 --out " + path("b"));
@@ -567,6 +567,17 @@ TEST_F(ScanScaleTest, PlainNumpyDescriptorsOnBothSidesNeedNoModelOrImages) {
   // Rows are named by their index; the report is drawn without images (placeholders).
   EXPECT_EQ(a["pairs"][0]["generated"], "0");
   EXPECT_TRUE(fs::exists(path("a/report.html")));
+  // Duplicates counted from a sketch of 8 of the 16 dimensions: one pass, the same record.
+  r = repbench("scan" + both + " --sketch-dims 8 --out " + path("s"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json sk = json::parse(slurp(path("s/scan.json")));
+  EXPECT_EQ(sk["stream"]["duplicate_sketch"]["dims"], 8);
+  EXPECT_EQ(sk["stream"]["blocks"], 2 * (sk["stream"]["duplicate_sketch"]["used"] ? 1 : 2));
+  EXPECT_EQ(sk["pairs"], a["pairs"]);
+  EXPECT_EQ(sk["duplicates"], a["duplicates"]);
+  EXPECT_EQ(slurp(path("s/matches.csv")), slurp(path("a/matches.csv")));
+  EXPECT_BAD_INPUT(repbench("scan" + both + " --sketch-dims -1 --out " + path("e")),
+                   "--sketch-dims", "-1 must be >= 0");
 
   // Names from list files, one a line.
   std::ofstream names(path("names.txt"));
@@ -579,11 +590,11 @@ TEST_F(ScanScaleTest, PlainNumpyDescriptorsOnBothSidesNeedNoModelOrImages) {
       repbench("scan" + both + " --train-list " + path("names.txt") + " --out " + path("d")),
       path("names.txt"), "30 names, but the descriptors have 400 rows");
   EXPECT_BAD_INPUT(repbench("scan --generated-descriptors " + path("g.npy") +
-                            " --train-descriptors " + train[0] + " --out " + path("e") +
+                            " --train-descriptors " + path("t-0.npy") + " --out " + path("e") +
                             " --generated " + path("g.npy")),
                    "--generated-descriptors", "give either --generated");
   EXPECT_BAD_INPUT(repbench("scan --generated-descriptors " + path("g.npy") +
-                            " --train-descriptors " + train[0] + " --index IVF16,Bogus --out " +
+                            " --train-descriptors " + path("t-0.npy") + " --index IVF16,Bogus --out " +
                             path("f")),
                    "--index 'IVF16,Bogus'", "is not a FAISS index_factory string");
 }
