@@ -21,6 +21,7 @@
 
 #include "core/descriptors.h"
 #include "core/error.h"
+#include "core/record_envelope.h"
 #include "datasets/demo_pool.h"
 #include "models/pipeline.h"
 #include "models/registry.h"
@@ -312,6 +313,21 @@ TEST_F(ScanTest, BadInputIsOneLineAndWritesNoRecord) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("skipped " + path("gen/c.png")), std::string::npos) << r.out;
   json rec = json::parse(slurp(path("out/scan.json")));
+  // The record envelope (core/record_envelope.h): schema, the run's context, the timings of the
+  // search and of the whole run; the search block holds no timing.
+  EXPECT_EQ(rec["schema"], kScanSchema);
+  EXPECT_EQ(rec["kind"], "replication-scan");
+  for (const char* key : {"repbench", "git_commit", "libtorch", "opencv", "faiss", "compiler",
+                          "date", "host"})
+    EXPECT_TRUE(rec["context"][key].is_string()) << key;
+  EXPECT_EQ(rec["context"]["omp_wait_policy"], "passive");  // ctest's, kept by the binary
+  for (const char* key : {"build_seconds", "tune_seconds", "search_seconds", "total_seconds"})
+    EXPECT_TRUE(rec["timings"][key].is_number()) << key;
+  EXPECT_GE(rec["timings"]["total_seconds"].get<double>(),
+            rec["timings"]["search_seconds"].get<double>());
+  for (const char* key : {"created", "repbench_version", "git_commit", "seconds"})
+    EXPECT_FALSE(rec.contains(key)) << key;
+  EXPECT_FALSE(rec["search"].contains("search_seconds"));
   EXPECT_EQ(rec["generated"]["count"], 1);
   EXPECT_EQ(rec["generated"]["listed"], 2);
   ASSERT_EQ(rec["generated"]["skipped"].size(), 1u);

@@ -593,6 +593,18 @@ TEST_F(ScanScaleTest, PartialScansMergeToTheSingleScan) {
     EXPECT_EQ(a[key], b[key]) << key;
   EXPECT_EQ(a["train"]["skipped"].size(), 1u);
   EXPECT_EQ(b["stream"]["partials"], 4);
+  // One envelope for both: the merge's own context and total time; pass 1's search time is the
+  // tasks' (each partial records its context and seconds).
+  EXPECT_EQ(b["schema"], a["schema"]);
+  EXPECT_EQ(b["context"]["repbench"], a["context"]["repbench"]);
+  double tasks = 0;
+  for (int i = 0; i < 4; ++i) {
+    const json part = json::parse(slurp(path(fmt::format("p{}.json", i))));
+    EXPECT_EQ(part["context"]["git_commit"], a["context"]["git_commit"]) << i;
+    tasks += part["seconds"].get<double>();
+  }
+  EXPECT_DOUBLE_EQ(b["timings"]["search_seconds"].get<double>(), tasks);
+  EXPECT_TRUE(b["timings"]["total_seconds"].is_number());
   EXPECT_TRUE(fs::exists(path("merged/report.html")));
   EXPECT_EQ(a["baseline"]["sample"], 25);
   EXPECT_EQ(a["decoding"], "full");
