@@ -18,6 +18,7 @@
 #include "core/descriptors.h"
 #include "core/error.h"
 #include "core/record_envelope.h"
+#include "descriptors/shards.h"
 #include "metrics/inner_product.h"
 #include "metrics/parallel.h"
 #include "metrics/split_product.h"
@@ -25,7 +26,6 @@
 #include "scan/groups.h"
 #include "scan/image_source.h"
 #include "scan/partial.h"
-#include "scan/shards.h"
 #include "scan/stream_index.h"
 #include "scan/stream_scan.h"
 
@@ -629,7 +629,7 @@ nlohmann::json write_scan(const std::string& out, const std::string& model, cons
 
 // What every partial of one scan must share (scan/partial.h).
 nlohmann::json partial_run(const std::string& model, const Side& gen, const Side& train,
-                           const ShardedDescriptors& info, bool split, const ScanParams& p) {
+                           const descriptors::ShardedDescriptors& info, bool split, const ScanParams& p) {
   const DescriptorStream& shard = *train.stream;
   return {{"model", model},
           {"decoding", scan_decoding(gen, train)},
@@ -644,7 +644,7 @@ nlohmann::json partial_run(const std::string& model, const Side& gen, const Side
            {{"source", gen.source},
             {"listed", gen.listed},
             {"count", int64_t(gen.paths.size())},
-            {"paths_sha256", path_list_sha256(gen.paths)}}},
+            {"paths_sha256", descriptors::path_list_sha256(gen.paths)}}},
           {"train",
            {{"source", shard.source()},
             {"list_sha256", shard.list_sha256()},
@@ -781,7 +781,7 @@ nlohmann::json run_scan(const ScanOptions& o) {
     // One task of a job array: pass 1 over its shard, ids made global, written for the merge.
     const DescriptorStream& d = *train.stream;
     PartialScan p;
-    const ShardedDescriptors info = read_shard_info(o.train_descriptors[0]);
+    const descriptors::ShardedDescriptors info = descriptors::read_shard_info(o.train_descriptors[0]);
     p.run = partial_run(model, gen, train, info, split, o.params);
     p.index = info.index;
     p.count = info.count;

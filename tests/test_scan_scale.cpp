@@ -19,12 +19,12 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "datasets/demo_pool.h"
+#include "descriptors/shards.h"
 #include "metrics/topk.h"
 #include "scan/descriptor_stream.h"
 #include "scan/image_source.h"
 #include "scan/index.h"
 #include "scan/scan.h"
-#include "scan/shards.h"
 #include "scan/stream_index.h"
 #include "scan/stream_scan.h"
 #include "support/bad_input.h"
@@ -241,7 +241,7 @@ TEST_F(ScanScaleTest, StreamedScanHoldsOneBlockOfTrainingRows) {
 
 TEST_F(ScanScaleTest, StreamSkipsRowsOfFailedImagesLikeTheInMemoryScan) {
   const Data d = make_data(300, 40, {16}, 5);
-  ShardedDescriptors s;
+  descriptors::ShardedDescriptors s;
   s.features = d.train;
   for (int64_t i = 0; i < 300; ++i) s.paths.push_back(fmt::format("img/{:04d}.png", i));
   for (int64_t bad : {0, 41, 42, 150, 299}) {
@@ -250,10 +250,10 @@ TEST_F(ScanScaleTest, StreamSkipsRowsOfFailedImagesLikeTheInMemoryScan) {
   }
   s.model = "builtin:test";
   s.source = "list.txt";
-  s.list_sha256 = path_list_sha256(s.paths);
+  s.list_sha256 = descriptors::path_list_sha256(s.paths);
   s.total = 300;
   s.end = 300;
-  write_merged(s, path("merged.npy"));
+  descriptors::write_merged(s, path("merged.npy"));
 
   FloatArray kept;
   kept.shape = {300 - 5, 16};
@@ -509,14 +509,14 @@ TEST_F(ScanScaleTest, PlainNumpyDescriptorsOnBothSidesNeedNoModelOrImages) {
 TEST_F(ScanScaleTest, DescriptorsOfDifferentModelsAreRefused) {
   const Data d = make_data(50, 10, {16}, 2);
   for (const char* side : {"gen", "train"}) {
-    ShardedDescriptors s;
+    descriptors::ShardedDescriptors s;
     s.features = std::string(side) == "gen" ? d.generated : d.train;
     for (int64_t i = 0; i < s.features.rows(); ++i) s.paths.push_back(fmt::format("{}/{}.png", side, i));
     s.model = std::string(side) == "gen" ? "builtin:dct" : "builtin:tiny";
     s.source = side;
-    s.list_sha256 = path_list_sha256(s.paths);
+    s.list_sha256 = descriptors::path_list_sha256(s.paths);
     s.total = s.end = s.features.rows();
-    write_merged(s, path(std::string(side) + ".npy"));
+    descriptors::write_merged(s, path(std::string(side) + ".npy"));
   }
   EXPECT_BAD_INPUT(repbench("scan --generated-descriptors " + path("gen.npy") +
                             " --train-descriptors " + path("train.npy") + " --out " + path("o")),
