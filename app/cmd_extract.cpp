@@ -12,11 +12,11 @@
 #include "core/npy.h"
 #include "datasets/folder_listing.h"
 #include "datasets/set_registry.h"
+#include "descriptors/shards.h"
 #include "models/feature_cache.h"
 #include "models/registry.h"
 #include "models/set_images.h"
 #include "scan/image_source.h"
-#include "scan/shards.h"
 
 namespace fs = std::filesystem;
 
@@ -103,12 +103,12 @@ void run_extract(const ExtractArgs& a) {
   if (!a.images.empty()) {
     // A folder or a list; with --shard, one contiguous slice of it (a job array's task), written
     // with a shard file that `repbench extract merge` and `repbench scan --train-descriptors`
-    // check (scan/shards.h).
+    // check (descriptors/shards.h).
     const scan::ImageSource src = scan::read_image_source(a.images);
-    scan::ShardSpec shard;
+    descriptors::ShardSpec shard;
     std::string name = "images";
     if (!a.shard.empty()) {
-      shard = scan::parse_shard(a.shard);
+      shard = descriptors::parse_shard(a.shard);
       name = fmt::format("images.shard-{}-of-{}", shard.index, shard.count);
     } else {
       std::string list;
@@ -120,7 +120,8 @@ void run_extract(const ExtractArgs& a) {
     const std::string path = (fs::path(a.out) / (name + ".npy")).string();
     models::CachedExtraction c;
     before_extraction(path, dtype);
-    const scan::ShardedDescriptors d = scan::extract_shard(*ex, src, shard, path, popt, copt, &c);
+    const descriptors::ShardedDescriptors d =
+        descriptors::extract_shard(*ex, src.source, src.paths, shard, path, popt, copt, &c);
     after_extraction(path, d.features, dtype);
     print_extraction(path, d.features.shape, c);
     if (shard.count > 1)
@@ -190,7 +191,7 @@ void add_extract_command(CLI::App& app) {
       "Example:\n"
       "  repbench extract merge feats/images.shard-*-of-8.npy --out feats/train.npy");
   merge->callback([files, merged] {
-    const scan::ShardedDescriptors d = scan::merge_shard_files(*files, *merged);
+    const descriptors::ShardedDescriptors d = descriptors::merge_shard_files(*files, *merged);
     fmt::print("{}: [{}] from {} shards of {} ({} images failed to decode)\n", *merged,
                fmt::join(d.features.shape, ", "), d.shards_merged, d.source, d.failed.size());
   });

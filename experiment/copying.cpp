@@ -9,7 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "core/version.h"
+#include "core/record_envelope.h"
 #include "metrics/bootstrap.h"
 #include "models/registry.h"
 #include "scan/scan.h"
@@ -173,6 +173,12 @@ json run_copying_experiment(const CopyingOptions& o) {
   fs::create_directories(o.out);
   remove_stale_temporaries(o.out);
 
+  // Wall-clock seconds of this run's stages, summed over the sizes (a resumed run's training
+  // counts only what it trained; each size's training record has its own total).
+  double train_seconds = 0, sample_seconds = 0, scan_seconds = 0;
+  auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
   json per_size = json::array();
   for (int64_t n : sizes) {
     const std::string name = subset_dir_name(n, largest);
@@ -200,7 +206,9 @@ json run_copying_experiment(const CopyingOptions& o) {
     log(fmt::format("{}: training a DDPM on {} images ({} steps of {})", name, n, o.steps,
                     o.batch_size));
     const std::string ckpt = (dir / "ddpm.ckpt").string();
+    auto t_stage = std::chrono::steady_clock::now();
     const dif::TrainResult trained = dif::train_ddpm(train, t, ckpt);
+    train_seconds += seconds_since(t_stage);
     if (trained.steps_done < o.steps)
       fail("{}: training stopped at step {} of {}", ckpt, trained.steps_done, o.steps);
 
@@ -211,8 +219,10 @@ json run_copying_experiment(const CopyingOptions& o) {
     so.timestep_respacing = o.sample_steps;
     log(fmt::format("{}: sampling {} images ({} steps each)", name, o.samples,
                     model.sample_model_calls(so)));
+    t_stage = std::chrono::steady_clock::now();
     dif::sample_to_folder(model, o.samples, o.seed, 16, so, (dir / samples_name).string(),
                           o.progress, fmt::format("{} samples", name));
+    sample_seconds += seconds_since(t_stage);
 
     scan::ScanOptions sc;
     sc.generated = (dir / samples_name).string();
@@ -227,7 +237,9 @@ json run_copying_experiment(const CopyingOptions& o) {
     sc.params.index.threads = o.threads;
     sc.progress = o.progress;
     log(fmt::format("{}: scanning the samples against their {} training images", name, n));
+    t_stage = std::chrono::steady_clock::now();
     const json rec = scan::run_scan(sc);
+    scan_seconds += seconds_since(t_stage);
 
     const std::vector<double> gen_top1 = rec["generations_top1"].get<std::vector<double>>();
     const std::vector<double> base_top1 = rec["baseline"]["top1"].get<std::vector<double>>();
@@ -269,12 +281,8 @@ json run_copying_experiment(const CopyingOptions& o) {
                     rec["above"][0]["threshold"].get<double>()));
   }
 
-  json r;
+  json r = record_envelope(kCopyingExperimentSchema);
   r["kind"] = "copying-experiment";
-  r["schema"] = 1;
-  r["repbench_version"] = version();
-  r["git_commit"] = git_commit();
-  r["created"] = utc_now_iso8601();
   r["images"] = {{"source", o.images}, {"count", available}};
   r["model"] = spec;
   r["thresholds"] = o.thresholds;
@@ -299,7 +307,10 @@ json run_copying_experiment(const CopyingOptions& o) {
        "Baseline: each sampled training image against its nearest other training image of the "
        "same subset (Somepalli et al., Section 5)."});
   r["sizes"] = per_size;
-  r["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r["timings"] = {{"train_seconds", train_seconds},
+                  {"sample_seconds", sample_seconds},
+                  {"scan_seconds", scan_seconds},
+                  {"total_seconds", seconds_since(t0)}};
   // Written last: an experiment.json means every size finished.
   write_file_atomic((fs::path(o.out) / "experiment.json").string(), r.dump(2) + "\n");
   return r;

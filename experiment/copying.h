@@ -63,8 +63,10 @@ struct CopyingOptions {
   void Check() const;
 };
 
-// Runs (or resumes) the experiment and returns the record (kind "copying-experiment", schema 1),
-// also written to OUT/experiment.json. Throws Error before training when a size exceeds the
+// Runs (or resumes) the experiment and returns the record, also written to OUT/experiment.json:
+// the envelope of core/record_envelope.h (schema kCopyingExperimentSchema, context, timings:
+// train_seconds, sample_seconds and scan_seconds summed over the sizes, total_seconds) with
+// kind "copying-experiment", images, model, thresholds, options, protocol and sizes. Throws Error before training when a size exceeds the
 // number of images, naming the source and the count.
 nlohmann::json run_copying_experiment(const CopyingOptions& options);
 

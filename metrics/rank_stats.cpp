@@ -123,6 +123,42 @@ std::vector<double> fractional_ranks(const std::vector<double>& scores_percent) 
   return ranks;
 }
 
+TableRanks rank_table(const std::vector<std::vector<std::optional<double>>>& scores_percent) {
+  TableRanks t;
+  const size_t n_models = scores_percent.size();
+  const size_t n_sets = n_models ? scores_percent[0].size() : 0;
+  for (size_t m = 0; m < n_models; ++m)
+    if (scores_percent[m].size() != n_sets)
+      fail("ranking: model {} has {} scores, model 0 has {} (one per dataset)", m,
+           scores_percent[m].size(), n_sets);
+  t.ranks.assign(n_models, std::vector<std::optional<double>>(n_sets));
+  for (size_t d = 0; d < n_sets; ++d) {
+    std::vector<double> column;
+    std::vector<size_t> rows;
+    for (size_t m = 0; m < n_models; ++m)
+      if (scores_percent[m][d]) {
+        column.push_back(*scores_percent[m][d]);
+        rows.push_back(m);
+      } else {
+        t.complete = false;
+      }
+    const std::vector<double> ranks = fractional_ranks(column);
+    for (size_t i = 0; i < rows.size(); ++i) t.ranks[rows[i]][d] = ranks[i];
+  }
+  t.average.resize(n_models);
+  for (size_t m = 0; m < n_models; ++m) {
+    double sum = 0;
+    int n = 0;
+    for (const std::optional<double>& r : t.ranks[m])
+      if (r) {
+        sum += *r;
+        ++n;
+      }
+    if (n > 0) t.average[m] = sum / n;
+  }
+  return t;
+}
+
 double chi_square_sf(double x, double df) {
   if (!(df > 0)) fail("chi-square: degrees of freedom must be positive, found {}", df);
   return gamma_q(df / 2, x / 2);

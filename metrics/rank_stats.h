@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -22,6 +23,20 @@ inline constexpr double kRankTiePercent = 1e-6;
 // rounding to kRankTiePercent) share the mean of the ranks they span, so two models tied for
 // first are 1.5 each. Throws repbench::Error on a non-finite score.
 std::vector<double> fractional_ranks(const std::vector<double>& scores_percent);
+
+// The ranks of a score table and each model's average rank over its datasets (the leaderboard's
+// "average rank" column). `scores_percent[m][d]` is model m's score (mAP in percent) on dataset d;
+// nullopt = no score there (skipped, or never run). Each dataset ranks only the models with a
+// score on it (fractional_ranks(): a missing cell takes no rank and moves no other); each
+// model's average is the sum of its ranks in dataset order divided once by how many it has, and
+// nullopt when it has none. Throws repbench::Error when the rows differ in length or a score is
+// not finite.
+struct TableRanks {
+  std::vector<std::vector<std::optional<double>>> ranks;  // [m][d], nullopt where no score
+  std::vector<std::optional<double>> average;             // per model
+  bool complete = true;                                   // no cell is missing
+};
+TableRanks rank_table(const std::vector<std::vector<std::optional<double>>>& scores_percent);
 
 // The Friedman test of k models over n datasets from their average ranks R_j (Demšar 2006, §3.2.3):
 //   chi2 = 12 n / (k (k + 1)) * (sum_j R_j^2 - k (k + 1)^2 / 4), chi-square with k - 1 df;

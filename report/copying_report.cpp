@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/record_envelope.h"
 #include "report/gnuplot.h"
 #include "report/html_page.h"
 #include "report/impl/record_fields.h"
@@ -65,9 +66,9 @@ ExperimentView read_view(const json& r) {
                             "images.source");
   v.image_count = static_cast<int64_t>(
       kFields.number(kFields.field(r["images"], "count", "images."), "images.count"));
-  if (r.contains("created") && r["created"].is_string()) v.created = r["created"];
-  if (r.contains("repbench_version") && r["repbench_version"].is_string())
-    v.version = r["repbench_version"];
+  const impl::RecordFields::Origin origin = kFields.origin(r, kCopyingExperimentSchema);
+  v.created = origin.date;
+  v.version = origin.version;
   v.options = kFields.field(r, "options", "");
   v.thresholds = kFields.numbers(kFields.field(r, "thresholds", ""), "thresholds");
   if (v.thresholds.empty()) fail("copying record: 'thresholds' is empty");

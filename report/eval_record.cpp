@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/npy.h"
+#include "core/record_envelope.h"
 #include "report/per_query.h"
 #include "report/record.h"
 
@@ -21,17 +22,16 @@ namespace {
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
 
 nlohmann::json base_record(const RecordHeader& h) {
-  return {{"schema", kRecordSchema},
-          {"model", h.model},
-          {"set", h.set},
-          {"protocol", h.protocol},
-          {"dataset", dataset_label(h.set, h.protocol)},
-          {"similarity", h.similarity},
-          {"inputs", h.inputs},
-          {"options", h.options},
-          {"timings", h.timings},
-          {"seed", h.seed},
-          {"context", record_context()}};
+  nlohmann::json rec = record_envelope(kRecordSchema, h.timings);
+  rec["model"] = h.model;
+  rec["set"] = h.set;
+  rec["protocol"] = h.protocol;
+  rec["dataset"] = dataset_label(h.set, h.protocol);
+  rec["similarity"] = h.similarity;
+  rec["inputs"] = h.inputs;
+  rec["options"] = h.options;
+  rec["seed"] = h.seed;
+  return rec;
 }
 
 }  // namespace

@@ -152,18 +152,6 @@ long long tie_key(double v) {
   return std::llround(v * 1e6);
 }
 
-// Ranks one column in place: 1 = highest mAP, tied cells share the mean of their ranks.
-void rank_column(std::vector<LeaderboardCell*>& cells) {
-  std::vector<double> scores;
-  for (const LeaderboardCell* c : cells) scores.push_back(c->map_percent);
-  const std::vector<double> ranks = metrics::fractional_ranks(scores);
-  const double top = ranks.empty() ? 0 : *std::min_element(ranks.begin(), ranks.end());
-  for (size_t i = 0; i < cells.size(); ++i) {
-    cells[i]->rank = ranks[i];
-    cells[i]->best = ranks[i] == top;  // the tie group of the highest score
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rendering helpers
 
@@ -777,28 +765,30 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
     if (e.published) board.rows[row_of[e.model]].published = true;
   }
 
+  // Ranks per dataset and each row's average rank (metrics/rank_stats.h); a cell without a
+  // value (skipped, or not run) takes no rank.
+  std::vector<std::vector<std::optional<double>>> scores(board.rows.size());
+  for (size_t r = 0; r < board.rows.size(); ++r)
+    for (const auto& cell : board.rows[r].cells)
+      scores[r].push_back(cell.state == LeaderboardCell::State::kValue
+                              ? std::optional<double>(cell.map_percent)
+                              : std::nullopt);
+  const metrics::TableRanks ranked = metrics::rank_table(scores);
   for (size_t c = 0; c < board.datasets.size(); ++c) {
-    std::vector<LeaderboardCell*> column;
-    for (auto& row : board.rows)
-      if (row.cells[c].state == LeaderboardCell::State::kValue) column.push_back(&row.cells[c]);
-    rank_column(column);
-  }
-
-  bool any_missing = false;
-  std::optional<long long> best_key;
-  for (auto& row : board.rows) {
-    double sum = 0;
-    int n = 0;
-    for (const auto& cell : row.cells) {
-      if (cell.state == LeaderboardCell::State::kValue) {
-        sum += cell.rank;
-        ++n;
-      } else {
-        any_missing = true;
+    std::optional<double> top;
+    for (size_t r = 0; r < board.rows.size(); ++r)
+      if (const auto& rank = ranked.ranks[r][c]; rank && (!top || *rank < *top)) top = rank;
+    for (size_t r = 0; r < board.rows.size(); ++r)
+      if (const auto& rank = ranked.ranks[r][c]) {
+        board.rows[r].cells[c].rank = *rank;
+        board.rows[r].cells[c].best = *rank == *top;  // the tie group of the highest score
       }
-    }
-    if (n > 0) {
-      row.average_rank = sum / n;
+  }
+  std::optional<long long> best_key;
+  for (size_t r = 0; r < board.rows.size(); ++r) {
+    LeaderboardRow& row = board.rows[r];
+    row.average_rank = ranked.average[r];
+    if (row.average_rank) {
       long long key = tie_key(*row.average_rank);
       if (!best_key || key < *best_key) best_key = key;
     }
@@ -806,7 +796,7 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
   for (auto& row : board.rows)
     row.best_average_rank = row.average_rank && tie_key(*row.average_rank) == *best_key;
 
-  if (any_missing) board.notes.push_back(kMissingNote);
+  if (!ranked.complete) board.notes.push_back(kMissingNote);
   for (const auto& d : board.datasets)
     if (d.find(" [" + std::string(kMicroAp)) != std::string::npos) {
       board.notes.push_back(kMicroApNote);
@@ -894,15 +884,15 @@ void add_rank_statistics(Leaderboard& board, const RankStatisticsOptions& option
   st.resamples = options.resamples;
   st.seed = options.seed;
   const int k = static_cast<int>(rows.size());
-  st.average_rank.assign(rows.size(), 0.0);
-  for (size_t s = 0; s < n_sets; ++s) {
-    std::vector<double> scores;
-    for (size_t r : rows) scores.push_back(board.rows[r].cells[s].map_percent);
-    const std::vector<double> ranks = metrics::fractional_ranks(scores);
-    for (size_t m = 0; m < rows.size(); ++m) st.average_rank[m] += ranks[m];
+  // The analysed rows ranked among themselves (every cell has a value: checked above), averaged
+  // by the same function as build_leaderboard's column, so the two agree exactly.
+  std::vector<std::vector<std::optional<double>>> scores;
+  for (size_t r : rows) {
+    scores.emplace_back();
+    for (size_t s = 0; s < n_sets; ++s) scores.back().push_back(board.rows[r].cells[s].map_percent);
   }
-  // Summed, then divided once, as build_leaderboard averages (so the two agree exactly).
-  for (double& r : st.average_rank) r /= static_cast<double>(n_sets);
+  const metrics::TableRanks ranked = metrics::rank_table(scores);
+  for (const std::optional<double>& average : ranked.average) st.average_rank.push_back(average.value());
   st.rank_ci95 = metrics::bootstrap_average_rank_ci(ap, options.resamples, options.seed, 0.95,
                                                     options.threads);
   st.friedman = metrics::friedman_test(st.average_rank, st.datasets);

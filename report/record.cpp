@@ -1,18 +1,13 @@
 #include "report/record.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <utility>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "core/version.h"
 #include "report/per_query.h"
 
 namespace repbench::report {
@@ -20,12 +15,6 @@ namespace repbench::report {
 namespace {
 
 using nlohmann::json;
-
-std::string hostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
-  return buf;
-}
 
 // JSON type names for messages ("found a string").
 std::string type_of(const json& j) {
@@ -62,17 +51,6 @@ std::string lower_dashed(std::string s) {
 }
 
 }  // namespace
-
-json record_context() {
-  json context = version_info();
-  context["date"] = utc_now_iso8601();
-  context["host"] = hostname();
-  // How libgomp's idle threads waited (app/main.cpp restarts LibTorch verbs with "passive"
-  // unless the user chose): it can change run times several-fold on a shared machine.
-  const char* omp = std::getenv("OMP_WAIT_POLICY");
-  context["omp_wait_policy"] = omp ? json(omp) : json(nullptr);
-  return context;
-}
 
 void validate_record(const json& record, const std::string& where) {
   if (!record.is_object())

@@ -18,6 +18,7 @@
 //     "inputs":    {"query_features": {"path": ..., "sha256": ...}, ...},
 //     "options":   {...}, "timings": {...}, "seed": 0,
 //     "context":   {"repbench", "git_commit", "libtorch", "opencv", "faiss", "date", "host", ...},
+//                  // schema, context and timings are the envelope of core/record_envelope.h
 //     "per_query": {...}                   // /2: per-query results, see report/per_query.h
 //   }
 // /2 added "per_query" (and the top-ids file beside the record); a /1 record is the same without
@@ -40,10 +41,6 @@ inline constexpr const char* kRecordSchemaV1 = "repbench.record/1";
 
 // Whether `schema` names a record schema this version reads (kRecordSchema or kRecordSchemaV1).
 bool is_record_schema(const nlohmann::json& schema);
-
-// The "context" block of a record: version_info() (program, git commit, library versions,
-// compiler) plus "date" (UTC, ISO-8601, e.g. "2026-11-23T09:00:00Z") and "host" (hostname).
-nlohmann::json record_context();
 
 // Checks the required fields listed above; throws Error "<where>: ..." naming the first problem.
 // `where` is the file the record comes from or goes to.

@@ -11,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/record_envelope.h"
 #include "report/gnuplot.h"
 #include "report/html_page.h"
 #include "report/impl/record_fields.h"
@@ -163,8 +164,9 @@ ScanView read_view(const json& r) {
   ScanView v;
   v.model = text(r, "model");
   v.similarity = text(r, "similarity");
-  v.created = text(r, "created");
-  v.version = text(r, "repbench_version");
+  const impl::RecordFields::Origin origin = kFields.origin(r, kScanSchema);
+  v.created = origin.date;
+  v.version = origin.version;
   if (r.contains("k") && r["k"].is_number()) v.k = r["k"].get<int64_t>();
   v.thresholds = kFields.numbers(kFields.field(r, "thresholds", ""), "thresholds");
   if (r.contains("dup_threshold") && r["dup_threshold"].is_number())

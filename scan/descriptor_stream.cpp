@@ -14,12 +14,17 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "descriptors/shards.h"
 #include "models/feature_cache.h"
-#include "scan/shards.h"
 
 namespace fs = std::filesystem;
 
 namespace repbench::scan {
+
+using descriptors::check_tiling;
+using descriptors::read_shard_info;
+using descriptors::shard_info_path;
+using descriptors::ShardedDescriptors;
 
 namespace {
 

@@ -39,7 +39,8 @@ void write_partial(const PartialScan& p, const std::string& path) {
                          {"k", p.topk.k},
                          {"ids", p.topk.ids},
                          {"scores", scores},
-                         {"seconds", p.seconds}};
+                         {"seconds", p.seconds},
+                         {"context", p.context}};
   write_file_atomic(path, j.dump() + "\n");
 }
 
@@ -74,6 +75,7 @@ PartialScan parse_partial(const std::string& text, const std::string& path) {
     const std::vector<double> scores = j.at("scores").get<std::vector<double>>();
     p.topk.scores.assign(scores.begin(), scores.end());
     p.seconds = j.value("seconds", 0.0);
+    p.context = j.value("context", nlohmann::json());
   } catch (const nlohmann::json::exception& e) {
     fail("{}: malformed partial scan: {}", path, e.what());
   }

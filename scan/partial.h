@@ -8,7 +8,8 @@
 //    "shard": {"index": i, "count": N, "begin": b, "end": e, "npy": absolute path of SHARD_I},
 //    "generated": {"paths": [...], "skipped": [{"index", "path", "error"}]},
 //    "ids": [nq x k list indices in the whole training list, -1 = none],
-//    "scores": [nq x k], "seconds": s}
+//    "scores": [nq x k], "seconds": s,
+//    "context": the task's record_context() (core/record_envelope.h): versions, date, host}
 //
 // `repbench scan merge OUT_*` (run_merge in scan/scan.h) checks that the partials are one scan's
 // and tile its shards, merges their top-k (global indices, the tie rule of metrics/topk.h) and
@@ -34,6 +35,9 @@ struct PartialScan {
   std::vector<models::FailedImage> generated_failed;
   metrics::TopKResult topk;                  // ids: indices in the whole training list
   double seconds = 0;
+  // Who ran the task, where and when (core/record_envelope.h's record_context()); null in a file
+  // written before the field. Not compared across partials: tasks of one array run on many hosts.
+  nlohmann::json context;
 };
 
 // Writes `p` to `path` atomically.

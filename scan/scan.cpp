@@ -17,7 +17,8 @@
 #include "core/atomic_file.h"
 #include "core/descriptors.h"
 #include "core/error.h"
-#include "core/version.h"
+#include "core/record_envelope.h"
+#include "descriptors/shards.h"
 #include "metrics/inner_product.h"
 #include "metrics/parallel.h"
 #include "metrics/split_product.h"
@@ -25,7 +26,6 @@
 #include "scan/groups.h"
 #include "scan/image_source.h"
 #include "scan/partial.h"
-#include "scan/shards.h"
 #include "scan/stream_index.h"
 #include "scan/stream_scan.h"
 
@@ -326,10 +326,11 @@ nlohmann::json record_body(const ScanPieces& p, const std::vector<std::string>& 
                                                      : nlohmann::json(nullptr)},
                    {"recall_sample", found.recall_sample},
                    {"train_size", p.train_rows},
-                   {"build_seconds", found.build_seconds},
-                   {"tune_seconds", found.tune_seconds},
-                   {"tuning", found.tuning},
-                   {"search_seconds", found.search_seconds}};
+                   {"tuning", found.tuning}};
+  // The search's stages; write_scan() moves them into the envelope's timings.
+  rec["timings"] = {{"build_seconds", found.build_seconds},
+                    {"tune_seconds", found.tune_seconds},
+                    {"search_seconds", found.search_seconds}};
 
   std::vector<float> top1(ng);
   for (int64_t i = 0; i < ng; ++i) top1[i] = found.topk.scores[i * params.k];
@@ -593,12 +594,10 @@ nlohmann::json write_scan(const std::string& out, const std::string& model, cons
                           const metrics::TopKResult& matches,
                           std::chrono::steady_clock::time_point t0) {
   const nlohmann::json decoding = scan_decoding(gen, train);
-  nlohmann::json rec;
+  REPBENCH_ASSERT(body["timings"].is_object());
+  nlohmann::json rec = record_envelope(kScanSchema, body["timings"]);
+  body.erase("timings");
   rec["kind"] = "replication-scan";
-  rec["schema"] = 1;
-  rec["repbench_version"] = version();
-  rec["git_commit"] = git_commit();
-  rec["created"] = utc_now_iso8601();
   rec["model"] = model;
   rec["decoding"] = decoding;
   rec["generated"] = {{"source", gen.source},
@@ -622,7 +621,8 @@ nlohmann::json write_scan(const std::string& out, const std::string& model, cons
     notes.push_back(
         "Descriptors were computed with --fast-decode (large JPEGs decoded at reduced size), so "
         "they differ slightly from the model's reference pipeline, which decodes at full size.");
-  rec["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rec["timings"]["total_seconds"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   write_matches_csv((fs::path(out) / "matches.csv").string(), gen_paths, train_path, matches);
   write_file_atomic((fs::path(out) / "scan.json").string(), rec.dump(2) + "\n");
   return rec;
@@ -630,7 +630,7 @@ nlohmann::json write_scan(const std::string& out, const std::string& model, cons
 
 // What every partial of one scan must share (scan/partial.h).
 nlohmann::json partial_run(const std::string& model, const Side& gen, const Side& train,
-                           const ShardedDescriptors& info, bool split, const ScanParams& p) {
+                           const descriptors::ShardedDescriptors& info, bool split, const ScanParams& p) {
   const DescriptorStream& shard = *train.stream;
   return {{"model", model},
           {"decoding", scan_decoding(gen, train)},
@@ -645,7 +645,7 @@ nlohmann::json partial_run(const std::string& model, const Side& gen, const Side
            {{"source", gen.source},
             {"listed", gen.listed},
             {"count", int64_t(gen.paths.size())},
-            {"paths_sha256", path_list_sha256(gen.paths)}}},
+            {"paths_sha256", descriptors::path_list_sha256(gen.paths)}}},
           {"train",
            {{"source", shard.source()},
             {"list_sha256", shard.list_sha256()},
@@ -784,7 +784,7 @@ nlohmann::json run_scan(const ScanOptions& o) {
     // One task of a job array: pass 1 over its shard, ids made global, written for the merge.
     const DescriptorStream& d = *train.stream;
     PartialScan p;
-    const ShardedDescriptors info = read_shard_info(o.train_descriptors[0]);
+    const descriptors::ShardedDescriptors info = descriptors::read_shard_info(o.train_descriptors[0]);
     p.run = partial_run(model, gen, train, info, split, o.params);
     p.index = info.index;
     p.count = info.count;
@@ -797,6 +797,7 @@ nlohmann::json run_scan(const ScanOptions& o) {
     for (int64_t& id : p.topk.ids)
       if (id >= 0) id = d.list_index(id);
     p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    p.context = record_context();
     write_partial(p, o.partial);
     return {{"partial", o.partial}, {"shard", info.index}, {"shards", info.count},
             {"generated", int64_t(gen.paths.size())}, {"train", d.rows()},

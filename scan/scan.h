@@ -92,7 +92,10 @@ struct ScanOptions {
 };
 
 // Everything except rendering (see above). Throws Error on bad input before anything is written
-// under OUT other than the descriptor cache.
+// under OUT other than the descriptor cache. The record (scan.json) is the envelope of
+// core/record_envelope.h (schema kScanSchema, context, timings: build_seconds, tune_seconds,
+// search_seconds of the search, total_seconds of the run) with kind "replication-scan", model,
+// decoding, generated, train and the fields scan_descriptors() lists.
 nlohmann::json run_scan(const ScanOptions& options);
 
 // Merges the partial scans of a job array (scan/partial.h) into OUT: the same matches.csv and
@@ -105,8 +108,8 @@ nlohmann::json run_merge(const std::vector<std::string>& partials, const std::st
 // The scan over descriptors in memory: `generated` [ng, ...] and `train` [nt, ...], L2-normalised
 // (split-product: the flattened token vectors), rows matching the path lists. Returns the
 // record's "k", "thresholds", "dup_threshold", "similarity", "search", "generations_top1",
-// "baseline", "above", "pairs", "duplicates", "identical_sets" and "notes"; the caller adds
-// model, sources and counts. `matches` (optional) receives the top-k of every generation.
+// "baseline", "above", "pairs", "duplicates", "identical_sets", "notes" and "timings" (the
+// search's build, tune and search seconds); the caller adds model, sources and counts. `matches` (optional) receives the top-k of every generation.
 // `groups` (optional, rows as `generated` and `train`): adds "groups"; when groups->within, the
 // search and the baseline stay within groups (exact search whatever params.index asks).
 nlohmann::json scan_descriptors(const FloatArray& generated,

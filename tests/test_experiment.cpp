@@ -18,6 +18,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/parse_list.h"
+#include "core/record_envelope.h"
 #include "core/subprocess.h"
 #include "datasets/demo_pool.h"
 #include "experiment/copying.h"
@@ -132,6 +133,20 @@ TEST(Copying, RunsEverySizeResumesAndRendersOnePage) {
 
   EXPECT_EQ(r["kind"], "copying-experiment");
   EXPECT_EQ(r["model"], "builtin:tiny");
+  // The record envelope: schema, the run's context (versions, commit, date, host, OpenMP
+  // policy) and its stages' timings; nothing of the envelope left at the top.
+  EXPECT_EQ(r["schema"], kCopyingExperimentSchema);
+  for (const char* key : {"repbench", "git_commit", "libtorch", "opencv", "faiss", "date", "host",
+                          "omp_wait_policy"})
+    EXPECT_TRUE(r["context"].contains(key)) << key;
+  for (const char* key : {"train_seconds", "sample_seconds", "scan_seconds", "total_seconds"})
+    EXPECT_TRUE(r["timings"][key].is_number()) << key;
+  EXPECT_GE(r["timings"]["total_seconds"].get<double>(),
+            r["timings"]["train_seconds"].get<double>() +
+                r["timings"]["sample_seconds"].get<double>() +
+                r["timings"]["scan_seconds"].get<double>());
+  for (const char* key : {"created", "repbench_version", "git_commit", "seconds"})
+    EXPECT_FALSE(r.contains(key)) << key;
   ASSERT_EQ(r["sizes"].size(), 2u);
   // Sizes run smallest first; nested subsets: the 2 images are the first 2 of the 6.
   EXPECT_EQ(r["sizes"][0]["n"], 2);
@@ -156,7 +171,7 @@ TEST(Copying, RunsEverySizeResumesAndRendersOnePage) {
     EXPECT_EQ(z["top_pairs"].size(), 3u);
     EXPECT_EQ(z["above"][0]["threshold"], 0.5);
   }
-  EXPECT_TRUE(fs::exists(out / "experiment.json"));
+  EXPECT_EQ(json::parse(read_file((out / "experiment.json").string())), r);
 
   // A rerun trains nothing and reproduces every number.
   const json again = run_copying_experiment(o);
@@ -173,6 +188,9 @@ TEST(Copying, RunsEverySizeResumesAndRendersOnePage) {
                         "n2/scan/report.html", "n6/scan/report.html"})
     EXPECT_TRUE(fs::exists(out / f)) << f;
   const std::string page = read_file((out / "report.html").string());
+  // Who made it, from the envelope's context.
+  EXPECT_THAT(page, HasSubstr(again["context"]["date"].get<std::string>()));
+  EXPECT_THAT(page, HasSubstr("repbench " + again["context"]["repbench"].get<std::string>()));
   EXPECT_THAT(page, HasSubstr("href=\"n2/scan/report.html\""));
   EXPECT_THAT(page, HasSubstr("data-size=\"6\" data-pairs=\"3\""));
 
@@ -228,6 +246,14 @@ TEST(Copying, ReportRefusesARecordWithoutItsFields) {
   const json r = {{"kind", "copying-experiment"}, {"model", "m"}};
   EXPECT_THAT(error_of([&] { report::write_copying_report(r, tmp.path()); }),
               HasSubstr("'images' is missing"));
+  // A schema this build does not know (a newer envelope) is refused, not half read.
+  const json future = {{"kind", "copying-experiment"},
+                       {"schema", "repbench.copying-experiment/9"},
+                       {"model", "m"},
+                       {"images", {{"source", "pool/"}, {"count", 5}}}};
+  EXPECT_THAT(error_of([&] { report::write_copying_report(future, tmp.path()); }),
+              HasSubstr("schema is \"repbench.copying-experiment/9\", expected "
+                        "\"repbench.copying-experiment/2\""));
   EXPECT_FALSE(fs::exists(tmp.path() / "report.html"));
 }
 

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -67,6 +68,37 @@ TEST(RankStats, FractionalRanksShareTies) {
             (std::vector<double>{1.5, 1.5, 3}));
   EXPECT_EQ(metrics::fractional_ranks({7, 7, 7}), (std::vector<double>{2, 2, 2}));
   EXPECT_THROW(metrics::fractional_ranks({1, kNaN}), Error);
+}
+
+// rank_table: a missing cell takes no rank and moves no other model's; the average is over the
+// cells a model has; a model with none has no average.
+TEST(RankStats, RankTableAveragesOverTheCellsAModelHas) {
+  const std::nullopt_t none = std::nullopt;
+  using Row = std::vector<std::optional<double>>;
+  const metrics::TableRanks t = metrics::rank_table({Row{50, 70, none},   // ranks 2, 1: 1.5
+                                                     Row{60, none, 10},   // ranks 1, 1: 1
+                                                     Row{40, 30, none},   // ranks 3, 2: 2.5
+                                                     Row{none, none, none}});
+  EXPECT_FALSE(t.complete);
+  EXPECT_EQ(t.ranks[0], (Row{2.0, 1.0, none}));
+  EXPECT_EQ(t.ranks[1], (Row{1.0, none, 1.0}));
+  EXPECT_EQ(t.ranks[2], (Row{3.0, 2.0, none}));
+  EXPECT_EQ(t.ranks[3], (Row{none, none, none}));
+  EXPECT_EQ(t.average, (Row{1.5, 1.0, 2.5, none}));
+  // Ties share the mean of their ranks; a complete table averages over every dataset.
+  const metrics::TableRanks full = metrics::rank_table({Row{60, 20}, Row{60, 30}, Row{10, 30}});
+  EXPECT_TRUE(full.complete);
+  EXPECT_EQ(full.average, (Row{(1.5 + 3) / 2, (1.5 + 1.5) / 2, (3 + 1.5) / 2}));
+  // Summed in dataset order and divided once: the same double as that computation by hand.
+  const metrics::TableRanks thirds =
+      metrics::rank_table({Row{1, 2, 3}, Row{2, 1, 1}, Row{3, 3, 2}});
+  EXPECT_EQ(thirds.average[0], (3.0 + 2.0 + 1.0) / 3);
+  EXPECT_EQ(thirds.average[1], (2.0 + 3.0 + 3.0) / 3);
+  EXPECT_TRUE(metrics::rank_table({}).average.empty());
+  // Rows of unequal length and non-finite scores are errors.
+  EXPECT_THAT(error_of([] { metrics::rank_table({Row{1, 2}, Row{1}}); }),
+              HasSubstr("model 1 has 1 scores, model 0 has 2"));
+  EXPECT_THROW(metrics::rank_table({Row{1, kNaN}, Row{2, 3}}), Error);
 }
 
 TEST(RankStats, NemenyiQEqualsDemsarTable5) {

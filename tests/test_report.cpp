@@ -16,6 +16,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/record_envelope.h"
 #include "report/leaderboard.h"
 #include "report/record.h"
 #include "support/bad_input.h"
@@ -118,8 +119,9 @@ TEST(ReportRecord, DatasetLabels) {
 
 TEST(ReportRecord, ContextHasVersionsDateAndHost) {
   json c = record_context();
-  EXPECT_TRUE(c.contains("repbench"));
-  EXPECT_TRUE(c.contains("git_commit"));
+  for (const char* key : {"repbench", "git_commit", "libtorch", "opencv", "faiss", "compiler"})
+    EXPECT_TRUE(c[key].is_string()) << key;
+  EXPECT_TRUE(c.contains("omp_wait_policy"));  // the suites run with OMP_WAIT_POLICY=passive
   ASSERT_TRUE(c["date"].is_string());
   EXPECT_TRUE(std::regex_match(c["date"].get<std::string>(),
                                std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")))

@@ -21,13 +21,14 @@
 
 #include "core/descriptors.h"
 #include "core/error.h"
+#include "core/record_envelope.h"
+#include "descriptors/shards.h"
 #include "datasets/demo_pool.h"
 #include "models/pipeline.h"
 #include "models/registry.h"
 #include "scan/image_source.h"
 #include "scan/index.h"
 #include "scan/scan.h"
-#include "scan/shards.h"
 #include "support/bad_input.h"
 #include "support/command_test.h"
 
@@ -224,7 +225,7 @@ TEST_F(ScanTest, ShardsMergeToTheUnshardedFileByteForByte) {
   r = repbench("extract merge" + shards + " --out " + path("merged.npy"));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(slurp(path("merged.npy")), slurp(path("full/images.npy")));
-  const ShardedDescriptors m = read_shard(path("merged.npy"));
+  const descriptors::ShardedDescriptors m = descriptors::read_shard(path("merged.npy"));
   EXPECT_EQ(m.paths, std::vector<std::string>(photos.begin(), photos.begin() + 20));
   EXPECT_EQ(m.shards_merged, 3);
 
@@ -312,6 +313,21 @@ TEST_F(ScanTest, BadInputIsOneLineAndWritesNoRecord) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("skipped " + path("gen/c.png")), std::string::npos) << r.out;
   json rec = json::parse(slurp(path("out/scan.json")));
+  // The record envelope (core/record_envelope.h): schema, the run's context, the timings of the
+  // search and of the whole run; the search block holds no timing.
+  EXPECT_EQ(rec["schema"], kScanSchema);
+  EXPECT_EQ(rec["kind"], "replication-scan");
+  for (const char* key : {"repbench", "git_commit", "libtorch", "opencv", "faiss", "compiler",
+                          "date", "host"})
+    EXPECT_TRUE(rec["context"][key].is_string()) << key;
+  EXPECT_EQ(rec["context"]["omp_wait_policy"], "passive");  // ctest's, kept by the binary
+  for (const char* key : {"build_seconds", "tune_seconds", "search_seconds", "total_seconds"})
+    EXPECT_TRUE(rec["timings"][key].is_number()) << key;
+  EXPECT_GE(rec["timings"]["total_seconds"].get<double>(),
+            rec["timings"]["search_seconds"].get<double>());
+  for (const char* key : {"created", "repbench_version", "git_commit", "seconds"})
+    EXPECT_FALSE(rec.contains(key)) << key;
+  EXPECT_FALSE(rec["search"].contains("search_seconds"));
   EXPECT_EQ(rec["generated"]["count"], 1);
   EXPECT_EQ(rec["generated"]["listed"], 2);
   ASSERT_EQ(rec["generated"]["skipped"].size(), 1u);
@@ -511,7 +527,7 @@ TEST(ScanShardsTest, RangesTileTheList) {
       if (count > n) continue;
       int64_t next = 0;
       for (int64_t i = 0; i < count; ++i) {
-        const ShardRange r = shard_range(n, i, count);
+        const descriptors::ShardRange r = descriptors::shard_range(n, i, count);
         EXPECT_EQ(r.begin, next);
         EXPECT_GT(r.end, r.begin);
         EXPECT_LE(r.end - r.begin, n / count + 1);
@@ -519,12 +535,12 @@ TEST(ScanShardsTest, RangesTileTheList) {
       }
       EXPECT_EQ(next, n);
     }
-  EXPECT_EQ(parse_shard("2/8").index, 2);
-  EXPECT_EQ(parse_shard("2/8").count, 8);
+  EXPECT_EQ(descriptors::parse_shard("2/8").index, 2);
+  EXPECT_EQ(descriptors::parse_shard("2/8").count, 8);
   for (const char* bad : {"8/8", "-1/4", "1/0"})
-    EXPECT_ERROR_CONTAINS(parse_shard(bad), std::string("--shard '") + bad + "': need 0 <= I < N");
+    EXPECT_ERROR_CONTAINS(descriptors::parse_shard(bad), std::string("--shard '") + bad + "': need 0 <= I < N");
   for (const char* bad : {"1", "a/b", "1/4x"})
-    EXPECT_ERROR_CONTAINS(parse_shard(bad), std::string("--shard '") + bad + "' is not I/N");
+    EXPECT_ERROR_CONTAINS(descriptors::parse_shard(bad), std::string("--shard '") + bad + "' is not I/N");
 }
 
 TEST_F(ScanTest, ListFilesResolveRelativeToTheirFolder) {

@@ -116,9 +116,10 @@ json make_record(const std::vector<std::tuple<std::string, std::string, double>>
                  std::vector<double> baseline, std::vector<double> thresholds = {0.5}) {
   json r = {
       {"kind", "replication-scan"},
-      {"schema", 1},
-      {"repbench_version", "0.1.0"},
-      {"created", "2026-11-23T10:00:00Z"},
+      {"schema", "repbench.scan/2"},
+      {"context", {{"repbench", "0.1.0"}, {"git_commit", "abc1234"}, {"date", "2026-11-23T10:00:00Z"},
+                   {"host", "node7"}, {"omp_wait_policy", "passive"}}},
+      {"timings", {{"search_seconds", 0.5}, {"total_seconds", 2.0}}},
       {"model", "builtin:colorhist"},
       {"similarity", "inner-product"},
       {"k", 5},
@@ -426,6 +427,33 @@ TEST(ScanReport, FailingGnuplotQuotesItsFirstErrorLine) {
   }
   EXPECT_FALSE(fs::exists(dir.path() / "out/report.html"));
   EXPECT_FALSE(fs::exists(dir.path() / "out/plots/top1_hist.png"));
+}
+
+// Who made the scan and when: from the envelope's context, or from the top-level fields of a
+// scan.json written before the envelope (schema 1); another schema is refused.
+TEST(ScanReport, ShowsTheDateAndVersionOfEitherEnvelope) {
+  TempDir dir;
+  const json rec = make_record({{"a.png", "b.png", 0.5}}, some_baseline());
+  write_scan_report(rec, dir.path() / "new");
+  const std::string page = read_file((dir.path() / "new/report.html").string());
+  EXPECT_TRUE(Contains(page, "2026-11-23T10:00:00Z &middot; repbench 0.1.0")) << page.substr(0, 2000);
+
+  json old = rec;
+  old.erase("context");
+  old.erase("timings");
+  old["schema"] = 1;
+  old["repbench_version"] = "0.0.9";
+  old["created"] = "2026-10-01T08:00:00Z";
+  old["seconds"] = 2.0;
+  write_scan_report(old, dir.path() / "old");
+  EXPECT_TRUE(Contains(read_file((dir.path() / "old/report.html").string()),
+                       "2026-10-01T08:00:00Z &middot; repbench 0.0.9"));
+
+  json future = rec;
+  future["schema"] = "repbench.scan/9";
+  EXPECT_ERROR_CONTAINS(write_scan_report(future, dir.path() / "future"),
+                        "scan record: schema is \"repbench.scan/9\", expected \"repbench.scan/2\"");
+  EXPECT_FALSE(fs::exists(dir.path() / "future"));
 }
 
 TEST(ScanReport, BadRecordsNameTheField) {

@@ -19,12 +19,12 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "datasets/demo_pool.h"
+#include "descriptors/shards.h"
 #include "metrics/topk.h"
 #include "scan/descriptor_stream.h"
 #include "scan/image_source.h"
 #include "scan/index.h"
 #include "scan/scan.h"
-#include "scan/shards.h"
 #include "scan/stream_index.h"
 #include "scan/stream_scan.h"
 #include "support/bad_input.h"
@@ -335,7 +335,7 @@ TEST_F(ScanScaleTest, StreamedScanHoldsTwoBlocksOfTrainingRows) {
 
 TEST_F(ScanScaleTest, StreamSkipsRowsOfFailedImagesLikeTheInMemoryScan) {
   const Data d = make_data(300, 40, {16}, 5);
-  ShardedDescriptors s;
+  descriptors::ShardedDescriptors s;
   s.features = d.train;
   for (int64_t i = 0; i < 300; ++i) s.paths.push_back(fmt::format("img/{:04d}.png", i));
   for (int64_t bad : {0, 41, 42, 150, 299}) {
@@ -344,10 +344,10 @@ TEST_F(ScanScaleTest, StreamSkipsRowsOfFailedImagesLikeTheInMemoryScan) {
   }
   s.model = "builtin:test";
   s.source = "list.txt";
-  s.list_sha256 = path_list_sha256(s.paths);
+  s.list_sha256 = descriptors::path_list_sha256(s.paths);
   s.total = 300;
   s.end = 300;
-  write_merged(s, path("merged.npy"));
+  descriptors::write_merged(s, path("merged.npy"));
 
   FloatArray kept;
   kept.shape = {300 - 5, 16};
@@ -602,14 +602,14 @@ TEST_F(ScanScaleTest, PlainNumpyDescriptorsOnBothSidesNeedNoModelOrImages) {
 TEST_F(ScanScaleTest, DescriptorsOfDifferentModelsAreRefused) {
   const Data d = make_data(50, 10, {16}, 2);
   for (const char* side : {"gen", "train"}) {
-    ShardedDescriptors s;
+    descriptors::ShardedDescriptors s;
     s.features = std::string(side) == "gen" ? d.generated : d.train;
     for (int64_t i = 0; i < s.features.rows(); ++i) s.paths.push_back(fmt::format("{}/{}.png", side, i));
     s.model = std::string(side) == "gen" ? "builtin:dct" : "builtin:tiny";
     s.source = side;
-    s.list_sha256 = path_list_sha256(s.paths);
+    s.list_sha256 = descriptors::path_list_sha256(s.paths);
     s.total = s.end = s.features.rows();
-    write_merged(s, path(std::string(side) + ".npy"));
+    descriptors::write_merged(s, path(std::string(side) + ".npy"));
   }
   EXPECT_BAD_INPUT(repbench("scan --generated-descriptors " + path("gen.npy") +
                             " --train-descriptors " + path("train.npy") + " --out " + path("o")),
@@ -686,6 +686,18 @@ TEST_F(ScanScaleTest, PartialScansMergeToTheSingleScan) {
     EXPECT_EQ(a[key], b[key]) << key;
   EXPECT_EQ(a["train"]["skipped"].size(), 1u);
   EXPECT_EQ(b["stream"]["partials"], 4);
+  // One envelope for both: the merge's own context and total time; pass 1's search time is the
+  // tasks' (each partial records its context and seconds).
+  EXPECT_EQ(b["schema"], a["schema"]);
+  EXPECT_EQ(b["context"]["repbench"], a["context"]["repbench"]);
+  double tasks = 0;
+  for (int i = 0; i < 4; ++i) {
+    const json part = json::parse(slurp(path(fmt::format("p{}.json", i))));
+    EXPECT_EQ(part["context"]["git_commit"], a["context"]["git_commit"]) << i;
+    tasks += part["seconds"].get<double>();
+  }
+  EXPECT_DOUBLE_EQ(b["timings"]["search_seconds"].get<double>(), tasks);
+  EXPECT_TRUE(b["timings"]["total_seconds"].is_number());
   EXPECT_TRUE(fs::exists(path("merged/report.html")));
   EXPECT_EQ(a["baseline"]["sample"], 25);
   EXPECT_EQ(a["decoding"], "full");

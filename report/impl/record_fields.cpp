@@ -31,4 +31,21 @@ std::string RecordFields::string(const json& v, const std::string& what) const {
   return v.get<std::string>();
 }
 
+RecordFields::Origin RecordFields::origin(const json& record, const char* schema) const {
+  auto text = [](const json& obj, const char* key) {
+    return obj.is_object() && obj.contains(key) && obj.at(key).is_string()
+               ? obj.at(key).get<std::string>()
+               : std::string();
+  };
+  const json none;
+  const json& s = record.contains("schema") ? record.at("schema") : none;
+  if (s == schema) {
+    const json& context = record.contains("context") ? record.at("context") : none;
+    return {text(context, "date"), text(context, "repbench")};
+  }
+  if (s.is_null() || s == 1) return {text(record, "created"), text(record, "repbench_version")};
+  fail("{}: schema is {}, expected \"{}\" (or 1, before the record envelope)", kind_, s.dump(),
+       schema);
+}
+
 }  // namespace repbench::report::impl

@@ -21,6 +21,15 @@ class RecordFields {
   std::vector<double> numbers(const nlohmann::json& v, const std::string& what) const;
   std::string string(const nlohmann::json& v, const std::string& what) const;
 
+  // When and by which repbench the record was made, read from its envelope
+  // (core/record_envelope.h: context.date, context.repbench) when its "schema" is `schema`, or
+  // from "created" and "repbench_version" when it predates the envelope ("schema" 1 or absent).
+  // A value that is absent or not a string is "". Throws Error for any other schema.
+  struct Origin {
+    std::string date, version;
+  };
+  Origin origin(const nlohmann::json& record, const char* schema) const;
+
  private:
   std::string kind_;
 };

@@ -1,6 +1,6 @@
 // Sharded descriptors, for job arrays: `repbench extract --images SRC --shard i/N` writes the
-// descriptors of the i-th of N contiguous slices of SRC's image list (scan/image_source.h) as
-// X.npy through the feature cache, then X.shard.json (written last: it marks the shard complete):
+// descriptors of the i-th of N contiguous slices of SRC's image list as X.npy through the feature
+// cache, then X.shard.json (written last: it marks the shard complete):
 //
 //   {"format": "repbench-shard", "format_version": 1, "model": SPEC, "decoding": MODE,
 //    "source": SRC, "list_sha256": sha256 of the whole list, "total": n, "index": i, "count": N,
@@ -14,6 +14,10 @@
 // decoding and tile it exactly (each index 0..N-1 once, begin/end as shard_range() cuts them,
 // rows = end - begin), and concatenates them in order. A merged file is written as shard 0 of 1
 // of the same list, so every consumer (scan --train-descriptors, a later merge) reads one format.
+//
+// The descriptors/ module sits below app/'s `extract` (which writes and merges shards) and scan/
+// (which reads them, scan/descriptor_stream.h); it needs only models/ (the extractor, the feature
+// cache, FailedImage) and core/.
 #pragma once
 
 #include <cstdint>
@@ -26,9 +30,25 @@
 #include "models/feature_cache.h"
 #include "models/feature_extractor.h"
 #include "models/pipeline.h"
-#include "scan/image_source.h"
 
-namespace repbench::scan {
+namespace repbench::descriptors {
+
+// Shard `index` of `count` over n items: [begin, end) with begin = floor(n * index / count), so
+// that the count slices tile [0, n) in order and differ in size by at most one.
+struct ShardRange {
+  int64_t begin = 0, end = 0;
+};
+ShardRange shard_range(int64_t n, int64_t index, int64_t count);
+
+// Parses "i/N" (0 <= i < N), the `--shard` option. Throws Error quoting the text otherwise.
+struct ShardSpec {
+  int64_t index = 0, count = 1;
+};
+ShardSpec parse_shard(const std::string& text);
+
+// sha256 of a path list (each path followed by '\n'): what a shard records so that shards of
+// different lists are never merged (and a partial scan, of different generations).
+std::string path_list_sha256(const std::vector<std::string>& paths);
 
 // "x/train.npy" -> "x/train.shard.json".
 std::string shard_info_path(const std::string& npy_path);
@@ -45,10 +65,13 @@ struct ShardedDescriptors {
   int64_t shards_merged = 1;                  // how many shard files went into this one
 };
 
-// Extracts shard `shard` of `source` with `extractor` into `npy_path` (through the feature cache,
-// so that a killed job resumes) and writes its shard file. Returns what was written.
-ShardedDescriptors extract_shard(models::FeatureExtractor& extractor, const ImageSource& source,
-                                 const ShardSpec& shard, const std::string& npy_path,
+// Extracts shard `shard` of the image list `paths` (read from the folder or list file `source`)
+// with `extractor` into `npy_path` (through the feature cache, so that a killed job resumes) and
+// writes its shard file. Throws Error naming `source` when the shard would be empty. Returns
+// what was written.
+ShardedDescriptors extract_shard(models::FeatureExtractor& extractor, const std::string& source,
+                                 const std::vector<std::string>& paths, const ShardSpec& shard,
+                                 const std::string& npy_path,
                                  const models::PipelineOptions& pipeline = {},
                                  const models::CacheOptions& cache = {},
                                  models::CachedExtraction* cached = nullptr);
@@ -78,4 +101,4 @@ ShardedDescriptors merge_shard_files(const std::vector<std::string>& npy_paths,
 // Writes `d` as X.npy (float32) then X.shard.json, atomically; `d` must cover its whole list.
 void write_merged(const ShardedDescriptors& d, const std::string& npy_path);
 
-}  // namespace repbench::scan
+}  // namespace repbench::descriptors

@@ -1,9 +1,10 @@
-#include "scan/shards.h"
+#include "descriptors/shards.h"
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -14,7 +15,7 @@
 
 namespace fs = std::filesystem;
 
-namespace repbench::scan {
+namespace repbench::descriptors {
 
 namespace {
 
@@ -34,35 +35,66 @@ nlohmann::json to_json(const ShardedDescriptors& d) {
 
 }  // namespace
 
+ShardRange shard_range(int64_t n, int64_t index, int64_t count) {
+  REPBENCH_ASSERT(count >= 1 && index >= 0 && index < count && n >= 0);
+  return {n * index / count, n * (index + 1) / count};
+}
+
+ShardSpec parse_shard(const std::string& text) {
+  ShardSpec s;
+  const size_t slash = text.find('/');
+  try {
+    size_t used = 0;
+    if (slash == std::string::npos) throw std::invalid_argument("no slash");
+    s.index = std::stoll(text.substr(0, slash), &used);
+    if (used != slash) throw std::invalid_argument("index");
+    const std::string c = text.substr(slash + 1);
+    s.count = std::stoll(c, &used);
+    if (used != c.size()) throw std::invalid_argument("count");
+  } catch (const std::exception&) {
+    fail("--shard '{}' is not I/N (e.g. 0/8: the first of 8 slices)", text);
+  }
+  if (s.count < 1 || s.index < 0 || s.index >= s.count)
+    fail("--shard '{}': need 0 <= I < N (shards are numbered from 0)", text);
+  return s;
+}
+
+std::string path_list_sha256(const std::vector<std::string>& paths) {
+  std::string all;
+  for (const auto& p : paths) all += p + "\n";
+  return sha256_hex(all);
+}
+
 std::string shard_info_path(const std::string& npy_path) {
   fs::path p(npy_path);
   p.replace_extension(".shard.json");
   return p.string();
 }
 
-ShardedDescriptors extract_shard(models::FeatureExtractor& extractor, const ImageSource& source,
-                                 const ShardSpec& shard, const std::string& npy_path,
+ShardedDescriptors extract_shard(models::FeatureExtractor& extractor, const std::string& source,
+                                 const std::vector<std::string>& paths, const ShardSpec& shard,
+                                 const std::string& npy_path,
                                  const models::PipelineOptions& pipeline,
                                  const models::CacheOptions& cache,
                                  models::CachedExtraction* cached) {
   ShardedDescriptors d;
   d.model = extractor.spec();
   d.decoding = models::decoding_name(pipeline.load);
-  d.source = source.source;
-  d.list_sha256 = path_list_sha256(source.paths);
-  d.total = static_cast<int64_t>(source.paths.size());
+  d.source = source;
+  d.list_sha256 = path_list_sha256(paths);
+  d.total = static_cast<int64_t>(paths.size());
   d.index = shard.index;
   d.count = shard.count;
   const ShardRange r = shard_range(d.total, shard.index, shard.count);
   d.begin = r.begin;
   d.end = r.end;
   if (d.begin == d.end)
-    fail("{}: shard {}/{} of {} images is empty (use fewer shards than images)", source.source,
+    fail("{}: shard {}/{} of {} images is empty (use fewer shards than images)", source,
          shard.index, shard.count, d.total);
   std::vector<models::ImageItem> items;
   for (int64_t i = d.begin; i < d.end; ++i) {
-    items.push_back({source.paths[i], std::nullopt});
-    d.paths.push_back(source.paths[i]);
+    items.push_back({paths[i], std::nullopt});
+    d.paths.push_back(paths[i]);
   }
   models::CachedExtraction c = models::extract_cached(extractor, items, npy_path, pipeline, cache);
   for (auto f : c.failed) {
@@ -238,4 +270,4 @@ void write_merged(const ShardedDescriptors& d, const std::string& npy_path) {
   write_file_atomic(shard_info_path(npy_path), to_json(d).dump(1) + "\n");
 }
 
-}  // namespace repbench::scan
+}  // namespace repbench::descriptors
