@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "core/natural_sort.h"
 #include "core/npy.h"
-#include "datasets/folder_listing.h"
+#include "imaging/folder_listing.h"
 #include "datasets/set_registry.h"
 #include "descriptors/shards.h"
 #include "models/feature_cache.h"

@@ -8,7 +8,7 @@
 
 #include "app/commands.h"
 #include "core/error.h"
-#include "datasets/folder_listing.h"
+#include "imaging/folder_listing.h"
 #include "synth/coco.h"
 #include "synth/cutmix.h"
 #include "synth/segmix.h"
@@ -73,7 +73,7 @@ synth::SetOptions to_options(const SetArgs& a) {
 
 std::vector<std::string> image_paths(const std::string& dir) {
   std::vector<std::string> out;
-  for (const auto& name : datasets::list_image_files(dir))
+  for (const auto& name : imaging::list_image_files(dir))
     out.push_back((fs::path(dir) / name).string());
   if (out.empty()) fail("{}: no image files (.jpg .jpeg .png .bmp .webp)", dir);
   return out;

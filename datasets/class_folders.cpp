@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "datasets/folder_listing.h"
+#include "imaging/folder_listing.h"
 
 namespace repbench::datasets {
 
@@ -13,10 +13,10 @@ RetrievalSet split_class_folders(const std::string& dir, double query_fraction, 
   set.root = dir;
   set.source = dir;
   set.crop_queries = false;
-  const std::vector<std::string> classes = list_subfolders(dir);
+  const std::vector<std::string> classes = imaging::list_subfolders(dir);
   if (classes.empty()) fail("{}: no class folders", dir);
   for (const auto& cls : classes) {
-    std::vector<std::string> files = list_image_files(dir + "/" + cls);
+    std::vector<std::string> files = imaging::list_image_files(dir + "/" + cls);
     if (max_per_class > 0 && files.size() > static_cast<size_t>(max_per_class))
       files.resize(static_cast<size_t>(max_per_class));
     // Python's int(0.2 * n), as the original: floor for non-negative values.

@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "datasets/folder_listing.h"
+#include "imaging/folder_listing.h"
 
 namespace fs = std::filesystem;
 
@@ -14,7 +14,7 @@ namespace {
 // SSCD reads only the .jpg files of a block, in sorted order.
 std::vector<std::string> jpg_files(const fs::path& dir) {
   std::vector<std::string> out;
-  for (const auto& n : list_image_files(dir.string())) {
+  for (const auto& n : imaging::list_image_files(dir.string())) {
     const std::string ext = fs::path(n).extension().string();
     if (ext == ".jpg") out.push_back(n);
   }
@@ -67,7 +67,7 @@ RetrievalSet load_copydays(const std::string& root, bool distractors) {
     std::error_code ec;
     if (!fs::is_directory(d, ec))
       fail("{}: no such folder; cd10k needs the distractor images there", d.string());
-    const std::vector<std::string> names = list_image_files(d.string());
+    const std::vector<std::string> names = imaging::list_image_files(d.string());
     if (names.empty()) fail("{}: no images; cd10k needs the distractors", d.string());
     for (const auto& n : names) set.db.push_back("distractors/" + n);
   }

@@ -8,7 +8,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/parse_list.h"
-#include "datasets/folder_listing.h"
+#include "imaging/folder_listing.h"
 
 namespace fs = std::filesystem;
 
@@ -64,8 +64,8 @@ std::vector<GroundTruthRow> parse_disc_ground_truth(const std::string& text,
 RetrievalSet load_disc21(const std::string& gnd, const std::string& root) {
   const fs::path r(root);
   const std::string qdir = (r / "val_query").string(), rdir = (r / "val_ref").string();
-  const std::vector<std::string> qnames = list_image_files(qdir);
-  const std::vector<std::string> rnames = list_image_files(rdir);
+  const std::vector<std::string> qnames = imaging::list_image_files(qdir);
+  const std::vector<std::string> rnames = imaging::list_image_files(rdir);
   const auto qindex = index_by_stem(qnames, qdir);
   const auto rindex = index_by_stem(rnames, rdir);
   const std::string gt_path = gnd.empty() ? (r / "val_groundtruth_matches.csv").string() : gnd;
@@ -91,7 +91,7 @@ RetrievalSet load_disc21(const std::string& gnd, const std::string& root) {
   for (auto& q : set.queries) std::sort(q.ok.begin(), q.ok.end());
   std::error_code ec;
   if (fs::is_directory(r / "training", ec))
-    set.meta = {{"training_images", list_image_files((r / "training").string()).size()}};
+    set.meta = {{"training_images", imaging::list_image_files((r / "training").string()).size()}};
   set.validate();
   return set;
 }

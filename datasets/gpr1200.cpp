@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 #include "core/natural_sort.h"
-#include "datasets/folder_listing.h"
+#include "imaging/folder_listing.h"
 
 namespace fs = std::filesystem;
 
@@ -28,7 +28,7 @@ std::string image_folder(const std::string& root) {
 
 // Categories in ascending id order, each with its files.
 std::vector<Category> read_categories(const std::string& dir) {
-  std::vector<std::string> files = list_image_files(dir);
+  std::vector<std::string> files = imaging::list_image_files(dir);
   if (files.empty())
     fail("{}: no images; expected GPR1200's flat folder of {{category}}_{{name}}.jpg files", dir);
   std::map<int64_t, std::vector<std::string>> by_id;

@@ -69,9 +69,9 @@ struct TrainImages {
   std::vector<std::string> paths;  // where each came from ("" when made in memory)
 };
 
-// The image files of `dir_or_list`: a folder (its images, naturally sorted, or when it has none,
-// those of its subfolders) or a text file of paths (one per line, relative to the file's folder).
-// Throws Error when nothing is found.
+// The image files of `dir_or_list` (imaging/image_list.h, docs/PROTOCOLS.md §9.8): a folder (its
+// images, naturally sorted, or when it has none, those of its subfolders: FolderRule::
+// kTopOrSubfolders) or a list file of paths. Throws Error naming it when nothing is found.
 std::vector<std::string> list_training_images(const std::string& dir_or_list);
 
 // Decodes and prepares each file with center_crop_arr(size) (image_prep.h); 1 channel = PIL's "L".

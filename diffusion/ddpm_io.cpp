@@ -12,10 +12,10 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "datasets/folder_listing.h"
 #include "diffusion/ddpm.h"
 #include "diffusion/image_prep.h"
 #include "diffusion/impl/checkpoint_file.h"
+#include "imaging/image_list.h"
 
 namespace repbench::diffusion {
 
@@ -159,32 +159,7 @@ nlohmann::json TrainResult::to_json() const {
 }
 
 std::vector<std::string> list_training_images(const std::string& dir_or_list) {
-  std::error_code ec;
-  std::vector<std::string> out;
-  if (fs::is_directory(dir_or_list, ec)) {
-    for (const auto& name : datasets::list_image_files(dir_or_list))
-      out.push_back((fs::path(dir_or_list) / name).string());
-    if (out.empty()) {
-      for (const auto& sub : datasets::list_subfolders(dir_or_list))
-        for (const auto& name : datasets::list_image_files((fs::path(dir_or_list) / sub).string()))
-          out.push_back((fs::path(dir_or_list) / sub / name).string());
-    }
-    if (out.empty())
-      fail("{}: no image files (.jpg .jpeg .png .bmp .webp) in it or its subfolders", dir_or_list);
-    return out;
-  }
-  std::ifstream f(dir_or_list);
-  if (!f) fail("{}: neither a folder nor a readable list of image paths", dir_or_list);
-  const fs::path base = fs::path(dir_or_list).parent_path();
-  std::string line;
-  while (std::getline(f, line)) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    const fs::path p(line);
-    out.push_back(p.is_absolute() ? p.string() : (base / p).string());
-  }
-  if (out.empty()) fail("{}: the list names no image", dir_or_list);
-  return out;
+  return imaging::read_image_list(dir_or_list, {imaging::FolderRule::kTopOrSubfolders}).paths;
 }
 
 TrainImages load_training_images(const std::vector<std::string>& paths, int size, int channels) {

@@ -5,17 +5,17 @@
 #include <cmath>
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "models/resample.h"
+#include "imaging/codec.h"
+#include "imaging/resample.h"
 
 namespace repbench::diffusion {
 
 namespace {
 
-using models::ResampleFilter;
+using imaging::ResampleFilter;
 
 int round_half_even(double x) {
   const int saved = std::fegetround();
@@ -34,7 +34,7 @@ struct Plane {
 Plane resize(const Plane& in, int w, int h, ResampleFilter filter) {
   if (w == in.w && h == in.h) return in;
   Plane out{w, h, in.channels, std::vector<uint8_t>(static_cast<size_t>(w) * h * in.channels)};
-  models::resample_pil(in.px.data(), in.w, in.h, in.channels,
+  imaging::resample_pil(in.px.data(), in.w, in.h, in.channels,
                              static_cast<size_t>(in.w) * in.channels, out.px.data(), w, h, filter);
   return out;
 }
@@ -141,11 +141,8 @@ MaskCounts count_mask(const uint8_t* mask, int64_t pixels) {
 namespace {
 
 void write_mat_png(const std::string& path, const cv::Mat& m) {
-  std::vector<uint8_t> buf;
   // Fixed compression settings so that the same pixels always give the same bytes.
-  if (!cv::imencode(".png", m, buf, {cv::IMWRITE_PNG_COMPRESSION, 6}))
-    fail("{}: cannot encode PNG", path);
-  write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
+  write_file_atomic(path, imaging::encode_png(m, 6));
 }
 
 }  // namespace

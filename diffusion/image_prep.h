@@ -5,7 +5,7 @@
 //   while min(w, h) >= 2 * size: halve both sides (integer division) with PIL's BOX filter;
 //   scale = size / min(w, h); resize to (round(w * scale), round(h * scale)) with BICUBIC
 //   (Python's round, half to even); crop size x size at ((w' - size) // 2, (h' - size) // 2).
-// The resampling is PIL-exact (models/resample.h).
+// The resampling is PIL-exact (imaging/resample.h).
 #pragma once
 
 #include <cstdint>

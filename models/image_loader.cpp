@@ -2,62 +2,29 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
-#include "core/atomic_file.h"
 #include "core/error.h"
-#include "models/resample.h"
+#include "imaging/codec.h"
+#include "imaging/resample.h"
 
 namespace repbench::models {
 
 namespace {
 
-ResampleFilter to_filter(Interpolation interpolation) {
+imaging::ResampleFilter to_filter(Interpolation interpolation) {
   switch (interpolation) {
     case Interpolation::kBilinear:
-      return ResampleFilter::kBilinear;
+      return imaging::ResampleFilter::kBilinear;
     case Interpolation::kBicubic:
-      return ResampleFilter::kBicubic;
+      return imaging::ResampleFilter::kBicubic;
     case Interpolation::kLanczos:
-      return ResampleFilter::kLanczos;
+      return imaging::ResampleFilter::kLanczos;
     case Interpolation::kArea:
-      return ResampleFilter::kBox;
+      return imaging::ResampleFilter::kBox;
   }
-  return ResampleFilter::kBilinear;
-}
-
-// Decodes with OpenCV; `reduce` is 1, 2, 4 or 8. Returns an 8-bit BGR image.
-cv::Mat decode_bgr(const std::string& path, const std::string& bytes, int reduce) {
-  int flags = cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION;
-  if (reduce == 2) flags = cv::IMREAD_REDUCED_COLOR_2 | cv::IMREAD_IGNORE_ORIENTATION;
-  if (reduce == 4) flags = cv::IMREAD_REDUCED_COLOR_4 | cv::IMREAD_IGNORE_ORIENTATION;
-  if (reduce == 8) flags = cv::IMREAD_REDUCED_COLOR_8 | cv::IMREAD_IGNORE_ORIENTATION;
-  cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1,
-              const_cast<char*>(bytes.data()));  // imdecode only reads it
-  cv::Mat img;
-  try {
-    img = cv::imdecode(buf, flags);
-  } catch (const cv::Exception& e) {
-    fail("{}: cannot decode image ({} bytes): {}", path, bytes.size(), e.err);
-  }
-  if (img.empty() || img.cols <= 0 || img.rows <= 0)
-    fail("{}: not a decodable image ({} bytes)", path, bytes.size());
-  if (img.depth() != CV_8U) img.convertTo(img, CV_8U, 1.0 / 257.0);
-  if (img.channels() == 1) cv::cvtColor(img, img, cv::COLOR_GRAY2BGR);
-  if (img.channels() == 4) cv::cvtColor(img, img, cv::COLOR_BGRA2BGR);
-  return img;
-}
-
-std::string read_bytes(const std::string& path) {
-  std::string bytes = read_file(path);  // throws Error naming the path
-  if (bytes.empty()) fail("{}: empty file, not an image", path);
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
-    fail("{}: file of {} bytes is too large for an image", path, bytes.size());
-  return bytes;
+  return imaging::ResampleFilter::kBilinear;
 }
 
 RgbImage to_rgb(const cv::Mat& bgr, const PixelRect& r) {
@@ -111,8 +78,7 @@ const char* decoding_name(const LoadOptions& options) {
 }
 
 RgbImage decode_image(const std::string& path, const std::optional<CropBox>& box) {
-  const std::string bytes = read_bytes(path);
-  const cv::Mat bgr = decode_bgr(path, bytes, 1);
+  const cv::Mat bgr = imaging::decode_file(path);
   PixelRect r{0, 0, bgr.cols, bgr.rows};
   if (box) r = revisitop_crop_rect(*box, bgr.cols, bgr.rows, path);
   return to_rgb(bgr, r);
@@ -124,7 +90,7 @@ RgbImage resize_rgb(const RgbImage& image, int width, int height, Interpolation 
   out.width = width;
   out.height = height;
   out.pixels.resize(static_cast<size_t>(width) * height * 3);
-  resample_pil(image.pixels.data(), image.width, image.height, 3,
+  imaging::resample_pil(image.pixels.data(), image.width, image.height, 3,
                      static_cast<size_t>(image.width) * 3, out.pixels.data(), width, height,
                      to_filter(interpolation));
   return out;
@@ -132,7 +98,7 @@ RgbImage resize_rgb(const RgbImage& image, int width, int height, Interpolation 
 
 Image load_image(const std::string& path, const std::optional<CropBox>& box, const Preprocess& pre,
                  const LoadOptions& options) {
-  const std::string bytes = read_bytes(path);
+  const std::string bytes = imaging::read_image_bytes(path);
 
   // Reduced decoding only when asked, where the target is small enough (PIL draft's rule), never
   // with a box.
@@ -146,7 +112,9 @@ Image load_image(const std::string& path, const std::optional<CropBox>& box, con
       reduce = scale >= 8 ? 8 : scale >= 4 ? 4 : scale >= 2 ? 2 : 1;
     }
   }
-  const cv::Mat bgr = decode_bgr(path, bytes, reduce);
+  imaging::DecodeOptions decode;
+  decode.reduce = reduce;  // EXIF orientation ignored, as PIL
+  const cv::Mat bgr = imaging::decode(bytes, path, decode);
 
   PixelRect r{0, 0, bgr.cols, bgr.rows};
   if (box) r = revisitop_crop_rect(*box, bgr.cols, bgr.rows, path);

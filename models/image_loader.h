@@ -1,5 +1,6 @@
-// Image loading, the one place where image files are opened: decode (OpenCV), crop a query to its
-// box, resize, centre-crop and normalise (models/preprocess.h) into the float tensor a model reads.
+// Image loading for models: decode (imaging/codec.h, the one place where image files are
+// decoded), crop a query to its box, resize, centre-crop and normalise (models/preprocess.h)
+// into the float tensor a model reads.
 //
 // Decoding follows PIL, which the reference Python code uses (Image.open(...).convert("RGB")):
 //   - EXIF orientation is ignored (PIL does not rotate, and gnd boxes are in the stored frame);

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "imaging/codecs_plugin.h"
 
 namespace repbench::models {
 
@@ -148,6 +149,8 @@ Extraction extract_features(FeatureExtractor& ex, const std::vector<ImageItem>& 
   int64_t batch_size = opt.batch_size;
   result.stats.final_batch_size = opt.batch_size;
   if (n == 0) return result;
+  // A missing codecs plugin stops here rather than failing every image as undecodable.
+  imaging::require_codecs();
 
   std::unique_ptr<Progress> own_progress;
   Progress* progress = opt.progress_sink;

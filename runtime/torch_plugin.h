@@ -7,10 +7,11 @@
 // archive, loading, sampling or training a diffusion model) opens the plugin with dlopen.
 // Torch-free header.
 //
-// Where the plugin is looked for: $REPBENCH_TORCH_PLUGIN when set (a path to the file), else
-// librepbench_torch.so beside the running executable (/proc/self/exe), else beside
-// librepbench_runtime.so (test and benchmark programs live in subfolders of the build). A missing
-// or unloadable plugin is an Error naming the path.
+// Where the plugin is looked for (core/plugin.h's loader, shared with imaging/'s image-codecs
+// plugin): $REPBENCH_TORCH_PLUGIN when set (a path to the file), else librepbench_torch.so beside
+// the running executable (/proc/self/exe), else beside librepbench_runtime.so (test and benchmark
+// programs live in subfolders of the build). A missing or unloadable plugin is an Error naming
+// the path.
 //
 // The interface: each module that has LibTorch code declares, in a torch-free header of its
 // impl/, a struct of function pointers (its "entry"); the plugin exports one C function per
@@ -21,6 +22,8 @@
 #pragma once
 
 #include <string>
+
+#include "core/plugin.h"
 
 namespace repbench::runtime {
 
@@ -50,8 +53,4 @@ const Entry& torch_plugin_entry(const char* name) {
 }  // namespace repbench::runtime
 
 // Defines the plugin's C function `name` returning a module's entry struct (plugin side only).
-#define REPBENCH_TORCH_ENTRY(name, Entry, ...)                            \
-  extern "C" __attribute__((visibility("default"))) const Entry* name() { \
-    static const Entry entry{__VA_ARGS__};                                \
-    return &entry;                                                        \
-  }
+#define REPBENCH_TORCH_ENTRY(name, Entry, ...) REPBENCH_PLUGIN_ENTRY(name, Entry, __VA_ARGS__)

@@ -1,25 +1,24 @@
 // Image sources of a scan: a folder (every image under it, recursively, natural order of the
-// relative paths) or a list file (one image path per line, in the file's order), and the
-// contiguous slices (shards) a job array cuts a source into.
+// relative paths) or a list file (one image path per line, in the file's order), read by
+// imaging/image_list.h, and the contiguous slices (shards) a job array cuts a source into.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "imaging/image_list.h"
+
 namespace repbench::scan {
 
-struct ImageSource {
-  std::string source;              // the folder or list file as given
-  bool is_list = false;            // a list file rather than a folder
-  std::vector<std::string> paths;  // paths to open, in order (folder: FOLDER/relative path)
-};
-
-// Reads a folder or a list file. In a list, blank lines and lines starting with '#' are skipped,
-// surrounding whitespace is trimmed, and a relative path is relative to the list file's folder
-// (so a list can be moved with its images). Throws Error naming the source when it is missing,
-// or holds no images.
-ImageSource read_image_source(const std::string& dir_or_list);
+// The images of a scan side: imaging/image_list.h's reader with the recursive folder rule
+// (every image under the folder, natural order of the relative paths; a list file's lines as
+// docs/PROTOCOLS.md §9.8 says). Throws Error naming the source when it is missing or holds no
+// images.
+using ImageSource = imaging::ImageList;
+inline ImageSource read_image_source(const std::string& dir_or_list) {
+  return imaging::read_image_list(dir_or_list, {imaging::FolderRule::kRecursive});
+}
 
 // sha256 of the path list (each path followed by '\n'): what a shard records so that shards of
 // different lists are never merged.

@@ -5,7 +5,8 @@
 #   scripts/fuzz.sh all SECONDS        every target in turn
 #   scripts/fuzz.sh list               the targets
 # Targets: pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
-#          reference per_query scan_partial scan_groups postprocess_string onnx_file disc_ground_truth.
+#          reference per_query scan_partial scan_groups postprocess_string onnx_file disc_ground_truth
+#          image_list.
 # Work folder: build-fuzz/ (binaries, corpus/<target>/ growing across runs, crashes/<target>/).
 # FUZZ_GND_DIR=DIR (optional): a folder with the real ground truth (gnd_roxford5k.pkl,
 # gnd_rparis6k.pkl, gnd_instre.mat, from revisitop and INSTRE) whose files join the seeds of
@@ -18,7 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TARGETS=(pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
-  reference per_query scan_partial scan_groups postprocess_string onnx_file disc_ground_truth)
+  reference per_query scan_partial scan_groups postprocess_string onnx_file disc_ground_truth
+  image_list)
 target=${1:-}
 seconds=${2:-60}
 if [[ -z "$target" || "$target" == "list" ]]; then
@@ -70,15 +72,16 @@ sources_of() {
     per_query) echo "report/per_query.cpp core/sha256.cpp" ;;
     palette_png) echo "synth/palette_png.cpp core/atomic_file.cpp" ;;
     diffusion_config)
-      echo "diffusion/model_config.cpp diffusion/schedule.cpp diffusion/ddpm_io.cpp diffusion/image_prep.cpp models/image_loader.cpp models/preprocess.cpp models/resample.cpp datasets/folder_listing.cpp core/natural_sort.cpp core/atomic_file.cpp"
+      echo "diffusion/model_config.cpp diffusion/schedule.cpp diffusion/ddpm_io.cpp diffusion/image_prep.cpp models/image_loader.cpp models/preprocess.cpp imaging/resample.cpp imaging/codec.cpp imaging/codecs_plugin.cpp imaging/image_list.cpp imaging/folder_listing.cpp datasets/query_crop.cpp core/plugin.cpp core/parse_list.cpp core/natural_sort.cpp core/atomic_file.cpp"
       ;;
     scan_partial) echo "scan/partial.cpp core/atomic_file.cpp" ;;
     scan_groups) echo "scan/groups.cpp core/natural_sort.cpp core/atomic_file.cpp" ;;
+    image_list) echo "imaging/image_list.cpp imaging/folder_listing.cpp core/parse_list.cpp core/natural_sort.cpp core/atomic_file.cpp" ;;
     postprocess_string)
       echo "postprocess/postprocess.cpp metrics/rerank_spec.cpp core/parse_list.cpp core/npy.cpp core/sha256.cpp core/atomic_file.cpp"
       ;;
     disc_ground_truth)
-      echo "datasets/disc21.cpp datasets/folder_listing.cpp datasets/retrieval_set.cpp datasets/metric_spec.cpp core/natural_sort.cpp core/parse_list.cpp core/atomic_file.cpp"
+      echo "datasets/disc21.cpp imaging/folder_listing.cpp datasets/retrieval_set.cpp datasets/metric_spec.cpp core/natural_sort.cpp core/parse_list.cpp core/atomic_file.cpp"
       ;;
     *)
       echo "fuzz.sh: unknown target '$1' (known: ${TARGETS[*]})" >&2
@@ -93,7 +96,7 @@ libs_of() {
     model_metadata | onnx_file) echo "-lopencv_imgproc -lopencv_core -lfmt" ;;
     mat) echo "-lmatio -lz -lfmt" ;;
     coco | palette_png) echo "-lpng -lfmt" ;;
-    diffusion_config) echo "-lopencv_imgcodecs -lopencv_imgproc -lopencv_core -lfmt" ;;
+    diffusion_config) echo "-lopencv_imgproc -lopencv_core -lfmt -ldl" ;;
     *) echo "-lfmt" ;;
   esac
 }
@@ -137,6 +140,9 @@ PY
     scan_groups)
       printf 'path,group\r\na.png,n01440764\n"b.png",n01443537\n\nbad.png,"n0,1"\n0,n01440764\n' >"$dir/groups.csv"
       printf 'a.png,x\n"b.png", "y ""z"""\n0,y\n' >"$dir/quoted.csv"
+      ;;
+    image_list)
+      printf '# generations\n  sub/a.png  \r\n\n/abs/b.jpg\nc d.webp\n' >"$dir/list.txt"
       ;;
     disc_ground_truth)
       printf 'query_id,reference_id\nQ50000,R000123\nQ50001,\r\nQ50002,R999999\n' >"$dir/gt.csv"

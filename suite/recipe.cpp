@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/sha256.h"
-#include "datasets/folder_listing.h"
+#include "imaging/folder_listing.h"
 #include "synth/coco.h"
 #include "synth/cutmix.h"
 #include "diffusion/dif_sets.h"
@@ -122,7 +122,7 @@ std::string recipe_hash(const SuiteSet& s) {
     std::error_code ec;
     nlohmann::json listing = nlohmann::json::array();
     if (in.folder && fs::is_directory(in.path, ec)) {
-      for (const std::string& name : datasets::list_image_files(in.path))
+      for (const std::string& name : imaging::list_image_files(in.path))
         listing.push_back({name, static_cast<int64_t>(fs::file_size(fs::path(in.path) / name, ec))});
     } else {
       listing.push_back(static_cast<int64_t>(fs::file_size(in.path, ec)));
@@ -179,9 +179,9 @@ std::vector<RecipeInput> recipe_inputs(const SetRecipe& r) {
 }
 
 int64_t count_images(const std::string& dir) {
-  int64_t n = static_cast<int64_t>(datasets::list_image_files(dir).size());
-  for (const std::string& sub : datasets::list_subfolders(dir))
-    n += static_cast<int64_t>(datasets::list_image_files((fs::path(dir) / sub).string()).size());
+  int64_t n = static_cast<int64_t>(imaging::list_image_files(dir).size());
+  for (const std::string& sub : imaging::list_subfolders(dir))
+    n += static_cast<int64_t>(imaging::list_image_files((fs::path(dir) / sub).string()).size());
   return n;
 }
 
@@ -201,7 +201,7 @@ std::string build_recipe(const SuiteSet& s, const Suite& suite, bool quiet) {
   std::string done;
   if (r.generator == "cutmix") {
     std::vector<std::string> images;
-    for (const std::string& name : datasets::list_image_files(r.options["source"]))
+    for (const std::string& name : imaging::list_image_files(r.options["source"]))
       images.push_back((fs::path(r.options["source"].get<std::string>()) / name).string());
     const synth::GenerationSummary g =
         synth::generate_cutmix(images, cutmix_options(s, suite.threads, quiet), r.out);
@@ -213,7 +213,7 @@ std::string build_recipe(const SuiteSet& s, const Suite& suite, bool quiet) {
                           : synth::read_coco(o["coco"], o["images"]);
     std::vector<std::string> backgrounds;
     if (o.contains("backgrounds"))
-      for (const std::string& name : datasets::list_image_files(o["backgrounds"]))
+      for (const std::string& name : imaging::list_image_files(o["backgrounds"]))
         backgrounds.push_back((fs::path(o["backgrounds"].get<std::string>()) / name).string());
     const synth::GenerationSummary g =
         synth::generate_segmix(src, backgrounds, segmix_options(s, suite.threads, quiet), r.out);

@@ -3,10 +3,10 @@
 #include <cmath>
 #include <vector>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
+#include "imaging/codec.h"
 
 namespace repbench::synth {
 
@@ -25,16 +25,7 @@ const char* image_format_extension(ImageFormat format) {
 }
 
 cv::Mat decode_bgr(const std::string& bytes, const std::string& path) {
-  if (bytes.empty()) fail("{}: empty file", path);
-  cv::Mat bgr;
-  try {
-    const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
-    bgr = cv::imdecode(buf, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
-  } catch (const cv::Exception& e) {
-    fail("{}: does not decode as an image: {}", path, e.what());
-  }
-  if (bgr.empty() || bgr.cols <= 0 || bgr.rows <= 0) fail("{}: does not decode as an image", path);
-  return bgr;
+  return imaging::decode(bytes, path);  // EXIF orientation ignored, as PIL
 }
 
 SquareGeometry square_geometry(int width, int height, int size) {
@@ -78,14 +69,8 @@ LabelMap prepare_square_labels(const LabelMap& labels, int size) {
 }
 
 std::string encode_image(const cv::Mat& bgr, ImageFormat format, int jpeg_quality) {
-  std::vector<uchar> buf;
-  bool ok;
-  if (format == ImageFormat::kPng)
-    ok = cv::imencode(".png", bgr, buf);
-  else
-    ok = cv::imencode(".jpg", bgr, buf, {cv::IMWRITE_JPEG_QUALITY, jpeg_quality});
-  REPBENCH_ASSERT(ok);
-  return std::string(buf.begin(), buf.end());
+  return format == ImageFormat::kPng ? imaging::encode_png(bgr)
+                                     : imaging::encode_jpeg(bgr, jpeg_quality);
 }
 
 }  // namespace repbench::synth

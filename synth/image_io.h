@@ -23,9 +23,9 @@ ImageFormat parse_image_format(const std::string& name);
 const char* image_format_name(ImageFormat format);       // "png", "jpg"
 const char* image_format_extension(ImageFormat format);  // ".png", ".jpg"
 
-// Decodes encoded image bytes as PIL's Image.open(...).convert("RGB") would see them: EXIF
-// orientation ignored, grey / palette / 16-bit to 8 bits, alpha dropped. Returns BGR. Throws
-// Error naming `path` when the bytes do not decode.
+// Decodes encoded image bytes as PIL's Image.open(...).convert("RGB") would see them
+// (imaging/codec.h): EXIF orientation ignored, grey / palette / 16-bit to 8 bits, alpha dropped.
+// Returns BGR. Throws Error naming `path` when the bytes do not decode.
 cv::Mat decode_bgr(const std::string& bytes, const std::string& path);
 
 // Where the square of a width x height image comes from (see the header comment).
@@ -43,10 +43,10 @@ cv::Mat prepare_square(const cv::Mat& bgr, int size);
 // The size x size square of a label map (nearest neighbour, so labels are never mixed).
 LabelMap prepare_square_labels(const LabelMap& labels, int size);
 
-// Encodes a BGR image: PNG (lossless) with OpenCV's speed-tuned default (zlib level 1, RLE
-// strategy, SUB filter only: about 3x faster than naming a level, which turns on libpng's
-// adaptive filtering, for ~5% larger files), or JPEG (`jpeg_quality`, 4:2:0 as libjpeg's
-// default). Deterministic: the same pixels give the same bytes.
+// Encodes a BGR image (imaging/codec.h): PNG (lossless) with OpenCV's speed-tuned default (zlib
+// level 1, RLE strategy, SUB filter only: about 3x faster than naming a level, which turns on
+// libpng's adaptive filtering, for ~5% larger files), or JPEG (`jpeg_quality`, 4:2:0 as
+// libjpeg's default). Deterministic: the same pixels give the same bytes.
 std::string encode_image(const cv::Mat& bgr, ImageFormat format, int jpeg_quality);
 
 }  // namespace repbench::synth

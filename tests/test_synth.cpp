@@ -1056,8 +1056,8 @@ TEST_F(SynthTest, UnreadableSourcesAreSkippedWithACount) {
   EXPECT_EQ(s.skipped_images, 2);
   ASSERT_EQ(s.skipped.size(), 2u);
   EXPECT_EQ(s.skipped[0].path, path("src/zbroken.jpg"));
-  EXPECT_EQ(s.skipped[0].reason, "does not decode as an image");
-  EXPECT_EQ(s.skipped[1].reason, "empty file");
+  EXPECT_EQ(s.skipped[0].reason, "not a decodable image (21 bytes)");
+  EXPECT_EQ(s.skipped[1].reason, "empty file, not an image");
   const datasets::RetrievalSet set = datasets::read_gnd_json(s.gnd_path);
   EXPECT_EQ(set.meta.at("skipped").size(), 2u);
   EXPECT_EQ(set.meta.at("inputs").at("usable"), 3);

@@ -1,6 +1,7 @@
 // LibTorch only where used (runtime/torch_plugin.h): the verbs that run no network never map
 // LibTorch, the first extractor or diffusion model that needs it opens the plugin, and a missing
-// plugin is one line naming its path. Which files a process maps is read from the dynamic
+// plugin is one line naming its path. The same for OpenCV's imgcodecs (imaging/codecs_plugin.h,
+// through the same loader): verbs that decode no image never map it. Which files a process maps is read from the dynamic
 // loader's own trace (LD_DEBUG=files lists every object it loads, at start and by dlopen, also
 // after the restart of app/main.cpp) and from /proc/self/maps.
 #include <algorithm>
@@ -86,13 +87,21 @@ void expect_no_libtorch(const std::string& trace, const std::string& what) {
   EXPECT_THAT(trace, Not(HasSubstr("librepbench_torch"))) << what << " opened the plugin";
 }
 
-TEST_F(TorchPluginTest, VersionEvalSearchAndDescriptorScanDoNotMapLibTorch) {
+void expect_no_imgcodecs(const std::string& trace, const std::string& what) {
+  expect_trace_recorded(trace);
+  EXPECT_THAT(trace, HasSubstr("librepbench_imaging.so"));  // linked: the plugin's loader
+  EXPECT_THAT(trace, Not(HasSubstr("libopencv_imgcodecs"))) << what << " mapped imgcodecs";
+  EXPECT_THAT(trace, Not(HasSubstr("librepbench_imagecodecs"))) << what << " opened the plugin";
+}
+
+TEST_F(TorchPluginTest, VersionEvalSearchAndDescriptorScanDoNotMapLibTorchOrImgcodecs) {
   write_set();
   std::string trace;
   Run r = traced("--version", &trace);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("LibTorch 1.13"));  // read from its header at compile time
   expect_no_libtorch(trace, "--version");
+  expect_no_imgcodecs(trace, "--version");
 
   r = traced("eval --set " + path("gnd.json") + " -q " + path("q.npy") + " -d " + path("db.npy") +
                  " --out " + path("rec.json"),
@@ -100,12 +109,14 @@ TEST_F(TorchPluginTest, VersionEvalSearchAndDescriptorScanDoNotMapLibTorch) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(std::filesystem::exists(path("rec.json")));
   expect_no_libtorch(trace, "eval");
+  expect_no_imgcodecs(trace, "eval");
 
   r = traced("search --queries " + path("q.npy") + " --db " + path("db.npy") + " -k 2 --out " +
                  path("m"),
              &trace);
   ASSERT_EQ(r.status, 0) << r.err;
   expect_no_libtorch(trace, "search");
+  expect_no_imgcodecs(trace, "search");
 
   // scan restarts itself (OpenMP's wait policy): the trace has both processes.
   r = traced("scan --generated-descriptors " + path("q.npy") + " --train-descriptors " +
@@ -114,15 +125,19 @@ TEST_F(TorchPluginTest, VersionEvalSearchAndDescriptorScanDoNotMapLibTorch) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(std::filesystem::exists(path("scan/scan.json")));
   expect_no_libtorch(trace, "scan of descriptors");
+  expect_no_imgcodecs(trace, "scan of descriptors");
 }
 
 TEST_F(TorchPluginTest, TheFirstLibTorchExtractorOpensThePlugin) {
   write_images();
   std::string trace;
-  // A pixel builtin: no LibTorch.
+  // A pixel builtin: no LibTorch. It decodes images: the codecs plugin and imgcodecs are mapped
+  // (the control that the imgcodecs checks above can fail).
   Run r = traced("extract -m builtin:tiny --images " + path("imgs") + " --out " + path("a"), &trace);
   ASSERT_EQ(r.status, 0) << r.err;
   expect_no_libtorch(trace, "extract -m builtin:tiny");
+  EXPECT_THAT(trace, HasSubstr("librepbench_imagecodecs.so"));
+  EXPECT_THAT(trace, HasSubstr("libopencv_imgcodecs.so"));
   // The random CNN runs in LibTorch: the plugin and LibTorch are mapped (the control that the
   // checks above can fail).
   r = traced("extract -m 'builtin:randcnn?dim=8&size=32' --images " + path("imgs") + " --out " +

@@ -1,17 +1,13 @@
 #include "report/impl/thumbnail.h"
 
-#include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <system_error>
-#include <vector>
 
 #include <fmt/format.h>
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include "core/error.h"
+#include "imaging/codecs_plugin.h"
+#include "imaging/thumbnail.h"
 #include "report/html_page.h"
 
 namespace fs = std::filesystem;
@@ -38,53 +34,34 @@ std::string thumbnail(const std::string& path, int px,
   std::error_code ec;
   if (path.empty()) return placeholder(path, "no path");
   if (!fs::is_regular_file(path, ec)) return placeholder(path, "missing");
-  cv::Mat image;
-  std::vector<uchar> jpeg;
+  // A missing codecs plugin is the verb's error, not a placeholder per image.
+  imaging::require_codecs();
+  imaging::Thumbnail t;
   std::string outline, box_note;
   try {
     // A crop box is in the stored frame (the image loader ignores EXIF orientation): so here.
-    image = cv::imread(path, box ? cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION
-                                 : cv::IMREAD_COLOR);
-    if (image.empty()) return placeholder(path, "unreadable");
-    if (box) {
-      try {
-        const datasets::PixelRect r =
-            datasets::revisitop_crop_rect(*box, image.cols, image.rows, path);
-        outline = fmt::format(
-            "<i class=\"bbx\" data-rect=\"{},{},{},{}\" style=\"left:{:.4f}%;top:{:.4f}%;"
-            "width:{:.4f}%;height:{:.4f}%\"></i>",
-            r.x0, r.y0, r.x1, r.y1, 100.0 * r.x0 / image.cols, 100.0 * r.y0 / image.rows,
-            100.0 * r.width() / image.cols, 100.0 * r.height() / image.rows);
-      } catch (const Error& e) {
-        box_note = "<span class=\"note\">" + html_escape(e.what()) + "</span>";
-      }
-    }
-    const double scale = static_cast<double>(px) / std::max(image.cols, image.rows);
-    if (scale < 1) {
-      cv::Mat small;
-      cv::resize(image, small,
-                 cv::Size(std::max(1, static_cast<int>(std::lround(image.cols * scale))),
-                          std::max(1, static_cast<int>(std::lround(image.rows * scale)))),
-                 0, 0, cv::INTER_AREA);
-      image = small;
-    } else if (scale >= 2) {
-      // A small image (a 32 px generation) is enlarged by a whole factor with nearest-neighbour
-      // sampling, so that its pixels stay visible as they are rather than blurred.
-      const int f = static_cast<int>(std::floor(scale));
-      cv::Mat big;
-      cv::resize(image, big, cv::Size(image.cols * f, image.rows * f), 0, 0, cv::INTER_NEAREST);
-      image = big;
-    }
-    if (!cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 85}))
-      return placeholder(path, "unreadable");
-  } catch (const cv::Exception&) {
+    t = imaging::make_thumbnail(path, px,
+                                box ? imaging::Orientation::kIgnore : imaging::Orientation::kApply);
+  } catch (const Error&) {
     return placeholder(path, "unreadable");
+  }
+  if (box) {
+    try {
+      const datasets::PixelRect r =
+          datasets::revisitop_crop_rect(*box, t.source_width, t.source_height, path);
+      outline = fmt::format(
+          "<i class=\"bbx\" data-rect=\"{},{},{},{}\" style=\"left:{:.4f}%;top:{:.4f}%;"
+          "width:{:.4f}%;height:{:.4f}%\"></i>",
+          r.x0, r.y0, r.x1, r.y1, 100.0 * r.x0 / t.source_width, 100.0 * r.y0 / t.source_height,
+          100.0 * r.width() / t.source_width, 100.0 * r.height() / t.source_height);
+    } catch (const Error& e) {
+      box_note = "<span class=\"note\">" + html_escape(e.what()) + "</span>";
+    }
   }
   std::string img = fmt::format(
       "<img src=\"{}\" width=\"{}\" height=\"{}\" alt=\"{}\" title=\"{}\">",
-      data_uri("image/jpeg",
-               std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size())),
-      image.cols, image.rows, html_escape(file_name(path)), html_escape(path));
+      data_uri("image/jpeg", t.jpeg), t.width, t.height, html_escape(file_name(path)),
+      html_escape(path));
   if (!outline.empty()) img = "<span class=\"boxed\">" + img + outline + "</span>";
   return "<div class=\"thumb\">" + img + "</div>" + box_note;
 }

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "datasets/gnd_json.h"
+#include "imaging/codecs_plugin.h"
 #include "synth/rng.h"
 
 namespace fs = std::filesystem;
@@ -144,6 +145,8 @@ void ImagePool::probe(const std::string& cache_file, int threads, ProgressMode m
     std::vector<size_t> work;
     for (size_t i = 0; i < infos_.size(); ++i)
       if (need[i]) work.push_back(i);
+    // A missing codecs plugin stops here rather than skipping every input as undecodable.
+    if (!work.empty()) imaging::require_codecs();
     parallel_for(static_cast<int64_t>(work.size()), threads, [&](int64_t k) {
       InputInfo& in = infos_[work[k]];
       in.ok = false;

@@ -1,11 +1,11 @@
-#include "models/resample.h"
+#include "imaging/resample.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
-namespace repbench::models {
+namespace repbench::imaging {
 
 namespace {
 
@@ -170,4 +170,4 @@ void resample_pil(const uint8_t* src, int w, int h, int channels, size_t src_str
   }
 }
 
-}  // namespace repbench::models
+}  // namespace repbench::imaging

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace repbench::datasets {
+namespace repbench::imaging {
 
 // True for the image extensions repbench reads (.jpg .jpeg .png .bmp .webp, any case).
 bool is_image_file(const std::string& name);
@@ -17,4 +17,4 @@ std::vector<std::string> list_image_files(const std::string& dir);
 // Names of the subfolders of `dir`, naturally sorted.
 std::vector<std::string> list_subfolders(const std::string& dir);
 
-}  // namespace repbench::datasets
+}  // namespace repbench::imaging

@@ -1,4 +1,4 @@
-#include "datasets/folder_listing.h"
+#include "imaging/folder_listing.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,7 +9,7 @@
 
 namespace fs = std::filesystem;
 
-namespace repbench::datasets {
+namespace repbench::imaging {
 
 namespace {
 
@@ -51,4 +51,4 @@ std::vector<std::string> list_subfolders(const std::string& dir) {
   return names;
 }
 
-}  // namespace repbench::datasets
+}  // namespace repbench::imaging

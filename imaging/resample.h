@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace repbench::models {
+namespace repbench::imaging {
 
 enum class ResampleFilter { kBox, kBilinear, kBicubic, kLanczos };
 
@@ -20,4 +20,4 @@ enum class ResampleFilter { kBox, kBilinear, kBicubic, kLanczos };
 void resample_pil(const uint8_t* src, int w, int h, int channels, size_t src_stride, uint8_t* dst,
                   int out_w, int out_h, ResampleFilter filter);
 
-}  // namespace repbench::models
+}  // namespace repbench::imaging
