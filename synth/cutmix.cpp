@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "core/version.h"
 #include "synth/impl/engine.h"
-#include "synth/rng.h"
+#include "core/rng.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -228,7 +228,7 @@ GenerationSummary generate_cutmix(const std::vector<std::string>& source_images,
               {"repbench_version", version()},
               {"seed", so.seed},
               {"options", std::move(options)},
-              {"rng", "xoshiro256** per (seed, stream, index), synth/rng.h"},
+              {"rng", "xoshiro256** per (seed, stream, index), core/rng.h"},
               {"image_preparation",
                "shorter side to size (INTER_AREA shrinking, INTER_LINEAR enlarging), centre crop"},
               {"inputs", {{"listed", source_images.size()}, {"usable", usable.size()}}},

@@ -16,7 +16,7 @@
 #include "core/version.h"
 #include "synth/impl/engine.h"
 #include "synth/rle.h"
-#include "synth/rng.h"
+#include "core/rng.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -494,7 +494,7 @@ GenerationSummary generate_segmix(const SegmentationSource& src,
         {"coco_labels", "ConvertCocoPolysToMask with original category ids, crowd included"},
         {"sources", "images with at least one foreground candidate"},
         {"quantisation", "float pixels rounded to 8 bits once, when pasted"}}},
-      {"rng", "xoshiro256** per (seed, stream, index), synth/rng.h"},
+      {"rng", "xoshiro256** per (seed, stream, index), core/rng.h"},
       {"image_preparation",
        "shorter side to size (INTER_AREA shrinking, INTER_LINEAR enlarging), centre crop; "
        "labels INTER_NEAREST_EXACT"},

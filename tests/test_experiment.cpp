@@ -24,7 +24,7 @@
 #include "report/copying_report.h"
 #include "support/bad_input.h"
 #include "diffusion/image_prep.h"
-#include "synth/rng.h"
+#include "core/rng.h"
 
 namespace repbench::experiment {
 namespace {
@@ -58,7 +58,7 @@ using test_support::error_of;  // the message of the repbench::Error a call thro
 void write_images(const fs::path& dir, int n) {
   fs::create_directories(dir);
   for (int i = 0; i < n; ++i) {
-    synth::Rng rng(1000 + i);
+    Rng rng(1000 + i);
     models::RgbImage im;
     im.width = im.height = 40;
     im.pixels.resize(40 * 40 * 3);

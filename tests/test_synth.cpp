@@ -31,7 +31,7 @@
 #include "synth/image_io.h"
 #include "synth/palette_png.h"
 #include "synth/rle.h"
-#include "synth/rng.h"
+#include "core/rng.h"
 #include "synth/segmix.h"
 #include "synth/voc.h"
 

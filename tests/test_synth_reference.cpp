@@ -29,7 +29,7 @@
 #include "synth/fixture.h"
 #include "synth/image_io.h"
 #include "synth/rle.h"
-#include "synth/rng.h"
+#include "core/rng.h"
 #include "synth/segmix.h"
 
 namespace fs = std::filesystem;

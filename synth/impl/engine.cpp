@@ -18,7 +18,7 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "datasets/gnd_json.h"
-#include "synth/rng.h"
+#include "core/rng.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
