@@ -118,7 +118,7 @@ RetrievalSet write_demo_pairs_set(const std::string& pool_folder) {
     set.queries.push_back({pairs[i].first, std::nullopt, {static_cast<int64_t>(i)}, {}, ""});
   set.meta = {{"source", "Debian opencv-doc 4.6.0 sample images: natural view pairs"},
               {"pairs", pairs.size()}};
-  set.validate();
+  set.Check();
   write_gnd_json(set, set.source);
   return set;
 }

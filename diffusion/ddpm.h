@@ -55,7 +55,7 @@ struct UNetConfig {
 
   // The defaults for a side of 32 (3 levels) or 64 (4 levels, {1, 2, 2, 2}); attention at 8.
   static UNetConfig small(int image_size);
-  void Check(const std::string& where) const;
+  void Check(const std::string& where = "UNet") const;
   static UNetConfig from_json(const nlohmann::json& j, const std::string& where);
   nlohmann::json to_json() const;
 };

@@ -50,7 +50,7 @@ struct CutmixOptions {
   CutmixPlacement placement = CutmixPlacement::kSame;
   CutmixDirection direction = CutmixDirection::kRandom;
 
-  void check() const;  // Error naming the option when out of range
+  void Check() const;  // Error naming the option when out of range
 };
 
 // rand_bbox's box for a width x height image (x1, y1, x2 - x1, y2 - y1).

@@ -59,7 +59,7 @@ struct SegmixOptions {
   double scale_max = 1.0;
   double rotate = 10.0;  // foreground rotation range, degrees either way
 
-  void check() const;  // Error naming the option when out of range
+  void Check() const;  // Error naming the option when out of range
 };
 
 const char* to_string(SegmixUnit unit);  // "class" | "object"

@@ -466,7 +466,7 @@ datasets::RetrievalSet assemble_set(const std::string& name, const std::string& 
       }
     }
   }
-  set.validate();
+  set.Check();
   return set;
 }
 
