@@ -19,7 +19,7 @@
 #include "core/error.h"
 #include "core/parse_list.h"
 #include "core/subprocess.h"
-#include "datasets/demo_pool.h"
+#include "demo/demo_pool.h"
 #include "experiment/copying.h"
 #include "report/copying_report.h"
 #include "support/bad_input.h"
@@ -190,7 +190,7 @@ TEST(Copying, RunsEverySizeResumesAndRendersOnePage) {
 TEST(Copying, DemoPoolModelCopiesAtItsSmallestSize) {
   TempDir tmp;
   const fs::path pool = tmp.path() / "pool";
-  datasets::stage_demo_pool(datasets::default_pool_dir(), pool.string());
+  demo::stage_demo_pool(demo::default_pool_dir(), pool.string());
   CopyingOptions o;
   o.images = pool.string();
   o.out = (tmp.path() / "out").string();

@@ -1,4 +1,4 @@
-#include "datasets/demo_pool.h"
+#include "demo/demo_pool.h"
 
 #include <filesystem>
 
@@ -9,7 +9,7 @@
 
 namespace fs = std::filesystem;
 
-namespace repbench::datasets {
+namespace repbench::demo {
 
 const char* default_pool_dir() { return "/usr/share/doc/opencv-doc/examples/data"; }
 
@@ -103,8 +103,8 @@ std::vector<std::string> stage_demo_pool(const std::string& pool_dir, const std:
   return out;
 }
 
-RetrievalSet write_demo_pairs_set(const std::string& pool_folder) {
-  RetrievalSet set;
+datasets::RetrievalSet write_demo_pairs_set(const std::string& pool_folder) {
+  datasets::RetrievalSet set;
   set.name = "demo-pairs";
   set.protocol = "default";
   set.root = pool_folder;
@@ -119,8 +119,8 @@ RetrievalSet write_demo_pairs_set(const std::string& pool_folder) {
   set.meta = {{"source", "Debian opencv-doc 4.6.0 sample images: natural view pairs"},
               {"pairs", pairs.size()}};
   set.Check();
-  write_gnd_json(set, set.source);
+  datasets::write_gnd_json(set, set.source);
   return set;
 }
 
-}  // namespace repbench::datasets
+}  // namespace repbench::demo
