@@ -70,7 +70,7 @@ sources_of() {
     per_query) echo "report/per_query.cpp core/sha256.cpp" ;;
     palette_png) echo "synth/palette_png.cpp core/atomic_file.cpp" ;;
     diffusion_config)
-      echo "diffusion/model_config.cpp diffusion/schedule.cpp diffusion/ddpm_io.cpp diffusion/image_prep.cpp models/image_loader.cpp models/preprocess.cpp models/resample.cpp datasets/folder_listing.cpp core/natural_sort.cpp core/atomic_file.cpp"
+      echo "diffusion/model_config.cpp diffusion/schedule.cpp diffusion/ddpm_io.cpp diffusion/image_prep.cpp models/image_loader.cpp models/preprocess.cpp models/resample.cpp datasets/query_crop.cpp datasets/folder_listing.cpp core/natural_sort.cpp core/atomic_file.cpp"
       ;;
     scan_partial) echo "scan/partial.cpp core/atomic_file.cpp" ;;
     scan_groups) echo "scan/groups.cpp core/natural_sort.cpp core/atomic_file.cpp" ;;
