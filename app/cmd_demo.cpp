@@ -4,12 +4,12 @@
 #include <fmt/format.h>
 
 #include "app/commands.h"
-#include "suite/demo.h"
+#include "demo/demo.h"
 
 namespace repbench::app {
 
 void add_demo_command(CLI::App& app) {
-  auto o = std::make_shared<suite::DemoOptions>();
+  auto o = std::make_shared<demo::DemoOptions>();
   CLI::App* cmd = app.add_subcommand(
       "demo", "Build a small benchmark from real photographs and run every built-in extractor.");
   cmd->add_option("--out,-o", o->out, "Output folder")->capture_default_str();
@@ -32,7 +32,7 @@ void add_demo_command(CLI::App& app) {
       "Writes OUT/records/ (one JSON record per model x set) and OUT/leaderboard.{md,csv,tex,html};\n"
       "reruns reuse the staged images, the generated sets and the cached descriptors.");
   cmd->callback([o] {
-    const suite::SuiteRunResult r = suite::run_demo(*o);
+    const suite::SuiteRunResult r = demo::run_demo(*o);
     fmt::print("\n{}\n", r.markdown);
     for (const auto& p : r.leaderboards) fmt::print("wrote {}\n", p);
   });

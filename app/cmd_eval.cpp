@@ -68,7 +68,7 @@ void run_eval(const EvalArgs& a) {
          a.similarity);
   const metrics::RerankSpec rerank =
       a.rerank.empty() ? metrics::RerankSpec{} : metrics::parse_rerank(a.rerank);
-  report::check_copy_detection_options(a.copy_detection);
+  a.copy_detection.Check();
 
   // All protocols share the image lists, so descriptors are read and checked once.
   datasets::RetrievalSet first = datasets::load_set({a.set, protocols.front(), a.root, a.gnd});

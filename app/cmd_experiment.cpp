@@ -9,7 +9,7 @@
 #include "app/commands.h"
 #include "core/error.h"
 #include "core/parse_list.h"
-#include "datasets/demo_pool.h"
+#include "demo/demo_pool.h"
 #include "experiment/copying.h"
 #include "report/copying_report.h"
 #include "scan/scan.h"
@@ -41,7 +41,7 @@ void run_copying(CopyingArgs& a) {
   if (a.demo_pool) a.o.images = (fs::path(a.o.out) / "pool").string();
   a.o.Check();
   // The demo's photographs (Debian's opencv-doc), checked against their pinned sha256.
-  if (a.demo_pool) datasets::stage_demo_pool(datasets::default_pool_dir(), a.o.images);
+  if (a.demo_pool) demo::stage_demo_pool(demo::default_pool_dir(), a.o.images);
   const nlohmann::json r = experiment::run_copying_experiment(a.o);
   report::write_copying_report(r, a.o.out);
   const double t = a.o.thresholds[0];

@@ -3,7 +3,7 @@
 // images on the same threads, in the same run.
 //
 // Inputs: kPhotos synthetic "photographs" of ImageNet's typical size (500 x 375 JPEG, quality
-// 90) and a COCO + VOC fixture over them (synth/fixture.h). Every iteration writes into a fresh
+// 90) and a COCO + VOC fixture over them (demo/fixture.h). Every iteration writes into a fresh
 // folder, so nothing is reused. Counter images_per_s = images written per second.
 //   build/bench/bench_synth [--benchmark_filter=...] [--threads N via REPBENCH_BENCH_THREADS]
 #include <sys/resource.h>
@@ -23,7 +23,7 @@
 #include "core/atomic_file.h"
 #include "synth/coco.h"
 #include "synth/cutmix.h"
-#include "synth/fixture.h"
+#include "demo/fixture.h"
 #include "synth/image_io.h"
 #include "synth/segmix.h"
 #include "synth/voc.h"
@@ -31,6 +31,8 @@
 namespace fs = std::filesystem;
 using namespace repbench;
 using namespace repbench::synth;
+using repbench::demo::SegmentationFixture;
+using repbench::demo::write_segmentation_fixture;
 
 namespace {
 

@@ -11,9 +11,20 @@
 // and each is pinned by tests: Xoshiro256ss uses Lemire's multiply-shift with rejection,
 // SplitMix64 rejects the 2^64 mod n lowest values, then takes the value modulo n. Both are
 // unbiased.
+//
+// Over them, the one place for the helpers every module draws with:
+//   derive_seed      a seed for stream (a, b) of a seed (the diffusion module's masks, labels,
+//                    data order and torch generators, with SplitMix64 as their stream).
+//   Rng              xoshiro256** with its own uniform, integer, normal, gamma, beta and
+//                    permutation draws, and Rng::for_item(seed, stream, index) for one stream per
+//                    item: the synthetic sets and the copying experiment's subsets.
+// std:: distributions are not used because their output is implementation-defined; with these
+// the same seed gives the same draws on every standard library, and a per-item stream makes the
+// results independent of the thread count and of the order in which items are made.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace repbench {
 
@@ -87,6 +98,48 @@ class Xoshiro256ss {
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t s_[4];
+};
+
+// A seed for stream (a, b) of `seed`: independent streams for images, steps, ...
+inline uint64_t derive_seed(uint64_t seed, uint64_t a, uint64_t b = 0) {
+  uint64_t s = seed;
+  uint64_t x = splitmix64_next(s);
+  s = x ^ (a * 0xD1B54A32D192ED03ull);
+  x = splitmix64_next(s);
+  s = x ^ (b * 0x8CB92BA72F3D8DD7ull);
+  return splitmix64_next(s);
+}
+
+// xoshiro256** (Xoshiro256ss) with fully specified draws.
+class Rng {
+ public:
+  // Seeds the four state words with successive SplitMix64 outputs of `seed`.
+  explicit Rng(uint64_t seed);
+
+  // The generator of item `index` in stream `stream` (a constant per kind of draw) of a set made
+  // with `seed`: SplitMix64-mixes the three numbers into one seed.
+  static Rng for_item(uint64_t seed, uint64_t stream, uint64_t index);
+
+  uint64_t next();
+  // Uniform in [0, 1): the top 53 bits of next() times 2^-53.
+  double uniform();
+  // a + (b - a) * uniform(): uniform in [a, b).
+  double uniform(double a, double b);
+  // Uniform integer in [0, n) for n >= 1 (Lemire's multiply-shift with rejection, unbiased).
+  uint64_t below(uint64_t n);
+  // True with probability p: uniform() < p.
+  bool bernoulli(double p);
+  // Standard normal (Box-Muller, one value per call; uses two uniforms).
+  double normal();
+  // Gamma(shape, 1) (Marsaglia-Tsang; shape < 1 through Gamma(shape + 1) * U^(1/shape)).
+  double gamma(double shape);
+  // Beta(a, b) = X / (X + Y), X ~ Gamma(a), Y ~ Gamma(b).
+  double beta(double a, double b);
+  // A uniformly random permutation of 0..n-1 (Fisher-Yates from the last position down).
+  std::vector<int64_t> permutation(int64_t n);
+
+ private:
+  Xoshiro256ss gen_;
 };
 
 }  // namespace repbench

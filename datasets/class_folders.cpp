@@ -31,7 +31,7 @@ RetrievalSet split_class_folders(const std::string& dir, double query_fraction, 
       set.queries.push_back({cls + "/" + files[j], std::nullopt, ok, {}, ""});
   }
   if (set.queries.empty()) fail("{}: no class folder has enough images for a query", dir);
-  set.validate();
+  set.Check();
   return set;
 }
 

@@ -71,7 +71,7 @@ RetrievalSet load_copydays(const std::string& root, bool distractors) {
     if (names.empty()) fail("{}: no images; cd10k needs the distractors", d.string());
     for (const auto& n : names) set.db.push_back("distractors/" + n);
   }
-  set.validate();
+  set.Check();
   return set;
 }
 

@@ -90,7 +90,7 @@ RetrievalSet load_cub200(const std::string& root) {
     q.junk = {static_cast<int64_t>(i)};  // leave-one-out: the query itself is ignored
     set.queries.push_back(std::move(q));
   }
-  set.validate();
+  set.Check();
   return set;
 }
 

@@ -92,7 +92,7 @@ RetrievalSet load_disc21(const std::string& gnd, const std::string& root) {
   std::error_code ec;
   if (fs::is_directory(r / "training", ec))
     set.meta = {{"training_images", imaging::list_image_files((r / "training").string()).size()}};
-  set.validate();
+  set.Check();
   return set;
 }
 

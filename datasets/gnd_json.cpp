@@ -114,7 +114,7 @@ class Reader {
       if (!meta.is_object()) fail("{}: meta is {}, expected an object", path_, json_type(meta));
       set.meta = meta;
     }
-    set.validate();  // cannot fail after the checks above; kept as the shared definition
+    set.Check();  // cannot fail after the checks above; kept as the shared definition
     return set;
   }
 
@@ -237,7 +237,7 @@ RetrievalSet read_gnd_json(const std::string& path) {
 }
 
 void write_gnd_json(const RetrievalSet& set, const std::string& path) {
-  set.validate();
+  set.Check();
   const std::string parent = fs::path(path).parent_path().string();
   const fs::path to = normal_dir(parent);
   const bool rebase = !set.root.empty() && normal_dir(set.root) != to;

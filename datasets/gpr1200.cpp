@@ -77,7 +77,7 @@ RetrievalSet load_gpr1200(const std::string& root) {
       set.queries.push_back({f, std::nullopt, ok, {}, subset_of(c.id)});
     }
   }
-  set.validate();
+  set.Check();
   return set;
 }
 
@@ -100,7 +100,7 @@ RetrievalSet load_gpr1200_dcr(const std::string& root, int values_per_class) {
     set.queries.push_back({c.files[0], std::nullopt, ok, {}, subset_of(c.id)});
   }
   if (set.queries.empty()) fail("{}: no category has two or more images", dir);
-  set.validate();
+  set.Check();
   return set;
 }
 

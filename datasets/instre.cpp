@@ -50,7 +50,7 @@ RetrievalSet load_instre(const std::string& gnd_mat, const std::string& image_ro
            bbx[i].size());
     q.bbx = std::array<double, 4>{bbx[i][0], bbx[i][1], bbx[i][2], bbx[i][3]};
   }
-  set.validate();
+  set.Check();
   return set;
 }
 

@@ -35,7 +35,7 @@ int64_t RetrievalSet::scorable_queries() const {
   return std::count_if(queries.begin(), queries.end(), [](const Query& q) { return !q.ok.empty(); });
 }
 
-void RetrievalSet::validate() const {
+void RetrievalSet::Check() const {
   const int64_t nb = static_cast<int64_t>(db.size());
   for (size_t i = 0; i < queries.size(); ++i) {
     for (const auto* list : {&queries[i].ok, &queries[i].junk}) {

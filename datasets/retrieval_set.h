@@ -43,7 +43,7 @@ struct RetrievalSet {
   // Queries whose ok set is non-empty (the ones that are scored).
   int64_t scorable_queries() const;
   // Throws Error (naming `source`) when an index is out of range or a list is unsorted.
-  void validate() const;
+  void Check() const;
   // The per-query lists metrics::evaluate() takes, and each query's group ("" when none).
   struct Lists {
     std::vector<std::vector<int64_t>> ok, junk;

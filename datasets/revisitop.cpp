@@ -173,7 +173,7 @@ RetrievalSet load_revisitop(const std::string& gnd_pkl, const std::string& set_n
       q.junk = set_union(r.junk, r.easy);
     }
   }
-  set.validate();
+  set.Check();
   return set;
 }
 

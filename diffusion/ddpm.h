@@ -31,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -55,7 +56,7 @@ struct UNetConfig {
 
   // The defaults for a side of 32 (3 levels) or 64 (4 levels, {1, 2, 2, 2}); attention at 8.
   static UNetConfig small(int image_size);
-  void Check(const std::string& where) const;
+  void Check(const std::string& where = "UNet") const;
   static UNetConfig from_json(const nlohmann::json& j, const std::string& where);
   nlohmann::json to_json() const;
 };
@@ -135,6 +136,10 @@ TrainResult train_ddpm(const TrainImages& images, const TrainOptions& options,
 
 // The JSON header of a checkpoint (without loading the weights). Throws Error naming the file.
 nlohmann::json read_checkpoint_header(const std::string& path);
+// The same from a checkpoint's bytes in memory (`bytes`: the file from its start, at least up to
+// the end of its header; the weights after it are not looked at). Throws Error prefixed with
+// `name`, with read_checkpoint_header's messages.
+nlohmann::json parse_checkpoint_header(std::string_view bytes, const std::string& name);
 // Whether the file starts with kCheckpointMagic.
 bool is_checkpoint_file(const std::string& path);
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -190,41 +191,66 @@ bool is_checkpoint_file(const std::string& path) {
   return std::memcmp(magic, kCheckpointMagic, 8) == 0;
 }
 
-nlohmann::json read_checkpoint_header(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) fail("{}: cannot open checkpoint ({})", path, std::strerror(errno));
-  char magic[8] = {};
-  unsigned char len_bytes[8] = {};
-  if (!f.read(magic, 8) || std::memcmp(magic, kCheckpointMagic, 8) != 0)
-    fail("{}: not a repbench DDPM checkpoint (no \"{}\" at its start)", path, kCheckpointMagic);
-  if (!f.read(reinterpret_cast<char*>(len_bytes), 8)) fail("{}: checkpoint header cut short", path);
+namespace {
+
+// The header's length from the file's first bytes (`head`: up to 16 of them) after checking the
+// magic, for a file of `file_size` bytes; `name` prefixes the errors.
+uint64_t checkpoint_header_length(std::string_view head, uint64_t file_size,
+                                  const std::string& name) {
+  if (head.size() < 8 || std::memcmp(head.data(), kCheckpointMagic, 8) != 0)
+    fail("{}: not a repbench DDPM checkpoint (no \"{}\" at its start)", name, kCheckpointMagic);
+  if (head.size() < 16) fail("{}: checkpoint header cut short", name);
   uint64_t len = 0;
-  for (int i = 7; i >= 0; --i) len = (len << 8) | len_bytes[i];
+  for (int i = 15; i >= 8; --i) len = (len << 8) | static_cast<unsigned char>(head[i]);
   if (len > (uint64_t{1} << 32))
-    fail("{}: checkpoint header of {} bytes is implausible", path, len);
+    fail("{}: checkpoint header of {} bytes is implausible", name, len);
   // Before allocating: a short file announcing a 4 GB header must not cost 4 GB (found by
   // tests/fuzz/fuzz_diffusion_config.cpp).
-  std::error_code ec;
-  const uintmax_t size = fs::file_size(path, ec);
-  if (ec || len > size - std::min<uintmax_t>(size, 16))
-    fail("{}: checkpoint header cut short ({} bytes announced)", path, len);
-  std::string text(len, '\0');
-  if (!f.read(text.data(), static_cast<std::streamsize>(len)))
-    fail("{}: checkpoint header cut short ({} bytes announced)", path, len);
+  if (len > file_size - std::min<uint64_t>(file_size, 16))
+    fail("{}: checkpoint header cut short ({} bytes announced)", name, len);
+  return len;
+}
+
+// The header's JSON text, parsed and checked.
+nlohmann::json parse_checkpoint_header_text(std::string_view text, const std::string& name) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for 1e999
-    fail("{}: checkpoint header is not valid JSON: {}", path, e.what());
+    fail("{}: checkpoint header is not valid JSON: {}", name, e.what());
   }
   // Compared as json values, not with value(), which throws on a field of another type.
   if (!j.is_object() || !j.contains("format") || j["format"] != kCheckpointFormat ||
       !j.contains("metadata") || !j.contains("unet"))
-    fail("{}: checkpoint header lacks format \"{}\", metadata or unet", path, kCheckpointFormat);
+    fail("{}: checkpoint header lacks format \"{}\", metadata or unet", name, kCheckpointFormat);
   if (!j.contains("version") || j["version"] != 1)
-    fail("{}: checkpoint version {} is not supported (this repbench reads 1)", path,
+    fail("{}: checkpoint version {} is not supported (this repbench reads 1)", name,
          j.contains("version") ? j["version"].dump() : "(none)");
   return j;
+}
+
+}  // namespace
+
+nlohmann::json parse_checkpoint_header(std::string_view bytes, const std::string& name) {
+  const uint64_t len = checkpoint_header_length(bytes.substr(0, 16), bytes.size(), name);
+  return parse_checkpoint_header_text(bytes.substr(16, len), name);
+}
+
+nlohmann::json read_checkpoint_header(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) fail("{}: cannot open checkpoint ({})", path, std::strerror(errno));
+  char head[16] = {};
+  f.read(head, 16);
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(path, ec);
+  // An unknown size reads as 0: any announced header is then cut short.
+  const uint64_t len = checkpoint_header_length(std::string_view(head, f.gcount()),
+                                                ec ? 0 : static_cast<uint64_t>(size), path);
+  if (ec) fail("{}: checkpoint header cut short ({} bytes announced)", path, len);
+  std::string text(len, '\0');
+  if (!f.read(text.data(), static_cast<std::streamsize>(len)))
+    fail("{}: checkpoint header cut short ({} bytes announced)", path, len);
+  return parse_checkpoint_header_text(text, path);
 }
 
 }  // namespace repbench::diffusion

@@ -16,7 +16,7 @@
 #include "models/image_loader.h"
 #include "diffusion/ddpm.h"
 #include "diffusion/image_prep.h"
-#include "diffusion/impl/rng.h"
+#include "core/rng.h"
 
 namespace repbench::diffusion {
 
@@ -40,7 +40,7 @@ std::string mask_name(int64_t i, int k) {
 }
 
 uint64_t copy_seed(uint64_t seed, int64_t i, int k) {
-  return impl::derive_seed(seed, kCopyStream + static_cast<uint64_t>(i), static_cast<uint64_t>(k));
+  return derive_seed(seed, kCopyStream + static_cast<uint64_t>(i), static_cast<uint64_t>(k));
 }
 
 bool file_exists(const fs::path& p) {
@@ -127,7 +127,7 @@ nlohmann::json MaskSpec::to_json() const {
 MaskSpec draw_mask(DifKind kind, int size, double patch_fraction, Diagonals diagonals,
                    uint64_t seed) {
   if (size < 2) fail("masks need a side of at least 2 pixels; got {}", size);
-  impl::Rng rng(seed);
+  SplitMix64 rng(seed);
   MaskSpec m;
   m.kind = kind;
   m.size = size;
@@ -182,7 +182,7 @@ GenerationSummary generate_dif_set(const DifSetOptions& o) {
     fail("{}: {} source images asked for, the folder has {}", o.source_dir, o.count, all.size());
   std::vector<int64_t> perm(all.size());
   for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int64_t>(i);
-  impl::Rng prng(impl::derive_seed(o.seed, kSourcePermStream));
+  SplitMix64 prng(derive_seed(o.seed, kSourcePermStream));
   for (int64_t i = static_cast<int64_t>(perm.size()) - 1; i > 0; --i)
     std::swap(perm[i], perm[prng.below(static_cast<uint64_t>(i + 1))]);
   std::vector<std::string> sources, rel_sources;
@@ -292,7 +292,7 @@ GenerationSummary generate_dif_set(const DifSetOptions& o) {
       if (!prepared.count(i)) prepared[i] = center_crop_arr(models::decode_image(sources[i]), S);
       const uint64_t cs = copy_seed(o.seed, i, k);
       const MaskSpec spec =
-          draw_mask(o.kind, S, o.patch_fraction, o.diagonals, impl::derive_seed(cs, kMaskStream));
+          draw_mask(o.kind, S, o.patch_fraction, o.diagonals, derive_seed(cs, kMaskStream));
       const std::vector<uint8_t> m = spec.render();
       append_image(prepared[i], C, known);
       keep.insert(keep.end(), m.begin(), m.end());
@@ -328,7 +328,7 @@ GenerationSummary generate_dif_set(const DifSetOptions& o) {
     for (int k = 0; k < cps; ++k) {
       const uint64_t cs = copy_seed(o.seed, i, k);
       const MaskSpec spec =
-          draw_mask(o.kind, S, o.patch_fraction, o.diagonals, impl::derive_seed(cs, kMaskStream));
+          draw_mask(o.kind, S, o.patch_fraction, o.diagonals, derive_seed(cs, kMaskStream));
       const std::vector<uint8_t> m = spec.render();
       const MaskCounts mc = count_mask(m.data(), static_cast<int64_t>(m.size()));
       nlohmann::json cj{
@@ -342,7 +342,7 @@ GenerationSummary generate_dif_set(const DifSetOptions& o) {
         cj["class_label"] =
             o.repaint.class_label >= 0
                 ? o.repaint.class_label
-                : static_cast<int>(impl::Rng(impl::derive_seed(cs, 2))
+                : static_cast<int>(SplitMix64(derive_seed(cs, 2))
                                        .below(static_cast<uint64_t>(info.config.num_classes)));
       }
       copies.push_back(cj);

@@ -51,7 +51,7 @@ struct EpsModelConfig {
   nlohmann::json source = nlohmann::json::object();
 
   // Throws Error prefixed with `where` when a value is out of range.
-  void Check(const std::string& where) const;
+  void Check(const std::string& where = "eps-model") const;
   // Parses and validates; `where` names the source in messages ("model.pt: metadata.json").
   static EpsModelConfig from_json(const nlohmann::json& j, const std::string& where);
   nlohmann::json to_json() const;

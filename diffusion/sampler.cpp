@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 #include "diffusion/image_prep.h"
-#include "diffusion/impl/rng.h"
+#include "core/rng.h"
 #include "diffusion/impl/torch_entry.h"
 #include "runtime/torch_plugin.h"
 
@@ -61,7 +61,7 @@ nlohmann::json RePaintOptions::to_json() const {
 }
 
 uint64_t image_seed(uint64_t seed, int64_t index) {
-  return impl::derive_seed(seed, 0x1A6E5EEDull, static_cast<uint64_t>(index));
+  return derive_seed(seed, 0x1A6E5EEDull, static_cast<uint64_t>(index));
 }
 
 namespace impl {
@@ -110,7 +110,7 @@ int DiffusionModel::label_for_seed(uint64_t seed, int class_label) const {
   if (class_label >= n)
     fail("{}: class label {} is outside the model's {} classes", impl_->where(), class_label, n);
   if (class_label >= 0) return class_label;
-  impl::Rng rng(impl::derive_seed(seed, 2));
+  SplitMix64 rng(derive_seed(seed, 2));
   return static_cast<int>(rng.below(static_cast<uint64_t>(n)));
 }
 

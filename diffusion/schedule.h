@@ -71,7 +71,7 @@ struct JumpParams {
   int64_t jump_n_sample = 10;  // r: times each jump point is traversed (r - 1 jumps per point)
 
   // Throws Error (prefixed with `where`) when a value is out of range.
-  void Check(const std::string& where) const;
+  void Check(const std::string& where = "RePaint schedule") const;
 };
 
 // get_schedule_jump(t_T, n_sample, jump_length, jump_n_sample) with start_resampling and the

@@ -17,7 +17,7 @@
 #include "diffusion/image_prep.h"
 #include "diffusion/sampler.h"
 #include "diffusion/schedule.h"
-#include "synth/rng.h"
+#include "core/rng.h"
 
 namespace fs = std::filesystem;
 namespace dif = repbench::diffusion;
@@ -27,7 +27,7 @@ namespace repbench::experiment {
 
 namespace {
 
-// The seeded stream of the subset permutation (synth::Rng::for_item), apart from the model's.
+// The seeded stream of the subset permutation (Rng::for_item), apart from the model's.
 constexpr uint64_t kSubsetStream = 0x5375627365747331ull;  // "Subsets1"
 constexpr int kTopPairs = 8;                               // pairs per size in the record
 
@@ -164,7 +164,7 @@ json run_copying_experiment(const CopyingOptions& o) {
     fail("{}: --train-sizes asks for {} images; it holds {}", o.images, largest, available);
   // Nested subsets: size n is the first n of one seeded permutation.
   const std::vector<int64_t> perm =
-      synth::Rng::for_item(o.seed, kSubsetStream, 0).permutation(available);
+      Rng::for_item(o.seed, kSubsetStream, 0).permutation(available);
   std::vector<std::string> chosen;
   for (int64_t i = 0; i < largest; ++i) chosen.push_back(listed[perm[i]]);
   log(fmt::format("loading {} of the {} images of {} at {}x{}", largest, available, o.images,

@@ -12,6 +12,21 @@
 
 namespace repbench::metrics {
 
+void EvalOptions::Check() const {
+  for (int k : ks)
+    if (k < 1) fail("evaluate: expected every precision@k cut-off >= 1, found {}", k);
+  for (int k : recall_ks)
+    if (k < 1) fail("evaluate: expected every Recall@K cut-off >= 1, found {}", k);
+  if (bootstrap_samples < 0)
+    fail("evaluate: expected bootstrap_samples >= 0, found {}", bootstrap_samples);
+  if (!(ci_level > 0 && ci_level < 1))
+    fail("evaluate: expected ci_level in (0, 1), found {}", ci_level);
+  if (threads < 0) fail("evaluate: expected threads >= 0, found {}", threads);
+  if (block_queries < 0)
+    fail("evaluate: expected block_queries >= 0, found {}", block_queries);
+  if (top_k < 0) fail("evaluate: expected top_k >= 0, found {}", top_k);
+}
+
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -21,21 +36,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // packed once per call and reused by every row).
 constexpr int64_t kBlockBytes = int64_t{64} << 20;
 constexpr int64_t kMaxBlockRows = 256;
-
-void validate_options(const EvalOptions& opt) {
-  for (int k : opt.ks)
-    if (k < 1) fail("evaluate: expected every precision@k cut-off >= 1, found {}", k);
-  for (int k : opt.recall_ks)
-    if (k < 1) fail("evaluate: expected every Recall@K cut-off >= 1, found {}", k);
-  if (opt.bootstrap_samples < 0)
-    fail("evaluate: expected bootstrap_samples >= 0, found {}", opt.bootstrap_samples);
-  if (!(opt.ci_level > 0 && opt.ci_level < 1))
-    fail("evaluate: expected ci_level in (0, 1), found {}", opt.ci_level);
-  if (opt.threads < 0) fail("evaluate: expected threads >= 0, found {}", opt.threads);
-  if (opt.block_queries < 0)
-    fail("evaluate: expected block_queries >= 0, found {}", opt.block_queries);
-  if (opt.top_k < 0) fail("evaluate: expected top_k >= 0, found {}", opt.top_k);
-}
 
 void validate_lists(const std::vector<std::vector<int64_t>>& ok,
                     const std::vector<std::vector<int64_t>>& junk, int64_t nq, int64_t nb,
@@ -183,7 +183,7 @@ void score_row(int64_t q, const float* row, int64_t nb, const std::vector<std::v
 
 EvalResult evaluate(const ScoreSource& scores, const std::vector<std::vector<int64_t>>& ok,
                     const std::vector<std::vector<int64_t>>& junk, const EvalOptions& opt) {
-  validate_options(opt);
+  opt.Check();
   const int64_t nq = scores.nq(), nb = scores.nb();
   validate_lists(ok, junk, nq, nb, true);
   EvalResult r = make_result(nq, nb, opt);
@@ -228,7 +228,7 @@ EvalResult evaluate(const ScoreSource& scores, const std::vector<std::vector<int
 EvalResult evaluate_ranking(const std::vector<int64_t>& ranks, int64_t nq, int64_t nb,
                             const std::vector<std::vector<int64_t>>& ok,
                             const std::vector<std::vector<int64_t>>& junk, const EvalOptions& opt) {
-  validate_options(opt);
+  opt.Check();
   if (nq < 0 || nb < 0 || static_cast<int64_t>(ranks.size()) != nq * nb)
     fail("evaluate_ranking: expected ranks of size nq x nb = {} x {}, found {} entries", nq, nb,
          ranks.size());

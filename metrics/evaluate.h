@@ -34,6 +34,10 @@ struct EvalOptions {
   // Also keep each query's best top_k db indices (EvalResult::top_ids), found in the same score
   // blocks by metrics/topk's scan; 0 = none.
   int64_t top_k = 0;
+
+  // Throws Error ("evaluate: expected ...") when a value is out of range; evaluate() and
+  // evaluate_ranking() call it first.
+  void Check() const;
 };
 
 struct EvalResult {

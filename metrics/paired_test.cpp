@@ -40,20 +40,20 @@ std::vector<double> chunk_table(const std::vector<double>& d) {
   return table;
 }
 
-void validate(const PairedOptions& o) {
-  if (o.resamples < 0) fail("paired test: expected resamples >= 0, found {}", o.resamples);
-  if (o.permutations < 1) fail("paired test: expected permutations >= 1, found {}", o.permutations);
-  if (o.exact_max < 0 || o.exact_max > 24)
-    fail("paired test: expected exact_max in [0, 24], found {}", o.exact_max);
-  if (!(o.level > 0 && o.level < 1))
-    fail("paired test: expected level in (0, 1), found {}", o.level);
-  if (o.threads < 0) fail("paired test: expected threads >= 0, found {}", o.threads);
-}
-
 }  // namespace
 
+void PairedOptions::Check() const {
+  if (resamples < 0) fail("paired test: expected resamples >= 0, found {}", resamples);
+  if (permutations < 1) fail("paired test: expected permutations >= 1, found {}", permutations);
+  if (exact_max < 0 || exact_max > 24)
+    fail("paired test: expected exact_max in [0, 24], found {}", exact_max);
+  if (!(level > 0 && level < 1))
+    fail("paired test: expected level in (0, 1), found {}", level);
+  if (threads < 0) fail("paired test: expected threads >= 0, found {}", threads);
+}
+
 double sign_flip_p_value(const std::vector<double>& d, const PairedOptions& o, bool* exact) {
-  validate(o);
+  o.Check();
   const int64_t n = static_cast<int64_t>(d.size());
   const bool enumerate = n <= o.exact_max;
   if (exact) *exact = enumerate;
@@ -109,7 +109,7 @@ double sign_flip_p_value(const std::vector<double>& d, const PairedOptions& o, b
 
 PairedResult paired_compare(const std::vector<double>& a, const std::vector<double>& b,
                             const PairedOptions& o) {
-  validate(o);
+  o.Check();
   if (a.size() != b.size())
     fail("paired test: {} per-query scores against {}; the queries must be the same", a.size(),
          b.size());

@@ -32,6 +32,9 @@ struct PairedOptions {
   uint64_t seed = 0;              // seeds the bootstrap and the sign vectors
   double level = 0.95;            // coverage of the interval
   int threads = 0;                // 0 = all cores
+
+  // Throws Error ("paired test: expected ...") when a value is out of range.
+  void Check() const;
 };
 
 struct PairedResult {

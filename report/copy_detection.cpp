@@ -51,14 +51,14 @@ std::string csv_id(const std::string& image, bool stem) {
 
 }  // namespace
 
-void check_copy_detection_options(const CopyDetectionOptions& o) {
-  if (o.candidates != "knn" && o.candidates != "global")
+void CopyDetectionOptions::Check() const {
+  if (candidates != "knn" && candidates != "global")
     fail("--candidates '{}' is not known; expected knn (k per query) or global (--max-results "
          "best pairs)",
-         o.candidates);
-  if (o.k < 0) fail("--candidates-k {} must be at least 1 (0 = the set's default)", o.k);
-  if (o.max_results < 1) fail("--max-results {} must be at least 1", o.max_results);
-  if (!o.score_norm_train.empty()) metrics::parse_score_norm(o.score_norm, "--score-norm");
+         candidates);
+  if (k < 0) fail("--candidates-k {} must be at least 1 (0 = the set's default)", k);
+  if (max_results < 1) fail("--max-results {} must be at least 1", max_results);
+  if (!score_norm_train.empty()) metrics::parse_score_norm(score_norm, "--score-norm");
 }
 
 CopyDetectionResult evaluate_copy_detection(const metrics::ScoreSource& scores,
@@ -68,7 +68,7 @@ CopyDetectionResult evaluate_copy_detection(const metrics::ScoreSource& scores,
                                             const metrics::EvalResult* evaluated) {
   if (!set.metric.copy_detection)
     fail("set {} is not a copy-detection set (its metric has no micro-AP)", set.name);
-  check_copy_detection_options(o);
+  o.Check();
   const datasets::CopyDetectionMetric& cd = *set.metric.copy_detection;
   const int64_t k = o.k > 0 ? o.k : cd.k;
   std::vector<std::pair<int64_t, int64_t>> gt;

@@ -32,11 +32,11 @@ struct CopyDetectionOptions {
   // post-processing of postprocess/postprocess.h); unset = none.
   std::function<void(FloatArray&, const std::string&)> transform_train;
   int threads = 0;
-};
 
-// Throws Error naming the option on an unknown candidates mode, k or max_results < 1 or a bad
-// score-norm spec; called before any file is read.
-void check_copy_detection_options(const CopyDetectionOptions& options);
+  // Throws Error naming the option on an unknown candidates mode, k or max_results < 1 or a bad
+  // score-norm spec; called before any file is read.
+  void Check() const;
+};
 
 struct CopyDetectionResult {
   nlohmann::json metrics;  // micro_ap, recall_at_p90, recall_at_p90_threshold, recall_at_rank1,

@@ -18,7 +18,7 @@ USES=(
   "cmake|CMakeLists.txt|cmake_minimum_required"
   "ninja-build|scripts/sanitize.sh|-G Ninja"
   "git|cmake/git_commit.cmake|COMMAND git"
-  "opencv-doc|datasets/demo_pool.cpp|/usr/share/doc/opencv-doc"
+  "opencv-doc|demo/demo_pool.cpp|/usr/share/doc/opencv-doc"
   "gnuplot-nox|report/gnuplot.cpp|find_program(\"gnuplot\")"
   "fonts-dejavu-core|report/html_page.cpp|\"DejaVu Sans\""
   "chromium|tests/test_scan_report.cpp|find_program(\"chromium\")"

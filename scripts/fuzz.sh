@@ -72,7 +72,7 @@ sources_of() {
     per_query) echo "report/per_query.cpp core/sha256.cpp" ;;
     palette_png) echo "synth/palette_png.cpp core/atomic_file.cpp" ;;
     diffusion_config)
-      echo "diffusion/model_config.cpp diffusion/schedule.cpp diffusion/ddpm_io.cpp diffusion/image_prep.cpp models/image_loader.cpp models/preprocess.cpp imaging/resample.cpp imaging/codec.cpp imaging/codecs_plugin.cpp imaging/image_list.cpp imaging/folder_listing.cpp datasets/query_crop.cpp core/plugin.cpp core/parse_list.cpp core/natural_sort.cpp core/atomic_file.cpp"
+      echo "diffusion/model_config.cpp diffusion/schedule.cpp diffusion/ddpm_io.cpp diffusion/image_prep.cpp models/image_loader.cpp models/preprocess.cpp imaging/resample.cpp imaging/codec.cpp imaging/codecs_plugin.cpp imaging/image_list.cpp imaging/folder_listing.cpp datasets/query_crop.cpp core/plugin.cpp core/rng.cpp core/parse_list.cpp core/natural_sort.cpp core/atomic_file.cpp"
       ;;
     scan_partial) echo "scan/partial.cpp core/atomic_file.cpp" ;;
     scan_groups) echo "scan/groups.cpp core/natural_sort.cpp core/atomic_file.cpp" ;;

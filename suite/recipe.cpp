@@ -53,7 +53,7 @@ synth::CutmixOptions cutmix_options(const SuiteSet& s, int threads, bool quiet) 
   c.placement = synth::parse_cutmix_placement(opt<std::string>(o, "placement", "same"));
   c.direction = synth::parse_cutmix_direction(opt<std::string>(o, "direction", "random"));
   if (!o.contains("source")) fail("synth cutmix needs 'source' (a folder of images)");
-  c.check();
+  c.Check();
   return c;
 }
 
@@ -78,7 +78,7 @@ synth::SegmixOptions segmix_options(const SuiteSet& s, int threads, bool quiet) 
       o["voc_set"] != "trainval")
     fail("synth segmix: voc_set '{}' is not train, val or trainval",
          o["voc_set"].get<std::string>());
-  g.check();
+  g.Check();
   return g;
 }
 

@@ -24,7 +24,7 @@
 // nearest, as torch's interpolate) and rotate by U(-10, 10) degrees counter-clockwise
 // (torchvision rotate with expand=True, nearest, fill 0; see rotation_map()).
 //
-// Draw order (synth/rng.h): jitter u < 0.8, then if applied permutation(4), b, c, s, h; sigma;
+// Draw order (core/rng.h): jitter u < 0.8, then if applied permutation(4), b, c, s, h; sigma;
 // grayscale u < 0.3; solarize u < 0.5; autocontrast u < 0.3; (flips in segmix.h).
 #pragma once
 
@@ -35,7 +35,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
-#include "synth/rng.h"
+#include "core/rng.h"
 
 namespace repbench::synth {
 

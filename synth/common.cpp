@@ -14,7 +14,7 @@ QuerySide parse_query_side(const std::string& text) {
   fail("query side \"{}\" is not known (expected source or copy)", text);
 }
 
-void SetOptions::check() const {
+void SetOptions::Check() const {
   if (count < 0) fail("--count {}: expected 0 (all) or a positive number", count);
   if (copies < 1 || copies > 99) fail("--copies {}: expected 1..99", copies);
   if (distractors < 0) fail("--distractors {}: expected 0 or more", distractors);

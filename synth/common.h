@@ -51,7 +51,7 @@ struct SetOptions {
   std::string name;  // gnd.json "name"; "" = the generator's ("cutmix", "segmix-coco", ...)
 
   // Throws Error naming the option when a value is out of range.
-  void check() const;
+  void Check() const;
 };
 // The options that go into meta (everything but threads and progress).
 nlohmann::json to_json(const SetOptions& opt);

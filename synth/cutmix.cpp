@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "core/version.h"
 #include "synth/impl/engine.h"
-#include "synth/rng.h"
+#include "core/rng.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -57,8 +57,8 @@ CutmixDirection parse_cutmix_direction(const std::string& text) {
   fail("cutmix direction \"{}\" is not known (expected random, patch or background)", text);
 }
 
-void CutmixOptions::check() const {
-  set.check();
+void CutmixOptions::Check() const {
+  set.Check();
   if (!(beta > 0) || !std::isfinite(beta)) fail("--beta {}: expected a positive number", beta);
 }
 
@@ -72,7 +72,7 @@ cv::Rect cutmix_box(int width, int height, double lambda, int cx, int cy) {
 
 GenerationSummary generate_cutmix(const std::vector<std::string>& source_images,
                                   const CutmixOptions& opt, const std::string& out_dir) {
-  opt.check();
+  opt.Check();
   const auto t0 = std::chrono::steady_clock::now();
   const SetOptions& so = opt.set;
   const int size = so.size;
@@ -228,7 +228,7 @@ GenerationSummary generate_cutmix(const std::vector<std::string>& source_images,
               {"repbench_version", version()},
               {"seed", so.seed},
               {"options", std::move(options)},
-              {"rng", "xoshiro256** per (seed, stream, index), synth/rng.h"},
+              {"rng", "xoshiro256** per (seed, stream, index), core/rng.h"},
               {"image_preparation",
                "shorter side to size (INTER_AREA shrinking, INTER_LINEAR enlarging), centre crop"},
               {"inputs", {{"listed", source_images.size()}, {"usable", usable.size()}}},

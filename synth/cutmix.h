@@ -1,7 +1,7 @@
 // IN-Cutmix (Somepalli et al. 2023, Table 1): a square patch of one image pasted into another,
 // after CutMix's rand_bbox and DCR's cutmix_alltypes (docs/PROTOCOLS.md §1.5).
 //
-// Draws (synth/rng.h), per source group g: from stream (seed, kStreamGroup, g) λ ~ Beta(β, β),
+// Draws (core/rng.h), per source group g: from stream (seed, kStreamGroup, g) λ ~ Beta(β, β),
 // redrawn while the box would be empty (int(size * sqrt(1 - λ)) < 2, probability 6e-5 at 256 px
 // and β = 1; CutMix itself would paste nothing), then for direction "random" the direction (the
 // source is the patch when uniform() > 0.5, as cutmix_alltypes' fglam > 0.5). One λ and one
@@ -50,7 +50,7 @@ struct CutmixOptions {
   CutmixPlacement placement = CutmixPlacement::kSame;
   CutmixDirection direction = CutmixDirection::kRandom;
 
-  void check() const;  // Error naming the option when out of range
+  void Check() const;  // Error naming the option when out of range
 };
 
 // rand_bbox's box for a width x height image (x1, y1, x2 - x1, y2 - y1).

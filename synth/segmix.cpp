@@ -16,7 +16,7 @@
 #include "core/version.h"
 #include "synth/impl/engine.h"
 #include "synth/rle.h"
-#include "synth/rng.h"
+#include "core/rng.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -175,8 +175,8 @@ SegmixUnit parse_segmix_unit(const std::string& text) {
   fail("segmix unit \"{}\" is not known (expected class or object)", text);
 }
 
-void SegmixOptions::check() const {
-  set.check();
+void SegmixOptions::Check() const {
+  set.Check();
   if (!(min_fraction >= 0 && min_fraction < 1))
     fail("--min-fraction {}: expected 0 <= f < 1", min_fraction);
   if (!(scale_min > 0 && scale_min <= scale_max && scale_max <= 4))
@@ -232,7 +232,7 @@ cv::Mat render_segmix_copy(const cv::Mat& source, const LabelMap& labels, const 
 GenerationSummary generate_segmix(const SegmentationSource& src,
                                   const std::vector<std::string>& background_images,
                                   const SegmixOptions& opt, const std::string& out_dir) {
-  opt.check();
+  opt.Check();
   const auto t0 = std::chrono::steady_clock::now();
   const SetOptions& so = opt.set;
   const int size = so.size;
@@ -494,7 +494,7 @@ GenerationSummary generate_segmix(const SegmentationSource& src,
         {"coco_labels", "ConvertCocoPolysToMask with original category ids, crowd included"},
         {"sources", "images with at least one foreground candidate"},
         {"quantisation", "float pixels rounded to 8 bits once, when pasted"}}},
-      {"rng", "xoshiro256** per (seed, stream, index), synth/rng.h"},
+      {"rng", "xoshiro256** per (seed, stream, index), core/rng.h"},
       {"image_preparation",
        "shorter side to size (INTER_AREA shrinking, INTER_LINEAR enlarging), centre crop; "
        "labels INTER_NEAREST_EXACT"},

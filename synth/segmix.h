@@ -2,7 +2,7 @@
 // image, augmented, pasted into another image through its mask, after DCR's segmix_hard
 // (docs/PROTOCOLS.md §1.5; the augmentations and their parameters are in synth/augment.h).
 //
-// Per copy k of source group g, from stream (seed, kStreamCopy + k, g) (synth/rng.h), in order:
+// Per copy k of source group g, from stream (seed, kStreamCopy + k, g) (core/rng.h), in order:
 //   1. the background image: uniform over the --backgrounds images, or when none are given over
 //      the other usable images of the segmentation set;
 //   2. the unit c: uniform over the source's candidates, i.e. the labels of its size x size label
@@ -59,7 +59,7 @@ struct SegmixOptions {
   double scale_max = 1.0;
   double rotate = 10.0;  // foreground rotation range, degrees either way
 
-  void check() const;  // Error naming the option when out of range
+  void Check() const;  // Error naming the option when out of range
 };
 
 const char* to_string(SegmixUnit unit);  // "class" | "object"

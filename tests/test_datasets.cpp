@@ -629,7 +629,7 @@ TEST(DatasetsRevisitop, OxfordCountsAndProtocols) {
     EXPECT_EQ(s->name, "roxford5k");
     EXPECT_TRUE(s->crop_queries);
     EXPECT_EQ(s->source, kOxford);
-    EXPECT_NO_THROW(s->validate());
+    EXPECT_NO_THROW(s->Check());
   }
   EXPECT_EQ(e.protocol, "easy");
   EXPECT_EQ(e.root, "/data/roxford5k");

@@ -759,6 +759,38 @@ TEST(Ddpm, MalformedCheckpointHeadersAreOneLineErrorsNamingTheFile) {
   fs::remove_all(d);
 }
 
+// parse_checkpoint_header (the parser of read_checkpoint_header, public for the fuzz target) reads
+// the same header from the bytes, needs only the bytes up to the header's end, and gives the file
+// reader's messages under the name it is given.
+TEST(Ddpm, CheckpointHeaderParsesFromBytesLikeTheFile) {
+  const fs::path d = temp_dir("hdrbytes");
+  TrainOptions o = tiny_options();
+  o.steps = 1;
+  const std::string path = (d / "m.ckpt").string();
+  train_ddpm(toy_images(4), o, path);
+  const std::string bytes = read_file(path);
+  uint64_t len = 0;
+  for (int i = 15; i >= 8; --i) len = (len << 8) | static_cast<unsigned char>(bytes[i]);
+  const nlohmann::json from_file = read_checkpoint_header(path);
+  EXPECT_EQ(parse_checkpoint_header(bytes, "m.ckpt"), from_file);
+  EXPECT_EQ(parse_checkpoint_header(std::string_view(bytes).substr(0, 16 + len), "m.ckpt"),
+            from_file);
+  EXPECT_ONE_LINE_ERROR(parse_checkpoint_header(bytes.substr(0, 16 + len - 1), "in memory"),
+                        "in memory: checkpoint header cut short (" + std::to_string(len) +
+                            " bytes announced)");
+  EXPECT_ONE_LINE_ERROR(parse_checkpoint_header(bytes.substr(0, 12), "in memory"),
+                        "in memory: checkpoint header cut short");
+  EXPECT_ONE_LINE_ERROR(parse_checkpoint_header("RBDDPM0", "in memory"),
+                        "in memory: not a repbench DDPM checkpoint");
+  EXPECT_ONE_LINE_ERROR(parse_checkpoint_header(with_header(bytes, "[1]"), "in memory"),
+                        "in memory: checkpoint header lacks format");
+  // The file reader's messages are the same, named after the file.
+  write_file_atomic((d / "short.ckpt").string(), bytes.substr(0, 12));
+  EXPECT_ONE_LINE_ERROR(read_checkpoint_header((d / "short.ckpt").string()),
+                        (d / "short.ckpt").string() + ": checkpoint header cut short");
+  fs::remove_all(d);
+}
+
 // ---------------------------------------------------------------------------------------------
 // dif-patch / dif-diagonal sets and single-image inpainting
 

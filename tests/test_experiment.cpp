@@ -20,12 +20,12 @@
 #include "core/parse_list.h"
 #include "core/record_envelope.h"
 #include "core/subprocess.h"
-#include "datasets/demo_pool.h"
+#include "demo/demo_pool.h"
 #include "experiment/copying.h"
 #include "report/copying_report.h"
 #include "support/bad_input.h"
 #include "diffusion/image_prep.h"
-#include "synth/rng.h"
+#include "core/rng.h"
 
 namespace repbench::experiment {
 namespace {
@@ -59,7 +59,7 @@ using test_support::error_of;  // the message of the repbench::Error a call thro
 void write_images(const fs::path& dir, int n) {
   fs::create_directories(dir);
   for (int i = 0; i < n; ++i) {
-    synth::Rng rng(1000 + i);
+    Rng rng(1000 + i);
     models::RgbImage im;
     im.width = im.height = 40;
     im.pixels.resize(40 * 40 * 3);
@@ -208,7 +208,7 @@ TEST(Copying, RunsEverySizeResumesAndRendersOnePage) {
 TEST(Copying, DemoPoolModelCopiesAtItsSmallestSize) {
   TempDir tmp;
   const fs::path pool = tmp.path() / "pool";
-  datasets::stage_demo_pool(datasets::default_pool_dir(), pool.string());
+  demo::stage_demo_pool(demo::default_pool_dir(), pool.string());
   CopyingOptions o;
   o.images = pool.string();
   o.out = (tmp.path() / "out").string();

@@ -22,8 +22,8 @@
 #include "core/descriptors.h"
 #include "core/error.h"
 #include "core/record_envelope.h"
+#include "demo/demo_pool.h"
 #include "descriptors/shards.h"
-#include "datasets/demo_pool.h"
 #include "models/pipeline.h"
 #include "models/registry.h"
 #include "scan/image_source.h"
@@ -51,7 +51,7 @@ class ScanTest : public test_support::CommandTest {
 
   // The demo pool (real photographs of opencv-doc), staged once per test under dir_/pool.
   std::vector<std::string> pool() const {
-    return datasets::stage_demo_pool(datasets::default_pool_dir(), path("pool"));
+    return demo::stage_demo_pool(demo::default_pool_dir(), path("pool"));
   }
 };
 

@@ -29,7 +29,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/subprocess.h"
-#include "datasets/demo_pool.h"
+#include "demo/demo_pool.h"
 #include "datasets/set_registry.h"
 #include "report/copying_report.h"
 #include "report/failure_page.h"
@@ -106,7 +106,7 @@ size_t count(const std::string& hay, const std::string& needle) {
 
 // A real photograph of the demo pool (opencv-doc), by name.
 std::string photo(const char* name) {
-  const fs::path p = fs::path(datasets::default_pool_dir()) / name;
+  const fs::path p = fs::path(demo::default_pool_dir()) / name;
   if (!fs::exists(p)) ADD_FAILURE() << p << " is missing: install opencv-doc (scripts/setup.sh)";
   return p.string();
 }

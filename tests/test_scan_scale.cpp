@@ -18,7 +18,7 @@
 #include "core/descriptors.h"
 #include "core/error.h"
 #include "core/npy.h"
-#include "datasets/demo_pool.h"
+#include "demo/demo_pool.h"
 #include "descriptors/shards.h"
 #include "metrics/topk.h"
 #include "scan/descriptor_stream.h"
@@ -622,7 +622,7 @@ TEST_F(ScanScaleTest, DescriptorsOfDifferentModelsAreRefused) {
 // into a partial file, merged in any order: the very outputs of one scan over all shards.
 TEST_F(ScanScaleTest, PartialScansMergeToTheSingleScan) {
   const std::vector<std::string> photos =
-      datasets::stage_demo_pool(datasets::default_pool_dir(), path("pool"));
+      demo::stage_demo_pool(demo::default_pool_dir(), path("pool"));
   ASSERT_GE(photos.size(), 50u);
   {
     std::ofstream bad(path("pool/broken.png"));

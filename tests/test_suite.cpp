@@ -13,7 +13,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/npy.h"
-#include "datasets/demo_pool.h"
+#include "demo/demo_pool.h"
 #include "datasets/gnd_json.h"
 #include "report/record.h"
 #include "suite/runner.h"
@@ -245,9 +245,9 @@ TEST_F(SuiteTest, PostprocessAndRerankAreAppliedAndRecorded) {
 }
 
 TEST(DemoPool, PairsSetIsWellFormed) {
-  EXPECT_EQ(datasets::demo_pairs().size(), 13u);
-  EXPECT_EQ(datasets::demo_pairs()[0], std::make_pair(std::string("aloeL.jpg"), std::string("aloeR.jpg")));
-  for (const auto& img : datasets::demo_pool()) EXPECT_EQ(std::string(img.sha256).size(), 64u);
+  EXPECT_EQ(demo::demo_pairs().size(), 13u);
+  EXPECT_EQ(demo::demo_pairs()[0], std::make_pair(std::string("aloeL.jpg"), std::string("aloeR.jpg")));
+  for (const auto& img : demo::demo_pool()) EXPECT_EQ(std::string(img.sha256).size(), 64u);
 }
 
 }  // namespace

@@ -27,11 +27,11 @@
 #include "synth/augment.h"
 #include "synth/coco.h"
 #include "synth/cutmix.h"
-#include "synth/fixture.h"
+#include "demo/fixture.h"
 #include "synth/image_io.h"
 #include "synth/palette_png.h"
 #include "synth/rle.h"
-#include "synth/rng.h"
+#include "core/rng.h"
 #include "synth/segmix.h"
 #include "synth/voc.h"
 
@@ -42,6 +42,10 @@ using ::testing::HasSubstr;
 
 namespace repbench::synth {
 namespace {
+
+// The COCO/VOC fixture over photographs (the demo's, demo/fixture.h).
+using demo::SegmentationFixture;
+using demo::write_segmentation_fixture;
 
 const std::string kBinary = REPBENCH_BINARY;
 

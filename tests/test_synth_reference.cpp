@@ -26,10 +26,10 @@
 #include "support/python_stack.h"
 #include "synth/augment.h"
 #include "synth/coco.h"
-#include "synth/fixture.h"
+#include "demo/fixture.h"
 #include "synth/image_io.h"
 #include "synth/rle.h"
-#include "synth/rng.h"
+#include "core/rng.h"
 #include "synth/segmix.h"
 
 namespace fs = std::filesystem;
@@ -37,6 +37,10 @@ using nlohmann::json;
 
 namespace repbench::synth {
 namespace {
+
+// The COCO/VOC fixture over photographs (the demo's, demo/fixture.h).
+using demo::SegmentationFixture;
+using demo::write_segmentation_fixture;
 
 // A fresh folder for one test's reference outputs.
 class ReferenceDir {

@@ -19,7 +19,7 @@
 #include "datasets/set_registry.h"
 #include "report/record.h"
 #include "suite/recipe.h"
-#include "synth/fixture.h"
+#include "demo/fixture.h"
 #include "suite/suite_file.h"
 #include "support/bad_input.h"
 #include "temp_dir.h"
@@ -89,10 +89,10 @@ class Table1Suite : public ::testing::Test {
       pool.push_back(path("mini/pool/im" + std::to_string(i) + ".png"));
       write_image(pool.back(), i);
     }
-    // A VOC2012 tree over the pool (synth/fixture.h) for the segmix recipe, and a tiny DDPM
+    // A VOC2012 tree over the pool (demo/fixture.h) for the segmix recipe, and a tiny DDPM
     // checkpoint (2 training steps: any eps-model will do) for the dif-patch recipe.
-    const repbench::synth::SegmentationFixture fx =
-        repbench::synth::write_segmentation_fixture(pool, path("mini/seg"));
+    const repbench::demo::SegmentationFixture fx =
+        repbench::demo::write_segmentation_fixture(pool, path("mini/seg"));
     ASSERT_EQ(fx.voc_root, path("mini/seg/VOC2012"));
     const RunResult ddpm = repbench("ddpm train --images " + path("mini/pool") +
                                     " --size 32 --steps 2 --batch 2 --base-channels 8 "

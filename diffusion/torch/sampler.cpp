@@ -13,7 +13,7 @@
 #include "models/feature_extractor.h"
 #include "runtime/torch_runtime.h"
 #include "diffusion/image_prep.h"
-#include "diffusion/impl/rng.h"
+#include "core/rng.h"
 #include "diffusion/impl/torch_entry.h"
 #include "diffusion/torch/backends.h"
 #include "diffusion/torch/eps_net.h"
@@ -42,7 +42,7 @@ class TorchModel : public impl::ModelBackend {
     std::vector<at::Generator> g;
     g.reserve(seeds.size());
     for (const uint64_t s : seeds)
-      g.push_back(at::make_generator<at::CPUGeneratorImpl>(impl::derive_seed(s, 1)));
+      g.push_back(at::make_generator<at::CPUGeneratorImpl>(derive_seed(s, 1)));
     return g;
   }
 

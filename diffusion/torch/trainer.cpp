@@ -12,7 +12,7 @@
 #include "runtime/torch_runtime.h"
 #include "diffusion/ddpm.h"
 #include "diffusion/impl/checkpoint_file.h"
-#include "diffusion/impl/rng.h"
+#include "core/rng.h"
 #include "diffusion/torch/backends.h"
 #include "diffusion/torch/unet.h"
 
@@ -53,7 +53,7 @@ struct State {
     if (epoch != perm_epoch) {
       perm.resize(static_cast<size_t>(data.n));
       for (int64_t i = 0; i < data.n; ++i) perm[i] = i;
-      impl::Rng rng(impl::derive_seed(opts.seed, kEpoch, static_cast<uint64_t>(epoch)));
+      SplitMix64 rng(derive_seed(opts.seed, kEpoch, static_cast<uint64_t>(epoch)));
       for (int64_t i = data.n - 1; i > 0; --i) std::swap(perm[i], perm[rng.below(i + 1)]);
       perm_epoch = epoch;
     }
@@ -126,7 +126,7 @@ TorchTrainer::TorchTrainer(TrainImages data, const TrainOptions& options) {
   m.pixels = torch::from_blob(m.data.pixels.data(),
                               {m.data.n, m.data.size, m.data.size, m.data.channels}, torch::kUInt8);
 
-  torch::manual_seed(impl::derive_seed(options.seed, kInit));
+  torch::manual_seed(derive_seed(options.seed, kInit));
   m.model = impl::UNet(options.unet);
   m.ema = impl::UNet(options.unet);
   {
@@ -155,7 +155,7 @@ float TorchTrainer::step() {
   State& m = *s_;
   const int64_t bsz = m.opts.batch_size, k = m.step;
   // Every draw of step k comes from (seed, k): resuming at k continues the same stream.
-  impl::Rng rng(impl::derive_seed(m.opts.seed, kStepDraws, static_cast<uint64_t>(k)));
+  SplitMix64 rng(derive_seed(m.opts.seed, kStepDraws, static_cast<uint64_t>(k)));
   std::vector<int64_t> idx(bsz), ts(bsz);
   std::vector<bool> flip(bsz);
   for (int64_t j = 0; j < bsz; ++j) {
@@ -165,10 +165,10 @@ float TorchTrainer::step() {
     ts[j] = static_cast<int64_t>(rng.below(static_cast<uint64_t>(m.opts.timesteps)));
   }
   auto gen = at::make_generator<at::CPUGeneratorImpl>(
-      impl::derive_seed(m.opts.seed, kStepNoise, static_cast<uint64_t>(k)));
+      derive_seed(m.opts.seed, kStepNoise, static_cast<uint64_t>(k)));
   const int64_t c = m.data.channels, s = m.data.size;
   const torch::Tensor noise = at::randn({bsz, c, s, s}, gen, torch::kFloat);
-  if (m.opts.unet.dropout > 0) torch::manual_seed(impl::derive_seed(m.opts.seed, kDropout, k));
+  if (m.opts.unet.dropout > 0) torch::manual_seed(derive_seed(m.opts.seed, kDropout, k));
 
   m.model->train();
   m.optim->zero_grad();
@@ -210,12 +210,12 @@ float TorchTrainer::fixed_batch_loss(int64_t n, uint64_t seed) const {
   State& m = *s_;
   const int64_t b = std::max<int64_t>(1, std::min(n, m.data.n));
   std::vector<int64_t> idx(b), ts(b);
-  impl::Rng rng(impl::derive_seed(seed, 1));
+  SplitMix64 rng(derive_seed(seed, 1));
   for (int64_t j = 0; j < b; ++j) {
     idx[j] = j;
     ts[j] = static_cast<int64_t>(rng.below(static_cast<uint64_t>(m.opts.timesteps)));
   }
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(impl::derive_seed(seed, 2));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(seed, 2));
   const torch::Tensor noise =
       at::randn({b, m.data.channels, m.data.size, m.data.size}, gen, torch::kFloat);
   torch::NoGradGuard no_grad;

@@ -18,8 +18,8 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "datasets/gnd_json.h"
+#include "core/rng.h"
 #include "imaging/codecs_plugin.h"
-#include "synth/rng.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -469,7 +469,7 @@ datasets::RetrievalSet assemble_set(const std::string& name, const std::string& 
       }
     }
   }
-  set.validate();
+  set.Check();
   return set;
 }
 

@@ -153,7 +153,7 @@ std::string source_path(size_t group, ImageFormat f);          // sources/000012
 std::string copy_path(size_t group, int copy, ImageFormat f);  // copies/000012_01.png (1-based)
 std::string distractor_path(size_t index, ImageFormat f);      // distractors/000003.png
 
-// Rng streams (synth/rng.h): one constant per kind of draw.
+// Rng streams (core/rng.h): one constant per kind of draw.
 inline constexpr uint64_t kStreamSelect = 1;
 inline constexpr uint64_t kStreamGroup = 2;
 // Copy k of a group draws from stream kStreamCopy + k, index = group.

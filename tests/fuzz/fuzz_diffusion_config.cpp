@@ -1,19 +1,19 @@
 // libFuzzer target: what an eps-model file says about itself (diffusion/): a TorchScript
 // eps-model's metadata.json (EpsModelConfig::from_json, model_config.h) and a repbench DDPM
-// checkpoint's header (read_checkpoint_header, its "metadata" and "unet" objects, ddpm.h), read
-// as diffusion/eps_net.cpp reads them before any LibTorch call. An input that starts with
+// checkpoint's header (parse_checkpoint_header, the parser behind read_checkpoint_header, and its
+// "metadata" and "unet" objects, ddpm.h), read as diffusion/torch/eps_net.cpp reads them before
+// any LibTorch call. An input that starts with
 // the checkpoint magic "RBDDPM01" is a checkpoint file; any other is the text of metadata.json.
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "diffusion/ddpm.h"
-#include "diffusion/impl/checkpoint_file.h"
 #include "diffusion/model_config.h"
-#include "tests/fuzz/fuzz_common.h"
 
 using namespace repbench::diffusion;
 
@@ -29,10 +29,10 @@ void use(const EpsModelConfig& c) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     if (size >= 8 && std::memcmp(data, kCheckpointMagic, 8) == 0) {
-      const std::string path = repbench::fuzz::input_file(data, size, ".ckpt");
-      const impl::CheckpointBytes ck = impl::read_checkpoint_file(path);
-      use(EpsModelConfig::from_json(ck.header.at("metadata"), "checkpoint header: metadata"));
-      (void)UNetConfig::from_json(ck.header.at("unet"), "checkpoint header: unet").to_json();
+      const nlohmann::json header = parse_checkpoint_header(
+          std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.ckpt");
+      use(EpsModelConfig::from_json(header.at("metadata"), "checkpoint header: metadata"));
+      (void)UNetConfig::from_json(header.at("unet"), "checkpoint header: unet").to_json();
     } else {
       // eps_net.cpp's parse_metadata: invalid JSON is reported before from_json.
       const nlohmann::json j =

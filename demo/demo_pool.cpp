@@ -1,4 +1,4 @@
-#include "datasets/demo_pool.h"
+#include "demo/demo_pool.h"
 
 #include <filesystem>
 
@@ -9,7 +9,7 @@
 
 namespace fs = std::filesystem;
 
-namespace repbench::datasets {
+namespace repbench::demo {
 
 const char* default_pool_dir() { return "/usr/share/doc/opencv-doc/examples/data"; }
 
@@ -103,8 +103,8 @@ std::vector<std::string> stage_demo_pool(const std::string& pool_dir, const std:
   return out;
 }
 
-RetrievalSet write_demo_pairs_set(const std::string& pool_folder) {
-  RetrievalSet set;
+datasets::RetrievalSet write_demo_pairs_set(const std::string& pool_folder) {
+  datasets::RetrievalSet set;
   set.name = "demo-pairs";
   set.protocol = "default";
   set.root = pool_folder;
@@ -118,9 +118,9 @@ RetrievalSet write_demo_pairs_set(const std::string& pool_folder) {
     set.queries.push_back({pairs[i].first, std::nullopt, {static_cast<int64_t>(i)}, {}, ""});
   set.meta = {{"source", "Debian opencv-doc 4.6.0 sample images: natural view pairs"},
               {"pairs", pairs.size()}};
-  set.validate();
-  write_gnd_json(set, set.source);
+  set.Check();
+  datasets::write_gnd_json(set, set.source);
   return set;
 }
 
-}  // namespace repbench::datasets
+}  // namespace repbench::demo

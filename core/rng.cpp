@@ -1,11 +1,11 @@
-#include "synth/rng.h"
+#include "core/rng.h"
 
 #include <cmath>
 #include <numeric>
 
 #include "core/error.h"
 
-namespace repbench::synth {
+namespace repbench {
 
 Rng::Rng(uint64_t seed) : gen_(seed) {}
 
@@ -80,4 +80,4 @@ std::vector<int64_t> Rng::permutation(int64_t n) {
   return p;
 }
 
-}  // namespace repbench::synth
+}  // namespace repbench

@@ -1,4 +1,4 @@
-#include "suite/demo.h"
+#include "demo/demo.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -8,7 +8,8 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "datasets/demo_pool.h"
+#include "demo/demo_pool.h"
+#include "demo/fixture.h"
 #include "report/compare.h"
 #include "report/leaderboard.h"
 #include "report/record.h"
@@ -16,13 +17,12 @@
 #include "synth/cutmix.h"
 #include "diffusion/ddpm.h"
 #include "diffusion/dif_sets.h"
-#include "synth/fixture.h"
 #include "synth/segmix.h"
 #include "synth/voc.h"
 
 namespace fs = std::filesystem;
 
-namespace repbench::suite {
+namespace repbench::demo {
 
 namespace {
 
@@ -85,12 +85,12 @@ std::string demo_dif_set(const DemoOptions& o, dif::DifKind kind, const std::str
 
 }  // namespace
 
-Suite prepare_demo(const DemoOptions& o) {
+suite::Suite prepare_demo(const DemoOptions& o) {
   const fs::path out(o.out);
-  const std::string pool_dir = o.pool_dir.empty() ? datasets::default_pool_dir() : o.pool_dir;
+  const std::string pool_dir = o.pool_dir.empty() ? default_pool_dir() : o.pool_dir;
   const std::string pool = (out / "pool").string();
-  const std::vector<std::string> photos = datasets::stage_demo_pool(pool_dir, pool);
-  const datasets::RetrievalSet pairs = datasets::write_demo_pairs_set(pool);
+  const std::vector<std::string> photos = stage_demo_pool(pool_dir, pool);
+  const datasets::RetrievalSet pairs = write_demo_pairs_set(pool);
 
   // The synthetic sets, made from the same photographs by the same generators a user runs;
   // segmix pastes through a COCO- and a VOC-format fixture written over the photographs
@@ -103,8 +103,8 @@ Suite prepare_demo(const DemoOptions& o) {
   cut.set.progress = quiet;
   cut.set.copies = 2;
   const auto cutmix = synth::generate_cutmix(photos, cut, (sets / "in-cutmix").string());
-  const synth::SegmentationFixture fx =
-      synth::write_segmentation_fixture(photos, (out / "fixture").string());
+  const SegmentationFixture fx =
+      write_segmentation_fixture(photos, (out / "fixture").string());
   synth::SegmixOptions seg;
   seg.set = cut.set;
   const auto coco = synth::generate_segmix(synth::read_coco(fx.coco_annotations, fx.coco_images),
@@ -115,7 +115,7 @@ Suite prepare_demo(const DemoOptions& o) {
   const std::string dif_patch = demo_dif_set(o, dif::DifKind::kPatch, pool, model, sets);
   const std::string dif_diagonal = demo_dif_set(o, dif::DifKind::kDiagonal, pool, model, sets);
 
-  Suite s;
+  suite::Suite s;
   s.output = o.out;
   s.seed = o.seed;
   s.threads = o.threads;
@@ -135,7 +135,7 @@ namespace {
 
 // `repbench compare` of the demo's two best models (lowest average rank) over every set, written
 // as OUT/compare.{md,json}: the paired question a leaderboard alone cannot answer.
-void write_best_two_comparison(const DemoOptions& o, SuiteRunResult& result) {
+void write_best_two_comparison(const DemoOptions& o, suite::SuiteRunResult& result) {
   const report::Leaderboard board =
       report::build_leaderboard(report::load_records(result.records));
   std::vector<const report::LeaderboardRow*> ranked;
@@ -168,11 +168,11 @@ void write_best_two_comparison(const DemoOptions& o, SuiteRunResult& result) {
 
 }  // namespace
 
-SuiteRunResult run_demo(const DemoOptions& options) {
-  const Suite s = prepare_demo(options);
-  SuiteRunResult result = run_suite(s, {options.quiet});
+suite::SuiteRunResult run_demo(const DemoOptions& options) {
+  const suite::Suite s = prepare_demo(options);
+  suite::SuiteRunResult result = suite::run_suite(s, {options.quiet});
   write_best_two_comparison(options, result);
   return result;
 }
 
-}  // namespace repbench::suite
+}  // namespace repbench::demo

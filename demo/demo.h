@@ -1,4 +1,4 @@
-// The demo: a small benchmark built from real photographs that Debian's opencv-doc ships (no
+// The demo (module demo/): a small benchmark built from real photographs that Debian's opencv-doc ships (no
 // download, no weights), run through the same suite runner as any user suite:
 //   1. stage the pinned image pool into OUT/pool (sha256-checked);
 //   2. build the sets: the pool's natural view pairs (demo-pairs) and the synthetic sets that
@@ -16,7 +16,7 @@
 
 #include "suite/runner.h"
 
-namespace repbench::suite {
+namespace repbench::demo {
 
 struct DemoOptions {
   std::string out = "results/demo";
@@ -34,8 +34,8 @@ struct DemoOptions {
 };
 
 // The suite the demo runs (sets built, models listed), without running it.
-Suite prepare_demo(const DemoOptions& options);
+suite::Suite prepare_demo(const DemoOptions& options);
 
-SuiteRunResult run_demo(const DemoOptions& options);
+suite::SuiteRunResult run_demo(const DemoOptions& options);
 
-}  // namespace repbench::suite
+}  // namespace repbench::demo

@@ -9,7 +9,7 @@
 
 #include "datasets/retrieval_set.h"
 
-namespace repbench::datasets {
+namespace repbench::demo {
 
 struct PoolImage {
   const char* name;    // file name in the pool folder
@@ -34,6 +34,6 @@ std::vector<std::string> stage_demo_pool(const std::string& pool_dir, const std:
 // The "demo-pairs" set over a staged pool folder: each pair's first image queries a database of
 // the pairs' second images and every distractor; ok = its partner; no junk, no crop. Written as
 // `pool_folder`/gnd.json (paths relative to it) and returned.
-RetrievalSet write_demo_pairs_set(const std::string& pool_folder);
+datasets::RetrievalSet write_demo_pairs_set(const std::string& pool_folder);
 
-}  // namespace repbench::datasets
+}  // namespace repbench::demo

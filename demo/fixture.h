@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace repbench::synth {
+namespace repbench::demo {
 
 struct SegmentationFixture {
   std::string coco_annotations;  // out_dir/coco/annotations/instances_fixture.json
@@ -29,4 +29,4 @@ struct SegmentationFixture {
 SegmentationFixture write_segmentation_fixture(const std::vector<std::string>& photographs,
                                                const std::string& out_dir);
 
-}  // namespace repbench::synth
+}  // namespace repbench::demo

@@ -1,4 +1,4 @@
-#include "synth/fixture.h"
+#include "demo/fixture.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,7 +17,7 @@
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace repbench::synth {
+namespace repbench::demo {
 
 namespace {
 
@@ -87,7 +87,7 @@ SegmentationFixture write_segmentation_fixture(const std::vector<std::string>& p
   fx.coco_images = (root / "coco" / "images").string();
   fx.voc_root = (root / "VOC2012").string();
   const fs::path voc(fx.voc_root);
-  const auto palette = voc_palette();
+  const auto palette = synth::voc_palette();
 
   json images = json::array(), annotations = json::array(), categories = json::array();
   for (const SharedClass& c : kClasses)
@@ -97,9 +97,9 @@ SegmentationFixture write_segmentation_fixture(const std::vector<std::string>& p
   const size_t crowd_image = 0, compressed_image = photographs.size() > 1 ? 1 : 0;
   for (size_t i = 0; i < photographs.size(); ++i) {
     std::string bytes = read_file(photographs[i]);
-    const cv::Mat bgr = decode_bgr(bytes, photographs[i]);
+    const cv::Mat bgr = synth::decode_bgr(bytes, photographs[i]);
     const int w = bgr.cols, h = bgr.rows;
-    if (!is_jpeg(bytes)) bytes = encode_image(bgr, ImageFormat::kJpeg, 95);
+    if (!is_jpeg(bytes)) bytes = synth::encode_image(bgr, synth::ImageFormat::kJpeg, 95);
     const std::string id = fmt::format("fixture_{:06d}", i);
     write_file_atomic((fs::path(fx.coco_images) / (id + ".jpg")).string(), bytes);
     write_file_atomic((voc / "JPEGImages" / (id + ".jpg")).string(), bytes);
@@ -112,10 +112,10 @@ SegmentationFixture write_segmentation_fixture(const std::vector<std::string>& p
     // The objects of this photograph, each as a COCO annotation; `t` shifts shapes a little from
     // one photograph to the next.
     const double t = 0.03 * static_cast<double>(i % 4);
-    std::vector<SegObject> objects;
+    std::vector<synth::SegObject> objects;
     auto cls = [&](int k) { return kClasses[(i * 3 + k) % kNumClasses]; };
     auto add_polygons = [&](int k, std::vector<std::vector<double>> polys) {
-      SegObject o;
+      synth::SegObject o;
       o.category_id = cls(k).coco_id;
       o.polygons = std::move(polys);
       objects.push_back(std::move(o));
@@ -132,18 +132,18 @@ SegmentationFixture write_segmentation_fixture(const std::vector<std::string>& p
         for (int x = 0; x < w; ++x)
           if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r)
             disc[static_cast<size_t>(y) * w + x] = 1;
-      SegObject o;
+      synth::SegObject o;
       o.category_id = cls(3).coco_id;
       o.iscrowd = i == crowd_image;
-      o.rle = rle_encode(disc.data(), h, w);
+      o.rle = synth::rle_encode(disc.data(), h, w);
       objects.push_back(std::move(o));
     }
 
-    IndexImage class_png{w, h, std::vector<uint8_t>(static_cast<size_t>(w) * h, 0)};
-    IndexImage object_png = class_png;
+    synth::IndexImage class_png{w, h, std::vector<uint8_t>(static_cast<size_t>(w) * h, 0)};
+    synth::IndexImage object_png = class_png;
     for (size_t k = 0; k < objects.size(); ++k) {
-      SegObject& o = objects[k];
-      const std::vector<uint8_t> mask = object_mask(o, h, w);
+      synth::SegObject& o = objects[k];
+      const std::vector<uint8_t> mask = synth::object_mask(o, h, w);
       const int voc_class =
           std::find_if(std::begin(kClasses), std::end(kClasses), [&](const SharedClass& c) {
             return c.coco_id == o.category_id;
@@ -160,7 +160,7 @@ SegmentationFixture write_segmentation_fixture(const std::vector<std::string>& p
         if (o.iscrowd)
           ann["segmentation"] = {{"size", {h, w}}, {"counts", o.rle->counts}};
         else
-          ann["segmentation"] = {{"size", {h, w}}, {"counts", rle_to_string(*o.rle)}};
+          ann["segmentation"] = {{"size", {h, w}}, {"counts", synth::rle_to_string(*o.rle)}};
       } else {
         ann["segmentation"] = o.polygons;
       }
@@ -178,8 +178,10 @@ SegmentationFixture write_segmentation_fixture(const std::vector<std::string>& p
       }
     }
     fx.objects += static_cast<int>(objects.size());
-    write_palette_png((voc / "SegmentationClass" / (id + ".png")).string(), class_png, palette);
-    write_palette_png((voc / "SegmentationObject" / (id + ".png")).string(), object_png, palette);
+    synth::write_palette_png((voc / "SegmentationClass" / (id + ".png")).string(), class_png,
+                             palette);
+    synth::write_palette_png((voc / "SegmentationObject" / (id + ".png")).string(), object_png,
+                             palette);
   }
   json coco = {{"info", {{"description", "repbench segmentation fixture over real photographs"}}},
                {"images", std::move(images)},
@@ -192,4 +194,4 @@ SegmentationFixture write_segmentation_fixture(const std::vector<std::string>& p
   return fx;
 }
 
-}  // namespace repbench::synth
+}  // namespace repbench::demo
