@@ -157,7 +157,7 @@ void DuplicateSketch::add(const FloatArray& block) {
 
 std::optional<DuplicateSketch::Counted> DuplicateSketch::count(
     const DescriptorStream& train, const FloatArray& queries, const std::vector<int64_t>& self,
-    double threshold, int64_t max_rows, int threads) const {
+    double threshold, int64_t max_rows, int64_t chunk_rows, int threads) const {
   REPBENCH_ASSERT(rows_ == train.rows() && queries.rows() == int64_t(self.size()));
   const int64_t nq = queries.rows(), m = dims_, rec = bytes_per_row();
   Counted out;
@@ -206,25 +206,38 @@ std::optional<DuplicateSketch::Counted> DuplicateSketch::count(
     // pruning: the full pass is cheaper than reading the survivors one by one.
     if (kept > nq + 4 * max_rows) return std::nullopt;
   }
-  std::vector<int64_t> rows;
-  rows.reserve(size_t(kept));
+  // The survivors, by training row, decided as add_duplicate_counts decides a score near its
+  // threshold; their rows are read chunk_rows at a time, so memory stays one block.
+  std::vector<std::pair<int64_t, int32_t>> pairs;  // (row, query)
+  pairs.reserve(size_t(kept));
   for (const auto& f : found)
-    for (const auto& pr : f) rows.push_back(pr.second);
-  std::sort(rows.begin(), rows.end());
-  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-  if (int64_t(rows.size()) > max_rows) return std::nullopt;
+    for (const auto& [qi, row] : f) pairs.push_back({row, qi});
+  found.clear();
+  std::sort(pairs.begin(), pairs.end());
+  int64_t distinct = 0;
+  for (size_t i = 0; i < pairs.size(); ++i) distinct += i == 0 || pairs[i].first != pairs[i - 1].first;
+  if (distinct > max_rows) return std::nullopt;
   out.candidates = kept;
-  out.rows_read = int64_t(rows.size());
-
-  // The survivors, decided as add_duplicate_counts decides a score near its threshold.
-  FloatArray x = train.read_rows(rows);
-  l2_normalize_rows(x);
-  for (const auto& f : found)
-    for (const auto& [qi, row] : f) {
-      if (row == self[size_t(qi)]) continue;  // an image is not its own duplicate
-      const int64_t at = std::lower_bound(rows.begin(), rows.end(), row) - rows.begin();
-      out.counts[size_t(qi)] += reference_score(queries.row(qi), x.row(at), 1, row_size_) > t;
+  out.rows_read = distinct;
+  for (size_t p0 = 0; p0 < pairs.size();) {
+    std::vector<int64_t> rows;
+    size_t p1 = p0;
+    for (; p1 < pairs.size(); ++p1) {
+      if (rows.empty() || rows.back() != pairs[p1].first) {
+        if (int64_t(rows.size()) == chunk_rows) break;
+        rows.push_back(pairs[p1].first);
+      }
     }
+    FloatArray x = train.read_rows(rows);
+    l2_normalize_rows(x);
+    for (size_t i = p0, at = 0; i < p1; ++i) {
+      while (rows[at] != pairs[i].first) ++at;
+      const int32_t qi = pairs[i].second;
+      if (pairs[i].first == self[size_t(qi)]) continue;  // an image is not its own duplicate
+      out.counts[size_t(qi)] += reference_score(queries.row(qi), x.row(int64_t(at)), 1, row_size_) > t;
+    }
+    p0 = p1;
+  }
   return out;
 }
 

@@ -52,10 +52,11 @@ class DuplicateSketch {
   };
   // Exact counts of training rows other than self[i] whose score with queries' row i (the
   // L2-normalised rows of `self`) is above `threshold`, or nothing when more than `max_rows`
-  // distinct training rows survive the bound.
+  // distinct training rows survive the bound (reading them one by one would cost more than a
+  // pass). The survivors are read `chunk_rows` at a time.
   std::optional<Counted> count(const DescriptorStream& train, const FloatArray& queries,
                                const std::vector<int64_t>& self, double threshold,
-                               int64_t max_rows, int threads) const;
+                               int64_t max_rows, int64_t chunk_rows, int threads) const;
 
   // Bytes the sketch file takes a training row.
   int64_t bytes_per_row() const { return 2 * dims_ + 4; }

@@ -156,14 +156,17 @@ nlohmann::json scan_streamed(const FloatArray& generated,
   p.train_rows = train.rows();
   if (!sampled.empty()) p.baseline = baseline_from_top2(std::move(sampled), first[1]);
   // The duplicate counts of the top-1 matches, known only now: from the sketch when it prunes
-  // enough (at most one block's worth of rows read again), else by a second pass.
+  // enough, else by a second pass.
   p.distinct = duplicate_rows(p.found.topk, params);
   std::optional<DuplicateSketch::Counted> counted;
   if (sketch && !p.distinct.empty()) {
     FloatArray dq = train.read_rows(p.distinct);
     l2_normalize_rows(dq);
-    counted = sketch->count(train, dq, p.distinct, params.dup_threshold, options.rows_per_block(),
-                            options.threads);
+    // Survivors are read one by one: up to a sixteenth of the rows that costs far less than a
+    // pass over all of them (a block at a time in memory).
+    counted = sketch->count(train, dq, p.distinct, params.dup_threshold,
+                            std::max(options.rows_per_block(), train.rows() / 16),
+                            options.rows_per_block(), options.threads);
   }
   const int64_t passes = p.distinct.empty() || counted ? 1 : 2;
   if (counted)

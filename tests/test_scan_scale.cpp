@@ -22,6 +22,7 @@
 #include "descriptors/shards.h"
 #include "metrics/topk.h"
 #include "scan/descriptor_stream.h"
+#include "scan/duplicate_sketch.h"
 #include "scan/image_source.h"
 #include "scan/index.h"
 #include "scan/scan.h"
@@ -310,6 +311,27 @@ TEST_F(ScanScaleTest, SketchDuplicateCountsEqualInMemoryNearTheThreshold) {
   for (const auto& p : mem["pairs"]) counts.insert(p["train_duplicates"].get<int64_t>());
   EXPECT_GE(counts.size(), 4u);
   EXPECT_LT(sk["stream"]["duplicate_sketch"]["rows_read"].get<int64_t>(), n / 4);
+
+  // The sketch alone, against a brute-force count: survivors read 7 rows at a time or all at
+  // once give the same counts, and a cap below the survivors gives none.
+  DuplicateSketch sketch(d, 24, path("near-scratch"));
+  for (int64_t b0 = 0; b0 < n; b0 += 5000) sketch.add(rows_of(as_read, b0, std::min(n, b0 + 5000)));
+  std::vector<int64_t> self;
+  for (int64_t i = 0; i < 300; ++i) self.push_back(i * 61 % n);
+  FloatArray q;
+  q.shape = {int64_t(self.size()), d};
+  for (int64_t r : self) q.data.insert(q.data.end(), as_read.row(r), as_read.row(r) + d);
+  std::vector<int64_t> brute(self.size(), 0);
+  for (size_t i = 0; i < self.size(); ++i)
+    for (int64_t r = 0; r < n; ++r)
+      brute[i] += r != self[i] && reference_score(q.row(int64_t(i)), as_read.row(r), 1, d) > 0.95f;
+  const auto small = sketch.count(stream, q, self, 0.95, n, 7, 0);
+  const auto whole = sketch.count(stream, q, self, 0.95, n, n, 0);
+  ASSERT_TRUE(small && whole);
+  EXPECT_EQ(small->counts, brute);
+  EXPECT_EQ(whole->counts, brute);
+  EXPECT_GT(*std::max_element(brute.begin(), brute.end()), 0);
+  EXPECT_FALSE(sketch.count(stream, q, self, 0.95, small->rows_read - 1, n, 0));
 }
 
 TEST_F(ScanScaleTest, StreamedScanHoldsTwoBlocksOfTrainingRows) {
