@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +15,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "descriptors/shards.h"
 #include "models/feature_cache.h"
 
@@ -54,18 +56,6 @@ class Fd {
  private:
   int fd_;
 };
-
-void pread_all(const std::string& path, int fd, char* out, size_t bytes, int64_t offset) {
-  while (bytes > 0) {
-    const ssize_t got = ::pread(fd, out, bytes, offset);
-    if (got <= 0)
-      fail("{}: read failed at byte {}: {}", path, offset,
-           got == 0 ? "unexpected end of file" : std::strerror(errno));
-    out += got;
-    bytes -= size_t(got);
-    offset += got;
-  }
-}
 
 }  // namespace
 
@@ -218,7 +208,8 @@ void DescriptorStream::read_list_range(int64_t begin, int64_t end, float* out,
     if (raw.size() < bytes) raw.resize(bytes);
     {
       Fd fd(f.path);
-      pread_all(f.path, fd.get(), raw.data(), bytes, f.header.data_offset + (l - f.begin) * row * esize);
+      pread_exact(fd.get(), raw.data(), bytes, f.header.data_offset + (l - f.begin) * row * esize,
+                  f.path);
     }
     for (int64_t r = l; r < stop; ++r) {
       if (failed != failed_index_.end() && *failed == r) {
@@ -252,7 +243,8 @@ FloatArray DescriptorStream::read_rows(const std::vector<int64_t>& rows) const {
 }
 
 void DescriptorStream::for_each_block(int64_t block_rows,
-                                      const std::function<void(int64_t, FloatArray&)>& fn) const {
+                                      const std::function<void(int64_t, FloatArray&)>& fn,
+                                      const std::function<void(FloatArray&)>& prepare) const {
   REPBENCH_ASSERT(block_rows >= 1);
   // Blocks cover list rows [j B, (j + 1) B) of the whole list, cut at file boundaries, so that a
   // shard read alone is cut exactly where the list of all shards is.
@@ -280,12 +272,16 @@ void DescriptorStream::for_each_block(int64_t block_rows,
     b.shape = shape(spans[i].rows);
     b.data.resize(size_t(spans[i].rows * row));
     read_list_range(spans[i].l0, spans[i].l1, b.data.data(), raw[i % 2]);
+    if (prepare) prepare(b);
   };
   std::future<void> next;
   if (!spans.empty()) next = std::async(std::launch::async, read, size_t(0));
   int64_t first = 0;
   for (size_t i = 0; i < spans.size(); ++i) {
+    const auto w0 = std::chrono::steady_clock::now();
     next.get();  // rethrows the reader's error (a short file, NaN) before this block is used
+    stats_.read_wait_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
     ++stats_.blocks;
     stats_.peak_rows = std::max(stats_.peak_rows, spans[i].rows);
     // Counted while no read is running: every buffer the reads grew is counted by the next get().

@@ -64,14 +64,19 @@ class DescriptorStream {
   // Visits all rows in order, block by block: fn(first row, block). A block holds the readable
   // rows of list rows [j block_rows, (j + 1) block_rows) within one file. The block may be
   // modified (normalised) by fn; it is reused for the next block but one: while fn works on a
-  // block, a second thread reads the next one, so two blocks are held at once.
-  void for_each_block(int64_t block_rows,
-                      const std::function<void(int64_t, FloatArray&)>& fn) const;
+  // block, a second thread reads the next one, so two blocks are held at once. `prepare`, when
+  // given, runs on that reading thread on each block just read, in block order, so that per-block
+  // work which needs no other thread (normalising, the duplicate sketch) overlaps fn instead of
+  // leaving cores idle between blocks; its exceptions reach the caller before fn sees the block.
+  void for_each_block(int64_t block_rows, const std::function<void(int64_t, FloatArray&)>& fn,
+                      const std::function<void(FloatArray&)>& prepare = nullptr) const;
 
   // What the reading held: blocks read, and the largest number of descriptor rows and buffer
   // bytes held at once (the high-water mark that bounds memory).
   struct Stats {
     int64_t blocks = 0, peak_rows = 0, peak_bytes = 0;
+    // Seconds for_each_block's caller waited for the reading thread (reading and `prepare`).
+    double read_wait_seconds = 0;
   };
   const Stats& stats() const { return stats_; }
 

@@ -13,6 +13,7 @@
 
 #include "core/descriptors.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "metrics/parallel.h"
 #include "scan/index.h"
 
@@ -33,25 +34,6 @@ constexpr float kResidualSlack = 1e-5f;
 constexpr float kMargin = 1e-3f;
 // Sketch rows decoded and searched at a time, and the query block of one thread.
 constexpr int64_t kTileRows = 8192, kQueryBlock = 64;
-
-void write_all(int fd, const char* p, size_t bytes, const std::string& dir) {
-  while (bytes > 0) {
-    const ssize_t n = ::write(fd, p, bytes);
-    if (n <= 0) fail("{}: cannot write the duplicate sketch: {}", dir, std::strerror(errno));
-    p += n;
-    bytes -= size_t(n);
-  }
-}
-
-void read_all(int fd, char* p, size_t bytes, int64_t offset, const std::string& dir) {
-  while (bytes > 0) {
-    const ssize_t n = ::pread(fd, p, bytes, offset);
-    if (n <= 0) fail("{}: cannot read the duplicate sketch back: {}", dir, std::strerror(errno));
-    p += n;
-    bytes -= size_t(n);
-    offset += n;
-  }
-}
 
 }  // namespace
 
@@ -150,7 +132,7 @@ void DuplicateSketch::add(const FloatArray& block) {
       }
       std::memcpy(o + 2 * m, &r[i], 4);
     }
-    write_all(fd_, out.data(), out.size(), scratch_dir_);
+    write_exact(fd_, out.data(), out.size(), scratch_dir_ + " (duplicate sketch)");
   }
   rows_ += block.rows();
 }
@@ -178,7 +160,7 @@ std::optional<DuplicateSketch::Counted> DuplicateSketch::count(
   int64_t kept = 0;
   for (int64_t r0 = 0; r0 < rows_; r0 += kTileRows) {
     const int64_t n = std::min(kTileRows, rows_ - r0);
-    read_all(fd_, raw.data(), size_t(n * rec), r0 * rec, scratch_dir_);
+    pread_exact(fd_, raw.data(), size_t(n * rec), r0 * rec, scratch_dir_ + " (duplicate sketch)");
     for (int64_t i = 0; i < n; ++i) {
       half_to_float(raw.data() + i * rec, ys.data() + i * m, m);
       std::memcpy(&rs[size_t(i)], raw.data() + i * rec + 2 * m, 4);

@@ -1,5 +1,6 @@
 #include "scan/index.h"
 
+#include <cblas.h>
 #include <faiss/AutoTune.h>
 #include <faiss/IVFlib.h>
 #include <faiss/IndexFlat.h>
@@ -9,7 +10,6 @@
 #include <faiss/index_factory.h>
 #include <faiss/invlists/InvertedLists.h>
 #include <faiss/utils/random.h>
-#include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -94,7 +94,9 @@ class ExactIndex : public TrainIndex {
 };
 
 // Seed of FAISS's k-means in an index built with `o` (and of the training sample's permutation).
-int clustering_seed(const IndexOptions& o) { return static_cast<int>(o.seed % 1000003) + 1234; }
+int clustering_seed(const IndexOptions& o) {
+  return static_cast<int>(o.seed % 1000003) + 1234;
+}
 
 // FAISS's message is "Error in FUNCTION at FILE:LINE: REASON", maybe over several lines.
 std::string faiss_reason(const faiss::FaissException& e) {
@@ -355,9 +357,10 @@ class FactoryIndex : public ApproximateIndex {
       const int64_t need = ivf ? std::max<int64_t>(40 * int64_t(ivf->nlist), 65536) : 65536;
       train_sample_ = std::min(n, o.train_sample > 0 ? o.train_sample : need);
       if (ivf && train_sample_ < int64_t(ivf->nlist))
-        fail("--index '{}': {} training rows for {} lists (k-means needs a row per list; give "
-             "--index-train-sample or fewer lists)",
-             factory_, train_sample_, ivf->nlist);
+        fail(
+            "--index '{}': {} training rows for {} lists (k-means needs a row per list; give "
+            "--index-train-sample or fewer lists)",
+            factory_, train_sample_, ivf->nlist);
     }
     if (ivf) {
       nlist_ = int64_t(ivf->nlist);
@@ -483,16 +486,24 @@ float reference_score(const float* q, const float* t, int64_t tokens, int64_t di
 }
 
 metrics::TopKResult exact_search(const FloatArray& train, bool split_product, const float* queries,
-                                 int64_t nq, int64_t k, int threads) {
+                                 int64_t nq, int64_t k, int threads, const float* floor) {
   const int64_t n = train.rows(), row = train.row_size();
   const int64_t tokens = split_product ? train.shape[1] : 1, dim = row / tokens;
   if (split_product) REPBENCH_ASSERT(train.shape.size() == 3);
+  const int team = metrics::resolve_threads(threads);
   // The sgemm's candidates, a few more than k, then their reference scores: sgemm rounds a dot
   // product differently depending on where it sits in the product (tile edges), so its scores
   // would depend on how the training set was cut (blocks, shards).
   metrics::TopKOptions opt;
   opt.k = std::min(k + kRescoreMargin, std::max<int64_t>(n, 1));
   opt.threads = threads;
+  // Query blocks of up to ~1024, as many on each thread: every sgemm call packs its block of
+  // training rows anew, which at search_topk's 256 queries a call cost ~16% of a 10,000-query scan
+  // (perf, bench_scan_scale); 10,000 queries go in 10 blocks of 1,000 (C is 8 MiB a thread).
+  constexpr int64_t kQueriesPerCall = 1024;
+  const int64_t per_thread =
+      (nq + int64_t(team) * kQueriesPerCall - 1) / (int64_t(team) * kQueriesPerCall);
+  opt.block_queries = std::max<int64_t>(1, (nq + per_thread * team - 1) / (per_thread * team));
   metrics::TopKResult c;
   if (split_product) {
     metrics::SplitProductScores s(queries, nq, train.data.data(), n, tokens, dim);
@@ -506,28 +517,43 @@ metrics::TopKResult exact_search(const FloatArray& train, bool split_product, co
   r.k = k;
   r.ids.assign(size_t(nq * k), -1);
   r.scores.assign(size_t(nq * k), -std::numeric_limits<float>::infinity());
-  std::vector<std::pair<float, int64_t>> list;
-  for (int64_t q = 0; q < nq; ++q) {
-    list.clear();
-    for (int64_t j = 0; j < c.k; ++j) {
-      const int64_t id = c.ids[q * c.k + j];
-      if (id >= 0) list.emplace_back(reference_score(queries + q * row, train.row(id), tokens, dim), id);
+  // The rescoring, in blocks of queries on all threads.
+  constexpr int64_t kRescoreBlock = 64;
+  metrics::parallel_for((nq + kRescoreBlock - 1) / kRescoreBlock, team, [&](int64_t b, int) {
+    std::vector<std::pair<float, int64_t>> list;
+    for (int64_t q = b * kRescoreBlock; q < std::min(nq, (b + 1) * kRescoreBlock); ++q) {
+      const float* query = queries + q * row;
+      // A float dot product of length `dim` is within dim 2^-24 |q| |t| of the exact one (any
+      // order, with or without FMA); |t| <= 1 for normalised rows, and split-product token parts
+      // are shorter still. Doubled, plus the float rounding of the reference score.
+      float cut = -std::numeric_limits<float>::infinity();
+      if (floor != nullptr && std::isfinite(floor[q])) {
+        double qq = 0;
+        for (int64_t j = 0; j < row; ++j) qq += double(query[j]) * query[j];
+        cut = float(double(floor[q]) - 2.0 * double(dim) * 0x1p-24 * std::sqrt(qq) - 1e-6);
+      }
+      list.clear();
+      for (int64_t j = 0; j < c.k; ++j) {
+        const int64_t id = c.ids[q * c.k + j];
+        if (id >= 0 && c.scores[q * c.k + j] >= cut)
+          list.emplace_back(reference_score(query, train.row(id), tokens, dim), id);
+      }
+      std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+        return metrics::ranks_before(a.first, a.second, b.first, b.second);
+      });
+      for (size_t j = 0; j < list.size() && int64_t(j) < k; ++j) {
+        r.scores[q * k + j] = list[j].first;
+        r.ids[q * k + j] = list[j].second;
+      }
     }
-    std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
-      return metrics::ranks_before(a.first, a.second, b.first, b.second);
-    });
-    for (size_t j = 0; j < list.size() && int64_t(j) < k; ++j) {
-      r.scores[q * k + j] = list[j].first;
-      r.ids[q * k + j] = list[j].second;
-    }
-  }
+  });
   return r;
 }
 
 IndexKind resolve_index_kind(const IndexOptions& options, int64_t n, bool split_product) {
   IndexKind kind = options.kind;
   if (kind == IndexKind::kAuto)
-    kind = n <= options.exact_max ? IndexKind::kExact
+    kind = n <= options.exact_max  ? IndexKind::kExact
            : n <= options.hnsw_max ? IndexKind::kHnsw
                                    : IndexKind::kIvf;
   // FAISS has no split-product; token descriptors are always searched exactly.
@@ -571,7 +597,8 @@ double recall_at_1(const metrics::TopKResult& approx, const metrics::TopKResult&
   int64_t hits = 0;
   for (int64_t i = 0; i < approx.nq; ++i) {
     const int64_t a = approx.ids[i * approx.k], e = exact.ids[i * exact.k];
-    if (a == e || (a >= 0 && std::abs(approx.scores[i * approx.k] - exact.scores[i * exact.k]) <= 1e-5f))
+    if (a == e ||
+        (a >= 0 && std::abs(approx.scores[i * approx.k] - exact.scores[i * exact.k]) <= 1e-5f))
       ++hits;
   }
   return double(hits) / double(approx.nq);
@@ -662,8 +689,8 @@ SearchOutcome search_train(const FloatArray& train, const FloatArray& queries, b
                              rq = gather_rows(queries, sample.report);
     exact_tune = exact_search(train, split_product, tq.data(), int64_t(sample.tune.size()), 1,
                               options.threads);
-    exact_report = exact_search(train, split_product, rq.data(), int64_t(sample.report.size()),
-                                1, options.threads);
+    exact_report = exact_search(train, split_product, rq.data(), int64_t(sample.report.size()), 1,
+                                options.threads);
   }
   const double reference_seconds = seconds_since(t0);
   SearchOutcome out =

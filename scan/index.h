@@ -119,8 +119,14 @@ std::unique_ptr<TrainIndex> build_index(const FloatArray& train, bool split_prod
 // set is cut (in memory, in streamed blocks, in a job array's shards); the reference scores do
 // not, and neither do the top-k unless more than kRescoreMargin candidates tie within float
 // rounding at the k-th place.
+// `floor`, when given, holds for each query a score that k training rows seen before `train`
+// (all with smaller ids) already reach, the k-th of a running list: a candidate whose sgemm score
+// lies below it by more than the sgemm's rounding bound cannot enter that list, so it is not
+// rescored and not returned (a streamed scan then rescores a few candidates per block instead of
+// k + kRescoreMargin). Needs L2-normalised training rows.
 metrics::TopKResult exact_search(const FloatArray& train, bool split_product, const float* queries,
-                                 int64_t nq, int64_t k, int threads);
+                                 int64_t nq, int64_t k, int threads,
+                                 const float* floor = nullptr);
 constexpr int64_t kRescoreMargin = 8;
 
 // The similarity of one query row and one training row ([tokens x dim] each; tokens = 1 for

@@ -84,19 +84,21 @@ StreamedBuild build_index_streamed(const DescriptorStream& train, IndexKind kind
   ref.k = 1;
   ref.ids.assign(size_t(ref.nq), -1);
   ref.scores.assign(size_t(ref.nq), -std::numeric_limits<float>::infinity());
-  train.for_each_block(options.rows_per_block(), [&](int64_t first, FloatArray& block) {
-    l2_normalize_rows(block);
-    REPBENCH_ASSERT(first == b.index->added());
-    b.index->add(block.data.data(), block.rows());
-    if (ref.nq > 0) {
-      // As stream_topk: exact_search's reference scores, merged block by block.
-      const auto r0 = std::chrono::steady_clock::now();
-      metrics::merge_topk(
-          ref, exact_search(block, false, reference.data.data(), ref.nq, 1, options.threads),
-          first);
-      b.reference_seconds += seconds_since(r0);
-    }
-  });
+  train.for_each_block(
+      options.rows_per_block(),
+      [&](int64_t first, FloatArray& block) {
+        REPBENCH_ASSERT(first == b.index->added());
+        b.index->add(block.data.data(), block.rows());
+        if (ref.nq > 0) {
+          // As stream_topk: exact_search's reference scores, merged block by block.
+          const auto r0 = std::chrono::steady_clock::now();
+          metrics::merge_topk(
+              ref, exact_search(block, false, reference.data.data(), ref.nq, 1, options.threads),
+              first);
+          b.reference_seconds += seconds_since(r0);
+        }
+      },
+      [](FloatArray& block) { l2_normalize_rows(block); });
   REPBENCH_ASSERT(b.index->added() == n);
   b.build_seconds = seconds_since(t0) - b.reference_seconds;
   return b;
@@ -128,8 +130,8 @@ SearchOutcome search_train_streamed(const DescriptorStream& train, const FloatAr
 nlohmann::json scan_streamed_approximate(const FloatArray& generated,
                                          const std::vector<std::string>& generated_paths,
                                          const DescriptorStream& train, const ScanParams& params,
-                                         const StreamOptions& options,
-                                         metrics::TopKResult* matches, const ScanGroups* groups) {
+                                         const StreamOptions& options, metrics::TopKResult* matches,
+                                         const ScanGroups* groups) {
   params.Check();
   options.Check();
   REPBENCH_ASSERT(generated.rows() == int64_t(generated_paths.size()));

@@ -37,16 +37,21 @@ metrics::TopKResult empty_topk(int64_t nq, int64_t k) {
 // Merges into `into` the top-k (into.k) of `queries` among the rows of `block` (training rows
 // first, first + 1, ...): within each query's group when both group lists are given.
 void merge_block(metrics::TopKResult& into, const FloatArray& block, int64_t first,
-                 bool split_product, const float* queries,
-                 const std::vector<int32_t>* query_groups,
+                 bool split_product, const float* queries, const std::vector<int32_t>* query_groups,
                  const std::vector<int32_t>* train_groups, int threads) {
   if (into.nq == 0) return;
   if (query_groups && train_groups)
     merge_topk_within_groups(into, block, first, split_product, queries, *query_groups,
                              *train_groups, threads);
-  else
-    metrics::merge_topk(into, exact_search(block, split_product, queries, into.nq, into.k, threads),
-                        first);
+  else {
+    // Each query's k-th best so far: candidates of this block below it are not rescored.
+    std::vector<float> floor(size_t(into.nq));
+    for (int64_t q = 0; q < into.nq; ++q)
+      floor[size_t(q)] = into.scores[size_t(q * into.k + into.k - 1)];
+    metrics::merge_topk(
+        into, exact_search(block, split_product, queries, into.nq, into.k, threads, floor.data()),
+        first);
+  }
 }
 
 // The groups of training rows `rows`.
@@ -72,13 +77,17 @@ std::vector<metrics::TopKResult> stream_topk(
     any = any || s.queries->rows() > 0;
   }
   if (!any) return out;
-  train.for_each_block(options.rows_per_block(), [&](int64_t first, FloatArray& block) {
-    l2_normalize_rows(block);
-    for (size_t i = 0; i < searches.size(); ++i)
-      merge_block(out[i], block, first, split_product, searches[i].queries->data.data(),
-                  searches[i].groups, train_groups, options.threads);
-    if (each_block) each_block(block);
-  });
+  train.for_each_block(
+      options.rows_per_block(),
+      [&](int64_t first, FloatArray& block) {
+        for (size_t i = 0; i < searches.size(); ++i)
+          merge_block(out[i], block, first, split_product, searches[i].queries->data.data(),
+                      searches[i].groups, train_groups, options.threads);
+      },
+      [&](FloatArray& block) {
+        l2_normalize_rows(block);
+        if (each_block) each_block(block);
+      });
   return out;
 }
 
@@ -105,13 +114,15 @@ SecondPass stream_baseline_and_duplicates(const DescriptorStream& train, bool sp
   l2_normalize_rows(dq);
   metrics::TopKResult top2 = empty_topk(bq.rows(), 2);
   out.duplicates.assign(dup_rows.size(), 0);
-  train.for_each_block(options.rows_per_block(), [&](int64_t first, FloatArray& block) {
-    l2_normalize_rows(block);
-    merge_block(top2, block, first, split_product, bq.data.data(),
-                train_groups ? &sampled_groups : nullptr, train_groups, options.threads);
-    add_duplicate_counts(dq.data.data(), dup_rows, block, first, split_product, dup_threshold,
-                         options.threads, out.duplicates);
-  });
+  train.for_each_block(
+      options.rows_per_block(),
+      [&](int64_t first, FloatArray& block) {
+        merge_block(top2, block, first, split_product, bq.data.data(),
+                    train_groups ? &sampled_groups : nullptr, train_groups, options.threads);
+        add_duplicate_counts(dq.data.data(), dup_rows, block, first, split_product, dup_threshold,
+                             options.threads, out.duplicates);
+      },
+      [](FloatArray& block) { l2_normalize_rows(block); });
   if (!sampled.empty()) out.baseline = baseline_from_top2(std::move(sampled), top2);
   return out;
 }
@@ -185,6 +196,7 @@ nlohmann::json scan_streamed(const FloatArray& generated,
                    {"peak_rows", st.peak_rows},
                    {"peak_bytes", st.peak_bytes},
                    {"passes", passes},
+                   {"read_wait_seconds", st.read_wait_seconds},
                    {"duplicate_sketch", nullptr}};
   if (sketch)
     rec["stream"]["duplicate_sketch"] = {

@@ -62,7 +62,8 @@ struct StreamQueries {
   int64_t k;
   const std::vector<int32_t>* groups = nullptr;  // searched within groups when train_groups
 };
-// `each_block`, when given, also sees every L2-normalised block (after it is searched).
+// `each_block`, when given, also sees every L2-normalised block (on the reading thread, in block
+// order, before the block is searched).
 std::vector<metrics::TopKResult> stream_topk(
     const DescriptorStream& train, const std::vector<StreamQueries>& searches, bool split_product,
     const StreamOptions& options, const std::vector<int32_t>* train_groups = nullptr,
@@ -84,9 +85,10 @@ SecondPass stream_baseline_and_duplicates(const DescriptorStream& train, bool sp
                                           const std::vector<int32_t>* train_groups = nullptr);
 
 // The whole scan as scan_descriptors() returns it (exact search), plus "stream": {"block_rows",
-// "blocks", "peak_rows", "peak_bytes", "passes" (over the files), "duplicate_sketch" ({"dims",
-// "bytes", "used", "candidates", "rows_read"}, null when no sketch was written)}. `generated` is L2-normalised. `groups`: as
-// scan_descriptors().
+// "blocks", "peak_rows", "peak_bytes", "passes" (over the files), "read_wait_seconds" (the search
+// waiting for the reading thread: the disk, when it is the limit), "duplicate_sketch" ({"dims",
+// "bytes", "used", "candidates", "rows_read"}, null when no sketch was written)}. `generated` is
+// L2-normalised. `groups`: as scan_descriptors().
 nlohmann::json scan_streamed(const FloatArray& generated,
                              const std::vector<std::string>& generated_paths,
                              const DescriptorStream& train, bool split_product,

@@ -571,6 +571,54 @@ TEST(MergeTopKTest, SliceBySliceEqualsOneSearch) {
   EXPECT_EQ(c.ids, (std::vector<int64_t>{8, -1, -1}));
 }
 
+TEST(ExactSearchTest, FloorPrunedRescoringEqualsFullRescoringBlockByBlock) {
+  // Training rows that tie with each other within float rounding: each query has 40 rows that are
+  // the query itself plus noise of 1e-6 to 1e-7 spread over all blocks (the sgemm's and the
+  // reference's orders of them differ), exact copies of earlier rows (equal scores: the smaller
+  // id must stay first) and unrelated rows. Merged block by block with each query's running k-th
+  // score as the floor, the lists equal those merged without it. (Not those of one search over
+  // all rows: more than kRescoreMargin rows tie, which index.h documents.)
+  const int64_t d = 96, nq = 24, k = 5, per_query = 40, n = 3000, block = 250;
+  std::mt19937_64 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  FloatArray q, t;
+  q.shape = {nq, d};
+  q.data.resize(size_t(nq * d));
+  for (float& v : q.data) v = normal(rng);
+  l2_normalize_rows(q);
+  t.shape = {n, d};
+  t.data.resize(size_t(n * d));
+  for (float& v : t.data) v = normal(rng);
+  std::uniform_int_distribution<int64_t> pick(0, n - 1);
+  for (int64_t i = 0; i < nq; ++i)
+    for (int64_t c = 0; c < per_query; ++c) {
+      float* r = t.data.data() + pick(rng) * d;
+      const float scale = c % 2 == 0 ? 1e-6f : 1e-7f;
+      for (int64_t j = 0; j < d; ++j) r[j] = q.data[size_t(i * d + j)] + scale * normal(rng);
+    }
+  for (int64_t i = 0; i < 200; ++i) {  // exact copies of rows earlier in the set
+    const int64_t to = 1 + pick(rng) % (n - 1), from = pick(rng) % to;
+    std::copy(t.row(from), t.row(from) + d, t.data.data() + to * d);
+  }
+  l2_normalize_rows(t);
+  auto empty = [&] {
+    metrics::TopKResult r{nq, k, std::vector<int64_t>(size_t(nq * k), -1),
+                          std::vector<float>(size_t(nq * k), -INFINITY)};
+    return r;
+  };
+  metrics::TopKResult pruned = empty(), full = empty();
+  for (int64_t b0 = 0; b0 < n; b0 += block) {
+    const FloatArray part = rows_of(t, b0, std::min(n, b0 + block));
+    std::vector<float> kth(static_cast<size_t>(nq));
+    for (int64_t i = 0; i < nq; ++i) kth[size_t(i)] = pruned.scores[size_t(i * k + k - 1)];
+    metrics::merge_topk(pruned, exact_search(part, false, q.data.data(), nq, k, 2, kth.data()),
+                        b0);
+    metrics::merge_topk(full, exact_search(part, false, q.data.data(), nq, k, 2), b0);
+  }
+  EXPECT_EQ(pruned.ids, full.ids);
+  EXPECT_EQ(pruned.scores, full.scores);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Through the command line: descriptors on both sides, float16 extraction, partials and merge.
 
