@@ -1,8 +1,6 @@
 // Tests backed by the system Python (/usr/bin/python3 with numpy, PIL, torch, torchvision:
-// references and fixtures). Without it such a test skips and says why in its output; where the
-// stack is expected (REPBENCH_REQUIRE_PYTHON_STACK=1, set by .ci/run and the README's test
-// command after scripts/setup.sh installed it) a missing module fails the test instead, so the
-// suite cannot go green with these tests gone.
+// references and fixtures). Without it such a test skips and says why in its output; where fixtures are
+// required (support/required_fixture.h) a missing module fails the test instead.
 #pragma once
 
 #include <cstdlib>
@@ -12,14 +10,13 @@
 
 #include <gtest/gtest.h>
 
+#include "support/required_fixture.h"
+
 namespace repbench::test_support {
 
 inline const char* kSystemPython = "/usr/bin/python3";
 
-inline bool python_stack_required() {
-  const char* v = std::getenv("REPBENCH_REQUIRE_PYTHON_STACK");
-  return v != nullptr && std::string(v) == "1";
-}
+inline bool python_stack_required() { return fixtures_required(); }
 
 // "" when `kSystemPython -c 'import MODULES'` succeeds, else why not (asked once per list).
 inline std::string python_missing(const std::string& modules) {
@@ -40,17 +37,8 @@ inline std::string python_missing(const std::string& modules) {
 
 }  // namespace repbench::test_support
 
-// Ends the test when `why` (a reason, "" for none) is not empty: a failure where the Python stack
-// is required, a skip that prints the reason otherwise.
-#define SKIP_OR_FAIL_WITHOUT_PYTHON(why)                                                  \
-  do {                                                                                    \
-    const std::string why_ = (why);                                                       \
-    if (!why_.empty()) {                                                                  \
-      if (::repbench::test_support::python_stack_required())                              \
-        FAIL() << why_ << ", and REPBENCH_REQUIRE_PYTHON_STACK=1 says it must be there";  \
-      GTEST_SKIP() << why_ << " (set REPBENCH_REQUIRE_PYTHON_STACK=1 to make this fail)"; \
-    }                                                                                     \
-  } while (0)
+// Kept for the tests that name the Python stack; the rule is SKIP_OR_FAIL_WITHOUT_FIXTURE's.
+#define SKIP_OR_FAIL_WITHOUT_PYTHON(why) SKIP_OR_FAIL_WITHOUT_FIXTURE(why)
 
 // REQUIRE_PYTHON("numpy, PIL"): the test needs these modules of the system Python.
 #define REQUIRE_PYTHON(modules) \
