@@ -9,7 +9,9 @@
 # and seed; slurm.conf with free ports, state and spool in DIR, proctrack/linuxproc, task/none, no
 # accounting, DependencyParameters=kill_invalid_depend (22.05 reads it there, not in
 # SchedulerParameters: a job whose dependency can never be met is cancelled, not left pending)
-# and batch_sched_delay=0; the node has this machine's CPUs and memory. `start` prints one line and
+# and batch_sched_delay=0; the node has this machine's CPUs and memory, and its partition lets up
+# to 4 jobs share a CPU (OverSubscribe=FORCE:4: the tests' jobs are small, and 4 array tasks then
+# run at once on 2 cores). `start` prints one line and
 # exits 77 when the cluster cannot run here (not root, a package missing) and 1 when it should
 # have started but did not; either way it stops what it started. The daemons' logs stay in DIR.
 set -euo pipefail
@@ -121,7 +123,7 @@ InactiveLimit=0
 KillWait=2
 Waittime=0
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
-PartitionName=test Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+PartitionName=test Nodes=localhost Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 EOF
   export SLURM_CONF="$d/slurm.conf"
   printf 'export SLURM_CONF=%q\nexport PATH="$PATH:/usr/sbin"\n' "$d/slurm.conf" >"$d/env"
