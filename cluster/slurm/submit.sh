@@ -44,17 +44,16 @@ export REPBENCH WORK TRAIN GENERATED
 mkdir -p "$WORK/logs"
 
 # A scan task's memory, MB: the streamed scan's formula (README, "Training sets larger than
-# memory") for one shard's rows n, plus the program. The merge's: the same formula over all rows
-# (it holds the names of all rows, and reads the shards where a partial lacks a duplicate count).
+# memory"), plus the program. N is all training rows: a task opens every shard (the baseline
+# sample is drawn from the whole set) and so holds every row's name; the merge likewise.
 scan_mem_mb() {
-  local n=$1 g=$GENERATED_IMAGES r=$ROW_VALUES b=$BLOCK_ROWS mib=$((1 << 20))
+  local n=$TRAIN_IMAGES g=$GENERATED_IMAGES r=$ROW_VALUES b=$BLOCK_ROWS mib=$((1 << 20))
   local bytes=$((4 * g * r + 8 * b * r + 16 * mib + 4 * r * (BASELINE_SAMPLE + g) + 12 * g * K +
                  THREADS * 4 * mib + n * (NAME_LENGTH + 32)))
   echo $(((bytes + mib - 1) / mib + PROCESS_MEM_MB))
 }
-task_rows=$(((TRAIN_IMAGES + SHARDS - 1) / SHARDS))
-scan_task_mb=$(scan_mem_mb "$task_rows")
-merge_mb=$(scan_mem_mb "$TRAIN_IMAGES")
+scan_task_mb=$(scan_mem_mb)
+merge_mb=$scan_task_mb
 
 # shellcheck disable=SC2086  # SBATCH_OPTIONS holds several options
 submit() {  # submit NAME MEM_MB LOG SCRIPT [sbatch options...]
