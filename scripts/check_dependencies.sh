@@ -28,6 +28,8 @@ USES=(
   "python3-torch|tests/fixtures/make_diffusion_fixtures.py|import torch"
   "python3-torchvision|tests/fixtures/make_model_fixtures.py|import torchvision"
   "python3-onnx|tests/fixtures/make_onnx_fixtures.py|import onnx"
+  "slurm-wlm|tests/support/slurm_cluster.sh|slurmctld -D"
+  "munge|tests/support/slurm_cluster.sh|munged --force"
 )
 
 # Prints the problems of the tree at $1, one a line; nothing when it is consistent.

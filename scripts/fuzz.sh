@@ -346,6 +346,21 @@ PY
  "generated": {"paths": ["g0.png", "g,1.png"], "skipped": [{"index": 2, "path": "g2.png", "error": "bad"}]},
  "k": 2, "ids": [4, 3, 5, -1], "scores": [0.75, 0.5, 0.25, -1e300], "seconds": 0.5}
 JSON
+      # The same as format 2 (scan merge without the shards): the shard's slice, its part of the
+      # baseline, duplicate entries (2-value rows) and groups.
+      cat >"$dir/partial2.json" <<'JSON'
+{"format": "repbench-scan-partial", "format_version": 2,
+ "run": {"model": "builtin:dct", "k": 2, "thresholds": [0.5], "generated": {"count": 2}},
+ "shard": {"index": 1, "count": 2, "begin": 3, "end": 6, "npy": "/x/t.shard-1-of-2.npy"},
+ "generated": {"paths": ["g0.png", "g,1.png"], "skipped": []},
+ "k": 2, "ids": [4, 3, 5, -1], "scores": [0.75, 0.5, 0.25, -1e300], "seconds": 0.5,
+ "train": {"paths": ["t3.png", "t4.png", "t5.png"], "failed": [{"index": 5, "path": "t5.png", "error": "bad"}],
+           "row_shape": [2]},
+ "baseline": {"rows": [0, 4], "ids": [3, 4, 4, -1], "scores": [0.9, 0.1, 1.0, -1e300]},
+ "duplicates": {"floor": [0.2, -1], "bound": [-1e300, -1e300], "entries": [[4, 3], [5]],
+                "rows": [3, 4, 5], "values": [1, 0, 0.6, 0.8, 0, 1]},
+ "groups": {"names": ["a", "b"], "generated": [0, 1], "train": [1, 0]}}
+JSON
       ;;
   esac
 }

@@ -22,6 +22,8 @@ packages=(
   gnuplot-nox fonts-dejavu-core chromium
   # Python references and fixtures of the tests (/usr/bin/python3)
   python3 python3-numpy python3-pil python3-torch python3-torchvision python3-onnx
+  # the single-node SLURM cluster the cluster/slurm/ recipes are tested on
+  slurm-wlm munge
 )
 
 missing=()

@@ -25,6 +25,7 @@
 #include "scan/stream_scan.h"
 #include "support/bad_input.h"
 #include "support/command_test.h"
+#include "support/shard_files.h"
 
 namespace fs = std::filesystem;
 using namespace repbench;        // NOLINT
@@ -501,12 +502,74 @@ TEST_F(ScanGroupsTest, CommandLineWritesGroupsAndRefusesBadGroupsFiles) {
       repbench("scan" + sides + groups + " --within-group --index hnsw --out " + path("x")),
       "--within-group", "give --index exact (or auto), not 'hnsw'");
   EXPECT_BAD_INPUT(
-      repbench("scan" + sides + groups + " --partial " + path("part.json") + " --out " + path("x")),
-      "--partial", "groups (--generated-groups, --train-groups) are not supported");
-  EXPECT_BAD_INPUT(
       repbench("scan" + sides + " --train-groups " + path("missing.csv") + " --out " + path("x")),
       path("missing.csv"), "");
   EXPECT_FALSE(fs::exists(path("x/scan.json")));
+}
+
+// Groups in a job array: each task assigns the groups over the whole list, searches its shard
+// (within groups with --within-group) and the merge gives the grouped scan of all shards, groups
+// record included, without reading the shards.
+TEST_F(ScanGroupsTest, PartialScansWithGroupsMergeToTheGroupedScan) {
+  const GroupedData d = make_grouped(300, 40, 8, 9);
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < d.train.rows(); ++i) names.push_back(fmt::format("train/{}.png", i));
+  const std::vector<std::string> shards =
+      test_support::write_shard_files(d.train, names, 4, path("feats"));
+  write_npy(path("gen.npy"), d.generated.data.data(), d.generated.shape);
+  {
+    std::ofstream tg(path("tg.csv")), gg(path("gg.csv"));
+    for (int64_t i = 0; i < d.train.rows(); ++i)
+      tg << names[size_t(i)] << ",class " << d.train_group[size_t(i)] << "\n";
+    for (int64_t i = 0; i < d.generated.rows(); ++i)
+      gg << i << ",class " << d.generated_group[size_t(i)] << "\n";
+  }
+  // Only matches above a threshold get a duplicate count: the partials then hold them all.
+  const std::string groups = " --generated-descriptors " + path("gen.npy") +
+                             " --threshold 0.5,0.8 --k 3 --baseline-sample 40 --duplicate-sample 0"
+                             " --generated-groups " +
+                             path("gg.csv") + " --train-groups " + path("tg.csv");
+  for (const std::string within : {"", " --within-group"}) {
+    SCOPED_TRACE(within);
+    const std::string dir = within.empty() ? "shares" : "within";
+    Run r = repbench("scan" + groups + within + " --train-descriptors " + shards[0] + " " +
+                     shards[1] + " " + shards[2] + " " + shards[3] + " --out " + path(dir + "/one"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::string parts;
+    for (int i : {2, 0, 3, 1}) {
+      const std::string part = path(fmt::format("{}/p{}.json", dir, i));
+      r = repbench("scan" + groups + within + " --train-descriptors " + shards[size_t(i)] +
+                   " --partial " + part + " --out " + path("task"));
+      ASSERT_EQ(r.status, 0) << r.err;
+      parts += " " + part;
+    }
+    fs::rename(path("feats"), path("feats.away"));
+    r = repbench("scan merge" + parts + " --out " + path(dir + "/merged"));
+    fs::rename(path("feats.away"), path("feats"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(slurp(path(dir + "/merged/matches.csv")), slurp(path(dir + "/one/matches.csv")));
+    const json a = json::parse(slurp(path(dir + "/one/scan.json")));
+    const json b = json::parse(slurp(path(dir + "/merged/scan.json")));
+    for (const char* key : {"groups", "generations_top1", "baseline", "above", "pairs", "duplicates"})
+      EXPECT_EQ(a[key], b[key]) << key;
+    EXPECT_EQ(b["groups"]["within_group"], !within.empty());
+    EXPECT_EQ(b["groups"]["count"], 7);
+    EXPECT_EQ(b["stream"]["shards_read"], false);
+  }
+  // Partials of other groups files are another scan's.
+  {
+    std::ofstream gg(path("gg2.csv"));
+    for (int64_t i = 0; i < d.generated.rows(); ++i) gg << i << ",class " << (i % 5) << "\n";
+  }
+  Run r = repbench("scan --generated-descriptors " + path("gen.npy") +
+                   " --threshold 0.5,0.8 --k 3 --baseline-sample 40 --duplicate-sample 0"
+                   " --generated-groups " + path("gg2.csv") + " --train-groups " + path("tg.csv") + " --train-descriptors " +
+                   shards[1] + " --partial " + path("other.json") + " --out " + path("task"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_BAD_INPUT(repbench("scan merge " + path("shares/p0.json") + " " + path("other.json") +
+                            " " + path("shares/p2.json") + " " + path("shares/p3.json") +
+                            " --out " + path("x")),
+                   path("other.json"), "a partial of another scan (groups differs");
 }
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include "scan/stream_scan.h"
 #include "support/bad_input.h"
 #include "support/command_test.h"
+#include "support/shard_files.h"
 
 namespace fs = std::filesystem;
 using namespace repbench;        // NOLINT
@@ -813,6 +814,81 @@ TEST_F(ScanScaleTest, PartialScansMergeToTheSingleScan) {
                             shards[1] + " --partial " + path("y.json") + " --out " + path("task")),
                    "--partial", "one training shard");
   EXPECT_FALSE(fs::exists(path("x/scan.json")));
+}
+
+// `scan merge` reads the partials only: each carries its shard's part of the baseline and the
+// rows that hold every duplicate of the counted matches (scan/partial.h). The shard files moved
+// away after the tasks, the merge gives the single scan's outputs; where a count is not covered
+// (--duplicate-sample of generations below every threshold with a low --dup-threshold) it reads
+// the shards for it, and says so.
+TEST_F(ScanScaleTest, MergeCountsDuplicatesFromThePartialsWithoutTheShards) {
+  const Data d = make_data(400, 60, {16}, 5);
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < d.train.rows(); ++i) names.push_back(fmt::format("img/{:04d}.png", i));
+  const std::vector<std::string> shards =
+      test_support::write_shard_files(d.train, names, 4, path("feats"));
+  write_npy(path("g.npy"), d.generated.data.data(), d.generated.shape);
+  struct Case {
+    std::string name, options;
+    bool reads_shards;
+  };
+  for (const Case& c : {Case{"covered", " --threshold 0.5,0.8 --duplicate-sample 0", false},
+                        Case{"sampled", " --threshold 0.8,0.9 --dup-threshold 0.5 --duplicate-sample -1", true}}) {
+    SCOPED_TRACE(c.name);
+    const std::string common = " --generated-descriptors " + path("g.npy") + c.options +
+                               " --baseline-sample 30 --k 3";
+    Run r = repbench("scan" + common + " --index exact --block-rows 7 --train-descriptors " +
+                     shards[0] + " " + shards[1] + " " + shards[2] + " " + shards[3] + " --out " +
+                     path(c.name + "/single"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::string parts;
+    for (int i : {3, 1, 0, 2}) {
+      const std::string part = path(fmt::format("{}/p{}.json", c.name, i));
+      r = repbench(fmt::format("scan{} --train-descriptors {} --partial {} --out {}", common,
+                               shards[i], part, path("task")));
+      ASSERT_EQ(r.status, 0) << r.err;
+      parts += " " + part;
+    }
+    if (!c.reads_shards) fs::rename(path("feats"), path("feats.away"));
+    r = repbench("scan merge" + parts + " --out " + path(c.name + "/merged"));
+    if (!c.reads_shards) fs::rename(path("feats.away"), path("feats"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(slurp(path(c.name + "/merged/matches.csv")), slurp(path(c.name + "/single/matches.csv")));
+    const json a = json::parse(slurp(path(c.name + "/single/scan.json")));
+    const json b = json::parse(slurp(path(c.name + "/merged/scan.json")));
+    for (const char* key : {"generations_top1", "baseline", "above", "pairs", "duplicates", "train"})
+      EXPECT_EQ(a[key], b[key]) << key;
+    // Not vacuous: near-duplicates counted, the baseline sampled across shards.
+    int64_t most = 0;
+    for (const auto& pair : b["pairs"])
+      if (pair["train_duplicates"].is_number()) most = std::max<int64_t>(most, pair["train_duplicates"]);
+    EXPECT_GE(most, 1);
+    EXPECT_EQ(b["baseline"]["sample"], 30);
+    const json& st = b["stream"];
+    EXPECT_EQ(st["shards_read"], c.reads_shards);
+    EXPECT_EQ(st["passes"], c.reads_shards ? 1 : 0);
+    EXPECT_GT(st["duplicates_from_partials"].get<int64_t>(), 0);
+    if (c.reads_shards)
+      EXPECT_GT(st["duplicates_from_shards"].get<int64_t>(), 0);
+    else
+      EXPECT_EQ(st["duplicates_from_shards"], 0);
+    EXPECT_EQ(st["duplicates_from_partials"].get<int64_t>() + st["duplicates_from_shards"].get<int64_t>(),
+              b["duplicates"]["counted"].get<int64_t>());
+  }
+  // The shards gone where the merge needs them: one line naming the file.
+  fs::rename(path("feats"), path("feats.away"));
+  std::string parts;
+  for (int i = 0; i < 4; ++i) parts += " " + path(fmt::format("sampled/p{}.json", i));
+  EXPECT_BAD_INPUT(repbench("scan merge" + parts + " --out " + path("x")), shards[0], "");
+  EXPECT_FALSE(fs::exists(path("x/scan.json")));
+  // A scan task needs every shard of the list (the baseline sample is drawn from all of them).
+  fs::create_directories(path("feats"));
+  fs::copy(path("feats.away/images.shard-1-of-4.npy"), path("feats/images.shard-1-of-4.npy"));
+  fs::copy(path("feats.away/images.shard-1-of-4.shard.json"), path("feats/images.shard-1-of-4.shard.json"));
+  EXPECT_BAD_INPUT(repbench("scan --generated-descriptors " + path("g.npy") + " --train-descriptors " +
+                            shards[1] + " --partial " + path("y.json") + " --out " + path("task")),
+                   path("feats/images.shard-0-of-4.npy"), "is not there yet");
+  EXPECT_FALSE(fs::exists(path("y.json")));
 }
 
 // --index as a FAISS index_factory string: built, tuned by measured recall, recorded as given.
