@@ -1,8 +1,11 @@
 // repbench: the command line. Parses, dispatches to one verb, and turns a repbench::Error into
 // one line on stderr and exit status 2.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -50,6 +53,19 @@ int main(int argc, char** argv) {
   repbench::app::add_ddpm_command(app);
   repbench::app::add_experiment_command(app);
 
+  // A first word that is not an option and names no verb: say so and list the verbs (CLI11 alone
+  // would only say that a subcommand is required).
+  const CLI::App& verbs_of = app;
+  const std::vector<const CLI::App*> all_verbs = verbs_of.get_subcommands({});
+  if (argc >= 2 && argv[1][0] != '-' &&
+      std::none_of(all_verbs.begin(), all_verbs.end(),
+                   [&](const CLI::App* v) { return v->check_name(argv[1]); })) {
+    std::string verbs;
+    for (const CLI::App* v : all_verbs) verbs += (verbs.empty() ? "" : ", ") + v->get_name();
+    std::fprintf(stderr, "repbench: error: unknown verb '%s'; the verbs are: %s\n", argv[1],
+                 verbs.c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
