@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/version.h"
 #include "runtime/openmp_policy.h"
+#include "runtime/portable_numerics.h"
 
 namespace {
 
@@ -23,7 +24,12 @@ void restart_torch_verbs_with_passive_openmp(int argc, char** argv) {
   static const char* const kTorchVerbs[] = {"demo",  "run",  "extract",   "ddpm",
                                             "synth", "scan", "experiment"};
   for (const char* v : kTorchVerbs)
-    if (std::strcmp(argv[1], v) == 0) return repbench::runtime::restart_with_passive_openmp(argv);
+    if (std::strcmp(argv[1], v) == 0) {
+      // The demo's numbers are the same on every CPU (runtime/portable_numerics.h); the other
+      // verbs pin them only when REPBENCH_NUMERICS=portable.
+      repbench::runtime::restart_with_portable_numerics(argv, std::strcmp(v, "demo") == 0);
+      return repbench::runtime::restart_with_passive_openmp(argv);
+    }
 }
 
 }  // namespace
