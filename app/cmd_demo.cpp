@@ -29,8 +29,11 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
   add_fast_decode_option(cmd, o->fast_decode);
   cmd->footer(
-      "Writes OUT/records/ (one JSON record per model x set) and OUT/leaderboard.{md,csv,tex,html};\n"
-      "reruns reuse the staged images, the generated sets and the cached descriptors.");
+      "Writes OUT/records/ (one JSON record per model x set) and\n"
+      "OUT/leaderboard.{md,csv,tex,html,json}; reruns reuse the staged images, the generated sets\n"
+      "and the cached descriptors. LibTorch runs with portable numerics (one thread, kernels\n"
+      "pinned): the same numbers on every x86-64 CPU with AVX2 and FMA, AMD or Intel, whatever\n"
+      "--threads says; REPBENCH_NUMERICS=native runs it with all SIMD and cores instead.");
   cmd->callback([o] {
     const suite::SuiteRunResult r = demo::run_demo(*o);
     fmt::print("\n{}\n", r.markdown);

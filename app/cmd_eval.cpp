@@ -285,6 +285,13 @@ void add_eval_command(CLI::App& app) {
       "  repbench eval --set disc21 --root DISC21 -q q.npy -d refs.npy --l2-normalize \\\n"
       "      --score-norm-train train.npy --out disc21.json   # + disc21.predictions*.csv\n"
       "Rows follow the set's own order: qimlist/imlist for revisitop sets, queries/db for gnd.json.\n"
+      "Beside each record, RECORD.top100.npy: int32 [queries, 100] (fewer columns when the\n"
+      "database is smaller); row i holds query i's best database ids (0-based, the set's db\n"
+      "order), best first, junk included, ties by ascending id. revisitop's compute_map takes\n"
+      "ranks [db, queries] (one column per query): ranks = np.load('RECORD.top100.npy').T is\n"
+      "its first 100 rows; positives ranked below 100 then count as not found, so for the\n"
+      "record's exact mAP rank the whole database (`repbench search -k DB_SIZE`, then\n"
+      "np.load('PREFIX.ids.npy').T).\n"
       "Similarity is the inner product of the given rows (pass --l2-normalize for cosine);\n"
       "token descriptors [n, tokens, d] are scored by split-product: the flattened vector is\n"
       "L2-normalised once and the score is the maximum over aligned tokens of their dot products.");

@@ -28,7 +28,9 @@ void run_models_list(bool json) {
                                  "scripts/export_models.py (* = a row of the paper's Table 1):");
     for (const auto& m : all) {
       if ((m.family == "builtin") != builtin) continue;
-      fmt::print("{} {}  [{}] {}\n", m.in_paper ? "*" : " ", m.spec, m.category, m.name);
+      // A builtin's name is its spec: each is printed once.
+      fmt::print("{} {}  [{}]{}\n", m.in_paper ? "*" : " ", m.spec, m.category,
+                 m.name == m.spec ? "" : " " + m.name);
       fmt::print("    output: {}\n", m.output);
       if (!m.export_command.empty())
         fmt::print("    weights: {}\n    export: {}\n", m.weights, m.export_command);

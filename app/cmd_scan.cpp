@@ -59,6 +59,7 @@ void print_and_render(const nlohmann::json& rec, const fs::path& out) {
 }
 
 void run_scan_command(ScanArgs& a) {
+  a.o.progress = a.quiet ? ProgressMode::kOff : ProgressMode::kAuto;
   a.o.params.thresholds = scan::parse_thresholds(a.thresholds.empty()
                                                      ? std::vector<std::string>{"0.5"}
                                                      : a.thresholds);
@@ -158,6 +159,9 @@ void add_scan_command(CLI::App& app) {
   cmd->add_option("--partial", a->o.partial,
                   "A job array's task: scan the one training shard of --train-descriptors and "
                   "write this partial file (merge with `repbench scan merge`)");
+  cmd->add_flag("--quiet", a->quiet,
+                "No progress on stderr (extraction, and the passes over training descriptors: a "
+                "line per group of blocks with rows/s and the time left)");
   cmd->footer(
       "Descriptors are cached under OUT/cache (a killed scan resumes). Unreadable images are\n"
       "named, skipped and counted. scan.json is written last; it marks a finished scan.\n"
@@ -185,13 +189,18 @@ void add_scan_command(CLI::App& app) {
       ->capture_default_str();
   merge->add_option("--threads", merge_opt->threads, "Search threads (0 = all cores)")
       ->capture_default_str();
+  auto merge_quiet = std::make_shared<bool>(false);
+  merge->add_flag("--quiet", *merge_quiet,
+                  "No progress on stderr (the pass over the shards: a line per group of blocks "
+                  "with rows/s and the time left)");
   merge->footer(
       "Checks that the partials are one scan's and cover each training shard once, merges their\n"
       "matches, then reads every shard once more for the self-similarity baseline and the\n"
       "duplicate counts. The outputs are those of one scan over all shards.\n"
       "Example:\n"
       "  repbench scan merge parts/part-*.json --out scan");
-  merge->callback([partials, merge_out, merge_opt] {
+  merge->callback([partials, merge_out, merge_opt, merge_quiet] {
+    merge_opt->progress = *merge_quiet ? ProgressMode::kOff : ProgressMode::kAuto;
     print_and_render(scan::run_merge(*partials, *merge_out, *merge_opt), *merge_out);
   });
   cmd->callback([a, merge] {

@@ -93,7 +93,9 @@ void add_search_command(CLI::App& app) {
   cmd->footer(
       "Output: PREFIX.ids.npy (int64 [nq, k]) and PREFIX.scores.npy (float32 [nq, k]), best\n"
       "first; equal scores ordered by ascending database index; when the database has fewer\n"
-      "than k items the rest of a row is id -1, score -inf.\n"
+      "than k items the rest of a row is id -1, score -inf. Row i is query i; revisitop's\n"
+      "compute_map wants ranks [db, queries] (one column per query, the whole database):\n"
+      "search with -k DB_SIZE and take ranks = np.load('PREFIX.ids.npy').T.\n"
       "Token descriptors [n, tokens, d] are scored as eval scores them: split-product (max over\n"
       "token positions of the per-token inner product, after L2-normalising each flattened row),\n"
       "or with --similarity inner-product the flattened rows' inner product.\n"

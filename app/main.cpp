@@ -1,8 +1,11 @@
 // repbench: the command line. Parses, dispatches to one verb, and turns a repbench::Error into
 // one line on stderr and exit status 2.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -10,6 +13,7 @@
 #include "core/error.h"
 #include "core/version.h"
 #include "runtime/openmp_policy.h"
+#include "runtime/portable_numerics.h"
 
 namespace {
 
@@ -20,7 +24,12 @@ void restart_torch_verbs_with_passive_openmp(int argc, char** argv) {
   static const char* const kTorchVerbs[] = {"demo",  "run",  "extract",   "ddpm",
                                             "synth", "scan", "experiment"};
   for (const char* v : kTorchVerbs)
-    if (std::strcmp(argv[1], v) == 0) return repbench::runtime::restart_with_passive_openmp(argv);
+    if (std::strcmp(argv[1], v) == 0) {
+      // The demo's numbers are the same on every CPU (runtime/portable_numerics.h); the other
+      // verbs pin them only when REPBENCH_NUMERICS=portable.
+      repbench::runtime::restart_with_portable_numerics(argv, std::strcmp(v, "demo") == 0);
+      return repbench::runtime::restart_with_passive_openmp(argv);
+    }
 }
 
 }  // namespace
@@ -50,6 +59,19 @@ int main(int argc, char** argv) {
   repbench::app::add_ddpm_command(app);
   repbench::app::add_experiment_command(app);
 
+  // A first word that is not an option and names no verb: say so and list the verbs (CLI11 alone
+  // would only say that a subcommand is required).
+  const CLI::App& verbs_of = app;
+  const std::vector<const CLI::App*> all_verbs = verbs_of.get_subcommands({});
+  if (argc >= 2 && argv[1][0] != '-' &&
+      std::none_of(all_verbs.begin(), all_verbs.end(),
+                   [&](const CLI::App* v) { return v->check_name(argv[1]); })) {
+    std::string verbs;
+    for (const CLI::App* v : all_verbs) verbs += (verbs.empty() ? "" : ", ") + v->get_name();
+    std::fprintf(stderr, "repbench: error: unknown verb '%s'; the verbs are: %s\n", argv[1],
+                 verbs.c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -7,9 +7,11 @@
 //      on the pool once (OUT/ddpm/, cached) or with the eps-model the user passes;
 //   3. run every built-in extractor on every set (descriptors cached in OUT/cache);
 //   4. write OUT/records/ (with per-query results and failure pages), OUT/leaderboard.{md,csv,
-//      tex,html} (rank intervals, Friedman test), OUT/cd_diagram.{svg,png}, and
+//      tex,html,json} (rank intervals, Friedman test), OUT/cd_diagram.{svg,png}, and
 //      OUT/compare.{md,json}: `repbench compare` of the two models with the lowest average rank.
-// A rerun reuses the staged pool, the generated sets and the cached descriptors.
+// A rerun reuses the staged pool, the generated sets and the cached descriptors. The process
+// runs with portable numerics (runtime/portable_numerics.h, app/main.cpp): the same bytes on
+// every x86-64 CPU with AVX2, whatever --threads says.
 #pragma once
 
 #include <string>

@@ -15,7 +15,7 @@
 
 namespace repbench::report {
 
-// The caption the page shows above the diagram, and the README's explanation.
+// The caption the page shows above the diagram, and the explanation in docs/leaderboards.md.
 inline constexpr const char* kCdDiagramHowToRead =
     "Each model sits at its average rank over the datasets (1 = best, on the left). Models joined "
     "by a thick bar are not significantly different by the Nemenyi test at alpha 0.05: their "

@@ -11,18 +11,20 @@ namespace {
 constexpr const char* kStyle =
     R"(:root{--accent:#c0392b;--muted:#5f6368;--line:#e3e3e3;--soft:#f1f2f4}
 body{font-family:"DejaVu Sans",system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;background:#f4f5f7;line-height:1.4}
-main{max-width:1240px;margin:0 auto;padding:20px 28px 40px;background:#fff;min-height:100vh;box-sizing:border-box}
+main{max-width:1600px;margin:0 auto;padding:20px 28px 40px;background:#fff;min-height:100vh;box-sizing:border-box;overflow-wrap:break-word}
 h1{font-size:1.5em;margin:0 0 .2em}
 h2{font-size:1.15em;margin:1.8em 0 .6em;padding-bottom:.2em;border-bottom:1px solid var(--line)}
 p.sub{color:var(--muted);margin-top:0}
 code{font-family:"DejaVu Sans Mono",monospace;font-size:.88em;background:var(--soft);padding:1px 4px;border-radius:3px;word-break:break-all}
-table{border-collapse:collapse;font-variant-numeric:tabular-nums}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums;display:block;width:max-content;max-width:100%;overflow-x:auto}
 th,td{padding:4px 10px;text-align:right;border-bottom:1px solid var(--line);white-space:nowrap}
-th{border-bottom:2px solid #555;vertical-align:bottom}
+th{border-bottom:2px solid #555;vertical-align:bottom;white-space:normal;min-width:3em}
+th.model,td.model{position:sticky;left:0;z-index:1;background:#fff;white-space:normal;min-width:10em;max-width:22em;box-shadow:inset -1px 0 0 var(--line)}
 th.l,td.l{text-align:left}
+th .name-part{white-space:nowrap}
 td.wrap{white-space:normal;overflow-wrap:anywhere;max-width:560px}
 .tables{display:flex;flex-wrap:wrap;gap:12px 32px;align-items:flex-start;margin:.5em 0}
-table.kv th{border-bottom:1px solid var(--line);text-align:left;font-weight:600;color:var(--muted)}
+table.kv th{border-bottom:1px solid var(--line);text-align:left;font-weight:600;color:var(--muted);vertical-align:top}
 tr.group td{border-top:2px solid #999}
 td.missing{color:#999}
 td.skipped{color:#b22;font-style:italic}
@@ -30,7 +32,8 @@ ul.notes{color:#444;font-size:.9em}
 .legend span{display:inline-block;margin-right:1.2em;font-size:.9em}
 .legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em;border-radius:2px}
 .charts{display:flex;flex-wrap:wrap;gap:18px}
-figure{margin:0;padding:8px;border:1px solid var(--line);border-radius:6px;background:#fff}
+figure{margin:0;padding:8px;border:1px solid var(--line);border-radius:6px;background:#fff;max-width:100%;min-width:0;box-sizing:border-box}
+svg{max-width:100%;height:auto;display:block}
 figcaption{font-weight:600;margin-bottom:4px}
 svg text{font-size:11px;fill:#222}
 svg text.best{font-weight:700}

@@ -490,8 +490,11 @@ std::string render_html(const Leaderboard& board) {
       "<p>mAP in percent (higher is better) and average rank across datasets (lower is "
       "better); the best value of each column is in bold.</p>\n";
 
-  out += "<table>\n<thead>\n<tr><th class=\"l\">Category</th><th class=\"l\">Model</th>";
-  for (const auto& d : board.datasets) out += "<th>" + html_escape(d) + " \u2191</th>";
+  // The model column stays in view while the table scrolls sideways (report/html_page.cpp's
+  // stylesheet); a dataset's name does not break at its hyphens, only before its arrow.
+  out += "<table>\n<thead>\n<tr><th class=\"l\">Category</th><th class=\"l model\">Model</th>";
+  for (const auto& d : board.datasets)
+    out += "<th><span class=\"name-part\">" + html_escape(d) + "</span> \u2191</th>";
   const bool ci = board.rank_statistics.has_value();
   out += "<th>Average Rank \u2193</th>";
   if (ci) out += "<th>" + html_escape(rank_ci_header(board)) + "</th>";
@@ -501,7 +504,7 @@ std::string render_html(const Leaderboard& board) {
     const bool first = starts_group(board, r);
     out += first ? "<tr class=\"group\">" : "<tr>";
     out += "<td class=\"l\">" + (first ? html_escape(row.category) : std::string()) + "</td>";
-    out += "<td class=\"l\">" + html_escape(row.model) + "</td>";
+    out += "<td class=\"l model\">" + html_escape(row.model) + "</td>";
     for (const auto& cell : row.cells) {
       if (cell.state == LeaderboardCell::State::kValue) {
         std::string text = format_map(cell.map_percent);
@@ -692,6 +695,44 @@ std::vector<ScoreEntry> load_records(const std::vector<std::string>& files_or_di
   return entries;
 }
 
+namespace {
+
+// The metric notes, each thing said once: the metric most columns share (the first seen on a
+// tie) is one line, "Every dataset: M" or "Every dataset but A, B: M"; each column with another
+// metric gets its own line "A: M2". A column whose records state no metric gets no line (and is
+// not part of "every dataset"). With no metric shared by two columns, every column has its line.
+void add_metric_notes(Leaderboard& board, const std::vector<std::vector<std::string>>& metric_of) {
+  std::vector<std::string> label(board.datasets.size());
+  std::vector<std::pair<std::string, size_t>> counts;  // label, columns; in first-seen order
+  for (size_t c = 0; c < board.datasets.size(); ++c) {
+    if (metric_of[c].empty()) continue;
+    label[c] = fmt::format("{}", fmt::join(metric_of[c], " | "));
+    auto it = std::find_if(counts.begin(), counts.end(),
+                           [&](const auto& e) { return e.first == label[c]; });
+    if (it == counts.end())
+      counts.emplace_back(label[c], 1);
+    else
+      ++it->second;
+  }
+  std::string shared;
+  size_t most = 1;
+  for (const auto& [l, n] : counts)
+    if (n > most) most = n, shared = l;
+  if (!shared.empty()) {
+    std::vector<std::string> others;
+    for (size_t c = 0; c < board.datasets.size(); ++c)
+      if (label[c] != shared) others.push_back(board.datasets[c]);
+    board.notes.push_back(others.empty() ? "Every dataset: " + shared
+                                         : fmt::format("Every dataset but {}: {}",
+                                                       fmt::join(others, ", "), shared));
+  }
+  for (size_t c = 0; c < board.datasets.size(); ++c)
+    if (!label[c].empty() && label[c] != shared)
+      board.notes.push_back(fmt::format("{}: {}", board.datasets[c], label[c]));
+}
+
+}  // namespace
+
 Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
   struct Model {
     std::string category;
@@ -837,10 +878,7 @@ Leaderboard build_leaderboard(const std::vector<ScoreEntry>& entries) {
         std::find(seen_metrics.begin(), seen_metrics.end(), e.metric) == seen_metrics.end())
       seen_metrics.push_back(e.metric);
   }
-  for (size_t c = 0; c < board.datasets.size(); ++c)
-    if (!metric_of[c].empty())
-      board.notes.push_back(
-          fmt::format("{}: {}", board.datasets[c], fmt::join(metric_of[c], " | ")));
+  add_metric_notes(board, metric_of);
   return board;
 }
 

@@ -125,9 +125,11 @@ struct Leaderboard {
   std::vector<LeaderboardRow> rows;
   // Lines printed below the table: kMissingNote when any cell is missing or skipped, then one
   // line per skipped cell with its reason, then one line naming the models whose scores were
-  // computed with --fast-decode (not the reference pipeline's full decoding), if any, then for
-  // each column whose records state their metric, "<column>: <metric>" (every distinct one,
-  // joined by " | ", when records differ); then what add_reference / add_rank_statistics add.
+  // computed with --fast-decode (not the reference pipeline's full decoding), if any, then the
+  // metrics the columns' records state, each said once: "Every dataset: <metric>" when all
+  // columns share one, else "Every dataset but <columns>: <metric>" for the one most share and
+  // "<column>: <metric>" for each other (a column's distinct metrics joined by " | " when its
+  // records differ); then what add_reference / add_rank_statistics add.
   std::vector<std::string> notes;
   std::optional<RankStatistics> rank_statistics;  // none: not asked for, or omitted (see notes)
 };

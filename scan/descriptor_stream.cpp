@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -242,6 +243,47 @@ FloatArray DescriptorStream::read_rows(const std::vector<int64_t>& rows) const {
   return a;
 }
 
+namespace {
+
+// The progress of one pass (DescriptorStream::show_progress): on a terminal core/progress.h's
+// live line; off one (a log) a line each time another `every` rows are done, with the rate and
+// the time left, and a summary line at the end.
+class PassProgress {
+ public:
+  PassProgress(std::string label, int64_t total, ProgressMode mode, int64_t every)
+      : label_(std::move(label)), total_(total), every_(every) {
+    if (mode == ProgressMode::kAuto && isatty(STDERR_FILENO))
+      live_.emplace(label_, total_, ProgressMode::kAuto);
+  }
+  void advance(int64_t rows) {
+    if (live_) return live_->advance(rows);
+    done_ += rows;
+    if (done_ < total_ && done_ / every_ > done_before_ / every_) {
+      const double rate = done_ / seconds();
+      fmt::print(stderr, "{}: {}/{} ({:.1f}/s, {} left)\n", label_, done_, total_, rate,
+                 format_duration((total_ - done_) / rate));
+    }
+    done_before_ = done_;
+  }
+  void finish() {
+    if (live_) return live_->finish();
+    fmt::print(stderr, "{}: {} items in {} ({:.1f}/s)\n", label_, done_,
+               format_duration(seconds()), done_ / seconds());
+  }
+
+ private:
+  double seconds() const {
+    return std::max(1e-9, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
+                              .count());
+  }
+  std::string label_;
+  int64_t total_, every_, done_ = 0, done_before_ = 0;
+  std::optional<Progress> live_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
 void DescriptorStream::for_each_block(int64_t block_rows,
                                       const std::function<void(int64_t, FloatArray&)>& fn,
                                       const std::function<void(FloatArray&)>& prepare) const {
@@ -274,6 +316,11 @@ void DescriptorStream::for_each_block(int64_t block_rows,
     read_list_range(spans[i].l0, spans[i].l1, b.data.data(), raw[i % 2]);
     if (prepare) prepare(b);
   };
+  std::optional<PassProgress> progress;
+  ++passes_;
+  if (spans.size() >= 2 && progress_ != ProgressMode::kOff)
+    progress.emplace(fmt::format("{}, pass {}", progress_label_, passes_), rows(), progress_,
+                     int64_t((spans.size() + 9) / 10) * block_rows);
   std::future<void> next;
   if (!spans.empty()) next = std::async(std::launch::async, read, size_t(0));
   int64_t first = 0;
@@ -292,7 +339,9 @@ void DescriptorStream::for_each_block(int64_t block_rows,
     if (i + 1 < spans.size()) next = std::async(std::launch::async, read, i + 1);
     fn(first, block[i % 2]);
     first += spans[i].rows;
+    if (progress) progress->advance(spans[i].rows);
   }
+  if (progress) progress->finish();
 }
 
 }  // namespace repbench::scan

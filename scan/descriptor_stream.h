@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/npy.h"
+#include "core/progress.h"
 #include "models/pipeline.h"
 
 namespace repbench::scan {
@@ -71,6 +72,16 @@ class DescriptorStream {
   void for_each_block(int64_t block_rows, const std::function<void(int64_t, FloatArray&)>& fn,
                       const std::function<void(FloatArray&)>& prepare = nullptr) const;
 
+  // Progress of for_each_block's passes of two blocks or more on stderr (core/progress.h),
+  // labelled "LABEL, pass N": off a terminal a line per group of blocks (a tenth of the pass)
+  // with rows/s and the time left, then a summary line; on a terminal one line redrawn. Off (the
+  // default): nothing. A pass of one block prints nothing, so an error found after it is still
+  // the only line.
+  void show_progress(ProgressMode mode, std::string label) {
+    progress_ = mode;
+    progress_label_ = std::move(label);
+  }
+
   // What the reading held: blocks read, and the largest number of descriptor rows and buffer
   // bytes held at once (the high-water mark that bounds memory).
   struct Stats {
@@ -101,6 +112,9 @@ class DescriptorStream {
   std::vector<int64_t> failed_index_;  // sorted list indices of failed_
   std::vector<std::string> paths_;
   mutable Stats stats_;
+  ProgressMode progress_ = ProgressMode::kOff;
+  std::string progress_label_;
+  mutable int passes_ = 0;
 };
 
 }  // namespace repbench::scan

@@ -876,6 +876,7 @@ nlohmann::json run_scan(const ScanOptions& o) {
     // scan/stream_index.h) unless post-processing needs them in memory.
     train = descriptor_side(o.train_descriptors, o.train_list, !post, true, !post);
   }
+  if (train.stream) train.stream->show_progress(o.progress, "training descriptors");
   // Descriptors made elsewhere: their model must be --model's, and the two sides' the same.
   const std::string gen_name = gen_src ? o.generated : o.generated_descriptors;
   const std::string train_name = train_src ? o.train : o.train_descriptors[0];
@@ -1092,6 +1093,7 @@ nlohmann::json run_merge(const std::vector<std::string>& partial_paths, const st
       std::vector<std::string> files;
       for (size_t i : order) files.push_back(parts[i].npy);
       stream = DescriptorStream::open(files);
+      stream->show_progress(options.progress, "training shards");
       if (stream->list_sha256() != run.at("train").at("list_sha256"))
         fail("{}: not the training list the partial scans searched", files[0]);
     }

@@ -43,6 +43,8 @@ struct StreamOptions {
   // (empty: the system's temporary folder).
   int64_t sketch_dims = 64;
   std::string scratch_dir;
+  // Progress of `scan merge`'s pass over the shards (DescriptorStream::show_progress).
+  ProgressMode progress = ProgressMode::kOff;
 
   void Check() const;  // throws Error: block_rows < 1, threads < 0, sketch_dims < 0
   int64_t rows_per_block() const;  // block_rows rounded up to a multiple of 8192

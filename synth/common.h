@@ -36,7 +36,7 @@ enum class QuerySide {
 const char* to_string(QuerySide side);
 QuerySide parse_query_side(const std::string& text);  // "source" | "copy"; Error otherwise
 
-// Options of every generator. Defaults are the ones `repbench synth --help` and the README state.
+// Options of every generator. Defaults are the ones `repbench synth --help` and docs/sets.md state.
 struct SetOptions {
   int64_t count = 0;        // source images used; 0 = every usable one
   int copies = 4;           // copies per source (1..99)

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -387,6 +388,55 @@ TEST_F(CliPipeline, ModelsListShowsBuiltinsAndThePapersTen) {
   int in_paper = 0;
   for (const auto& m : json::parse(j.out)) in_paper += m["in_paper"].get<bool>();
   EXPECT_EQ(in_paper, 10);
+}
+
+// Each builtin is listed once: its spec, which is also its name, is not printed twice.
+TEST_F(CliTest, ModelsListNamesEachBuiltinOnce) {
+  const RunResult r = repbench("models list");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const RunResult j = repbench("models list --json");
+  ASSERT_EQ(j.status, 0) << j.err;
+  int builtins = 0;
+  for (const auto& m : json::parse(j.out)) {
+    if (m["family"] != "builtin") continue;
+    ++builtins;
+    const std::string line = "  " + m["spec"].get<std::string>() + "  [";
+    const size_t at = r.out.find(line);
+    ASSERT_NE(at, std::string::npos) << line;
+    const std::string rest = r.out.substr(at, r.out.find('\n', at) - at);
+    EXPECT_EQ(rest, line + m["category"].get<std::string>() + "]") << rest;
+  }
+  EXPECT_GE(builtins, 5);
+  // A pretrained model's line still names it after its spec.
+  EXPECT_NE(r.out.find("] SSCD"), std::string::npos) << r.out;
+}
+
+// An unknown verb: one line naming it and listing the verbs, status 2, nothing on stdout.
+TEST_F(CliTest, UnknownVerbNamesItselfAndListsTheVerbs) {
+  const RunResult r = repbench("evaluate -q q.npy");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("unknown verb 'evaluate'"), std::string::npos) << r.err;
+  for (const char* verb : {"demo", "run", "extract", "models", "eval", "search", "scan",
+                           "leaderboard", "explain", "compare", "synth", "ddpm", "experiment"})
+    EXPECT_NE(r.err.find(std::string(" ") + verb), std::string::npos) << verb << ": " << r.err;
+  // A known verb and a bare option are unchanged.
+  EXPECT_EQ(repbench("models list").status, 0);
+  EXPECT_EQ(repbench("--version").status, 0);
+}
+
+// The top-ids file's layout and revisitop's `ranks` are stated where users look: --help.
+TEST_F(CliTest, EvalAndSearchHelpStateTheTopIdsLayout) {
+  const RunResult e = repbench("eval --help");
+  ASSERT_EQ(e.status, 0) << e.err;
+  for (const char* s : {"RECORD.top100.npy: int32 [queries, 100]", "ranks [db, queries]",
+                        "np.load('RECORD.top100.npy').T", "search -k DB_SIZE"})
+    EXPECT_NE(e.out.find(s), std::string::npos) << s;
+  const RunResult s = repbench("search --help");
+  ASSERT_EQ(s.status, 0) << s.err;
+  for (const char* t : {"int64 [nq, k]", "ranks [db, queries]", "np.load('PREFIX.ids.npy').T"})
+    EXPECT_NE(s.out.find(t), std::string::npos) << t;
 }
 
 TEST_F(CliPipeline, ExtractFolderAndSetThenEval) {

@@ -202,7 +202,7 @@ TEST(Copying, RunsEverySizeResumesAndRendersOnePage) {
 }
 
 // The paper's finding on the demo's 51 photographs, on a budget that fits a test (about 3 minutes
-// on 2 cores; the README's run uses sizes 10 and 51, 1500 steps of 16): the model trained on 5
+// on 2 cores; docs/scanning.md's run uses sizes 10 and 51, 1500 steps of 16): the model trained on 5
 // photographs makes samples closer to its training images than any of those is to another, and
 // the model trained on all 51 does not sit to the right of its baseline.
 TEST(Copying, DemoPoolModelCopiesAtItsSmallestSize) {

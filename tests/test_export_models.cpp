@@ -101,7 +101,7 @@ TEST_P(ExportedFamily, ExtractEqualsPyTorchOnPhotographs) {
   EXPECT_LE(diff, 1e-4f);
 }
 
-// The families of the paper's ten (README, "Models"): at 112 px a ViT has 7 x 7 patches.
+// The families of the paper's ten (docs/models.md): at 112 px a ViT has 7 x 7 patches.
 INSTANTIATE_TEST_SUITE_P(
     Families, ExportedFamily,
     ::testing::Values(Family{"ResNet50", "resnet50", false, {2048}},

@@ -647,7 +647,7 @@ TEST(TorchScript, RandomWeightViTMatchesPyTorchForClsAndAllTokens) {
 // ---------------------------------------------------------------------------------------------
 // Decoding of large JPEGs through `repbench extract` (models/image_loader.h)
 
-// The bound of --fast-decode documented in models/image_loader.h and the README: max abs
+// The bound of --fast-decode documented in models/image_loader.h and docs/models.md: max abs
 // difference of L2-normalised descriptors from the reference's, on these images (measured: up to
 // 6.1e-4 with this ResNet-18, at 1/8; 1.1e-4 with a random-weight ResNet-50).
 constexpr float kFastDecodeBound = 1e-3f;

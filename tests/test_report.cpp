@@ -17,6 +17,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/record_envelope.h"
+#include "report/html_page.h"
 #include "report/leaderboard.h"
 #include "report/record.h"
 #include "support/bad_input.h"
@@ -290,6 +291,41 @@ TEST(ReportLeaderboard, SkippedCountsAsMissingAndIsExplained) {
   EXPECT_THAT(render(b, Format::kCsv), HasSubstr("SSL,B,20.00,,2.0\n"));
   EXPECT_THAT(render(b, Format::kTex), HasSubstr("\\textit{skipped}"));
   EXPECT_THAT(render(b, Format::kHtml), HasSubstr("title=\"CUDA out of memory\">skipped</td>"));
+}
+
+// The metric of the columns is said once: one line when every column shares it, and a column
+// with another metric gets its own line; a column whose records state none is not "every".
+TEST(ReportLeaderboard, MetricNotesSayEachMetricOnce) {
+  const std::string trap = "mAP with trapezoid AP (revisitop compute_map)";
+  const std::string gpr = "mAP with non-interpolated AP (GPR1200)";
+  auto with_metric = [](ScoreEntry e, const std::string& metric) {
+    e.metric = metric;
+    return e;
+  };
+  std::vector<ScoreEntry> same;
+  for (const char* d : {"D1", "D2", "D3"})
+    for (const char* m : {"A", "B"}) same.push_back(with_metric(score(m, "PT", d, 50), trap));
+  EXPECT_EQ(build_leaderboard(same).notes, (std::vector<std::string>{"Every dataset: " + trap}));
+  EXPECT_THAT(render(build_leaderboard(same), Format::kHtml),
+              HasSubstr("<li>Every dataset: " + html_escape(trap) + "</li>"));
+
+  std::vector<ScoreEntry> mixed = same;
+  for (const char* m : {"A", "B"}) mixed.push_back(with_metric(score(m, "PT", "G", 40), gpr));
+  mixed.push_back(score("A", "PT", "E", 40));  // no metric stated
+  mixed.push_back(score("B", "PT", "E", 30));
+  EXPECT_EQ(build_leaderboard(mixed).notes,
+            (std::vector<std::string>{"Every dataset but G, E: " + trap, "G: " + gpr}));
+
+  // No metric shared by two columns: a line per column, as before.
+  EXPECT_EQ(build_leaderboard({with_metric(score("A", "PT", "D1", 50), trap),
+                               with_metric(score("A", "PT", "G", 50), gpr)})
+                .notes,
+            (std::vector<std::string>{"D1: " + trap, "G: " + gpr}));
+  // Records of one column that disagree: both metrics on that column's line.
+  EXPECT_EQ(build_leaderboard({with_metric(score("A", "PT", "D1", 50), trap),
+                               with_metric(score("B", "PT", "D1", 40), gpr)})
+                .notes,
+            (std::vector<std::string>{"D1: " + trap + " | " + gpr}));
 }
 
 TEST(ReportLeaderboard, ModelWithNothingButSkipsHasNoAverage) {

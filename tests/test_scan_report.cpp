@@ -15,7 +15,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,7 @@
 #include "report/leaderboard.h"
 #include "report/scan_report.h"
 #include "support/bad_input.h"
+#include "support/required_fixture.h"
 #include "tests/failure_fixture.h"
 
 namespace repbench::report {
@@ -636,11 +639,8 @@ TEST(ScanReportBrowser, ScanPageLoadsCleanAndShowsEveryPair) {
   expect_real_screenshot(run.screenshot);
 }
 
-// The copying experiment's page (report/copying_report.h) over two sizes whose scans are photo
-// records: each size's scan page is rendered from its scan.json, the page shows each size's top
-// pairs, links only to those pages, and loads clean.
-TEST(ScanReportBrowser, CopyingPageLoadsCleanWithEachSizesPairs) {
-  const fs::path out = browser_output_dir("copying");
+// A copying experiment of two sizes whose scans are photo records, rendered into `out`.
+void write_copying_fixture(const fs::path& out) {
   json sizes = json::array();
   for (int n : {10, 40}) {
     const std::string folder = fmt::format("n{:02d}", n);
@@ -671,6 +671,14 @@ TEST(ScanReportBrowser, CopyingPageLoadsCleanWithEachSizesPairs) {
                     {"protocol", {"Subsets are nested."}},
                     {"sizes", sizes}};
   write_copying_report(rec, out);
+}
+
+// The copying experiment's page (report/copying_report.h) over two sizes whose scans are photo
+// records: each size's scan page is rendered from its scan.json, the page shows each size's top
+// pairs, links only to those pages, and loads clean.
+TEST(ScanReportBrowser, CopyingPageLoadsCleanWithEachSizesPairs) {
+  const fs::path out = browser_output_dir("copying");
+  write_copying_fixture(out);
   for (const char* f : {"n10/scan/report.html", "n40/scan/report.html",
                         "plots/top1_by_size.png", "plots/above_by_size.svg"})
     EXPECT_TRUE(fs::exists(out / f)) << f;
@@ -816,6 +824,157 @@ TEST(ScanReportBrowser, FailurePageLoadsCleanWithThumbnailsAndTheCropBox) {
   EXPECT_NEAR(magenta->y - blue->y, 6 * sy, 1.5);
   EXPECT_NEAR(magenta->x + magenta->width - blue->x, 131 * sx, 1.5);
   EXPECT_NEAR(magenta->y + magenta->height - blue->y, 81 * sy, 1.5);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages that fit the screen
+
+// What the page-fit harness checks in each page it frames at each width (the page's own window):
+// the document is no wider than the window; every SVG stays inside its card; and on a leaderboard
+// (a table with a model column) every column header, centred by scrollIntoView, is in view and
+// not covered, and the model header stays visible whichever column is shown. One line per page
+// and width: "NAME WIDTH: ok" or "NAME WIDTH: problem; problem".
+constexpr const char* kFitScript = R"js(
+const out = document.getElementById('fit');
+function check(frame, name, width) {
+  const d = frame.contentDocument, de = d.documentElement, vw = de.clientWidth;
+  const problems = [];
+  if (de.scrollWidth > vw) problems.push('the page is ' + de.scrollWidth + ' px wide');
+  const visible = (el) => {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.left < -0.5 || r.right > vw + 0.5) return false;
+    const e = d.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+    return e !== null && el.contains(e);
+  };
+  const model = d.querySelector('th.model');
+  if (model) {
+    for (const th of d.querySelectorAll('table thead th')) {
+      th.scrollIntoView({block: 'center', inline: 'center'});
+      if (!visible(th)) problems.push('header "' + th.textContent + '" cannot be brought into view');
+      else if (!visible(model)) problems.push('the model column is hidden when "' + th.textContent + '" is shown');
+    }
+  }
+  for (const svg of d.querySelectorAll('svg')) {
+    const r = svg.getBoundingClientRect(), c = svg.parentElement.getBoundingClientRect();
+    if (r.right > c.right + 0.5) problems.push('an SVG is wider than its card (' + Math.round(r.width) + ' px)');
+  }
+  out.textContent += name + ' ' + width + ': ' + (problems.length ? problems.join('; ') : 'ok') + '\n';
+}
+for (const [name, url] of PAGES)
+  for (const width of [1000, 1400, 1920]) {
+    const f = document.createElement('iframe');
+    f.style.cssText = 'display:block;border:0;height:900px;width:' + width + 'px';
+    f.onload = () => check(f, name, width);
+    f.src = url;
+    document.body.appendChild(f);
+  }
+)js";
+
+// Opens every page at 1000, 1400 and 1920 px in one headless chromium (each page in a frame of
+// that width, the harness above) and returns the harness's lines, name -> width -> verdict.
+std::map<std::string, std::map<int, std::string>> fit_in_chromium(
+    const std::vector<std::pair<std::string, fs::path>>& pages, const fs::path& out_dir) {
+  std::map<std::string, std::map<int, std::string>> verdicts;
+  const std::optional<std::string> chromium = find_program("chromium");
+  if (!chromium) return verdicts;
+  std::string list = "const PAGES = [";
+  for (const auto& [name, page] : pages)
+    list += fmt::format("[{}, {}], ", json(name).dump(), json(file_url(page)).dump());
+  list += "];";
+  const fs::path harness = out_dir / "fit.html";
+  write_file_atomic(harness.string(),
+                    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>"
+                    "<pre id=\"fit\"></pre><script>" + list + kFitScript +
+                        "</script></body></html>\n");
+  const ProcessResult r = run_process(
+      {*chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+       "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+       "--disable-background-networking", "--disable-component-update", "--disable-sync",
+       "--allow-file-access-from-files", "--user-data-dir=" + (out_dir / "profile").string(),
+       "--window-size=2000,1000", "--dump-dom", file_url(harness)},
+      {}, 180);
+  fs::remove_all(out_dir / "profile");
+  EXPECT_FALSE(r.timed_out) << "chromium did not finish within 180 s";
+  EXPECT_EQ(r.exit_code, 0) << first_line(r.err);
+  const size_t begin = r.out.find("<pre id=\"fit\">"), end = r.out.find("</pre>", begin);
+  if (begin == std::string::npos || end == std::string::npos) {
+    ADD_FAILURE() << "no verdicts in chromium's DOM:\n" << r.out.substr(0, 2000);
+    return verdicts;
+  }
+  std::istringstream lines(r.out.substr(begin + 14, end - begin - 14));
+  for (std::string line; std::getline(lines, line);) {
+    const size_t colon = line.find(": "), space = line.rfind(' ', colon);
+    if (colon == std::string::npos || space == std::string::npos) continue;
+    verdicts[line.substr(0, space)][std::stoi(line.substr(space + 1, colon - space - 1))] =
+        line.substr(colon + 2);
+  }
+  return verdicts;
+}
+
+// A leaderboard wider than any of the three windows: ten datasets with long names, long model
+// names, rank intervals and the critical-difference diagram.
+Leaderboard wide_leaderboard() {
+  std::vector<ScoreEntry> entries;
+  const std::vector<std::string> models = {
+      "SSCD ResNet-50 (DISC mixup, 512-d, score-normalised)", "DINO ViT-B/16 (ImageNet, CLS)",
+      "CLIP ViT-B/16 (LAION-2B, open_clip weights)", "Swin-B (patch 4, window 7)",
+      "builtin:colorhist"};
+  const std::vector<std::string> sets = {
+      "rOxford5k (Medium)", "rParis6k (Medium)", "GPR1200", "INSTRE-S1", "CUB-200-2011 (dcr)",
+      "in-cutmix (ImageNet)", "mscoco-segmix", "voc-segmix", "in-dif-patch", "in-dif-diagonal"};
+  for (size_t j = 0; j < sets.size(); ++j)
+    for (size_t i = 0; i < models.size(); ++i) {
+      ScoreEntry e;
+      e.model = models[i];
+      e.category = i < 1 ? "Copy detection" : i < 4 ? "Pretrained" : "builtin";
+      e.dataset = sets[j];
+      e.metric = "mAP with trapezoid AP (revisitop compute_map)";
+      std::vector<double> ap;
+      for (size_t q = 0; q < 30; ++q)
+        ap.push_back(std::clamp(0.9 - 0.15 * static_cast<double>(i) +
+                                    0.2 * std::sin(static_cast<double>(q * (i + 3) + j)),
+                                0.0, 1.0));
+      double sum = 0;
+      for (double v : ap) sum += v;
+      e.map_percent = 100 * sum / static_cast<double>(ap.size());
+      e.per_query = QueryAps{ap, ""};
+      entries.push_back(e);
+    }
+  Leaderboard board = build_leaderboard(entries);
+  add_rank_statistics(board, {200, 0, 0});
+  return board;
+}
+
+// Every page repbench writes fits 1000, 1400 and 1920 px windows: no sideways scrolling of the
+// page (wide tables scroll in their own box, SVGs scale to their card), and on the leaderboards
+// every column header can be scrolled into view with the model column still shown. The demo's
+// committed leaderboard is one of them.
+TEST(PagesFit, EveryPageFitsThreeWindowWidths) {
+  const std::optional<std::string> chromium = find_program("chromium");
+  SKIP_OR_FAIL_WITHOUT_FIXTURE(chromium ? "" : "chromium is not installed (scripts/setup.sh installs it)");
+  const fs::path out = browser_output_dir("fit");
+  write_file_atomic((out / "leaderboard.html").string(), render(wide_leaderboard(), Format::kHtml));
+  write_scan_report(photo_record(out / "scan" / "gen"), out / "scan");
+  write_copying_fixture(out / "copying");
+  const testing_fixture::FailureFixture fx = testing_fixture::make_failure_fixture(out / "fixture");
+  write_failure_page(fx.record.string(), datasets::load_set({fx.set_dir.string(), "", "", ""}),
+                     (out / "failures.html").string());
+  const std::vector<std::pair<std::string, fs::path>> pages = {
+      {"leaderboard", out / "leaderboard.html"},
+      {"demo-leaderboard", fs::path(REPBENCH_SOURCE_DIR) / "results/demo/leaderboard.html"},
+      {"scan", out / "scan/report.html"},
+      {"copying", out / "copying/report.html"},
+      {"failures", out / "failures.html"}};
+  const auto verdicts = fit_in_chromium(pages, out);
+  for (const auto& [name, page] : pages)
+    for (int width : {1000, 1400, 1920}) {
+      const auto p = verdicts.find(name);
+      const bool seen = p != verdicts.end() && p->second.count(width);
+      EXPECT_TRUE(seen) << name << " at " << width << " px was not checked (" << page << ")";
+      if (seen) {
+        EXPECT_EQ(p->second.at(width), "ok") << name << " at " << width << " px: " << page;
+      }
+    }
 }
 
 }  // namespace

@@ -670,6 +670,63 @@ TEST_F(ScanScaleTest, PlainNumpyDescriptorsOnBothSidesNeedNoModelOrImages) {
                    "--index 'IVF16,Bogus'", "is not a FAISS index_factory string");
 }
 
+// Progress of the passes over training descriptors, on stderr: off a terminal a line per group
+// of blocks with the rows done, rows/s and the time left, then a summary; --quiet silences it;
+// a bad input is still the only line; `scan merge` reports its pass the same way.
+TEST_F(ScanScaleTest, StreamedPassesShowProgressUnlessQuiet) {
+  const Data d = make_data(20000, 12, {8}, 5);  // 3 blocks of 8192 rows
+  descriptors::ShardedDescriptors t;
+  t.features = d.train;
+  for (int64_t i = 0; i < t.features.rows(); ++i) t.paths.push_back(fmt::format("t/{}.png", i));
+  t.source = "t";
+  t.list_sha256 = descriptors::path_list_sha256(t.paths);
+  t.total = t.end = t.features.rows();
+  descriptors::write_merged(t, path("train.npy"));
+  write_npy(path("gen.npy"), d.generated.data.data(), d.generated.shape);
+  const std::string both =
+      " --generated-descriptors " + path("gen.npy") + " --train-descriptors " + path("train.npy");
+
+  Run r = repbench("scan" + both + " --index exact --block-rows 8192 --out " + path("a"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const char* line : {"training descriptors, pass 1: 8192/20000 (",
+                           "training descriptors, pass 1: 16384/20000 (",
+                           "training descriptors, pass 1: 20000 items in "})
+    EXPECT_NE(r.err.find(line), std::string::npos) << line << " not in:\n" << r.err;
+  EXPECT_NE(r.err.find("/s, "), std::string::npos) << r.err;    // the rate
+  EXPECT_NE(r.err.find(" left)"), std::string::npos) << r.err;  // the time left
+  // Only progress lines: every line names the pass.
+  for (size_t at = 0; at < r.err.size(); at = r.err.find('\n', at) + 1)
+    EXPECT_EQ(r.err.compare(at, 22, "training descriptors, "), 0) << r.err.substr(at, 80);
+
+  Run quiet = repbench("scan" + both + " --index exact --quiet --out " + path("q"));
+  ASSERT_EQ(quiet.status, 0) << quiet.err;
+  EXPECT_EQ(quiet.err, "");
+  EXPECT_EQ(slurp(path("q/matches.csv")), slurp(path("a/matches.csv")));
+
+  // Bad input: one line, no progress before it.
+  EXPECT_BAD_INPUT(repbench("scan --generated-descriptors " + path("gen.npy") +
+                            " --train-descriptors " + path("train.npy") + " " + path("nope.npy") +
+                            " --out " + path("b")),
+                   path("nope.npy"), "");
+
+  // A job array of one shard and its merge: the merge's pass over the shards has its progress
+  // too (when the merge reads them), and --quiet silences it.
+  r = repbench("scan" + both + " --block-rows 8192 --partial " + path("part.json") + " --out " +
+               path("p"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("training descriptors, pass 1: 20000 items in "), std::string::npos)
+      << r.err;
+  r = repbench("scan merge " + path("part.json") + " --block-rows 8192 --out " + path("m"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (size_t at = 0; at < r.err.size(); at = r.err.find('\n', at) + 1)
+    EXPECT_EQ(r.err.compare(at, 17, "training shards, "), 0) << r.err.substr(at, 80);
+  EXPECT_EQ(slurp(path("m/matches.csv")), slurp(path("a/matches.csv")));
+  r = repbench("scan merge " + path("part.json") + " --block-rows 8192 --quiet --out " +
+               path("mq"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
 TEST_F(ScanScaleTest, DescriptorsOfDifferentModelsAreRefused) {
   const Data d = make_data(50, 10, {16}, 2);
   for (const char* side : {"gen", "train"}) {

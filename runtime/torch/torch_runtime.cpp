@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <thread>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
+
+#include "runtime/portable_numerics.h"
 
 namespace repbench::runtime {
 
@@ -29,8 +32,13 @@ c10::Device resolve_device(const std::string& device) {
 }
 
 void set_torch_threads(int threads) {
-  const int n =
-      threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (portable_numerics()) {
+    // One thread (no reduction split by the thread count) and no oneDNN convolutions (their
+    // kernels are chosen by the CPU): runtime/portable_numerics.h.
+    n = 1;
+    at::globalContext().setUserEnabledMkldnn(false);
+  }
   if (at::get_num_threads() != n) at::set_num_threads(n);
 }
 

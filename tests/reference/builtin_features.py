@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Independent reference for repbench's pixel-level built-in extractors (builtin:tiny,
-builtin:colorhist, builtin:dct, builtin:patches), written from their definitions in the README's
+builtin:colorhist, builtin:dct, builtin:patches), written from their definitions in docs/models.md's
 model table, not from the C++ code: PIL opens and resizes (BOX filter, "area"; thumbnails with
 PIL's own Image.thumbnail), numpy computes, and the DCT goes through the FFT (a different
 algorithm from the C++ basis-matrix product).
