@@ -22,6 +22,8 @@ packages=(
   gnuplot-nox fonts-dejavu-core chromium
   # Python references and fixtures of the tests (/usr/bin/python3)
   python3 python3-numpy python3-pil python3-torch python3-torchvision python3-onnx
+  # the Python module (python/, docs/python.md): pybind11; its tests and pip install
+  pybind11-dev python3-pytest python3-venv python3-setuptools python3-pip
 )
 
 missing=()
