@@ -32,6 +32,11 @@ FloatArray& writable(Descriptors& d) {
   return *d.owned;
 }
 
+// The steps replace an array's values (post-processing changes its row size): views follow.
+void refresh(Descriptors& d) {
+  if (d.owned) d.view = *d.owned;
+}
+
 // Gives `db` its own array when it shares one with `q` (both sides change separately).
 void separate(const Descriptors& q, Descriptors& db) {
   if (db.view.data != q.view.data) return;
@@ -78,6 +83,8 @@ PreparedPair prepare_pair(Descriptors q, Descriptors db, const PairOptions& o) {
     separate(q, db);
     p.postprocess = postprocess::apply_to_both(o.postprocess, writable(q), q.name, writable(db),
                                                db.name);
+    refresh(q);
+    refresh(db);
   }
   const bool tokens = q.view.shape.size() == 3;
   if (o.similarity == "split-product" && !tokens)
@@ -95,17 +102,21 @@ PreparedPair prepare_pair(Descriptors q, Descriptors db, const PairOptions& o) {
   if (p.normalized) {
     const bool same = db.view.data == q.view.data && db.view.shape == q.view.shape;
     l2_normalize_rows(writable(q));
+    refresh(q);
     if (same) {
       db.owned = q.owned;
       db.view = q.view;
     } else {
       l2_normalize_rows(writable(db));
+      refresh(db);
     }
   }
   if (!o.rerank.empty()) {
     separate(q, db);
     const auto t = std::chrono::steady_clock::now();
     metrics::apply_rerank(o.rerank, writable(q), writable(db), o.threads);
+    refresh(q);
+    refresh(db);
     p.rerank_seconds = seconds_since(t);
   }
   p.q = std::move(q);

@@ -28,3 +28,7 @@ from ._repbench import (  # noqa: F401
 
 __all__ = ["Error", "Leaderboard", "Result", "compare", "datasets", "evaluate", "leaderboard",
            "search", "__version__"]
+
+for _cls in (Error, Leaderboard, Result):
+    _cls.__module__ = "repbench"  # as users name them: repbench.Error, not repbench._repbench.Error
+del _cls
