@@ -37,18 +37,20 @@ void run_eval(const EvalArgs& a) {
   const evaluation::EvalSetup setup = evaluation::setup_evaluation(r);
   const datasets::RetrievalSet& first = setup.first;
   if (r.model.empty()) r.model = fs::path(a.query_features).stem().string();
+  // Each file is read (and checked) before it is hashed for the record.
   evaluation::Descriptors q = evaluation::Descriptors::from_array(
-      read_descriptors(a.query_features, setup.queries()), a.query_features,
-      evaluation::file_input(a.query_features));
+      read_descriptors(a.query_features, setup.queries()), a.query_features, {});
+  q.input = evaluation::file_input(a.query_features);
   // Leave-in sets (GPR1200, CUB) often pass one file for both sides: read it once.
   const bool same_file = fs::path(a.db_features).lexically_normal() ==
                              fs::path(a.query_features).lexically_normal() &&
                          first.db.size() == first.queries.size();
-  evaluation::Descriptors db =
-      same_file ? q
-                : evaluation::Descriptors::from_array(
-                      read_descriptors(a.db_features, setup.database()), a.db_features,
-                      evaluation::file_input(a.db_features));
+  evaluation::Descriptors db = q;
+  if (!same_file) {
+    db = evaluation::Descriptors::from_array(read_descriptors(a.db_features, setup.database()),
+                                             a.db_features, {});
+    db.input = evaluation::file_input(a.db_features);
+  }
   db.name = a.db_features;
   const evaluation::DescriptorEvaluation d =
       evaluation::evaluate_descriptors(r, setup, std::move(q), std::move(db));

@@ -138,10 +138,12 @@ Side take(py::handle obj, const std::string& name) {
 // Without the GIL: the side as the library takes it, checked as the verbs check their files.
 evaluation::Descriptors descriptors(const Side& s, const DescriptorExpectation& expect,
                                     bool record_input) {
-  if (!s.path.empty())
-    return evaluation::Descriptors::from_array(
-        read_descriptors(s.path, expect), s.path,
-        record_input ? evaluation::file_input(s.path) : nlohmann::json::object());
+  if (!s.path.empty()) {  // read (and checked) before it is hashed
+    evaluation::Descriptors d =
+        evaluation::Descriptors::from_array(read_descriptors(s.path, expect), s.path, {});
+    if (record_input) d.input = evaluation::file_input(s.path);
+    return d;
+  }
   evaluation::Descriptors d;
   d.name = s.name;
   if (record_input) d.input = evaluation::array_input(s.data, s.bytes, s.description);

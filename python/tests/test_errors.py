@@ -48,6 +48,11 @@ def test_messages_are_the_clis(repbench, cli, roxford, tmp_path):
         assert str(e.value) == cli_message(cli, "eval", "--set", "roxford5k", "--gnd", gnd,
                                            "-q", qpath, "-d", dbpath, *args)
     with pytest.raises(repbench.Error) as e:
+        repbench.evaluate(tmp_path / "nope.npy", dbpath, set="roxford5k", gnd=gnd)
+    assert str(e.value) == cli_message(cli, "eval", "--set", "roxford5k", "--gnd", gnd, "-q",
+                                       tmp_path / "nope.npy", "-d", dbpath)
+    assert "no such file" in str(e.value)
+    with pytest.raises(repbench.Error) as e:
         repbench.evaluate(Q, X, set="no-such-set")
     assert str(e.value) == cli_message(cli, "eval", "--set", "no-such-set", "-q", qpath, "-d",
                                        dbpath)
