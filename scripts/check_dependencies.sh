@@ -30,7 +30,7 @@ USES=(
   "python3-torchvision|tests/fixtures/make_model_fixtures.py|import torchvision"
   "python3-onnx|tests/fixtures/make_onnx_fixtures.py|import onnx"
   "python3-pytest|python/tests/conftest.py|import pytest"
-  "python3-venv|python/tests/test_install.py|-m venv"
+  "python3-venv|python/tests/test_install.py|--system-site-packages"
   "python3-setuptools|setup.py|from setuptools import"
   "python3-pip|python/tests/test_install.py|pip install"
 )
