@@ -210,3 +210,40 @@ def test_help_shows_docstrings(repbench):
     assert "evaluate" in repbench.__doc__
     stub = os.path.join(os.path.dirname(repbench.__file__), "__init__.pyi")
     assert os.path.exists(stub)
+
+
+def test_copy_detection_results_equal_the_verbs(repbench, cli, tmp_path):
+    # A copy-detection set (DISC21's metric in a gnd.json): µAP, µAP after score normalisation
+    # and recall at precision 0.9, with the predictions CSVs beside the record.
+    rng = np.random.default_rng(12)
+    nq, nb = 30, 200
+    queries = [{"image": f"q{i}.jpg", "ok": [] if i % 3 == 0 else [int(i * 5)]}
+               for i in range(nq)]
+    gnd = tmp_path / "cd.json"
+    gnd.write_text(json.dumps({
+        "schema": "repbench.gnd/1", "name": "copies", "db": [f"r{i}.jpg" for i in range(nb)],
+        "queries": queries,
+        "metric": {"ap": "non-interpolated", "copy_detection": {"micro_ap": "isc2021", "k": 10}}}))
+    X = rng.standard_normal((nb, 16)).astype(np.float32)
+    Q = rng.standard_normal((nq, 16)).astype(np.float32)
+    for i in range(nq):
+        if i % 3:
+            Q[i] = X[i * 5] + 0.5 * rng.standard_normal(16).astype(np.float32)
+    train = rng.standard_normal((100, 16)).astype(np.float32)
+    for name, a in (("q", Q), ("x", X), ("train", train)):
+        np.save(tmp_path / f"{name}.npy", a)
+    r = repbench.evaluate(Q, X, set=str(gnd), l2_normalize=True,
+                          score_norm_train=tmp_path / "train.npy", model="m")
+    (tmp_path / "py").mkdir()
+    r.write(tmp_path / "py" / "rec.json")
+    cli("eval", "--set", gnd, "-q", tmp_path / "q.npy", "-d", tmp_path / "x.npy",
+        "--l2-normalize", "--score-norm-train", tmp_path / "train.npy", "--model", "m", "--out",
+        tmp_path / "rec.json")
+    expected = load(tmp_path / "rec.json")["metrics"]
+    assert r.micro_ap == expected["micro_ap"] and 0 < r.micro_ap <= 1
+    assert r.micro_ap_sn == expected["micro_ap_sn"]
+    assert r.recall_at_p90 == expected["recall_at_p90"]
+    assert (tmp_path / "py" / "rec.predictions.csv").read_text() == \
+        (tmp_path / "rec.predictions.csv").read_text()
+    with pytest.raises(repbench.Error, match="score-norm-train"):
+        repbench.evaluate(Q, X, set=str(gnd), score_norm="1.0[0,2]")
