@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "datasets/gnd_json.h"
 #include "datasets/set_registry.h"
+#include "datasets/set_summary.h"
 #include "datasets/verify.h"
 #include "core/progress.h"
 
@@ -44,21 +45,7 @@ void run_list() {
 
 void run_info(const DatasetsArgs& a) {
   datasets::RetrievalSet set = datasets::load_set({a.set, a.protocol, a.root, a.gnd});
-  nlohmann::json j = {{"set", set.name},
-                      {"protocol", set.protocol},
-                      {"db_images", set.db.size()},
-                      {"queries", set.queries.size()},
-                      {"queries_scored", set.scorable_queries()},
-                      {"positives_total", set.positives_total()},
-                      {"junk_total", set.junk_total()},
-                      {"query_crop", set.crop_queries},
-                      {"root", set.root},
-                      {"source", set.source},
-                      {"metric", set.metric.to_json()}};
-  if (const datasets::SetInfo* info = datasets::find_set(set.name)) {
-    j["official_db_images"] = info->db_images;
-    j["official_queries"] = info->queries;
-  }
+  const nlohmann::json j = datasets::set_summary_json(set);
   if (a.json) {
     fmt::print("{}\n", j.dump(2));
     return;

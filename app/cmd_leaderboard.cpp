@@ -1,7 +1,6 @@
 // repbench leaderboard: result records (or a long-format scores csv) -> the Table-1 layout.
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
@@ -9,12 +8,7 @@
 #include "app/commands.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "report/cd_diagram.h"
-#include "report/leaderboard.h"
-#include "report/leaderboard_check.h"
-#include "report/reference.h"
-
-namespace fs = std::filesystem;
+#include "report/leaderboard_run.h"
 
 namespace repbench::app {
 
@@ -37,57 +31,46 @@ struct LeaderboardArgs {
 };
 
 void run_leaderboard(const LeaderboardArgs& a) {
-  if (a.records.empty() == a.scores.empty())
-    fail("give either --records FILE|DIR ... or --scores scores.csv");
-  const report::Format format = report::parse_format(a.format);
-  std::vector<report::ScoreEntry> entries =
-      a.scores.empty() ? report::load_records(a.records) : report::load_scores_csv(a.scores);
-  if (entries.empty()) fail("no result records found in the given paths");
-  std::vector<std::string> reference_notes;
-  if (!a.reference.empty())
-    reference_notes = report::add_reference_rows(report::load_reference(a.reference), entries,
-                                                 a.reference_synthetic);
-  report::Leaderboard board = report::build_leaderboard(entries);
-  board.notes.insert(board.notes.end(), reference_notes.begin(), reference_notes.end());
-  report::add_rank_statistics(board, {a.rank_resamples, a.seed, 0});
-  report::relative_page_links(board, a.out.empty() ? "" : fs::path(a.out).parent_path().string());
+  report::LeaderboardRequest r;
+  r.records = a.records;
+  r.scores = a.scores;
+  r.format = a.format;
+  r.out = a.out;
+  r.check = a.check;
+  report::CheckOptions& o = r.check_options;
+  o.rule = a.significant_only  ? report::CheckRule::kSignificant
+           : a.within_interval ? report::CheckRule::kWithinInterval
+           : a.tolerance_given ? report::CheckRule::kTolerance
+                               : report::CheckRule::kExact;
+  o.tolerance_percent = a.tolerance;
+  o.allow_improved = a.allow_improved;
+  o.alpha = a.alpha;
+  o.paired.permutations = a.permutations;
+  o.paired.seed = a.seed;
+  r.reference = a.reference;
+  r.reference_synthetic = a.reference_synthetic;
+  r.rank_resamples = a.rank_resamples;
+  r.seed = a.seed;
+  r.cd_diagram = a.cd_diagram;
+  const report::LeaderboardOutcome result = report::run_leaderboard(r);
   if (!a.cd_diagram.empty()) {
-    if (board.rank_statistics) {
-      report::write_cd_diagram(board, a.cd_diagram);
+    if (result.cd_diagram_note.empty())
       fmt::print(stderr, "wrote {0}.svg and {0}.png\n", a.cd_diagram);
-    } else {
-      // Not an error: the board says why (its last note), and the table is still written.
-      fmt::print(stderr, "no critical-difference diagram: {}\n", board.notes.back());
-    }
+    else
+      fmt::print(stderr, "no critical-difference diagram: {}\n", result.cd_diagram_note);
   }
-  const std::string text = report::render(board, format);
-  if (!a.check.empty()) {
+  if (result.checked) {
     // CI mode: the diff goes to stdout; the table only to --out when asked for.
-    const report::LeaderboardBaseline baseline = report::load_leaderboard_baseline(a.check);
-    report::CheckOptions o;
-    o.rule = a.significant_only  ? report::CheckRule::kSignificant
-             : a.within_interval ? report::CheckRule::kWithinInterval
-             : a.tolerance_given ? report::CheckRule::kTolerance
-                                 : report::CheckRule::kExact;
-    o.tolerance_percent = a.tolerance;
-    o.allow_improved = a.allow_improved;
-    o.alpha = a.alpha;
-    o.paired.permutations = a.permutations;
-    o.paired.seed = a.seed;
-    const report::CheckResult result = report::check_leaderboard(baseline, board, o);
-    if (!a.out.empty()) write_file_atomic(a.out, text);
-    const std::string diff = format == report::Format::kJson
-                                 ? report::render_check_json(result, a.check)
-                                 : report::render_check(result, a.check);
-    std::fwrite(diff.data(), 1, diff.size(), stdout);
+    if (!a.out.empty()) write_file_atomic(a.out, result.text);
+    std::fwrite(result.check_text.data(), 1, result.check_text.size(), stdout);
     std::fflush(stdout);
-    if (result.failed()) std::exit(1);
+    if (result.check.failed()) std::exit(1);
     return;
   }
   if (a.out.empty()) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fwrite(result.text.data(), 1, result.text.size(), stdout);
   } else {
-    write_file_atomic(a.out, text);
+    write_file_atomic(a.out, result.text);
     fmt::print(stderr, "wrote {}\n", a.out);
   }
 }

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-import numpy as np
+import gpr1200_sized
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -32,26 +32,9 @@ def main():
     p.add_argument('--target-speedup', type=float, default=20.0)
     args = p.parse_args()
 
-    rng = np.random.default_rng(0)
     n = args.classes * args.per_class
-    centres = rng.standard_normal((args.classes, args.dim)).astype(np.float32)
-    labels = np.repeat(np.arange(args.classes), args.per_class)
-    x = centres[labels] + 2.5 * rng.standard_normal((n, args.dim)).astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    x = x.astype(np.float32)
-
     with tempfile.TemporaryDirectory() as tmp:
-        feats = os.path.join(tmp, 'x.npy')
-        np.save(feats, x)
-        gnd = {'schema': 'repbench.gnd/1', 'name': 'gpr1200-sized',
-               'db': [f'{i}.jpg' for i in range(n)],
-               'queries': [{'image': f'{i}.jpg',
-                            'ok': list(range(labels[i] * args.per_class,
-                                             (labels[i] + 1) * args.per_class)),
-                            'junk': []} for i in range(n)]}
-        gnd_path = os.path.join(tmp, 'gnd.json')
-        with open(gnd_path, 'w') as f:
-            json.dump(gnd, f)
+        _, feats, gnd_path = gpr1200_sized.write(tmp, args.classes, args.per_class, args.dim)
 
         ref = subprocess.run([sys.executable, os.path.join(ROOT, 'tests', 'reference',
                                                            'revisitop_map.py'),

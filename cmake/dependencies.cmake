@@ -18,6 +18,13 @@ macro(repbench_find_package debian name)
   endif()
 endmacro()
 
+# repbench_find_optional(<Debian package> <find_package arguments>): the same find, for what is
+# built only when the package is there (the Python module): <name>_FOUND says which; the caller
+# says in one line what is left out.
+macro(repbench_find_optional debian name)
+  find_package(${name} ${ARGN} QUIET)
+endmacro()
+
 # repbench_pkg_check(<Debian package> <prefix> <module>): a pkg-config module as the imported
 # target PkgConfig::<prefix>.
 macro(repbench_pkg_check debian prefix module)

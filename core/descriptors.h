@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/float_view.h"
 #include "core/npy.h"
 
 namespace repbench {
@@ -19,6 +20,11 @@ struct DescriptorExpectation {
 // Reads `path` and checks: 2-D (or 3-D when allowed), the row count, at least one column, and
 // that every value is finite (NaN/Inf names the first bad row). Throws Error naming the file.
 FloatArray read_descriptors(const std::string& path, const DescriptorExpectation& expect);
+
+// The same checks of descriptors already in memory (the Python module's arrays); `name` stands
+// for the path in the messages.
+void check_descriptors(const FloatView& a, const std::string& name,
+                       const DescriptorExpectation& expect);
 
 // Divides each row by its L2 norm (rows of norm 0 are left as they are).
 void l2_normalize_rows(FloatArray& a);

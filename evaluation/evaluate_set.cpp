@@ -16,11 +16,12 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 SetEvaluation evaluate_set(const datasets::RetrievalSet& set, const metrics::ScoreSource& scores,
-                           const FloatArray& queries, bool split, const SetEvalOptions& o) {
+                           const FloatView& queries, bool split, const SetEvalOptions& o) {
   SetEvaluation e;
   e.options.bootstrap_samples = o.bootstrap;
   e.options.seed = o.seed;
   e.options.threads = o.threads;
+  e.options.interrupt_check = o.interrupt_check;
   // The set's own metric (its official evaluator's), with the AP definition overridden if asked.
   const datasets::MetricSpec metric = datasets::with_ap_override(set.metric, o.ap, o.ap_option);
   datasets::apply_metric(metric, e.options);

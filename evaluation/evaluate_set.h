@@ -7,12 +7,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/float_view.h"
 #include "core/npy.h"
 #include "datasets/retrieval_set.h"
 #include "metrics/evaluate.h"
@@ -30,6 +32,7 @@ struct SetEvalOptions {
   // (for the error on an unknown name).
   std::string ap, ap_option = "--ap";
   report::CopyDetectionOptions copy_detection;  // disc21, copydays
+  std::function<void()> interrupt_check;        // metrics::EvalOptions::interrupt_check
 };
 
 // What evaluate_set found, and the record fields it decides.
@@ -49,7 +52,7 @@ struct SetEvaluation {
 // they were built from, `split` whether by split-product, both used by copy detection's training
 // neighbours). Throws Error on an unknown AP name and as evaluate() does.
 SetEvaluation evaluate_set(const datasets::RetrievalSet& set, const metrics::ScoreSource& scores,
-                           const FloatArray& queries, bool split, const SetEvalOptions& options);
+                           const FloatView& queries, bool split, const SetEvalOptions& options);
 
 // The record of an evaluation: `header` (model, set, protocol, inputs, options and timings the
 // caller knows) with the evaluation's options, timings and inputs added. For a copy-detection

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "core/float_view.h"
 #include "core/npy.h"
 #include "metrics/score_source.h"
 
@@ -13,11 +14,11 @@ namespace repbench::metrics {
 // How the caller reads the scores: a few rows (search, explain), or every row once (evaluation).
 enum class ScoreUse { kSomeRows, kEveryRow };
 
-// Non-owning views of `q` and `db`, which must outlive the result. With `split_product`, both
+// Non-owning views of `q` and `db` (FloatArrays convert), whose data must outlive the result. With `split_product`, both
 // must be 3-D with the same tokens and dim; otherwise rows of equal size are compared. For every
 // row of a leave-in set (`q` and `db` hold the same values) whose n x n scores fit in memory, the
 // matrix is computed up front by SYRK (metrics/symmetric_scores.h), half the flops.
-std::unique_ptr<ScoreSource> descriptor_scores(const FloatArray& q, const FloatArray& db,
+std::unique_ptr<ScoreSource> descriptor_scores(const FloatView& q, const FloatView& db,
                                                bool split_product,
                                                ScoreUse use = ScoreUse::kSomeRows,
                                                int threads = 0);

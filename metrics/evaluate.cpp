@@ -201,18 +201,23 @@ EvalResult evaluate(const ScoreSource& scores, const std::vector<std::vector<int
       std::vector<std::vector<float>> buffers(static_cast<size_t>(threads));
       std::vector<RowScratch> scratch(static_cast<size_t>(threads));
       parallel_for(nblocks, threads, [&](int64_t b, int t) {
+        // Worker 0 is the calling thread (parallel_for's OpenMP master, or the only thread).
+        if (t == 0 && opt.interrupt_check) opt.interrupt_check();
         const int64_t q0 = b * rows, qn = std::min(rows, nq - q0);
         std::vector<float>& buf = buffers[t];
         buf.resize(static_cast<size_t>(qn * nb));
         scores.compute(q0, qn, 0, nb, buf.data(), nb);
-        for (int64_t i = 0; i < qn; ++i)
+        for (int64_t i = 0; i < qn; ++i) {
+          if (t == 0 && opt.interrupt_check && i % 16 == 15) opt.interrupt_check();
           score_row(q0 + i, buf.data() + i * nb, nb, ok, junk, opt, scratch[t], r);
+        }
       });
     } else {
       BlasThreadsScope blas(threads);
       std::vector<float> buf(static_cast<size_t>(std::min(rows, nq) * nb));
       std::vector<RowScratch> scratch(static_cast<size_t>(threads));
       for (int64_t b = 0; b < nblocks; ++b) {
+        if (opt.interrupt_check) opt.interrupt_check();
         const int64_t q0 = b * rows, qn = std::min(rows, nq - q0);
         scores.compute(q0, qn, 0, nb, buf.data(), nb);
         parallel_for(qn, threads, [&](int64_t i, int t) {

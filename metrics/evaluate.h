@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,11 @@ struct EvalOptions {
   // Also keep each query's best top_k db indices (EvalResult::top_ids), found in the same score
   // blocks by metrics/topk's scan; 0 = none.
   int64_t top_k = 0;
+  // Called on the calling thread before each block of scores it works on and between its rows
+  // (never on another thread, never concurrently); whatever it throws stops the evaluation (the blocks under way
+  // finish, no new one starts) and is rethrown by evaluate(). The Python module raises
+  // KeyboardInterrupt through it on Ctrl-C. Unset = none.
+  std::function<void()> interrupt_check;
 
   // Throws Error ("evaluate: expected ...") when a value is out of range; evaluate() and
   // evaluate_ranking() call it first.

@@ -62,7 +62,7 @@ void CopyDetectionOptions::Check() const {
 }
 
 CopyDetectionResult evaluate_copy_detection(const metrics::ScoreSource& scores,
-                                            const FloatArray& queries, bool split,
+                                            const FloatView& queries, bool split,
                                             const datasets::RetrievalSet& set,
                                             const CopyDetectionOptions& o,
                                             const metrics::EvalResult* evaluated) {

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/float_view.h"
 #include "core/npy.h"
 #include "datasets/retrieval_set.h"
 #include "metrics/evaluate.h"
@@ -55,7 +56,7 @@ struct CopyDetectionResult {
 // pass over the database. Throws Error naming the training file when it cannot be read or its
 // rows do not match the queries' shape.
 CopyDetectionResult evaluate_copy_detection(const metrics::ScoreSource& scores,
-                                            const FloatArray& queries, bool split,
+                                            const FloatView& queries, bool split,
                                             const datasets::RetrievalSet& set,
                                             const CopyDetectionOptions& options,
                                             const metrics::EvalResult* evaluated = nullptr);

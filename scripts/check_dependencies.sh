@@ -2,7 +2,8 @@
 # Keeps the Debian packages repbench installs in step with what it uses (ctest runs it as
 # Dependencies.SetupInstallsWhatIsUsed). Fails, listing every difference, unless:
 #   1. every package scripts/setup.sh installs is named by a CMake find (repbench_find_package,
-#      repbench_pkg_check, repbench_find_header or repbench_missing in a CMakeLists.txt) or by a
+#      repbench_find_optional, repbench_pkg_check, repbench_find_header or repbench_missing in a
+#      CMakeLists.txt) or by a
 #      row of USES below whose file exists and contains its text, and every package so named is
 #      installed;
 #   2. no CMakeLists.txt or cmake/*.cmake calls find_package, pkg_check_modules, find_path,
@@ -30,6 +31,10 @@ USES=(
   "python3-onnx|tests/fixtures/make_onnx_fixtures.py|import onnx"
   "slurm-wlm|tests/support/slurm_cluster.sh|slurmctld -D"
   "munge|tests/support/slurm_cluster.sh|munged --force"
+  "python3-pytest|python/tests/conftest.py|import pytest"
+  "python3-venv|python/tests/test_install.py|--system-site-packages"
+  "python3-setuptools|setup.py|from setuptools import"
+  "python3-pip|python/tests/test_install.py|pip install"
 )
 
 # Prints the problems of the tree at $1, one a line; nothing when it is consistent.
@@ -44,7 +49,7 @@ problems() {
   # Package names of the wrapped finds (the package is the call's first argument, on its line).
   cmake_pkgs=$(cd "$root" && find . -path ./build\* -prune -o \( -name CMakeLists.txt -o \
     -name '*.cmake' \) -print | sort | xargs grep -hoE \
-    '^[[:space:]]*repbench_(find_package|pkg_check|find_header|missing)\([[:space:]]*[a-z0-9.+-]+' |
+    '^[[:space:]]*repbench_(find_package|find_optional|pkg_check|find_header|missing)\([[:space:]]*[a-z0-9.+-]+' |
     sed -E 's/.*\([[:space:]]*//' | sort -u)
 
   local row pkg file text

@@ -24,6 +24,8 @@ packages=(
   python3 python3-numpy python3-pil python3-torch python3-torchvision python3-onnx
   # the single-node SLURM cluster the cluster/slurm/ recipes are tested on
   slurm-wlm munge
+  # the Python module (python/, docs/python.md): pybind11; its tests and pip install
+  pybind11-dev python3-pytest python3-venv python3-setuptools python3-pip
 )
 
 missing=()
