@@ -9,9 +9,10 @@
 #include "core/descriptors.h"
 #include "core/error.h"
 #include "core/npy.h"
-#include "metrics/descriptor_scores.h"
+#include "metrics/precision.h"
 #include "metrics/topk.h"
 #include "postprocess/postprocess.h"
+#include "scan/index.h"
 
 namespace repbench::app {
 
@@ -24,6 +25,7 @@ struct SearchArgs {
   bool l2_normalize = false;
   postprocess::Spec postprocess;  // descriptor post-processing (postprocess/postprocess.h)
   int threads = 0;
+  std::string precision = "auto";
 };
 
 void run_search(const SearchArgs& a) {
@@ -52,11 +54,16 @@ void run_search(const SearchArgs& a) {
     l2_normalize_rows(q);
     l2_normalize_rows(db);
   }
-  // Blocked: the split-product source computes one [qn x bn] block per thread at a time, and
-  // search_topk keeps only nq x k, so memory never grows with nq x nb x tokens.
-  const std::unique_ptr<metrics::ScoreSource> scores = metrics::descriptor_scores(q, db, split);
+  // Exact search (scan/index.h): a candidate pass (sgemm, or bf16 with --precision) over blocks,
+  // then every candidate that could be in the top k rescored exactly; memory never grows with
+  // nq x nb x tokens.
+  const metrics::Precision asked = metrics::parse_precision(a.precision);
+  scan::RescoreStats stats;
+  scan::ExactSearchOptions eo;
+  eo.precision = asked;
+  eo.stats = &stats;
   const auto t0 = std::chrono::steady_clock::now();
-  metrics::TopKResult r = metrics::search_topk(*scores, a.k, a.threads);
+  metrics::TopKResult r = scan::exact_search(db, split, q.data.data(), q.rows(), a.k, a.threads, eo);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::string ids_path = a.out + ".ids.npy", scores_path = a.out + ".scores.npy";
   write_npy(ids_path, r.ids.data(), {r.nq, r.k});
@@ -66,6 +73,7 @@ void run_search(const SearchArgs& a) {
              split ? fmt::format("{} tokens x {}, split-product", q.shape[1], q.shape[2])
                    : fmt::format("d = {}, inner product", q.row_size()),
              a.k, seconds);
+  print_precision(scan::precision_record(asked, stats));
   fmt::print("wrote {} and {}\n", ids_path, scores_path);
 }
 
@@ -90,6 +98,7 @@ void add_search_command(CLI::App& app) {
                           args->postprocess.cache_dir);
   cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)")
       ->capture_default_str();
+  add_precision_option(cmd, args->precision);
   cmd->footer(
       "Output: PREFIX.ids.npy (int64 [nq, k]) and PREFIX.scores.npy (float32 [nq, k]), best\n"
       "first; equal scores ordered by ascending database index; when the database has fewer\n"
@@ -97,6 +106,8 @@ void add_search_command(CLI::App& app) {
       "Token descriptors [n, tokens, d] are scored as eval scores them: split-product (max over\n"
       "token positions of the per-token inner product, after L2-normalising each flattened row),\n"
       "or with --similarity inner-product the flattened rows' inner product.\n"
+      "Scores are exact: each candidate of the (fp32 or bf16) candidate pass that could be in the\n"
+      "top k is rescored in double, so --precision changes the time, never the output.\n"
       "Examples:\n"
       "  repbench search --queries gen.npy --db train.npy -k 5 --out matches\n"
       "  repbench search --queries gen_tokens.npy --db train_tokens.npy --similarity split-product "
