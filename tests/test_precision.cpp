@@ -182,7 +182,7 @@ Adversarial adversarial(int64_t d, int64_t nq, int64_t filler, uint64_t seed) {
   }
   std::uniform_real_distribution<float> u(0.0f, 0.1f);  // small: the bound stays tight
   for (int64_t i = 0; i < filler; ++i) {
-    std::vector<float> f(size_t(d));
+    std::vector<float> f(static_cast<size_t>(d));
     for (float& v : f) v = metrics::from_bf16(metrics::to_bf16(u(rng)));
     rows.push_back(f);
   }
@@ -296,8 +296,9 @@ TEST_F(PrecisionCommandTest, SearchOutputsAreByteIdentical) {
   EXPECT_EQ(test_support::slurp(path("fp32.scores.npy")),
             test_support::slurp(path("bf16.scores.npy")));
   EXPECT_NE(out[0].find("precision: fp32 candidate pass"), std::string::npos) << out[0];
-  if (metrics::bf16_matmul_supported())
+  if (metrics::bf16_matmul_supported()) {
     EXPECT_NE(out[1].find("precision: bf16 candidate pass"), std::string::npos) << out[1];
+  }
   EXPECT_EQ(test_support::slurp(path("fp32.ids.npy")).size(), 128u + 50 * 7 * 8);
   // The ids are the brute-force ones.
   std::vector<int64_t> shape;
@@ -354,7 +355,7 @@ TEST_F(PrecisionCommandTest, ScanOutputsAreIdentical) {
     const std::string p = i == 0 ? "fp32" : "bf16";
     const auto r = repbench(fmt::format(
         "scan --generated-descriptors {} --train-descriptors {} --index exact --block-rows 8192 "
-        "-k 5 --threshold 0.3,0.9 --dup-threshold 0.9 --precision {} --out {}",
+        "--k 5 --threshold 0.3,0.9 --dup-threshold 0.9 --precision {} --out {}",
         path("g.npy"), path("t.npy"), p, path(p)));
     ASSERT_EQ(r.status, 0) << r.err;
     rec[i] = nlohmann::json::parse(test_support::slurp(path(p + "/scan.json")));
