@@ -12,22 +12,6 @@
 
 namespace repbench::metrics {
 
-uint16_t to_bf16(float x) {
-  uint32_t u;
-  std::memcpy(&u, &x, sizeof u);
-  if (std::isnan(x)) return static_cast<uint16_t>((u >> 16) | 0x40);  // quiet, still NaN
-  // Round to nearest even on the 16 bits dropped (an overflow to infinity is the right result).
-  u += 0x7FFFu + ((u >> 16) & 1u);
-  return static_cast<uint16_t>(u >> 16);
-}
-
-float from_bf16(uint16_t h) {
-  const uint32_t u = uint32_t{h} << 16;
-  float x;
-  std::memcpy(&x, &u, sizeof x);
-  return x;
-}
-
 void to_bf16(const float* x, int64_t n, uint16_t* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = to_bf16(x[i]);
 }

@@ -1,7 +1,12 @@
 #include "metrics/bf16_scores.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <map>
+#include <mutex>
 
 #include "core/error.h"
 #include "metrics/bf16_matmul.h"
@@ -16,6 +21,55 @@ constexpr double kRoundUp = 1.0 + 0x1p-40;
 
 // Rows in chunks of this many, one chunk a work item.
 constexpr int64_t kChunk = 4096;
+
+// Sizes of the buffers handed out by take_buffer.
+std::map<void*, size_t>& sizes() {
+  static std::map<void*, size_t> m;
+  return m;
+}
+
+// The bf16 copies of the rows. Freshly allocated memory is expensive to touch on some hosts
+// (every 4 KiB page a fault; on this project's virtual machines ~60% of the conversion's time),
+// and a streamed scan converts a block of the same size twice a block: buffers are kept for reuse
+// (at most kKeep, the largest), allocated in 2 MiB-aligned transparent huge pages, never zeroed.
+constexpr size_t kHuge = size_t{2} << 20;
+constexpr size_t kKeep = 4;
+std::mutex pool_mutex;
+std::vector<std::pair<size_t, void*>> pool;  // (bytes, buffer)
+
+uint16_t* take_buffer(int64_t values) {
+  const size_t bytes = std::max<size_t>(kHuge, (size_t(values) * 2 + kHuge - 1) / kHuge * kHuge);
+  {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    size_t best = pool.size();
+    for (size_t i = 0; i < pool.size(); ++i)
+      if (pool[i].first >= bytes && (best == pool.size() || pool[i].first < pool[best].first))
+        best = i;
+    if (best < pool.size()) {
+      void* p = pool[best].second;
+      pool.erase(pool.begin() + std::ptrdiff_t(best));
+      return static_cast<uint16_t*>(p);
+    }
+  }
+  void* p = std::aligned_alloc(kHuge, bytes);
+  if (p == nullptr) fail("out of memory: {} bytes for the bf16 copy of the rows", bytes);
+  ::madvise(p, bytes, MADV_HUGEPAGE);  // a hint: fine if the host has no huge pages
+  std::lock_guard<std::mutex> lock(pool_mutex);
+  sizes()[p] = bytes;
+  return static_cast<uint16_t*>(p);
+}
+
+void give_buffer(uint16_t* p) {
+  if (p == nullptr) return;
+  std::lock_guard<std::mutex> lock(pool_mutex);
+  pool.emplace_back(sizes()[p], p);
+  if (pool.size() > kKeep) {  // drop the smallest
+    auto smallest = std::min_element(pool.begin(), pool.end());
+    sizes().erase(smallest->second);
+    std::free(smallest->second);
+    pool.erase(smallest);
+  }
+}
 
 }  // namespace
 
@@ -36,14 +90,16 @@ RowNorms row_norms(const float* x, int64_t n, int64_t d, bool with_bf16, int thr
     for (int64_t i = c * kChunk; i < std::min(n, (c + 1) * kChunk); ++i) {
       const float* row = x + i * d;
       double xx = 0, bb = 0, rr = 0;
-      for (int64_t t = 0; t < d; ++t) {
-        const double v = row[t];
-        xx += v * v;
-        if (with_bf16) {
-          const double h = from_bf16(to_bf16(row[t]));
-          bb += h * h;
-          rr += (v - h) * (v - h);  // v - h is exact in double
+      if (with_bf16) {
+        for (int64_t t = 0; t < d; ++t) {
+          const float h = from_bf16(to_bf16(row[t]));
+          const double v = row[t], hd = h, e = row[t] - h;  // row[t] - h is exact in float
+          xx += v * v;
+          bb += hd * hd;
+          rr += e * e;
         }
+      } else {
+        for (int64_t t = 0; t < d; ++t) xx += double(row[t]) * row[t];
       }
       r.norm[size_t(i)] = std::sqrt(xx) * kRoundUp;
       if (with_bf16) {
@@ -88,17 +144,22 @@ Bf16InnerProductScores::Bf16InnerProductScores(const float* q, int64_t nq, const
     : nq_(nq), nb_(nb), d_(d) {
   if (nq < 0 || nb < 0 || d < 1)
     fail("Bf16InnerProductScores: expected nq, nb >= 0 and d >= 1, found {}, {}, {}", nq, nb, d);
-  q_.resize(size_t(nq * d));
-  db_.resize(size_t(nb * d));
+  q_ = take_buffer(nq * d);
+  db_ = take_buffer(nb * d);
   const int team = resolve_threads(threads);
   parallel_for((nq + kChunk - 1) / kChunk, team, [&](int64_t c, int) {
     const int64_t r0 = c * kChunk, rn = std::min(kChunk, nq - r0);
-    to_bf16(q + r0 * d, rn * d, q_.data() + r0 * d);
+    to_bf16(q + r0 * d, rn * d, q_ + r0 * d);
   });
   parallel_for((nb + kChunk - 1) / kChunk, team, [&](int64_t c, int) {
     const int64_t r0 = c * kChunk, rn = std::min(kChunk, nb - r0);
-    to_bf16(db + r0 * d, rn * d, db_.data() + r0 * d);
+    to_bf16(db + r0 * d, rn * d, db_ + r0 * d);
   });
+}
+
+Bf16InnerProductScores::~Bf16InnerProductScores() {
+  give_buffer(q_);
+  give_buffer(db_);
 }
 
 void Bf16InnerProductScores::compute(int64_t q0, int64_t qn, int64_t b0, int64_t bn, float* out,
@@ -106,7 +167,7 @@ void Bf16InnerProductScores::compute(int64_t q0, int64_t qn, int64_t b0, int64_t
   REPBENCH_ASSERT(q0 >= 0 && qn >= 0 && q0 + qn <= nq_);
   REPBENCH_ASSERT(b0 >= 0 && bn >= 0 && b0 + bn <= nb_ && ld >= bn);
   if (qn == 0 || bn == 0) return;
-  bf16_matmul(q_.data() + q0 * d_, qn, db_.data() + b0 * d_, bn, d_, out, ld);
+  bf16_matmul(q_ + q0 * d_, qn, db_ + b0 * d_, bn, d_, out, ld);
 }
 
 }  // namespace repbench::metrics

@@ -37,6 +37,9 @@ class Bf16InnerProductScores : public ScoreSource {
  public:
   Bf16InnerProductScores(const float* q, int64_t nq, const float* db, int64_t nb, int64_t d,
                          int threads = 0);
+  ~Bf16InnerProductScores() override;
+  Bf16InnerProductScores(const Bf16InnerProductScores&) = delete;
+  Bf16InnerProductScores& operator=(const Bf16InnerProductScores&) = delete;
   int64_t nq() const override { return nq_; }
   int64_t nb() const override { return nb_; }
   void compute(int64_t q0, int64_t qn, int64_t b0, int64_t bn, float* out,
@@ -44,7 +47,9 @@ class Bf16InnerProductScores : public ScoreSource {
   double flops_per_score() const override { return 2.0 * static_cast<double>(d_); }
 
  private:
-  std::vector<uint16_t> q_, db_;
+  // The bf16 copies, in buffers reused from one search to the next (bf16_scores.cpp says why).
+  uint16_t* q_ = nullptr;
+  uint16_t* db_ = nullptr;
   int64_t nq_, nb_, d_;
 };
 
