@@ -57,88 +57,79 @@ inline float collect_cut(const Collect& c, float threshold) {
   return std::max(threshold - c.window, c.lower);
 }
 
+// The first entries of a row while the list is not full: every non-NaN score at least c->lower
+// (all without `c`) is inserted and collected. Returns where it stopped.
+inline int64_t fill(const float* s, int64_t n, int64_t id0, int64_t k, float* score, int64_t* id,
+                    int64_t& count, const Collect* c) {
+  int64_t j = 0;
+  const float lower = c ? c->lower : -std::numeric_limits<float>::infinity();
+  for (; count < k && j < n; ++j)
+    if (!std::isnan(s[j]) && s[j] >= lower) {
+      insert(score, id, count, k, s[j], id0 + j);
+      if (c) c->out->emplace_back(s[j], id0 + j);
+    }
+  return j;
+}
+
+// One score v of item j against a full list: collected when at least the cut, inserted when above
+// the k-th (threshold and cut follow the list).
+inline void take(float v, int64_t j, int64_t k, float* score, int64_t* id, int64_t& count,
+                 const Collect* c, float& threshold, float& cut) {
+  if (c && v >= cut) c->out->emplace_back(v, j);
+  if (v > threshold) {
+    insert(score, id, count, k, v, j);
+    threshold = score[k - 1];
+    cut = c ? collect_cut(*c, threshold) : threshold;
+  }
+}
+
 // Merges row `s` ([n] scores of db items id0 .. id0+n-1) into one query's running list
 // (score[k], id[k], count filled). Fills the list first, then inserts only scores above the
 // current k-th best; NaN compares false, so it is never inserted. With `c`, scores below c->lower
 // are left out and candidates are collected as Collect says.
 void scan_row_portable(const float* s, int64_t n, int64_t id0, int64_t k, float* score, int64_t* id,
                        int64_t& count, const Collect* c) {
-  int64_t j = 0;
-  const float lower = c ? c->lower : -std::numeric_limits<float>::infinity();
-  for (; count < k && j < n; ++j)
-    if (!std::isnan(s[j]) && s[j] >= lower) {
-      insert(score, id, count, k, s[j], id0 + j);
-      if (c) c->out->emplace_back(s[j], id0 + j);
-    }
+  int64_t j = fill(s, n, id0, k, score, id, count, c);
   if (count < k) return;
   float threshold = score[k - 1];
   float cut = c ? collect_cut(*c, threshold) : threshold;
-  for (; j < n; ++j) {
-    if (c && s[j] >= cut) c->out->emplace_back(s[j], id0 + j);
-    if (s[j] > threshold) {
-      insert(score, id, count, k, s[j], id0 + j);
-      threshold = score[k - 1];
-      cut = c ? collect_cut(*c, threshold) : threshold;
-    }
-  }
+  for (; j < n; ++j) take(s[j], id0 + j, k, score, id, count, c, threshold, cut);
 }
 
 #if REPBENCH_X86_AVX512
+// One bit per score of s[0 .. 64) that compares true (kPredicate) with t.
+template <int kPredicate>
+REPBENCH_TARGET_AVX512 inline uint64_t compare64(const float* s, __m512 t) {
+  const __mmask16 m0 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s), t, kPredicate);
+  const __mmask16 m1 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + 16), t, kPredicate);
+  const __mmask16 m2 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + 32), t, kPredicate);
+  const __mmask16 m3 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + 48), t, kPredicate);
+  return uint64_t{m0} | uint64_t{m1} << 16 | uint64_t{m2} << 32 | uint64_t{m3} << 48;
+}
+
 // The same, testing 64 scores per step against the threshold (the collection cut with `c`, never
 // above it); once the list holds good scores almost every step finds nothing and costs four
 // compares.
 REPBENCH_TARGET_AVX512 void scan_row_avx512(const float* s, int64_t n, int64_t id0, int64_t k,
                                             float* score, int64_t* id, int64_t& count,
                                             const Collect* c) {
-  int64_t j = 0;
-  const float lower = c ? c->lower : -std::numeric_limits<float>::infinity();
-  for (; count < k && j < n; ++j)
-    if (!std::isnan(s[j]) && s[j] >= lower) {
-      insert(score, id, count, k, s[j], id0 + j);
-      if (c) c->out->emplace_back(s[j], id0 + j);
-    }
+  int64_t j = fill(s, n, id0, k, score, id, count, c);
   if (count < k) return;
   float threshold = score[k - 1];
   float cut = c ? collect_cut(*c, threshold) : threshold;
   __m512 t = _mm512_set1_ps(cut);
-  // Without collection the test is "above the k-th"; with it "at least the cut".
-  const int pred = c ? _CMP_GE_OQ : _CMP_GT_OQ;
   for (; j + 64 <= n; j += 64) {
-    __mmask16 m0, m1, m2, m3;
-    if (pred == _CMP_GE_OQ) {
-      m0 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j), t, _CMP_GE_OQ);
-      m1 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j + 16), t, _CMP_GE_OQ);
-      m2 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j + 32), t, _CMP_GE_OQ);
-      m3 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j + 48), t, _CMP_GE_OQ);
-    } else {
-      m0 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j), t, _CMP_GT_OQ);
-      m1 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j + 16), t, _CMP_GT_OQ);
-      m2 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j + 32), t, _CMP_GT_OQ);
-      m3 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j + 48), t, _CMP_GT_OQ);
-    }
-    uint64_t bits = uint64_t{m0} | uint64_t{m1} << 16 | uint64_t{m2} << 32 | uint64_t{m3} << 48;
+    // Without collection the test is "above the k-th"; with it "at least the cut".
+    uint64_t bits = c ? compare64<_CMP_GE_OQ>(s + j, t) : compare64<_CMP_GT_OQ>(s + j, t);
     if (bits == 0) continue;
     do {
       const int64_t i = j + __builtin_ctzll(bits);
       bits &= bits - 1;
-      // The threshold may have risen since the compare.
-      if (c && s[i] >= cut) c->out->emplace_back(s[i], id0 + i);
-      if (s[i] > threshold) {
-        insert(score, id, count, k, s[i], id0 + i);
-        threshold = score[k - 1];
-        cut = c ? collect_cut(*c, threshold) : threshold;
-      }
+      take(s[i], id0 + i, k, score, id, count, c, threshold, cut);  // it may have risen since
     } while (bits != 0);
     t = _mm512_set1_ps(cut);
   }
-  for (; j < n; ++j) {
-    if (c && s[j] >= cut) c->out->emplace_back(s[j], id0 + j);
-    if (s[j] > threshold) {
-      insert(score, id, count, k, s[j], id0 + j);
-      threshold = score[k - 1];
-      cut = c ? collect_cut(*c, threshold) : threshold;
-    }
-  }
+  for (; j < n; ++j) take(s[j], id0 + j, k, score, id, count, c, threshold, cut);
 }
 #endif
 
