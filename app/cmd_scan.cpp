@@ -22,6 +22,7 @@ struct ScanArgs {
   scan::ScanOptions o;
   std::vector<std::string> thresholds;
   std::string index = "auto";
+  std::string precision = "auto";
   bool quiet = false;
 };
 
@@ -36,6 +37,7 @@ void print_and_render(const nlohmann::json& rec, const fs::path& out) {
                rec["search"]["recall_at_1"].get<double>(),
                rec["search"]["recall_sample"].get<int64_t>());
   fmt::print(")\n");
+  if (rec["search"].contains("precision")) print_precision(rec["search"]["precision"]);
   for (const auto& a_ : rec["above"])
     fmt::print("  top-1 > {}: {} of {} generations ({:.2f}%); training baseline {:.2f}%\n",
                a_["threshold"].get<double>(), a_["generations"].get<int64_t>(),
@@ -67,6 +69,7 @@ void run_scan_command(ScanArgs& a) {
   if (a.o.params.index.kind == scan::IndexKind::kFactory) a.o.params.index.factory = a.index;
   a.o.params.index.threads = a.o.extractor.threads;
   a.o.params.index.seed = a.o.params.seed;
+  a.o.params.index.precision = metrics::parse_precision(a.precision);
   const nlohmann::json rec = scan::run_scan(a.o);
   if (!a.o.partial.empty()) {
     fmt::print("{}: shard {}/{}: {} generations against {} training images ({:.1f} s); merge "
@@ -130,6 +133,7 @@ void add_scan_command(CLI::App& app) {
                   "exact, ivf, hnsw, or a FAISS index_factory string ('IVF4096,Flat', "
                   "'IVF16384,PQ64', 'HNSW32', ...)")
       ->capture_default_str();
+  add_precision_option(cmd, a->precision);
   cmd->add_option("--index-train-sample", a->o.params.index.train_sample,
                   "Rows an approximate index is trained on, a seeded sample (0: the index's "
                   "need: ivf 16 a list, a factory IVF max(40 a list, 65536), PQ/OPQ 65536)")

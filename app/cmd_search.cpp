@@ -9,7 +9,9 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "evaluation/descriptor_eval.h"
+#include "metrics/precision.h"
 #include "postprocess/postprocess.h"
+#include "scan/search_descriptors.h"
 
 namespace repbench::app {
 
@@ -17,14 +19,18 @@ namespace {
 
 struct SearchArgs {
   std::string queries, db, out;
-  evaluation::SearchRequest request;  // k, similarity, normalisation, post-processing, threads
+  evaluation::SearchRequest request;  // k, similarity, normalisation, post-processing, threads,
+                                      // the candidate pass's precision
+  std::string precision = "auto";
 };
 
-// Reads both files, then searches as evaluation/descriptor_eval.h does for every caller.
+// Reads both files, then searches as scan/search_descriptors.h does for every caller.
 void run_search(const SearchArgs& a) {
-  a.request.Check();
-  evaluation::SearchResult s = evaluation::search_descriptors(
-      a.request, evaluation::Descriptors::from_array(read_descriptors(a.queries, {-1, "", true}), a.queries, {}),
+  evaluation::SearchRequest request = a.request;
+  request.precision = metrics::parse_precision(a.precision);
+  request.Check();
+  evaluation::SearchResult s = scan::search_descriptors(
+      request, evaluation::Descriptors::from_array(read_descriptors(a.queries, {-1, "", true}), a.queries, {}),
       evaluation::Descriptors::from_array(read_descriptors(a.db, {-1, "", true}), a.db, {}));
   const evaluation::PreparedPair& p = s.pair;
   if (!p.postprocess.options.is_null())
@@ -39,6 +45,7 @@ void run_search(const SearchArgs& a) {
                                    p.q.view.shape[2])
                      : fmt::format("d = {}, inner product", p.q.view.row_size()),
              a.request.k, s.seconds);
+  print_precision(s.precision);
   fmt::print("wrote {} and {}\n", ids_path, scores_path);
 }
 
@@ -63,6 +70,7 @@ void add_search_command(CLI::App& app) {
                           args->request.pair.postprocess.cache_dir);
   cmd->add_option("--threads", args->request.pair.threads, "Worker threads (0 = all cores)")
       ->capture_default_str();
+  add_precision_option(cmd, args->precision);
   cmd->footer(
       "Output: PREFIX.ids.npy (int64 [nq, k]) and PREFIX.scores.npy (float32 [nq, k]), best\n"
       "first; equal scores ordered by ascending database index; when the database has fewer\n"
@@ -72,6 +80,8 @@ void add_search_command(CLI::App& app) {
       "Token descriptors [n, tokens, d] are scored as eval scores them: split-product (max over\n"
       "token positions of the per-token inner product, after L2-normalising each flattened row),\n"
       "or with --similarity inner-product the flattened rows' inner product.\n"
+      "Scores are exact: each candidate of the (fp32 or bf16) candidate pass that could be in the\n"
+      "top k is rescored in double, so --precision changes the time, never the output.\n"
       "Examples:\n"
       "  repbench search --queries gen.npy --db train.npy -k 5 --out matches\n"
       "  repbench search --queries gen_tokens.npy --db train_tokens.npy --similarity split-product "

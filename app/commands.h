@@ -5,6 +5,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 namespace repbench::app {
 
@@ -21,6 +22,11 @@ void add_fast_decode_option(CLI::App* cmd, bool& fast_decode);
 // descriptors (postprocess/postprocess.h), spelled and explained once (app/options.cpp).
 void add_postprocess_options(CLI::App* cmd, std::string& chain, std::string& train_file,
                              std::string& cache_dir);
+
+// --precision of the verbs that search exactly (search, scan; docs/precision.md), and the line
+// that reports a search's precision record (scan/index.h precision_record) (app/options.cpp).
+void add_precision_option(CLI::App* cmd, std::string& precision);
+void print_precision(const nlohmann::json& precision);
 
 void add_datasets_command(CLI::App& app);
 void add_demo_command(CLI::App& app);

@@ -1,6 +1,9 @@
 // Options shared by several verbs.
 #include "app/commands.h"
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 namespace repbench::app {
 
 void add_device_options(CLI::App* cmd, std::string& device, int& threads,
@@ -29,6 +32,25 @@ void add_postprocess_options(CLI::App* cmd, std::string& chain, std::string& tra
                   "Folder of trained chains, keyed by sha256 of the chain and of the training "
                   "file (default: scan's OUT/cache/postprocess; for the other verbs "
                   "$XDG_CACHE_HOME/repbench/postprocess, else ~/.cache/repbench/postprocess)");
+}
+
+void add_precision_option(CLI::App* cmd, std::string& precision) {
+  cmd->add_option("--precision", precision,
+                  "Exact search's candidate pass: auto (bf16 where the CPU has AVX512_BF16, else "
+                  "fp32), fp32 or bf16 (fp32 where the CPU lacks it); the results are identical: "
+                  "every candidate that could be in the top k is rescored exactly "
+                  "(docs/precision.md)")
+      ->capture_default_str();
+}
+
+void print_precision(const nlohmann::json& p) {
+  fmt::print("  precision: {} candidate pass ({}), {:.1f} candidates rescored per query{}\n",
+             p["ran"].get<std::string>(), p["kernel"].get<std::string>(),
+             p["rescored_per_query"].get<double>(),
+             p.contains("fallback")
+                 ? fmt::format("; {} asked: {}", p["asked"].get<std::string>(),
+                               p["fallback"].get<std::string>())
+                 : std::string());
 }
 
 }  // namespace repbench::app

@@ -11,6 +11,11 @@
 //                                [--shards 0 (N / 200000, at least 4)] [--block-rows 65536]
 //                                [--check 1000] [--threads 0] [--dir /tmp/repbench_scan_scale]
 //                                [--sketch-dims 64 (0: duplicates by a second pass)]
+//                                [--precision both (fp32, bf16, auto, or both: fp32 then bf16)]
+//
+// With --precision both the scan runs twice in the same run, fp32 then bf16 candidate passes
+// (docs/precision.md), each against the same sgemm reference; the report adds bf16's speed-up
+// over fp32, candidates rescored per query, and whether the two matches.csv are byte-identical.
 //
 // The paper's scan is N = 12,000,000, d = 512 (LAION-Aesthetics v2 6+ against SSCD).
 #include <cblas.h>
@@ -35,6 +40,8 @@
 #include "core/descriptors.h"
 #include "core/npy.h"
 #include "metrics/parallel.h"
+#include "metrics/precision.h"
+#include "scan/scan.h"
 #include "scan/descriptor_stream.h"
 #include "scan/stream_scan.h"
 
@@ -68,6 +75,7 @@ struct Args {
           sketch_dims = 64, check = 1000;
   int threads = 0;
   std::string dir = "/tmp/repbench_scan_scale";
+  std::string precision = "both";
 };
 
 Args parse(int argc, char** argv) {
@@ -84,6 +92,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--check") a.check = std::stoll(v);
     else if (k == "--threads") a.threads = std::stoi(v);
     else if (k == "--dir") a.dir = v;
+    else if (k == "--precision") a.precision = v;
     else {
       std::fprintf(stderr, "bench_scan_scale: unknown option %s\n", k.c_str());
       std::exit(2);
@@ -142,8 +151,17 @@ int main(int argc, char** argv) {
   sample.resize(size_t(std::min(a.check, a.nq)));
   std::sort(sample.begin(), sample.end());
 
-  // The scan, in a child process: its peak RSS is the scan's alone.
+  // The scan, in a child process per precision: its peak RSS is the scan's alone.
+  std::vector<std::string> precisions;
+  if (a.precision == "both")
+    precisions = {"fp32", "bf16"};
+  else
+    precisions = {metrics::precision_name(metrics::parse_precision(a.precision))};
+  std::vector<nlohmann::json> scans;
+  std::vector<double> peak_mib;
+  for (const std::string& precision : precisions) {
   const std::string result_path = a.dir + "/scan_result.json";
+  const std::string matches_path = a.dir + "/matches-" + precision + ".csv";
   const pid_t pid = fork();
   if (pid == 0) {
     const double c0 = now();
@@ -157,9 +175,12 @@ int main(int argc, char** argv) {
     so.sketch_dims = a.sketch_dims;
     so.scratch_dir = a.dir;
     so.threads = a.threads;
+    so.precision = metrics::parse_precision(precision);
     metrics::TopKResult m;
     const nlohmann::json rec = scan::scan_streamed(g, names, stream, false, params, so, &m);
     const double wall = now() - c0;
+    scan::write_matches_csv(matches_path, names,
+                            [&](int64_t id) -> const std::string& { return stream.path(id); }, m);
     int64_t found = 0;
     for (int64_t i = 0; i < a.planted; ++i) found += m.ids[i * 5] == source[i];
     nlohmann::json top5 = nlohmann::json::array();
@@ -169,6 +190,7 @@ int main(int argc, char** argv) {
     write_file_atomic(result_path, nlohmann::json{{"wall_seconds", wall},
                                                   {"pass1_seconds", rec["timings"]["search_seconds"]},
                                                   {"stream", rec["stream"]},
+                                                  {"precision", rec["search"]["precision"]},
                                                   {"planted_found", found},
                                                   {"top5", top5}}
                                        .dump());
@@ -181,7 +203,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_scan_scale: the scan failed\n");
     return 1;
   }
-  const nlohmann::json scan = nlohmann::json::parse(read_file(result_path));
+  scans.push_back(nlohmann::json::parse(read_file(result_path)));
+  peak_mib.push_back(double(usage.ru_maxrss) / 1024.0);
+  }
+  const nlohmann::json& scan = scans.back();
+  const bool identical_matches =
+      precisions.size() == 2 && read_file(a.dir + "/matches-fp32.csv") == read_file(a.dir + "/matches-bf16.csv");
 
   // The reference: one sgemm of the same product on all threads, tile by tile (the product itself
   // is nq x n floats), over a tile of real rows reused for every position.
@@ -243,8 +270,7 @@ int main(int argc, char** argv) {
   }
   const double check_seconds = now() - t0;
 
-  const double wall = scan["wall_seconds"].get<double>();
-  const nlohmann::json report{
+  nlohmann::json report{
       {"n", a.n},
       {"d", a.d},
       {"generations", a.nq},
@@ -253,15 +279,7 @@ int main(int argc, char** argv) {
       {"bytes_on_disk", bytes},
       {"write_seconds", write_seconds},
       {"threads", threads},
-      {"scan",
-       {{"wall_seconds", wall},
-        {"pass1_seconds", scan["pass1_seconds"]},
-        {"pass2_seconds", wall - scan["pass1_seconds"].get<double>()},
-        {"peak_rss_mib", double(usage.ru_maxrss) / 1024.0},
-        {"stream", scan["stream"]}}},
       {"sgemm_reference_seconds", sgemm_seconds},
-      {"scan_over_sgemm", wall / sgemm_seconds},
-      {"pass1_over_sgemm", scan["pass1_seconds"].get<double>() / sgemm_seconds},
       {"planted", a.planted},
       {"planted_found_at_rank_1", scan["planted_found"]},
       {"float64_check",
@@ -269,6 +287,25 @@ int main(int argc, char** argv) {
         {"same_top5_ids", same_top5},
         {"max_score_difference", max_diff},
         {"seconds", check_seconds}}}};
+  for (size_t i = 0; i < scans.size(); ++i) {
+    const nlohmann::json& sc = scans[i];
+    const double wall = sc["wall_seconds"].get<double>();
+    report["scan_" + precisions[i]] = {
+        {"wall_seconds", wall},
+        {"pass1_seconds", sc["pass1_seconds"]},
+        {"pass2_seconds", wall - sc["pass1_seconds"].get<double>()},
+        {"peak_rss_mib", peak_mib[i]},
+        {"scan_over_sgemm", wall / sgemm_seconds},
+        {"pass1_over_sgemm", sc["pass1_seconds"].get<double>() / sgemm_seconds},
+        {"precision", sc["precision"]},
+        {"stream", sc["stream"]}};
+  }
+  if (scans.size() == 2) {
+    report["bf16_speedup_over_fp32"] =
+        scans[0]["wall_seconds"].get<double>() / scans[1]["wall_seconds"].get<double>();
+    report["identical_matches_csv"] = identical_matches;
+    report["same_planted_found"] = scans[0]["planted_found"] == scans[1]["planted_found"];
+  }
   std::printf("%s\n", report.dump(2).c_str());
   fs::remove_all(a.dir);
   return 0;

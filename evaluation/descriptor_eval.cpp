@@ -236,18 +236,4 @@ void SearchRequest::Check() const {
   check_similarity(pair.similarity);
 }
 
-SearchResult search_descriptors(const SearchRequest& r, Descriptors q, Descriptors db) {
-  r.Check();
-  SearchResult s;
-  s.pair = prepare_pair(std::move(q), std::move(db), r.pair);
-  // Blocked: the split-product source computes one [qn x bn] block per thread at a time, and
-  // search_topk keeps only nq x k, so memory never grows with nq x nb x tokens.
-  const std::unique_ptr<metrics::ScoreSource> scores =
-      metrics::descriptor_scores(s.pair.q.view, s.pair.db.view, s.pair.split);
-  const auto t0 = std::chrono::steady_clock::now();
-  s.topk = metrics::search_topk(*scores, r.k, r.pair.threads);
-  s.seconds = seconds_since(t0);
-  return s;
-}
-
 }  // namespace repbench::evaluation

@@ -20,6 +20,7 @@
 #include "datasets/metric_spec.h"
 #include "datasets/retrieval_set.h"
 #include "evaluation/evaluate_set.h"
+#include "metrics/precision.h"
 #include "metrics/rerank.h"
 #include "metrics/topk.h"
 #include "postprocess/postprocess.h"
@@ -124,10 +125,12 @@ struct DescriptorEvaluation {
 DescriptorEvaluation evaluate_descriptors(const DescriptorEvalRequest& r, const EvalSetup& setup,
                                           Descriptors q, Descriptors db);
 
-// `repbench search`: the k best database items of every query, best first.
+// `repbench search`: the k best database items of every query, best first. The search itself is
+// scan::search_descriptors (scan/search_descriptors.h): it runs exact_search, which scan owns.
 struct SearchRequest {
   PairOptions pair;
   int64_t k = 10;
+  metrics::Precision precision = metrics::Precision::kAuto;  // of the candidate pass
 
   void Check() const;  // k >= 1 and a known similarity; before any file is read
 };
@@ -135,7 +138,7 @@ struct SearchResult {
   PreparedPair pair;
   metrics::TopKResult topk;
   double seconds = 0;
+  nlohmann::json precision;  // scan::precision_record(): asked, ran, candidates rescored
 };
-SearchResult search_descriptors(const SearchRequest& r, Descriptors q, Descriptors db);
 
 }  // namespace repbench::evaluation

@@ -43,67 +43,116 @@ inline void insert(float* score, int64_t* id, int64_t& count, int64_t k, float s
   if (count < k) ++count;
 }
 
-// Merges row `s` ([n] scores of db items id0 .. id0+n-1) into one query's running list
-// (score[k], id[k], count filled). Fills the list first, then inserts only scores above the
-// current k-th best; NaN compares false, so it is never inserted.
-void scan_row_portable(const float* s, int64_t n, int64_t id0, int64_t k, float* score, int64_t* id,
-                       int64_t& count) {
+// Candidate collection of one running list (search_candidates): every score at least
+// max(k-th best so far - window, lower) is appended to `out` (the k-th only rises, so this keeps
+// every entry the final rule keeps, and a few more); scores below `lower` are not entered at all.
+// `prune_at`: when `out` reaches that size it is filtered by the current rule.
+struct Collect {
+  float window = 0, lower = -std::numeric_limits<float>::infinity();
+  std::vector<std::pair<float, int64_t>>* out = nullptr;
+  size_t* prune_at = nullptr;
+};
+
+inline float collect_cut(const Collect& c, float threshold) {
+  return std::max(threshold - c.window, c.lower);
+}
+
+// The first entries of a row while the list is not full: every non-NaN score at least c->lower
+// (all without `c`) is inserted and collected. Returns where it stopped.
+inline int64_t fill(const float* s, int64_t n, int64_t id0, int64_t k, float* score, int64_t* id,
+                    int64_t& count, const Collect* c) {
   int64_t j = 0;
+  const float lower = c ? c->lower : -std::numeric_limits<float>::infinity();
   for (; count < k && j < n; ++j)
-    if (!std::isnan(s[j])) insert(score, id, count, k, s[j], id0 + j);
-  if (count < k) return;
-  float threshold = score[k - 1];
-  for (; j < n; ++j) {
-    if (s[j] > threshold) {
+    if (!std::isnan(s[j]) && s[j] >= lower) {
       insert(score, id, count, k, s[j], id0 + j);
-      threshold = score[k - 1];
+      if (c) c->out->emplace_back(s[j], id0 + j);
     }
+  return j;
+}
+
+// One score v of item j against a full list: collected when at least the cut, inserted when above
+// the k-th (threshold and cut follow the list).
+inline void take(float v, int64_t j, int64_t k, float* score, int64_t* id, int64_t& count,
+                 const Collect* c, float& threshold, float& cut) {
+  if (c && v >= cut) c->out->emplace_back(v, j);
+  if (v > threshold) {
+    insert(score, id, count, k, v, j);
+    threshold = score[k - 1];
+    cut = c ? collect_cut(*c, threshold) : threshold;
   }
 }
 
-#if REPBENCH_X86_AVX512
-// The same, testing 64 scores per step against the threshold; once the list holds good scores
-// almost every step finds nothing and costs four compares.
-REPBENCH_TARGET_AVX512 void scan_row_avx512(const float* s, int64_t n, int64_t id0, int64_t k,
-                                            float* score, int64_t* id, int64_t& count) {
-  int64_t j = 0;
-  for (; count < k && j < n; ++j)
-    if (!std::isnan(s[j])) insert(score, id, count, k, s[j], id0 + j);
+// Merges row `s` ([n] scores of db items id0 .. id0+n-1) into one query's running list
+// (score[k], id[k], count filled). Fills the list first, then inserts only scores above the
+// current k-th best; NaN compares false, so it is never inserted. With `c`, scores below c->lower
+// are left out and candidates are collected as Collect says.
+void scan_row_portable(const float* s, int64_t n, int64_t id0, int64_t k, float* score, int64_t* id,
+                       int64_t& count, const Collect* c) {
+  int64_t j = fill(s, n, id0, k, score, id, count, c);
   if (count < k) return;
   float threshold = score[k - 1];
-  __m512 t = _mm512_set1_ps(threshold);
+  float cut = c ? collect_cut(*c, threshold) : threshold;
+  for (; j < n; ++j) take(s[j], id0 + j, k, score, id, count, c, threshold, cut);
+}
+
+#if REPBENCH_X86_AVX512
+// One bit per score of s[0 .. 64) that compares true (kPredicate) with t.
+template <int kPredicate>
+REPBENCH_TARGET_AVX512 inline uint64_t compare64(const float* s, __m512 t) {
+  const __mmask16 m0 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s), t, kPredicate);
+  const __mmask16 m1 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + 16), t, kPredicate);
+  const __mmask16 m2 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + 32), t, kPredicate);
+  const __mmask16 m3 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + 48), t, kPredicate);
+  return uint64_t{m0} | uint64_t{m1} << 16 | uint64_t{m2} << 32 | uint64_t{m3} << 48;
+}
+
+// The same, testing 64 scores per step against the threshold (the collection cut with `c`, never
+// above it); once the list holds good scores almost every step finds nothing and costs four
+// compares.
+REPBENCH_TARGET_AVX512 void scan_row_avx512(const float* s, int64_t n, int64_t id0, int64_t k,
+                                            float* score, int64_t* id, int64_t& count,
+                                            const Collect* c) {
+  int64_t j = fill(s, n, id0, k, score, id, count, c);
+  if (count < k) return;
+  float threshold = score[k - 1];
+  float cut = c ? collect_cut(*c, threshold) : threshold;
+  __m512 t = _mm512_set1_ps(cut);
   for (; j + 64 <= n; j += 64) {
-    const __mmask16 m0 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j), t, _CMP_GT_OQ);
-    const __mmask16 m1 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j + 16), t, _CMP_GT_OQ);
-    const __mmask16 m2 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j + 32), t, _CMP_GT_OQ);
-    const __mmask16 m3 = _mm512_cmp_ps_mask(_mm512_loadu_ps(s + j + 48), t, _CMP_GT_OQ);
-    uint64_t bits = uint64_t{m0} | uint64_t{m1} << 16 | uint64_t{m2} << 32 | uint64_t{m3} << 48;
+    // Without collection the test is "above the k-th"; with it "at least the cut".
+    uint64_t bits = c ? compare64<_CMP_GE_OQ>(s + j, t) : compare64<_CMP_GT_OQ>(s + j, t);
     if (bits == 0) continue;
     do {
       const int64_t i = j + __builtin_ctzll(bits);
       bits &= bits - 1;
-      if (s[i] > threshold) {  // the threshold may have risen since the compare
-        insert(score, id, count, k, s[i], id0 + i);
-        threshold = score[k - 1];
-      }
+      take(s[i], id0 + i, k, score, id, count, c, threshold, cut);  // it may have risen since
     } while (bits != 0);
-    t = _mm512_set1_ps(threshold);
+    t = _mm512_set1_ps(cut);
   }
-  for (; j < n; ++j) {
-    if (s[j] > threshold) {
-      insert(score, id, count, k, s[j], id0 + j);
-      threshold = score[k - 1];
-    }
-  }
+  for (; j < n; ++j) take(s[j], id0 + j, k, score, id, count, c, threshold, cut);
 }
 #endif
 
 void scan_row(const float* s, int64_t n, int64_t id0, int64_t k, float* score, int64_t* id,
-              int64_t& count) {
+              int64_t& count, const Collect* c = nullptr) {
 #if REPBENCH_X86_AVX512
-  if (detail::cpu_has_avx512()) return scan_row_avx512(s, n, id0, k, score, id, count);
+  if (detail::cpu_has_avx512()) {
+    scan_row_avx512(s, n, id0, k, score, id, count, c);
+  } else
 #endif
-  scan_row_portable(s, n, id0, k, score, id, count);
+  {
+    scan_row_portable(s, n, id0, k, score, id, count, c);
+  }
+  // Keeps a list of candidates from growing with entries the rule already drops.
+  if (c && c->out->size() >= *c->prune_at) {
+    if (count == k) {
+      const float cut = collect_cut(*c, score[k - 1]);
+      c->out->erase(std::remove_if(c->out->begin(), c->out->end(),
+                                   [cut](const auto& e) { return e.first < cut; }),
+                    c->out->end());
+    }
+    *c->prune_at = std::max<size_t>(2 * c->out->size(), 64);
+  }
 }
 
 // One candidate (s, j) as a single integer whose descending order is the ranking order: the
@@ -225,7 +274,19 @@ TopKResult search_topk(const ScoreSource& s, int64_t k, int threads) {
   return search_topk(s, opt);
 }
 
-TopKResult search_topk(const ScoreSource& src, const TopKOptions& opt) {
+namespace {
+
+// What search_candidates asks of the search: per query a window and a lower bound (either may be
+// null: 0 and -inf), and the candidate lists it fills, one per running list (split x query).
+struct CollectSpec {
+  const float* window = nullptr;
+  const float* lower = nullptr;
+  std::vector<std::vector<std::pair<float, int64_t>>> lists;
+  std::vector<size_t> prune_at;
+  int64_t nsplit = 1;
+};
+
+TopKResult search_impl(const ScoreSource& src, const TopKOptions& opt, CollectSpec* spec) {
   const int64_t k = opt.k;
   if (k < 1) fail("search_topk: expected k >= 1, found {}", k);
   if (opt.threads < 0 || opt.block_queries < 0 || opt.block_db < 0)
@@ -269,6 +330,20 @@ TopKResult search_topk(const ScoreSource& src, const TopKOptions& opt) {
     lists_i = part_ids.data();
   }
   std::vector<int64_t> counts(static_cast<size_t>(nsplit * nq), 0);
+  if (spec) {
+    spec->nsplit = nsplit;
+    spec->lists.assign(static_cast<size_t>(nsplit * nq), {});
+    spec->prune_at.assign(static_cast<size_t>(nsplit * nq), std::max<size_t>(64, 4 * size_t(k)));
+  }
+  // The collection rule of running list `list` (query q), or null without a spec.
+  auto collect = [&](int64_t list, int64_t q, Collect& c) -> const Collect* {
+    if (!spec) return nullptr;
+    c.window = spec->window ? spec->window[q] : 0.0f;
+    if (spec->lower) c.lower = spec->lower[q];
+    c.out = &spec->lists[static_cast<size_t>(list)];
+    c.prune_at = &spec->prune_at[static_cast<size_t>(list)];
+    return &c;
+  };
 
   if (!shared) {
     BlasThreadsScope blas(1);
@@ -284,8 +359,9 @@ TopKResult search_topk(const ScoreSource& src, const TopKOptions& opt) {
         src.compute(q0, qn, b0, bn, buf.data(), bn);
         for (int64_t i = 0; i < qn; ++i) {
           const int64_t list = split * nq + q0 + i;
+          Collect c;
           scan_row(buf.data() + i * bn, bn, b0, k, lists_s + list * k, lists_i + list * k,
-                   counts[list]);
+                   counts[list], collect(list, q0 + i, c));
         }
       }
     });
@@ -299,8 +375,9 @@ TopKResult search_topk(const ScoreSource& src, const TopKOptions& opt) {
         src.compute(q0, qn, b0, bn, buf.data(), bn);
         parallel_for(qn, threads, [&](int64_t i, int) {
           const int64_t list = q0 + i;
+          Collect c;
           scan_row(buf.data() + i * bn, bn, b0, k, lists_s + list * k, lists_i + list * k,
-                   counts[list]);
+                   counts[list], collect(list, list, c));
         });
       }
     }
@@ -338,6 +415,39 @@ TopKResult search_topk(const ScoreSource& src, const TopKOptions& opt) {
     }
   }
   return r;
+}
+
+}  // namespace
+
+TopKResult search_topk(const ScoreSource& src, const TopKOptions& opt) {
+  return search_impl(src, opt, nullptr);
+}
+
+Candidates search_candidates(const ScoreSource& src, const TopKOptions& opt, const float* window,
+                             const float* lower) {
+  CollectSpec spec;
+  spec.window = window;
+  spec.lower = lower;
+  const TopKResult top = search_impl(src, opt, &spec);
+  Candidates out;
+  out.nq = top.nq;
+  out.lists.resize(static_cast<size_t>(top.nq));
+  for (int64_t q = 0; q < top.nq; ++q) {
+    // The final rule: at least max(k-th best - window, lower), the k-th of the whole row.
+    const float kth = top.ids[static_cast<size_t>(q * top.k + top.k - 1)] >= 0
+                          ? top.scores[static_cast<size_t>(q * top.k + top.k - 1)]
+                          : -std::numeric_limits<float>::infinity();
+    Collect c;
+    c.window = window ? window[q] : 0.0f;
+    if (lower) c.lower = lower[q];
+    const float cut = collect_cut(c, kth);
+    auto& mine = out.lists[static_cast<size_t>(q)];
+    if (spec.lists.empty()) continue;  // no database items
+    for (int64_t sp = 0; sp < spec.nsplit; ++sp)
+      for (const auto& e : spec.lists[static_cast<size_t>(sp * top.nq + q)])
+        if (e.first >= cut) mine.push_back(e);
+  }
+  return out;
 }
 
 void merge_topk(TopKResult& into, const TopKResult& part, int64_t id_offset) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "metrics/parallel.h"
@@ -41,6 +42,20 @@ int64_t topk_of_row(const float* scores, int64_t n, int64_t k, float* best_score
 // Throws repbench::Error if k < 1 or an option is negative.
 TopKResult search_topk(const ScoreSource& s, const TopKOptions& opt);
 TopKResult search_topk(const ScoreSource& s, int64_t k, int threads = 0);
+
+// Every database item that could be among a query's top k once its scores are corrected by at
+// most half a window: for query q, the items whose score s(q, j) is at least
+// max(T_q - window[q], lower[q]), where T_q is the k-th best score of the items scoring at least
+// lower[q] (-inf when fewer than k do). A search whose scores are within B_q of exact ones gets
+// every item of the exact top k among them with window[q] = 2 B_q (docs/precision.md). window and
+// lower hold nq values each, or are null (0 and -inf). The same blocks and threads as
+// search_topk; the lists are in no particular order.
+struct Candidates {
+  int64_t nq = 0;
+  std::vector<std::vector<std::pair<float, int64_t>>> lists;  // [nq] of (score, db index)
+};
+Candidates search_candidates(const ScoreSource& s, const TopKOptions& opt, const float* window,
+                             const float* lower = nullptr);
 
 // Merges `part` (the top-k of the same queries against another slice of the database, its ids
 // local to the slice) into `into`: ids of `part` are shifted by `id_offset`, and each query keeps

@@ -28,6 +28,7 @@
 #include "evaluation/descriptor_eval.h"
 #include "report/compare.h"
 #include "report/leaderboard_run.h"
+#include "scan/search_descriptors.h"
 
 namespace py = pybind11;
 namespace fs = std::filesystem;
@@ -298,9 +299,10 @@ py::object evaluate(py::handle queries, py::handle database, const std::string& 
 py::tuple search(py::handle queries, py::handle database, int64_t k,
                  const std::string& similarity, bool l2_normalize, const py::object& postprocess,
                  const py::object& postprocess_train, const py::object& postprocess_cache,
-                 int threads) {
+                 int threads, const std::string& precision) {
   evaluation::SearchRequest r;
   r.k = k;
+  r.precision = metrics::parse_precision(precision);
   r.pair.similarity = similarity;
   r.pair.l2_normalize = l2_normalize;
   r.pair.postprocess = {postprocess.is_none() ? "" : postprocess.cast<std::string>(),
@@ -311,7 +313,7 @@ py::tuple search(py::handle queries, py::handle database, int64_t k,
   const Side db = take(database, "database");
   evaluation::SearchResult s = run_released([&] {
     auto [qd, dd] = both(q, db, any_rows(), any_rows(), false, same_side(q, db, 0, 0));
-    evaluation::SearchResult out = evaluation::search_descriptors(r, std::move(qd), std::move(dd));
+    evaluation::SearchResult out = scan::search_descriptors(r, std::move(qd), std::move(dd));
     record_scored(out.pair);
     return out;
   });
@@ -524,11 +526,14 @@ Raises repbench.Error with the command line's one-line message on bad input.)doc
         py::kw_only(), py::arg("similarity") = "auto", py::arg("l2_normalize") = false,
         py::arg("postprocess") = py::none(), py::arg("postprocess_train") = py::none(),
         py::arg("postprocess_cache") = py::none(), py::arg("threads") = 0,
+        py::arg("precision") = "auto",
         R"doc(Exact top-k search as `repbench search` runs it: returns (ids, scores), numpy
 int64 and float32 arrays [nq, k], best first; equal scores ordered by ascending database index;
 rows with fewer than k items end in id -1, score -inf. Arrays as in evaluate() (float32 /
 float16 C-contiguous: no copy; others: one copy), or .npy paths. Token arrays [n, tokens, d] are
-scored by split-product unless similarity="inner-product". The GIL is released while it runs.)doc");
+scored by split-product unless similarity="inner-product". precision ("auto", "fp32", "bf16")
+picks the candidate pass's arithmetic; every candidate that could be in the top k is rescored
+exactly, so it changes the time, never the result. The GIL is released while it runs.)doc");
 
   m.def("compare", &compare, py::arg("a"), py::arg("b"), py::kw_only(),
         py::arg("resamples") = 10000, py::arg("permutations") = 100000, py::arg("seed") = 0,

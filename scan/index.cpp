@@ -22,6 +22,8 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "metrics/bf16_matmul.h"
+#include "metrics/bf16_scores.h"
 #include "metrics/inner_product.h"
 #include "metrics/parallel.h"
 #include "metrics/ranking.h"
@@ -76,21 +78,27 @@ metrics::TopKResult faiss_search(const faiss::Index& index, const float* q, int6
 
 class ExactIndex : public TrainIndex {
  public:
-  ExactIndex(const FloatArray& train, bool split, int threads)
-      : train_(train), split_(split), threads_(threads) {}
+  ExactIndex(const FloatArray& train, bool split, int threads, metrics::Precision precision)
+      : train_(train), split_(split), threads_(threads), precision_(precision) {}
   std::string method() const override { return "exact"; }
   nlohmann::json params() const override {
     return {{"similarity", split_ ? "split-product" : "inner-product"}};
   }
   bool exact() const override { return true; }
   metrics::TopKResult search(const float* q, int64_t nq, int64_t k) const override {
-    return exact_search(train_, split_, q, nq, k, threads_);
+    ExactSearchOptions o;
+    o.precision = precision_;
+    o.stats = &stats_;
+    return exact_search(train_, split_, q, nq, k, threads_, o);
   }
+  const RescoreStats* rescore_stats() const override { return &stats_; }
 
  private:
   const FloatArray& train_;
   bool split_;
   int threads_;
+  metrics::Precision precision_;
+  mutable RescoreStats stats_;  // searches are not concurrent
 };
 
 // Seed of FAISS's k-means in an index built with `o` (and of the training sample's permutation).
@@ -485,17 +493,49 @@ float reference_score(const float* q, const float* t, int64_t tokens, int64_t di
   return best;
 }
 
-metrics::TopKResult exact_search(const FloatArray& train, bool split_product, const float* queries,
+metrics::TopKResult exact_search(const FloatView& train, bool split_product, const float* queries,
                                  int64_t nq, int64_t k, int threads, const float* floor) {
+  ExactSearchOptions o;
+  o.floor = floor;
+  return exact_search(train, split_product, queries, nq, k, threads, o);
+}
+
+metrics::TopKResult exact_search(const FloatView& train, bool split_product, const float* queries,
+                                 int64_t nq, int64_t k, int threads, const ExactSearchOptions& o) {
   const int64_t n = train.rows(), row = train.row_size();
   const int64_t tokens = split_product ? train.shape[1] : 1, dim = row / tokens;
   if (split_product) REPBENCH_ASSERT(train.shape.size() == 3);
   const int team = metrics::resolve_threads(threads);
-  // The sgemm's candidates, a few more than k, then their reference scores: sgemm rounds a dot
-  // product differently depending on where it sits in the product (tile edges), so its scores
-  // would depend on how the training set was cut (blocks, shards).
+  // Token descriptors stay fp32 (the split product's max over tokens has no bf16 kernel here).
+  const bool bf16 = !split_product && o.precision != metrics::Precision::kFp32 &&
+                    metrics::resolve_precision(o.precision) == metrics::Precision::kBf16;
+  // The candidate pass (sgemm or bf16) scores every row within B of its exact score
+  // (docs/precision.md); every row that could still be among the exact top k is collected and
+  // rescored with reference_score(): its window is 2B plus the reference's own rounding, and rows
+  // that cannot beat the floor are left out.
+  const metrics::RowNorms xn = metrics::row_norms(train.data, n, row, bf16, threads);
+  const metrics::RowNorms qn = metrics::row_norms(queries, nq, row, bf16, threads);
+  std::vector<float> window(static_cast<size_t>(nq));
+  std::vector<float> lower(static_cast<size_t>(nq), -std::numeric_limits<float>::infinity());
+  for (int64_t q = 0; q < nq; ++q) {
+    double b = bf16 ? metrics::bf16_product_bound(q, qn, xn, row)
+                    : metrics::fp32_product_bound(qn.norm[size_t(q)], xn.norm_max, dim);
+    b *= o.bound_scale;  // 1 except in the test that shows a smaller bound fails
+    // The reference score: a double sum of exact products (d roundings of 2^-53), then rounded to
+    // float: two exact scores more than 2^-22 M apart (M bounds every score) round apart.
+    const double m = qn.norm[size_t(q)] * xn.norm_max;
+    const double delta = metrics::gamma_bound(dim, 0x1p-53) * m;
+    const double w0 = 2 * b + 2 * delta + 0x1p-22 * (m + delta) + 0x1p-140;
+    // Covers the float roundings of the window itself and of "k-th - window" (values <= m + b + w0).
+    window[size_t(q)] = float(w0 + 0x1p-21 * (m + b + w0));
+    if (o.floor != nullptr && std::isfinite(o.floor[q])) {
+      const double f = o.floor[q];
+      lower[size_t(q)] =
+          float(f - b - delta - 0x1p-22 * (m + delta) - 0x1p-21 * (std::abs(f) + m + b) - 0x1p-140);
+    }
+  }
   metrics::TopKOptions opt;
-  opt.k = std::min(k + kRescoreMargin, std::max<int64_t>(n, 1));
+  opt.k = k;
   opt.threads = threads;
   // Query blocks of up to ~1024, as many on each thread: every sgemm call packs its block of
   // training rows anew, which at search_topk's 256 queries a call cost ~16% of a 10,000-query scan
@@ -504,14 +544,17 @@ metrics::TopKResult exact_search(const FloatArray& train, bool split_product, co
   const int64_t per_thread =
       (nq + int64_t(team) * kQueriesPerCall - 1) / (int64_t(team) * kQueriesPerCall);
   opt.block_queries = std::max<int64_t>(1, (nq + per_thread * team - 1) / (per_thread * team));
-  metrics::TopKResult c;
-  if (split_product) {
-    metrics::SplitProductScores s(queries, nq, train.data.data(), n, tokens, dim);
-    c = metrics::search_topk(s, opt);
-  } else {
-    metrics::InnerProductScores s(queries, nq, train.data.data(), n, row);
-    c = metrics::search_topk(s, opt);
-  }
+  std::unique_ptr<metrics::ScoreSource> src;
+  if (split_product)
+    src = std::make_unique<metrics::SplitProductScores>(queries, nq, train.data, n, tokens,
+                                                        dim);
+  else if (bf16)
+    src = std::make_unique<metrics::Bf16InnerProductScores>(queries, nq, train.data, n, row,
+                                                            threads);
+  else
+    src = std::make_unique<metrics::InnerProductScores>(queries, nq, train.data, n, row);
+  metrics::Candidates c = metrics::search_candidates(*src, opt, window.data(), lower.data());
+  src.reset();
   metrics::TopKResult r;
   r.nq = nq;
   r.k = k;
@@ -520,33 +563,43 @@ metrics::TopKResult exact_search(const FloatArray& train, bool split_product, co
   // The rescoring, in blocks of queries on all threads.
   constexpr int64_t kRescoreBlock = 64;
   metrics::parallel_for((nq + kRescoreBlock - 1) / kRescoreBlock, team, [&](int64_t b, int) {
-    std::vector<std::pair<float, int64_t>> list;
     for (int64_t q = b * kRescoreBlock; q < std::min(nq, (b + 1) * kRescoreBlock); ++q) {
       const float* query = queries + q * row;
-      // A float dot product of length `dim` is within dim 2^-24 |q| |t| of the exact one (any
-      // order, with or without FMA); |t| <= 1 for normalised rows, and split-product token parts
-      // are shorter still. Doubled, plus the float rounding of the reference score.
-      float cut = -std::numeric_limits<float>::infinity();
-      if (floor != nullptr && std::isfinite(floor[q])) {
-        double qq = 0;
-        for (int64_t j = 0; j < row; ++j) qq += double(query[j]) * query[j];
-        cut = float(double(floor[q]) - 2.0 * double(dim) * 0x1p-24 * std::sqrt(qq) - 1e-6);
-      }
-      list.clear();
-      for (int64_t j = 0; j < c.k; ++j) {
-        const int64_t id = c.ids[q * c.k + j];
-        if (id >= 0 && c.scores[q * c.k + j] >= cut)
-          list.emplace_back(reference_score(query, train.row(id), tokens, dim), id);
-      }
-      std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
-        return metrics::ranks_before(a.first, a.second, b.first, b.second);
-      });
-      for (size_t j = 0; j < list.size() && int64_t(j) < k; ++j) {
-        r.scores[q * k + j] = list[j].first;
-        r.ids[q * k + j] = list[j].second;
+      auto& list = c.lists[size_t(q)];
+      for (auto& e : list) e.first = reference_score(query, train.row(e.second), tokens, dim);
+      const size_t keep = std::min(list.size(), size_t(k));
+      std::partial_sort(list.begin(), list.begin() + keep, list.end(),
+                        [](const auto& x, const auto& y) {
+                          return metrics::ranks_before(x.first, x.second, y.first, y.second);
+                        });
+      for (size_t j = 0; j < keep; ++j) {
+        r.scores[size_t(q * k) + j] = list[j].first;
+        r.ids[size_t(q * k) + j] = list[j].second;
       }
     }
   });
+  if (o.stats != nullptr) {
+    o.stats->precision = bf16 ? metrics::Precision::kBf16 : metrics::Precision::kFp32;
+    o.stats->queries += nq;
+    for (const auto& list : c.lists) o.stats->rescored += int64_t(list.size());
+  }
+  return r;
+}
+
+nlohmann::json precision_record(metrics::Precision asked, const RescoreStats& stats) {
+  std::string why;
+  const metrics::Precision resolved = metrics::resolve_precision(asked, &why);
+  nlohmann::json r = {
+      {"asked", metrics::precision_name(asked)},
+      {"ran", metrics::precision_name(stats.queries > 0 ? stats.precision : resolved)},
+      {"kernel", stats.precision == metrics::Precision::kBf16 ? metrics::bf16_matmul_impl()
+                                                              : std::string("sgemm (OpenBLAS)")},
+      {"queries", stats.queries},
+      {"rescored", stats.rescored},
+      {"rescored_per_query",
+       stats.queries > 0 ? double(stats.rescored) / double(stats.queries) : 0.0}};
+  if (asked != metrics::Precision::kFp32 && resolved == metrics::Precision::kFp32)
+    r["fallback"] = why;
   return r;
 }
 
@@ -574,7 +627,7 @@ std::unique_ptr<TrainIndex> build_index(const FloatArray& train, bool split_prod
   const int64_t n = train.rows();
   const IndexKind kind = resolve_index_kind(options, n, split_product);
   if (kind == IndexKind::kExact)
-    return std::make_unique<ExactIndex>(train, split_product, options.threads);
+    return std::make_unique<ExactIndex>(train, split_product, options.threads, options.precision);
   if (train.shape.size() != 2) fail("an approximate index needs 2-D descriptors");
   const int64_t d = train.row_size();
   std::unique_ptr<ApproximateIndex> index = ApproximateIndex::create(kind, n, d, options);

@@ -17,7 +17,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/float_view.h"
 #include "core/npy.h"
+#include "metrics/precision.h"
 #include "metrics/topk.h"
 
 namespace faiss {
@@ -54,9 +56,13 @@ struct IndexOptions {
   // ivf 16 per list; a factory string with IVF max(40 per list, 65536), other trainable ones
   // 65536; HNSW none. Never more than the training set.
   int64_t train_sample = 0;
+  // Exact search's candidate pass (--precision, docs/precision.md): results are the same in both.
+  metrics::Precision precision = metrics::Precision::kAuto;
 
   void Check() const;
 };
+
+struct RescoreStats;  // below
 
 // A searchable training set. The matrix it was built from must outlive it.
 class TrainIndex {
@@ -73,6 +79,8 @@ class TrainIndex {
   // How the index was built, added to the record's search parameters once (not to each tuning
   // step): {"train_sample": rows trained on} for a FAISS index.
   virtual nlohmann::json build_params() const { return nlohmann::json::object(); }
+  // Exact indexes: the candidates their searches so far rescored (null otherwise).
+  virtual const RescoreStats* rescore_stats() const { return nullptr; }
 };
 
 // The kind build_index() builds for n training rows: auto resolved by size, split-product
@@ -112,22 +120,43 @@ class ApproximateIndex : public TrainIndex {
 std::unique_ptr<TrainIndex> build_index(const FloatArray& train, bool split_product,
                                         const IndexOptions& options);
 
-// Exact top-k (the reference every approximate search is measured against). The blocked sgemm
-// finds the best k + kRescoreMargin candidates; they are rescored with reference_score() and the
-// best k kept (higher score, then lower id, first). OpenBLAS rounds a dot product differently
+// Exact top-k (the reference every approximate search is measured against). A candidate pass
+// scores every training row (an sgemm, or a bf16 product with ExactSearchOptions::precision); its
+// scores lie within a proven bound B of the exact inner products (docs/precision.md), so every
+// row whose candidate score is within 2B (plus the reference's own rounding) of the k-th best is
+// collected and rescored with reference_score(), and the best k of those are kept (higher score,
+// then lower id, first). That is the best k by reference score of all rows, whatever the
+// candidate pass's precision or rounding order: OpenBLAS rounds a dot product differently
 // depending on where it sits in the product, so raw sgemm scores would depend on how the training
-// set is cut (in memory, in streamed blocks, in a job array's shards); the reference scores do
-// not, and neither do the top-k unless more than kRescoreMargin candidates tie within float
-// rounding at the k-th place.
+// set is cut (in memory, in streamed blocks, in a job array's shards); the results do not.
 // `floor`, when given, holds for each query a score that k training rows seen before `train`
-// (all with smaller ids) already reach, the k-th of a running list: a candidate whose sgemm score
-// lies below it by more than the sgemm's rounding bound cannot enter that list, so it is not
-// rescored and not returned (a streamed scan then rescores a few candidates per block instead of
-// k + kRescoreMargin). Needs L2-normalised training rows.
-metrics::TopKResult exact_search(const FloatArray& train, bool split_product, const float* queries,
+// (all with smaller ids) already reach, the k-th of a running list: a candidate whose score lies
+// below it by more than B cannot enter that list, so it is not rescored and not returned (a
+// streamed scan then rescores a few candidates per block).
+metrics::TopKResult exact_search(const FloatView& train, bool split_product, const float* queries,
                                  int64_t nq, int64_t k, int threads,
                                  const float* floor = nullptr);
-constexpr int64_t kRescoreMargin = 8;
+
+// How many candidates the exact searches rescored, and in which precision the last one ran.
+struct RescoreStats {
+  metrics::Precision precision = metrics::Precision::kFp32;
+  int64_t queries = 0;   // query rows searched (summed over calls: a streamed scan's blocks)
+  int64_t rescored = 0;  // candidates rescored with reference_score()
+};
+struct ExactSearchOptions {
+  const float* floor = nullptr;  // as above
+  // The candidate pass: kFp32 (sgemm), kBf16 (oneDNN bf16; fp32 where the CPU has no bf16
+  // instructions), kAuto (bf16 where the CPU has them). Token descriptors always run fp32.
+  metrics::Precision precision = metrics::Precision::kFp32;
+  RescoreStats* stats = nullptr;  // added to when given
+  // Multiplies the bound B. Only tests change it: a bound too small must be caught by them.
+  double bound_scale = 1.0;
+};
+metrics::TopKResult exact_search(const FloatView& train, bool split_product, const float* queries,
+                                 int64_t nq, int64_t k, int threads, const ExactSearchOptions& o);
+// The record's "search.precision": {"asked", "ran", "kernel" (oneDNN's implementation, or why
+// bf16 did not run), "queries", "rescored", "rescored_per_query"}.
+nlohmann::json precision_record(metrics::Precision asked, const RescoreStats& stats);
 
 // The similarity of one query row and one training row ([tokens x dim] each; tokens = 1 for
 // plain descriptors), accumulated in double in a fixed order and rounded to float: the same
@@ -148,6 +177,8 @@ struct SearchOutcome {
   // Approximate indexes: each setting the tuning tried, {"params", "recall_at_1" on the tuning
   // half of the sample}, the last one kept. Empty for exact search.
   nlohmann::json tuning = nlohmann::json::array();
+  // Exact search: precision_record() of its candidate pass (null for approximate indexes).
+  nlohmann::json precision;
 };
 
 // Builds an index over `train`, tunes it on a sample of `queries` (approximate indexes only),

@@ -325,6 +325,7 @@ nlohmann::json record_body(const ScanPieces& p, const std::vector<std::string>& 
                    {"recall_sample", found.recall_sample},
                    {"train_size", p.train_rows},
                    {"tuning", found.tuning}};
+  if (!found.precision.is_null()) rec["search"]["precision"] = found.precision;
   // The search's stages; write_scan() moves them into the envelope's timings.
   rec["timings"] = {{"build_seconds", found.build_seconds},
                     {"tune_seconds", found.tune_seconds},
@@ -493,6 +494,8 @@ nlohmann::json scan_descriptors(const FloatArray& generated,
   p.duplicates = count_duplicates(train, split_product, p.distinct, params.dup_threshold, *index,
                                   params.duplicate_cap, params.index.threads);
   p.exact_duplicates = index->exact();
+  if (const RescoreStats* st = index->rescore_stats())
+    p.found.precision = precision_record(params.index.precision, *st);
   nlohmann::json rec = record_body(
       p, generated_paths, [&](int64_t id) -> const std::string& { return train_paths[id]; },
       split_product, params);
@@ -949,6 +952,7 @@ nlohmann::json run_scan(const ScanOptions& o) {
   so.sketch_dims = o.sketch_dims;
   so.scratch_dir = o.out;  // the sketch file (nameless) sits beside the results it serves
   so.threads = o.params.index.threads;
+  so.precision = o.params.index.precision;
   const std::string model = ex ? ex->spec() : gen.model.empty() ? train.model : gen.model;
   if (!o.partial.empty()) {
     const descriptors::ShardedDescriptors info = descriptors::read_shard_info(o.train_descriptors[0]);

@@ -38,7 +38,8 @@ metrics::TopKResult empty_topk(int64_t nq, int64_t k) {
 // first, first + 1, ...): within each query's group when both group lists are given.
 void merge_block(metrics::TopKResult& into, const FloatArray& block, int64_t first,
                  bool split_product, const float* queries, const std::vector<int32_t>* query_groups,
-                 const std::vector<int32_t>* train_groups, int threads) {
+                 const std::vector<int32_t>* train_groups, const StreamOptions& options) {
+  const int threads = options.threads;
   if (into.nq == 0) return;
   if (query_groups && train_groups)
     merge_topk_within_groups(into, block, first, split_product, queries, *query_groups,
@@ -48,9 +49,12 @@ void merge_block(metrics::TopKResult& into, const FloatArray& block, int64_t fir
     std::vector<float> floor(size_t(into.nq));
     for (int64_t q = 0; q < into.nq; ++q)
       floor[size_t(q)] = into.scores[size_t(q * into.k + into.k - 1)];
-    metrics::merge_topk(
-        into, exact_search(block, split_product, queries, into.nq, into.k, threads, floor.data()),
-        first);
+    ExactSearchOptions o;
+    o.floor = floor.data();
+    o.precision = options.precision;
+    o.stats = options.stats;
+    metrics::merge_topk(into, exact_search(block, split_product, queries, into.nq, into.k, threads, o),
+                        first);
   }
 }
 
@@ -82,7 +86,7 @@ std::vector<metrics::TopKResult> stream_topk(
       [&](int64_t first, FloatArray& block) {
         for (size_t i = 0; i < searches.size(); ++i)
           merge_block(out[i], block, first, split_product, searches[i].queries->data.data(),
-                      searches[i].groups, train_groups, options.threads);
+                      searches[i].groups, train_groups, options);
       },
       [&](FloatArray& block) {
         l2_normalize_rows(block);
@@ -118,7 +122,7 @@ SecondPass stream_baseline_and_duplicates(const DescriptorStream& train, bool sp
       options.rows_per_block(),
       [&](int64_t first, FloatArray& block) {
         merge_block(top2, block, first, split_product, bq.data.data(),
-                    train_groups ? &sampled_groups : nullptr, train_groups, options.threads);
+                    train_groups ? &sampled_groups : nullptr, train_groups, options);
         add_duplicate_counts(dq.data.data(), dup_rows, block, first, split_product, dup_threshold,
                              options.threads, out.duplicates);
       },
@@ -152,11 +156,16 @@ nlohmann::json scan_streamed(const FloatArray& generated,
   if (!split_product && options.sketch_dims > 0 && train.row_size() >= 2 * options.sketch_dims)
     sketch = std::make_unique<DuplicateSketch>(train.row_size(), options.sketch_dims,
                                                options.scratch_dir);
+  // The candidates pass 1 rescores (a copy of the options that counts them).
+  RescoreStats rescored;
+  StreamOptions counted_options = options;
+  if (!counted_options.stats) counted_options.stats = &rescored;
   std::vector<metrics::TopKResult> first = stream_topk(
       train,
       {{&generated, params.k, within ? &groups->generated : nullptr},
        {&bq, 2, within ? &sampled_groups : nullptr}},
-      split_product, options, within ? &groups->train : nullptr, [&](const FloatArray& block) {
+      split_product, counted_options, within ? &groups->train : nullptr,
+      [&](const FloatArray& block) {
         if (sketch) sketch->add(block);
       });
   p.found.topk = std::move(first[0]);
@@ -164,6 +173,7 @@ nlohmann::json scan_streamed(const FloatArray& generated,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   p.found.method = "exact";
   p.found.params = {{"similarity", split_product ? "split-product" : "inner-product"}};
+  p.found.precision = precision_record(options.precision, *counted_options.stats);
   p.train_rows = train.rows();
   if (!sampled.empty()) p.baseline = baseline_from_top2(std::move(sampled), first[1]);
   // The duplicate counts of the top-1 matches, known only now: from the sketch when it prunes

@@ -30,6 +30,7 @@
 #include "core/npy.h"
 #include "metrics/topk.h"
 #include "scan/descriptor_stream.h"
+#include "scan/index.h"
 #include "scan/scan.h"
 
 namespace repbench::scan {
@@ -45,6 +46,10 @@ struct StreamOptions {
   std::string scratch_dir;
   // Progress of `scan merge`'s pass over the shards (DescriptorStream::show_progress).
   ProgressMode progress = ProgressMode::kOff;
+  // Exact search's candidate pass (scan/index.h ExactSearchOptions); `stats`, when given, counts
+  // the candidates every block's search rescored.
+  metrics::Precision precision = metrics::Precision::kAuto;
+  RescoreStats* stats = nullptr;
 
   void Check() const;  // throws Error: block_rows < 1, threads < 0, sketch_dims < 0
   int64_t rows_per_block() const;  // block_rows rounded up to a multiple of 8192

@@ -16,6 +16,8 @@ packages=(
   libtorch-dev libopencv-dev libfaiss-dev libopenblas-dev libfccp-dev libgtest-dev libgmock-dev
   libbenchmark-dev libcli11-dev nlohmann-json3-dev libfmt-dev libmatio-dev zlib1g-dev
   libyaml-cpp-dev libpng-dev
+  # oneDNN (bf16 candidate pass of exact search); its CMake config needs the OpenCL loader
+  libdnnl-dev ocl-icd-opencl-dev
   # the demo's photographs
   opencv-doc
   # the scan report: gnuplot draws its plots, in DejaVu; the page tests open it in headless chromium

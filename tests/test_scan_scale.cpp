@@ -577,8 +577,8 @@ TEST(ExactSearchTest, FloorPrunedRescoringEqualsFullRescoringBlockByBlock) {
   // the query itself plus noise of 1e-6 to 1e-7 spread over all blocks (the sgemm's and the
   // reference's orders of them differ), exact copies of earlier rows (equal scores: the smaller
   // id must stay first) and unrelated rows. Merged block by block with each query's running k-th
-  // score as the floor, the lists equal those merged without it. (Not those of one search over
-  // all rows: more than kRescoreMargin rows tie, which index.h documents.)
+  // score as the floor, the lists equal those merged without it, and those of one search over
+  // all rows (every candidate within the bound is rescored, however many tie).
   const int64_t d = 96, nq = 24, k = 5, per_query = 40, n = 3000, block = 250;
   std::mt19937_64 rng(11);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -618,6 +618,9 @@ TEST(ExactSearchTest, FloorPrunedRescoringEqualsFullRescoringBlockByBlock) {
   }
   EXPECT_EQ(pruned.ids, full.ids);
   EXPECT_EQ(pruned.scores, full.scores);
+  const metrics::TopKResult whole = exact_search(t, false, q.data.data(), nq, k, 2);
+  EXPECT_EQ(pruned.ids, whole.ids);
+  EXPECT_EQ(pruned.scores, whole.scores);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -83,7 +83,8 @@ def evaluate(queries: Descriptors, database: Optional[Descriptors] = ..., *, set
 def search(queries: Descriptors, database: Descriptors, k: int = ..., *,
            similarity: str = ..., l2_normalize: bool = ..., postprocess: Optional[str] = ...,
            postprocess_train: Optional[PathLike] = ...,
-           postprocess_cache: Optional[PathLike] = ..., threads: int = ...
+           postprocess_cache: Optional[PathLike] = ..., threads: int = ...,
+           precision: str = ...
            ) -> Tuple["np.ndarray[Any, np.dtype[np.int64]]", "np.ndarray[Any, np.dtype[np.float32]]"]: ...
 
 def compare(a: PathLike, b: PathLike, *, resamples: int = ..., permutations: int = ...,
