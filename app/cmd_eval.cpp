@@ -5,9 +5,12 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
 #include "app/commands.h"
+#include "core/commit_group.h"
 #include "core/descriptors.h"
 #include "core/error.h"
+#include "core/path_guard.h"
 #include "core/sha256.h"
 #include "datasets/metric_spec.h"
 #include "datasets/set_inputs.h"
@@ -18,6 +21,7 @@
 #include "postprocess/postprocess.h"
 #include "report/copy_detection.h"
 #include "report/eval_record.h"
+#include "report/per_query.h"
 #include "report/record.h"
 
 namespace fs = std::filesystem;
@@ -79,6 +83,26 @@ void run_eval(const EvalArgs& a) {
     fail("--score-norm-train applies to copy-detection sets (disc21, copydays); {} is scored by "
          "mAP",
          first.name);
+  // No output may replace an input (core/path_guard.h), checked before any descriptor is read.
+  PathGuard guard;
+  guard.reads("--query-features", a.query_features)
+      .reads("--db-features", a.db_features)
+      .reads("--gnd", a.gnd)
+      .reads("--root", a.root)
+      .reads("the ground truth", first.source)
+      .reads("--score-norm-train", a.copy_detection.score_norm_train)
+      .reads("--postprocess-train", a.postprocess.train_file);
+  if (fs::exists(a.set)) guard.reads("--set", a.set);
+  if (!a.out.empty())
+    for (const std::string& protocol : protocols) {
+      const std::string path = record_path(a.out, protocol, protocols.size() > 1);
+      const fs::path stem = fs::path(path).parent_path() / fs::path(path).stem();
+      guard.writes("--out", path)
+          .writes("--out", report::top_ids_path(path))
+          .writes("--out", stem.string() + ".predictions.csv")
+          .writes("--out", stem.string() + ".predictions_sn.csv");
+    }
+  guard.check();
   const bool want_split = a.similarity == "split-product";
   FloatArray q = read_descriptors(
       a.query_features,
@@ -120,6 +144,7 @@ void run_eval(const EvalArgs& a) {
     metrics::apply_rerank(rerank, q, db, a.threads);
     rerank_seconds = seconds_since(t_rerank);
   }
+  check_scores_finite(q, a.query_features, db, a.db_features);
   const std::string model = a.model.empty() ? fs::path(a.query_features).stem().string() : a.model;
   report::RecordHeader header;
   header.model = {{"name", model}, {"category", a.category}};
@@ -177,6 +202,9 @@ void run_eval(const EvalArgs& a) {
           train.row_size())
           .apply(train, name);
     };
+  // Every protocol's record, top ids and predictions become visible together, once all are
+  // complete (core/atomic_file.h).
+  CommitGroup outputs;
   for (const std::string& protocol : protocols) {
     datasets::RetrievalSet set =
         protocol == first.protocol ? first : datasets::load_set({a.set, protocol, a.root, a.gnd});
@@ -205,6 +233,7 @@ void run_eval(const EvalArgs& a) {
                               evaluation::query_results(e));
     fmt::print("  record: {}\n", path);
   }
+  outputs.commit();
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 
 #include "app/commands.h"
 #include "core/atomic_file.h"
+#include "core/commit_group.h"
 #include "core/error.h"
+#include "core/path_guard.h"
 #include "report/cd_diagram.h"
 #include "report/leaderboard.h"
 #include "report/leaderboard_check.h"
@@ -40,6 +42,16 @@ void run_leaderboard(const LeaderboardArgs& a) {
   if (a.records.empty() == a.scores.empty())
     fail("give either --records FILE|DIR ... or --scores scores.csv");
   const report::Format format = report::parse_format(a.format);
+  PathGuard guard;
+  for (const std::string& r : a.records)
+    guard.reads_listing("--records", r);
+  guard.reads("--scores", a.scores)
+      .reads("--check", a.check)
+      .reads("--reference", a.reference)
+      .writes("--out", a.out);
+  if (!a.cd_diagram.empty())
+    guard.writes("--cd-diagram", a.cd_diagram + ".svg").writes("--cd-diagram", a.cd_diagram + ".png");
+  guard.check();
   std::vector<report::ScoreEntry> entries =
       a.scores.empty() ? report::load_records(a.records) : report::load_scores_csv(a.scores);
   if (entries.empty()) fail("no result records found in the given paths");
@@ -51,6 +63,8 @@ void run_leaderboard(const LeaderboardArgs& a) {
   board.notes.insert(board.notes.end(), reference_notes.begin(), reference_notes.end());
   report::add_rank_statistics(board, {a.rank_resamples, a.seed, 0});
   report::relative_page_links(board, a.out.empty() ? "" : fs::path(a.out).parent_path().string());
+  // The table and the diagram become visible together (core/atomic_file.h).
+  CommitGroup outputs;
   if (!a.cd_diagram.empty()) {
     if (board.rank_statistics) {
       report::write_cd_diagram(board, a.cd_diagram);
@@ -76,6 +90,7 @@ void run_leaderboard(const LeaderboardArgs& a) {
     o.paired.seed = a.seed;
     const report::CheckResult result = report::check_leaderboard(baseline, board, o);
     if (!a.out.empty()) write_file_atomic(a.out, text);
+    outputs.commit();
     const std::string diff = format == report::Format::kJson
                                  ? report::render_check_json(result, a.check)
                                  : report::render_check(result, a.check);
@@ -88,8 +103,9 @@ void run_leaderboard(const LeaderboardArgs& a) {
     std::fwrite(text.data(), 1, text.size(), stdout);
   } else {
     write_file_atomic(a.out, text);
-    fmt::print(stderr, "wrote {}\n", a.out);
   }
+  outputs.commit();
+  if (!a.out.empty()) fmt::print(stderr, "wrote {}\n", a.out);
 }
 
 }  // namespace

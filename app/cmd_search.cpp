@@ -5,10 +5,13 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
 #include "app/commands.h"
+#include "core/commit_group.h"
 #include "core/descriptors.h"
 #include "core/error.h"
 #include "core/npy.h"
+#include "core/path_guard.h"
 #include "metrics/descriptor_scores.h"
 #include "metrics/topk.h"
 #include "postprocess/postprocess.h"
@@ -31,6 +34,14 @@ void run_search(const SearchArgs& a) {
   if (a.similarity != "auto" && a.similarity != "inner-product" && a.similarity != "split-product")
     fail("--similarity '{}' is not known; expected auto, inner-product or split-product",
          a.similarity);
+  const std::string ids_path = a.out + ".ids.npy", scores_path = a.out + ".scores.npy";
+  PathGuard()
+      .reads("--queries", a.queries)
+      .reads("--db", a.db)
+      .reads("--postprocess-train", a.postprocess.train_file)
+      .writes("--out", ids_path)
+      .writes("--out", scores_path)
+      .check();
   // The same rules as eval: token descriptors [n, tokens, d] are scored by split-product unless
   // inner-product is asked for, and split-product normalises the flattened vector, always.
   FloatArray q = read_descriptors(a.queries, {-1, "", true});
@@ -52,15 +63,17 @@ void run_search(const SearchArgs& a) {
     l2_normalize_rows(q);
     l2_normalize_rows(db);
   }
+  check_scores_finite(q, a.queries, db, a.db);
   // Blocked: the split-product source computes one [qn x bn] block per thread at a time, and
   // search_topk keeps only nq x k, so memory never grows with nq x nb x tokens.
   const std::unique_ptr<metrics::ScoreSource> scores = metrics::descriptor_scores(q, db, split);
   const auto t0 = std::chrono::steady_clock::now();
   metrics::TopKResult r = metrics::search_topk(*scores, a.k, a.threads);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const std::string ids_path = a.out + ".ids.npy", scores_path = a.out + ".scores.npy";
+  CommitGroup outputs;  // ids and scores become visible together (core/atomic_file.h)
   write_npy(ids_path, r.ids.data(), {r.nq, r.k});
   write_npy(scores_path, r.scores.data(), {r.nq, r.k});
+  outputs.commit();
   fmt::print("searched {} queries in {} database items ({}, k = {}) in {:.3f} s\n", q.rows(),
              db.rows(),
              split ? fmt::format("{} tokens x {}, split-product", q.shape[1], q.shape[2])
