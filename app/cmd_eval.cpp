@@ -203,7 +203,7 @@ void run_eval(const EvalArgs& a) {
           .apply(train, name);
     };
   // Every protocol's record, top ids and predictions become visible together, once all are
-  // complete (core/atomic_file.h).
+  // complete (core/commit_group.h).
   CommitGroup outputs;
   for (const std::string& protocol : protocols) {
     datasets::RetrievalSet set =

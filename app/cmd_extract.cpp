@@ -153,7 +153,7 @@ void run_extract(const ExtractArgs& a) {
     models::CachedExtraction c;
     before_extraction(path, dtype);
     // The descriptors and their sidecar are a cache entry, committed together by the cache; the
-    // shard file and images.txt follow together, once they are complete (core/atomic_file.h).
+    // shard file and images.txt follow together, once they are complete (core/commit_group.h).
     CommitGroup outputs;
     const descriptors::ShardedDescriptors d =
         descriptors::extract_shard(*ex, src.source, src.paths, shard, path, popt, copt, &c);

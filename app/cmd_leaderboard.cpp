@@ -43,14 +43,14 @@ void run_leaderboard(const LeaderboardArgs& a) {
     fail("give either --records FILE|DIR ... or --scores scores.csv");
   const report::Format format = report::parse_format(a.format);
   PathGuard guard;
-  for (const std::string& r : a.records)
-    guard.reads_listing("--records", r);
+  for (const std::string& r : a.records) guard.reads_listing("--records", r);
   guard.reads("--scores", a.scores)
       .reads("--check", a.check)
       .reads("--reference", a.reference)
       .writes("--out", a.out);
   if (!a.cd_diagram.empty())
-    guard.writes("--cd-diagram", a.cd_diagram + ".svg").writes("--cd-diagram", a.cd_diagram + ".png");
+    guard.writes("--cd-diagram", a.cd_diagram + ".svg")
+        .writes("--cd-diagram", a.cd_diagram + ".png");
   guard.check();
   std::vector<report::ScoreEntry> entries =
       a.scores.empty() ? report::load_records(a.records) : report::load_scores_csv(a.scores);
@@ -63,12 +63,11 @@ void run_leaderboard(const LeaderboardArgs& a) {
   board.notes.insert(board.notes.end(), reference_notes.begin(), reference_notes.end());
   report::add_rank_statistics(board, {a.rank_resamples, a.seed, 0});
   report::relative_page_links(board, a.out.empty() ? "" : fs::path(a.out).parent_path().string());
-  // The table and the diagram become visible together (core/atomic_file.h).
+  // The table and the diagram become visible together (core/commit_group.h).
   CommitGroup outputs;
   if (!a.cd_diagram.empty()) {
     if (board.rank_statistics) {
       report::write_cd_diagram(board, a.cd_diagram);
-      fmt::print(stderr, "wrote {0}.svg and {0}.png\n", a.cd_diagram);
     } else {
       // Not an error: the board says why (its last note), and the table is still written.
       fmt::print(stderr, "no critical-difference diagram: {}\n", board.notes.back());
@@ -91,6 +90,8 @@ void run_leaderboard(const LeaderboardArgs& a) {
     const report::CheckResult result = report::check_leaderboard(baseline, board, o);
     if (!a.out.empty()) write_file_atomic(a.out, text);
     outputs.commit();
+    if (!a.cd_diagram.empty() && board.rank_statistics)
+      fmt::print(stderr, "wrote {0}.svg and {0}.png\n", a.cd_diagram);
     const std::string diff = format == report::Format::kJson
                                  ? report::render_check_json(result, a.check)
                                  : report::render_check(result, a.check);
@@ -105,6 +106,8 @@ void run_leaderboard(const LeaderboardArgs& a) {
     write_file_atomic(a.out, text);
   }
   outputs.commit();
+  if (!a.cd_diagram.empty() && board.rank_statistics)
+    fmt::print(stderr, "wrote {0}.svg and {0}.png\n", a.cd_diagram);
   if (!a.out.empty()) fmt::print(stderr, "wrote {}\n", a.out);
 }
 

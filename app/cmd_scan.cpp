@@ -92,7 +92,7 @@ void run_scan_command(ScanArgs& a) {
   a.o.params.index.threads = a.o.extractor.threads;
   a.o.params.index.seed = a.o.params.seed;
   // matches.csv, scan.json, plots/ and report.html become visible together, once the report is
-  // drawn (core/atomic_file.h); the descriptor cache commits its entries on its own.
+  // drawn (core/commit_group.h); the descriptor cache commits its entries on its own.
   CommitGroup outputs;
   const nlohmann::json rec = scan::run_scan(a.o);
   if (!a.o.partial.empty()) {

@@ -70,7 +70,7 @@ void run_search(const SearchArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   metrics::TopKResult r = metrics::search_topk(*scores, a.k, a.threads);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  CommitGroup outputs;  // ids and scores become visible together (core/atomic_file.h)
+  CommitGroup outputs;  // ids and scores become visible together (core/commit_group.h)
   write_npy(ids_path, r.ids.data(), {r.nq, r.k});
   write_npy(scores_path, r.scores.data(), {r.nq, r.k});
   outputs.commit();

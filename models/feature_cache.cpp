@@ -16,6 +16,7 @@
 #include "core/file_lock.h"
 #include "core/sha256.h"
 #include "core/version.h"
+#include "core/xxhash64.h"
 
 namespace repbench::models {
 
@@ -23,7 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kFormatVersion = 2;  // 2: the array file's sha256 ("npy_sha256")
+constexpr int kFormatVersion = 2;  // 2: the array file's checksum ("npy_xxh64")
 
 nlohmann::json failed_to_json(const std::vector<FailedImage>& failed) {
   nlohmann::json a = nlohmann::json::array();
@@ -44,7 +45,7 @@ nlohmann::json read_json(const std::string& path) {
   return nlohmann::json::parse(read_file(path));  // throws on a missing or corrupt file
 }
 
-// Reads a .npy and checks its shape and its bytes' sha256 (cached_npy_verified); nullopt when
+// Reads a .npy and checks its shape and its bytes' checksum (cached_npy_verified); nullopt when
 // missing, corrupt, changed since it was written or of another shape.
 std::optional<FloatArray> read_matching_npy(const std::string& path,
                                             const std::vector<int64_t>& shape,
@@ -60,9 +61,10 @@ std::optional<FloatArray> read_matching_npy(const std::string& path,
   }
 }
 
-// sha256 of the .npy file write_npy(path, data, shape, dtype) writes, from the array in memory.
-std::string npy_sha256(const FloatArray& a, NpyDType dtype = NpyDType::kFloat32) {
-  Sha256 h;
+// The checksum (XXH64, core/xxhash64.h) of the .npy file write_npy(path, data, shape, dtype)
+// writes, from the array in memory.
+std::string npy_xxh64(const FloatArray& a, NpyDType dtype = NpyDType::kFloat32) {
+  Xxh64 h;
   h.update(npy_header(dtype, a.shape));
   if (dtype == NpyDType::kFloat16) {
     std::vector<uint16_t> half(a.data.size());
@@ -76,12 +78,12 @@ std::string npy_sha256(const FloatArray& a, NpyDType dtype = NpyDType::kFloat32)
 }
 
 // Writes the array and its JSON (sidecar or chunk meta, with the array's checksum added) as one
-// cache entry: both visible together (core/atomic_file.h), committed on their own whatever the
+// cache entry: both visible together (core/commit_group.h), committed on their own whatever the
 // caller has open, the JSON renamed last.
 void write_entry(const std::string& npy, const FloatArray& a, const std::string& json_path,
                  nlohmann::json meta) {
   CommitGroup entry(CommitGroup::kOwn);
-  meta["npy_sha256"] = npy_sha256(a);
+  meta["npy_xxh64"] = npy_xxh64(a);
   write_npy(npy, a.data.data(), a.shape);
   write_file_atomic(json_path, meta.dump(2) + "\n");
   entry.commit();
@@ -100,9 +102,9 @@ std::vector<int64_t> shape_with_rows(std::vector<int64_t> shape, int64_t rows) {
 }  // namespace
 
 bool cached_npy_verified(const std::string& npy_path, const nlohmann::json& meta) {
-  const auto it = meta.find("npy_sha256");
+  const auto it = meta.find("npy_xxh64");
   if (it == meta.end() || !it->is_string()) return false;  // an entry of an older version
-  if (sha256_file(npy_path) == it->get<std::string>()) return true;
+  if (xxh64_file(npy_path) == it->get<std::string>()) return true;
   fmt::print(stderr,
              "repbench: {}: the cached array does not match the checksum it was written with "
              "(changed or truncated since); computing it again\n",
@@ -114,7 +116,7 @@ void rewrite_as_float16(const std::string& npy_path, const FloatArray& features)
   const std::string side_path = sidecar_path(npy_path);
   nlohmann::json side = read_json(side_path);
   CommitGroup entry(CommitGroup::kOwn);
-  side["npy_sha256"] = npy_sha256(features, NpyDType::kFloat16);
+  side["npy_xxh64"] = npy_xxh64(features, NpyDType::kFloat16);
   write_npy(npy_path, features.data.data(), features.shape, NpyDType::kFloat16);
   write_file_atomic(side_path, side.dump(2) + "\n");
   entry.commit();

@@ -14,8 +14,8 @@
 //
 // Sidecar: {"format": "repbench-features", "format_version": 2, "key": {...},
 //           "extractor": ExtractorInfo::to_json(), "shape": [...], "failed": [{index, path,
-//           reason}], "npy_sha256": sha256 of the whole .npy file}
-// Every reuse checks that sha256 (and a chunk's, in its .json): a changed or truncated array is
+//           reason}], "npy_xxh64": the XXH64 checksum of the whole .npy file (core/xxhash64.h)}
+// Every reuse checks that checksum (and a chunk's, in its .json): a changed or truncated array is
 // named in one line and computed again (cached_npy_verified).
 //
 // Concurrency: extract_cached holds an flock on NPY_PATH.lock (core/file_lock.h) for its whole
@@ -68,8 +68,8 @@ struct CachedExtraction {
   std::string sidecar_path;
 };
 
-// Whether the cached array file `npy_path` still holds the bytes it was written with: the sha256
-// of the whole file against `meta`'s "npy_sha256" (the sidecar's, or a chunk's .json). The one
+// Whether the cached array file `npy_path` still holds the bytes it was written with: the XXH64
+// of the whole file against `meta`'s "npy_xxh64" (the sidecar's, or a chunk's .json). The one
 // check of every reuse of a cache entry or a resumable chunk (extract, run, scan). A mismatch
 // (changed or truncated since) prints one line on stderr naming the file and returns false: the
 // caller computes the array again. An entry without a checksum (an older version) is not reused.

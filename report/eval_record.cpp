@@ -89,7 +89,7 @@ void write_eval_record(const std::string& path, nlohmann::json record, const Que
   int64_t widest = -1;
   for (int64_t id : r.top_ids) widest = std::max(widest, id);
   const std::string top_path = top_ids_path(path);
-  CommitGroup files;  // the top ids and the record become visible together (core/atomic_file.h)
+  CommitGroup files;  // the top ids and the record become visible together (core/commit_group.h)
   const std::vector<int64_t> shape = {nq, r.top_k};
   if (widest < std::numeric_limits<int32_t>::max()) {
     std::vector<int32_t> narrow(r.top_ids.begin(), r.top_ids.end());

@@ -30,6 +30,7 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "core/path_guard.h"
+#include "core/xxhash64.h"
 #include "models/feature_cache.h"
 #include "models/registry.h"
 #include "tests/support/bad_input.h"
@@ -326,6 +327,22 @@ TEST_F(FaultInjection, SearchThatRunsOutOfSpaceLeavesNeitherFile) {
 
 // ---------------------------------------------------------------------------------------------
 // 3. Caches verified on reuse.
+
+TEST(Xxh64, ReferenceDigestsAndStreaming) {
+  // The reference implementation's digests (xxhsum -H1).
+  EXPECT_EQ(repbench::xxh64_hex(""), "ef46db3751d8e999");
+  EXPECT_EQ(repbench::xxh64_hex("a"), "d24ec4f1a98c6e5b");
+  EXPECT_EQ(repbench::xxh64_hex("abc"), "44bc2cf5ad770999");
+  // Fed in pieces of any size, the digest is the one-shot digest.
+  std::string text(1000, '\0');
+  for (size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>(i * 7 + (i >> 5));
+  for (size_t piece : {1u, 13u, 31u, 32u, 33u, 999u}) {
+    repbench::Xxh64 h;
+    for (size_t i = 0; i < text.size(); i += piece) h.update(std::string_view(text).substr(i, piece));
+    EXPECT_EQ(h.hex_digest(), repbench::xxh64_hex(text)) << piece;
+  }
+  EXPECT_NE(repbench::xxh64_hex(text), repbench::xxh64_hex(text.substr(0, 999)));
+}
 
 TEST_F(FaultInjection, ExtractRecomputesACorruptedOrTruncatedCacheEntry) {
   write_images("imgs", 5);
