@@ -83,12 +83,14 @@ void run_extract(const ExtractArgs& a) {
       .reads("--set", fs::exists(a.set) ? a.set : "")
       .reads("--gnd", a.gnd)
       .reads("--root", a.root);
+  // With --images: one output NAME, the whole list's or, with --shard, one slice's.
+  const descriptors::ShardSpec shard =
+      a.shard.empty() ? descriptors::ShardSpec{} : descriptors::parse_shard(a.shard);
+  const std::string name = a.shard.empty()
+                               ? "images"
+                               : fmt::format("images.shard-{}-of-{}", shard.index, shard.count);
   if (!a.images.empty()) {
-    const descriptors::ShardSpec shard =
-        a.shard.empty() ? descriptors::ShardSpec{} : descriptors::parse_shard(a.shard);
-    guard_output(guard, a.out,
-                 a.shard.empty() ? "images"
-                                 : fmt::format("images.shard-{}-of-{}", shard.index, shard.count));
+    guard_output(guard, a.out, name);
     if (a.shard.empty()) guard.writes("--out", (fs::path(a.out) / "images.txt").string());
   }
   std::optional<datasets::RetrievalSet> set;
@@ -142,12 +144,6 @@ void run_extract(const ExtractArgs& a) {
     // with a shard file that `repbench extract merge` and `repbench scan --train-descriptors`
     // check (descriptors/shards.h).
     const scan::ImageSource src = scan::read_image_source(a.images);
-    descriptors::ShardSpec shard;
-    std::string name = "images";
-    if (!a.shard.empty()) {
-      shard = descriptors::parse_shard(a.shard);
-      name = fmt::format("images.shard-{}-of-{}", shard.index, shard.count);
-    }
     popt.label = fmt::format("{} {}", ex->name(), name);
     const std::string path = (fs::path(a.out) / (name + ".npy")).string();
     models::CachedExtraction c;

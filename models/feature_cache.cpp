@@ -229,7 +229,11 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
   }
   fs::create_directories(partial, ec);
   if (ec) fail_environment("{}: cannot create the folder: {}", partial, ec.message());
-  if (!fs::exists(key_file, ec)) write_file_atomic(key_file, partial_key.dump(2) + "\n");
+  if (!fs::exists(key_file, ec)) {
+    CommitGroup now(CommitGroup::kOwn);  // on disk at once, whatever the caller has open
+    write_file_atomic(key_file, partial_key.dump(2) + "\n");
+    now.commit();
+  }
 
   out.features.shape = shape;
   out.features.data.assign(static_cast<size_t>(n * row), 0.0f);
