@@ -133,6 +133,14 @@ class FaultInjection : public repbench::test_support::CommandTest {
     return rc;
   }
 
+  // gnd.json (6 database images, 3 queries), q.npy and db.npy; returns `eval` on them.
+  std::string eval_inputs() {
+    write_gnd("gnd.json", 6, 3);
+    write_descriptors("q.npy", 3, 4);
+    write_descriptors("db.npy", 6, 4, 1, 5);
+    return "eval --set " + path("gnd.json") + " -q " + path("q.npy") + " -d " + path("db.npy");
+  }
+
   std::string log_of_together(size_t i) const { return slurp(path("par" + std::to_string(i) + ".out")); }
 };
 
@@ -141,37 +149,27 @@ class FaultInjection : public repbench::test_support::CommandTest {
 //    and the input keeps its bytes.
 
 TEST_F(FaultInjection, EvalRefusesAnOutputThatIsTheQueryDescriptors) {
-  write_gnd("gnd.json", 6, 3);
-  write_descriptors("q.npy", 3, 4);
-  write_descriptors("db.npy", 6, 4, 1, 5);
+  const std::string eval = eval_inputs();
   const std::string before = slurp(path("q.npy"));
-  const Run r = repbench("eval --set " + path("gnd.json") + " -q " + path("q.npy") + " -d " +
-                         path("db.npy") + " --out " + path("q.npy"));
+  const Run r = repbench(eval + " --out " + path("q.npy"));
   EXPECT_BAD_INPUT(r, "--query-features " + path("q.npy"), "would replace the input");
   EXPECT_NE(r.err.find("--out " + path("q.npy")), std::string::npos) << r.err;
   EXPECT_EQ(slurp(path("q.npy")), before);
 }
 
 TEST_F(FaultInjection, EvalRefusesAnOutputThatIsTheGroundTruth) {
-  write_gnd("gnd.json", 6, 3);
-  write_descriptors("q.npy", 3, 4);
-  write_descriptors("db.npy", 6, 4, 1, 5);
+  const std::string eval = eval_inputs();
   const std::string before = slurp(path("gnd.json"));
-  const Run r = repbench("eval --set " + path("gnd.json") + " -q " + path("q.npy") + " -d " +
-                         path("db.npy") + " --out " + path("gnd.json"));
+  const Run r = repbench(eval + " --out " + path("gnd.json"));
   EXPECT_BAD_INPUT(r, path("gnd.json"), "would replace the input");
   EXPECT_EQ(slurp(path("gnd.json")), before);
 }
 
 TEST_F(FaultInjection, OverlapIsFoundThroughSymlinksAndHardLinks) {
-  write_gnd("gnd.json", 6, 3);
-  write_descriptors("q.npy", 3, 4);
-  write_descriptors("db.npy", 6, 4, 1, 5);
+  const std::string base = eval_inputs();
   fs::create_directory_symlink(dir_, path("link"));
   fs::create_hard_link(path("q.npy"), path("hard.npy"));
   const std::string before = slurp(path("q.npy"));
-  const std::string base =
-      "eval --set " + path("gnd.json") + " -q " + path("q.npy") + " -d " + path("db.npy");
   EXPECT_BAD_INPUT(repbench(base + " --out " + path("link/q.npy")), path("link/q.npy"),
                    "would replace the input");
   EXPECT_BAD_INPUT(repbench(base + " --out " + path("hard.npy")), path("hard.npy"),
@@ -195,14 +193,8 @@ TEST_F(FaultInjection, SearchRefusesAnOutputPrefixThatReplacesTheDatabase) {
 }
 
 TEST_F(FaultInjection, LeaderboardRefusesAnOutputInsideTheRecordsFolder) {
-  write_gnd("gnd.json", 6, 3);
-  write_descriptors("q.npy", 3, 4);
-  write_descriptors("db.npy", 6, 4, 1, 5);
   const std::string record = path("recs/m/cutmix.default.json");
-  ASSERT_EQ(repbench("eval --set " + path("gnd.json") + " -q " + path("q.npy") + " -d " +
-                     path("db.npy") + " --bootstrap 0 --out " + record)
-                .status,
-            0);
+  ASSERT_EQ(repbench(eval_inputs() + " --bootstrap 0 --out " + record).status, 0);
   const std::string before = slurp(record);
   const Run r = repbench("leaderboard --records " + path("recs") + " --out " + record);
   EXPECT_BAD_INPUT(r, "--records " + path("recs"), "read recursively");
