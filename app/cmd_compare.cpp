@@ -6,6 +6,7 @@
 
 #include "app/commands.h"
 #include "core/atomic_file.h"
+#include "core/path_guard.h"
 #include "report/compare.h"
 
 namespace repbench::app {
@@ -19,6 +20,7 @@ struct CompareArgs {
 
 void run_compare(const CompareArgs& args) {
   const report::CompareFormat format = report::parse_compare_format(args.format);
+  PathGuard().reads_listing("A", args.a).reads_listing("B", args.b).writes("--out", args.out).check();
   const report::Comparison c = report::compare_records(args.a, args.b, args.paired);
   const std::string text = report::render_comparison(c, format);
   if (args.out.empty()) {

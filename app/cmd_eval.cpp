@@ -5,12 +5,15 @@
 #include <fmt/format.h>
 
 #include "app/commands.h"
+#include "core/commit_group.h"
 #include "core/descriptors.h"
 #include "core/error.h"
+#include "core/path_guard.h"
 #include "datasets/metric_spec.h"
 #include "evaluation/descriptor_eval.h"
 #include "postprocess/postprocess.h"
 #include "report/copy_detection.h"
+#include "report/per_query.h"
 
 namespace fs = std::filesystem;
 
@@ -37,6 +40,26 @@ void run_eval(const EvalArgs& a) {
   const evaluation::EvalSetup setup = evaluation::setup_evaluation(r);
   const datasets::RetrievalSet& first = setup.first;
   if (r.model.empty()) r.model = fs::path(a.query_features).stem().string();
+  // No output may replace an input (core/path_guard.h), checked before any descriptor is read.
+  PathGuard guard;
+  guard.reads("--query-features", a.query_features)
+      .reads("--db-features", a.db_features)
+      .reads("--gnd", r.gnd)
+      .reads("--root", r.root)
+      .reads("the ground truth", first.source)
+      .reads("--score-norm-train", r.copy_detection.score_norm_train)
+      .reads("--postprocess-train", r.postprocess.train_file);
+  if (fs::exists(r.set)) guard.reads("--set", r.set);
+  if (!a.out.empty())
+    for (const std::string& protocol : setup.protocols) {
+      const std::string path = record_path(a.out, protocol, setup.protocols.size() > 1);
+      const fs::path stem = fs::path(path).parent_path() / fs::path(path).stem();
+      guard.writes("--out", path)
+          .writes("--out", report::top_ids_path(path))
+          .writes("--out", stem.string() + ".predictions.csv")
+          .writes("--out", stem.string() + ".predictions_sn.csv");
+    }
+  guard.check();
   // Each file is read (and checked) before it is hashed for the record.
   evaluation::Descriptors q = evaluation::Descriptors::from_array(
       read_descriptors(a.query_features, setup.queries()), a.query_features, {});
@@ -69,6 +92,8 @@ void run_eval(const EvalArgs& a) {
   datasets::apply_metric(setup.metric, columns);
   for (int k : columns.ks) mp_header += fmt::format(" {:>7}", fmt::format("mP@{}", k));
   fmt::print("{:<10} {:>7} {:>17}{} {:>8}\n", "protocol", "mAP", "95% CI", mp_header, "queries");
+  // Every protocol's record, top ids and predictions become visible together (core/commit_group.h).
+  CommitGroup outputs;
   for (size_t i = 0; i < d.protocols.size(); ++i) {
     const std::string& protocol = setup.protocols[i];
     const evaluation::SetEvaluation& e = d.protocols[i].evaluation;
@@ -92,6 +117,7 @@ void run_eval(const EvalArgs& a) {
     d.write_record(i, path);
     fmt::print("  record: {}\n", path);
   }
+  outputs.commit();
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "app/commands.h"
 #include "core/descriptors.h"
 #include "core/error.h"
+#include "core/path_guard.h"
 #include "core/sha256.h"
 #include "datasets/set_registry.h"
 #include "metrics/descriptor_scores.h"
@@ -95,20 +96,27 @@ std::string stem(const std::string& path) {
 
 void run_explain(const ExplainArgs& a) {
   if (a.records.size() > 2) fail("explain takes one record (its failures) or two (a comparison)");
+  // By default the page goes beside the (first) record, where the leaderboard looks for it.
+  const fs::path dir = a.out.empty() ? fs::path(a.records[0]).parent_path() : fs::path(a.out);
+  const std::string out =
+      a.records.size() == 1
+          ? report::failure_page_path((dir / fs::path(a.records[0]).filename()).string())
+          : (dir / (stem(a.records[0]) + ".vs." + stem(a.records[1]) + ".html")).string();
+  PathGuard guard;
+  for (const std::string& r : a.records) guard.reads("record", r);
+  guard.reads("--query-features", a.query_features)
+      .reads("--db-features", a.db_features)
+      .reads("--gnd", a.gnd)
+      .writes("--out", out)
+      .check();
   const datasets::RetrievalSet set = load_record_set(a.records.front(), a);
   const std::unique_ptr<RecordScores> scores = record_scores(a, set);
   report::FailurePageOptions page = a.page;
   if (scores) page.scores = scores->scores.get();
-  // By default the page goes beside the (first) record, where the leaderboard looks for it.
-  const fs::path dir = a.out.empty() ? fs::path(a.records[0]).parent_path() : fs::path(a.out);
-  std::string out;
-  if (a.records.size() == 1) {
-    out = report::failure_page_path((dir / fs::path(a.records[0]).filename()).string());
+  if (a.records.size() == 1)
     report::write_failure_page(a.records[0], set, out, page);
-  } else {
-    out = (dir / (stem(a.records[0]) + ".vs." + stem(a.records[1]) + ".html")).string();
+  else
     report::write_comparison_page(a.records[0], a.records[1], set, out, a.page);
-  }
   fmt::print("wrote {}\n", out);
 }
 

@@ -1,15 +1,18 @@
 // repbench extract: descriptors of a set's images (or a folder's) through the feature cache.
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
 #include "core/atomic_file.h"
+#include "core/commit_group.h"
 #include "core/error.h"
 #include "core/natural_sort.h"
 #include "core/npy.h"
+#include "core/path_guard.h"
 #include "imaging/folder_listing.h"
 #include "datasets/set_registry.h"
 #include "descriptors/shards.h"
@@ -47,15 +50,26 @@ void print_extraction(const std::string& path, const std::vector<int64_t>& shape
 // The feature cache stores float32; --dtype float16 rewrites the finished file as half floats
 // (half the disk and read traffic of a scan, which reads both). A float16 file is removed before a
 // float32 run, which would otherwise reuse its rounded values.
+// An unreadable file (truncated, corrupt) is left to the cache, which computes it again.
 void before_extraction(const std::string& npy, NpyDType dtype) {
   std::error_code ec;
-  if (dtype == NpyDType::kFloat32 && fs::exists(npy, ec) &&
-      read_npy_header(npy).dtype == NpyDType::kFloat16)
-    fs::remove(npy, ec);
+  try {
+    if (dtype == NpyDType::kFloat32 && fs::exists(npy, ec) &&
+        read_npy_header(npy).dtype == NpyDType::kFloat16)
+      fs::remove(npy, ec);
+  } catch (const Error&) {
+  }
 }
 void after_extraction(const std::string& npy, const FloatArray& features, NpyDType dtype) {
   if (dtype == NpyDType::kFloat16 && read_npy_header(npy).dtype != NpyDType::kFloat16)
-    write_npy(npy, features.data.data(), features.shape, NpyDType::kFloat16);
+    models::rewrite_as_float16(npy, features);
+}
+
+// The files extract writes for one output NAME under --out: NAME.npy, its sidecar, its shard file
+// and the cache's partial folder.
+void guard_output(PathGuard& guard, const std::string& out, const std::string& name) {
+  guard.writes_into("--out", out,
+                    {name + ".npy", name + ".json", name + ".shard.json", name + ".npy.partial"});
 }
 
 void run_extract(const ExtractArgs& a) {
@@ -63,6 +77,31 @@ void run_extract(const ExtractArgs& a) {
   if (a.out.empty()) fail("give --out DIR");
   if (a.set.empty() == a.images.empty()) fail("give either --set NAME or --images DIR_OR_LIST");
   if (!a.shard.empty() && a.images.empty()) fail("--shard I/N needs --images DIR_OR_LIST");
+  PathGuard guard;  // no output replaces an input (core/path_guard.h), before any work
+  guard.reads("--model", models::spec_model_file(a.model))
+      .reads_listing("--images", a.images)
+      .reads("--set", fs::exists(a.set) ? a.set : "")
+      .reads("--gnd", a.gnd)
+      .reads("--root", a.root);
+  // With --images: one output NAME, the whole list's or, with --shard, one slice's.
+  const descriptors::ShardSpec shard =
+      a.shard.empty() ? descriptors::ShardSpec{} : descriptors::parse_shard(a.shard);
+  const std::string name = a.shard.empty()
+                               ? "images"
+                               : fmt::format("images.shard-{}-of-{}", shard.index, shard.count);
+  if (!a.images.empty()) {
+    guard_output(guard, a.out, name);
+    if (a.shard.empty()) guard.writes("--out", (fs::path(a.out) / "images.txt").string());
+  }
+  std::optional<datasets::RetrievalSet> set;
+  if (!a.set.empty()) {
+    set = datasets::load_set({a.set, a.protocol, a.root, a.gnd});
+    if (a.no_query_crop) set->crop_queries = false;
+    guard.reads("the ground truth", set->source);
+    guard_output(guard, a.out, set->name + ".db");
+    guard_output(guard, a.out, set->name + ".queries");
+  }
+  guard.check();
   models::ExtractorOptions eopt;
   eopt.device = a.device;
   eopt.threads = a.threads;
@@ -105,33 +144,30 @@ void run_extract(const ExtractArgs& a) {
     // with a shard file that `repbench extract merge` and `repbench scan --train-descriptors`
     // check (descriptors/shards.h).
     const scan::ImageSource src = scan::read_image_source(a.images);
-    descriptors::ShardSpec shard;
-    std::string name = "images";
-    if (!a.shard.empty()) {
-      shard = descriptors::parse_shard(a.shard);
-      name = fmt::format("images.shard-{}-of-{}", shard.index, shard.count);
-    } else {
+    popt.label = fmt::format("{} {}", ex->name(), name);
+    const std::string path = (fs::path(a.out) / (name + ".npy")).string();
+    models::CachedExtraction c;
+    before_extraction(path, dtype);
+    // The descriptors and their sidecar are a cache entry, committed together by the cache; the
+    // shard file and images.txt follow together, once they are complete (core/commit_group.h).
+    CommitGroup outputs;
+    const descriptors::ShardedDescriptors d =
+        descriptors::extract_shard(*ex, src.source, src.paths, shard, path, popt, copt, &c);
+    after_extraction(path, d.features, dtype);
+    if (a.shard.empty()) {
       std::string list;
       for (const auto& p : src.paths)
         list += (src.is_list ? p : fs::relative(p, a.images).string()) + "\n";
       write_file_atomic((fs::path(a.out) / "images.txt").string(), list);
     }
-    popt.label = fmt::format("{} {}", ex->name(), name);
-    const std::string path = (fs::path(a.out) / (name + ".npy")).string();
-    models::CachedExtraction c;
-    before_extraction(path, dtype);
-    const descriptors::ShardedDescriptors d =
-        descriptors::extract_shard(*ex, src.source, src.paths, shard, path, popt, copt, &c);
-    after_extraction(path, d.features, dtype);
+    outputs.commit();
     print_extraction(path, d.features.shape, c);
     if (shard.count > 1)
       fmt::print("shard {}/{}: images [{}, {}) of {}\n", d.index, d.count, d.begin, d.end, d.total);
     return;
   }
-  datasets::RetrievalSet set = datasets::load_set({a.set, a.protocol, a.root, a.gnd});
-  if (a.no_query_crop) set.crop_queries = false;
-  extract(models::database_items(set), set.name + ".db");
-  extract(models::query_items(set), set.name + ".queries");
+  extract(models::database_items(*set), set->name + ".db");
+  extract(models::query_items(*set), set->name + ".queries");
 }
 
 }  // namespace
@@ -191,7 +227,13 @@ void add_extract_command(CLI::App& app) {
       "Example:\n"
       "  repbench extract merge feats/images.shard-*-of-8.npy --out feats/train.npy");
   merge->callback([files, merged] {
+    PathGuard guard;
+    for (const std::string& f : *files)
+      guard.reads("shard", f).reads("shard", descriptors::shard_info_path(f));
+    guard.writes("--out", *merged).writes("--out", descriptors::shard_info_path(*merged)).check();
+    CommitGroup outputs;  // the merged file and its shard file together
     const descriptors::ShardedDescriptors d = descriptors::merge_shard_files(*files, *merged);
+    outputs.commit();
     fmt::print("{}: [{}] from {} shards of {} ({} images failed to decode)\n", *merged,
                fmt::join(d.features.shape, ", "), d.shards_merged, d.source, d.failed.size());
   });

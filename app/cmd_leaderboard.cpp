@@ -7,7 +7,9 @@
 
 #include "app/commands.h"
 #include "core/atomic_file.h"
+#include "core/commit_group.h"
 #include "core/error.h"
+#include "core/path_guard.h"
 #include "report/leaderboard_run.h"
 
 namespace repbench::app {
@@ -52,7 +54,21 @@ void run_leaderboard(const LeaderboardArgs& a) {
   r.rank_resamples = a.rank_resamples;
   r.seed = a.seed;
   r.cd_diagram = a.cd_diagram;
+  PathGuard guard;  // no output replaces an input (core/path_guard.h), before any work
+  for (const std::string& rec : a.records) guard.reads_listing("--records", rec);
+  guard.reads("--scores", a.scores)
+      .reads("--check", a.check)
+      .reads("--reference", a.reference)
+      .writes("--out", a.out);
+  if (!a.cd_diagram.empty())
+    guard.writes("--cd-diagram", a.cd_diagram + ".svg")
+        .writes("--cd-diagram", a.cd_diagram + ".png");
+  guard.check();
+  // The table and the diagram become visible together (core/commit_group.h).
+  CommitGroup outputs;
   const report::LeaderboardOutcome result = report::run_leaderboard(r);
+  if (!a.out.empty()) write_file_atomic(a.out, result.text);
+  outputs.commit();
   if (!a.cd_diagram.empty()) {
     if (result.cd_diagram_note.empty())
       fmt::print(stderr, "wrote {0}.svg and {0}.png\n", a.cd_diagram);
@@ -61,7 +77,6 @@ void run_leaderboard(const LeaderboardArgs& a) {
   }
   if (result.checked) {
     // CI mode: the diff goes to stdout; the table only to --out when asked for.
-    if (!a.out.empty()) write_file_atomic(a.out, result.text);
     std::fwrite(result.check_text.data(), 1, result.check_text.size(), stdout);
     std::fflush(stdout);
     if (result.check.failed()) std::exit(1);
@@ -70,7 +85,6 @@ void run_leaderboard(const LeaderboardArgs& a) {
   if (a.out.empty()) {
     std::fwrite(result.text.data(), 1, result.text.size(), stdout);
   } else {
-    write_file_atomic(a.out, result.text);
     fmt::print(stderr, "wrote {}\n", a.out);
   }
 }

@@ -54,11 +54,18 @@ void run_run(const RunArgs& a) {
       std::exit(kInputsMissing);
     }
   }
-  const suite::SuiteRunResult r = suite::run_suite(s, {a.quiet});
+  const suite::SuiteRunResult r = suite::run_suite(s, {a.quiet, a.keep_going});
   fmt::print("\n{}\n", r.markdown);
   fmt::print("{} records ({} skipped) under {}/records\n", r.records.size(), r.records_skipped,
              s.output);
   for (const auto& p : r.leaderboards) fmt::print("wrote {}\n", p);
+  if (!r.environment_errors.empty()) {
+    fmt::print(stderr,
+               "repbench: error: {} rows were skipped because the environment failed (first: "
+               "{})\n",
+               r.environment_errors.size(), r.environment_errors.front());
+    std::exit(2);
+  }
 }
 
 }  // namespace
@@ -78,7 +85,9 @@ void add_run_command(CLI::App& app) {
                 "ready / missing / invalid, with how to get each missing input. Exit 0 when all "
                 "are ready, 3 when not");
   cmd->add_flag("--keep-going", args->keep_going,
-                "Run even when inputs are missing: their rows are marked skipped");
+                "Run even when inputs are missing, or when writing or reading fails (a full "
+                "disk, an I/O error): their rows are marked skipped, and a failure of the "
+                "environment still ends with exit status 2");
   cmd->footer(
       "Suite file (relative paths are relative to the file):\n"
       "  output: results/my-run\n"
@@ -103,6 +112,8 @@ void add_run_command(CLI::App& app) {
       "is built before extraction when missing or when its recipe changed (OUT/recipe.json).\n"
       "run first checks every input as --preflight does and stops (exit 3) if one is missing;\n"
       "with --keep-going a model or set that fails is a row marked 'skipped: reason'.\n"
+      "A failure of the environment (a full disk, an I/O error) stops the run with exit status\n"
+      "2 naming the path; with --keep-going its rows are skipped and the exit status is still 2.\n"
       "Descriptors are cached under OUTPUT/cache and reused (or resumed) on a rerun.");
   cmd->callback([args] { run_run(*args); });
 }

@@ -5,8 +5,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "app/commands.h"
+#include "core/commit_group.h"
 #include "core/error.h"
+#include "core/path_guard.h"
 #include "scan/image_source.h"
 #include "report/scan_report.h"
 #include "scan/scan.h"
@@ -27,7 +30,7 @@ struct ScanArgs {
 };
 
 // The summary lines, then the report (drawing only: the record is complete and on disk).
-void print_and_render(const nlohmann::json& rec, const fs::path& out) {
+void print_and_render(const nlohmann::json& rec, const fs::path& out, CommitGroup& outputs) {
   fmt::print("scanned {} generated images against {} training images with {} ({}, {} search",
              rec["generated"]["count"].get<int64_t>(), rec["train"]["count"].get<int64_t>(),
              rec["model"].get<std::string>(), rec["similarity"].get<std::string>(),
@@ -57,11 +60,33 @@ void print_and_render(const nlohmann::json& rec, const fs::path& out) {
   for (const auto& note : rec["notes"]) fmt::print("note: {}\n", note.get<std::string>());
   // Drawing only: the record is complete and on disk before the renderer runs.
   report::write_scan_report(rec, out);
+  outputs.commit();
   fmt::print("{}: scan.json, matches.csv, plots/, report.html\n", out.string());
+}
+
+// The scan's outputs under `out`.
+PathGuard& guard_scan_outputs(PathGuard& guard, const std::string& out) {
+  return guard.writes_into("--out", out,
+                           {"cache", "matches.csv", "scan.json", "plots", "report.html"});
 }
 
 void run_scan_command(ScanArgs& a) {
   a.o.progress = a.quiet ? ProgressMode::kOff : ProgressMode::kAuto;
+  PathGuard guard;  // no output replaces an input (core/path_guard.h), before any work
+  guard.reads_listing("--generated", a.o.generated)
+      .reads_listing("--train", a.o.train)
+      .reads("--generated-descriptors", a.o.generated_descriptors)
+      .reads("--generated-list", a.o.generated_list)
+      .reads("--train-list", a.o.train_list)
+      .reads("--generated-groups", a.o.generated_groups)
+      .reads("--train-groups", a.o.train_groups)
+      .reads("--postprocess-train", a.o.postprocess.train_file);
+  for (const std::string& t : a.o.train_descriptors) guard.reads("--train-descriptors", t);
+  if (a.o.partial.empty())
+    guard_scan_outputs(guard, a.o.out);
+  else
+    guard.writes("--partial", a.o.partial);
+  guard.check();
   a.o.params.thresholds = scan::parse_thresholds(a.thresholds.empty()
                                                      ? std::vector<std::string>{"0.5"}
                                                      : a.thresholds);
@@ -70,6 +95,9 @@ void run_scan_command(ScanArgs& a) {
   a.o.params.index.threads = a.o.extractor.threads;
   a.o.params.index.seed = a.o.params.seed;
   a.o.params.index.precision = metrics::parse_precision(a.precision);
+  // matches.csv, scan.json, plots/ and report.html become visible together, once the report is
+  // drawn (core/commit_group.h); the descriptor cache commits its entries on its own.
+  CommitGroup outputs;
   const nlohmann::json rec = scan::run_scan(a.o);
   if (!a.o.partial.empty()) {
     fmt::print("{}: shard {}/{}: {} generations against {} training images ({:.1f} s); merge "
@@ -77,9 +105,10 @@ void run_scan_command(ScanArgs& a) {
                a.o.partial, rec["shard"].get<int64_t>(), rec["shards"].get<int64_t>(),
                rec["generated"].get<int64_t>(), rec["train"].get<int64_t>(),
                rec["seconds"].get<double>());
+    outputs.commit();
     return;
   }
-  print_and_render(rec, a.o.out);
+  print_and_render(rec, a.o.out, outputs);
 }
 
 }  // namespace
@@ -205,7 +234,11 @@ void add_scan_command(CLI::App& app) {
       "  repbench scan merge parts/part-*.json --out scan");
   merge->callback([partials, merge_out, merge_opt, merge_quiet] {
     merge_opt->progress = *merge_quiet ? ProgressMode::kOff : ProgressMode::kAuto;
-    print_and_render(scan::run_merge(*partials, *merge_out, *merge_opt), *merge_out);
+    PathGuard guard;
+    for (const std::string& p : *partials) guard.reads("partial", p);
+    guard_scan_outputs(guard, *merge_out).check();
+    CommitGroup outputs;
+    print_and_render(scan::run_merge(*partials, *merge_out, *merge_opt), *merge_out, outputs);
   });
   cmd->callback([a, merge] {
     if (merge->parsed()) return;

@@ -4,10 +4,13 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
 #include "app/commands.h"
+#include "core/commit_group.h"
 #include "core/descriptors.h"
 #include "core/error.h"
 #include "core/npy.h"
+#include "core/path_guard.h"
 #include "evaluation/descriptor_eval.h"
 #include "metrics/precision.h"
 #include "postprocess/postprocess.h"
@@ -29,6 +32,14 @@ void run_search(const SearchArgs& a) {
   evaluation::SearchRequest request = a.request;
   request.precision = metrics::parse_precision(a.precision);
   request.Check();
+  const std::string ids_path = a.out + ".ids.npy", scores_path = a.out + ".scores.npy";
+  PathGuard()  // no output replaces an input (core/path_guard.h), before any work
+      .reads("--queries", a.queries)
+      .reads("--db", a.db)
+      .reads("--postprocess-train", request.pair.postprocess.train_file)
+      .writes("--out", ids_path)
+      .writes("--out", scores_path)
+      .check();
   evaluation::SearchResult s = scan::search_descriptors(
       request, evaluation::Descriptors::from_array(read_descriptors(a.queries, {-1, "", true}), a.queries, {}),
       evaluation::Descriptors::from_array(read_descriptors(a.db, {-1, "", true}), a.db, {}));
@@ -36,9 +47,10 @@ void run_search(const SearchArgs& a) {
   if (!p.postprocess.options.is_null())
     fmt::print("{}\n", postprocess::describe(a.request.pair.postprocess, p.postprocess));
   const metrics::TopKResult& r = s.topk;
-  const std::string ids_path = a.out + ".ids.npy", scores_path = a.out + ".scores.npy";
+  CommitGroup outputs;  // ids and scores become visible together (core/commit_group.h)
   write_npy(ids_path, r.ids.data(), {r.nq, r.k});
   write_npy(scores_path, r.scores.data(), {r.nq, r.k});
+  outputs.commit();
   fmt::print("searched {} queries in {} database items ({}, k = {}) in {:.3f} s\n",
              p.q.view.rows(), p.db.view.rows(),
              p.split ? fmt::format("{} tokens x {}, split-product", p.q.view.shape[1],

@@ -8,6 +8,7 @@
 
 #include "app/commands.h"
 #include "core/error.h"
+#include "core/path_guard.h"
 #include "imaging/folder_listing.h"
 #include "synth/coco.h"
 #include "synth/cutmix.h"
@@ -97,6 +98,12 @@ void print_summary(const synth::GenerationSummary& s) {
       s.images_reused, s.skipped_images + s.skipped_annotations, s.seconds);
 }
 
+// The set's outputs under --out (sources/, copies/, distractors/, gnd.json) against `guard`'s
+// inputs (core/path_guard.h), before any work.
+void check_set_outputs(PathGuard& guard, const std::string& out) {
+  guard.writes_into("--out", out, {"sources", "copies", "distractors", "gnd.json"}).check();
+}
+
 constexpr char kDefaults[] =
     "Defaults: --copies 4, --query-side source (each source queries its copies; other copies "
     "holding its pixels are junk), --size 256, --distractors 0, --seed 0, --format png. The "
@@ -139,6 +146,8 @@ void add_synth_paste_commands(CLI::App& app) {
                 "\n\nExample:\n  repbench synth cutmix --source imagenet/val --out sets/in-cutmix "
                 "--count 1000 --seed 0");
     cmd->callback([a] {
+      PathGuard guard;
+      check_set_outputs(guard.reads("--source", a->source), a->set.out);
       synth::CutmixOptions o;
       o.set = to_options(a->set);
       o.beta = a->beta;
@@ -204,6 +213,9 @@ void add_synth_paste_commands(CLI::App& app) {
     cmd->callback([a] {
       if (a->coco.empty() == a->voc.empty())
         fail("synth segmix: give either --coco ANNOTATIONS.json --images DIR or --voc ROOT");
+      PathGuard guard;
+      guard.reads("--coco", a->coco).reads("--images", a->images).reads("--voc", a->voc);
+      check_set_outputs(guard.reads("--backgrounds", a->backgrounds), a->set.out);
       synth::SegmixOptions o;
       o.set = to_options(a->set);
       o.unit = synth::parse_segmix_unit(a->unit);

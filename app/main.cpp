@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "app/commands.h"
 #include "core/error.h"
@@ -81,6 +82,19 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const repbench::Error& e) {
     std::fprintf(stderr, "repbench: error: %s\n", e.what());
+    return 2;
+  } catch (const nlohmann::json::type_error& e) {
+    // A name that is not UTF-8 (a path on the command line, a name inside an input) on its way
+    // into a JSON output: the user's input, not a bug. Names of listed files are refused earlier
+    // with the file named (core/path_guard.h).
+    if (e.id != 316) {
+      std::fprintf(stderr, "repbench: internal error: %s\n", e.what());
+      return 3;
+    }
+    std::fprintf(stderr,
+                 "repbench: error: a path or name given to repbench is not UTF-8, and JSON "
+                 "outputs hold UTF-8 only; rename it (%s)\n",
+                 e.what());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "repbench: internal error: %s\n", e.what());

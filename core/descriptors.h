@@ -26,6 +26,12 @@ FloatArray read_descriptors(const std::string& path, const DescriptorExpectation
 void check_descriptors(const FloatView& a, const std::string& name,
                        const DescriptorExpectation& expect);
 
+// Throws Error naming both files when inner products of rows of `q` and `db` could overflow
+// float32 (the largest row norms' product, which bounds every score, exceeds FLT_MAX): scores
+// would be +-inf and ranked silently. Rows of norm 1 (after --l2-normalize) always pass.
+void check_scores_finite(const FloatView& q, const std::string& q_name, const FloatView& db,
+                         const std::string& db_name);
+
 // Divides each row by its L2 norm (rows of norm 0 are left as they are).
 void l2_normalize_rows(FloatArray& a);
 

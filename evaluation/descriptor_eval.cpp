@@ -119,6 +119,8 @@ PreparedPair prepare_pair(Descriptors q, Descriptors db, const PairOptions& o) {
     refresh(db);
     p.rerank_seconds = seconds_since(t);
   }
+  // Scores that overflow float32 would be ranked silently as infinities.
+  check_scores_finite(q.view, q.name, db.view, db.name);
   p.q = std::move(q);
   p.db = std::move(db);
   return p;

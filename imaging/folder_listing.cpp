@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/natural_sort.h"
+#include "core/path_guard.h"
 
 namespace fs = std::filesystem;
 
@@ -33,8 +34,10 @@ std::vector<std::string> list_image_files(const std::string& dir) {
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(dir)) {
     std::error_code ec;
-    if (e.is_regular_file(ec) && is_image_file(e.path().filename().string()))
+    if (e.is_regular_file(ec) && is_image_file(e.path().filename().string())) {
+      require_portable_name(e.path().string());
       names.push_back(e.path().filename().string());
+    }
   }
   natural_sort(names);
   return names;

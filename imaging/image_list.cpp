@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/natural_sort.h"
 #include "core/parse_list.h"
+#include "core/path_guard.h"
 #include "imaging/folder_listing.h"
 
 namespace fs = std::filesystem;
@@ -21,8 +22,10 @@ std::vector<std::string> recursive(const std::string& dir) {
   std::vector<std::string> rel;
   for (auto it = fs::recursive_directory_iterator(dir, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec) && is_image_file(it->path().filename().string()))
+    if (it->is_regular_file(ec) && is_image_file(it->path().filename().string())) {
+      require_portable_name(it->path().string());
       rel.push_back(fs::relative(it->path(), dir).string());
+    }
   }
   if (ec) fail("{}: cannot list the folder: {}", dir, ec.message());
   natural_sort(rel);
@@ -58,6 +61,7 @@ std::vector<std::string> parse_image_list(const std::string& text, const std::st
     start = end + 1;
     if (line.empty() || line[0] == '#') continue;
     const fs::path p(line);
+    require_portable_name(line);
     out.push_back(p.is_absolute() || base.empty() ? line : (base / p).string());
   }
   return out;

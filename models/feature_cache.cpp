@@ -10,9 +10,13 @@
 #include <fmt/format.h>
 
 #include "core/atomic_file.h"
+#include "core/commit_group.h"
+#include "core/environment_error.h"
 #include "core/error.h"
+#include "core/file_lock.h"
 #include "core/sha256.h"
 #include "core/version.h"
+#include "core/xxhash64.h"
 
 namespace repbench::models {
 
@@ -20,7 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kFormatVersion = 1;
+constexpr int kFormatVersion = 2;  // 2: the array file's checksum ("npy_xxh64")
 
 nlohmann::json failed_to_json(const std::vector<FailedImage>& failed) {
   nlohmann::json a = nlohmann::json::array();
@@ -41,11 +45,13 @@ nlohmann::json read_json(const std::string& path) {
   return nlohmann::json::parse(read_file(path));  // throws on a missing or corrupt file
 }
 
-// Reads a .npy and checks its shape; nullopt when missing, corrupt or of another shape.
+// Reads a .npy and checks its shape and its bytes' checksum (cached_npy_verified); nullopt when
+// missing, corrupt, changed since it was written or of another shape.
 std::optional<FloatArray> read_matching_npy(const std::string& path,
-                                            const std::vector<int64_t>& shape) {
+                                            const std::vector<int64_t>& shape,
+                                            const nlohmann::json& meta) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) return std::nullopt;
+  if (!fs::exists(path, ec) || !cached_npy_verified(path, meta)) return std::nullopt;
   try {
     FloatArray a = read_npy_float(path);
     if (a.shape != shape) return std::nullopt;
@@ -53,6 +59,34 @@ std::optional<FloatArray> read_matching_npy(const std::string& path,
   } catch (const Error&) {
     return std::nullopt;
   }
+}
+
+// The checksum (XXH64, core/xxhash64.h) of the .npy file write_npy(path, data, shape, dtype)
+// writes, from the array in memory.
+std::string npy_xxh64(const FloatArray& a, NpyDType dtype = NpyDType::kFloat32) {
+  Xxh64 h;
+  h.update(npy_header(dtype, a.shape));
+  if (dtype == NpyDType::kFloat16) {
+    std::vector<uint16_t> half(a.data.size());
+    for (size_t i = 0; i < half.size(); ++i) half[i] = float_to_half(a.data[i]);
+    h.update(std::string_view(reinterpret_cast<const char*>(half.data()), half.size() * 2));
+  } else {
+    h.update(std::string_view(reinterpret_cast<const char*>(a.data.data()),
+                              a.data.size() * sizeof(float)));
+  }
+  return h.hex_digest();
+}
+
+// Writes the array and its JSON (sidecar or chunk meta, with the array's checksum added) as one
+// cache entry: both visible together (core/commit_group.h), committed on their own whatever the
+// caller has open, the JSON renamed last.
+void write_entry(const std::string& npy, const FloatArray& a, const std::string& json_path,
+                 nlohmann::json meta) {
+  CommitGroup entry(CommitGroup::kOwn);
+  meta["npy_xxh64"] = npy_xxh64(a);
+  write_npy(npy, a.data.data(), a.shape);
+  write_file_atomic(json_path, meta.dump(2) + "\n");
+  entry.commit();
 }
 
 void throw_if_failed(const std::vector<FailedImage>& failed, const PipelineOptions& opt) {
@@ -66,6 +100,27 @@ std::vector<int64_t> shape_with_rows(std::vector<int64_t> shape, int64_t rows) {
 }
 
 }  // namespace
+
+bool cached_npy_verified(const std::string& npy_path, const nlohmann::json& meta) {
+  const auto it = meta.find("npy_xxh64");
+  if (it == meta.end() || !it->is_string()) return false;  // an entry of an older version
+  if (xxh64_file(npy_path) == it->get<std::string>()) return true;
+  fmt::print(stderr,
+             "repbench: {}: the cached array does not match the checksum it was written with "
+             "(changed or truncated since); computing it again\n",
+             npy_path);
+  return false;
+}
+
+void rewrite_as_float16(const std::string& npy_path, const FloatArray& features) {
+  const std::string side_path = sidecar_path(npy_path);
+  nlohmann::json side = read_json(side_path);
+  CommitGroup entry(CommitGroup::kOwn);
+  side["npy_xxh64"] = npy_xxh64(features, NpyDType::kFloat16);
+  write_npy(npy_path, features.data.data(), features.shape, NpyDType::kFloat16);
+  write_file_atomic(side_path, side.dump(2) + "\n");
+  entry.commit();
+}
 
 void CacheOptions::Check() const {
   if (chunk_size < 1) fail("cache chunk size must be >= 1, found {}", chunk_size);
@@ -135,12 +190,15 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
   const int64_t row = ex.row_size();
   const std::vector<int64_t> shape = descriptor_shape(ex, n);
 
+  // One process at a time per entry (core/file_lock.h): a second one waits, then reuses it.
+  const FileLock lock(npy_path + ".lock");
+
   // 1. A complete entry whose key matches.
   if (copt.reuse) {
     try {
       const nlohmann::json side = read_json(out.sidecar_path);
       if (side.at("format") == "repbench-features" && side.at("key") == out.key) {
-        if (auto a = read_matching_npy(npy_path, shape)) {
+        if (auto a = read_matching_npy(npy_path, shape, side)) {
           out.failed = failed_from_json(side.at("failed"), 0);
           out.features = std::move(*a);
           out.cache_hit = true;
@@ -170,8 +228,12 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
     if (!same) fs::remove_all(partial, ec);
   }
   fs::create_directories(partial, ec);
-  if (ec) fail("{}: cannot create the folder: {}", partial, ec.message());
-  if (!fs::exists(key_file, ec)) write_file_atomic(key_file, partial_key.dump(2) + "\n");
+  if (ec) fail_environment("{}: cannot create the folder: {}", partial, ec.message());
+  if (!fs::exists(key_file, ec)) {
+    CommitGroup now(CommitGroup::kOwn);  // on disk at once, whatever the caller has open
+    write_file_atomic(key_file, partial_key.dump(2) + "\n");
+    now.commit();
+  }
 
   out.features.shape = shape;
   out.features.data.assign(static_cast<size_t>(n * row), 0.0f);
@@ -186,7 +248,7 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
     try {
       const nlohmann::json meta = read_json(chunk_path(c, "json"));  // written after the .npy
       if (meta.at("first") != b || meta.at("rows") != e - b) continue;
-      auto a = read_matching_npy(chunk_path(c, "npy"), shape_with_rows(shape, e - b));
+      auto a = read_matching_npy(chunk_path(c, "npy"), shape_with_rows(shape, e - b), meta);
       if (!a) continue;
       std::copy(a->data.begin(), a->data.end(), out.features.data.begin() + b * row);
       auto f = failed_from_json(meta.at("failed"), b);
@@ -208,11 +270,8 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
     const std::vector<ImageItem> sub(items.begin() + b, items.begin() + e);
     Extraction x = extract_features(ex, sub, chunk_opt);
     out.images_extracted += e - b;
-    write_npy(chunk_path(c, "npy"), x.features.data.data(), x.features.shape);
-    write_file_atomic(
-        chunk_path(c, "json"),
-        nlohmann::json{{"first", b}, {"rows", e - b}, {"failed", failed_to_json(x.failed)}}.dump() +
-            "\n");
+    write_entry(chunk_path(c, "npy"), x.features, chunk_path(c, "json"),
+                {{"first", b}, {"rows", e - b}, {"failed", failed_to_json(x.failed)}});
     std::copy(x.features.data.begin(), x.features.data.end(), out.features.data.begin() + b * row);
     for (FailedImage& f : x.failed) f.index += b;
     out.failed.insert(out.failed.end(), x.failed.begin(), x.failed.end());
@@ -221,14 +280,13 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
   std::sort(out.failed.begin(), out.failed.end(),
             [](const FailedImage& a, const FailedImage& b) { return a.index < b.index; });
 
-  write_npy(npy_path, out.features.data.data(), shape);
-  const nlohmann::json side{{"format", "repbench-features"},
-                            {"format_version", kFormatVersion},
-                            {"key", out.key},
-                            {"extractor", ex.info().to_json()},
-                            {"shape", shape},
-                            {"failed", failed_to_json(out.failed)}};
-  write_file_atomic(out.sidecar_path, side.dump(2) + "\n");
+  write_entry(npy_path, out.features, out.sidecar_path,
+              {{"format", "repbench-features"},
+               {"format_version", kFormatVersion},
+               {"key", out.key},
+               {"extractor", ex.info().to_json()},
+               {"shape", shape},
+               {"failed", failed_to_json(out.failed)}});
   fs::remove_all(partial, ec);
   progress.finish();
   return out;

@@ -12,9 +12,14 @@
 // assembled, NPY_PATH and then the sidecar are written atomically (the sidecar last: it is the
 // commit mark), and the partial folder is removed.
 //
-// Sidecar: {"format": "repbench-features", "format_version": 1, "key": {...},
+// Sidecar: {"format": "repbench-features", "format_version": 2, "key": {...},
 //           "extractor": ExtractorInfo::to_json(), "shape": [...], "failed": [{index, path,
-//           reason}]}
+//           reason}], "npy_xxh64": the XXH64 checksum of the whole .npy file (core/xxhash64.h)}
+// Every reuse checks that checksum (and a chunk's, in its .json): a changed or truncated array is
+// named in one line and computed again (cached_npy_verified).
+//
+// Concurrency: extract_cached holds an flock on NPY_PATH.lock (core/file_lock.h) for its whole
+// run, so processes sharing a cache take turns per entry: the first computes, the next reuses.
 #pragma once
 
 #include <cstdint>
@@ -62,6 +67,16 @@ struct CachedExtraction {
   std::string npy_path;
   std::string sidecar_path;
 };
+
+// Whether the cached array file `npy_path` still holds the bytes it was written with: the XXH64
+// of the whole file against `meta`'s "npy_xxh64" (the sidecar's, or a chunk's .json). The one
+// check of every reuse of a cache entry or a resumable chunk (extract, run, scan). A mismatch
+// (changed or truncated since) prints one line on stderr naming the file and returns false: the
+// caller computes the array again. An entry without a checksum (an older version) is not reused.
+bool cached_npy_verified(const std::string& npy_path, const nlohmann::json& meta);
+
+// Rewrites a finished entry's array as float16 (`extract --dtype float16`), with its checksum.
+void rewrite_as_float16(const std::string& npy_path, const FloatArray& features);
 
 // Returns the descriptors of `items` from `npy_path` when its sidecar matches, and otherwise
 // extracts them (resuming from finished chunks) and writes the entry. With

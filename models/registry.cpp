@@ -227,4 +227,10 @@ std::vector<KnownExtractor> known_extractors() {
   return out;
 }
 
+std::string spec_model_file(const std::string& spec) {
+  if (spec.rfind("builtin:", 0) == 0) return "";
+  const size_t colon = spec.find(':');
+  return colon == std::string::npos ? "" : spec.substr(colon + 1);
+}
+
 }  // namespace repbench::models

@@ -51,6 +51,10 @@ ParsedSpec parse_spec(const std::string& spec);
 std::unique_ptr<FeatureExtractor> create_extractor(const std::string& spec,
                                                    const ExtractorOptions& options = {});
 
+// The model file a spec names: everything after the prefix's colon ("" for builtins and for a
+// spec without a prefix).
+std::string spec_model_file(const std::string& spec);
+
 // The canonical form of a spec without creating the extractor (no model file is opened).
 std::string canonical_spec(const std::string& spec);
 

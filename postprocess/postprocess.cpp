@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "core/atomic_file.h"
+#include "core/commit_group.h"
 #include "core/error.h"
 #include "core/parse_list.h"
 #include "core/sha256.h"
@@ -244,6 +245,7 @@ Postprocessor Postprocessor::prepare(const std::string& chain, const std::string
   impl->chain = std::move(untrained);
   const std::string bytes = serialise(impl->chain);
   impl->transform_sha256 = sha256_hex(bytes);
+  CommitGroup entry(CommitGroup::kOwn);  // a cache entry, read back by this run: committed now
   write_file_atomic(impl->cache_file, bytes);
   write_file_atomic(sidecar, nlohmann::json{{"chain", chain},
                                             {"train_file", train_file},
@@ -253,6 +255,7 @@ Postprocessor Postprocessor::prepare(const std::string& chain, const std::string
                                             {"d_in", dim},
                                             {"d_out", impl->chain.back()->d_out}}
                                  .dump(2) + "\n");
+  entry.commit();
   return Postprocessor(std::move(impl));
 }
 

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
+#include "core/commit_group.h"
 #include "core/error.h"
 #include "core/npy.h"
 #include "core/record_envelope.h"
@@ -87,6 +89,7 @@ void write_eval_record(const std::string& path, nlohmann::json record, const Que
   int64_t widest = -1;
   for (int64_t id : r.top_ids) widest = std::max(widest, id);
   const std::string top_path = top_ids_path(path);
+  CommitGroup files;  // the top ids and the record become visible together (core/commit_group.h)
   const std::vector<int64_t> shape = {nq, r.top_k};
   if (widest < std::numeric_limits<int32_t>::max()) {
     std::vector<int32_t> narrow(r.top_ids.begin(), r.top_ids.end());
@@ -113,6 +116,7 @@ void write_eval_record(const std::string& path, nlohmann::json record, const Que
   block["top_ids"] = {{"file", fs::path(top_path).filename().string()}, {"k", r.top_k}};
   record["per_query"] = std::move(block);
   write_record(path, record);
+  files.commit();
 }
 
 }  // namespace repbench::report

@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "core/atomic_file.h"
+#include "core/commit_group.h"
 #include "core/error.h"
 #include "core/subprocess.h"
 
@@ -48,11 +49,13 @@ void run_gnuplot(const GnuplotJob& job, double timeout_s) {
         "cannot draw plots: gnuplot is not on PATH (install gnuplot-nox, e.g. with "
         "scripts/setup.sh)");
   TempDir dir;
+  CommitGroup inputs(CommitGroup::kOwn);  // gnuplot's inputs are on disk before it runs
   for (const auto& [name, content] : job.files) {
     check_name(name);
     write_file_atomic((dir.path() / name).string(), content);
   }
   write_file_atomic((dir.path() / "plot.gp").string(), job.script);
+  inputs.commit();
   for (const auto& [name, dest] : job.outputs) check_name(name);
 
   const ProcessResult r = run_process({"gnuplot", "plot.gp"}, dir.path().string(), timeout_s);

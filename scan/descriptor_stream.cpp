@@ -152,6 +152,9 @@ DescriptorStream DescriptorStream::open(const std::vector<std::string>& npy_path
   }
   if (!s.model_.empty()) s.provenance_["model"] = s.model_;
   if (s.row_size() < 1) fail("{}: descriptors with no values", s.files_meta_[0].path);
+  if (whole_list && s.listed_ == 0)
+    fail("{}: no rows (the descriptors of no image); there is nothing to scan",
+         s.files_meta_[0].path);
   std::sort(s.failed_.begin(), s.failed_.end(),
             [](const auto& a, const auto& b) { return a.index < b.index; });
   for (const auto& f : s.failed_) s.failed_index_.push_back(f.index);

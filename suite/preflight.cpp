@@ -24,12 +24,7 @@ namespace {
 
 bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
 
-// A spec's model file: everything after the prefix's colon ("" for builtins).
-std::string model_file(const std::string& spec) {
-  if (spec.rfind("builtin:", 0) == 0) return "";
-  const size_t colon = spec.find(':');
-  return colon == std::string::npos ? "" : spec.substr(colon + 1);
-}
+std::string model_file(const std::string& spec) { return models::spec_model_file(spec); }
 
 // How to make a missing model file: the export command of the paper's extractor whose key is the
 // file's stem, written to the file's folder.

@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/file_lock.h"
 #include "core/progress.h"
 #include "core/sha256.h"
 #include "imaging/folder_listing.h"
@@ -197,6 +198,8 @@ bool recipe_current(const SuiteSet& s) {
 std::string build_recipe(const SuiteSet& s, const Suite& suite, bool quiet) {
   const SetRecipe& r = *s.recipe;
   const std::string label = s.name.empty() ? r.generator : s.name;
+  // Two runs building one set take turns (core/file_lock.h): the second finds it current.
+  const FileLock lock((fs::path(r.out) / ".build.lock").string());
   if (recipe_current(s)) return fmt::format("{}: built from this recipe in {}", label, r.out);
   std::string done;
   if (r.generator == "cutmix") {

@@ -8,8 +8,11 @@
 #include <fmt/format.h>
 
 #include "core/atomic_file.h"
+#include "core/commit_group.h"
 #include "core/descriptors.h"
+#include "core/environment_error.h"
 #include "core/error.h"
+#include "core/path_guard.h"
 #include "core/sha256.h"
 #include "datasets/metric_spec.h"
 #include "datasets/set_registry.h"
@@ -109,9 +112,29 @@ void write_failure_page_beside(const std::string& record, const datasets::Retrie
                                const Say& say) {
   try {
     report::write_failure_page(record, set, report::failure_page_path(record));
+  } catch (const EnvironmentError&) {
+    throw;
   } catch (const Error& e) {
     say(fmt::format("  no failure page: {}", e.what()));
   }
+}
+
+// No output of the run replaces one of its inputs (core/path_guard.h): the suite file, the sets'
+// annotation files and folders, model and post-processing training files.
+void check_output_paths(const Suite& suite) {
+  PathGuard guard;
+  guard.reads("suite", suite.source);
+  for (const SuiteModel& m : suite.models)
+    guard.reads("model", models::spec_model_file(m.spec)).reads("postprocess_train", m.postprocess_train);
+  for (const SuiteSet& s : suite.sets) {
+    if (s.recipe) continue;  // built by the run itself (suite/recipe.h)
+    guard.reads("set", s.set).reads("root", s.root).reads("gnd", s.gnd);
+  }
+  guard
+      .writes_into("output", suite.output,
+                   {"cache", "records", "leaderboard.md", "leaderboard.csv", "leaderboard.tex",
+                    "leaderboard.html", "leaderboard.json", "cd_diagram.svg", "cd_diagram.png"})
+      .check();
 }
 
 }  // namespace
@@ -122,6 +145,7 @@ std::string model_slug(const std::string& name, const std::string& spec) {
 
 SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
   suite.Check();
+  check_output_paths(suite);
   check_recipes(suite);
   SuiteRunResult result;
   const fs::path out(suite.output);
@@ -129,6 +153,12 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
   remove_stale_temporaries(out.string());
   auto say = [&](const std::string& line) {
     if (!options.quiet) fmt::print("{}\n", line);
+  };
+  // A failure of the environment stops the run, unless keep_going (then it is a skipped row and
+  // is listed in the result, which `run` turns into a non-zero exit status).
+  auto environment_failed = [&](const EnvironmentError& e) {
+    if (!options.keep_going) throw e;
+    result.environment_errors.push_back(e.what());
   };
   auto record_path = [&](const std::string& model_dir, const report::RecordHeader& h) {
     return (out / "records" / model_dir / (slug(h.set) + "." + slug(h.protocol) + ".json"))
@@ -149,6 +179,9 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
     if (!suite.sets[i].recipe) continue;
     try {
       say(build_recipe(suite.sets[i], suite, options.quiet));
+    } catch (const EnvironmentError& e) {
+      environment_failed(e);
+      build_errors[i] = e.what();
     } catch (const Error& e) {
       build_errors[i] = e.what();
       say(fmt::format("{}: not built: {}", suite.sets[i].set, e.what()));
@@ -203,6 +236,9 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
                 {sm.postprocess, sm.postprocess_train, (out / "cache" / "postprocess").string()},
                 feats.queries, "queries of " + loaded.front().name, feats.db,
                 "database of " + loaded.front().name);
+        } catch (const EnvironmentError& e) {
+          environment_failed(e);
+          set_error = e.what();
         } catch (const Error& e) {
           set_error = e.what();
         }
@@ -296,6 +332,7 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
   // Rank intervals, the Friedman test and the CD diagram when the records carry per-query data
   // (otherwise the board gets one note saying why they are omitted).
   report::add_rank_statistics(board, {1000, suite.seed, suite.threads});
+  CommitGroup boards;  // the leaderboards and the diagram become visible together
   if (board.rank_statistics) {
     const std::string prefix = (out / "cd_diagram").string();
     report::write_cd_diagram(board, prefix);
@@ -306,6 +343,7 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
     write_file_atomic(path, report::render(board, format));
     result.leaderboards.push_back(path);
   }
+  boards.commit();
   if (board.rank_statistics)
     for (const char* ext : {".svg", ".png"})
       result.leaderboards.push_back((out / "cd_diagram").string() + ext);

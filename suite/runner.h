@@ -1,6 +1,6 @@
 // Runs a suite: models x sets x protocols -> descriptors (cached) -> result records ->
-// leaderboards. A model or set that fails becomes records with status "skipped" and the reason,
-// and the rest runs. Every file is written atomically; a rerun reuses finished descriptors
+// leaderboards. A model or set that cannot be evaluated becomes records with status "skipped"
+// and the reason, and the rest runs; a failure of the environment stops the run (RunOptions). Every file is written atomically; a rerun reuses finished descriptors
 // (and resumes an interrupted extraction from its last finished chunk).
 //
 // Layout of suite.output:
@@ -27,11 +27,20 @@ struct SuiteRunResult {
   std::vector<std::string> leaderboards;  // paths, in suite.formats order, then the CD diagram's
                                           // (the demo adds its compare.{md,json})
   int64_t records_skipped = 0;
+  // Rows skipped because the environment failed (RunOptions::keep_going): `run` still exits 2.
+  std::vector<std::string> environment_errors;
   std::string markdown;  // the leaderboard as markdown, for printing
 };
 
 struct RunOptions {
   bool quiet = false;  // no per-row lines on stdout
+  // A failure of the environment (EnvironmentError: a full disk, an I/O error, a lock that cannot
+  // be taken) stops the run with that error; with keep_going its rows are marked skipped, the
+  // rest runs, and SuiteRunResult::environment_errors lists them. Skipped rows are otherwise only
+  // for a model or set that cannot be evaluated (a model that cannot be created, a set that
+  // cannot be loaded or built, undecodable images, a similarity or rerank the model's outputs
+  // do not allow).
+  bool keep_going = false;
 };
 
 SuiteRunResult run_suite(const Suite& suite, const RunOptions& options = {});
