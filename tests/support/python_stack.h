@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "support/required_fixture.h"
+#include "required_fixture.h"
 
 namespace repbench::test_support {
 
