@@ -856,7 +856,7 @@ TEST(TorchScript, BadModelsAreOneLineErrorsNamingTheFile) {
   REQUIRE_FIXTURES();
   const std::string bad_dim = fx + "/bad_dim.pt";
   EXPECT_EQ(error_of([&] { create_extractor("torchscript:" + bad_dim); }),
-            bad_dim + ": output [2, 16] does not match metadata dim 512");
+            bad_dim + ": output [1, 16] does not match metadata dim 512");
 
   const std::string not_ts = fx + "/not_torchscript.pt";
   const std::string e = error_of([&] { create_extractor("torchscript:" + not_ts); });

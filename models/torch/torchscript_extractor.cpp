@@ -232,9 +232,10 @@ Prepared prepare(TorchScriptExtractor& ex, const std::string& path, const at::Te
   return p;
 }
 
-// A deterministic probe batch of two images, values in [-2, 2) (normalised pixels).
+// A deterministic probe batch of one image, values in [-2, 2) (normalised pixels): one image
+// keeps the check cheap (the original graph is the slow one).
 at::Tensor probe_batch(int h, int w) {
-  at::Tensor x = at::empty({2, 3, h, w}, at::kFloat);
+  at::Tensor x = at::empty({1, 3, h, w}, at::kFloat);
   float* d = x.data_ptr<float>();
   uint32_t s = 12345;
   for (int64_t i = 0; i < x.numel(); ++i) {
