@@ -288,7 +288,20 @@ std::unique_ptr<FeatureExtractor> create_torchscript_torch(const std::string& pa
     ex->set_graph(p.graph, p.note);
     ex->set_precision(options.precision);
     // The check ran the graph in fp32 (twice, which warms the executor up); bf16 is warmed here.
-    if (options.precision != "fp32") ex->forward(probe);
+    if (options.precision != "fp32") {
+      try {
+        ex->forward(probe);
+      } catch (const c10::Error& e) {
+        fail("{}: --precision {} cannot run this model (LibTorch's CPU autocast): {}", path,
+             options.precision, runtime::first_line(e.what_without_backtrace()));
+      } catch (const std::runtime_error& e) {  // torch::jit::JITException, e.g. ViT attention
+        // Its message is the TorchScript traceback; the error is its last line.
+        std::string what = e.what();
+        while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+        fail("{}: --precision {} cannot run this model (LibTorch's CPU autocast): {}", path,
+             options.precision, what.substr(what.find_last_of('\n') + 1));
+      }
+    }
   });
   return ex;
 }
