@@ -226,12 +226,16 @@ def main(argv=None):
         s, c, frozen = python_loop(torch, pt, meta, images, a.batch_size, freeze=True)
         row["frozen_python"], row["cpu"]["frozen_python"] = n / s, n / c
         if bf16:
-            s, c, summary, _ = run_repbench(binary, "torchscript:" + pt, images_dir, out,
-                                            a.batch_size, ["--precision", "bf16"])
-            row["repbench_bf16"], row["cpu"]["repbench_bf16"] = n / s, n / c
-            row["repbench_bf16_stages"] = summary
-            row["bf16_max_normalised_diff"] = normalised_diff(
-                np.load(os.path.join(out, "images.npy")), ref, meta["dim"])
+            try:
+                s, c, summary, _ = run_repbench(binary, "torchscript:" + pt, images_dir, out,
+                                                a.batch_size, ["--precision", "bf16"])
+                row["repbench_bf16"], row["cpu"]["repbench_bf16"] = n / s, n / c
+                row["repbench_bf16_stages"] = summary
+                row["bf16_max_normalised_diff"] = normalised_diff(
+                    np.load(os.path.join(out, "images.npy")), ref, meta["dim"])
+            except RuntimeError as e:  # refused at load (e.g. ViT attention under autocast)
+                row["repbench_bf16_stages"] = "refused: " + str(e).strip().splitlines()[-1]
+                row["bf16_max_normalised_diff"] = float("nan")
         if cnn:
             s, c, _, _ = run_repbench(binary, "onnx:" + onnx, images_dir, out, a.batch_size)
             row["opencv_dnn"], row["cpu"]["opencv_dnn"] = n / s, n / c
