@@ -30,7 +30,8 @@ namespace {
 struct ExtractArgs {
   std::string model, set, root, gnd, protocol, images, out, device = "cpu",
                                                              on_decode_error = "fail", preprocess,
-                                                             shard, dtype = "float32";
+                                                             shard, dtype = "float32",
+                                                             precision = "fp32";
   int batch_size = 32, threads = 0;
   int64_t chunk_size = 1024;
   bool no_query_crop = false, fast_decode = false;
@@ -45,6 +46,7 @@ void print_extraction(const std::string& path, const std::vector<int64_t>& shape
              c.failed.empty() ? "" : fmt::format("; {} images failed to decode", c.failed.size()));
   for (size_t i = 0; i < c.failed.size() && i < 10; ++i)
     fmt::print("  {}: {}\n", c.failed[i].path, c.failed[i].reason);
+  if (c.images_extracted > 0) fmt::print("  time: {}\n", c.stats.summary());
 }
 
 // The feature cache stores float32; --dtype float16 rewrites the finished file as half floats
@@ -105,6 +107,7 @@ void run_extract(const ExtractArgs& a) {
   models::ExtractorOptions eopt;
   eopt.device = a.device;
   eopt.threads = a.threads;
+  eopt.precision = a.precision;
   if (!a.preprocess.empty()) {
     try {
       eopt.preprocess = nlohmann::json::parse(a.preprocess);
@@ -138,7 +141,10 @@ void run_extract(const ExtractArgs& a) {
     print_extraction(path, c.features.shape, c);
   };
 
-  fmt::print("model {} ({}), output {} x {}\n", ex->name(), ex->spec(), ex->tokens(), ex->dim());
+  fmt::print("model {} ({}), output {} x {}{}\n", ex->name(), ex->spec(), ex->tokens(), ex->dim(),
+             ex->info().graph.empty()
+                 ? std::string()
+                 : fmt::format(", {} graph, {}", ex->info().graph, ex->info().precision));
   if (!a.images.empty()) {
     // A folder or a list; with --shard, one contiguous slice of it (a job array's task), written
     // with a shard file that `repbench extract merge` and `repbench scan --train-descriptors`
@@ -202,6 +208,10 @@ void add_extract_command(CLI::App& app) {
                   "float32, or float16 (half-size files; `scan` reads both)")
       ->capture_default_str();
   add_fast_decode_option(cmd, a->fast_decode);
+  cmd->add_option("--precision", a->precision,
+                  "fp32, or bf16: TorchScript models under LibTorch's CPU autocast to bf16 (CPUs "
+                  "with AVX512_BF16 or AMX; recorded in the cache key and the sidecar)")
+      ->capture_default_str();
   cmd->footer(
       "Descriptors are .npy float32 or float16 [n, dim] (or [n, tokens, dim]) with a JSON sidecar\n"
       "naming the extractor, the model's sha256, the preprocessing, the decoding and the image list;\n"

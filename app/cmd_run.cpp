@@ -39,9 +39,9 @@ void run_run(const RunArgs& a) {
   suite::Suite s = suite::read_suite(a.suite, parse_vars(a.set_vars));
   if (a.fast_decode) s.fast_decode = true;  // the flag turns it on; the suite file may too
   if (a.preflight || !a.keep_going) {
-    const suite::PreflightReport check = suite::preflight(s);
+    const suite::PreflightReport check = suite::preflight(s, a.preflight);
     if (a.preflight) {
-      fmt::print("{}", check.table());
+      fmt::print("{}{}", check.table(), check.estimate());
       if (!check.ready()) std::exit(kInputsMissing);
       return;
     }

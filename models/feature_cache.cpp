@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -157,6 +158,8 @@ nlohmann::json cache_key(const FeatureExtractor& ex, const std::vector<ImageItem
       {"model_sha256", ex.info().model_sha256},
       {"preprocess", ex.preprocess().canonical()},
       {"decoding", decoding_name(pipeline.load)},
+      {"precision", ex.info().precision},
+      {"graph", ex.info().graph},
       {"output",
        {{"kind", to_string(ex.output_kind())},
         {"dim", ex.dim()},
@@ -181,6 +184,10 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
                                 const CacheOptions& copt) {
   popt.Check();
   copt.Check();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
   CachedExtraction out;
   out.key = cache_key(ex, items, popt);
   out.npy_path = npy_path;
@@ -269,9 +276,12 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
     const int64_t b = c * copt.chunk_size, e = std::min(n, b + copt.chunk_size);
     const std::vector<ImageItem> sub(items.begin() + b, items.begin() + e);
     Extraction x = extract_features(ex, sub, chunk_opt);
+    out.stats.add(x.stats);
     out.images_extracted += e - b;
+    const auto tw = std::chrono::steady_clock::now();
     write_entry(chunk_path(c, "npy"), x.features, chunk_path(c, "json"),
                 {{"first", b}, {"rows", e - b}, {"failed", failed_to_json(x.failed)}});
+    out.stats.write_seconds += since(tw);
     std::copy(x.features.data.begin(), x.features.data.end(), out.features.data.begin() + b * row);
     for (FailedImage& f : x.failed) f.index += b;
     out.failed.insert(out.failed.end(), x.failed.begin(), x.failed.end());
@@ -280,6 +290,7 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
   std::sort(out.failed.begin(), out.failed.end(),
             [](const FailedImage& a, const FailedImage& b) { return a.index < b.index; });
 
+  const auto tw = std::chrono::steady_clock::now();
   write_entry(npy_path, out.features, out.sidecar_path,
               {{"format", "repbench-features"},
                {"format_version", kFormatVersion},
@@ -288,7 +299,9 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
                {"shape", shape},
                {"failed", failed_to_json(out.failed)}});
   fs::remove_all(partial, ec);
+  out.stats.write_seconds += since(tw);
   progress.finish();
+  out.stats.wall_seconds = since(t0);
   return out;
 }
 

@@ -63,6 +63,9 @@ struct CachedExtraction {
   int64_t images_extracted = 0;     // images sent to the extractor by this call (0 on a hit)
   int64_t chunks_reused = 0;        // finished chunks of an interrupted run that were reused
   int64_t chunks_computed = 0;
+  // Where the time of this call went (the pipeline's stages over all computed chunks; write =
+  // the chunk files, the matrix and the sidecar; wall = the whole call).
+  ExtractionStats stats;
   nlohmann::json key;
   std::string npy_path;
   std::string sidecar_path;

@@ -28,7 +28,10 @@ nlohmann::json ExtractorInfo::to_json() const {
                    {"tokens", tokens},
                    {"normalized", normalized},
                    {"preprocess", preprocess.to_json()},
-                   {"device", device}};
+                   {"device", device},
+                   {"precision", precision}};
+  if (!graph.empty()) j["graph"] = graph;
+  if (!graph_note.empty()) j["graph_note"] = graph_note;
   if (!model_path.empty()) j["model_path"] = model_path;
   if (!model_sha256.empty()) j["model_sha256"] = model_sha256;
   if (!provenance.empty()) j["provenance"] = provenance;

@@ -52,6 +52,12 @@ struct ExtractorInfo {
   std::string model_path;    // weights file ("" for weight-free extractors)
   std::string model_sha256;  // sha256 of the weights file, part of the extractor's identity
   std::string device = "cpu";
+  // TorchScript models: "optimized" (frozen and optimized for inference, checked against the
+  // original at load), "frozen" (only frozen: bf16, whose autocast does not reach the optimized
+  // graph's oneDNN convolutions) or "original" (graph_note says why); "" for other extractors.
+  std::string graph;
+  std::string graph_note;
+  std::string precision = "fp32";  // "fp32", or "bf16" (CPU autocast, `--precision bf16`)
   // Where each setting came from, e.g. {"preprocess.size": "flag", "dim": "metadata"}: which
   // value won when a command-line flag overrode the model's metadata.
   nlohmann::json provenance = nlohmann::json::object();

@@ -1,6 +1,7 @@
 #include "models/image_loader.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include <opencv2/core.hpp>
@@ -97,7 +98,9 @@ RgbImage resize_rgb(const RgbImage& image, int width, int height, Interpolation 
 }
 
 Image load_image(const std::string& path, const std::optional<CropBox>& box, const Preprocess& pre,
-                 const LoadOptions& options) {
+                 const LoadOptions& options, LoadTiming* timing) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
   const std::string bytes = imaging::read_image_bytes(path);
 
   // Reduced decoding only when asked, where the target is small enough (PIL draft's rule), never
@@ -115,6 +118,7 @@ Image load_image(const std::string& path, const std::optional<CropBox>& box, con
   imaging::DecodeOptions decode;
   decode.reduce = reduce;  // EXIF orientation ignored, as PIL
   const cv::Mat bgr = imaging::decode(bytes, path, decode);
+  const auto t1 = Clock::now();
 
   PixelRect r{0, 0, bgr.cols, bgr.rows};
   if (box) r = revisitop_crop_rect(*box, bgr.cols, bgr.rows, path);
@@ -153,6 +157,10 @@ Image load_image(const std::string& path, const std::optional<CropBox>& box, con
         out.data[c * plane + static_cast<size_t>(y) * ow + x] = (v - mean[c]) / stdev[c];
       }
     }
+  }
+  if (timing) {
+    timing->decode_seconds += std::chrono::duration<double>(t1 - t0).count();
+    timing->preprocess_seconds += std::chrono::duration<double>(Clock::now() - t1).count();
   }
   return out;
 }

@@ -73,9 +73,18 @@ const char* decoding_name(const LoadOptions& options);
 // when the file cannot be read or does not decode.
 RgbImage decode_image(const std::string& path, const std::optional<CropBox>& box = std::nullopt);
 
-// Decodes, crops to `box`, resizes, centre-crops and normalises as `preprocess` says.
+// Where load_image's time went (added to): reading and decoding the file, then the rest (crop,
+// resize, centre-crop, normalisation).
+struct LoadTiming {
+  double decode_seconds = 0;
+  double preprocess_seconds = 0;
+};
+
+// Decodes, crops to `box`, resizes, centre-crops and normalises as `preprocess` says; adds its
+// times to *timing when given.
 Image load_image(const std::string& path, const std::optional<CropBox>& box,
-                 const Preprocess& preprocess, const LoadOptions& options = {});
+                 const Preprocess& preprocess, const LoadOptions& options = {},
+                 LoadTiming* timing = nullptr);
 
 // Resizes an RGB image with PIL's resampling (bit-exact with PIL on 8-bit images).
 RgbImage resize_rgb(const RgbImage& image, int width, int height, Interpolation interpolation);

@@ -61,6 +61,12 @@ class Decoder {
     return slots_[i];
   }
 
+  // Decoding and preprocessing time of the finished items, summed over the threads.
+  LoadTiming timing() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return timing_;
+  }
+
   // Frees item i and lets the workers decode further ahead.
   void release(int64_t i) {
     {
@@ -83,8 +89,9 @@ class Decoder {
         i = next_++;
       }
       Slot slot;
+      LoadTiming timing;
       try {
-        slot.image = load_image(items_[i].path, items_[i].bbx, pre_, load_);
+        slot.image = load_image(items_[i].path, items_[i].bbx, pre_, load_, &timing);
         slot.state = Slot::State::kReady;
       } catch (const Error& e) {  // a bad image: the caller's policy decides
         slot.state = Slot::State::kFailed;
@@ -100,6 +107,8 @@ class Decoder {
       {
         std::lock_guard<std::mutex> lock(mu_);
         slots_[i] = std::move(slot);
+        timing_.decode_seconds += timing.decode_seconds;
+        timing_.preprocess_seconds += timing.preprocess_seconds;
       }
       ready_cv_.notify_all();
     }
@@ -115,6 +124,7 @@ class Decoder {
   int64_t limit_;
   bool stop_ = false;
   std::exception_ptr fatal_;
+  LoadTiming timing_;
   std::vector<Slot> slots_;
   std::vector<std::thread> workers_;
 };
@@ -125,6 +135,29 @@ int default_decode_threads() {
 }
 
 }  // namespace
+
+void ExtractionStats::add(const ExtractionStats& o) {
+  images += o.images;
+  batches += o.batches;
+  oom_retries += o.oom_retries;
+  final_batch_size = o.final_batch_size;
+  forward_seconds += o.forward_seconds;
+  decode_seconds += o.decode_seconds;
+  preprocess_seconds += o.preprocess_seconds;
+  wait_seconds += o.wait_seconds;
+  decode_threads = std::max(decode_threads, o.decode_threads);
+  write_seconds += o.write_seconds;
+  wall_seconds += o.wall_seconds;
+}
+
+std::string ExtractionStats::summary() const {
+  return fmt::format(
+      "decode {:.2f} s, preprocess {:.2f} s ({} thread{}), waited {:.2f} s, forward {:.2f} s, "
+      "write {:.2f} s; {} images in {:.2f} s, {:.2f} images/s",
+      decode_seconds, preprocess_seconds, decode_threads, decode_threads == 1 ? "" : "s",
+      wait_seconds, forward_seconds, write_seconds, images, wall_seconds,
+      wall_seconds > 0 ? static_cast<double>(images) / wall_seconds : 0.0);
+}
 
 void PipelineOptions::Check() const {
   if (batch_size < 1) fail("batch size must be >= 1, found {}", batch_size);
@@ -189,9 +222,16 @@ Extraction extract_features(FeatureExtractor& ex, const std::vector<ImageItem>& 
     }
   };
 
+  // Time the calling thread waits for decoded images (what decoding costs the forward passes).
+  auto wait = [&](int64_t k) -> Decoder::Slot& {
+    const auto tw = Clock::now();
+    Decoder::Slot& s = decoder.wait(k);
+    result.stats.wait_seconds += seconds_since(tw);
+    return s;
+  };
   int64_t i = 0;
   while (i < n) {
-    Decoder::Slot& first = decoder.wait(i);
+    Decoder::Slot& first = wait(i);
     if (first.state == Decoder::Slot::State::kFailed) {
       if (opt.on_decode_error == DecodeErrorPolicy::kFail) throw Error(first.error);
       result.failed.push_back({i, items[i].path, first.error});
@@ -204,7 +244,7 @@ Extraction extract_features(FeatureExtractor& ex, const std::vector<ImageItem>& 
     const int h = first.image.height, w = first.image.width;
     int64_t j = i + 1;
     while (j - i < batch_size && j < n) {
-      Decoder::Slot& s = decoder.wait(j);
+      Decoder::Slot& s = wait(j);
       if (s.state != Decoder::Slot::State::kReady || s.image.height != h || s.image.width != w)
         break;
       ++j;
@@ -224,6 +264,10 @@ Extraction extract_features(FeatureExtractor& ex, const std::vector<ImageItem>& 
   }
   if (own_progress) own_progress->finish();
   result.stats.final_batch_size = static_cast<int>(batch_size);
+  const LoadTiming timing = decoder.timing();
+  result.stats.decode_seconds = timing.decode_seconds;
+  result.stats.preprocess_seconds = timing.preprocess_seconds;
+  result.stats.decode_threads = threads;
   result.stats.wall_seconds = seconds_since(t0);
   return result;
 }

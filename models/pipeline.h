@@ -57,7 +57,20 @@ struct ExtractionStats {
   int64_t oom_retries = 0;     // times a batch was halved after an out-of-memory error
   int final_batch_size = 0;    // batch size in use at the end
   double forward_seconds = 0;  // time inside FeatureExtractor::extract
+  // Reading + decoding, and preprocessing (resize, crop, normalisation), summed over the decode
+  // threads (they overlap the forward passes); the time the calling thread waited for them.
+  double decode_seconds = 0;
+  double preprocess_seconds = 0;
+  double wait_seconds = 0;
+  int decode_threads = 0;
+  double write_seconds = 0;  // writing the results (the feature cache's files)
   double wall_seconds = 0;
+
+  // Adds the counts and times of `o` (a later chunk of the same extraction).
+  void add(const ExtractionStats& o);
+  // "decode 1.2 s, preprocess 0.8 s (1 thread), waited 0.1 s, forward 9.7 s, write 0.0 s;
+  // 48 images in 10.1 s, 4.8 images/s".
+  std::string summary() const;
 };
 
 struct Extraction {

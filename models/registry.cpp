@@ -77,6 +77,8 @@ void ExtractorOptions::Check() const {
   if (device != "cpu" && device.rfind("cuda", 0) != 0)
     fail("device \"{}\" is not one of cpu, cuda, cuda:N", device);
   if (threads < 0) fail("threads must be >= 0 (0 = all hardware threads), found {}", threads);
+  if (precision != "fp32" && precision != "bf16")
+    fail("--precision '{}' is not fp32 or bf16", precision);
   if (!preprocess.is_null() && !preprocess.is_object())
     fail("preprocessing overrides must be a JSON object, found {}", preprocess.dump());
   Preprocess().with_overrides(preprocess, "preprocessing override");  // validates keys and values
@@ -129,6 +131,9 @@ std::unique_ptr<FeatureExtractor> create_extractor(const std::string& spec,
                                                    const ExtractorOptions& options) {
   options.Check();
   const ParsedSpec p = parse_spec(spec);
+  if (options.precision != "fp32" && p.prefix != kTorchScriptPrefix)
+    fail("{}: --precision {} is for TorchScript models (torchscript:PATH); this extractor runs fp32",
+         spec, options.precision);
   if (p.prefix == kTorchScriptPrefix)
     return create_torchscript_extractor(p.body, std::string(kTorchScriptPrefix) + ":" + p.body,
                                         options);

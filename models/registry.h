@@ -27,6 +27,9 @@ namespace repbench::models {
 struct ExtractorOptions {
   std::string device = "cpu";  // "cpu", "cuda" or "cuda:N" (LibTorch extractors)
   int threads = 0;             // LibTorch intra-op threads; 0 = all hardware threads
+  // "fp32", or "bf16": TorchScript models under LibTorch's CPU autocast to bf16 (CPUs with
+  // AVX512_BF16 or AMX); other extractors refuse bf16.
+  std::string precision = "fp32";
   // Overrides of the preprocessing, from command-line flags: a partial "preprocess" object of
   // metadata.json, e.g. {"size": 288, "crop": 0}. The extractor's provenance says which won.
   nlohmann::json preprocess = nlohmann::json::object();

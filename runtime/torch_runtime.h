@@ -24,6 +24,10 @@ c10::Device resolve_device(const std::string& device);
 // one thread, which halves the speed of a ResNet-50 on two cores.
 void set_torch_threads(int threads);
 
+// Whether the CPU runs bf16 matrix products natively (AVX512_BF16 or AMX-BF16), where
+// LibTorch's CPU autocast to bf16 pays off.
+bool cpu_has_bf16();
+
 // Runs f(), turning LibTorch exceptions into repbench ones: out-of-memory into `OutOfMemory`
 // (an Error type of the caller's: models::OutOfMemory makes the pipeline halve its batch),
 // anything else into Error, each prefixed with `where`.

@@ -429,8 +429,15 @@ def tiny_module(kind="embedding", seed=0):
             e = self.tokens(x).mean(1)
             return {"embedding": e, "normalized_embedding": nn.functional.normalize(e, dim=1)}
 
+    class TinyNoisy(TinyNet):
+        # Random noise on the output: no two calls agree, so an optimized graph can never be
+        # shown equal to the original (the fallback path of repbench's graph check).
+        def forward(self, x):
+            e = self.tokens(x).mean(1)
+            return e + torch.rand_like(e)
+
     return {"embedding": TinyNet, "tokens": TinyTokens, "tuple": TinyTuple,
-            "dict": TinyDict}[kind]()
+            "dict": TinyDict, "noisy": TinyNoisy}[kind]()
 
 
 def export_tiny(out_dir, name="tiny", kind="embedding", seed=0, meta_overrides=None,
@@ -445,6 +452,8 @@ def export_tiny(out_dir, name="tiny", kind="embedding", seed=0, meta_overrides=N
     elif kind == "dict":
         meta = metadata("tiny test model (dict)", "CD/IR", "embedding", 16, pre, normalized=True,
                         select="normalized_embedding")
+    elif kind == "noisy":
+        meta = metadata("tiny test model (noisy)", "PT", "embedding", 16, pre)
     else:
         meta = metadata("tiny test model", "PT", "embedding", 16, pre)
     meta["source"].update({"arch": f"tiny/{kind}", "weights": "random", "seed": seed})
@@ -834,7 +843,7 @@ def main(argv=None):
                    help="with --random-weights on a ViT: export all tokens (split-product)")
     p.add_argument("--name", help="output file name (without .pt) for --random-weights/--tiny")
     p.add_argument("--tiny", action="store_true", help="export a tiny test model")
-    p.add_argument("--tiny-kind", choices=["embedding", "tokens", "tuple", "dict"],
+    p.add_argument("--tiny-kind", choices=["embedding", "tokens", "tuple", "dict", "noisy"],
                    default="embedding")
     p.add_argument("--reference", metavar="MODEL_PT",
                    help="compute PyTorch descriptors of --images with MODEL_PT")

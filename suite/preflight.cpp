@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -41,7 +42,28 @@ std::string model_remedy(const std::string& file) {
       "export the model to {} (scripts/export_models.py --list names the ones it exports)", file);
 }
 
-PreflightItem check_model(const SuiteModel& sm, const Suite& suite) {
+// Images/s of `ex` on a probe batch: one warm-up batch, then one timed batch.
+double probe_rate(models::FeatureExtractor& ex, int batch_size) {
+  const auto [w, h] = ex.preprocess().nominal_input_size();
+  const int64_t n = std::clamp(batch_size, 1, 16);
+  std::vector<float> input(static_cast<size_t>(n) * 3 * h * w);
+  for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<float>(i % 251) / 125.0f - 1.0f;
+  std::vector<float> out(static_cast<size_t>(n * ex.row_size()));
+  const models::ImageBatch batch{input.data(), n, h, w};
+  ex.extract(batch, out.data());
+  const auto t0 = std::chrono::steady_clock::now();
+  ex.extract(batch, out.data());
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return static_cast<double>(n) / std::max(s, 1e-9);
+}
+
+std::string duration_text(double seconds) {
+  if (seconds < 120) return fmt::format("{:.0f} s", seconds);
+  if (seconds < 2 * 3600) return fmt::format("{:.0f} min", seconds / 60);
+  return fmt::format("{:.1f} h", seconds / 3600);
+}
+
+PreflightItem check_model(const SuiteModel& sm, const Suite& suite, bool measure) {
   PreflightItem it{"model", sm.name.empty() ? sm.spec : sm.name, InputStatus::kReady, "", ""};
   const std::string file = model_file(sm.spec);
   std::error_code ec;
@@ -63,6 +85,10 @@ PreflightItem check_model(const SuiteModel& sm, const Suite& suite) {
                       ? fmt::format("{} ({}): tokens {} x {}", info.name, info.category,
                                     info.tokens, info.dim)
                       : fmt::format("{} ({}): embedding {}", info.name, info.category, info.dim);
+      if (measure) {
+        it.images_per_second = probe_rate(*ex, suite.batch_size);
+        it.detail += fmt::format("; {:.2f} images/s on a probe batch", it.images_per_second);
+      }
     } catch (const Error& e) {
       it.status = InputStatus::kInvalid;
       it.detail = e.what();
@@ -142,6 +168,9 @@ PreflightItem check_listed_set(const SuiteSet& ss, const std::string& shown) {
         counts.push_back(fmt::format("queries: {}, expected {}", queries, info->queries));
       const std::string images = image_problems(first);
       if (images.empty()) {
+        std::set<std::string> distinct(first.db.begin(), first.db.end());
+        for (const auto& q : first.queries) distinct.insert(q.image);
+        it.images = static_cast<int64_t>(distinct.size());
         it.detail = fmt::format("{} db images, {} queries, every image present", db, queries);
         if (!counts.empty())
           it.detail += fmt::format(" (not the official counts: {})", fmt::join(counts, "; "));
@@ -233,11 +262,30 @@ std::string PreflightReport::table() const {
   return out;
 }
 
-PreflightReport preflight(const Suite& suite) {
+std::string PreflightReport::estimate() const {
+  int64_t images = 0;
+  for (const auto& i : items) images += i.images;
+  std::string out;
+  double total = 0;
+  for (const auto& i : items) {
+    if (i.images_per_second <= 0) continue;
+    const double s = static_cast<double>(images) / i.images_per_second;
+    total += s;
+    out += fmt::format("  {}: {} images at {:.2f} images/s: {}\n", i.name, images,
+                       i.images_per_second, duration_text(s));
+  }
+  if (out.empty()) return "";
+  return fmt::format(
+      "extraction estimate (forward passes at the probe rates, every image of the listed sets "
+      "through every model): {}\n{}",
+      duration_text(total), out);
+}
+
+PreflightReport preflight(const Suite& suite, bool measure) {
   suite.Check();
   check_recipes(suite);
   PreflightReport report;
-  for (const SuiteModel& m : suite.models) report.items.push_back(check_model(m, suite));
+  for (const SuiteModel& m : suite.models) report.items.push_back(check_model(m, suite, measure));
   for (const SuiteSet& s : suite.sets) {
     std::string shown = !s.name.empty() ? s.name : s.set;
     if (!s.protocols.empty()) {

@@ -14,6 +14,12 @@
 // that is not ready carries its remedy: the entry's own `remedy:` from the suite, else the export
 // command (the paper's extractors, models/registry.h) or the set's source and layout
 // (datasets/set_registry.h).
+//
+// With `measure` (`run --preflight`), each model that loads also runs a probe: one warm-up batch,
+// then a timed one, of the suite's batch size (at most 16) at the model's nominal input size; its
+// images/s are in the model's detail, and the report estimates the suite's extraction time: every
+// distinct image of every listed set through every model at its probe rate (forward passes only;
+// recipe sets, whose images do not exist yet, are not counted).
 #pragma once
 
 #include <string>
@@ -32,6 +38,8 @@ struct PreflightItem {
   InputStatus status = InputStatus::kReady;
   std::string detail;  // what was found, or what is wrong
   std::string remedy;  // for an input that is not ready: the command, or the URL and layout
+  double images_per_second = 0;  // a model's probe rate (measured preflight only)
+  int64_t images = 0;            // a listed set's distinct images (db and queries)
 };
 
 struct PreflightReport {
@@ -39,8 +47,10 @@ struct PreflightReport {
   int count(InputStatus s) const;
   bool ready() const { return count(InputStatus::kReady) == static_cast<int>(items.size()); }
   std::string table() const;  // a plain-text table, remedies under the rows they belong to
+  // With probe rates: "extraction estimate: ..." (one line per model and the total), else "".
+  std::string estimate() const;
 };
 
-PreflightReport preflight(const Suite& suite);
+PreflightReport preflight(const Suite& suite, bool measure = false);
 
 }  // namespace repbench::suite

@@ -626,6 +626,88 @@ TEST(TorchScript, RandomWeightResNet18MatchesPyTorch) {
   EXPECT_LE(normalised_max_abs_diff(x.features, ref), 1e-6);
 }
 
+// The graph that runs is frozen and optimized for inference: equal to PyTorch's eager model (the
+// reference) within 1e-6 in normalised descriptors, which the load-time check also demanded.
+TEST(TorchScript, OptimizedGraphRunsAndEqualsTheOriginal) {
+  REQUIRE_FIXTURES();
+  for (const char* name : {"tiny", "tiny_tokens", "tiny_tuple", "tiny_dict", "resnet18", "vit_tiny"}) {
+    SCOPED_TRACE(name);
+    auto ex = create_extractor(fmt::format("torchscript:{}/{}.pt", fx, name));
+    EXPECT_EQ(ex->info().graph, "optimized");
+    EXPECT_EQ(ex->info().graph_note, "");
+    EXPECT_EQ(ex->info().to_json()["graph"], "optimized");
+    EXPECT_EQ(ex->info().precision, "fp32");
+  }
+}
+
+// A model whose optimized graph cannot be shown equal to the original (random noise on its
+// output) runs the original, and says so in the record, the cache key and the sidecar.
+TEST(TorchScript, GraphThatFailsTheCheckFallsBackToTheOriginalAndIsRecorded) {
+  REQUIRE_FIXTURES();
+  auto ex = create_extractor("torchscript:" + fx + "/tiny_noisy.pt");
+  EXPECT_EQ(ex->info().graph, "original");
+  EXPECT_THAT(ex->info().graph_note,
+              HasSubstr("the optimized graph's normalised descriptors differ from the original's"));
+  EXPECT_THAT(ex->info().graph_note, HasSubstr("(> 1e-06) on a probe batch"));
+  const nlohmann::json j = ex->info().to_json();
+  EXPECT_EQ(j["graph"], "original");
+  EXPECT_EQ(j["graph_note"], ex->info().graph_note);
+  const auto images = items_of(fixture_images(fx, 't', 2));
+  TempDir tmp;
+  const CachedExtraction c = extract_cached(*ex, images, tmp / "x.npy", quiet());
+  EXPECT_EQ(c.key["graph"], "original");
+  const auto side = nlohmann::json::parse(read_file(c.sidecar_path));
+  EXPECT_EQ(side["extractor"]["graph"], "original");
+  EXPECT_EQ(side["extractor"]["graph_note"], ex->info().graph_note);
+  // The same model loaded again in this process reuses the decision.
+  EXPECT_EQ(create_extractor("torchscript:" + fx + "/tiny_noisy.pt")->info().graph_note,
+            ex->info().graph_note);
+}
+
+bool cpu_has_avx512_bf16() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
+}
+
+// --precision bf16: LibTorch's CPU autocast. Close to fp32, not equal to it (autocast really
+// ran), and recorded in the record and the cache key.
+TEST(TorchScript, Bf16AutocastIsCloseToFp32AndRecorded) {
+  REQUIRE_FIXTURES();
+  ExtractorOptions opt;
+  opt.precision = "bf16";
+  const std::string spec = "torchscript:" + fx + "/resnet18.pt";
+  if (!cpu_has_avx512_bf16()) {
+    EXPECT_THAT(error_of([&] { create_extractor(spec, opt); }),
+                HasSubstr("--precision bf16 needs a CPU with AVX512_BF16 or AMX"));
+    GTEST_SKIP() << "this CPU has no AVX512_BF16 or AMX";
+  }
+  auto bf16 = create_extractor(spec, opt);
+  auto fp32 = create_extractor(spec);
+  EXPECT_EQ(bf16->info().precision, "bf16");
+  EXPECT_EQ(bf16->info().graph, "frozen");  // autocast does not reach optimize_for_inference's ops
+  EXPECT_EQ(bf16->info().to_json()["precision"], "bf16");
+  const auto images = items_of(fixture_images(fx, 'r', 5));
+  const Extraction a = extract_features(*bf16, images, quiet());
+  const FloatArray ref = read_npy_float(fx + "/resnet18.npy");
+  const double diff = normalised_max_abs_diff(a.features, ref);
+  EXPECT_GT(diff, 1e-5);  // bf16 ran
+  EXPECT_LT(diff, 0.05);
+  std::printf("resnet18 bf16: max |diff| of normalised descriptors %.2e\n", diff);
+  EXPECT_EQ(cache_key(*bf16, images, quiet())["precision"], "bf16");
+  EXPECT_NE(cache_key(*bf16, images, quiet()), cache_key(*fp32, images, quiet()));
+}
+
+TEST(TorchScript, PrecisionIsCheckedAndOnlyForTorchScript) {
+  ExtractorOptions opt;
+  opt.precision = "fp16";
+  EXPECT_EQ(error_of([&] { create_extractor("builtin:tiny", opt); }),
+            "--precision 'fp16' is not fp32 or bf16");
+  opt.precision = "bf16";
+  EXPECT_EQ(error_of([&] { create_extractor("builtin:tiny", opt); }),
+            "builtin:tiny: --precision bf16 is for TorchScript models (torchscript:PATH); this "
+            "extractor runs fp32");
+}
+
 TEST(TorchScript, RandomWeightViTMatchesPyTorchForClsAndAllTokens) {
   REQUIRE_FIXTURES();
   const auto images = items_of(fixture_images(fx, 'r', 5));
@@ -970,6 +1052,19 @@ TEST_F(CacheTest, SecondCallIsAHitWithNoExtraction) {
   EXPECT_EQ(side["key"]["images"]["count"], 7);
   EXPECT_EQ(side["extractor"]["dim"], 192);
   EXPECT_EQ(read_npy_float(npy).data, a.features.data);  // readable by numpy's format
+  EXPECT_EQ(side["key"]["precision"], "fp32");
+  EXPECT_EQ(side["key"]["graph"], "");  // not a TorchScript model
+  EXPECT_EQ(side["extractor"]["precision"], "fp32");
+  // The time of each stage, for `extract`'s summary line.
+  EXPECT_EQ(a.stats.images, 7);
+  EXPECT_GT(a.stats.decode_seconds, 0);
+  EXPECT_GT(a.stats.preprocess_seconds, 0);
+  EXPECT_GT(a.stats.forward_seconds, 0);
+  EXPECT_GT(a.stats.write_seconds, 0);
+  EXPECT_GE(a.stats.wall_seconds, a.stats.forward_seconds + a.stats.write_seconds);
+  EXPECT_GE(a.stats.decode_threads, 1);
+  EXPECT_THAT(a.stats.summary(), HasSubstr(", forward "));
+  EXPECT_THAT(a.stats.summary(), HasSubstr("; 7 images in "));
 
   Wrapped counting(*ex);
   const CachedExtraction b = run(counting, npy);

@@ -32,6 +32,9 @@ namespace {
 const std::string kBinary = REPBENCH_BINARY;
 const std::string kSource = REPBENCH_SOURCE_DIR;
 const std::string kPaperSuite = kSource + "/suites/paper-table1.yaml";
+// Distinct images of the miniature's listed sets (cub200-dcr: 12 db + 3 queries; Pairs: 4); the
+// recipe sets do not exist before `run` builds them.
+constexpr int kMiniListedImages = 19;
 
 struct RunResult {
   int status = -1;
@@ -222,6 +225,19 @@ TEST_F(Table1Suite, MiniatureRunsEndToEndAndReusesItsBuiltSet) {
   EXPECT_NE(pre.out.find("12 db images, 3 queries, every image present"), std::string::npos)
       << pre.out;
   EXPECT_FALSE(fs::exists(path("mini/out")));  // a preflight builds and extracts nothing
+  // Each model's probe rate, and the estimate of the suite's extraction time from them.
+  size_t probes = 0;
+  for (size_t at = pre.out.find("images/s on a probe batch"); at != std::string::npos;
+       at = pre.out.find("images/s on a probe batch", at + 1))
+    ++probes;
+  EXPECT_EQ(probes, 3u) << pre.out;
+  EXPECT_NE(pre.out.find("extraction estimate (forward passes at the probe rates"),
+            std::string::npos)
+      << pre.out;
+  for (const char* m : {"SSCD, ResNet-50", "ViT S/16, IN1k", "DINO, ViT-B/16, split-product"})
+    EXPECT_NE(pre.out.find("  " + std::string(m) + ": " + std::to_string(kMiniListedImages) + " images at "),
+              std::string::npos)
+        << m << "\n" << pre.out;
 
   const RunResult r = repbench("run --suite " + suite + mini);
   ASSERT_EQ(r.status, 0) << r.out << r.err;

@@ -1,9 +1,17 @@
 // torchscript:PATH in the LibTorch plugin (models/torchscript_extractor.h).
+#include <algorithm>
+#include <cstdio>
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
 #include <vector>
 
+#include <ATen/autocast_mode.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <torch/csrc/jit/api/module.h>
 #include <torch/script.h>
 
 #include "core/error.h"
@@ -18,6 +26,8 @@ namespace repbench::models {
 namespace {
 
 constexpr const char* kMetadataFile = "metadata.json";
+// The optimized graph runs only when its normalised descriptors equal the original's to this.
+constexpr double kGraphTolerance = 1e-6;
 
 std::string shape_string(const at::Tensor& t) {
   return fmt::format("[{}]", fmt::join(t.sizes(), ", "));
@@ -42,12 +52,34 @@ class TorchScriptExtractor : public FeatureExtractor {
 
   bool prefers_batches() const override { return true; }
 
-  // Runs the model on `input` [n, 3, h, w] and returns the selected output, checked against the
-  // metadata: [n, dim] or [n, tokens, dim].
-  at::Tensor forward(const at::Tensor& input) {
+  // Switches to `module` (the optimized graph) from now on.
+  void use_module(torch::jit::Module module) { module_ = std::move(module); }
+  const torch::jit::Module& module() const { return module_; }
+  void set_graph(const std::string& graph, const std::string& note) {
+    info_.graph = graph;
+    info_.graph_note = note;
+  }
+  void set_precision(const std::string& precision) { info_.precision = precision; }
+
+  // Runs `module` (the extractor's by default) on `input` [n, 3, h, w] and returns the selected
+  // output as float, checked against the metadata: [n, dim] or [n, tokens, dim].
+  at::Tensor forward(const at::Tensor& input) { return forward(module_, input); }
+  at::Tensor forward(torch::jit::Module& module, const at::Tensor& input) {
     torch::NoGradGuard no_grad;
-    const c10::IValue out = module_.forward({input.to(device_)});
-    const at::Tensor t = select(out);
+    const bool bf16 = info_.precision == "bf16";
+    if (bf16) {  // LibTorch's CPU autocast: matrix products and convolutions in bf16 (oneDNN)
+      at::autocast::set_cpu_enabled(true);
+      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    }
+    c10::IValue out;
+    try {
+      out = module.forward({input.to(device_)});
+    } catch (...) {
+      if (bf16) end_autocast();
+      throw;
+    }
+    if (bf16) end_autocast();
+    const at::Tensor t = select(out).to(at::kFloat);
     const int64_t n = input.size(0);
     const bool ok = meta_.output == OutputKind::kTokens
                         ? (t.dim() == 3 && t.size(0) == n && t.size(1) == meta_.tokens &&
@@ -119,10 +151,99 @@ class TorchScriptExtractor : public FeatureExtractor {
     return v.toTensor();
   }
 
+  static void end_autocast() {
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+  }
+
   torch::jit::Module module_;
   ModelMetadata meta_;
   c10::Device device_;
 };
+
+// The largest difference between the per-token L2-normalised rows of two outputs [n, dim] or
+// [n, tokens, dim] (what cosine and split-product similarities see).
+double normalised_max_diff(const at::Tensor& a, const at::Tensor& b) {
+  if (a.sizes() != b.sizes()) return std::numeric_limits<double>::infinity();
+  auto norm = [](const at::Tensor& t) {
+    const at::Tensor x = t.to(at::kCPU, at::kDouble);
+    return x / x.norm(2, {-1}, true).clamp_min(1e-12);
+  };
+  const at::Tensor d = (norm(a) - norm(b)).abs();
+  const double m = d.numel() ? d.max().item<double>() : 0.0;
+  return std::isfinite(m) ? m : std::numeric_limits<double>::infinity();
+}
+
+// What was decided for one model file: the module that runs and why.
+struct Prepared {
+  torch::jit::Module module;
+  std::string graph;  // "optimized" | "original"
+  std::string note;   // why the original runs ("" when optimized)
+};
+
+// Frozen + optimized modules of this process, by the archive's sha256, the device and the probe's
+// shape: a model file loaded twice (two sets of a suite) is optimized and checked once.
+std::mutex g_prepared_mu;
+std::map<std::string, Prepared> g_prepared;
+
+// Freezes the extractor's module (in eval mode) and optimizes it for inference (only freezes it
+// `for_autocast`); keeps the result when its normalised descriptors of `probe` in fp32 equal the
+// original's within kGraphTolerance, and otherwise (or when optimizing throws) keeps the
+// original, saying why in one line on stderr.
+Prepared prepare(TorchScriptExtractor& ex, const std::string& path, const at::Tensor& probe,
+                 bool for_autocast) {
+  Prepared p{ex.module(), "original", ""};
+  const std::string graph = for_autocast ? "frozen" : "optimized";
+  const std::string key = fmt::format("{} {} {} {}", ex.info().model_sha256, ex.info().device,
+                                      shape_string(probe), graph);
+  {
+    std::lock_guard<std::mutex> lock(g_prepared_mu);
+    auto it = g_prepared.find(key);
+    if (it != g_prepared.end()) return it->second;
+  }
+  const at::Tensor want = ex.forward(p.module, probe);
+  try {
+    torch::jit::Module frozen = torch::jit::freeze(p.module);
+    // optimize_for_inference moves convolutions to oneDNN operators that autocast does not see:
+    // under bf16 the frozen graph runs (its convolutions and products autocast to bf16).
+    torch::jit::Module optimized =
+        for_autocast ? frozen : torch::jit::optimize_for_inference(frozen);
+    double diff = 0;
+    // Twice: the profiling executor runs a different graph from the second call on.
+    for (int i = 0; i < 2; ++i) diff = std::max(diff, normalised_max_diff(ex.forward(optimized, probe), want));
+    if (diff <= kGraphTolerance) {
+      p.module = optimized;
+      p.graph = graph;
+    } else {
+      p.note = fmt::format(
+          "the {} graph's normalised descriptors differ from the original's by {:.2g} "
+          "(> {:g}) on a probe batch",
+          graph, diff, kGraphTolerance);
+    }
+  } catch (const std::exception& e) {  // c10::Error, or an Error of ours (an output check)
+    std::string what = e.what();
+    if (const auto* c = dynamic_cast<const c10::Error*>(&e)) what = c->what_without_backtrace();
+    p.note = "optimizing the graph failed: " + runtime::first_line(what);
+  }
+  if (p.graph == "original")
+    std::fprintf(stderr, "%s: running the original graph: %s\n", path.c_str(), p.note.c_str());
+  std::lock_guard<std::mutex> lock(g_prepared_mu);
+  g_prepared.emplace(key, p);
+  return p;
+}
+
+// A deterministic probe batch of one image, values in [-2, 2) (normalised pixels): one image
+// keeps the check cheap (the original graph is the slow one).
+at::Tensor probe_batch(int h, int w) {
+  at::Tensor x = at::empty({1, 3, h, w}, at::kFloat);
+  float* d = x.data_ptr<float>();
+  uint32_t s = 12345;
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    s = s * 1664525u + 1013904223u;  // a fixed LCG: the same probe on every platform
+    d[i] = static_cast<float>(s >> 8) / static_cast<float>(1 << 24) * 4.0f - 2.0f;
+  }
+  return x;
+}
 
 }  // namespace
 
@@ -134,6 +255,11 @@ std::unique_ptr<FeatureExtractor> create_torchscript_torch(const std::string& pa
   runtime::check_torchscript_archive(path);
   const c10::Device device = runtime::resolve_device(options.device);
   runtime::set_torch_threads(options.threads);
+  if (options.precision == "bf16") {
+    if (!device.is_cpu()) fail("{}: --precision bf16 is for the CPU (device {})", path, device.str());
+    if (!runtime::cpu_has_bf16())
+      fail("{}: --precision bf16 needs a CPU with AVX512_BF16 or AMX; this one has neither", path);
+  }
 
   torch::jit::ExtraFilesMap extra{{kMetadataFile, ""}};
   torch::jit::Module module;
@@ -152,9 +278,31 @@ std::unique_ptr<FeatureExtractor> create_torchscript_torch(const std::string& pa
 
   auto ex = std::make_unique<TorchScriptExtractor>(std::move(info), std::move(module),
                                                    std::move(meta), device);
-  // Dummy batch of the declared input size: shape mismatches surface here, at load time.
+  // A probe batch of the declared input size: shape mismatches surface here, at load time, and
+  // the optimized graph is checked against the original on it (in fp32).
   const auto [w, h] = ex->preprocess().nominal_input_size();
-  runtime::run_translating_errors<OutOfMemory>(path, [&] { ex->forward(at::zeros({1, 3, h, w}, at::kFloat)); });
+  runtime::run_translating_errors<OutOfMemory>(path, [&] {
+    const at::Tensor probe = probe_batch(h, w);
+    const Prepared p = prepare(*ex, path, probe, options.precision == "bf16");
+    ex->use_module(p.module);
+    ex->set_graph(p.graph, p.note);
+    ex->set_precision(options.precision);
+    // The check ran the graph in fp32 (twice, which warms the executor up); bf16 is warmed here.
+    if (options.precision != "fp32") {
+      try {
+        ex->forward(probe);
+      } catch (const c10::Error& e) {
+        fail("{}: --precision {} cannot run this model (LibTorch's CPU autocast): {}", path,
+             options.precision, runtime::first_line(e.what_without_backtrace()));
+      } catch (const std::runtime_error& e) {  // torch::jit::JITException, e.g. ViT attention
+        // Its message is the TorchScript traceback; the error is its last line.
+        std::string what = e.what();
+        while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+        fail("{}: --precision {} cannot run this model (LibTorch's CPU autocast): {}", path,
+             options.precision, what.substr(what.find_last_of('\n') + 1));
+      }
+    }
+  });
   return ex;
 }
 

@@ -31,6 +31,11 @@ c10::Device resolve_device(const std::string& device) {
   return d;
 }
 
+bool cpu_has_bf16() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
+}
+
 void set_torch_threads(int threads) {
   int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (portable_numerics()) {
