@@ -182,7 +182,10 @@ TEST_F(Table1Suite, PreflightWithNothingDownloadedListsEveryInputWithItsRemedy) 
   EXPECT_EQ(r.status, 3) << r.out << r.err;
   EXPECT_EQ(r.err, "");
   std::vector<std::string> names;
-  for (const auto& row : reference_table()["rows"]) names.push_back("model  " + row["model"].get<std::string>());
+  // The table is bound to a name first: a range-for over a member of a temporary json reads
+  // freed memory (the temporary dies before the loop body runs).
+  const json table = reference_table();
+  for (const auto& row : table["rows"]) names.push_back("model  " + row["model"].get<std::string>());
   for (const char* set : {"roxford5k-dcr", "rparis6k-dcr", "cub200-dcr", "gpr1200-dcr",
                           "instre-s1-dcr", "MSCOCO Segmix", "VOC-Segmix", "IN-Cutmix",
                           "IN-Dif-Diagonal", "IN-Dif-Outpaint"})
