@@ -11,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/failpoint.h"
 #include "core/sha256.h"
 #include "core/version.h"
 
@@ -213,6 +214,7 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
         chunk_path(c, "json"),
         nlohmann::json{{"first", b}, {"rows", e - b}, {"failed", failed_to_json(x.failed)}}.dump() +
             "\n");
+    fail_point("feature-cache-chunk");  // test-only (core/failpoint.h): a chunk is saved
     std::copy(x.features.data.begin(), x.features.data.end(), out.features.data.begin() + b * row);
     for (FailedImage& f : x.failed) f.index += b;
     out.failed.insert(out.failed.end(), x.failed.begin(), x.failed.end());
