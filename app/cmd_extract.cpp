@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
+#include "app/output_cleanup.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/natural_sort.h"
@@ -58,7 +59,7 @@ void after_extraction(const std::string& npy, const FloatArray& features, NpyDTy
     write_npy(npy, features.data.data(), features.shape, NpyDType::kFloat16);
 }
 
-void run_extract(const ExtractArgs& a) {
+void extract_into_out(const ExtractArgs& a) {
   if (a.model.empty()) fail("give --model SPEC");
   if (a.out.empty()) fail("give --out DIR");
   if (a.set.empty() == a.images.empty()) fail("give either --set NAME or --images DIR_OR_LIST");
@@ -132,6 +133,12 @@ void run_extract(const ExtractArgs& a) {
   if (a.no_query_crop) set.crop_queries = false;
   extract(models::database_items(set), set.name + ".db");
   extract(models::query_items(set), set.name + ".queries");
+}
+
+// Bad input writes nothing: the folder goes again if this run made it (its image list, and the
+// partial cache of an extraction that met an undecodable image).
+void run_extract(const ExtractArgs& a) {
+  remove_new_output_on_error(a.out, [&] { extract_into_out(a); });
 }
 
 }  // namespace

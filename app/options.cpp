@@ -1,5 +1,11 @@
 // Options shared by several verbs.
 #include "app/commands.h"
+#include "app/output_cleanup.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "models/feature_extractor.h"
 
 namespace repbench::app {
 
@@ -29,6 +35,19 @@ void add_postprocess_options(CLI::App* cmd, std::string& chain, std::string& tra
                   "Folder of trained chains, keyed by sha256 of the chain and of the training "
                   "file (default: scan's OUT/cache/postprocess; for the other verbs "
                   "$XDG_CACHE_HOME/repbench/postprocess, else ~/.cache/repbench/postprocess)");
+}
+
+void remove_new_output_on_error(const std::string& out, const std::function<void()>& work) {
+  std::error_code ec;
+  const bool made_out = !out.empty() && !std::filesystem::exists(out, ec);
+  try {
+    work();
+  } catch (const models::OutOfMemory&) {
+    throw;
+  } catch (const Error&) {
+    if (made_out) std::filesystem::remove_all(out, ec);
+    throw;
+  }
 }
 
 }  // namespace repbench::app
