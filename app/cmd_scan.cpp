@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
+#include "app/output_cleanup.h"
 #include "core/error.h"
 #include "scan/image_source.h"
 #include "report/scan_report.h"
@@ -191,12 +192,15 @@ void add_scan_command(CLI::App& app) {
       "duplicate counts. The outputs are those of one scan over all shards.\n"
       "Example:\n"
       "  repbench scan merge parts/part-*.json --out scan");
+  // Bad input writes nothing: an output folder the run made (with its descriptor cache) goes.
   merge->callback([partials, merge_out, merge_opt] {
-    print_and_render(scan::run_merge(*partials, *merge_out, *merge_opt), *merge_out);
+    remove_new_output_on_error(*merge_out, [&] {
+      print_and_render(scan::run_merge(*partials, *merge_out, *merge_opt), *merge_out);
+    });
   });
   cmd->callback([a, merge] {
     if (merge->parsed()) return;
-    run_scan_command(*a);
+    remove_new_output_on_error(a->o.out, [&] { run_scan_command(*a); });
   });
 }
 
