@@ -30,6 +30,7 @@
 #include "datasets/metric_spec.h"
 #include "datasets/set_registry.h"
 #include "metrics/evaluate.h"
+#include "support/bad_input.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
