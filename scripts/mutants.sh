@@ -94,7 +94,8 @@ PY
     rm -f "$backup"
     continue
   fi
-  log=$SCRATCH/$name.log
+  log=$BUILD/mutants/$name.log  # under build/: the refresh of the copy keeps it
+  mkdir -p "$BUILD/mutants"
   echo "== $name: $file" >&2
   # shellcheck disable=SC2086
   if ! cmake --build "$BUILD" -j "$JOBS" --target $targets </dev/null >"$log" 2>&1; then
@@ -118,6 +119,7 @@ PY
   rm -f "$backup"
 done <"$LIST"
 
-printf '\n%s\n' "mutation | result" "--- | ---"
+echo
+printf '%s\n' "mutation | result" "--- | ---"
 printf '%s\n' "${results[@]}"
 exit $status
