@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
+#include "app/output_cleanup.h"
 #include "core/atomic_file.h"
 #include "core/commit_group.h"
 #include "core/error.h"
@@ -74,7 +75,7 @@ void guard_output(PathGuard& guard, const std::string& out, const std::string& n
                     {name + ".npy", name + ".json", name + ".shard.json", name + ".npy.partial"});
 }
 
-void run_extract(const ExtractArgs& a) {
+void extract_into_out(const ExtractArgs& a) {
   if (a.model.empty()) fail("give --model SPEC");
   if (a.out.empty()) fail("give --out DIR");
   if (a.set.empty() == a.images.empty()) fail("give either --set NAME or --images DIR_OR_LIST");
@@ -174,6 +175,12 @@ void run_extract(const ExtractArgs& a) {
   }
   extract(models::database_items(*set), set->name + ".db");
   extract(models::query_items(*set), set->name + ".queries");
+}
+
+// Bad input writes nothing: the folder goes again if this run made it (its image list, and the
+// partial cache of an extraction that met an undecodable image).
+void run_extract(const ExtractArgs& a) {
+  remove_new_output_on_error(a.out, [&] { extract_into_out(a); });
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/atomic_file.h"
 #include "app/commands.h"
 #include "core/commit_group.h"
+#include "app/output_cleanup.h"
 #include "core/error.h"
 #include "core/path_guard.h"
 #include "scan/image_source.h"
@@ -232,17 +233,20 @@ void add_scan_command(CLI::App& app) {
       "duplicate counts. The outputs are those of one scan over all shards.\n"
       "Example:\n"
       "  repbench scan merge parts/part-*.json --out scan");
+  // Bad input writes nothing: an output folder the run made (with its descriptor cache) goes.
   merge->callback([partials, merge_out, merge_opt, merge_quiet] {
     merge_opt->progress = *merge_quiet ? ProgressMode::kOff : ProgressMode::kAuto;
     PathGuard guard;
     for (const std::string& p : *partials) guard.reads("partial", p);
     guard_scan_outputs(guard, *merge_out).check();
-    CommitGroup outputs;
-    print_and_render(scan::run_merge(*partials, *merge_out, *merge_opt), *merge_out, outputs);
+    remove_new_output_on_error(*merge_out, [&] {
+      CommitGroup outputs;
+      print_and_render(scan::run_merge(*partials, *merge_out, *merge_opt), *merge_out, outputs);
+    });
   });
   cmd->callback([a, merge] {
     if (merge->parsed()) return;
-    run_scan_command(*a);
+    remove_new_output_on_error(a->o.out, [&] { run_scan_command(*a); });
   });
 }
 

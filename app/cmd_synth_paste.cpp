@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "app/commands.h"
+#include "app/output_cleanup.h"
 #include "core/error.h"
 #include "core/path_guard.h"
 #include "imaging/folder_listing.h"
@@ -153,7 +154,10 @@ void add_synth_paste_commands(CLI::App& app) {
       o.beta = a->beta;
       o.placement = synth::parse_cutmix_placement(a->placement);
       o.direction = synth::parse_cutmix_direction(a->direction);
-      print_summary(synth::generate_cutmix(image_paths(a->source), o, a->set.out));
+      // Bad input writes nothing (the probe cache of the sources included).
+      remove_new_output_on_error(a->set.out, [&] {
+        print_summary(synth::generate_cutmix(image_paths(a->source), o, a->set.out));
+      });
     });
   }
 
@@ -230,7 +234,9 @@ void add_synth_paste_commands(CLI::App& app) {
                                                             : synth::read_coco(a->coco, a->images);
       std::vector<std::string> backgrounds;
       if (!a->backgrounds.empty()) backgrounds = image_paths(a->backgrounds);
-      print_summary(synth::generate_segmix(src, backgrounds, o, a->set.out));
+      remove_new_output_on_error(a->set.out, [&] {
+        print_summary(synth::generate_segmix(src, backgrounds, o, a->set.out));
+      });
     });
   }
 }

@@ -1,5 +1,11 @@
 // Options shared by several verbs.
 #include "app/commands.h"
+#include "app/output_cleanup.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "models/feature_extractor.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -51,6 +57,18 @@ void print_precision(const nlohmann::json& p) {
                  ? fmt::format("; {} asked: {}", p["asked"].get<std::string>(),
                                p["fallback"].get<std::string>())
                  : std::string());
+
+void remove_new_output_on_error(const std::string& out, const std::function<void()>& work) {
+  std::error_code ec;
+  const bool made_out = !out.empty() && !std::filesystem::exists(out, ec);
+  try {
+    work();
+  } catch (const models::OutOfMemory&) {
+    throw;
+  } catch (const Error&) {
+    if (made_out) std::filesystem::remove_all(out, ec);
+    throw;
+  }
 }
 
 }  // namespace repbench::app

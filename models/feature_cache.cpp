@@ -15,6 +15,7 @@
 #include "core/environment_error.h"
 #include "core/error.h"
 #include "core/file_lock.h"
+#include "core/failpoint.h"
 #include "core/sha256.h"
 #include "core/version.h"
 #include "core/xxhash64.h"
@@ -282,6 +283,7 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
     write_entry(chunk_path(c, "npy"), x.features, chunk_path(c, "json"),
                 {{"first", b}, {"rows", e - b}, {"failed", failed_to_json(x.failed)}});
     out.stats.write_seconds += since(tw);
+    fail_point("feature-cache-chunk");  // test-only (core/failpoint.h): a chunk is saved
     std::copy(x.features.data.begin(), x.features.data.end(), out.features.data.begin() + b * row);
     for (FailedImage& f : x.failed) f.index += b;
     out.failed.insert(out.failed.end(), x.failed.begin(), x.failed.end());

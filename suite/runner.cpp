@@ -13,6 +13,7 @@
 #include "core/environment_error.h"
 #include "core/error.h"
 #include "core/path_guard.h"
+#include "core/failpoint.h"
 #include "core/sha256.h"
 #include "datasets/metric_spec.h"
 #include "datasets/set_registry.h"
@@ -167,6 +168,7 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
   auto write = [&](const std::string& model_dir, const report::RecordHeader& h,
                    const nlohmann::json& rec, const report::QueryResults* queries = nullptr) {
     const std::string path = record_path(model_dir, h);
+    fail_point("suite-record");  // test-only (core/failpoint.h): before each record
     queries ? report::write_eval_record(path, rec, *queries) : report::write_record(path, rec);
     result.records.push_back(path);
     if (rec.value("status", "ok") == "skipped") ++result.records_skipped;
@@ -340,6 +342,7 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
   for (const auto& f : suite.formats) {
     const report::Format format = report::parse_format(f);
     const std::string path = (out / ("leaderboard." + std::string(report::format_extension(format)))).string();
+    fail_point("suite-leaderboard");  // test-only (core/failpoint.h): before each format
     write_file_atomic(path, report::render(board, format));
     result.leaderboards.push_back(path);
   }

@@ -18,6 +18,7 @@
 #include "core/atomic_file.h"
 #include "core/npy.h"
 #include "metrics/paired_test.h"
+#include "support/bad_input.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -102,11 +103,12 @@ class PerQueryTest : public ::testing::Test {
   fs::path dir_;
 };
 
-void expect_one_line_error(const RunResult& r, const std::vector<std::string>& must_contain) {
-  EXPECT_EQ(r.status, 2) << r.out << r.err;
-  ASSERT_FALSE(r.err.empty());
-  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
-  for (const auto& s : must_contain)
+// The bad-input contract (support/bad_input.h) for a command given no output path: `input`
+// named, `problem` said, and each of `also` in the same line.
+void expect_bad_input(const RunResult& r, const std::string& input, const std::string& problem,
+                      const std::vector<std::string>& also = {}) {
+  EXPECT_BAD_INPUT(r, input, problem, repbench::test_support::kNoOutput);
+  for (const auto& s : also)
     EXPECT_NE(r.err.find(s), std::string::npos) << "expected '" << s << "' in: " << r.err;
 }
 
@@ -262,34 +264,35 @@ TEST_F(PerQueryTest, CompareRefusesWithOneLine) {
   eval_all("roxford5k", "a", 1);
   const std::string easy = path("a/rec.easy.json"), medium = path("a/rec.medium.json");
   // Different protocols.
-  expect_one_line_error(repbench("compare " + easy + " " + medium), {easy, medium, "different"});
+  expect_bad_input(repbench("compare " + easy + " " + medium), easy, "different", {medium});
   // No per-query data (a repbench.record/1 record).
   json old = json::parse(slurp(medium));
   old.erase("per_query");
   old["schema"] = "repbench.record/1";
   repbench::write_file_atomic(path("old.json"), old.dump(2));
-  expect_one_line_error(repbench("compare " + medium + " " + path("old.json")),
-                        {medium, path("old.json"), "no per-query data"});
+  expect_bad_input(repbench("compare " + medium + " " + path("old.json")), path("old.json"),
+                   "no per-query data", {medium});
   // Other queries or ground truth.
   json other = json::parse(slurp(medium));
   other["per_query"]["queries_sha256"] = std::string(64, 'a');
   repbench::write_file_atomic(path("other.json"), other.dump(2));
-  expect_one_line_error(repbench("compare " + medium + " " + path("other.json")),
-                        {medium, path("other.json"), "different queries"});
+  expect_bad_input(repbench("compare " + medium + " " + path("other.json")), path("other.json"),
+                   "different queries", {medium});
   // Another schema.
   json alien = json::parse(slurp(medium));
   alien["schema"] = "repbench.record/9";
   repbench::write_file_atomic(path("alien.json"), alien.dump(2));
-  expect_one_line_error(repbench("compare " + medium + " " + path("alien.json")),
-                        {path("alien.json"), "schema"});
+  expect_bad_input(repbench("compare " + medium + " " + path("alien.json")), path("alien.json"),
+                   "schema");
   // A malformed per-query block.
   json bad = json::parse(slurp(medium));
   bad["per_query"]["ap"][3] = 1.5;
   repbench::write_file_atomic(path("bad.json"), bad.dump(2));
-  expect_one_line_error(repbench("compare " + medium + " " + path("bad.json")),
-                        {path("bad.json"), "per_query.ap[3]"});
+  expect_bad_input(repbench("compare " + medium + " " + path("bad.json")), path("bad.json"),
+                   "per_query.ap[3]");
   // A file against a folder.
-  expect_one_line_error(repbench("compare " + medium + " " + path("a")), {"two record files"});
+  expect_bad_input(repbench("compare " + medium + " " + path("a")), path("a"), "two record files",
+                   {medium});
 }
 
 TEST_F(PerQueryTest, OldRecordsStillRenderWithPerQueryUnavailable) {
@@ -429,34 +432,34 @@ TEST_F(CheckRules, BadInputExitsTwoWithOneLine) {
   json base = json::parse(slurp(path("base.json")));
   base["schema"] = "repbench.leaderboard/9";
   write("alien.json", base);
-  expect_one_line_error(
+  expect_bad_input(
       repbench("leaderboard --records " + path("now") + " --check " + path("alien.json")),
-      {path("alien.json")});
+      path("alien.json"), "schema");
   // A baseline without per-query data under --significant-only (never a silent pass).
   json bare = json::parse(slurp(path("base.json")));
   for (auto& row : bare["rows"]) row["cells"][0]["per_query"] = nullptr;
   write("bare.json", bare);
-  expect_one_line_error(repbench("leaderboard --records " + path("now") + " --check " +
-                                 path("bare.json") + " --significant-only"),
-                        {path("bare.json"), "no per-query data"});
+  expect_bad_input(repbench("leaderboard --records " + path("now") + " --check " +
+                            path("bare.json") + " --significant-only"),
+                   path("bare.json"), "no per-query data");
   // A CSV baseline has none either.
   ASSERT_EQ(repbench("leaderboard --records " + path("now") + " --format csv -o " +
                      path("base.csv"))
                 .status,
             0);
-  expect_one_line_error(repbench("leaderboard --records " + path("now") + " --check " +
-                                 path("base.csv") + " --significant-only"),
-                        {path("base.csv"), "per-query"});
+  expect_bad_input(repbench("leaderboard --records " + path("now") + " --check " +
+                            path("base.csv") + " --significant-only"),
+                   path("base.csv"), "per-query");
   // A record without per-query data under --significant-only.
   json tiny = cutmix_record("Tiny image", tiny_aps());
   tiny.erase("per_query");
   write("now/tiny.json", tiny);
-  expect_one_line_error(check("--significant-only"), {path("now/tiny.json"), "no per-query data"});
+  expect_bad_input(check("--significant-only"), path("now/tiny.json"), "no per-query data");
   // Another ground truth.
   json moved = cutmix_record("Tiny image", tiny_aps());
   moved["per_query"]["queries_sha256"] = std::string(64, 'd');
   write("now/tiny.json", moved);
-  expect_one_line_error(check("--significant-only"), {"different queries"});
+  expect_bad_input(check("--significant-only"), path("now"), "different queries");
 }
 
 }  // namespace

@@ -547,8 +547,10 @@ TEST(CopyDetectionEval, ScoreNormalisationSeesPostprocessedTrainingRows) {
 TEST(CopyDetectionEval, BadInputExitsTwoWithOneLine) {
   tests::TempDir dir("copy_detection");
   const DiscFixture f = disc_fixture(dir.path());
-  const std::vector<std::string> base = {"eval", "--set", "disc21", "--root", f.root.string(),
-                                         "-q", f.q.string(), "-d", f.db.string()};
+  const std::string out = (dir.path() / "rec.json").string();
+  const std::vector<std::string> base = {"eval",          "--set", "disc21",     "--root",
+                                         f.root.string(), "-q",    f.q.string(), "-d",
+                                         f.db.string(),   "--out", out};
   auto with = [&](std::vector<std::string> extra) {
     std::vector<std::string> a = base;
     a.insert(a.end(), extra.begin(), extra.end());
@@ -558,20 +560,21 @@ TEST(CopyDetectionEval, BadInputExitsTwoWithOneLine) {
   const std::string wrong = (dir.path() / "wrong.npy").string();
   const std::vector<float> w(5 * 7, 0.5f);
   write_npy(wrong, w.data(), {5, 7});
-  EXPECT_BAD_INPUT(with({"--score-norm-train", wrong}), wrong, "do not match the queries");
+  EXPECT_BAD_INPUT(with({"--score-norm-train", wrong}), wrong, "do not match the queries", out);
   // Fewer training descriptors than the spec's ranks.
   EXPECT_BAD_INPUT(with({"--score-norm-train", f.train.string(), "--score-norm", "1[0,99]"}),
-                   f.train.string(), "at least 100 training descriptors");
+                   f.train.string(), "at least 100 training descriptors", out);
   EXPECT_BAD_INPUT(with({"--score-norm-train", f.train.string(), "--score-norm", "1[x]"}),
-                   "--score-norm", "is not WEIGHT[FIRST,LAST]");
-  EXPECT_BAD_INPUT(with({"--candidates", "all"}), "--candidates", "not known");
-  EXPECT_BAD_INPUT(with({"--score-norm", "1.0[0,2]"}), "--score-norm", "needs --score-norm-train");
+                   "--score-norm", "is not WEIGHT[FIRST,LAST]", out);
+  EXPECT_BAD_INPUT(with({"--candidates", "all"}), "--candidates", "not known", out);
+  EXPECT_BAD_INPUT(with({"--score-norm", "1.0[0,2]"}), "--score-norm", "needs --score-norm-train",
+                   out);
   // Ground truth naming an unknown image, and a malformed row.
   const std::string csv = (f.root / "val_groundtruth_matches.csv").string();
   std::ofstream(csv, std::ios::trunc) << "query_id,reference_id\nQ00000,R000001\nQ00077,R000001\n";
-  EXPECT_BAD_INPUT(with({}), csv + ": line 3", "query 'Q00077' is not an image");
+  EXPECT_BAD_INPUT(with({}), csv + ": line 3", "query 'Q00077' is not an image", out);
   std::ofstream(csv, std::ios::trunc) << "Q00000,R000001\nQ00001 R000002\n";
-  EXPECT_BAD_INPUT(with({}), csv + ": line 2", "expected 'query_id,reference_id'");
+  EXPECT_BAD_INPUT(with({}), csv + ": line 2", "expected 'query_id,reference_id'", out);
 }
 
 // ---- leaderboard ----

@@ -24,6 +24,7 @@
 #include "core/record_envelope.h"
 #include "core/sha256.h"
 #include "core/version.h"
+#include "support/bad_input.h"
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -88,17 +89,36 @@ uint32_t bits_of(float f) {
 // Expects `fn` to throw repbench::Error whose message contains every one of `parts`.
 template <typename Fn>
 void expect_error(Fn&& fn, std::initializer_list<std::string> parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected repbench::Error";
-  } catch (const Error& e) {
-    for (const auto& p : parts) EXPECT_THAT(e.what(), HasSubstr(p));
-    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << "message is not one line";
-  }
+  const std::string e = test_support::error_of(fn);
+  for (const auto& p : parts) EXPECT_TRUE(test_support::is_one_line_error(e, p));
 }
 
 // ---------------------------------------------------------------------------------------------
 // .npy round trips through our own reader and writer
+
+// The bad-input contract's checker (support/bad_input.h) refuses each way of breaking the
+// contract, an output that was written included; the CLI tests rely on it.
+TEST(BadInputContract, TheCheckerRefusesEachBreach) {
+  using test_support::is_bad_input;
+  TempDir dir;
+  const std::string written = dir / "out.json", absent = dir / "absent.json";
+  write_bytes(written, "{}");
+  const std::string line = "q.npy: 69 rows, but 70 rows are expected\n";
+  EXPECT_TRUE(is_bad_input(2, line, "q.npy", "69 rows", {absent}));
+  EXPECT_TRUE(is_bad_input(2, line, "q.npy", "69 rows", test_support::kNoOutput));
+  EXPECT_FALSE(is_bad_input(2, line, "q.npy", "69 rows", {absent, written}));  // it wrote
+  EXPECT_FALSE(is_bad_input(2, line, "q.npy", "69 rows", {""}));
+  EXPECT_FALSE(is_bad_input(1, line, "q.npy", "69 rows", {absent}));
+  EXPECT_FALSE(is_bad_input(2, line + line, "q.npy", "69 rows", {absent}));
+  EXPECT_FALSE(is_bad_input(2, "q.npy: 69 rows", "q.npy", "69 rows", {absent}));  // no newline
+  EXPECT_FALSE(is_bad_input(2, line, "db.npy", "69 rows", {absent}));
+  EXPECT_FALSE(is_bad_input(2, line, "q.npy", "NaN", {absent}));
+  EXPECT_TRUE(is_bad_input(2, "ex: 3 items in 1 s\n" + line, "q.npy", "69", {absent}, true));
+  EXPECT_FALSE(is_bad_input(2, "noise\n" + line, "q.npy", "69", {absent}, true));
+  EXPECT_TRUE(test_support::is_one_line_error("x.mat: not a MATLAB file", "not a MATLAB"));
+  EXPECT_FALSE(test_support::is_one_line_error("x.mat: not a\nMATLAB file", "not a"));
+  EXPECT_FALSE(test_support::is_one_line_error("(no error)", "error"));
+}
 
 TEST(Npy, RoundTripFloat32OneToThreeDims) {
   TempDir dir;

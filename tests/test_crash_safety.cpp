@@ -1,7 +1,9 @@
 // Crash safety of `repbench run --suite`: a run SIGKILLed in the middle of extraction, and again
 // in the middle of writing records, then rerun, ends with the same records and leaderboards as
 // an uninterrupted run (ignoring dates, hosts and timings), and at no point does a finished-
-// looking file (a record, a cache entry with its sidecar) hold partial content.
+// looking file (a record, a cache entry with its sidecar) hold partial content. The kills land
+// at fixed points of the run through the test-only fail points of core/failpoint.h
+// (REPBENCH_FAILPOINT), so no poll races the run and the state after each kill is exact.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -16,7 +18,6 @@
 #include <map>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -115,8 +116,9 @@ class CrashSafety : public ::testing::Test {
     return p.string();
   }
 
-  // Starts `repbench run --suite FILE --quiet` with stdout/stderr to files under dir_.
-  pid_t start(const std::string& suite, const std::string& tag) {
+  // Starts `repbench run --suite FILE --quiet` with stdout/stderr to files under dir_; with
+  // `failpoint`, REPBENCH_FAILPOINT=failpoint in its environment (none otherwise).
+  pid_t start(const std::string& suite, const std::string& tag, const std::string& failpoint = "") {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     const std::string out = (dir_ / (tag + ".stdout")).string();
@@ -127,8 +129,15 @@ class CrashSafety : public ::testing::Test {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e)
+      if (std::string(*e).rfind("REPBENCH_FAILPOINT=", 0) != 0) env.emplace_back(*e);
+    if (!failpoint.empty()) env.push_back("REPBENCH_FAILPOINT=" + failpoint);
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
     pid_t pid = -1;
-    const int rc = posix_spawn(&pid, REPBENCH_BINARY, &actions, nullptr, argv.data(), environ);
+    const int rc = posix_spawn(&pid, REPBENCH_BINARY, &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     EXPECT_EQ(rc, 0) << "cannot start " << REPBENCH_BINARY;
     return pid;
@@ -150,26 +159,12 @@ class CrashSafety : public ::testing::Test {
     ASSERT_EQ(status, 0) << slurp(dir_ / (tag + ".stderr"));
   }
 
-  // Starts a run and SIGKILLs it as soon as `ready()` holds (polled every millisecond). Returns
-  // whether the kill landed while the run was still going (false: it finished first).
-  bool kill_when(const std::string& suite, const std::string& tag,
-                 const std::function<bool()>& ready) {
-    const pid_t pid = start(suite, tag);
-    const auto deadline = Clock::now() + std::chrono::seconds(60);
-    while (Clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) return false;  // finished on its own
-      if (ready()) {
-        ::kill(pid, SIGKILL);
-        EXPECT_EQ(wait_for(pid), -SIGKILL);
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    ::kill(pid, SIGKILL);
-    wait_for(pid);
-    ADD_FAILURE() << tag << ": condition never held within 60 s";
-    return false;
+  // Runs with the fail point `failpoint` ("NAME:N") armed: the run must die of SIGKILL there.
+  void run_until_killed_at(const std::string& suite, const std::string& tag,
+                           const std::string& failpoint) {
+    EXPECT_EQ(wait_for(start(suite, tag, failpoint)), -SIGKILL)
+        << tag << ": not killed at " << failpoint << "\n"
+        << slurp(dir_ / (tag + ".stderr"));
   }
 
   // Files under `root` (recursive) whose name satisfies `pred`.
@@ -245,35 +240,33 @@ TEST_F(CrashSafety, KilledRunsResumeToTheSameResults) {
   const std::string suite = write_suite("killed");
   const fs::path out = dir_ / "killed";
 
-  // 1. Killed in the middle of extraction: the randcnn's partial folder exists, no entry yet.
-  const bool killed_extracting = kill_when(suite, "kill1", [&] {
-    return !files(out / "cache", [](const fs::path& p) {
-              return p.parent_path().extension() == ".partial";
-            }).empty();
+  // 1. Killed in the middle of extraction, once the first chunk of the first model's first
+  //    extraction is saved: the partial folder holds that chunk, no cache entry is committed and
+  //    no record is written.
+  run_until_killed_at(suite, "kill1", "feature-cache-chunk:1");
+  const auto chunks = files(out / "cache", [](const fs::path& p) {
+    return p.parent_path().extension() == ".partial" &&
+           p.filename().string().rfind("chunk-", 0) == 0;
   });
-  EXPECT_TRUE(killed_extracting) << "the run finished before extraction was seen";
+  EXPECT_EQ(chunks.size(), 2u);  // chunk-000000.npy and its .json
+  EXPECT_TRUE(files(out / "cache", [](const fs::path& p) {
+                return p.extension() == ".json" && p.parent_path().extension() != ".partial";
+              }).empty());
   EXPECT_TRUE(files(out / "records", is_record).empty());
   expect_no_partial_file_reads_as_complete(out);
 
-  // 2. Killed in the middle of writing records: some but not all records are there; prefer
-  //    the moment a record's temporary exists.
-  const bool killed_recording = kill_when(suite, "kill2", [&] {
-    const size_t done = files(out / "records", is_record).size();
-    return !files(out / "records", is_tmp).empty() ||
-           (done >= 2 && done < static_cast<size_t>(kRecords));
-  });
-  EXPECT_TRUE(killed_recording) << "the run finished before records were seen";
+  // 2. Killed in the middle of writing records, just before the third: exactly two records.
+  run_until_killed_at(suite, "kill2", "suite-record:3");
   const size_t partial_records = files(out / "records", is_record).size();
-  EXPECT_LT(partial_records, static_cast<size_t>(kRecords));
+  EXPECT_EQ(partial_records, 2u);
   expect_no_partial_file_reads_as_complete(out);
 
-  // 3. Killed as soon as the first leaderboard file appears (while the others are written).
-  kill_when(suite, "kill3", [&] {
-    if (fs::exists(out / "leaderboard.md")) return true;
-    return !files(out, [](const fs::path& p) {
-              return is_tmp(p) && p.filename().string().rfind("leaderboard", 0) == 0;
-            }).empty();
-  });
+  // 3. Killed between the leaderboard's files: the first format (md) is written, the next not.
+  run_until_killed_at(suite, "kill3", "suite-leaderboard:2");
+  EXPECT_TRUE(fs::exists(out / "leaderboard.md"));
+  for (const char* ext : {"csv", "tex", "html"})
+    EXPECT_FALSE(fs::exists(out / (std::string("leaderboard.") + ext))) << ext;
+  EXPECT_EQ(files(out / "records", is_record).size(), static_cast<size_t>(kRecords));
   expect_no_partial_file_reads_as_complete(out);
 
   // 4. Rerun to the end: the same records and byte-identical leaderboards.

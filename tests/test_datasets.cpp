@@ -24,6 +24,7 @@
 #include "datasets/retrieval_set.h"
 #include "datasets/revisitop.h"
 #include "datasets/set_registry.h"
+#include "support/bad_input.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -79,15 +80,9 @@ void run_python(const TempDir& dir, const std::string& script) {
 // Expects `fn` to throw repbench::Error whose one-line message contains every one of `parts`.
 template <typename Fn>
 std::string expect_error(Fn&& fn, std::initializer_list<std::string> parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected repbench::Error";
-  } catch (const Error& e) {
-    for (const auto& p : parts) EXPECT_THAT(e.what(), HasSubstr(p));
-    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << "not one line: " << e.what();
-    return e.what();
-  }
-  return "";
+  const std::string e = test_support::error_of(fn);
+  for (const auto& p : parts) EXPECT_TRUE(test_support::is_one_line_error(e, p));
+  return e == "(no error)" ? "" : e;
 }
 
 PyValue parse(const std::string& bytes) {

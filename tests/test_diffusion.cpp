@@ -1007,6 +1007,6 @@ TEST(Cli, TrainSampleAndOutpaint) {
       run_cli(fmt::format("synth inpaint --model {}/gaussian.pt --image {}/images/src0.png --mask "
                           "{}/masks/half_40x30.png --out {}/x.png --steps 5 --jump-length 2",
                           fx, fx, fx, d.string()));
-  EXPECT_BAD_INPUT(r, "half_40x30.png", "the mask is 40x30 but the image");
+  EXPECT_BAD_INPUT(r, "half_40x30.png", "the mask is 40x30 but the image", (d / "x.png").string());
   fs::remove_all(d);
 }

@@ -258,14 +258,15 @@ TEST(Copying, ReportRefusesARecordWithoutItsFields) {
 }
 
 TEST(Copying, CommandLineErrorsAreOneLine) {
-  const ProcessResult r = run_process({REPBENCH_BINARY, "experiment", "copying", "--demo-pool",
-                                       "--images", "x", "--train-sizes", "5", "-m",
-                                       "builtin:tiny", "--out", "/tmp/unused"});
-  EXPECT_BAD_INPUT(r, "--images", "give either --images DIR_OR_LIST or --demo-pool");
+  TempDir tmp;
+  const std::string out = (tmp.path() / "out").string();
+  const ProcessResult r =
+      run_process({REPBENCH_BINARY, "experiment", "copying", "--demo-pool", "--images", "x",
+                   "--train-sizes", "5", "-m", "builtin:tiny", "--out", out});
+  EXPECT_BAD_INPUT(r, "--images", "give either --images DIR_OR_LIST or --demo-pool", out);
   const ProcessResult s = run_process({REPBENCH_BINARY, "experiment", "copying", "--images", "x",
-                                       "--train-sizes", "5,y", "-m", "builtin:tiny", "--out",
-                                       "/tmp/unused"});
-  EXPECT_BAD_INPUT(s, "--train-sizes \"5,y\"", "\"y\" is not a whole number");
+                                       "--train-sizes", "5,y", "-m", "builtin:tiny", "--out", out});
+  EXPECT_BAD_INPUT(s, "--train-sizes \"5,y\"", "\"y\" is not a whole number", out);
 }
 
 }  // namespace

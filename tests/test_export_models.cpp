@@ -32,8 +32,6 @@ using namespace repbench;  // NOLINT
 
 namespace {
 
-constexpr const char* kPhotos = "/usr/share/doc/opencv-doc/examples/data";
-
 struct Family {
   const char* name;  // the test's name
   const char* arch;  // --random-weights ARCH
@@ -65,9 +63,9 @@ TEST_P(ExportedFamily, ExtractEqualsPyTorchOnPhotographs) {
   // order `extract --images` lists a folder.
   std::vector<std::string> photos;
   for (const char* p : {"aloeL.jpg", "fruits.jpg", "home.jpg"})
-    photos.push_back(fmt::format("{}/{}", kPhotos, p));
-  for (const std::string& p : photos)
-    if (!fs::exists(p)) GTEST_SKIP() << p << " is missing (Debian's opencv-doc)";
+    photos.push_back(test_support::photos_dir() + "/" + p);
+  SKIP_OR_FAIL_WITHOUT_FIXTURE(
+      test_support::photographs_missing({"aloeL.jpg", "fruits.jpg", "home.jpg"}));
   tests::TempDir tmp("export_models");
   const std::string images = tmp.file("images");
   fs::create_directories(images);

@@ -21,6 +21,7 @@
 #include "datasets/set_registry.h"
 #include "report/failure_page.h"
 #include "report/leaderboard.h"
+#include "support/bad_input.h"
 #include "tests/failure_fixture.h"
 
 namespace repbench::report {
@@ -220,8 +221,9 @@ TEST_F(FailurePage, ScoresFromTheRecordsDescriptorsWhenGiven) {
   const ProcessResult bad = repbench({"explain", fx_.record.string(), "--root",
                                       fx_.set_dir.string(), "-q", (dir_ / "q.npy").string(), "-d",
                                       (dir_ / "db.npy").string()});
-  EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_THAT(bad.err, HasSubstr("not the descriptors"));
+  // Without --out the page would go beside the record.
+  EXPECT_BAD_INPUT(bad, (dir_ / "q.npy").string(), "not the descriptors",
+                   (dir_ / "records" / "model-a.failure-fixture.failures.html").string());
   // Without descriptors the page shows ranks only.
   write_failure_page(fx_.record.string(), set_, (dir_ / "plain.html").string());
   EXPECT_EQ(count(read_file((dir_ / "plain.html").string()), "class=\"score\""), 0u);
@@ -290,14 +292,6 @@ TEST_F(FailurePage, LeaderboardLinksOnlyCellsWithAPage) {
   EXPECT_EQ(board.rows[0].cells[0].page, "model-a.failure-fixture.failures.html");
 }
 
-// Each bad input: exit status 2 and one line on stderr that names the file.
-void expect_one_line_error(const ProcessResult& r, const std::string& names) {
-  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-  EXPECT_THAT(r.err, HasSubstr(names));
-  const std::string trimmed = r.err.substr(0, r.err.find_last_not_of('\n') + 1);
-  EXPECT_EQ(trimmed.find('\n'), std::string::npos) << r.err;
-}
-
 TEST_F(FailurePage, BadInputIsOneLineAndExitTwo) {
   const std::string rec = fx_.record.string();
   const std::vector<std::string> args = {"--root", fx_.set_dir.string(), "--out", dir_.string()};
@@ -306,43 +300,45 @@ TEST_F(FailurePage, BadInputIsOneLineAndExitTwo) {
     a.insert(a.end(), args.begin(), args.end());
     return repbench(a);
   };
+  // The page explain would write for `record` (in --out).
+  auto page = [&](const std::string& record) {
+    return (dir_ / (fs::path(record).stem().string() + ".failures.html")).string();
+  };
   // Without per-query data (a schema-1 record).
   json old = fx_.record_json;
   old["schema"] = "repbench.record/1";
   old.erase("per_query");
-  write_file_atomic((dir_ / "old.json").string(), old.dump());
-  ProcessResult r = explain((dir_ / "old.json").string());
-  expect_one_line_error(r, "old.json");
-  EXPECT_THAT(r.err, HasSubstr("no per-query data"));
+  const std::string old_path = (dir_ / "old.json").string();
+  write_file_atomic(old_path, old.dump());
+  EXPECT_BAD_INPUT(explain(old_path), old_path, "no per-query data", page(old_path));
   // Another schema.
   json other = fx_.record_json;
   other["schema"] = "repbench.record/3";
-  write_file_atomic((dir_ / "other.json").string(), other.dump());
-  expect_one_line_error(explain((dir_ / "other.json").string()), "other.json");
+  const std::string other_path = (dir_ / "other.json").string();
+  write_file_atomic(other_path, other.dump());
+  EXPECT_BAD_INPUT(explain(other_path), other_path, "schema", page(other_path));
   // Queries of another ground truth.
   json moved = fx_.record_json;
   moved["per_query"]["queries_sha256"] = std::string(64, 'a');
-  write_file_atomic((dir_ / "records" / "moved.json").string(), moved.dump());
-  r = explain((dir_ / "records" / "moved.json").string());
-  expect_one_line_error(r, "moved.json");
-  EXPECT_THAT(r.err, HasSubstr("queries_sha256"));
+  const std::string moved_path = (dir_ / "records" / "moved.json").string();
+  write_file_atomic(moved_path, moved.dump());
+  EXPECT_BAD_INPUT(explain(moved_path), moved_path, "queries_sha256", page(moved_path));
   // Its top-ids file gone.
   fs::remove(dir_ / "records" / "model-a.failure-fixture.top100.npy");
-  r = explain(rec);
-  expect_one_line_error(r, "model-a.failure-fixture.top100.npy");
-  EXPECT_THAT(r.err, HasSubstr(rec));
-  // Two records of different queries.
+  ProcessResult r = explain(rec);
+  EXPECT_BAD_INPUT(r, "model-a.failure-fixture.top100.npy", rec, page(rec));
+  // Two records of different queries (the page would go beside the first).
   const fs::path b = dir_ / "records" / "b.json";
   make_fixture_record(b, "model-b", {0.3, 0.1, nullptr, 0.9}, fx_.top, std::string(64, 'b'));
   make_fixture_record(fx_.record, "model-a", {0.2, 0.9, nullptr, 0.2}, fx_.top, fx_.sha);
   r = repbench({"explain", rec, b.string(), "--root", fx_.set_dir.string()});
-  expect_one_line_error(r, "b.json");
+  EXPECT_BAD_INPUT(r, b.string(), "different queries",
+                   (dir_ / "records" / "model-a.failure-fixture.vs.b.html").string());
   // Ids outside the database.
   std::vector<int32_t> top = fx_.top;
   top[5] = 10;
   make_fixture_record(fx_.record, "model-a", {0.2, 0.9, nullptr, 0.2}, top, fx_.sha);
-  expect_one_line_error(explain(rec), "top100.npy");
-  EXPECT_FALSE(fs::exists(dir_ / "model-a.failure-fixture.failures.html"));
+  EXPECT_BAD_INPUT(explain(rec), "top100.npy", "10", page(rec));
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "imaging/codecs_plugin.h"
 #include "imaging/image_list.h"
 #include "imaging/thumbnail.h"
+#include "support/bad_input.h"
 #include "support/command_test.h"
 
 namespace repbench::imaging {
@@ -29,14 +30,7 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 // A w x h BGR image with a gradient and a coloured corner, so that orientation and channel order
 // show.

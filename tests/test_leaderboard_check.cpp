@@ -424,10 +424,11 @@ TEST(LeaderboardCheckCli, ExitStatusesAndDiff) {
   write_file_atomic(dir.file("bad.csv"), "hello\n");
   EXPECT_BAD_INPUT(
       run_cli("leaderboard --scores " + scores + " --check " + dir.file("bad.csv"), dir),
-      dir.file("bad.csv"), "line 1: expected a leaderboard csv header");
+      dir.file("bad.csv"), "line 1: expected a leaderboard csv header",
+      ::repbench::test_support::kNoOutput);
   EXPECT_BAD_INPUT(
       run_cli("leaderboard --scores " + scores + " --check " + dir.file("absent.json"), dir),
-      dir.file("absent.json"), "no such file");
+      dir.file("absent.json"), "no such file", ::repbench::test_support::kNoOutput);
 }
 
 }  // namespace

@@ -770,8 +770,10 @@ std::vector<float> row_max_abs_diff(const FloatArray& a, const FloatArray& b) {
 
 TEST(Decoding, LargeJpegsMatchPyTorchByDefaultAndFastDecodeStaysWithinItsBound) {
   REQUIRE_FIXTURES();
+  // The fixture script makes the large JPEGs from opencv-doc's photographs when they are there.
   if (!fs::exists(fx + "/resnet18_large.npy"))
-    GTEST_SKIP() << "no opencv-doc photographs here (Debian's opencv-doc)";
+    SKIP_OR_FAIL_WITHOUT_FIXTURE(fx + "/resnet18_large.npy was not made: " +
+                                 test_support::photographs_missing({"aloeL.jpg", "aloeR.jpg"}));
   TempDir tmp;
   const std::string out = tmp / "feats";
   FloatArray ref = read_npy_float(fx + "/resnet18_large.npy");  // PIL full decode, torchvision

@@ -416,19 +416,20 @@ TEST(PostprocessCli, ScanAppliesTheChainToBothSides) {
 TEST(PostprocessCli, BadInputIsOneLine) {
   CliFixture f;
   const std::string train = f.dir.file("train.npy");
-  EXPECT_BAD_INPUT(repbench_run(f.dir, f.eval("--postprocess PCAW8,Nonsense7 --postprocess-train " +
-                                              train)),
-                   "PCAW8,Nonsense7", "FAISS refuses");
-  EXPECT_BAD_INPUT(repbench_run(f.dir, f.eval("--postprocess IVF4 --postprocess-train " + train)),
-                   "IVF4", "not a chain");
-  EXPECT_BAD_INPUT(repbench_run(f.dir, f.eval("--postprocess PCAW8 --postprocess-train " +
-                                              f.dir.file("train32.npy"))),
-                   f.dir.file("train32.npy"), "dimension 32");
-  EXPECT_BAD_INPUT(repbench_run(f.dir, f.eval("--postprocess PCAW8")), "--postprocess-train",
-                   "needs");
-  EXPECT_BAD_INPUT(repbench_run(f.dir, f.eval("--rerank 'aqe:k=two,alpha=3'")), "--rerank",
-                   "not an integer");
-  EXPECT_BAD_INPUT(repbench_run(f.dir, f.eval("--rerank 'aqe:k=2'")), "--rerank", "needs both");
+  // Neither the record nor the post-processing cache may be written.
+  const std::string out = f.dir.file("bad.json"), cache = f.dir.file("cache");
+  const auto eval = [&](const std::string& extra) {
+    return repbench_run(f.dir, f.eval(extra + " --out " + out));
+  };
+  EXPECT_BAD_INPUT(eval("--postprocess PCAW8,Nonsense7 --postprocess-train " + train),
+                   "PCAW8,Nonsense7", "FAISS refuses", out, cache);
+  EXPECT_BAD_INPUT(eval("--postprocess IVF4 --postprocess-train " + train), "IVF4", "not a chain",
+                   out, cache);
+  EXPECT_BAD_INPUT(eval("--postprocess PCAW8 --postprocess-train " + f.dir.file("train32.npy")),
+                   f.dir.file("train32.npy"), "dimension 32", out, cache);
+  EXPECT_BAD_INPUT(eval("--postprocess PCAW8"), "--postprocess-train", "needs", out, cache);
+  EXPECT_BAD_INPUT(eval("--rerank 'aqe:k=two,alpha=3'"), "--rerank", "not an integer", out, cache);
+  EXPECT_BAD_INPUT(eval("--rerank 'aqe:k=2'"), "--rerank", "needs both", out, cache);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 #include "report/leaderboard_check.h"
 #include "report/record.h"
 #include "report/reference.h"
+#include "support/bad_input.h"
 #include "tests/temp_dir.h"
 
 namespace repbench {
@@ -43,14 +44,7 @@ using ::testing::Not;
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 // One folder per test, under the system temp dir.
 class TempDir : public tests::TempDir {

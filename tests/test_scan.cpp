@@ -45,8 +45,9 @@ class ScanTest : public test_support::CommandTest {
   ScanTest() : CommandTest("scan") {}
   // The bad-input contract (tests/support/bad_input.h); a scan reports the extractions it
   // finished before the bad input (one summary line each) first.
-  void expect_bad_input(const Run& r, const std::string& input, const std::string& problem) const {
-    EXPECT_BAD_INPUT_AFTER_PROGRESS(r, input, problem);
+  void expect_bad_input(const Run& r, const std::string& input, const std::string& problem,
+                        const std::vector<std::string>& outputs) const {
+    EXPECT_BAD_INPUT_AFTER_PROGRESS(r, input, problem, outputs);
   }
 
   // The demo pool (real photographs of opencv-doc), staged once per test under dir_/pool.
@@ -243,19 +244,19 @@ TEST_F(ScanTest, ShardsMergeToTheUnshardedFileByteForByte) {
   // Missing, repeated, foreign shards: one line, status 2, nothing written.
   const std::string s0 = path("sh/images.shard-0-of-3.npy"), s1 = path("sh/images.shard-1-of-3.npy");
   expect_bad_input(repbench("extract merge " + s0 + " " + s1 + " --out " + path("x.npy")),
-                   "shard 2/3", "is missing: 2 of 3 shard files given");
+                   "shard 2/3", "is missing: 2 of 3 shard files given", {path("x.npy")});
   expect_bad_input(
       repbench("extract merge " + s0 + " " + s1 + " " + s1 + " --out " + path("x.npy")), s1,
-      "given twice");
+      "given twice", {path("x.npy")});
   r = repbench(fmt::format("extract -m builtin:tiny --images {} --shard 2/3 --out {}",
                            path("train.txt"), path("other")));
   ASSERT_EQ(r.status, 0) << r.err;
   expect_bad_input(repbench("extract merge " + s0 + " " + s1 + " " +
                             path("other/images.shard-2-of-3.npy") + " --out " + path("x.npy")),
-                   path("other/images.shard-2-of-3.npy"), "the model");
+                   path("other/images.shard-2-of-3.npy"), "the model", {path("x.npy")});
   expect_bad_input(repbench("scan -g " + path("train.txt") + " --train-descriptors " + s0 + " " +
                             s1 + " -m builtin:dct --out " + path("s3")),
-                   "shard 2/3", "is missing: 2 of 3 shard files given");
+                   "shard 2/3", "is missing: 2 of 3 shard files given", {path("s3")});
   // Shards of another decoding mode (--fast-decode) are not merged or scanned with full ones.
   r = repbench(fmt::format("extract -m builtin:dct --images {} --shard 2/3 --fast-decode --out {}",
                            path("train.txt"), path("fast")));
@@ -265,16 +266,16 @@ TEST_F(ScanTest, ShardsMergeToTheUnshardedFileByteForByte) {
   EXPECT_EQ(json::parse(slurp(path("sh/images.shard-2-of-3.shard.json")))["decoding"], "full");
   expect_bad_input(repbench("extract merge " + s0 + " " + s1 + " " +
                             path("fast/images.shard-2-of-3.npy") + " --out " + path("x.npy")),
-                   path("fast/images.shard-2-of-3.npy"), "the decoding");
+                   path("fast/images.shard-2-of-3.npy"), "the decoding", {path("x.npy")});
   expect_bad_input(repbench("scan -g " + path("train.txt") + " --train-descriptors" + shards +
                             " -m builtin:dct --fast-decode --out " + path("s3")),
-                   "shard", "descriptors made with full decoding, but this scan decodes with "
-                   "reduced-jpeg");
-  EXPECT_FALSE(fs::exists(path("x.npy")));
-  EXPECT_FALSE(fs::exists(path("s3/scan.json")));
+                   "shard",
+                   "descriptors made with full decoding, but this scan decodes with "
+                   "reduced-jpeg",
+                   {path("s3")});
   expect_bad_input(repbench("extract -m builtin:dct --images " + path("train.txt") +
-                            " --shard 3/3 --out " + path("sh")),
-                   "--shard '3/3'", "need 0 <= I < N");
+                            " --shard 3/3 --out " + path("sh3")),
+                   "--shard '3/3'", "need 0 <= I < N", {path("sh3")});
 }
 
 TEST_F(ScanTest, BadInputIsOneLineAndWritesNoRecord) {
@@ -284,26 +285,26 @@ TEST_F(ScanTest, BadInputIsOneLineAndWritesNoRecord) {
   for (size_t i = 0; i < 6; ++i)
     fs::copy_file(photos[i], path("train") + "/" + fs::path(photos[i]).filename().string());
   const std::string train = " -t " + path("train") + " -m builtin:tiny --out " + path("out");
-  expect_bad_input(repbench("scan -g " + path("empty") + train), path("empty"), "no images");
+  const std::vector<std::string> out = {path("out")};
+  expect_bad_input(repbench("scan -g " + path("empty") + train), path("empty"), "no images", out);
   expect_bad_input(repbench("scan -g " + path("nowhere") + train), path("nowhere"),
-                   "no such folder");
+                   "no such folder", out);
   expect_bad_input(repbench("scan -g " + path("train") + " -t " + path("empty") +
                             " -m builtin:tiny --out " + path("out")),
-                   path("empty"), "no images");
+                   path("empty"), "no images", out);
   expect_bad_input(repbench("scan -g " + path("train") + train + " --threshold 1.5"), "--threshold",
-                   "1.5 is outside [-1, 1]");
+                   "1.5 is outside [-1, 1]", out);
   expect_bad_input(repbench("scan -g " + path("train") + train + " --threshold 0.5,-2"),
-                   "--threshold", "-2 is outside [-1, 1]");
+                   "--threshold", "-2 is outside [-1, 1]", out);
   expect_bad_input(repbench("scan -g " + path("train") + train + " --dup-threshold 7"),
-                   "--dup-threshold", "7 is outside [-1, 1]");
+                   "--dup-threshold", "7 is outside [-1, 1]", out);
   expect_bad_input(repbench("scan -g " + path("train") + train + " --index kd"), "--index 'kd'",
-                   "is not a FAISS index_factory string");
+                   "is not a FAISS index_factory string", out);
   // Only unreadable generations: named in the one line, no record.
   fs::create_directories(path("broken"));
   std::ofstream(path("broken/a.jpg")) << "not a jpeg";
   expect_bad_input(repbench("scan -g " + path("broken") + train), path("broken/a.jpg"),
-                   "none of the 1 generated images could be read");
-  EXPECT_FALSE(fs::exists(path("out/scan.json")));
+                   "none of the 1 generated images could be read", out);
 
   // Unreadable images among readable ones: named, skipped, counted; the scan goes on.
   fs::create_directories(path("gen"));

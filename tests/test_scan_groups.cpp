@@ -475,36 +475,37 @@ TEST_F(ScanGroupsTest, CommandLineWritesGroupsAndRefusesBadGroupsFiles) {
   write("unknown.csv", slurp(path("tg.csv")) + "train/300000.png,class 1\n");
   EXPECT_BAD_INPUT(
       repbench("scan" + sides + " --train-groups " + path("unknown.csv") + " --out " + path("x")),
-      path("unknown.csv"), "line 303: 'train/300000.png' is not a training image of this scan");
+      path("unknown.csv"), "line 303: 'train/300000.png' is not a training image of this scan",
+      path("x"));
   write("empty.csv", "0,a\n1,\n");
   EXPECT_BAD_INPUT(
       repbench("scan" + sides + " --generated-groups " + path("empty.csv") + " --out " + path("x")),
-      path("empty.csv"), "line 2: the group of '1' is empty");
+      path("empty.csv"), "line 2: the group of '1' is empty", path("x"));
   write("three.csv", "path,group\n0,a,b\n");
   EXPECT_BAD_INPUT(
       repbench("scan" + sides + " --generated-groups " + path("three.csv") + " --out " + path("x")),
-      path("three.csv"), "line 2: expected 'path,group', found 3 fields");
+      path("three.csv"), "line 2: expected 'path,group', found 3 fields", path("x"));
   write("partial.csv", "0,a\n1,a\n");
   EXPECT_BAD_INPUT(repbench("scan" + sides + " --generated-groups " + path("partial.csv") +
                             " --out " + path("x")),
-                   path("partial.csv"), "no group for the generated image '2' (38 of 40");
+                   path("partial.csv"), "no group for the generated image '2' (38 of 40",
+                   path("x"));
   std::string stray = slurp(path("gg.csv"));
   stray.replace(stray.find("\"class "), 9, "\"class 9\"");  // the first generation's group
   write("stray.csv", stray);
   EXPECT_BAD_INPUT(
       repbench("scan" + sides + " --train-groups " + path("tg.csv") + " --generated-groups " +
                path("stray.csv") + " --within-group --out " + path("x")),
-      path("stray.csv"), "unknown group 'class 9");
+      path("stray.csv"), "unknown group 'class 9", path("x"));
   EXPECT_BAD_INPUT(repbench("scan" + sides + " --generated-groups " + path("gg.csv") +
                             " --within-group --out " + path("x")),
-                   "--within-group", "needs both --generated-groups and --train-groups");
+                   "--within-group", "needs both --generated-groups and --train-groups", path("x"));
   EXPECT_BAD_INPUT(
       repbench("scan" + sides + groups + " --within-group --index hnsw --out " + path("x")),
-      "--within-group", "give --index exact (or auto), not 'hnsw'");
+      "--within-group", "give --index exact (or auto), not 'hnsw'", path("x"));
   EXPECT_BAD_INPUT(
       repbench("scan" + sides + " --train-groups " + path("missing.csv") + " --out " + path("x")),
-      path("missing.csv"), "");
-  EXPECT_FALSE(fs::exists(path("x/scan.json")));
+      path("missing.csv"), "", path("x"));
 }
 
 // Groups in a job array: each task assigns the groups over the whole list, searches its shard

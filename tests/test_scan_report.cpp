@@ -31,8 +31,8 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/subprocess.h"
-#include "demo/demo_pool.h"
 #include "datasets/set_registry.h"
+#include "demo/demo_pool.h"
 #include "report/copying_report.h"
 #include "report/failure_page.h"
 #include "report/html_page.h"
@@ -400,14 +400,11 @@ TEST(ScanReport, MissingGnuplotIsOneLineAndWritesNoPage) {
   TempDir dir;
   fs::create_directories(dir.path() / "empty_bin");
   ScopedEnv path("PATH", (dir.path() / "empty_bin").string());
-  try {
-    write_scan_report(make_record({}, some_baseline()), dir.path() / "out");
-    FAIL() << "expected an Error";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_THAT(msg, HasSubstr("gnuplot is not on PATH"));
-    EXPECT_THAT(msg, HasSubstr("install gnuplot-nox"));
-    EXPECT_EQ(msg.find('\n'), std::string::npos);
+  {
+    const std::string e = test_support::error_of(
+        [&] { write_scan_report(make_record({}, some_baseline()), dir.path() / "out"); });
+    EXPECT_TRUE(test_support::is_one_line_error(e, "gnuplot is not on PATH"));
+    EXPECT_TRUE(test_support::is_one_line_error(e, "install gnuplot-nox"));
   }
   EXPECT_FALSE(fs::exists(dir.path() / "out/report.html"));
 }
@@ -467,12 +464,8 @@ TEST(ScanReport, BadRecordsNameTheField) {
   EXPECT_ERROR_CONTAINS(write_scan_report(wrong_kind, dir.path() / "out"),
                         "expected 'replication-scan'");
   rec["pairs"][0]["score"] = "high";
-  try {
-    write_scan_report(rec, dir.path() / "out");
-    FAIL() << "expected an Error";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("'pairs[0].score' is not a number"));
-  }
+  EXPECT_ERROR_CONTAINS(write_scan_report(rec, dir.path() / "out"),
+                        "'pairs[0].score' is not a number");
   rec.erase("pairs");
   EXPECT_ERROR_CONTAINS(write_scan_report(rec, dir.path() / "out"), "'pairs' is missing");
   EXPECT_FALSE(fs::exists(dir.path() / "out"));
@@ -540,6 +533,7 @@ struct BrowserRun {
 // logs, and every uncaught exception, is a line "...:CONSOLE:<line>] "<message>", source: ...";
 // this needs nothing injected into the page (which has no script of its own), and
 // BrowserConsoleScanDetectsErrors below proves on a broken page that such lines are found.
+// (Each browser test starts with REQUIRE_CHROMIUM(): the fixture rule of required_fixture.h.)
 BrowserRun load_in_chromium(const fs::path& page, const fs::path& out_dir) {
   const std::optional<std::string> chromium = find_program("chromium");
   if (!chromium) {
@@ -608,7 +602,16 @@ long data_pairs_attribute(const std::string& dom) {
   return std::strtol(dom.c_str() + at + key.size(), nullptr, 10);
 }
 
+// Headless chromium is a machine fixture: skipped without it, a failure where fixtures are
+// required (REPBENCH_REQUIRE_FIXTURES=1).
+#define REQUIRE_CHROMIUM()                                                                    \
+  SKIP_OR_FAIL_WITHOUT_FIXTURE(find_program("chromium")                                       \
+                                   ? std::string()                                            \
+                                   : std::string("chromium is not on PATH: install Debian's " \
+                                                 "chromium (scripts/setup.sh)"))
+
 TEST(ScanReportBrowser, ConsoleScanDetectsErrors) {
+  REQUIRE_CHROMIUM();
   // The control for the two tests below: a page that logs an error and throws must be caught.
   const fs::path out = browser_output_dir("control");
   write_file_atomic((out / "broken.html").string(),
@@ -624,6 +627,7 @@ TEST(ScanReportBrowser, ConsoleScanDetectsErrors) {
 }
 
 TEST(ScanReportBrowser, ScanPageLoadsCleanAndShowsEveryPair) {
+  REQUIRE_CHROMIUM();
   const fs::path out = browser_output_dir("scan");
   const json rec = photo_record(out / "gen");
   write_scan_report(rec, out);
@@ -677,6 +681,7 @@ void write_copying_fixture(const fs::path& out) {
 // records: each size's scan page is rendered from its scan.json, the page shows each size's top
 // pairs, links only to those pages, and loads clean.
 TEST(ScanReportBrowser, CopyingPageLoadsCleanWithEachSizesPairs) {
+  REQUIRE_CHROMIUM();
   const fs::path out = browser_output_dir("copying");
   write_copying_fixture(out);
   for (const char* f : {"n10/scan/report.html", "n40/scan/report.html",
@@ -704,6 +709,7 @@ TEST(ScanReportBrowser, CopyingPageLoadsCleanWithEachSizesPairs) {
 }
 
 TEST(ScanReportBrowser, LeaderboardPageLoadsCleanWithItsCharts) {
+  REQUIRE_CHROMIUM();
   const fs::path out = browser_output_dir("leaderboard");
   std::vector<ScoreEntry> entries;
   const std::vector<std::pair<std::string, std::string>> models = {
@@ -737,6 +743,7 @@ TEST(ScanReportBrowser, LeaderboardPageLoadsCleanWithItsCharts) {
 // With per-query APs for every model on every dataset, the page has the rank-interval column and
 // the critical-difference diagram (models, CD scale bar, group bars), and still loads clean.
 TEST(ScanReportBrowser, LeaderboardPageShowsTheCriticalDifferenceDiagram) {
+  REQUIRE_CHROMIUM();
   const fs::path out = browser_output_dir("leaderboard_cd");
   std::vector<ScoreEntry> entries;
   const std::vector<std::string> models = {"SSCD, ResNet-50", "DINO ViT-B/16", "CLIP ViT-B/32",
@@ -797,6 +804,7 @@ std::optional<cv::Rect> pixels_where(const cv::Mat& img, Pred is) {
 }
 
 TEST(ScanReportBrowser, FailurePageLoadsCleanWithThumbnailsAndTheCropBox) {
+  REQUIRE_CHROMIUM();
   const fs::path out = browser_output_dir("failures");
   const testing_fixture::FailureFixture fx = testing_fixture::make_failure_fixture(out / "fixture");
   const datasets::RetrievalSet set = datasets::load_set({fx.set_dir.string(), "", "", ""});

@@ -185,7 +185,10 @@ TEST_F(Table1Suite, PreflightWithNothingDownloadedListsEveryInputWithItsRemedy) 
   EXPECT_EQ(r.status, 3) << r.out << r.err;
   EXPECT_EQ(r.err, "");
   std::vector<std::string> names;
-  for (const auto& row : reference_table()["rows"]) names.push_back("model  " + row["model"].get<std::string>());
+  // The table is bound to a name first: a range-for over a member of a temporary json reads
+  // freed memory (the temporary dies before the loop body runs).
+  const json table = reference_table();
+  for (const auto& row : table["rows"]) names.push_back("model  " + row["model"].get<std::string>());
   for (const char* set : {"roxford5k-dcr", "rparis6k-dcr", "cub200-dcr", "gpr1200-dcr",
                           "instre-s1-dcr", "MSCOCO Segmix", "VOC-Segmix", "IN-Cutmix",
                           "IN-Dif-Diagonal", "IN-Dif-Outpaint"})
@@ -416,10 +419,10 @@ TEST_F(Table1Suite, BadRecipesAndVariablesAreOneLineErrors) {
   for (size_t i : {0, 5}) {  // a key the reader refuses, a value the generator refuses
     repbench::write_file_atomic(path("bad.yaml"),
                                 "output: out\nmodels: [builtin:tiny]\nsets:\n" + cases[i].sets);
-    EXPECT_BAD_INPUT(repbench("run --suite " + path("bad.yaml")), cases[i].where,
-                     cases[i].problem);
+    EXPECT_BAD_INPUT(repbench("run --suite " + path("bad.yaml")), cases[i].where, cases[i].problem,
+                     path("out"));
     EXPECT_BAD_INPUT(repbench("run --preflight --suite " + path("bad.yaml")), cases[i].where,
-                     cases[i].problem);
+                     cases[i].problem, path("out"));
   }
   // --set-var fills a variable the environment does not have, and wins over the environment's.
   repbench::write_file_atomic(path("vars.yaml"),
@@ -430,8 +433,8 @@ TEST_F(Table1Suite, BadRecipesAndVariablesAreOneLineErrors) {
   EXPECT_EQ(s.output, "/tmp/o");
   EXPECT_EQ(s.models[0].spec, "builtin:tiny");  // the default
   EXPECT_EQ(s.sets[0].set, "/data/gnd.json");
-  EXPECT_BAD_INPUT(repbench("run --suite " + path("vars.yaml") + " --set-var OUT_DIR"),
-                   "--set-var", "not NAME=VALUE");
+  EXPECT_BAD_INPUT(repbench("run --suite " + path("vars.yaml") + " --set-var OUT_DIR"), "--set-var",
+                   "not NAME=VALUE", repbench::test_support::kNoOutput);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "models/feature_extractor.h"
 #include "models/registry.h"
 #include "runtime/torch_plugin.h"
+#include "support/bad_input.h"
 #include "support/command_test.h"
 
 namespace repbench {
@@ -160,16 +161,13 @@ TEST_F(TorchPluginTest, AMissingPluginIsOneLineNamingItsPath) {
   EXPECT_EQ(r.status, 0) << r.err;
   r = repbench_env(env, "extract -m builtin:randcnn --images " + path("imgs") + " --out " +
                             path("f"));
-  EXPECT_EQ(r.status, 2);
-  EXPECT_THAT(r.err, HasSubstr(missing + ": the LibTorch plugin is missing"));
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_BAD_INPUT(r, missing, missing + ": the LibTorch plugin is missing", path("f"));
   // A file that is not a plugin.
   std::ofstream(path("fake.so")) << "not an ELF file";
   r = repbench_env(std::string(runtime::kTorchPluginEnv) + "=" + path("fake.so"),
                    "extract -m builtin:randcnn --images " + path("imgs") + " --out " + path("g"));
-  EXPECT_EQ(r.status, 2);
-  EXPECT_THAT(r.err, HasSubstr(path("fake.so") + ": cannot load the LibTorch plugin"));
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_BAD_INPUT(r, path("fake.so"), path("fake.so") + ": cannot load the LibTorch plugin",
+                   path("g"));
 }
 
 bool maps_contain(const std::string& name) {

@@ -18,6 +18,32 @@ inline const char* kSystemPython = "/usr/bin/python3";
 
 inline bool python_stack_required() { return fixtures_required(); }
 
+// The Debian packages of the modules in "numpy, PIL, torch" (python3-<name> but for the few
+// named otherwise).
+inline std::string debian_packages_of(const std::string& modules) {
+  static const std::map<std::string, std::string> kOther = {{"PIL", "python3-pil"},
+                                                            {"yaml", "python3-yaml"},
+                                                            {"cv2", "python3-opencv"},
+                                                            {"sklearn", "python3-sklearn"},
+                                                            {"json", "python3"}};
+  std::string out;
+  size_t start = 0;
+  while (start < modules.size()) {
+    size_t end = modules.find(',', start);
+    if (end == std::string::npos) end = modules.size();
+    std::string m = modules.substr(start, end - start);
+    m.erase(0, m.find_first_not_of(' '));
+    m.erase(m.find_last_not_of(' ') + 1);
+    m = m.substr(0, m.find('.'));  // torch.nn -> torch
+    if (!m.empty()) {
+      const auto it = kOther.find(m);
+      out += (out.empty() ? "" : " ") + (it != kOther.end() ? it->second : "python3-" + m);
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 // "" when `kSystemPython -c 'import MODULES'` succeeds, else why not (asked once per list).
 inline std::string python_missing(const std::string& modules) {
   static std::mutex mu;
@@ -29,7 +55,9 @@ inline std::string python_missing(const std::string& modules) {
         std::string(kSystemPython) + " -c 'import " + modules + "' >/dev/null 2>&1";
     const std::string why = std::system(cmd.c_str()) == 0
                                 ? ""
-                                : std::string(kSystemPython) + " cannot import " + modules;
+                                : std::string(kSystemPython) + " cannot import " + modules +
+                                      ": install " + debian_packages_of(modules) +
+                                      " (scripts/setup.sh)";
     it = answers.emplace(modules, why).first;
   }
   return it->second;

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdlib>
+#include <filesystem>
+#include <initializer_list>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -19,6 +21,24 @@ inline bool fixtures_required() {
     if (v != nullptr && std::string(v) == "1") return true;
   }
   return false;
+}
+
+// The folder of opencv-doc's example photographs. REPBENCH_TEST_PHOTOS (test-only) points the
+// tests elsewhere: the fixture rule's own test (test_builtin_reference.cpp) names a missing
+// folder with it to show that a missing fixture fails where fixtures are required.
+inline std::string photos_dir() {
+  const char* v = std::getenv("REPBENCH_TEST_PHOTOS");
+  return v != nullptr && *v != '\0' ? v : "/usr/share/doc/opencv-doc/examples/data";
+}
+
+// "" when the photographs `names` are in photos_dir(), else the reason, naming the package.
+inline std::string photographs_missing(std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    const std::string p = photos_dir() + "/" + name;
+    if (!std::filesystem::exists(p))
+      return p + " is missing: install Debian's opencv-doc (scripts/setup.sh)";
+  }
+  return "";
 }
 
 }  // namespace repbench::test_support
