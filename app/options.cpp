@@ -57,6 +57,7 @@ void print_precision(const nlohmann::json& p) {
                  ? fmt::format("; {} asked: {}", p["asked"].get<std::string>(),
                                p["fallback"].get<std::string>())
                  : std::string());
+}
 
 void remove_new_output_on_error(const std::string& out, const std::function<void()>& work) {
   std::error_code ec;

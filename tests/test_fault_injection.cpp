@@ -41,6 +41,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using repbench::test_support::slurp;
+using repbench::test_support::kNoOutput;
 
 class FaultInjection : public repbench::test_support::CommandTest {
  protected:
@@ -152,7 +153,7 @@ TEST_F(FaultInjection, EvalRefusesAnOutputThatIsTheQueryDescriptors) {
   const std::string eval = eval_inputs();
   const std::string before = slurp(path("q.npy"));
   const Run r = repbench(eval + " --out " + path("q.npy"));
-  EXPECT_BAD_INPUT(r, "--query-features " + path("q.npy"), "would replace the input");
+  EXPECT_BAD_INPUT(r, "--query-features " + path("q.npy"), "would replace the input", kNoOutput);
   EXPECT_NE(r.err.find("--out " + path("q.npy")), std::string::npos) << r.err;
   EXPECT_EQ(slurp(path("q.npy")), before);
 }
@@ -161,7 +162,7 @@ TEST_F(FaultInjection, EvalRefusesAnOutputThatIsTheGroundTruth) {
   const std::string eval = eval_inputs();
   const std::string before = slurp(path("gnd.json"));
   const Run r = repbench(eval + " --out " + path("gnd.json"));
-  EXPECT_BAD_INPUT(r, path("gnd.json"), "would replace the input");
+  EXPECT_BAD_INPUT(r, path("gnd.json"), "would replace the input", kNoOutput);
   EXPECT_EQ(slurp(path("gnd.json")), before);
 }
 
@@ -171,9 +172,9 @@ TEST_F(FaultInjection, OverlapIsFoundThroughSymlinksAndHardLinks) {
   fs::create_hard_link(path("q.npy"), path("hard.npy"));
   const std::string before = slurp(path("q.npy"));
   EXPECT_BAD_INPUT(repbench(base + " --out " + path("link/q.npy")), path("link/q.npy"),
-                   "would replace the input");
+                   "would replace the input", kNoOutput);
   EXPECT_BAD_INPUT(repbench(base + " --out " + path("hard.npy")), path("hard.npy"),
-                   "would replace the input");
+                   "would replace the input", kNoOutput);
   EXPECT_EQ(slurp(path("q.npy")), before);
   // A path that only looks alike is not refused.
   const Run ok = repbench(base + " --out " + path("link/record.json"));
@@ -187,7 +188,7 @@ TEST_F(FaultInjection, SearchRefusesAnOutputPrefixThatReplacesTheDatabase) {
   const std::string before = slurp(path("x.ids.npy"));
   const Run r = repbench("search --queries " + path("q.npy") + " --db " + path("x.ids.npy") +
                          " -k 2 --out " + path("x"));
-  EXPECT_BAD_INPUT(r, "--db " + path("x.ids.npy"), "would replace the input");
+  EXPECT_BAD_INPUT(r, "--db " + path("x.ids.npy"), "would replace the input", path("x.scores.npy"));
   EXPECT_EQ(slurp(path("x.ids.npy")), before);
   EXPECT_FALSE(fs::exists(path("x.scores.npy")));
 }
@@ -197,7 +198,7 @@ TEST_F(FaultInjection, LeaderboardRefusesAnOutputInsideTheRecordsFolder) {
   ASSERT_EQ(repbench(eval_inputs() + " --bootstrap 0 --out " + record).status, 0);
   const std::string before = slurp(record);
   const Run r = repbench("leaderboard --records " + path("recs") + " --out " + record);
-  EXPECT_BAD_INPUT(r, "--records " + path("recs"), "read recursively");
+  EXPECT_BAD_INPUT(r, "--records " + path("recs"), "read recursively", kNoOutput);
   EXPECT_EQ(slurp(record), before);
   const Run other = repbench("leaderboard --records " + path("recs") + " --out " + path("lb.md"));
   EXPECT_EQ(other.status, 0) << other.err;
@@ -209,7 +210,7 @@ TEST_F(FaultInjection, ExtractMergeRefusesAnOutputThatIsAShard) {
   const std::string before = slurp(path("A.npy"));
   const Run r = repbench("extract merge " + path("A.npy") + " " + path("B.npy") + " --out " +
                          path("A.npy"));
-  EXPECT_BAD_INPUT(r, "shard " + path("A.npy"), "would replace the input");
+  EXPECT_BAD_INPUT(r, "shard " + path("A.npy"), "would replace the input", kNoOutput);
   EXPECT_EQ(slurp(path("A.npy")), before);
 }
 
@@ -219,7 +220,7 @@ TEST_F(FaultInjection, ExtractRefusesToRewriteItsOwnImageList) {
   const std::string before = slurp(path("lst/images.txt"));
   const Run r = repbench("extract -m builtin:colorhist --images " + path("lst/images.txt") +
                          " --out " + path("lst"));
-  EXPECT_BAD_INPUT(r, "--images " + path("lst/images.txt"), "would replace the input");
+  EXPECT_BAD_INPUT(r, "--images " + path("lst/images.txt"), "would replace the input", kNoOutput);
   EXPECT_EQ(slurp(path("lst/images.txt")), before);
   EXPECT_FALSE(fs::exists(path("lst/images.npy")));
 }
@@ -229,7 +230,7 @@ TEST_F(FaultInjection, ScanRefusesAnOutputInsideTheGeneratedFolder) {
   write_images("train", 4);
   const Run r = repbench("scan -g " + path("gen") + " -t " + path("train") +
                          " -m builtin:colorhist --out " + path("gen/scan"));
-  EXPECT_BAD_INPUT(r, "--generated " + path("gen"), "read recursively");
+  EXPECT_BAD_INPUT(r, "--generated " + path("gen"), "read recursively", path("gen/scan"));
   EXPECT_FALSE(fs::exists(path("gen/scan")));
 }
 
@@ -312,7 +313,7 @@ TEST_F(FaultInjection, SearchThatRunsOutOfSpaceLeavesNeitherFile) {
   const Run r = repbench_with_file_limit("search --queries " + path("q.npy") + " --db " +
                                              path("db.npy") + " -k 8 --out " + path("s"),
                                          20000);
-  EXPECT_BAD_INPUT(r, path("s.ids.npy"), "write failed");
+  EXPECT_BAD_INPUT(r, path("s.ids.npy"), "write failed", path("s.ids.npy"), path("s.scores.npy"));
   EXPECT_FALSE(fs::exists(path("s.ids.npy")));
   EXPECT_FALSE(fs::exists(path("s.scores.npy")));
 }
@@ -502,7 +503,7 @@ TEST_F(FaultInjection, RunStopsOnAFullDiskAndKeepGoingStillFails) {
                                        "sets:\n  - set: img/gnd.json\nbootstrap: 0\nformats: [csv]\n";
   // colorhist's 40 x 512 floats (80 KB) do not fit under 16 KB; records and key files do.
   const Run r = repbench_with_file_limit("run --suite " + path("suite.yaml") + " --quiet", 16000);
-  EXPECT_BAD_INPUT(r, path("out/cache"), "write failed");
+  EXPECT_BAD_INPUT(r, path("out/cache"), "write failed", kNoOutput);
   EXPECT_FALSE(fs::exists(path("out/leaderboard.csv")));
 
   const Run k =
@@ -528,7 +529,7 @@ TEST_F(FaultInjection, ExtractAndRunIntoAReadOnlyFolderFailInOneLine) {
         "run --suite " + path("suite.yaml") + " --quiet --keep-going"}) {
     const Run r = repbench_in_child("", args, RLIM_INFINITY, uid);
     ASSERT_NE(r.status, 126) << "cannot run as user " << uid;
-    EXPECT_BAD_INPUT(r, path("ro"), "Permission denied");
+    EXPECT_BAD_INPUT(r, path("ro"), "Permission denied", kNoOutput);
   }
   ::chmod(path("ro").c_str(), 0755);
   EXPECT_TRUE(fs::is_empty(path("ro")));
@@ -542,16 +543,16 @@ TEST_F(FaultInjection, ZeroRowDescriptorsAreBadInput) {
   write_descriptors("train.npy", 6, 8);
   EXPECT_BAD_INPUT(repbench("scan --generated-descriptors " + path("empty.npy") +
                             " --train-descriptors " + path("train.npy") + " --out " + path("s")),
-                   path("empty.npy"), "no rows");
+                   path("empty.npy"), "no rows", path("s/scan.json"));
   EXPECT_BAD_INPUT(repbench("scan --generated-descriptors " + path("train.npy") +
                             " --train-descriptors " + path("empty.npy") + " --out " + path("s")),
-                   path("empty.npy"), "no rows");
+                   path("empty.npy"), "no rows", path("s/scan.json"));
   EXPECT_BAD_INPUT(repbench("search --queries " + path("empty.npy") + " --db " +
                             path("train.npy") + " --out " + path("x")),
-                   path("empty.npy"), "no rows");
+                   path("empty.npy"), "no rows", path("x.ids.npy"), path("x.scores.npy"));
   EXPECT_BAD_INPUT(repbench("search --queries " + path("train.npy") + " --db " +
                             path("empty.npy") + " --out " + path("x")),
-                   path("empty.npy"), "no rows");
+                   path("empty.npy"), "no rows", path("x.ids.npy"), path("x.scores.npy"));
   EXPECT_FALSE(fs::exists(path("s/scan.json")));
 }
 
@@ -560,7 +561,7 @@ TEST_F(FaultInjection, ScoresThatOverflowAreBadInput) {
   write_descriptors("db.npy", 6, 4, 1e30f, 5);
   const Run r = repbench("search --queries " + path("q.npy") + " --db " + path("db.npy") +
                          " --out " + path("x"));
-  EXPECT_BAD_INPUT(r, path("q.npy"), "overflow");
+  EXPECT_BAD_INPUT(r, path("q.npy"), "overflow", path("x.ids.npy"), path("x.scores.npy"));
   EXPECT_FALSE(fs::exists(path("x.ids.npy")));
   // Normalised first, the same rows are fine.
   EXPECT_EQ(repbench("search --queries " + path("q.npy") + " --db " + path("db.npy") +
@@ -574,17 +575,17 @@ TEST_F(FaultInjection, FileNamesThatAreNotUtf8OrHoldLineBreaksAreNamedInOneLine)
   fs::rename(path("gen/img1.png"), path("gen/bad\xff.png"));
   const Run r =
       repbench("extract -m builtin:colorhist --images " + path("gen") + " --out " + path("o"));
-  EXPECT_BAD_INPUT(r, path("gen/bad\\xff.png"), "not UTF-8");
+  EXPECT_BAD_INPUT(r, path("gen/bad\\xff.png"), "not UTF-8", path("o/images.txt"));
   write_images("train", 4);
   const Run s = repbench("scan -g " + path("gen") + " -t " + path("train") +
                          " -m builtin:colorhist --out " + path("s"));
-  EXPECT_BAD_INPUT(s, path("gen/bad\\xff.png"), "not UTF-8");
+  EXPECT_BAD_INPUT(s, path("gen/bad\\xff.png"), "not UTF-8", path("s/scan.json"));
   EXPECT_FALSE(fs::exists(path("s/scan.json")));
 
   fs::rename(path("gen/bad\xff.png"), path("gen/two\nlines.png"));
   const Run n =
       repbench("extract -m builtin:colorhist --images " + path("gen") + " --out " + path("o"));
-  EXPECT_BAD_INPUT(n, path("gen/two\\x0alines.png"), "line break");
+  EXPECT_BAD_INPUT(n, path("gen/two\\x0alines.png"), "line break", path("o/images.txt"));
   EXPECT_FALSE(fs::exists(path("o/images.txt")));
 }
 

@@ -332,7 +332,7 @@ TEST_F(PrecisionCommandTest, CpuWithoutBf16FallsBackToFp32) {
   }
   EXPECT_BAD_INPUT(repbench(fmt::format("search --queries {} --db {} --precision fp16 --out {}",
                                         path("q.npy"), path("t.npy"), path("x"))),
-                   "--precision", "not known");
+                   "--precision", "not known", path("x.ids.npy"), path("x.scores.npy"));
 }
 
 TEST_F(PrecisionCommandTest, ScanOutputsAreIdentical) {

@@ -570,7 +570,7 @@ TEST_F(ScanGroupsTest, PartialScansWithGroupsMergeToTheGroupedScan) {
   EXPECT_BAD_INPUT(repbench("scan merge " + path("shares/p0.json") + " " + path("other.json") +
                             " " + path("shares/p2.json") + " " + path("shares/p3.json") +
                             " --out " + path("x")),
-                   path("other.json"), "a partial of another scan (groups differs");
+                   path("other.json"), "a partial of another scan (groups differs", path("x"));
 }
 
 }  // namespace

@@ -710,7 +710,7 @@ TEST_F(ScanScaleTest, StreamedPassesShowProgressUnlessQuiet) {
   EXPECT_BAD_INPUT(repbench("scan --generated-descriptors " + path("gen.npy") +
                             " --train-descriptors " + path("train.npy") + " " + path("nope.npy") +
                             " --out " + path("b")),
-                   path("nope.npy"), "");
+                   path("nope.npy"), "", path("b"));
 
   // A job array of one shard and its merge: the merge's pass over the shards has its progress
   // too (when the merge reads them), and --quiet silences it.
@@ -942,7 +942,7 @@ TEST_F(ScanScaleTest, MergeCountsDuplicatesFromThePartialsWithoutTheShards) {
   fs::rename(path("feats"), path("feats.away"));
   std::string parts;
   for (int i = 0; i < 4; ++i) parts += " " + path(fmt::format("sampled/p{}.json", i));
-  EXPECT_BAD_INPUT(repbench("scan merge" + parts + " --out " + path("x")), shards[0], "");
+  EXPECT_BAD_INPUT(repbench("scan merge" + parts + " --out " + path("x")), shards[0], "", path("x/scan.json"));
   EXPECT_FALSE(fs::exists(path("x/scan.json")));
   // A scan task needs every shard of the list (the baseline sample is drawn from all of them).
   fs::create_directories(path("feats"));
@@ -950,7 +950,7 @@ TEST_F(ScanScaleTest, MergeCountsDuplicatesFromThePartialsWithoutTheShards) {
   fs::copy(path("feats.away/images.shard-1-of-4.shard.json"), path("feats/images.shard-1-of-4.shard.json"));
   EXPECT_BAD_INPUT(repbench("scan --generated-descriptors " + path("g.npy") + " --train-descriptors " +
                             shards[1] + " --partial " + path("y.json") + " --out " + path("task")),
-                   path("feats/images.shard-0-of-4.npy"), "is not there yet");
+                   path("feats/images.shard-0-of-4.npy"), "is not there yet", path("y.json"));
   EXPECT_FALSE(fs::exists(path("y.json")));
 }
 
