@@ -31,7 +31,7 @@ done
 
 SCRATCH=${MUTANTS_DIR:-$ROOT/build-mutants}
 JOBS=${JOBS:-$(nproc)}
-SHARED=${REPBENCH_SHARED_DIR:-$ROOT/../shared}
+SHARED=${REPBENCH_SHARED_DIR:-$(dirname "$ROOT")/shared}  # the tests' optional real ground truth
 mkdir -p "$SCRATCH"
 
 # 1. The scratch copy: HEAD's files, copied where they differ; files gone from HEAD removed.
