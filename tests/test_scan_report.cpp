@@ -740,6 +740,20 @@ TEST(ScanReportBrowser, LeaderboardPageLoadsCleanWithItsCharts) {
   expect_real_screenshot(run.screenshot);
 }
 
+// 30 per-query APs of model i on dataset j (lower for later models, varying by query) and their
+// mean as the entry's mAP: the leaderboard tests' rank statistics need per-query results.
+void set_synthetic_aps(ScoreEntry& e, size_t i, size_t j) {
+  std::vector<double> ap;
+  for (size_t q = 0; q < 30; ++q)
+    ap.push_back(std::clamp(0.9 - 0.15 * static_cast<double>(i) +
+                                0.2 * std::sin(static_cast<double>(q * (i + 3) + j)),
+                            0.0, 1.0));
+  double sum = 0;
+  for (double v : ap) sum += v;
+  e.map_percent = 100 * sum / static_cast<double>(ap.size());
+  e.per_query = QueryAps{ap, ""};
+}
+
 // With per-query APs for every model on every dataset, the page has the rank-interval column and
 // the critical-difference diagram (models, CD scale bar, group bars), and still loads clean.
 TEST(ScanReportBrowser, LeaderboardPageShowsTheCriticalDifferenceDiagram) {
@@ -755,15 +769,7 @@ TEST(ScanReportBrowser, LeaderboardPageShowsTheCriticalDifferenceDiagram) {
       e.model = models[i];
       e.category = i < 2 ? "CD/IR" : "PT";
       e.dataset = sets[j];
-      std::vector<double> ap;
-      for (size_t q = 0; q < 30; ++q)
-        ap.push_back(std::clamp(0.9 - 0.15 * static_cast<double>(i) +
-                                    0.2 * std::sin(static_cast<double>(q * (i + 3) + j)),
-                                0.0, 1.0));
-      double sum = 0;
-      for (double v : ap) sum += v;
-      e.map_percent = 100 * sum / static_cast<double>(ap.size());
-      e.per_query = QueryAps{ap, ""};
+      set_synthetic_aps(e, i, j);
       entries.push_back(e);
     }
   Leaderboard board = build_leaderboard(entries);
@@ -937,15 +943,7 @@ Leaderboard wide_leaderboard() {
       e.category = i < 1 ? "Copy detection" : i < 4 ? "Pretrained" : "builtin";
       e.dataset = sets[j];
       e.metric = "mAP with trapezoid AP (revisitop compute_map)";
-      std::vector<double> ap;
-      for (size_t q = 0; q < 30; ++q)
-        ap.push_back(std::clamp(0.9 - 0.15 * static_cast<double>(i) +
-                                    0.2 * std::sin(static_cast<double>(q * (i + 3) + j)),
-                                0.0, 1.0));
-      double sum = 0;
-      for (double v : ap) sum += v;
-      e.map_percent = 100 * sum / static_cast<double>(ap.size());
-      e.per_query = QueryAps{ap, ""};
+      set_synthetic_aps(e, i, j);
       entries.push_back(e);
     }
   Leaderboard board = build_leaderboard(entries);
