@@ -22,8 +22,9 @@
 //   next L bytes a JSON header: {"format": "repbench-ddpm", "version": 1,
 //                 "metadata": the eps-model metadata (model_config.h), "unet": UNetConfig,
 //                 "training": {"step", "seed", "batch_size", "lr", ..., "data_sha256",
-//                 "images", "seconds"}, "losses": [per-step loss, ...]}
-//   the rest     a LibTorch archive (torch::serialize) with "model", "ema" and "optimizer".
+//                 "images", "steps_budget"}, "losses": [per-step loss, ...]}
+//   the rest     a LibTorch archive (torch::serialize) with "model", "ema" and "optimizer" (Adam's
+//                state by parameter index, so that the same training writes the same bytes).
 // Sampling uses the EMA weights.
 #pragma once
 

@@ -227,6 +227,63 @@ float TorchTrainer::fixed_batch_loss(int64_t n, uint64_t seed) const {
   return v;
 }
 
+namespace {
+
+// Adam's own archive (libtorch's optim/serialize.h) keys its state by the parameters' addresses,
+// so the same training wrote other checkpoint bytes on every run, and the demo's dif sets, named
+// by the checkpoint's sha256, moved to another folder each time. The state is written by
+// parameter index instead ("format" 2); checkpoints written before are read by Adam's own load.
+constexpr int64_t kOptimizerStateFormat = 2;
+
+std::string adam_key(const torch::Tensor& p) {
+  return c10::guts::to_string(p.unsafeGetTensorImpl());
+}
+
+void save_adam_state(const torch::optim::Adam& optim, const std::vector<torch::Tensor>& params,
+                     torch::serialize::OutputArchive& out) {
+  out.write("format", torch::tensor(kOptimizerStateFormat), /*is_buffer=*/true);
+  const auto& state = optim.state();
+  for (size_t i = 0; i < params.size(); ++i) {
+    const auto it = state.find(adam_key(params[i]));
+    if (it == state.end()) continue;  // a parameter that never had a gradient
+    const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
+    const std::string p = std::to_string(i);
+    out.write(p + ".step", torch::tensor(s.step()), true);
+    out.write(p + ".exp_avg", s.exp_avg(), true);
+    out.write(p + ".exp_avg_sq", s.exp_avg_sq(), true);
+    if (s.max_exp_avg_sq().defined()) out.write(p + ".max_exp_avg_sq", s.max_exp_avg_sq(), true);
+  }
+}
+
+void load_adam_state(torch::optim::Adam& optim, const std::vector<torch::Tensor>& params,
+                     torch::serialize::InputArchive& in) {
+  torch::Tensor format;
+  if (!in.try_read("format", format, true)) {
+    optim.load(in);
+    return;
+  }
+  if (format.item<int64_t>() != kOptimizerStateFormat)
+    throw c10::Error({__func__, __FILE__, static_cast<uint32_t>(__LINE__)},
+                     fmt::format("optimizer state of format {}", format.item<int64_t>()));
+  auto& state = optim.state();
+  state.clear();
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::string p = std::to_string(i);
+    torch::Tensor step, exp_avg, exp_avg_sq, max_exp_avg_sq;
+    if (!in.try_read(p + ".step", step, true)) continue;
+    in.read(p + ".exp_avg", exp_avg, true);
+    in.read(p + ".exp_avg_sq", exp_avg_sq, true);
+    auto s = std::make_unique<torch::optim::AdamParamState>();
+    s->step(step.item<int64_t>());
+    s->exp_avg(exp_avg);
+    s->exp_avg_sq(exp_avg_sq);
+    if (in.try_read(p + ".max_exp_avg_sq", max_exp_avg_sq, true)) s->max_exp_avg_sq(max_exp_avg_sq);
+    state[adam_key(params[i])] = std::move(s);
+  }
+}
+
+}  // namespace
+
 void TorchTrainer::save_checkpoint(const std::string& path, const nlohmann::json& extra) const {
   const State& m = *s_;
   nlohmann::json training = fingerprint(m.opts, m.data_sha, m.data.n);
@@ -243,7 +300,7 @@ void TorchTrainer::save_checkpoint(const std::string& path, const nlohmann::json
   torch::serialize::OutputArchive root, model, ema, optim;
   m.model->save(model);
   m.ema->save(ema);
-  m.optim->save(optim);
+  save_adam_state(*m.optim, m.model->parameters(), optim);
   root.write("model", model);
   root.write("ema", ema);
   root.write("optimizer", optim);
@@ -285,7 +342,7 @@ void TorchTrainer::load_checkpoint(const std::string& path) try {
     root.read("optimizer", optim);
     m.model->load(model);
     m.ema->load(ema);
-    m.optim->load(optim);
+    load_adam_state(*m.optim, m.model->parameters(), optim);
   } catch (const c10::Error& e) {
     fail("{}: cannot read the checkpoint's weights: {}", path,
          runtime::first_line(e.what_without_backtrace()));
