@@ -9,7 +9,6 @@
 #include <map>
 #include <numeric>
 #include <optional>
-#include <random>
 #include <set>
 
 #include <fmt/format.h>
@@ -18,6 +17,7 @@
 #include "core/descriptors.h"
 #include "core/error.h"
 #include "core/record_envelope.h"
+#include "core/rng.h"
 #include "core/sha256.h"
 #include "descriptors/shards.h"
 #include "metrics/inner_product.h"
@@ -35,6 +35,10 @@ namespace fs = std::filesystem;
 namespace repbench::scan {
 
 namespace {
+
+// Streams of derive_seed(ScanParams::seed, ...): the baseline's sample and the sample of matches
+// whose duplicates are counted.
+constexpr uint64_t kBaselineStream = 1, kDuplicateSampleStream = 2;
 
 // A top-1 score this close to 1 is an identical image (float rounding of a unit vector's norm).
 constexpr float kIdentical = 1.0f - 1e-5f;
@@ -146,10 +150,8 @@ std::vector<int64_t> baseline_rows(int64_t n, int64_t sample, uint64_t seed) {
     std::iota(rows.begin(), rows.end(), 0);
     return rows;
   }
-  std::vector<int64_t> perm(n);
-  std::iota(perm.begin(), perm.end(), 0);
-  std::mt19937_64 rng(seed ^ 0x5ca1ab1eULL);
-  std::shuffle(perm.begin(), perm.end(), rng);
+  // core/rng's permutation: the same rows on every standard library (std::shuffle's are not).
+  const std::vector<int64_t> perm = Rng(derive_seed(seed, kBaselineStream)).permutation(n);
   rows.assign(perm.begin(), perm.begin() + sample);
   std::sort(rows.begin(), rows.end());
   return rows;
@@ -416,9 +418,11 @@ std::vector<int64_t> duplicate_rows(const metrics::TopKResult& topk, const ScanP
       others.push_back(id);
   }
   if (params.duplicate_sample >= 0 && int64_t(others.size()) > params.duplicate_sample) {
-    std::mt19937_64 rng(params.seed ^ 0xd0b1ca7eULL);
-    std::shuffle(others.begin(), others.end(), rng);
-    others.resize(size_t(params.duplicate_sample));
+    const std::vector<int64_t> order =
+        Rng(derive_seed(params.seed, kDuplicateSampleStream)).permutation(int64_t(others.size()));
+    std::vector<int64_t> sample(size_t(params.duplicate_sample));
+    for (size_t i = 0; i < sample.size(); ++i) sample[i] = others[size_t(order[i])];
+    others.swap(sample);
   }
   rows.insert(rows.end(), others.begin(), others.end());
   std::sort(rows.begin(), rows.end());
