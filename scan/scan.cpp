@@ -20,6 +20,7 @@
 #include "core/rng.h"
 #include "core/sha256.h"
 #include "descriptors/shards.h"
+#include "evaluation/scoring.h"
 #include "metrics/inner_product.h"
 #include "metrics/parallel.h"
 #include "metrics/split_product.h"
@@ -945,12 +946,26 @@ nlohmann::json run_scan(const ScanOptions& o) {
   postprocess::Spec post_spec = o.postprocess;
   if (post_spec.cache_dir.empty())
     post_spec.cache_dir = (fs::path(o.out) / "cache" / "postprocess").string();
-  const postprocess::Applied post_applied =
-      postprocess::apply_to_both(post_spec, gen.features, gen_name, train.features, train_name);
-  const bool split = gen.features.shape.size() == 3;
-  // The paper L2-normalises every descriptor (split-product: the flattened token vector).
-  l2_normalize_rows(gen.features);
-  l2_normalize_rows(train.features);
+  // The paper L2-normalises every descriptor (split-product: the flattened token vector), after
+  // the post-processing: scored as eval scores (evaluation/scoring.h). A streamed training set
+  // (never post-processed: it is then held in memory) is normalised block by block as it is read.
+  postprocess::Applied post_applied;
+  bool split = gen.features.shape.size() == 3;
+  if (train.stream) {
+    l2_normalize_rows(gen.features);
+  } else {
+    evaluation::PairOptions po;
+    po.l2_normalize = true;
+    po.postprocess = post_spec;
+    po.threads = o.params.index.threads;
+    evaluation::PreparedPair pair = evaluation::prepare_pair(
+        evaluation::Descriptors::from_array(std::move(gen.features), gen_name, {}),
+        evaluation::Descriptors::from_array(std::move(train.features), train_name, {}), po);
+    gen.features = std::move(*pair.q.owned);
+    train.features = std::move(*pair.db.owned);
+    split = pair.split;
+    post_applied = std::move(pair.postprocess);
+  }
   StreamOptions so;
   so.block_rows = o.block_rows;
   so.sketch_dims = o.sketch_dims;
