@@ -12,7 +12,7 @@
 #include "datasets/metric_spec.h"
 #include "evaluation/descriptor_eval.h"
 #include "postprocess/postprocess.h"
-#include "report/copy_detection.h"
+#include "evaluation/copy_detection.h"
 #include "report/per_query.h"
 
 namespace fs = std::filesystem;
@@ -23,6 +23,7 @@ namespace {
 
 struct EvalArgs {
   std::string query_features, db_features, out;
+  std::string similarity = "auto";  // parsed into `request` when run
   evaluation::DescriptorEvalRequest request;  // set, protocol, options (category "other")
 };
 
@@ -37,6 +38,7 @@ std::string record_path(const std::string& out, const std::string& protocol, boo
 // Reads the descriptors, then scores them as evaluation/descriptor_eval.h does for every caller.
 void run_eval(const EvalArgs& a) {
   evaluation::DescriptorEvalRequest r = a.request;
+  r.similarity = evaluation::parse_similarity(a.similarity);
   const evaluation::EvalSetup setup = evaluation::setup_evaluation(r);
   const datasets::RetrievalSet& first = setup.first;
   if (r.model.empty()) r.model = fs::path(a.query_features).stem().string();
@@ -146,7 +148,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--model", args->request.model, "Model name for the record (default: query file stem)");
   cmd->add_option("--category", args->request.category,
                   "Model category for the leaderboard (CD/IR, PT, SSL, ...)");
-  cmd->add_option("--similarity", args->request.similarity,
+  cmd->add_option("--similarity", args->similarity,
                   "auto (split-product for token descriptors, else inner product), "
                   "inner-product, or split-product")
       ->capture_default_str();
@@ -170,7 +172,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--threads", args->request.threads, "Worker threads (0 = all cores)")
       ->capture_default_str();
   // Copy-detection sets (disc21, copydays; docs/PROTOCOLS.md §12).
-  report::CopyDetectionOptions& cd = args->request.copy_detection;
+  evaluation::CopyDetectionOptions& cd = args->request.copy_detection;
   cmd->add_option("--candidates", cd.candidates,
                   "Copy-detection sets: knn (the best --candidates-k references of every query, "
                   "SSCD's default) or global (the --max-results best pairs overall, isc2021's)")

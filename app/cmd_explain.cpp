@@ -10,7 +10,8 @@
 #include "core/path_guard.h"
 #include "core/sha256.h"
 #include "datasets/set_registry.h"
-#include "metrics/descriptor_scores.h"
+#include "evaluation/scoring.h"
+#include "postprocess/postprocess.h"
 #include "report/failure_page.h"
 #include "report/record.h"
 
@@ -24,16 +25,13 @@ struct ExplainArgs {
   std::vector<std::string> records;
   std::string root, gnd, out;
   std::string query_features, db_features;
+  postprocess::Spec postprocess;  // the training file and cache of the record's post-processing
   report::FailurePageOptions page;
 };
 
-// The record's own similarity from descriptors: scored as the record says it was (similarity,
-// L2 normalisation); descriptor files the record names by sha256 must be those.
-struct RecordScores {
-  FloatArray q, db;
-  std::unique_ptr<metrics::ScoreSource> scores;
-};
-
+// The record's own scores from descriptors: scored as the record says it was
+// (evaluation::record_pair_options: similarity, normalisation, post-processing, re-ranking);
+// descriptor files the record names by sha256 must be those.
 void check_input(const nlohmann::json& record, const char* key, const std::string& path,
                  const std::string& record_path) {
   const auto inputs = record.find("inputs");
@@ -45,8 +43,8 @@ void check_input(const nlohmann::json& record, const char* key, const std::strin
          record_path, key);
 }
 
-std::unique_ptr<RecordScores> record_scores(const ExplainArgs& a,
-                                            const datasets::RetrievalSet& set) {
+std::unique_ptr<evaluation::ScoredPair> record_scores(const ExplainArgs& a,
+                                                      const datasets::RetrievalSet& set) {
   if (a.query_features.empty() && a.db_features.empty()) return nullptr;
   if (a.query_features.empty() || a.db_features.empty())
     fail("give both --query-features and --db-features, or neither");
@@ -54,25 +52,18 @@ std::unique_ptr<RecordScores> record_scores(const ExplainArgs& a,
   const nlohmann::json r = report::read_record(a.records[0]);
   check_input(r, "query_features", a.query_features, a.records[0]);
   check_input(r, "db_features", a.db_features, a.records[0]);
-  const bool split = r.value("similarity", std::string()) == "split-product";
-  const auto opts = r.find("options");
-  const bool l2 = opts != r.end() && opts->is_object() && opts->value("l2_normalize", false);
-  auto s = std::make_unique<RecordScores>();
-  s->q = read_descriptors(a.query_features, {static_cast<int64_t>(set.queries.size()),
-                                             "queries of " + set.name, true});
-  s->db = read_descriptors(a.db_features,
-                           {static_cast<int64_t>(set.db.size()), "database of " + set.name, true});
-  if (s->q.shape.size() != s->db.shape.size() || s->q.row_size() != s->db.row_size() ||
-      (split && s->q.shape.size() != 3))
-    fail("{}: descriptors of shape [{}] do not match {} of shape [{}] under {}",
-         a.query_features, fmt::join(s->q.shape, ", "), a.db_features,
-         fmt::join(s->db.shape, ", "), split ? "split-product" : "inner-product");
-  if (l2 || split) {
-    l2_normalize_rows(s->q);
-    l2_normalize_rows(s->db);
-  }
-  s->scores = metrics::descriptor_scores(s->q, s->db, split);
-  return s;
+  const evaluation::PairOptions o =
+      evaluation::record_pair_options(r, a.records[0], a.postprocess);
+  return std::make_unique<evaluation::ScoredPair>(evaluation::score_pair(
+      evaluation::Descriptors::from_array(
+          read_descriptors(a.query_features, {static_cast<int64_t>(set.queries.size()),
+                                              "queries of " + set.name, true}),
+          a.query_features, {}),
+      evaluation::Descriptors::from_array(
+          read_descriptors(a.db_features, {static_cast<int64_t>(set.db.size()),
+                                           "database of " + set.name, true}),
+          a.db_features, {}),
+      o, metrics::ScoreUse::kSomeRows));
 }
 
 // The set a record was scored on, loaded from the user's --root (and --gnd).
@@ -107,10 +98,11 @@ void run_explain(const ExplainArgs& a) {
   guard.reads("--query-features", a.query_features)
       .reads("--db-features", a.db_features)
       .reads("--gnd", a.gnd)
+      .reads("--postprocess-train", a.postprocess.train_file)
       .writes("--out", out)
       .check();
   const datasets::RetrievalSet set = load_record_set(a.records.front(), a);
-  const std::unique_ptr<RecordScores> scores = record_scores(a, set);
+  const std::unique_ptr<evaluation::ScoredPair> scores = record_scores(a, set);
   report::FailurePageOptions page = a.page;
   if (scores) page.scores = scores->scores.get();
   if (a.records.size() == 1)
@@ -140,6 +132,13 @@ void add_explain_command(CLI::App& app) {
                   "With -d: the record's query descriptors, to show scores (one record only)");
   cmd->add_option("--db-features,-d", args->db_features,
                   "With -q: the record's database descriptors");
+  cmd->add_option("--postprocess-train", args->postprocess.train_file,
+                  "With -q/-d: the training file of the record's post-processing, when the "
+                  "record does not name it (records of `run`) or it has moved; its sha256 must "
+                  "be the record's");
+  cmd->add_option("--postprocess-cache", args->postprocess.cache_dir,
+                  "With -q/-d: where the record's trained post-processing is kept (default: "
+                  "$XDG_CACHE_HOME/repbench/postprocess, else ~/.cache/repbench/postprocess)");
   cmd->add_option("--worst", args->page.worst, "Queries shown")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
@@ -155,7 +154,8 @@ void add_explain_command(CLI::App& app) {
       "best-ranked positive and the false positives ranked above it (junk is not counted). Two:\n"
       "the queries where their APs differ most, side by side. Ranks come from the record's\n"
       "top-ids file (<record>.top100.npy), which holds no scores; with -q/-d (the record's\n"
-      "descriptors, scored as the record says: similarity, L2 normalisation) a failure page\n"
+      "descriptors, scored as the record says: similarity, L2 normalisation, post-processing,\n"
+      "re-ranking) a failure page\n"
       "prints each shown item's score. The records name their set and\n"
       "protocol; --root (and --gnd) load it, and its queries must hash to the record's\n"
       "queries_sha256. `repbench run` writes these pages beside its records, and the html\n"

@@ -24,13 +24,14 @@ struct SearchArgs {
   std::string queries, db, out;
   evaluation::SearchRequest request;  // k, similarity, normalisation, post-processing, threads,
                                       // the candidate pass's precision
-  std::string precision = "auto";
+  std::string precision = "auto", similarity = "auto";  // parsed into `request` when run
 };
 
 // Reads both files, then searches as scan/search_descriptors.h does for every caller.
 void run_search(const SearchArgs& a) {
   evaluation::SearchRequest request = a.request;
   request.precision = metrics::parse_precision(a.precision);
+  request.pair.similarity = evaluation::parse_similarity(a.similarity);
   request.Check();
   const std::string ids_path = a.out + ".ids.npy", scores_path = a.out + ".scores.npy";
   PathGuard()  // no output replaces an input (core/path_guard.h), before any work
@@ -74,7 +75,7 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--out,-o", args->out, "Output prefix: PREFIX.ids.npy, PREFIX.scores.npy")
       ->required();
   cmd->add_flag("--l2-normalize", args->request.pair.l2_normalize, "L2-normalise rows first (cosine)");
-  cmd->add_option("--similarity", args->request.pair.similarity,
+  cmd->add_option("--similarity", args->similarity,
                   "auto (split-product for token descriptors, else inner product), "
                   "inner-product, or split-product")
       ->capture_default_str();

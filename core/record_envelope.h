@@ -22,7 +22,9 @@ namespace repbench {
 // report/copying_report) sit in modules that do not link each other, so the tags live here.
 // Version 1 was the integer `"schema": 1` with "repbench_version", "git_commit", "created" and
 // "seconds" at the top; readers still accept it.
-inline constexpr const char* kScanSchema = "repbench.scan/2";
+// Scan schema 3: the baseline's and the duplicate count's samples are drawn with core/rng (2 drew
+// them with std::shuffle over std::mt19937_64); the fields are those of 2, which is still read.
+inline constexpr const char* kScanSchema = "repbench.scan/3";
 inline constexpr const char* kCopyingExperimentSchema = "repbench.copying-experiment/2";
 
 // The "context" block: version_info() (program, git commit, library versions, compiler) plus

@@ -8,7 +8,6 @@
 #include "core/sha256.h"
 #include "datasets/set_inputs.h"
 #include "datasets/set_registry.h"
-#include "metrics/descriptor_scores.h"
 
 namespace fs = std::filesystem;
 
@@ -20,40 +19,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// The array a step may change: the caller's data are copied once first.
-FloatArray& writable(Descriptors& d) {
-  if (!d.owned) {
-    auto a = std::make_shared<FloatArray>();
-    a->shape = d.view.shape;
-    a->data.assign(d.view.data, d.view.data + d.view.rows() * d.view.row_size());
-    d.owned = std::move(a);
-  }
-  d.view = *d.owned;
-  return *d.owned;
-}
-
-// The steps replace an array's values (post-processing changes its row size): views follow.
-void refresh(Descriptors& d) {
-  if (d.owned) d.view = *d.owned;
-}
-
-// Gives `db` its own array when it shares one with `q` (both sides change separately).
-void separate(const Descriptors& q, Descriptors& db) {
-  if (db.view.data != q.view.data) return;
-  db.owned.reset();
-  writable(db);
-}
-
 }  // namespace
-
-Descriptors Descriptors::from_array(FloatArray a, std::string name, nlohmann::json input) {
-  Descriptors d;
-  d.owned = std::make_shared<FloatArray>(std::move(a));
-  d.view = *d.owned;
-  d.name = std::move(name);
-  d.input = std::move(input);
-  return d;
-}
 
 nlohmann::json file_input(const std::string& path) {
   return {{"path", path}, {"sha256", sha256_file(path)}};
@@ -62,68 +28,6 @@ nlohmann::json file_input(const std::string& path) {
 nlohmann::json array_input(const void* data, size_t bytes, const std::string& description) {
   return {{"array", description},
           {"sha256", sha256_hex(std::string_view(static_cast<const char*>(data), bytes))}};
-}
-
-void check_similarity(const std::string& similarity) {
-  if (similarity != "auto" && similarity != "inner-product" && similarity != "split-product")
-    fail("--similarity '{}' is not known; expected auto, inner-product or split-product",
-         similarity);
-}
-
-PreparedPair prepare_pair(Descriptors q, Descriptors db, const PairOptions& o) {
-  const FloatView& qv = q.view;
-  const FloatView& dv = db.view;
-  if (qv.shape.size() != dv.shape.size() || qv.row_size() != dv.row_size() ||
-      (qv.shape.size() == 3 && qv.shape[1] != dv.shape[1]))
-    fail("{}: descriptors of shape [{}] do not match {} of shape [{}]", q.name,
-         fmt::join(qv.shape, ", "), db.name, fmt::join(dv.shape, ", "));
-  PreparedPair p;
-  // Post-processing first (the chain decides its own normalisation: SSCD's ends in L2norm).
-  if (!o.postprocess.chain.empty() || !o.postprocess.train_file.empty()) {
-    separate(q, db);
-    p.postprocess = postprocess::apply_to_both(o.postprocess, writable(q), q.name, writable(db),
-                                               db.name);
-    refresh(q);
-    refresh(db);
-  }
-  const bool tokens = q.view.shape.size() == 3;
-  if (o.similarity == "split-product" && !tokens)
-    fail("{}: split-product needs token descriptors [n, tokens, dim]; found [{}]", q.name,
-         fmt::join(q.view.shape, ", "));
-  if (!o.rerank.empty() && tokens)
-    fail("{}: --rerank needs embeddings [n, d]; found [{}]", q.name,
-         fmt::join(q.view.shape, ", "));
-  // Token outputs are scored by split-product unless inner-product is asked for (then the
-  // flattened vectors are compared).
-  p.split = tokens && o.similarity != "inner-product";
-  // Re-ranking is defined on cosine similarities, so it normalises too; split-product
-  // normalises the flattened vector, always.
-  p.normalized = o.l2_normalize || p.split || !o.rerank.empty();
-  if (p.normalized) {
-    const bool same = db.view.data == q.view.data && db.view.shape == q.view.shape;
-    l2_normalize_rows(writable(q));
-    refresh(q);
-    if (same) {
-      db.owned = q.owned;
-      db.view = q.view;
-    } else {
-      l2_normalize_rows(writable(db));
-      refresh(db);
-    }
-  }
-  if (!o.rerank.empty()) {
-    separate(q, db);
-    const auto t = std::chrono::steady_clock::now();
-    metrics::apply_rerank(o.rerank, writable(q), writable(db), o.threads);
-    refresh(q);
-    refresh(db);
-    p.rerank_seconds = seconds_since(t);
-  }
-  // Scores that overflow float32 would be ranked silently as infinities.
-  check_scores_finite(q.view, q.name, db.view, db.name);
-  p.q = std::move(q);
-  p.db = std::move(db);
-  return p;
 }
 
 DescriptorExpectation EvalSetup::queries() const {
@@ -143,7 +47,6 @@ EvalSetup setup_evaluation(const DescriptorEvalRequest& r) {
     s.protocols.push_back(r.protocol);
   }
   if (!r.ap.empty()) datasets::parse_ap_kind(r.ap, "--ap");  // before any file is read
-  check_similarity(r.similarity);
   s.rerank = r.rerank.empty() ? metrics::RerankSpec{} : metrics::parse_rerank(r.rerank);
   r.copy_detection.Check();
   // All protocols share the image lists, so descriptors are read and checked once.
@@ -167,11 +70,12 @@ DescriptorEvaluation evaluate_descriptors(const DescriptorEvalRequest& r, const 
   po.postprocess = r.postprocess;
   po.rerank = setup.rerank;
   po.threads = r.threads;
-  d.pair = prepare_pair(std::move(q), std::move(db), po);
+  ScoredPair scored = score_pair(std::move(q), std::move(db), po);
+  d.pair = std::move(scored.pair);
   const PreparedPair& p = d.pair;
   report::RecordHeader& header = d.header;
   header.model = {{"name", r.model}, {"category", r.category}};
-  header.similarity = p.split ? "split-product" : "inner-product";
+  header.similarity = scored_similarity_name(p.split);
   header.inputs = {{"query_features", p.q.input},
                    {"db_features", p.db.input},
                    {"ground_truth", datasets::ground_truth_input(setup.first)}};
@@ -187,13 +91,10 @@ DescriptorEvaluation evaluate_descriptors(const DescriptorEvalRequest& r, const 
     header.timings["rerank_seconds"] = p.rerank_seconds;
   }
   header.seed = r.seed;
-  header.timings["load_seconds"] = seconds_since(setup.start);
-
-  // A leave-in set's n x n scores come from SYRK here, before evaluate(): timed apart.
-  const auto t_scores = std::chrono::steady_clock::now();
-  const std::unique_ptr<metrics::ScoreSource> scores = metrics::descriptor_scores(
-      p.q.view, p.db.view, p.split, metrics::ScoreUse::kEveryRow, r.threads);
-  header.timings["scores_seconds"] = seconds_since(t_scores);
+  // A leave-in set's n x n scores come from SYRK in score_pair, before evaluate(): timed apart.
+  header.timings["load_seconds"] = seconds_since(setup.start) - scored.scores_seconds;
+  header.timings["scores_seconds"] = scored.scores_seconds;
+  const metrics::ScoreSource& scores = *scored.scores;
 
   SetEvalOptions so;
   so.bootstrap = r.bootstrap;
@@ -218,7 +119,7 @@ DescriptorEvaluation evaluate_descriptors(const DescriptorEvalRequest& r, const 
     pe.set = protocol == setup.first.protocol
                  ? setup.first
                  : datasets::load_set({r.set, protocol, r.root, r.gnd});
-    pe.evaluation = evaluate_set(pe.set, *scores, p.q.view, p.split, so);
+    pe.evaluation = evaluate_set(pe.set, scores, p.q.view, p.split, so);
     d.protocols.push_back(std::move(pe));
   }
   return d;
@@ -235,7 +136,6 @@ void DescriptorEvaluation::write_record(size_t i, const std::string& path) const
 
 void SearchRequest::Check() const {
   if (k < 1) fail("-k must be at least 1; got {}", k);
-  check_similarity(pair.similarity);
 }
 
 }  // namespace repbench::evaluation

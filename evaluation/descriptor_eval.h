@@ -1,6 +1,6 @@
 // `repbench eval` and `repbench search` once the descriptors are in memory: the checks of their
-// options, the set and its protocols, the descriptors' shapes, post-processing, normalisation,
-// re-ranking, the scores, evaluate_set() per protocol and the record header; and the exact
+// options, the set and its protocols, the scores (evaluation/scoring.h: shapes, post-processing,
+// normalisation, re-ranking), evaluate_set() per protocol and the record header; and the exact
 // top-k search. The verbs read the descriptors from .npy files and print what they found; the
 // Python module (python/) passes its callers' arrays, which are scored where they lie unless a
 // step must change them. One path, so that both give the same numbers and the same records.
@@ -20,58 +20,20 @@
 #include "datasets/metric_spec.h"
 #include "datasets/retrieval_set.h"
 #include "evaluation/evaluate_set.h"
+#include "evaluation/scoring.h"
 #include "metrics/precision.h"
 #include "metrics/rerank.h"
 #include "metrics/topk.h"
 #include "postprocess/postprocess.h"
-#include "report/copy_detection.h"
+#include "evaluation/copy_detection.h"
 #include "report/eval_record.h"
 
 namespace repbench::evaluation {
-
-// One side of a comparison as the caller hands it over.
-struct Descriptors {
-  FloatView view;  // what is scored: into `owned`, or into memory the caller keeps alive
-  // The array `view` points into when the caller gives it away (the verbs' files); null when
-  // the data are the caller's (a Python array): a step that changes the values (normalisation,
-  // post-processing, re-ranking) then copies them once, and the caller's data stay as they were.
-  std::shared_ptr<FloatArray> owned;
-  std::string name;  // in messages: the file's path, or what the caller calls the array
-  nlohmann::json input = nlohmann::json::object();  // the record's inputs entry for it
-
-  static Descriptors from_array(FloatArray a, std::string name, nlohmann::json input);
-};
 
 // A file's inputs entry: {"path", "sha256"}.
 nlohmann::json file_input(const std::string& path);
 // An in-memory array's inputs entry: {"array": DESCRIPTION, "sha256": of its `bytes` bytes}.
 nlohmann::json array_input(const void* data, size_t bytes, const std::string& description);
-
-// How both sides are compared: the options eval and search share.
-struct PairOptions {
-  std::string similarity = "auto";  // auto | inner-product | split-product
-  bool l2_normalize = false;
-  postprocess::Spec postprocess;
-  metrics::RerankSpec rerank;       // eval only; empty = none
-  int threads = 0;
-};
-
-// Both sides ready to be scored.
-struct PreparedPair {
-  Descriptors q, db;  // as scored (their views into the changed copies, if changed)
-  bool split = false;      // scored by split-product
-  bool normalized = false; // rows were L2-normalised
-  postprocess::Applied postprocess;
-  double rerank_seconds = 0;
-};
-
-// Throws Error when --similarity names no known similarity.
-void check_similarity(const std::string& similarity);
-
-// Checks that the shapes match, then post-processes, normalises and re-ranks as eval does
-// (docs: `repbench eval --help`); errors name q.name / db.name. When q and db are the same data
-// (a leave-in set's one file or array) and only normalisation changes them, they stay one array.
-PreparedPair prepare_pair(Descriptors q, Descriptors db, const PairOptions& o);
 
 // What `repbench eval` is asked.
 struct DescriptorEvalRequest {
@@ -79,14 +41,14 @@ struct DescriptorEvalRequest {
   std::string protocol;  // "" = the set's default, "all" = every protocol of the set
   std::string model, category = "other";
   std::string ap;        // "" = the set's own AP definition
-  std::string similarity = "auto";
+  Similarity similarity = Similarity::kAuto;
   bool l2_normalize = false, no_query_crop = false;
   postprocess::Spec postprocess;
   std::string rerank;    // metrics::parse_rerank spec; "" = none
   int bootstrap = 1000;
   uint64_t seed = 0;
   int threads = 0;
-  report::CopyDetectionOptions copy_detection;  // disc21, copydays
+  CopyDetectionOptions copy_detection;  // disc21, copydays
   std::function<void()> interrupt_check;       // metrics::EvalOptions::interrupt_check
 };
 
@@ -132,7 +94,7 @@ struct SearchRequest {
   int64_t k = 10;
   metrics::Precision precision = metrics::Precision::kAuto;  // of the candidate pass
 
-  void Check() const;  // k >= 1 and a known similarity; before any file is read
+  void Check() const;  // k >= 1; before any file is read
 };
 struct SearchResult {
   PreparedPair pair;

@@ -38,7 +38,7 @@ SetEvaluation evaluate_set(const datasets::RetrievalSet& set, const metrics::Sco
   // Copy-detection sets: micro-AP over pooled predictions, beside the per-query mAP.
   if (set.metric.copy_detection) {
     const auto t1 = std::chrono::steady_clock::now();
-    e.copy_detection = report::evaluate_copy_detection(scores, queries, split, set,
+    e.copy_detection = evaluate_copy_detection(scores, queries, split, set,
                                                        o.copy_detection, &e.result);
     e.timings["copy_detection_seconds"] = seconds_since(t1);
     e.metrics.update(e.copy_detection->metrics);
@@ -56,7 +56,7 @@ nlohmann::json make_set_record(report::RecordHeader header, const SetEvaluation&
   header.inputs.update(e.inputs);
   nlohmann::json record = report::make_eval_record(header, e.metrics);
   if (e.copy_detection)
-    record["predictions"] = report::write_predictions_csv(*e.copy_detection, set, record_path);
+    record["predictions"] = write_predictions_csv(*e.copy_detection, set, record_path);
   return record;
 }
 

@@ -19,7 +19,7 @@
 #include "datasets/retrieval_set.h"
 #include "metrics/evaluate.h"
 #include "metrics/score_source.h"
-#include "report/copy_detection.h"
+#include "evaluation/copy_detection.h"
 #include "report/eval_record.h"
 
 namespace repbench::evaluation {
@@ -31,7 +31,7 @@ struct SetEvalOptions {
   // The AP definition instead of the set's own ("" = the set's), and the option that named it
   // (for the error on an unknown name).
   std::string ap, ap_option = "--ap";
-  report::CopyDetectionOptions copy_detection;  // disc21, copydays
+  CopyDetectionOptions copy_detection;  // disc21, copydays
   std::function<void()> interrupt_check;        // metrics::EvalOptions::interrupt_check
 };
 
@@ -40,7 +40,7 @@ struct SetEvaluation {
   datasets::RetrievalSet::Lists lists;
   metrics::EvalOptions options;  // as evaluate() ran
   metrics::EvalResult result;
-  std::optional<report::CopyDetectionResult> copy_detection;
+  std::optional<CopyDetectionResult> copy_detection;
   nlohmann::json metrics;        // the record's "metrics" (micro-AP merged for copy detection)
   nlohmann::json options_json;   // ap, metric, tie_rule, bootstrap_samples[, copy_detection]
   nlohmann::json timings;        // eval_seconds[, copy_detection_seconds]

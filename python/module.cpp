@@ -253,7 +253,7 @@ py::object evaluate(py::handle queries, py::handle database, const std::string& 
   r.protocol = protocol.is_none() ? "" : protocol.cast<std::string>();
   r.category = category;
   r.ap = ap.is_none() ? "" : ap.cast<std::string>();
-  r.similarity = similarity;
+  r.similarity = evaluation::parse_similarity(similarity);
   r.l2_normalize = l2_normalize;
   r.no_query_crop = no_query_crop;
   r.postprocess = {postprocess.is_none() ? "" : postprocess.cast<std::string>(),
@@ -303,7 +303,7 @@ py::tuple search(py::handle queries, py::handle database, int64_t k,
   evaluation::SearchRequest r;
   r.k = k;
   r.precision = metrics::parse_precision(precision);
-  r.pair.similarity = similarity;
+  r.pair.similarity = evaluation::parse_similarity(similarity);
   r.pair.l2_normalize = l2_normalize;
   r.pair.postprocess = {postprocess.is_none() ? "" : postprocess.cast<std::string>(),
                         opt_path(postprocess_train), opt_path(postprocess_cache)};

@@ -164,7 +164,7 @@ ScanView read_view(const json& r) {
   ScanView v;
   v.model = text(r, "model");
   v.similarity = text(r, "similarity");
-  const impl::RecordFields::Origin origin = kFields.origin(r, kScanSchema);
+  const impl::RecordFields::Origin origin = kFields.origin(r, kScanSchema, "repbench.scan/2");
   v.created = origin.date;
   v.version = origin.version;
   if (r.contains("k") && r["k"].is_number()) v.k = r["k"].get<int64_t>();

@@ -9,7 +9,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <random>
+
+#include <Eigen/Eigenvalues>
 
 #include "core/descriptors.h"
 #include "core/error.h"
@@ -30,7 +31,7 @@ constexpr int64_t kFitRows = 8192;
 constexpr float kResidualSlack = 1e-5f;
 // Subtracted from the threshold before pruning: the float16 sketch's rounding moves y_t . y_x by
 // at most 2^-11 |y_t| |y_x| <= 4.9e-4, the float products and the basis's departure from
-// orthonormality (float32 of a double Gram-Schmidt) by ~1e-6.
+// orthonormality (float32 of double eigenvectors) by ~1e-6.
 constexpr float kMargin = 1e-3f;
 // Sketch rows decoded and searched at a time, and the query block of one thread.
 constexpr int64_t kTileRows = 8192, kQueryBlock = 64;
@@ -56,49 +57,25 @@ DuplicateSketch::~DuplicateSketch() {
 }
 
 void DuplicateSketch::fit(const FloatArray& block) {
-  // Leading eigenvectors of the second-moment matrix X^T X of up to kFitRows rows, by subspace
-  // iteration from a seeded start (deterministic; any orthonormal basis keeps the bound valid,
-  // a good one only prunes more).
+  // The m leading eigenvectors of the second-moment matrix X^T X of up to kFitRows rows, by
+  // Eigen's symmetric eigensolver in double (deterministic; any orthonormal basis keeps the bound
+  // valid, a good one only prunes more).
   const int64_t n = std::min(block.rows(), kFitRows), d = row_size_, m = dims_;
   std::vector<float> cf(size_t(d * d));
   cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, int(d), int(n), 1.0f, block.data.data(),
               int(d), 0.0f, cf.data(), int(d));
-  std::vector<double> c(size_t(d * d));
+  Eigen::MatrixXd c(d, d);
   for (int64_t i = 0; i < d; ++i)
-    for (int64_t j = i; j < d; ++j) c[i * d + j] = c[j * d + i] = cf[i * d + j];
-  std::mt19937_64 rng(0x5e7c4b1dULL);
-  std::normal_distribution<double> normal;
-  std::vector<double> q(size_t(m * d)), z(size_t(m * d));  // m rows of d values
-  for (double& v : q) v = normal(rng);
-  auto orthonormalise = [&](std::vector<double>& a) {
-    for (int64_t i = 0; i < m; ++i) {
-      double* ai = a.data() + i * d;
-      for (int pass = 0; pass < 2; ++pass)  // twice: Gram-Schmidt's lost orthogonality restored
-        for (int64_t j = 0; j < i; ++j) {
-          const double* aj = a.data() + j * d;
-          double dot = 0;
-          for (int64_t t = 0; t < d; ++t) dot += ai[t] * aj[t];
-          for (int64_t t = 0; t < d; ++t) ai[t] -= dot * aj[t];
-        }
-      double norm = 0;
-      for (int64_t t = 0; t < d; ++t) norm += ai[t] * ai[t];
-      norm = std::sqrt(norm);
-      if (norm < 1e-12) {  // a direction with no energy: start it again from another vector
-        for (int64_t t = 0; t < d; ++t) ai[t] = normal(rng);
-        --i;
-        continue;
-      }
-      for (int64_t t = 0; t < d; ++t) ai[t] /= norm;
-    }
-  };
-  orthonormalise(q);
-  for (int it = 0; it < 12; ++it) {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(d), int(d), 1.0, q.data(),
-                int(d), c.data(), int(d), 0.0, z.data(), int(d));
-    q.swap(z);
-    orthonormalise(q);
-  }
-  basis_.assign(q.begin(), q.end());
+    for (int64_t j = i; j < d; ++j) c(i, j) = c(j, i) = cf[i * d + j];
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(c);
+  if (eig.info() != Eigen::Success)
+    fail("duplicate sketch: the eigen-decomposition of the {} x {} second-moment matrix failed",
+         d, d);
+  // Eigenvalues ascend: the last m columns, largest first, become the basis's rows.
+  basis_.resize(size_t(m * d));
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t t = 0; t < d; ++t)
+      basis_[size_t(i * d + t)] = float(eig.eigenvectors()(t, d - 1 - i));
 }
 
 void DuplicateSketch::project(const float* rows, int64_t n, float* y, float* r) const {

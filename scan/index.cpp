@@ -17,11 +17,11 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <random>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/rng.h"
 #include "metrics/bf16_matmul.h"
 #include "metrics/bf16_scores.h"
 #include "metrics/inner_product.h"
@@ -32,6 +32,9 @@
 namespace repbench::scan {
 
 namespace {
+
+// Stream of derive_seed(IndexOptions::seed, ...) that draws the recall sample.
+constexpr uint64_t kRecallSampleStream = 3;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -660,10 +663,9 @@ double recall_at_1(const metrics::TopKResult& approx, const metrics::TopKResult&
 RecallSample recall_sample(int64_t nq, const IndexOptions& options) {
   RecallSample s;
   if (options.recall_sample <= 0 || nq <= 0) return s;
-  std::vector<int64_t> perm(nq);
-  std::iota(perm.begin(), perm.end(), 0);
-  std::mt19937_64 rng(options.seed);
-  std::shuffle(perm.begin(), perm.end(), rng);
+  // core/rng: the same sample on every standard library.
+  const std::vector<int64_t> perm =
+      Rng(derive_seed(options.seed, kRecallSampleStream)).permutation(nq);
   const int64_t m = std::min(options.recall_sample, nq);
   const int64_t half = (m + 1) / 2;
   s.tune.assign(perm.begin(), perm.begin() + half);

@@ -9,7 +9,6 @@
 #include <map>
 #include <numeric>
 #include <optional>
-#include <random>
 #include <set>
 
 #include <fmt/format.h>
@@ -18,8 +17,10 @@
 #include "core/descriptors.h"
 #include "core/error.h"
 #include "core/record_envelope.h"
+#include "core/rng.h"
 #include "core/sha256.h"
 #include "descriptors/shards.h"
+#include "evaluation/scoring.h"
 #include "metrics/inner_product.h"
 #include "metrics/parallel.h"
 #include "metrics/split_product.h"
@@ -35,6 +36,10 @@ namespace fs = std::filesystem;
 namespace repbench::scan {
 
 namespace {
+
+// Streams of derive_seed(ScanParams::seed, ...): the baseline's sample and the sample of matches
+// whose duplicates are counted.
+constexpr uint64_t kBaselineStream = 1, kDuplicateSampleStream = 2;
 
 // A top-1 score this close to 1 is an identical image (float rounding of a unit vector's norm).
 constexpr float kIdentical = 1.0f - 1e-5f;
@@ -146,10 +151,8 @@ std::vector<int64_t> baseline_rows(int64_t n, int64_t sample, uint64_t seed) {
     std::iota(rows.begin(), rows.end(), 0);
     return rows;
   }
-  std::vector<int64_t> perm(n);
-  std::iota(perm.begin(), perm.end(), 0);
-  std::mt19937_64 rng(seed ^ 0x5ca1ab1eULL);
-  std::shuffle(perm.begin(), perm.end(), rng);
+  // core/rng's permutation: the same rows on every standard library (std::shuffle's are not).
+  const std::vector<int64_t> perm = Rng(derive_seed(seed, kBaselineStream)).permutation(n);
   rows.assign(perm.begin(), perm.begin() + sample);
   std::sort(rows.begin(), rows.end());
   return rows;
@@ -416,9 +419,11 @@ std::vector<int64_t> duplicate_rows(const metrics::TopKResult& topk, const ScanP
       others.push_back(id);
   }
   if (params.duplicate_sample >= 0 && int64_t(others.size()) > params.duplicate_sample) {
-    std::mt19937_64 rng(params.seed ^ 0xd0b1ca7eULL);
-    std::shuffle(others.begin(), others.end(), rng);
-    others.resize(size_t(params.duplicate_sample));
+    const std::vector<int64_t> order =
+        Rng(derive_seed(params.seed, kDuplicateSampleStream)).permutation(int64_t(others.size()));
+    std::vector<int64_t> sample(size_t(params.duplicate_sample));
+    for (size_t i = 0; i < sample.size(); ++i) sample[i] = others[size_t(order[i])];
+    others.swap(sample);
   }
   rows.insert(rows.end(), others.begin(), others.end());
   std::sort(rows.begin(), rows.end());
@@ -941,12 +946,26 @@ nlohmann::json run_scan(const ScanOptions& o) {
   postprocess::Spec post_spec = o.postprocess;
   if (post_spec.cache_dir.empty())
     post_spec.cache_dir = (fs::path(o.out) / "cache" / "postprocess").string();
-  const postprocess::Applied post_applied =
-      postprocess::apply_to_both(post_spec, gen.features, gen_name, train.features, train_name);
-  const bool split = gen.features.shape.size() == 3;
-  // The paper L2-normalises every descriptor (split-product: the flattened token vector).
-  l2_normalize_rows(gen.features);
-  l2_normalize_rows(train.features);
+  // The paper L2-normalises every descriptor (split-product: the flattened token vector), after
+  // the post-processing: scored as eval scores (evaluation/scoring.h). A streamed training set
+  // (never post-processed: it is then held in memory) is normalised block by block as it is read.
+  postprocess::Applied post_applied;
+  bool split = gen.features.shape.size() == 3;
+  if (train.stream) {
+    l2_normalize_rows(gen.features);
+  } else {
+    evaluation::PairOptions po;
+    po.l2_normalize = true;
+    po.postprocess = post_spec;
+    po.threads = o.params.index.threads;
+    evaluation::PreparedPair pair = evaluation::prepare_pair(
+        evaluation::Descriptors::from_array(std::move(gen.features), gen_name, {}),
+        evaluation::Descriptors::from_array(std::move(train.features), train_name, {}), po);
+    gen.features = std::move(*pair.q.owned);
+    train.features = std::move(*pair.db.owned);
+    split = pair.split;
+    post_applied = std::move(pair.postprocess);
+  }
   StreamOptions so;
   so.block_rows = o.block_rows;
   so.sketch_dims = o.sketch_dims;

@@ -15,7 +15,7 @@ packages=(
   # libraries CMake finds (each find names its package: cmake/dependencies.cmake)
   libtorch-dev libopencv-dev libfaiss-dev libopenblas-dev libfccp-dev libgtest-dev libgmock-dev
   libbenchmark-dev libcli11-dev nlohmann-json3-dev libfmt-dev libmatio-dev zlib1g-dev
-  libyaml-cpp-dev libpng-dev
+  libyaml-cpp-dev libeigen3-dev libpng-dev
   # oneDNN (bf16 candidate pass of exact search); its CMake config needs the OpenCL loader
   libdnnl-dev ocl-icd-opencl-dev
   # the demo's photographs

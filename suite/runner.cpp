@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -18,7 +19,7 @@
 #include "datasets/metric_spec.h"
 #include "datasets/set_registry.h"
 #include "evaluation/evaluate_set.h"
-#include "metrics/descriptor_scores.h"
+#include "evaluation/scoring.h"
 #include "metrics/rerank.h"
 #include "models/feature_cache.h"
 #include "models/registry.h"
@@ -190,6 +191,8 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
     }
   }
 
+  const metrics::RerankSpec rerank =
+      suite.rerank.empty() ? metrics::RerankSpec{} : metrics::parse_rerank(suite.rerank);
   for (const SuiteModel& sm : suite.models) {
     models::ExtractorOptions eopt;
     eopt.device = suite.device;
@@ -225,19 +228,55 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
           if (!ss.name.empty()) set.name = ss.name;  // the suite's column name
       }
       SetFeatures feats;
-      postprocess::Applied post;
       if (set_error.empty()) {
         try {
           feats = extract_set(*ex, loaded.front(), suite,
                               (out / "cache" / model_dir).string());
           if (!feats.failed.empty() && feats.failed.size() == loaded.front().db.size())
             set_error = fmt::format("every image failed to decode (first: {})", feats.failed[0]);
-          // The model's post-processing, trained once and kept under OUTPUT/cache/postprocess.
-          if (set_error.empty())
-            post = postprocess::apply_to_both(
-                {sm.postprocess, sm.postprocess_train, (out / "cache" / "postprocess").string()},
-                feats.queries, "queries of " + loaded.front().name, feats.db,
-                "database of " + loaded.front().name);
+        } catch (const EnvironmentError& e) {
+          environment_failed(e);
+          set_error = e.what();
+        } catch (const Error& e) {
+          set_error = e.what();
+        }
+      }
+      const bool tokens = feats.db.shape.size() == 3;
+      // A model whose outputs do not suit the suite's similarity or re-ranking: skipped rows
+      // that say so. (Token outputs with post-processing are refused by the chain itself.)
+      std::string unsuited;
+      if (set_error.empty() && (sm.postprocess.empty() || !tokens)) {
+        if (suite.similarity == evaluation::Similarity::kSplitProduct && !tokens)
+          unsuited = "split-product needs a model with token outputs; this one gives embeddings";
+        else if (!rerank.empty() && tokens)
+          unsuited = "rerank needs a model with embeddings; this one gives token outputs";
+      }
+      if (!unsuited.empty()) {
+        for (const auto& set : loaded)
+          write(model_dir, header_for(model, set.name, set.protocol, suite),
+                report::make_skipped_record(header_for(model, set.name, set.protocol, suite),
+                                            unsuited));
+        continue;
+      }
+      // Scored as eval scores (evaluation/scoring.h): the model's post-processing (trained once
+      // and kept under OUTPUT/cache/postprocess), then every descriptor L2-normalised as the
+      // paper does (split-product: the flattened token vector), then the re-ranking.
+      std::optional<evaluation::ScoredPair> scored;
+      if (set_error.empty()) {
+        evaluation::PairOptions po;
+        po.similarity = suite.similarity;
+        po.l2_normalize = true;
+        po.postprocess = {sm.postprocess, sm.postprocess_train,
+                          (out / "cache" / "postprocess").string()};
+        po.rerank = rerank;
+        po.threads = suite.threads;
+        try {
+          scored = evaluation::score_pair(
+              evaluation::Descriptors::from_array(std::move(feats.queries),
+                                                  "queries of " + loaded.front().name, {}),
+              evaluation::Descriptors::from_array(std::move(feats.db),
+                                                  "database of " + loaded.front().name, {}),
+              po);
         } catch (const EnvironmentError& e) {
           environment_failed(e);
           set_error = e.what();
@@ -259,33 +298,8 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
                         set_error));
         continue;
       }
-      const bool tokens = feats.db.shape.size() == 3;
-      if (suite.similarity == "split-product" && !tokens) {
-        for (const auto& set : loaded)
-          write(model_dir, header_for(model, set.name, set.protocol, suite),
-                report::make_skipped_record(
-                    header_for(model, set.name, set.protocol, suite),
-                    "split-product needs a model with token outputs; this one gives embeddings"));
-        continue;
-      }
-      const bool split = tokens && suite.similarity != "inner-product";
-      // The paper L2-normalises every descriptor (split-product: the flattened token vector).
-      l2_normalize_rows(feats.db);
-      l2_normalize_rows(feats.queries);
-      const metrics::RerankSpec rerank =
-          suite.rerank.empty() ? metrics::RerankSpec{} : metrics::parse_rerank(suite.rerank);
-      if (!rerank.empty() && tokens) {
-        for (const auto& set : loaded)
-          write(model_dir, header_for(model, set.name, set.protocol, suite),
-                report::make_skipped_record(header_for(model, set.name, set.protocol, suite),
-                                            "rerank needs a model with embeddings; this one gives "
-                                            "token outputs"));
-        continue;
-      }
-      metrics::apply_rerank(rerank, feats.queries, feats.db, suite.threads);
-      const std::unique_ptr<metrics::ScoreSource> scores =
-          metrics::descriptor_scores(feats.queries, feats.db, split, metrics::ScoreUse::kEveryRow,
-                                     suite.threads);
+      const evaluation::PreparedPair& pair = scored->pair;
+      const postprocess::Applied& post = pair.postprocess;
       evaluation::SetEvalOptions so;
       so.bootstrap = suite.bootstrap;
       so.seed = suite.seed;
@@ -295,10 +309,10 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
       so.copy_detection.threads = suite.threads;
       for (const auto& set : loaded) {
         const evaluation::SetEvaluation e =
-            evaluation::evaluate_set(set, *scores, feats.queries, split, so);
+            evaluation::evaluate_set(set, *scored->scores, pair.q.view, pair.split, so);
         const metrics::EvalResult& r = e.result;
         report::RecordHeader h = header_for(model, set.name, set.protocol, suite);
-        h.similarity = split ? "split-product" : "inner-product";
+        h.similarity = evaluation::scored_similarity_name(pair.split);
         h.inputs = {{"ground_truth", set.source}, {"image_root", set.root}};
         h.options.update({{"l2_normalize", true},
                           {"query_crop", set.crop_queries},

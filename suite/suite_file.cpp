@@ -203,8 +203,6 @@ void Suite::Check() const {
   if (output.empty()) fail("{}: 'output' is required", w);
   if (models.empty()) fail("{}: 'models' must list at least one model", w);
   if (sets.empty()) fail("{}: 'sets' must list at least one set", w);
-  if (similarity != "auto" && similarity != "inner-product" && similarity != "split-product")
-    fail("{}: similarity '{}' is not auto, inner-product or split-product", w, similarity);
   if (batch_size < 1) fail("{}: batch_size must be at least 1", w);
   if (bootstrap < 0) fail("{}: bootstrap must be >= 0", w);
   if (on_decode_error != "skip" && on_decode_error != "fail")
@@ -314,7 +312,9 @@ Suite read_suite(const std::string& path, const std::map<std::string, std::strin
       s.sets.push_back(std::move(ss));
     }
   }
-  if (root["similarity"]) s.similarity = r.str(root["similarity"], "similarity");
+  if (root["similarity"])
+    s.similarity = evaluation::parse_similarity(r.str(root["similarity"], "similarity"),
+                                                r.where(root["similarity"]) + ": similarity");
   if (root["rerank"]) s.rerank = r.str(root["rerank"], "rerank");
   if (root["batch_size"]) s.batch_size = r.get<int>(root["batch_size"], "batch_size");
   if (root["device"]) s.device = r.str(root["device"], "device");

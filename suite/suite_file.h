@@ -51,6 +51,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "evaluation/scoring.h"
+
 namespace repbench::suite {
 
 struct SuiteModel {
@@ -87,7 +89,7 @@ struct Suite {
   std::string output;
   std::vector<SuiteModel> models;
   std::vector<SuiteSet> sets;
-  std::string similarity = "auto";
+  evaluation::Similarity similarity = evaluation::Similarity::kAuto;
   std::string rerank;  // "" = none; DBA / alpha-QE (metrics/rerank.h)
   int batch_size = 32;
   std::string device = "cpu";

@@ -16,9 +16,13 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/descriptors.h"
 #include "core/npy.h"
+#include "core/rng.h"
 #include "core/subprocess.h"
 #include "datasets/set_registry.h"
+#include "metrics/rerank.h"
+#include "postprocess/postprocess.h"
 #include "report/failure_page.h"
 #include "report/leaderboard.h"
 #include "support/bad_input.h"
@@ -227,6 +231,78 @@ TEST_F(FailurePage, ScoresFromTheRecordsDescriptorsWhenGiven) {
   // Without descriptors the page shows ranks only.
   write_failure_page(fx_.record.string(), set_, (dir_ / "plain.html").string());
   EXPECT_EQ(count(read_file((dir_ / "plain.html").string()), "class=\"score\""), 0u);
+}
+
+// `explain` scores a record as it was scored: for a record `eval` made with --postprocess and
+// --rerank, every shown item sits at the record's rank (its top ids) with the score eval ranked
+// by, recomputed here from the steps themselves (the trained chain, L2, alpha-QE, dot products).
+TEST_F(FailurePage, ExplainScoresARecordMadeWithPostprocessAndRerankAsItWasScored) {
+  Rng rng(11);
+  auto random = [&](int64_t n, int64_t d) {
+    FloatArray a;
+    a.shape = {n, d};
+    for (int64_t i = 0; i < n * d; ++i) a.data.push_back(static_cast<float>(rng.normal()));
+    return a;
+  };
+  const FloatArray q = random(4, 8), db = random(10, 8), train = random(40, 8);
+  const std::string qf = (dir_ / "q.npy").string(), df = (dir_ / "db.npy").string(),
+                    tf = (dir_ / "train.npy").string(), cache = (dir_ / "cache").string(),
+                    rec = (dir_ / "pp.json").string();
+  write_npy(qf, q.data.data(), q.shape);
+  write_npy(df, db.data.data(), db.shape);
+  write_npy(tf, train.data.data(), train.shape);
+  const char* kChain = "PCAW4,L2norm";
+  const char* kRerank = "aqe:k=2,alpha=3";
+  const ProcessResult e =
+      repbench({"eval", "--set", (fx_.set_dir / "gnd.json").string(), "-q", qf, "-d", df,
+                "--postprocess", kChain, "--postprocess-train", tf, "--postprocess-cache", cache,
+                "--rerank", kRerank, "--bootstrap", "0", "--out", rec});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const ProcessResult x = repbench({"explain", rec, "--root", fx_.set_dir.string(), "-q", qf, "-d",
+                                    df, "--postprocess-cache", cache, "--out", dir_.string()});
+  ASSERT_EQ(x.exit_code, 0) << x.err;
+  const std::string html = read_file((dir_ / "pp.failures.html").string());
+
+  FloatArray eq = q, edb = db;
+  const postprocess::Postprocessor chain = postprocess::Postprocessor::prepare(kChain, tf, cache, 8);
+  chain.apply(eq, "q");
+  chain.apply(edb, "db");
+  l2_normalize_rows(eq);
+  l2_normalize_rows(edb);
+  metrics::apply_rerank(metrics::parse_rerank(kRerank), eq, edb, 1);
+  auto dot = [](const FloatArray& a, int64_t i, const FloatArray& b, int64_t j) {
+    double s = 0;
+    for (int64_t t = 0; t < a.row_size(); ++t) s += double(a.row(i)[t]) * b.row(j)[t];
+    return s;
+  };
+  const RecordQueries rq = read_record_queries(rec);
+  int shown = 0, unlike_raw = 0;
+  for (int query : {0, 1, 3}) {
+    const std::string sec = section(html, query);
+    ASSERT_FALSE(sec.empty()) << query;
+    std::vector<std::pair<int64_t, double>> ranked;  // (rank, score) of the ranked items
+    for (size_t at = sec.find(" data-db=\""); at != std::string::npos;
+         at = sec.find(" data-db=\"", at + 1)) {
+      const int64_t item = std::stoll(sec.substr(at + 10));
+      const size_t r = sec.find("data-rank=\"", at) + 11;
+      const int64_t rank = std::stoll(sec.substr(r));
+      const size_t v = sec.find("class=\"score\">", at);
+      ASSERT_NE(v, std::string::npos) << "query " << query << ": item " << item << " has no score";
+      const double score = std::stod(sec.substr(v + 14));
+      if (rank > 0) {
+        EXPECT_EQ(rq.top_ids[size_t(query * rq.k + rank - 1)], item) << "query " << query;
+        ranked.emplace_back(rank, score);
+      }
+      EXPECT_NEAR(score, dot(eq, query, edb, item), 6e-4) << "query " << query << " item " << item;
+      unlike_raw += std::abs(dot(eq, query, edb, item) - dot(q, query, db, item)) > 0.05;
+      ++shown;
+    }
+    std::sort(ranked.begin(), ranked.end());
+    for (size_t i = 1; i < ranked.size(); ++i)
+      EXPECT_GE(ranked[i - 1].second + 1e-3, ranked[i].second) << "query " << query;
+  }
+  EXPECT_GE(shown, 3);
+  EXPECT_GT(unlike_raw, 0);  // the steps change the scores: raw products would not pass
 }
 
 TEST_F(FailurePage, MissingImagesAreNamedBoxes) {

@@ -501,6 +501,35 @@ TEST(ScanDuplicatesTest, CountsOtherTrainingImagesAboveThreshold) {
   }
 }
 
+// The seeded samples a scan draws, pinned: they come from core/rng, so these rows are the same
+// on every standard library (scan.json schema 3; schema 2 drew them with std::shuffle).
+TEST(ScanSamplesTest, BaselineDuplicateAndRecallSamplesArePinned) {
+  EXPECT_EQ(baseline_rows(1000, 8, 0),
+            (std::vector<int64_t>{98, 119, 280, 290, 338, 411, 570, 958}));
+  EXPECT_EQ(baseline_rows(1000, 8, 7),
+            (std::vector<int64_t>{14, 183, 246, 247, 399, 488, 570, 964}));
+  EXPECT_EQ(baseline_rows(5, 8, 7), (std::vector<int64_t>{0, 1, 2, 3, 4}));  // all of a small set
+  EXPECT_TRUE(baseline_rows(1, 8, 7).empty());
+  metrics::TopKResult topk;
+  topk.nq = 12;
+  topk.k = 1;
+  for (int64_t i = 0; i < 12; ++i) {
+    topk.ids.push_back(100 + i);
+    topk.scores.push_back(i < 2 ? 0.9f : 0.1f);  // two above the threshold, always counted
+  }
+  ScanParams p;
+  p.thresholds = {0.5};
+  p.duplicate_sample = 3;
+  p.seed = 7;
+  EXPECT_EQ(duplicate_rows(topk, p), (std::vector<int64_t>{100, 101, 105, 107, 111}));
+  IndexOptions o;
+  o.recall_sample = 6;
+  o.seed = 7;
+  const RecallSample r = recall_sample(100, o);
+  EXPECT_EQ(r.tune, (std::vector<int64_t>{59, 62, 38}));
+  EXPECT_EQ(r.report, (std::vector<int64_t>{43, 7, 51}));
+}
+
 TEST(ScanPiecesTest, AboveCountsAndThresholdParsing) {
   const auto a = count_above({0.9f, 0.5f, 0.2f, 0.7f}, {0.1f, 0.6f}, {0.5, 0.6});
   ASSERT_EQ(a.size(), 2u);

@@ -30,6 +30,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/record_envelope.h"
 #include "core/subprocess.h"
 #include "datasets/set_registry.h"
 #include "demo/demo_pool.h"
@@ -119,7 +120,7 @@ json make_record(const std::vector<std::tuple<std::string, std::string, double>>
                  std::vector<double> baseline, std::vector<double> thresholds = {0.5}) {
   json r = {
       {"kind", "replication-scan"},
-      {"schema", "repbench.scan/2"},
+      {"schema", kScanSchema},
       {"context", {{"repbench", "0.1.0"}, {"git_commit", "abc1234"}, {"date", "2026-11-23T10:00:00Z"},
                    {"host", "node7"}, {"omp_wait_policy", "passive"}}},
       {"timings", {{"search_seconds", 0.5}, {"total_seconds", 2.0}}},
@@ -430,7 +431,8 @@ TEST(ScanReport, FailingGnuplotQuotesItsFirstErrorLine) {
 }
 
 // Who made the scan and when: from the envelope's context, or from the top-level fields of a
-// scan.json written before the envelope (schema 1); another schema is refused.
+// scan.json written before the envelope (schema 1); schema 2 as the current one; another schema
+// is refused.
 TEST(ScanReport, ShowsTheDateAndVersionOfEitherEnvelope) {
   TempDir dir;
   const json rec = make_record({{"a.png", "b.png", 0.5}}, some_baseline());
@@ -449,10 +451,17 @@ TEST(ScanReport, ShowsTheDateAndVersionOfEitherEnvelope) {
   EXPECT_TRUE(Contains(read_file((dir.path() / "old/report.html").string()),
                        "2026-10-01T08:00:00Z &middot; repbench 0.0.9"));
 
+  // Schema 2 differs only in how its samples were drawn: read as the current one.
+  json two = rec;
+  two["schema"] = "repbench.scan/2";
+  write_scan_report(two, dir.path() / "two");
+  EXPECT_TRUE(Contains(read_file((dir.path() / "two/report.html").string()),
+                       "2026-11-23T10:00:00Z &middot; repbench 0.1.0"));
+
   json future = rec;
   future["schema"] = "repbench.scan/9";
   EXPECT_ERROR_CONTAINS(write_scan_report(future, dir.path() / "future"),
-                        "scan record: schema is \"repbench.scan/9\", expected \"repbench.scan/2\"");
+                        "scan record: schema is \"repbench.scan/9\", expected \"repbench.scan/3\"");
   EXPECT_FALSE(fs::exists(dir.path() / "future"));
 }
 

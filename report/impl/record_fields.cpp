@@ -31,7 +31,8 @@ std::string RecordFields::string(const json& v, const std::string& what) const {
   return v.get<std::string>();
 }
 
-RecordFields::Origin RecordFields::origin(const json& record, const char* schema) const {
+RecordFields::Origin RecordFields::origin(const json& record, const char* schema,
+                                          const char* older) const {
   auto text = [](const json& obj, const char* key) {
     return obj.is_object() && obj.contains(key) && obj.at(key).is_string()
                ? obj.at(key).get<std::string>()
@@ -39,7 +40,7 @@ RecordFields::Origin RecordFields::origin(const json& record, const char* schema
   };
   const json none;
   const json& s = record.contains("schema") ? record.at("schema") : none;
-  if (s == schema) {
+  if (s == schema || (older && s == older)) {
     const json& context = record.contains("context") ? record.at("context") : none;
     return {text(context, "date"), text(context, "repbench")};
   }

@@ -1,4 +1,4 @@
-#include "report/copy_detection.h"
+#include "evaluation/copy_detection.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,7 +17,7 @@
 
 namespace fs = std::filesystem;
 
-namespace repbench::report {
+namespace repbench::evaluation {
 
 namespace {
 
@@ -158,4 +158,4 @@ json write_predictions_csv(const CopyDetectionResult& result, const datasets::Re
   return files;
 }
 
-}  // namespace repbench::report
+}  // namespace repbench::evaluation

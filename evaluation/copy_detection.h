@@ -20,7 +20,7 @@
 #include "metrics/micro_ap.h"
 #include "metrics/score_source.h"
 
-namespace repbench::report {
+namespace repbench::evaluation {
 
 struct CopyDetectionOptions {
   std::string candidates = "knn";  // "knn": k best per query; "global": max_results best pairs
@@ -69,4 +69,4 @@ nlohmann::json write_predictions_csv(const CopyDetectionResult& result,
                                      const datasets::RetrievalSet& set,
                                      const std::string& record_path);
 
-}  // namespace repbench::report
+}  // namespace repbench::evaluation
