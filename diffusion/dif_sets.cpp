@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/elapsed.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/version.h"
@@ -401,7 +402,7 @@ GenerationSummary generate_dif_set(const DifSetOptions& o) {
       {"items", items}};
   summary.gnd_path = (out / "gnd.json").string();
   datasets::write_gnd_json(set, summary.gnd_path);
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  summary.seconds = seconds_since(t0);
   return summary;
 }
 
