@@ -82,7 +82,7 @@ void write_train_pngs(const dif::TrainImages& t, const fs::path& dir) {
   for (int64_t i = 0; i < t.n; ++i) {
     const fs::path png = dir / fmt::format("{:06d}.png", i);
     if (fs::exists(png)) continue;
-    models::RgbImage im;
+    imaging::RgbImage im;
     im.width = im.height = t.size;
     im.pixels.assign(t.pixels.begin() + static_cast<std::ptrdiff_t>(per * i),
                      t.pixels.begin() + static_cast<std::ptrdiff_t>(per * (i + 1)));

@@ -204,7 +204,7 @@ Extraction extract_features(FeatureExtractor& ex, const std::vector<ImageItem>& 
       try {
         ex.extract(ImageBatch{buffer.data() + off * image_floats, m, h, w},
                    result.features.data.data() + (first + off) * row);
-      } catch (const OutOfMemory& e) {
+      } catch (const runtime::OutOfMemory& e) {
         if (m == 1)
           fail("{}: out of memory on a single {}x{} image ({}): {}", ex.spec(), w, h,
                items[first + off].path, e.what());

@@ -60,7 +60,7 @@ void write_images(const fs::path& dir, int n) {
   fs::create_directories(dir);
   for (int i = 0; i < n; ++i) {
     Rng rng(1000 + i);
-    models::RgbImage im;
+    imaging::RgbImage im;
     im.width = im.height = 40;
     im.pixels.resize(40 * 40 * 3);
     for (int by = 0; by < 4; ++by)
