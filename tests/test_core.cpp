@@ -33,6 +33,7 @@
 #include "core/sha256.h"
 #include "core/version.h"
 #include "support/bad_input.h"
+#include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -44,22 +45,9 @@ namespace {
 constexpr const char* kPython = "/usr/bin/python3";
 
 // A fresh folder under the system temp dir, removed with its contents at the end of the test.
-class TempDir {
+class TempDir : public tests::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "repbench-core-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : tests::TempDir("test_core") {}
 };
 
 void write_bytes(const std::string& path, const std::string& bytes) {
@@ -492,6 +480,18 @@ TEST(Sha256, FileMatchesSha256sum) {
   write_bytes(p, data);
   std::string cmd = "sha256sum " + p;
   FILE* pipe = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char buf[65] = {0};
+  ASSERT_EQ(std::fread(buf, 1, 64, pipe), 64u);
+  ::pclose(pipe);
+  EXPECT_EQ(sha256_file(p), std::string(buf, 64));
+  EXPECT_EQ(sha256_hex(data), std::string(buf, 64));
+  expect_error([&] { sha256_file(dir / "nope.bin"); }, {"nope.bin"});
+}
+
+// ---------------------------------------------------------------------------------------------
+// The record envelope (eval records, scan.json, experiment.json)
+
 // ---------------------------------------------------------------------------------------------
 // The thread rule and the parallel loop (core/parallel.h).
 
@@ -579,18 +579,6 @@ TEST(CoreParallel, WhileWaitingRunsOnTheCallingThreadWhichTakesNoItem) {
   EXPECT_THROW(parallel_for(4, 1, [](int64_t, int) { throw std::bad_alloc(); }, o),
                std::bad_alloc);
 }
-
-  ASSERT_NE(pipe, nullptr);
-  char buf[65] = {0};
-  ASSERT_EQ(std::fread(buf, 1, 64, pipe), 64u);
-  ::pclose(pipe);
-  EXPECT_EQ(sha256_file(p), std::string(buf, 64));
-  EXPECT_EQ(sha256_hex(data), std::string(buf, 64));
-  expect_error([&] { sha256_file(dir / "nope.bin"); }, {"nope.bin"});
-}
-
-// ---------------------------------------------------------------------------------------------
-// The record envelope (eval records, scan.json, experiment.json)
 
 TEST(CoreRecordEnvelope, SchemaContextAndTimings) {
   const char* before = std::getenv("OMP_WAIT_POLICY");

@@ -52,6 +52,7 @@
 #include "support/bad_input.h"
 #include "support/python_fixtures.h"
 #include "support/python_stack.h"
+#include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace repbench;          // NOLINT
@@ -64,25 +65,9 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-class TempDir {
+class TempDir : public tests::TempDir {
  public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ =
-        (fs::temp_directory_path() / fmt::format("repbench_test_models_{}_{}", getpid(), counter++))
-            .string();
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (fs::path(path_) / name).string(); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+  TempDir() : tests::TempDir("test_models") {}
 };
 
 using test_support::error_of;  // the message of the repbench::Error a call throws
