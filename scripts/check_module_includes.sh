@@ -51,16 +51,21 @@ impl_offences() {
     '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"][^">]*/impl/' "$root" | sort -t: -k1,1 -k2,2n || true)
 }
 
-# Checks the tree at $1 for impl/ offences: prints them and returns 1 when there are any.
-check_impl() {
+# run_check OFFENCES WHAT ROOT: prints the offences the function OFFENCES finds in the tree at ROOT
+# and returns 1 when there are any, saying how many of WHAT.
+run_check() {
   local out
-  out=$(impl_offences "$1")
+  out=$("$1" "$3")
   if [[ -n "$out" ]]; then
     echo "$out"
-    echo "check_module_includes: $(wc -l <<<"$out") include(s) of another module's impl/" \
-      "(move what they need to the module's public headers)" >&2
+    echo "check_module_includes: $(wc -l <<<"$out") $2" >&2
     return 1
   fi
+}
+
+check_impl() {
+  local what="include(s) of another module's impl/ (move what they need to the module's public"
+  run_check impl_offences "$what headers)" "$1"
 }
 
 # The modules of the tree at $1 (folders with a CMakeLists.txt, but tests/ and bench/), one a line.
@@ -232,16 +237,8 @@ layer_offences() {
     echo "$doc: the module table's rows (${table[*]}) are not $layers's modules top-down (${reversed[*]})"
 }
 
-# Checks the tree at $1 for layer offences: prints them and returns 1 when there are any.
 check_layers() {
-  local out
-  out=$(layer_offences "$1")
-  if [[ -n "$out" ]]; then
-    echo "$out"
-    echo "check_module_includes: $(wc -l <<<"$out") offence(s) against the layer order of" \
-      "docs/layers.txt (docs/ARCHITECTURE.md)" >&2
-    return 1
-  fi
+  run_check layer_offences "offence(s) against the layer order of docs/layers.txt" "$1"
 }
 
 # fails_with WHAT EXPECTED-LINE FILE TEXT [SED]: appending TEXT to FILE of the tree $t (or, with
