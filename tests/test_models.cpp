@@ -244,7 +244,8 @@ TEST(ImageLoader, ResizeIsBitExactWithPil) {
                                                            {"area", Interpolation::kArea}};
   for (const auto& [name, interp] : filters) {
     for (const char* kind : {"down", "up", "vert"}) {
-      const imaging::RgbImage want = imaging::decode_image(fmt::format("{}/resize/{}_{}.png", fx, kind, name));
+      const imaging::RgbImage want =
+          imaging::decode_image(fmt::format("{}/resize/{}_{}.png", fx, kind, name));
       const imaging::RgbImage got = resize_rgb(src, want.width, want.height, interp);
       ASSERT_EQ(got.pixels.size(), want.pixels.size());
       int diff = 0;
@@ -343,7 +344,8 @@ TEST(ImageLoader, UndecodableAndMissingImagesNameThePath) {
   TempDir tmp;
   const std::string bad = tmp / "bad.jpg";
   write_file_atomic(bad, "not an image at all");
-  EXPECT_EQ(error_of([&] { imaging::decode_image(bad); }), bad + ": not a decodable image (19 bytes)");
+  EXPECT_EQ(error_of([&] { imaging::decode_image(bad); }),
+            bad + ": not a decodable image (19 bytes)");
   EXPECT_THAT(error_of([&] { load_image(tmp / "missing.jpg", std::nullopt, Preprocess()); }),
               StartsWith(tmp / "missing.jpg"));
   const std::string empty = tmp / "empty.png";
@@ -358,7 +360,8 @@ TEST(ImageLoader, ReducedJpegDecodingKeepsTheGeometry) {
   const std::string path = tmp / "big.jpg";
   cv::imwrite(path, big, {cv::IMWRITE_JPEG_QUALITY, 95});
   const std::string bytes = read_file(path);
-  const auto size = imaging::jpeg_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  const auto size =
+      imaging::jpeg_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   ASSERT_TRUE(size);
   EXPECT_EQ(*size, std::make_pair(1024, 768));
   EXPECT_FALSE(imaging::jpeg_size(reinterpret_cast<const uint8_t*>("abcd"), 4));
