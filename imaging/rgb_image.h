@@ -1,13 +1,12 @@
 // 8-bit RGB images as the models and the diffusion sets read them: decoded by imaging/codec.h and
 // turned from OpenCV's BGR into interleaved RGB, as PIL's Image.open(...).convert("RGB") gives
-// them (EXIF orientation ignored; grey, palette and 16-bit images become 8-bit RGB).
+// them (EXIF orientation ignored; grey, palette and 16-bit images become 8-bit RGB). OpenCV-free:
+// the conversion from a decoded cv::Mat is imaging/codec.h's to_rgb.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <opencv2/core/mat.hpp>
 
 namespace repbench::imaging {
 
@@ -17,9 +16,6 @@ struct RgbImage {
   int height = 0;
   std::vector<uint8_t> pixels;
 };
-
-// The pixels of `region` of a CV_8UC3 BGR image, as RGB.
-RgbImage to_rgb(const cv::Mat& bgr, const cv::Rect& region);
 
 // Decodes `path` at full resolution. Throws Error naming the path when the file cannot be read or
 // does not decode.
