@@ -95,6 +95,16 @@ link_calls() {
     }' "$1"
 }
 
+# Whether the words of $1 and $2 are the same set (in any order).
+same_words() {
+  local -A a=() b=()
+  local w
+  for w in $1; do a[$w]=1; done
+  for w in $2; do b[$w]=1; done
+  ((${#a[@]} == ${#b[@]})) || return 1
+  for w in "${!a[@]}"; do [[ -n "${b[$w]:-}" ]] || return 1; done
+}
+
 # Prints the layer offences of the tree at $1, one a line; nothing when there is none.
 layer_offences() {
   local root
@@ -111,7 +121,7 @@ layer_offences() {
   set -f
 
   # docs/layers.txt: "MODULE: USED..." bottom-up; "*" = every module listed below it.
-  local n=0 lineno=0 line name deps d order=()
+  local n=0 lineno=0 line name deps d order=() words=()
   while IFS= read -r line || [[ -n "$line" ]]; do
     lineno=$((lineno + 1))
     line=${line%%#*}
@@ -143,7 +153,8 @@ layer_offences() {
     rank[$name]=$n
     n=$((n + 1))
     order+=("$name")
-    allowed[$name]=" $(xargs <<<"$deps") "
+    read -ra words <<<"$deps"
+    allowed[$name]=" ${words[*]} "
     decl_line[$name]=$lineno
   done <"$root/$layers"
   for m in "${!is_module[@]}"; do
@@ -165,17 +176,17 @@ layer_offences() {
   }
 
   # Includes: "X/..." from a file of module M.
-  local file text header target
-  while IFS=: read -r file line text; do
+  local file header
+  while IFS=: read -r file line header; do
     file=${file#"$root"/}
-    header=$(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^">]+)[">].*/\1/p' <<<"$text")
-    target=${header%%/*}
-    [[ -n "${is_module[$target]:-}" && "$file" == */* ]] || continue
-    edge "${file%%/*}" "$target" "$file:$line: includes $header"
+    [[ -n "${is_module[${header%%/*}]:-}" && "$file" == */* ]] || continue
+    edge "${file%%/*}" "${header%%/*}" "$file:$line: includes $header"
   done < <(grep -rnE --include='*.cpp' --include='*.cc' --include='*.c' --include='*.h' \
     --include='*.hpp' --include='*.inc' --exclude-dir='build*' --exclude-dir=.git \
     '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"][a-z_]+/' \
-    $(for m in "${order[@]}"; do echo "$root/$m"; done) | sort -t: -k1,1 -k2,2n || true)
+    $(for m in "${order[@]}"; do echo "$root/$m"; done) |
+    sed -nE 's/^([^:]+):([0-9]+):[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^">]+)[">].*/\1:\2:\3/p' |
+    sort -t: -k1,1 -k2,2n || true)
 
   # Links: the libraries each module defines, then the repbench libraries its own targets link.
   local cml tgt
@@ -226,10 +237,12 @@ layer_offences() {
     for item in ${links//,/ }; do
       [[ -n "${is_module[$item]:-}" ]] && got+=" $item"
     done
-    want=$(tr ' ' '\n' <<<"${allowed[$name]}" | sed '/^$/d' | sort | xargs)
-    got=$(tr ' ' '\n' <<<"$got" | sed '/^$/d' | sort | xargs)
-    [[ "$want" == "$got" ]] ||
-      echo "$doc:$lineno: $name/'s links column names '${got}', $layers says '${want}'"
+    if ! same_words "${allowed[$name]}" "$got"; then
+      read -ra words <<<"$got"
+      got=" ${words[*]} "
+      echo "$doc:$lineno: $name/'s links column names '${got:1:-1}', $layers says" \
+        "'$(xargs <<<"${allowed[$name]}")'"
+    fi
   done <"$root/$doc"
   local reversed=()
   for ((d = ${#order[@]} - 1; d >= 0; d--)); do reversed+=("${order[d]}"); done
