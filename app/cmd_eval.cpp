@@ -91,7 +91,7 @@ void run_eval(const EvalArgs& a) {
   if (!setup.rerank.empty()) fmt::print("rerank: {}\n", setup.rerank.to_string());
   std::string mp_header;
   metrics::EvalOptions columns;  // the mP@k cut-offs of the set's metric
-  datasets::apply_metric(setup.metric, columns);
+  metrics::apply_metric(setup.metric, columns);
   for (int k : columns.ks) mp_header += fmt::format(" {:>7}", fmt::format("mP@{}", k));
   fmt::print("{:<10} {:>7} {:>17}{} {:>8}\n", "protocol", "mAP", "95% CI", mp_header, "queries");
   // Every protocol's record, top ids and predictions become visible together (core/commit_group.h).

@@ -15,12 +15,12 @@
 #include "core/npy.h"
 #include "core/path_guard.h"
 #include "imaging/folder_listing.h"
+#include "imaging/image_list.h"
 #include "datasets/set_registry.h"
 #include "descriptors/shards.h"
 #include "models/feature_cache.h"
 #include "models/registry.h"
 #include "models/set_images.h"
-#include "scan/image_source.h"
 
 namespace fs = std::filesystem;
 
@@ -150,7 +150,7 @@ void extract_into_out(const ExtractArgs& a) {
     // A folder or a list; with --shard, one contiguous slice of it (a job array's task), written
     // with a shard file that `repbench extract merge` and `repbench scan --train-descriptors`
     // check (descriptors/shards.h).
-    const scan::ImageSource src = scan::read_image_source(a.images);
+    const imaging::ImageList src = imaging::read_image_list(a.images);
     popt.label = fmt::format("{} {}", ex->name(), name);
     const std::string path = (fs::path(a.out) / (name + ".npy")).string();
     models::CachedExtraction c;

@@ -11,7 +11,6 @@
 #include "app/output_cleanup.h"
 #include "core/error.h"
 #include "core/path_guard.h"
-#include "scan/image_source.h"
 #include "report/scan_report.h"
 #include "scan/scan.h"
 #include "scan/stream_scan.h"

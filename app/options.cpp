@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "models/feature_extractor.h"
+#include "runtime/out_of_memory.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -64,7 +64,7 @@ void remove_new_output_on_error(const std::string& out, const std::function<void
   const bool made_out = !out.empty() && !std::filesystem::exists(out, ec);
   try {
     work();
-  } catch (const models::OutOfMemory&) {
+  } catch (const runtime::OutOfMemory&) {
     throw;
   } catch (const Error&) {
     if (made_out) std::filesystem::remove_all(out, ec);

@@ -33,6 +33,7 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include "core/elapsed.h"
 #include "diffusion/ddpm.h"
 #include "diffusion/sampler.h"
 
@@ -95,7 +96,7 @@ Pair models(int size) {
 double seconds_of(const std::function<void()>& f) {
   const auto t0 = std::chrono::steady_clock::now();
   f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return repbench::seconds_since(t0);
 }
 
 std::vector<uint64_t> seeds(int n) {

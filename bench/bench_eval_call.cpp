@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/elapsed.h"
 #include "core/error.h"
 #include "core/npy.h"
 #include "evaluation/descriptor_eval.h"
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
           evaluation::evaluate_descriptors(r, setup, std::move(q), std::move(db));
       if (i > 0)
         seconds.push_back(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            repbench::seconds_since(t0));
       map = d.protocols.at(0).evaluation.result.map;
     }
     fmt::print("{{\"seconds\": [{}], \"map\": {:.17g}}}\n", fmt::join(seconds, ", "), map);

@@ -37,6 +37,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/elapsed.h"
 #include "core/error.h"
 #include "models/image_loader.h"
 #include "models/pipeline.h"
@@ -124,7 +125,7 @@ double forward_pass(Setup& s) {
   const auto t0 = std::chrono::steady_clock::now();
   for (size_t b = 0; b < s.batches.size(); ++b)
     s.model->extract({s.batches[b].data(), s.batch_sizes[b], 224, 224}, s.out.data());
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return repbench::seconds_since(t0);
 }
 
 double pipeline_pass(Setup& s, const std::vector<ImageItem>& items, LoadOptions load = {}) {
@@ -135,7 +136,7 @@ double pipeline_pass(Setup& s, const std::vector<ImageItem>& items, LoadOptions 
   const auto t0 = std::chrono::steady_clock::now();
   const Extraction x = extract_features(*s.model, items, opt);
   benchmark::DoNotOptimize(x.features.data.data());
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return repbench::seconds_since(t0);
 }
 
 void BM_ForwardOnly(benchmark::State& state) {
@@ -230,7 +231,7 @@ double decode_pass(const Setup& s, const std::vector<ImageItem>& items, LoadOpti
     const Image im = load_image(it.path, std::nullopt, s.model->preprocess(), load);
     benchmark::DoNotOptimize(im.data.data());
   }
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return repbench::seconds_since(t0);
 }
 
 void BM_LargeJpegs(benchmark::State& state) {

@@ -64,7 +64,7 @@ Args parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const Args a = parse(argc, argv);
-  const int threads = metrics::resolve_threads(a.threads);
+  const int threads = repbench::resolve_threads(a.threads);
   FloatArray q, db;
   q.shape = {a.nq, a.d};
   q.data = bench::unit_rows(a.nq, a.d, 1);

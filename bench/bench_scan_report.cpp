@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/elapsed.h"
 #include "report/scan_report.h"
 
 using nlohmann::json;
@@ -78,7 +79,7 @@ double seconds_to_render(int64_t n, const fs::path& dir) {
   const json rec = record_of(n);
   const auto t0 = std::chrono::steady_clock::now();
   repbench::report::write_scan_report(rec, dir / fmt::format("report-{}", n));
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return repbench::seconds_since(t0);
 }
 
 }  // namespace

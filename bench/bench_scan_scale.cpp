@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
 
   // The reference: one sgemm of the same product on all threads, tile by tile (the product itself
   // is nq x n floats), over a tile of real rows reused for every position.
-  const int threads = metrics::resolve_threads(a.threads);
+  const int threads = repbench::resolve_threads(a.threads);
   const int64_t tile = 2048;
   std::vector<float> rows(size_t(tile * a.d)), out(size_t(a.nq * tile));
   for (int64_t r = 0; r < tile; ++r) train_row(r, a.d, rows.data() + r * a.d);

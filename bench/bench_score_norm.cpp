@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/elapsed.h"
 #include "bench/random_rows.h"
 #include "metrics/inner_product.h"
 #include "metrics/parallel.h"
@@ -33,7 +34,7 @@ using namespace repbench::metrics;
 using repbench::bench::unit_rows;
 
 double seconds(const std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return repbench::seconds_since(t0);
 }
 
 // Every 256 x 2048 block of the score matrix, one sgemm each, as search_topk lays them out.

@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "core/elapsed.h"
 #include "metrics/parallel.h"
 #include "metrics/split_product.h"
 
@@ -71,7 +72,7 @@ void BM_TorchEinsumAmax(benchmark::State& state) {
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(torch_scores());
-    g_torch_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    g_torch_seconds = repbench::seconds_since(t0);
     state.SetIterationTime(g_torch_seconds);
   }
   state.counters["GFLOP/s"] = gflops(g_torch_seconds);
@@ -85,7 +86,7 @@ void BM_RepbenchSplitProduct(benchmark::State& state) {
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
     out = repbench_scores();
-    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    seconds = repbench::seconds_since(t0);
     state.SetIterationTime(seconds);
   }
   // Same numbers as the reference.

@@ -1,5 +1,7 @@
 #include "core/progress.h"
 
+#include "core/elapsed.h"
+
 #include <unistd.h>
 
 #include <cmath>
@@ -58,7 +60,7 @@ void Progress::finish() {
 
 void Progress::draw(bool final) {
   const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      seconds_since(start_);
   const int64_t fresh = done_ - start_done_;
   const double rate = elapsed > 0 ? fresh / elapsed : 0.0;
   std::string line;

@@ -161,15 +161,6 @@ MetricSpec with_ap_override(MetricSpec spec, const std::string& ap, const std::s
   return spec;
 }
 
-void apply_metric(const MetricSpec& spec, metrics::EvalOptions& opt) {
-  opt.ap_kind = spec.ap;
-  opt.ks = spec.mp_ks;
-  opt.recall_ks = spec.recall_ks;
-  opt.recall_kind = spec.recall;
-  opt.recall_empty_is_miss = spec.recall_empty_is_miss;
-  opt.mrr = spec.mrr;
-}
-
 MetricSpec revisitop_metric(const std::string& source_note) {
   MetricSpec m;
   m.name = "revisitop compute_map";

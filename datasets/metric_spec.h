@@ -2,7 +2,7 @@
 // cut-offs of mP@k and Recall@K, what Recall@K counts, how queries without a positive count, and
 // the evaluator it follows. Each registered set declares one (set_registry.cpp); a gnd.json may
 // carry one (its "metric" object); `eval` and `run` turn it into metrics::EvalOptions through
-// apply_metric() and write it into every record (options.metric), so a number always says which
+// metrics::apply_metric() and write it into every record (options.metric), so a number always says which
 // definition produced it.
 #pragma once
 
@@ -12,9 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "metrics/ap.h"
-#include "metrics/evaluate.h"
-#include "metrics/micro_ap.h"
+#include "core/metric_kinds.h"
 
 namespace repbench::datasets {
 
@@ -28,14 +26,10 @@ struct CopyDetectionMetric {
   std::string source;     // the evaluator it follows
 };
 
-struct MetricSpec {
+// The scoring part (ap, mp_ks, recall_ks, recall, recall_empty_is_miss, mrr) is
+// metrics::MetricScoring (core/metric_kinds.h), which metrics::apply_metric turns into EvalOptions.
+struct MetricSpec : metrics::MetricScoring {
   std::string name = "revisitop compute_map";  // short name of the definition
-  metrics::ApKind ap = metrics::ApKind::kTrapezoid;
-  std::vector<int> mp_ks = {1, 5, 10};  // revisitop-style mP@k cut-offs
-  std::vector<int> recall_ks;           // Recall@K cut-offs (none = not reported)
-  metrics::RecallKind recall = metrics::RecallKind::kHit;
-  bool recall_empty_is_miss = false;  // a query without positive counts as a Recall@K miss
-  bool mrr = false;                   // report DCR's MRR
   std::string self_match;             // how the query's own image is treated
   std::string queries;                // which queries count in the means
   std::string source;                 // the evaluator (repository, file, function) it follows
@@ -61,11 +55,6 @@ const char* ap_kind_name(metrics::ApKind kind);
 // `spec` with its AP definition replaced by `ap` ("trapezoid" | "non-interpolated"); "" keeps
 // the set's own. Marks ap_from = "override" when it changes the AP.
 MetricSpec with_ap_override(MetricSpec spec, const std::string& ap, const std::string& what);
-
-// Sets the fields of `opt` that the metric decides (ap_kind, ks, recall_ks, recall_kind,
-// recall_empty_is_miss, mrr); leaves bootstrap, threads and the rest as they are. Both `eval` and
-// `run` score through this one function.
-void apply_metric(const MetricSpec& spec, metrics::EvalOptions& opt);
 
 // The definitions of the registered sets (set_registry.cpp says which set uses which).
 MetricSpec revisitop_metric(const std::string& source_note = "");

@@ -5,13 +5,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "core/sha256.h"
 #include "imaging/codec.h"
 #include "imaging/codecs_plugin.h"
@@ -88,22 +87,17 @@ VerifyReport verify_set(const RetrievalSet& set, const VerifyOptions& opt) {
   // A missing codecs plugin stops here rather than marking every image as undecodable.
   if (opt.decode && !images.empty()) imaging::require_codecs();
   std::vector<Checked> results(images.size());
-  std::atomic<size_t> next{0}, done{0};
-  const int threads =
-      opt.threads > 0 ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      for (size_t i; (i = next++) < images.size();) {
+  std::atomic<int64_t> done{0};
+  ParallelOptions waiting;  // progress is reported from the caller's thread (verify.h)
+  if (opt.on_progress)
+    waiting.while_waiting = [&] { opt.on_progress(done.load(), report.images); };
+  parallel_for(
+      report.images, opt.threads,
+      [&](int64_t i, int) {
         results[i] = check_one((fs::path(set.root) / images[i]).string(), opt.decode);
         ++done;
-      }
-    });
-  while (done < images.size()) {
-    if (opt.on_progress) opt.on_progress(static_cast<int64_t>(done), report.images);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  for (auto& t : pool) t.join();
+      },
+      waiting);
   if (opt.on_progress) opt.on_progress(report.images, report.images);
 
   std::map<std::string, std::string> manifest;

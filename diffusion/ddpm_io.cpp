@@ -172,7 +172,7 @@ TrainImages load_training_images(const std::vector<std::string>& paths, int size
   const size_t per = static_cast<size_t>(size) * size * channels;
   t.pixels.resize(per * paths.size());
   for (size_t i = 0; i < paths.size(); ++i) {
-    const models::RgbImage im = center_crop_arr(models::decode_image(paths[i]), size);
+    const imaging::RgbImage im = center_crop_arr(imaging::decode_image(paths[i]), size);
     if (channels == 3) {
       std::memcpy(t.pixels.data() + i * per, im.pixels.data(), per);
     } else {

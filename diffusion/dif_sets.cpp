@@ -9,11 +9,13 @@
 
 #include <fmt/format.h>
 
+#include "core/elapsed.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/version.h"
 #include "datasets/gnd_json.h"
-#include "models/image_loader.h"
+#include "imaging/jpeg_size.h"
+#include "imaging/rgb_image.h"
 #include "diffusion/ddpm.h"
 #include "diffusion/image_prep.h"
 #include "core/rng.h"
@@ -51,16 +53,16 @@ bool file_exists(const fs::path& p) {
 // Original size of an image file: from a JPEG header when possible, else by decoding.
 std::pair<int, int> image_size_of(const std::string& path) {
   const std::string bytes = read_file(path);
-  if (auto s = models::jpeg_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()))
+  if (auto s = imaging::jpeg_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()))
     return *s;
-  const models::RgbImage im = models::decode_image(path);
+  const imaging::RgbImage im = imaging::decode_image(path);
   return {im.width, im.height};
 }
 
 // Copies the kept pixels of `src` (same size) into `dst`: the output's kept region is the
 // source's bytes, not a float round trip of them.
-void paste_kept(const models::RgbImage& src, const std::vector<uint8_t>& keep, int channels,
-                models::RgbImage& dst) {
+void paste_kept(const imaging::RgbImage& src, const std::vector<uint8_t>& keep, int channels,
+                imaging::RgbImage& dst) {
   const std::vector<uint8_t> grey = channels == 1 ? to_grey(src) : std::vector<uint8_t>();
   const size_t n = keep.size();
   for (size_t p = 0; p < n; ++p) {
@@ -281,7 +283,7 @@ GenerationSummary generate_dif_set(const DifSetOptions& o) {
     if (model->info().sha256 != info.sha256)
       fail("{}: the model file changed while the set was being made", o.model);
     const int64_t lo = b * o.batch_size, hi = std::min(total, lo + o.batch_size);
-    std::map<int64_t, models::RgbImage> prepared;
+    std::map<int64_t, imaging::RgbImage> prepared;
     Images known;
     std::vector<uint8_t> keep;
     std::vector<uint64_t> seeds;
@@ -289,7 +291,7 @@ GenerationSummary generate_dif_set(const DifSetOptions& o) {
     for (int64_t c = lo; c < hi; ++c) {
       const int64_t i = c / cps;
       const int k = static_cast<int>(c % cps);
-      if (!prepared.count(i)) prepared[i] = center_crop_arr(models::decode_image(sources[i]), S);
+      if (!prepared.count(i)) prepared[i] = center_crop_arr(imaging::decode_image(sources[i]), S);
       const uint64_t cs = copy_seed(o.seed, i, k);
       const MaskSpec spec =
           draw_mask(o.kind, S, o.patch_fraction, o.diagonals, derive_seed(cs, kMaskStream));
@@ -307,7 +309,7 @@ GenerationSummary generate_dif_set(const DifSetOptions& o) {
       const int k = static_cast<int>(c % cps);
       const size_t j = static_cast<size_t>(c - lo);
       const std::vector<uint8_t> m(keep.begin() + j * S * S, keep.begin() + (j + 1) * S * S);
-      models::RgbImage rgb = to_rgb(res, static_cast<int64_t>(j));
+      imaging::RgbImage rgb = to_rgb(res, static_cast<int64_t>(j));
       if (o.repaint.paste_known) paste_kept(prepared[i], m, C, rgb);
       if (!file_exists(out / source_name(i)))
         write_png((out / source_name(i)).string(), prepared[i]);
@@ -401,7 +403,7 @@ GenerationSummary generate_dif_set(const DifSetOptions& o) {
       {"items", items}};
   summary.gnd_path = (out / "gnd.json").string();
   datasets::write_gnd_json(set, summary.gnd_path);
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  summary.seconds = seconds_since(t0);
   return summary;
 }
 
@@ -409,7 +411,7 @@ nlohmann::json inpaint_file(const InpaintOptions& o) {
   if (o.model.empty() || o.image.empty() || o.mask.empty() || o.out.empty())
     fail("synth inpaint: --model, --image, --mask and --out are required");
   o.repaint.Check("synth inpaint");
-  const models::RgbImage rgb = models::decode_image(o.image);
+  const imaging::RgbImage rgb = imaging::decode_image(o.image);
   int mw = 0, mh = 0;
   std::vector<uint8_t> mask = read_mask_file(o.mask, &mw, &mh);
   if (mw != rgb.width || mh != rgb.height)
@@ -418,7 +420,7 @@ nlohmann::json inpaint_file(const InpaintOptions& o) {
   const DiffusionModel model(o.model, o.device);
   const int S = model.config().image_size, C = model.config().channels;
   const bool resized = rgb.width != S || rgb.height != S;
-  const models::RgbImage prepared = center_crop_arr(rgb, S);
+  const imaging::RgbImage prepared = center_crop_arr(rgb, S);
   if (resized) {
     mask = center_crop_mask(mask, mw, mh, S);
   } else {
@@ -437,7 +439,7 @@ nlohmann::json inpaint_file(const InpaintOptions& o) {
   const Images res = model.repaint(known, mask, {o.seed}, o.repaint,
                                    [&](int64_t, int64_t) { progress.advance(1); });
   progress.finish();
-  models::RgbImage out = to_rgb(res, 0);
+  imaging::RgbImage out = to_rgb(res, 0);
   if (o.repaint.paste_known) paste_kept(prepared, mask, C, out);
   write_png(o.out, out);
   nlohmann::json record{

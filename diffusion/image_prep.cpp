@@ -59,9 +59,9 @@ Plane center_crop_plane(Plane p, int size) {
 
 }  // namespace
 
-models::RgbImage center_crop_arr(const models::RgbImage& image, int size) {
+imaging::RgbImage center_crop_arr(const imaging::RgbImage& image, int size) {
   Plane p = center_crop_plane(Plane{image.width, image.height, 3, image.pixels}, size);
-  models::RgbImage out;
+  imaging::RgbImage out;
   out.width = p.w;
   out.height = p.h;
   out.pixels = std::move(p.px);
@@ -76,7 +76,7 @@ std::vector<uint8_t> center_crop_mask(const std::vector<uint8_t>& mask, int widt
   return std::move(p.px);
 }
 
-std::vector<uint8_t> to_grey(const models::RgbImage& image) {
+std::vector<uint8_t> to_grey(const imaging::RgbImage& image) {
   const size_t n = static_cast<size_t>(image.width) * image.height;
   std::vector<uint8_t> out(n);
   const uint8_t* p = image.pixels.data();
@@ -85,7 +85,7 @@ std::vector<uint8_t> to_grey(const models::RgbImage& image) {
   return out;
 }
 
-void append_image(const models::RgbImage& image, int channels, Images& images) {
+void append_image(const imaging::RgbImage& image, int channels, Images& images) {
   REPBENCH_ASSERT(channels == 1 || channels == 3);
   if (images.n == 0) {
     images.c = channels;
@@ -108,9 +108,9 @@ void append_image(const models::RgbImage& image, int channels, Images& images) {
   ++images.n;
 }
 
-models::RgbImage to_rgb(const Images& images, int64_t i) {
+imaging::RgbImage to_rgb(const Images& images, int64_t i) {
   REPBENCH_ASSERT(i >= 0 && i < images.n && (images.c == 1 || images.c == 3));
-  models::RgbImage out;
+  imaging::RgbImage out;
   out.width = static_cast<int>(images.w);
   out.height = static_cast<int>(images.h);
   const int64_t hw = images.h * images.w;
@@ -126,7 +126,7 @@ models::RgbImage to_rgb(const Images& images, int64_t i) {
 }
 
 std::vector<uint8_t> read_mask_file(const std::string& path, int* width, int* height) {
-  const models::RgbImage rgb = models::decode_image(path);
+  const imaging::RgbImage rgb = imaging::decode_image(path);
   *width = rgb.width;
   *height = rgb.height;
   return to_grey(rgb);
@@ -147,7 +147,7 @@ void write_mat_png(const std::string& path, const cv::Mat& m) {
 
 }  // namespace
 
-void write_png(const std::string& path, const models::RgbImage& image) {
+void write_png(const std::string& path, const imaging::RgbImage& image) {
   cv::Mat bgr(image.height, image.width, CV_8UC3);
   const size_t n = static_cast<size_t>(image.width) * image.height;
   uint8_t* d = bgr.ptr<uint8_t>();

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "core/elapsed.h"
 #include "core/error.h"
 #include "core/sha256.h"
 #include "diffusion/ddpm.h"
@@ -67,7 +68,7 @@ TrainResult train_ddpm(const TrainImages& images, const TrainOptions& options,
   }
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return seconds_since(t0);
   };
   // No wall time in the file: the same training writes the same bytes (its sha256 names the
   // demo's dif sets and keys the sets made from it); TrainResult::seconds has this run's time.

@@ -24,7 +24,7 @@ SetEvaluation evaluate_set(const datasets::RetrievalSet& set, const metrics::Sco
   e.options.interrupt_check = o.interrupt_check;
   // The set's own metric (its official evaluator's), with the AP definition overridden if asked.
   const datasets::MetricSpec metric = datasets::with_ap_override(set.metric, o.ap, o.ap_option);
-  datasets::apply_metric(metric, e.options);
+  metrics::apply_metric(metric, e.options);
   e.options.top_k = report::kTopIds;
   e.lists = set.evaluation_lists();
   const auto t0 = std::chrono::steady_clock::now();

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/elapsed.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/record_envelope.h"
@@ -81,7 +82,7 @@ void write_train_pngs(const dif::TrainImages& t, const fs::path& dir) {
   for (int64_t i = 0; i < t.n; ++i) {
     const fs::path png = dir / fmt::format("{:06d}.png", i);
     if (fs::exists(png)) continue;
-    models::RgbImage im;
+    imaging::RgbImage im;
     im.width = im.height = t.size;
     im.pixels.assign(t.pixels.begin() + static_cast<std::ptrdiff_t>(per * i),
                      t.pixels.begin() + static_cast<std::ptrdiff_t>(per * (i + 1)));
@@ -176,9 +177,6 @@ json run_copying_experiment(const CopyingOptions& o) {
   // Wall-clock seconds of this run's stages, summed over the sizes (a resumed run's training
   // counts only what it trained; each size's training record has its own total).
   double train_seconds = 0, sample_seconds = 0, scan_seconds = 0;
-  auto seconds_since = [](std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-  };
   json per_size = json::array();
   for (int64_t n : sizes) {
     const std::string name = subset_dir_name(n, largest);

@@ -66,6 +66,23 @@ std::string encode_png(const cv::Mat& bgr, int compression) {
   return to_string(buf);
 }
 
+RgbImage to_rgb(const cv::Mat& bgr, const cv::Rect& region) {
+  RgbImage out;
+  out.width = region.width;
+  out.height = region.height;
+  out.pixels.resize(static_cast<size_t>(out.width) * out.height * 3);
+  for (int y = 0; y < out.height; ++y) {
+    const uint8_t* src = bgr.ptr<uint8_t>(region.y + y) + static_cast<size_t>(region.x) * 3;
+    uint8_t* dst = out.pixels.data() + static_cast<size_t>(y) * out.width * 3;
+    for (int x = 0; x < out.width; ++x) {
+      dst[3 * x + 0] = src[3 * x + 2];
+      dst[3 * x + 1] = src[3 * x + 1];
+      dst[3 * x + 2] = src[3 * x + 0];
+    }
+  }
+  return out;
+}
+
 std::string encode_jpeg(const cv::Mat& bgr, int quality) {
   REPBENCH_ASSERT(quality >= 1 && quality <= 100);
   std::vector<uint8_t> buf;

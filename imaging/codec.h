@@ -18,6 +18,8 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include "imaging/rgb_image.h"
+
 namespace repbench::imaging {
 
 enum class Orientation {
@@ -38,6 +40,9 @@ cv::Mat decode_file(const std::string& path, const DecodeOptions& options = {});
 
 // The file's bytes, refused as decode() refuses them when empty or too large for the codecs.
 std::string read_image_bytes(const std::string& path);
+
+// The pixels of `region` of a decoded (CV_8UC3 BGR) image, as an RgbImage.
+RgbImage to_rgb(const cv::Mat& bgr, const cv::Rect& region);
 
 // Lossless PNG. compression < 0: OpenCV's speed-tuned default (zlib level 1, RLE strategy, SUB
 // filter only: ~3x faster than naming a level, for ~5% larger files); 0..9: that zlib level (and

@@ -36,17 +36,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/metric_kinds.h"  // RecallKind, ApKind
+
 namespace repbench::metrics {
-
-enum class RecallKind {
-  kHit,       // 1 when a positive is within the first K (deep metric learning's Recall@K)
-  kFraction,  // share of the positives within the first K (DCR's compute_map recall@k)
-};
-
-enum class ApKind {
-  kTrapezoid,        // revisitop compute_ap (ROxford/RParis, INSTRE, the DCR/BoB lineage)
-  kNonInterpolated,  // mean precision at each positive (GPR1200, sklearn average_precision)
-};
 
 // The scores of one query (all NaN for a query with empty ok).
 struct QueryMetrics {

@@ -27,6 +27,15 @@ void EvalOptions::Check() const {
   if (top_k < 0) fail("evaluate: expected top_k >= 0, found {}", top_k);
 }
 
+void apply_metric(const MetricScoring& metric, EvalOptions& opt) {
+  opt.ap_kind = metric.ap;
+  opt.ks = metric.mp_ks;
+  opt.recall_ks = metric.recall_ks;
+  opt.recall_kind = metric.recall;
+  opt.recall_empty_is_miss = metric.recall_empty_is_miss;
+  opt.mrr = metric.mrr;
+}
+
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();

@@ -46,6 +46,11 @@ struct EvalOptions {
   void Check() const;
 };
 
+// Sets the fields of `opt` that a metric definition decides (ap_kind, ks, recall_ks, recall_kind,
+// recall_empty_is_miss, mrr); leaves bootstrap, threads and the rest as they are. `eval` and
+// `run` score a set under its datasets::MetricSpec through this one function.
+void apply_metric(const MetricScoring& metric, EvalOptions& opt);
+
 struct EvalResult {
   std::vector<double> ap;                           // [nq]; NaN for a query with empty ok
   std::vector<std::vector<double>> precision_at_k;  // [nq][ks.size()]; NaN rows for empty ok

@@ -12,20 +12,14 @@
 #include <utility>
 #include <vector>
 
+#include "core/metric_kinds.h"  // MicroApKind
+
 namespace repbench::metrics {
 
 struct Prediction {
   int64_t query = 0;  // query index
   int64_t ref = 0;    // reference (database) index
   float score = 0;    // higher = more likely a copy
-};
-
-enum class MicroApKind {
-  // isc2021 average_precision(): sum over the ranked list of (recall increment) x precision.
-  kIsc2021,
-  // Copydays' "overall uAP" as sscd/datasets/copydays.py score_macro_AP computes it: the
-  // trapezoid between the precision before and after each correct prediction, times 1/positives.
-  kTrapezoid,
 };
 
 struct MicroApResult {

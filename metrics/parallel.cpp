@@ -12,18 +12,12 @@
 // sgemm of a 256-row block runs at the same per-core speed as half of a 2-thread sgemm.
 #include "metrics/parallel.h"
 
-#include <atomic>
-#include <exception>
 #include <mutex>
 
 #include <cblas.h>
 #include <omp.h>
 
 namespace repbench::metrics {
-
-int resolve_threads(int threads) {
-  return threads > 0 ? threads : omp_get_max_threads();
-}
 
 int blas_num_threads() {
   return openblas_get_num_threads();
@@ -51,33 +45,19 @@ BlasThreadsScope::~BlasThreadsScope() {
     openblas_set_num_threads(blas_saved);
 }
 
-void parallel_for(int64_t n, int threads, const std::function<void(int64_t, int)>& body) {
-  if (n <= 0) return;
-  if (threads <= 1 || n == 1) {
-    for (int64_t i = 0; i < n; ++i) body(i, 0);
-    return;
-  }
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  std::atomic<bool> failed{false};
-  std::atomic<int64_t> next{0};
-  const int team = static_cast<int>(n < threads ? n : threads);
+namespace {
+
+void run_omp_team(int team, const std::function<void(int)>& work) {
 #pragma omp parallel num_threads(team)
-  {
-    const int thread = omp_get_thread_num();
-    // An atomic counter rather than `omp for schedule(dynamic)` so that a failure stops the
-    // handing out of items at once.
-    for (int64_t i = next++; i < n && !failed.load(std::memory_order_relaxed); i = next++) {
-      try {
-        body(i, thread);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-        failed = true;
-      }
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  work(omp_get_thread_num());
+}
+
+}  // namespace
+
+void parallel_for(int64_t n, int threads, const std::function<void(int64_t, int)>& body) {
+  ParallelOptions options;
+  options.run_team = run_omp_team;
+  repbench::parallel_for(n, threads, body, options);
 }
 
 }  // namespace repbench::metrics

@@ -1,9 +1,11 @@
 // Threading shared by evaluate() and search_topk(): how OpenBLAS (pthread build) and OpenMP share
-// the cores, and a parallel loop that carries worker exceptions back to the caller.
+// the cores, and core's parallel loop on OpenMP's threads.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+
+#include "core/parallel.h"
 
 namespace repbench::metrics {
 
@@ -19,8 +21,8 @@ enum class BlasThreading {
   kShared,
 };
 
-// `threads` as options spell it: 0 = all cores (omp_get_max_threads()), else the value itself.
-int resolve_threads(int threads);
+// The thread rule is core's (core/parallel.h); scan/ still spells it metrics::resolve_threads.
+using repbench::resolve_threads;
 
 // OpenBLAS's current process-wide thread count.
 int blas_num_threads();
@@ -37,10 +39,10 @@ class BlasThreadsScope {
   BlasThreadsScope& operator=(const BlasThreadsScope&) = delete;
 };
 
-// Runs body(i, thread) for every i in [0, n) on `threads` OpenMP threads (dynamic schedule, one
-// item at a time); `thread` in [0, threads) names the worker so that it can use its own scratch
-// buffers. The first exception thrown by a body is rethrown on the calling thread once all
-// workers have stopped; the items not yet started when it was thrown are skipped.
+// core's parallel_for (core/parallel.h: one item at a time, an exception of any type of the
+// lowest failing item rethrown on the calling thread) on OpenMP's team rather than std::threads:
+// the workers that call single-threaded sgemm (BlasThreading::kPerThread) are then the one pool of
+// the process, which spins between blocks instead of competing with a second one (parallel.cpp).
 void parallel_for(int64_t n, int threads, const std::function<void(int64_t, int)>& body);
 
 }  // namespace repbench::metrics

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "core/elapsed.h"
 #include "core/atomic_file.h"
 #include "core/commit_group.h"
 #include "core/environment_error.h"
@@ -186,9 +187,6 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
   popt.Check();
   copt.Check();
   const auto t0 = std::chrono::steady_clock::now();
-  auto since = [](std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-  };
   CachedExtraction out;
   out.key = cache_key(ex, items, popt);
   out.npy_path = npy_path;
@@ -282,7 +280,7 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
     const auto tw = std::chrono::steady_clock::now();
     write_entry(chunk_path(c, "npy"), x.features, chunk_path(c, "json"),
                 {{"first", b}, {"rows", e - b}, {"failed", failed_to_json(x.failed)}});
-    out.stats.write_seconds += since(tw);
+    out.stats.write_seconds += seconds_since(tw);
     fail_point("feature-cache-chunk");  // test-only (core/failpoint.h): a chunk is saved
     std::copy(x.features.data.begin(), x.features.data.end(), out.features.data.begin() + b * row);
     for (FailedImage& f : x.failed) f.index += b;
@@ -301,9 +299,9 @@ CachedExtraction extract_cached(FeatureExtractor& ex, const std::vector<ImageIte
                {"shape", shape},
                {"failed", failed_to_json(out.failed)}});
   fs::remove_all(partial, ec);
-  out.stats.write_seconds += since(tw);
+  out.stats.write_seconds += seconds_since(tw);
   progress.finish();
-  out.stats.wall_seconds = since(t0);
+  out.stats.wall_seconds = seconds_since(t0);
   return out;
 }
 

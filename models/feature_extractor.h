@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "models/preprocess.h"
+#include "runtime/out_of_memory.h"
 
 namespace repbench::models {
 
@@ -32,12 +33,6 @@ inline constexpr const char* kCategorySelfSupervised = "SSL";   // self-supervis
 inline constexpr const char* kCategoryBuiltin = "builtin";      // weight-free baseline
 // Throws Error prefixed with `where` unless `category` is one of the four above.
 void check_category(const std::string& category, const std::string& where);
-
-// Thrown by extract() when the device ran out of memory; the pipeline halves the batch and retries.
-class OutOfMemory : public Error {
- public:
-  using Error::Error;
-};
 
 // What an extractor is: everything a record or a cache key needs to know about it.
 struct ExtractorInfo {
@@ -100,7 +95,8 @@ class FeatureExtractor {
   virtual bool prefers_batches() const { return false; }
 
   // Computes the descriptors of `batch`. out: [batch.n, row_size()] floats, row i = image i.
-  // Throws OutOfMemory when the device is out of memory, Error for anything else.
+  // Throws runtime::OutOfMemory when the device is out of memory (the pipeline halves the batch
+  // and retries), Error for anything else.
   // Not thread-safe: the pipeline calls it from one thread.
   virtual void extract(const ImageBatch& batch, float* out) = 0;
 

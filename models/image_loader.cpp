@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "imaging/codec.h"
+#include "imaging/jpeg_size.h"
 #include "imaging/resample.h"
 
 namespace repbench::models {
@@ -28,66 +29,16 @@ imaging::ResampleFilter to_filter(Interpolation interpolation) {
   return imaging::ResampleFilter::kBilinear;
 }
 
-RgbImage to_rgb(const cv::Mat& bgr, const PixelRect& r) {
-  RgbImage out;
-  out.width = r.width();
-  out.height = r.height();
-  out.pixels.resize(static_cast<size_t>(out.width) * out.height * 3);
-  for (int y = 0; y < out.height; ++y) {
-    const uint8_t* src = bgr.ptr<uint8_t>(r.y0 + y) + static_cast<size_t>(r.x0) * 3;
-    uint8_t* dst = out.pixels.data() + static_cast<size_t>(y) * out.width * 3;
-    for (int x = 0; x < out.width; ++x) {
-      dst[3 * x + 0] = src[3 * x + 2];
-      dst[3 * x + 1] = src[3 * x + 1];
-      dst[3 * x + 2] = src[3 * x + 0];
-    }
-  }
-  return out;
-}
-
 }  // namespace
-
-std::optional<std::pair<int, int>> jpeg_size(const uint8_t* p, size_t n) {
-  if (n < 4 || p[0] != 0xFF || p[1] != 0xD8) return std::nullopt;
-  size_t i = 2;
-  while (i + 4 <= n) {
-    if (p[i] != 0xFF) return std::nullopt;
-    while (i < n && p[i] == 0xFF) ++i;  // fill bytes
-    if (i >= n) return std::nullopt;
-    const uint8_t marker = p[i++];
-    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;
-    if (marker == 0xD9 || marker == 0xDA) return std::nullopt;  // no frame header before scan
-    if (i + 2 > n) return std::nullopt;
-    const size_t len = (size_t{p[i]} << 8) | p[i + 1];
-    if (len < 2) return std::nullopt;
-    const bool sof =
-        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-    if (sof) {
-      if (i + 7 > n) return std::nullopt;
-      const int h = (p[i + 3] << 8) | p[i + 4];
-      const int w = (p[i + 5] << 8) | p[i + 6];
-      if (w <= 0 || h <= 0) return std::nullopt;
-      return std::make_pair(w, h);
-    }
-    i += len;
-  }
-  return std::nullopt;
-}
 
 const char* decoding_name(const LoadOptions& options) {
   return options.reduced_decoding ? "reduced-jpeg" : "full";
 }
 
-RgbImage decode_image(const std::string& path, const std::optional<CropBox>& box) {
-  const cv::Mat bgr = imaging::decode_file(path);
-  PixelRect r{0, 0, bgr.cols, bgr.rows};
-  if (box) r = revisitop_crop_rect(*box, bgr.cols, bgr.rows, path);
-  return to_rgb(bgr, r);
-}
-
-RgbImage resize_rgb(const RgbImage& image, int width, int height, Interpolation interpolation) {
+imaging::RgbImage resize_rgb(const imaging::RgbImage& image, int width, int height,
+                             Interpolation interpolation) {
   if (width == image.width && height == image.height) return image;
-  RgbImage out;
+  imaging::RgbImage out;
   out.width = width;
   out.height = height;
   out.pixels.resize(static_cast<size_t>(width) * height * 3);
@@ -108,7 +59,7 @@ Image load_image(const std::string& path, const std::optional<CropBox>& box, con
   int reduce = 1;
   std::optional<std::pair<int, int>> full_size;
   if (options.reduced_decoding && !box && pre.resize != ResizeMode::kNone) {
-    full_size = jpeg_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    full_size = imaging::jpeg_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
     if (full_size) {
       const auto [tw, th] = pre.resized_size(full_size->first, full_size->second);
       const int scale = std::min(full_size->first / (2 * tw), full_size->second / (2 * th));
@@ -127,7 +78,7 @@ Image load_image(const std::string& path, const std::optional<CropBox>& box, con
   const int h0 = reduce > 1 ? full_size->second : r.height();
   const auto [rw, rh] = pre.resized_size(w0, h0);
 
-  RgbImage rgb = to_rgb(bgr, r);
+  imaging::RgbImage rgb = imaging::to_rgb(bgr, cv::Rect(r.x0, r.y0, r.width(), r.height()));
   if (rgb.width != rw || rgb.height != rh) rgb = resize_rgb(rgb, rw, rh, pre.interpolation);
 
   const auto [ow, oh] = pre.output_size(w0, h0);

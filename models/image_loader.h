@@ -30,13 +30,12 @@
 // (which MATLAB would reject) is clamped to 0; an empty box is an error naming the image.
 #pragma once
 
-#include <array>
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "datasets/query_crop.h"
+#include "imaging/rgb_image.h"
 #include "models/preprocess.h"
 
 namespace repbench::models {
@@ -45,13 +44,6 @@ namespace repbench::models {
 using datasets::CropBox;
 using datasets::PixelRect;
 using datasets::revisitop_crop_rect;
-
-// An 8-bit RGB image. pixels: [height, width, 3] interleaved, pixels[(y * width + x) * 3 + c].
-struct RgbImage {
-  int width = 0;
-  int height = 0;
-  std::vector<uint8_t> pixels;
-};
 
 // A preprocessed image. data: [3, height, width] RGB planes, normalised with the preprocessing's
 // mean/std, data[(c * height + y) * width + x].
@@ -69,10 +61,6 @@ struct LoadOptions {
 // "reduced-jpeg".
 const char* decoding_name(const LoadOptions& options);
 
-// Decodes `path` at full resolution and applies `box` when given. Throws Error naming the path
-// when the file cannot be read or does not decode.
-RgbImage decode_image(const std::string& path, const std::optional<CropBox>& box = std::nullopt);
-
 // Where load_image's time went (added to): reading and decoding the file, then the rest (crop,
 // resize, centre-crop, normalisation).
 struct LoadTiming {
@@ -87,10 +75,7 @@ Image load_image(const std::string& path, const std::optional<CropBox>& box,
                  LoadTiming* timing = nullptr);
 
 // Resizes an RGB image with PIL's resampling (bit-exact with PIL on 8-bit images).
-RgbImage resize_rgb(const RgbImage& image, int width, int height, Interpolation interpolation);
-
-// The width and height stored in a JPEG's frame header, or nullopt when `data` is not a JPEG
-// (or the header is cut short).
-std::optional<std::pair<int, int>> jpeg_size(const uint8_t* data, size_t size);
+imaging::RgbImage resize_rgb(const imaging::RgbImage& image, int width, int height,
+                             Interpolation interpolation);
 
 }  // namespace repbench::models

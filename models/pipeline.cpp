@@ -11,7 +11,9 @@
 
 #include <fmt/format.h>
 
+#include "core/elapsed.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "imaging/codecs_plugin.h"
 
 namespace repbench::models {
@@ -19,10 +21,6 @@ namespace repbench::models {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 // Decodes images on worker threads, at most `window` items past the last released one.
 class Decoder {
@@ -130,8 +128,7 @@ class Decoder {
 };
 
 int default_decode_threads() {
-  const int hw = static_cast<int>(std::thread::hardware_concurrency());
-  return std::clamp(hw - 1, 1, 8);
+  return std::clamp(available_cores() - 1, 1, 8);
 }
 
 }  // namespace
@@ -207,7 +204,7 @@ Extraction extract_features(FeatureExtractor& ex, const std::vector<ImageItem>& 
       try {
         ex.extract(ImageBatch{buffer.data() + off * image_floats, m, h, w},
                    result.features.data.data() + (first + off) * row);
-      } catch (const OutOfMemory& e) {
+      } catch (const runtime::OutOfMemory& e) {
         if (m == 1)
           fail("{}: out of memory on a single {}x{} image ({}): {}", ex.spec(), w, h,
                items[first + off].path, e.what());

@@ -34,7 +34,7 @@ enum class DecodeErrorPolicy {
 
 struct PipelineOptions {
   int batch_size = 32;       // images per forward pass (upper bound; halved on out-of-memory)
-  int decode_threads = 0;    // 0 = one per hardware thread beyond the first, at least 1, at most 8
+  int decode_threads = 0;    // 0 = one per core beyond the first (available_cores()), 1 to 8
   int prefetch_batches = 2;  // batches decoded ahead of the forward pass (bounds memory)
   DecodeErrorPolicy on_decode_error = DecodeErrorPolicy::kFail;
   ProgressMode progress = ProgressMode::kAuto;

@@ -12,6 +12,7 @@
 #include <c10/util/Exception.h>
 
 #include "core/error.h"
+#include "runtime/out_of_memory.h"
 #include "runtime/torchscript_archive.h"
 
 namespace repbench::runtime {
@@ -28,10 +29,10 @@ void set_torch_threads(int threads);
 // LibTorch's CPU autocast to bf16 pays off.
 bool cpu_has_bf16();
 
-// Runs f(), turning LibTorch exceptions into repbench ones: out-of-memory into `OutOfMemory`
-// (an Error type of the caller's: models::OutOfMemory makes the pipeline halve its batch),
-// anything else into Error, each prefixed with `where`.
-template <typename OutOfMemory, typename F>
+// Runs f(), turning LibTorch exceptions into repbench ones: out-of-memory into OutOfMemory
+// (runtime/out_of_memory.h: the pipeline halves its batch), anything else into Error, each
+// prefixed with `where`.
+template <typename F>
 auto run_translating_errors(const std::string& where, F&& f) -> decltype(f()) {
   try {
     return f();

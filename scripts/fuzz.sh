@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh list               the targets
 # Targets: pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
 #          reference per_query scan_partial scan_groups postprocess_string onnx_file disc_ground_truth
-#          image_list.
+#          image_list jpeg_size.
 # Work folder: build-fuzz/ (binaries, corpus/<target>/ growing across runs, crashes/<target>/).
 # FUZZ_GND_DIR=DIR (optional): a folder with the real ground truth (gnd_roxford5k.pkl,
 # gnd_rparis6k.pkl, gnd_instre.mat, from revisitop and INSTRE) whose files join the seeds of
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 TARGETS=(pickle npy gnd_json suite_yaml model_metadata mat coco rle palette_png diffusion_config
   reference per_query scan_partial scan_groups postprocess_string onnx_file disc_ground_truth
-  image_list)
+  image_list jpeg_size)
 target=${1:-}
 seconds=${2:-60}
 if [[ -z "$target" || "$target" == "list" ]]; then
@@ -72,10 +72,11 @@ sources_of() {
     per_query) echo "report/per_query.cpp core/sha256.cpp" ;;
     palette_png) echo "synth/palette_png.cpp core/atomic_file.cpp" ;;
     diffusion_config)
-      echo "diffusion/model_config.cpp diffusion/schedule.cpp diffusion/ddpm_io.cpp diffusion/image_prep.cpp models/image_loader.cpp models/preprocess.cpp imaging/resample.cpp imaging/codec.cpp imaging/codecs_plugin.cpp imaging/image_list.cpp imaging/folder_listing.cpp datasets/query_crop.cpp core/plugin.cpp core/rng.cpp core/parse_list.cpp core/natural_sort.cpp core/atomic_file.cpp"
+      echo "diffusion/model_config.cpp diffusion/schedule.cpp diffusion/ddpm_io.cpp diffusion/image_prep.cpp imaging/rgb_image.cpp imaging/resample.cpp imaging/codec.cpp imaging/codecs_plugin.cpp imaging/image_list.cpp imaging/folder_listing.cpp core/plugin.cpp core/rng.cpp core/parse_list.cpp core/natural_sort.cpp core/atomic_file.cpp"
       ;;
     scan_partial) echo "scan/partial.cpp core/atomic_file.cpp" ;;
     scan_groups) echo "scan/groups.cpp core/natural_sort.cpp core/atomic_file.cpp" ;;
+    jpeg_size) echo "imaging/jpeg_size.cpp" ;;
     image_list) echo "imaging/image_list.cpp imaging/folder_listing.cpp core/parse_list.cpp core/natural_sort.cpp core/atomic_file.cpp" ;;
     postprocess_string)
       echo "postprocess/postprocess.cpp metrics/rerank_spec.cpp core/parse_list.cpp core/npy.cpp core/sha256.cpp core/atomic_file.cpp"

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/elapsed.h"
 #include "core/error.h"
 #include "datasets/set_registry.h"
 #include "models/registry.h"
@@ -53,7 +54,7 @@ double probe_rate(models::FeatureExtractor& ex, int batch_size) {
   ex.extract(batch, out.data());
   const auto t0 = std::chrono::steady_clock::now();
   ex.extract(batch, out.data());
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double s = seconds_since(t0);
   return static_cast<double>(n) / std::max(s, 1e-9);
 }
 

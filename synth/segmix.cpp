@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "core/sha256.h"
 #include "core/version.h"
 #include "synth/impl/engine.h"
@@ -257,7 +258,7 @@ GenerationSummary generate_segmix(const SegmentationSource& src,
   std::vector<LabelMap> label_cache(n);
   std::vector<std::string> annotation_hash(n);
   std::atomic<size_t> cached_bytes{0};
-  impl::parallel_for(static_cast<int64_t>(n), so.threads, [&](int64_t i) {
+  parallel_for(static_cast<int64_t>(n), so.threads, [&](int64_t i, int) {
     const SegImage& im = src.images[i];
     const impl::InputInfo& info = pool.info(i);
     if (!info.ok) {

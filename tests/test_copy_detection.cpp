@@ -33,7 +33,7 @@
 #include "report/leaderboard.h"
 #include "support/bad_input.h"
 #include "support/python_stack.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -1,9 +1,11 @@
 // Tests of core/: .npy reading and writing (against numpy itself), half-float conversion,
-// SHA-256, atomic files.
+// SHA-256, atomic files, the thread rule and the parallel loop.
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
@@ -11,8 +13,13 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <mutex>
+#include <new>
 #include <random>
+#include <set>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -21,10 +28,12 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/npy.h"
+#include "core/parallel.h"
 #include "core/record_envelope.h"
 #include "core/sha256.h"
 #include "core/version.h"
 #include "support/bad_input.h"
+#include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -36,22 +45,9 @@ namespace {
 constexpr const char* kPython = "/usr/bin/python3";
 
 // A fresh folder under the system temp dir, removed with its contents at the end of the test.
-class TempDir {
+class TempDir : public tests::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "repbench-core-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : tests::TempDir("test_core") {}
 };
 
 void write_bytes(const std::string& path, const std::string& bytes) {
@@ -495,6 +491,94 @@ TEST(Sha256, FileMatchesSha256sum) {
 
 // ---------------------------------------------------------------------------------------------
 // The record envelope (eval records, scan.json, experiment.json)
+
+// ---------------------------------------------------------------------------------------------
+// The thread rule and the parallel loop (core/parallel.h).
+
+TEST(CoreParallel, ZeroThreadsMeansAllCores) {
+  EXPECT_GE(available_cores(), 1);
+  EXPECT_EQ(resolve_threads(0), available_cores());
+  EXPECT_EQ(resolve_threads(-1), available_cores());
+  EXPECT_EQ(resolve_threads(3), 3);
+}
+
+TEST(CoreParallel, EveryItemRunsOnceOnAtMostTheAskedWorkers) {
+  std::vector<std::atomic<int>> hits(1000);
+  std::mutex mu;
+  std::set<std::thread::id> ids;
+  parallel_for(1000, 3, [&](int64_t i, int worker) {
+    EXPECT_GE(worker, 0);
+    EXPECT_LT(worker, 3);
+    ++hits[i];
+    std::lock_guard<std::mutex> lock(mu);
+    ids.insert(std::this_thread::get_id());
+  });
+  for (const auto& h : hits) ASSERT_EQ(h.load(), 1);
+  EXPECT_LE(ids.size(), 3u);
+  // One thread, or one item: the calling thread alone, worker 0.
+  std::vector<std::thread::id> seen;
+  parallel_for(5, 1, [&](int64_t, int worker) {
+    EXPECT_EQ(worker, 0);
+    seen.push_back(std::this_thread::get_id());
+  });
+  EXPECT_EQ(seen, std::vector<std::thread::id>(5, std::this_thread::get_id()));
+  parallel_for(0, 4, [](int64_t, int) { ADD_FAILURE() << "no item"; });
+}
+
+TEST(CoreParallel, ExceptionsOfAnyTypeReachTheCaller) {
+  // A worker's bad_alloc (no repbench::Error) and a standard exception surface in the caller
+  // instead of ending the process; with several failures, the lowest item's.
+  EXPECT_THROW(parallel_for(64, 4,
+                            [](int64_t i, int) {
+                              if (i == 17) throw std::bad_alloc();
+                            }),
+               std::bad_alloc);
+  try {
+    parallel_for(64, 4, [](int64_t i, int) {
+      if (i == 40 || i == 41) throw std::out_of_range("item " + std::to_string(i));
+    });
+    ADD_FAILURE() << "no exception";
+  } catch (const std::out_of_range& e) {
+    EXPECT_STREQ(e.what(), "item 40");
+  }
+  // A type that is no std::exception at all.
+  EXPECT_THROW(parallel_for(8, 2, [](int64_t i, int) {
+    if (i == 3) throw 42;
+  }), int);
+  // After a failure no new item starts: far fewer than all run.
+  std::atomic<int64_t> ran{0};
+  EXPECT_THROW(parallel_for(100000, 2,
+                            [&](int64_t i, int) {
+                              ++ran;
+                              if (i == 0) throw std::runtime_error("stop");
+                              std::this_thread::sleep_for(std::chrono::microseconds(50));
+                            }),
+               std::runtime_error);
+  EXPECT_LT(ran.load(), 100000);
+}
+
+TEST(CoreParallel, WhileWaitingRunsOnTheCallingThreadWhichTakesNoItem) {
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<int> calls{0}, on_caller{0};
+  ParallelOptions o;
+  o.while_waiting = [&] {
+    ++calls;
+    EXPECT_EQ(std::this_thread::get_id(), caller);
+  };
+  o.wait_interval = std::chrono::milliseconds(1);
+  parallel_for(
+      20, 2,
+      [&](int64_t, int) {
+        if (std::this_thread::get_id() == caller) ++on_caller;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      },
+      o);
+  EXPECT_GE(calls.load(), 1);
+  EXPECT_EQ(on_caller.load(), 0);
+  // And a worker's exception still reaches the caller.
+  EXPECT_THROW(parallel_for(4, 1, [](int64_t, int) { throw std::bad_alloc(); }, o),
+               std::bad_alloc);
+}
 
 TEST(CoreRecordEnvelope, SchemaContextAndTimings) {
   const char* before = std::getenv("OMP_WAIT_POLICY");

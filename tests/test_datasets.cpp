@@ -25,6 +25,7 @@
 #include "datasets/revisitop.h"
 #include "datasets/set_registry.h"
 #include "support/bad_input.h"
+#include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -41,22 +42,9 @@ const std::string kGndDir = std::string(REPBENCH_SHARED_DIR) + "/data/gnd";
 const std::string kOxford = kGndDir + "/gnd_roxford5k.pkl";
 const std::string kParis = kGndDir + "/gnd_rparis6k.pkl";
 
-class TempDir {
+class TempDir : public tests::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "repbench-datasets-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
+  TempDir() : tests::TempDir("test_datasets") {}
 };
 
 void write_bytes(const std::string& path, const std::string& bytes) {

@@ -24,7 +24,7 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "datasets/gnd_json.h"
-#include "models/image_loader.h"
+#include "imaging/rgb_image.h"
 #include "support/bad_input.h"
 #include "support/python_stack.h"
 #include "diffusion/ddpm.h"
@@ -511,9 +511,9 @@ TEST(Models, BadModelFilesAreOneLineErrorsNamingTheFile) {
 TEST(ImagePrep, CenterCropArrIsPilExact) {
   REQUIRE_FIXTURES();
   for (const char* name : {"src1", "src2", "src3", "src5"}) {
-    const models::RgbImage got =
-        center_crop_arr(models::decode_image(fx + "/images/" + name + ".png"), 16);
-    const models::RgbImage ref = models::decode_image(fx + "/crop_ref/" + name + ".png");
+    const imaging::RgbImage got =
+        center_crop_arr(imaging::decode_image(fx + "/images/" + name + ".png"), 16);
+    const imaging::RgbImage ref = imaging::decode_image(fx + "/crop_ref/" + name + ".png");
     ASSERT_EQ(got.width, 16);
     ASSERT_EQ(got.height, 16);
     EXPECT_EQ(got.pixels, ref.pixels) << name;
@@ -522,13 +522,13 @@ TEST(ImagePrep, CenterCropArrIsPilExact) {
   const auto mask = read_mask_file(fx + "/masks/half_40x30.png", &w, &h);
   ASSERT_EQ(w, 40);
   const auto crop = center_crop_mask(mask, w, h, 16);
-  const models::RgbImage ref = models::decode_image(fx + "/crop_ref/half_40x30.png");
+  const imaging::RgbImage ref = imaging::decode_image(fx + "/crop_ref/half_40x30.png");
   for (size_t p = 0; p < crop.size(); ++p) ASSERT_EQ(crop[p], ref.pixels[p * 3]) << p;
   // The float conversion and RePaint's toU8.
   Images im;
   append_image(ref, 3, im);
   EXPECT_FLOAT_EQ(im.data[0], ref.pixels[0] / 127.5f - 1.0f);
-  const models::RgbImage back = to_rgb(im, 0);
+  const imaging::RgbImage back = to_rgb(im, 0);
   for (size_t p = 0; p < back.pixels.size(); ++p)
     ASSERT_LE(std::abs(back.pixels[p] - ref.pixels[p]), 1);
 }
@@ -835,17 +835,17 @@ TEST(DifSets, PatchSetKeepsTheSourcePixelsWhereMetaSays) {
   int resized = 0;
   for (size_t i = 0; i < 4; ++i) {
     const nlohmann::json& item = meta["items"][i];
-    const models::RgbImage src =
-        models::decode_image((d / "a" / item["source_image"].get<std::string>()).string());
-    const models::RgbImage orig =
-        models::decode_image(o.source_dir + "/" + item["source"].get<std::string>());
+    const imaging::RgbImage src =
+        imaging::decode_image((d / "a" / item["source_image"].get<std::string>()).string());
+    const imaging::RgbImage orig =
+        imaging::decode_image(o.source_dir + "/" + item["source"].get<std::string>());
     EXPECT_EQ(item["resized"], orig.width != 16 || orig.height != 16);
     EXPECT_EQ(item["source_size"], nlohmann::json({orig.width, orig.height}));
     resized += item["resized"].get<bool>();
     EXPECT_EQ(src.pixels, center_crop_arr(orig, 16).pixels);
     for (const auto& c : item["copies"]) {
-      const models::RgbImage copy =
-          models::decode_image((d / "a" / c["image"].get<std::string>()).string());
+      const imaging::RgbImage copy =
+          imaging::decode_image((d / "a" / c["image"].get<std::string>()).string());
       const auto& mk = c["mask"];
       EXPECT_EQ(mk["kind"], "patch");
       EXPECT_EQ(mk["side"], 7);  // round(sqrt(0.2) * 16) = round(7.16)
@@ -863,8 +863,8 @@ TEST(DifSets, PatchSetKeepsTheSourcePixelsWhereMetaSays) {
             }
           }
       EXPECT_GT(differ, 300);  // the rest is generated
-      const models::RgbImage mask =
-          models::decode_image((d / "a" / c["mask_image"].get<std::string>()).string());
+      const imaging::RgbImage mask =
+          imaging::decode_image((d / "a" / c["mask_image"].get<std::string>()).string());
       EXPECT_EQ(mask.pixels[(static_cast<size_t>(y0) * 16 + x0) * 3], 255);
     }
   }
@@ -930,10 +930,10 @@ TEST(Inpaint, OneImageResizedAndRecorded) {
   EXPECT_TRUE(r["resized"].get<bool>());
   EXPECT_EQ(r["source_size"], nlohmann::json({40, 30}));
   EXPECT_EQ(nlohmann::json::parse(read_file(o.out + ".json")), r);
-  const models::RgbImage out = models::decode_image(o.out);
+  const imaging::RgbImage out = imaging::decode_image(o.out);
   EXPECT_EQ(out.width, 16);
-  const models::RgbImage ref = models::decode_image(fx + "/crop_ref/src1.png");
-  const models::RgbImage mref = models::decode_image(fx + "/crop_ref/half_40x30.png");
+  const imaging::RgbImage ref = imaging::decode_image(fx + "/crop_ref/src1.png");
+  const imaging::RgbImage mref = imaging::decode_image(fx + "/crop_ref/half_40x30.png");
   for (size_t p = 0; p < 256; ++p)
     if (mref.pixels[p * 3] == 255) {
       for (int c = 0; c < 3; ++c) ASSERT_EQ(out.pixels[p * 3 + c], ref.pixels[p * 3 + c]);

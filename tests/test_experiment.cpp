@@ -26,6 +26,7 @@
 #include "support/bad_input.h"
 #include "diffusion/image_prep.h"
 #include "core/rng.h"
+#include "support/temp_dir.h"
 
 namespace repbench::experiment {
 namespace {
@@ -34,23 +35,9 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-class TempDir {
+class TempDir : public tests::TempDir {
  public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("repbench_test_experiment_" + std::to_string(::getpid()) +
-                                         "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : tests::TempDir("test_experiment") {}
 };
 
 using test_support::error_of;  // the message of the repbench::Error a call throws
@@ -60,7 +47,7 @@ void write_images(const fs::path& dir, int n) {
   fs::create_directories(dir);
   for (int i = 0; i < n; ++i) {
     Rng rng(1000 + i);
-    models::RgbImage im;
+    imaging::RgbImage im;
     im.width = im.height = 40;
     im.pixels.resize(40 * 40 * 3);
     for (int by = 0; by < 4; ++by)

@@ -25,7 +25,7 @@
 #include "core/descriptors.h"
 #include "core/npy.h"
 #include "support/python_stack.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace repbench;  // NOLINT

@@ -1,5 +1,5 @@
 // Tests of the failure pages (report/failure_page.h) and `repbench explain`, on the hand-built
-// set and record of tests/failure_fixture.h: the worst-query order, the false-positive selection
+// set and record of tests/support/failure_fixture.h: the worst-query order, the false-positive selection
 // (junk excluded), the crop box's place, missing images as named boxes, the comparison of two
 // records, the leaderboard's links, and bad input as one line with exit status 2. The page in a
 // real browser is tested in tests/test_scan_report.cpp with the other pages.
@@ -26,7 +26,7 @@
 #include "report/failure_page.h"
 #include "report/leaderboard.h"
 #include "support/bad_input.h"
-#include "tests/failure_fixture.h"
+#include "support/failure_fixture.h"
 
 namespace repbench::report {
 namespace {

@@ -19,6 +19,8 @@
 #include "imaging/codec.h"
 #include "imaging/codecs_plugin.h"
 #include "imaging/image_list.h"
+#include "imaging/jpeg_size.h"
+#include "imaging/rgb_image.h"
 #include "imaging/thumbnail.h"
 #include "support/bad_input.h"
 #include "support/command_test.h"
@@ -126,6 +128,45 @@ TEST_F(ImagingTest, ReducedDecodingIsLibjpegScalingAsOpenCvDoesIt) {
     EXPECT_TRUE(same_pixels(got, cv::imdecode(buf, flags[k] | cv::IMREAD_IGNORE_ORIENTATION)))
         << "reduce " << reduces[k];
   }
+}
+
+TEST_F(ImagingTest, JpegSizeReadsTheFrameHeaderAndRefusesTheRest) {
+  const auto size_of = [](const std::string& b) {
+    return jpeg_size(reinterpret_cast<const uint8_t*>(b.data()), b.size());
+  };
+  const std::string jpeg = encode_jpeg(pattern(37, 23), 90);
+  EXPECT_EQ(size_of(jpeg), std::make_pair(37, 23));
+  // Past an EXIF segment and fill bytes before a marker.
+  const std::string exif = with_exif_orientation(jpeg, 6);
+  EXPECT_EQ(size_of(exif), std::make_pair(37, 23));
+  EXPECT_EQ(size_of(jpeg.substr(0, 2) + "\xFF\xFF" + jpeg.substr(2)), std::make_pair(37, 23));
+  // Not a JPEG, or cut before the frame header's size: nullopt.
+  EXPECT_FALSE(size_of(encode_png(pattern(4, 4))));
+  EXPECT_FALSE(size_of("abcd"));
+  const size_t sof = jpeg.find("\xFF\xC0");
+  ASSERT_NE(sof, std::string::npos);
+  EXPECT_FALSE(size_of(jpeg.substr(0, sof + 8)));
+  EXPECT_EQ(size_of(jpeg.substr(0, sof + 9)), std::make_pair(37, 23));
+}
+
+TEST_F(ImagingTest, RgbImagesAreTheDecodedPixelsInRgbOrder) {
+  const cv::Mat m = pattern(9, 5);
+  write_file_atomic(path("p.png"), encode_png(m));
+  const RgbImage rgb = decode_image(path("p.png"));
+  ASSERT_EQ(rgb.width, 9);
+  ASSERT_EQ(rgb.height, 5);
+  ASSERT_EQ(rgb.pixels.size(), 9u * 5 * 3);
+  for (int y = 0; y < 5; ++y)
+    for (int x = 0; x < 9; ++x)
+      for (int c = 0; c < 3; ++c)
+        ASSERT_EQ(rgb.pixels[(y * 9 + x) * 3 + c], m.at<cv::Vec3b>(y, x)[2 - c]);
+  // A region: its first pixel is the image's (2, 1).
+  const RgbImage part = to_rgb(m, cv::Rect(2, 1, 3, 2));
+  ASSERT_EQ(part.width, 3);
+  ASSERT_EQ(part.height, 2);
+  EXPECT_EQ(part.pixels[0], m.at<cv::Vec3b>(1, 2)[2]);
+  EXPECT_EQ(part.pixels[(1 * 3 + 2) * 3 + 1], m.at<cv::Vec3b>(2, 4)[1]);
+  EXPECT_THAT(error_of([&] { decode_image(path("missing.png")); }), HasSubstr("missing.png"));
 }
 
 TEST_F(ImagingTest, ExifOrientationIsIgnoredUnlessAskedFor) {

@@ -20,6 +20,7 @@
 #include "report/leaderboard.h"
 #include "report/leaderboard_check.h"
 #include "support/bad_input.h"
+#include "support/temp_dir.h"
 
 namespace repbench::report {
 namespace {
@@ -29,23 +30,9 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using Kind = CellChange::Kind;
 
-class TempDir {
+class TempDir : public tests::TempDir {
  public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("repbench_test_lbcheck_" + std::to_string(::getpid()) +
-                                         "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+  TempDir() : tests::TempDir("test_lbcheck") {}
 };
 
 using test_support::error_of;  // the message of the repbench::Error a call throws

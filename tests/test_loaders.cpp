@@ -22,6 +22,7 @@
 #include "metrics/evaluate.h"
 #include "metrics/inner_product.h"
 #include "support/bad_input.h"
+#include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace repbench;
@@ -31,21 +32,10 @@ namespace {
 
 const std::string kGnd = std::string(REPBENCH_SHARED_DIR) + "/data/gnd/";
 
-class TempDir {
+class TempDir : public tests::TempDir {
  public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("repbench_loaders_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string str() const { return path_.string(); }
-  fs::path operator/(const std::string& p) const { return path_ / p; }
-
- private:
-  fs::path path_;
+  TempDir() : tests::TempDir("test_loaders") {}
+  fs::path operator/(const std::string& name) const { return path() / name; }  // paths to join
 };
 
 void touch(const fs::path& p) {

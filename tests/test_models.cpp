@@ -39,6 +39,8 @@
 #include "models/builtin_extractors.h"
 #include "models/feature_cache.h"
 #include "models/feature_extractor.h"
+#include "imaging/jpeg_size.h"
+#include "imaging/rgb_image.h"
 #include "models/image_loader.h"
 #include "models/model_metadata.h"
 #include "models/pipeline.h"
@@ -50,6 +52,7 @@
 #include "support/bad_input.h"
 #include "support/python_fixtures.h"
 #include "support/python_stack.h"
+#include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace repbench;          // NOLINT
@@ -62,25 +65,9 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-class TempDir {
+class TempDir : public tests::TempDir {
  public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ =
-        (fs::temp_directory_path() / fmt::format("repbench_test_models_{}_{}", getpid(), counter++))
-            .string();
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (fs::path(path_) / name).string(); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+  TempDir() : tests::TempDir("test_models") {}
 };
 
 using test_support::error_of;  // the message of the repbench::Error a call throws
@@ -139,7 +126,7 @@ class Wrapped : public FeatureExtractor {
         throw_after_(throw_after),
         oom_above_(oom_above) {}
   void extract(const ImageBatch& b, float* out) override {
-    if (oom_above_ >= 0 && b.n > oom_above_) throw OutOfMemory("fake out of memory");
+    if (oom_above_ >= 0 && b.n > oom_above_) throw runtime::OutOfMemory("fake out of memory");
     if (throw_after_ >= 0 && seen + b.n > throw_after_) throw std::runtime_error("interrupted");
     seen += b.n;
     max_batch = std::max(max_batch, b.n);
@@ -248,7 +235,7 @@ TEST(Preprocess, OtherResizeRules) {
 
 TEST(ImageLoader, ResizeIsBitExactWithPil) {
   REQUIRE_FIXTURES();
-  const RgbImage src = decode_image(fx + "/resize/src.png");
+  const imaging::RgbImage src = imaging::decode_image(fx + "/resize/src.png");
   ASSERT_EQ(src.width, 97);
   ASSERT_EQ(src.height, 61);
   const std::pair<const char*, Interpolation> filters[] = {{"bilinear", Interpolation::kBilinear},
@@ -257,8 +244,9 @@ TEST(ImageLoader, ResizeIsBitExactWithPil) {
                                                            {"area", Interpolation::kArea}};
   for (const auto& [name, interp] : filters) {
     for (const char* kind : {"down", "up", "vert"}) {
-      const RgbImage want = decode_image(fmt::format("{}/resize/{}_{}.png", fx, kind, name));
-      const RgbImage got = resize_rgb(src, want.width, want.height, interp);
+      const imaging::RgbImage want =
+          imaging::decode_image(fmt::format("{}/resize/{}_{}.png", fx, kind, name));
+      const imaging::RgbImage got = resize_rgb(src, want.width, want.height, interp);
       ASSERT_EQ(got.pixels.size(), want.pixels.size());
       int diff = 0;
       for (size_t i = 0; i < got.pixels.size(); ++i)
@@ -306,17 +294,25 @@ TEST(ImageLoader, DecodeAppliesTheCropOnAKnownImage) {
     for (int x = 0; x < 10; ++x)
       m.at<cv::Vec3b>(y, x) = cv::Vec3b(7, uint8_t(y * 20), uint8_t(x * 20));
   const std::string path = write_image(tmp / "known.png", m);
-  const RgbImage full = decode_image(path);
+  const imaging::RgbImage full = imaging::decode_image(path);
   ASSERT_EQ(full.width, 10);
   EXPECT_EQ(full.pixels[0 * 3 + 2], 7);  // BGR file -> RGB pixels: blue last
-  const RgbImage c = decode_image(path, CropBox{1.5, 2.5, 6.4, 7.6});
+  // Loaded without resizing or normalising (mean 0, std 1): the crop's pixels / 255, in planes.
+  Preprocess p;
+  p.resize = ResizeMode::kNone;
+  p.size = 0;
+  p.crop = 0;
+  p.mean = {0, 0, 0};
+  p.std = {1, 1, 1};
+  const Image c = load_image(path, CropBox{1.5, 2.5, 6.4, 7.6}, p);
   ASSERT_EQ(c.width, 5);
   ASSERT_EQ(c.height, 5);
-  EXPECT_EQ(c.pixels[0], 2 * 20);  // R = x * 20 of the first kept column
-  EXPECT_EQ(c.pixels[1], 3 * 20);  // G = y * 20 of the first kept row
-  const size_t last = (4 * 5 + 4) * 3;
-  EXPECT_EQ(c.pixels[last], 6 * 20);
-  EXPECT_EQ(c.pixels[last + 1], 7 * 20);
+  const size_t plane = 5 * 5;
+  EXPECT_EQ(c.data[0], (2 * 20) / 255.0f);          // R = x * 20 of the first kept column
+  EXPECT_EQ(c.data[plane], (3 * 20) / 255.0f);      // G = y * 20 of the first kept row
+  const size_t last = 4 * 5 + 4;
+  EXPECT_EQ(c.data[last], (6 * 20) / 255.0f);
+  EXPECT_EQ(c.data[plane + last], (7 * 20) / 255.0f);
 }
 
 TEST(ImageLoader, NormalisesLikeTorchvision) {
@@ -329,7 +325,7 @@ TEST(ImageLoader, NormalisesLikeTorchvision) {
   const Image im = load_image(path, std::nullopt, p);
   ASSERT_EQ(im.width, 6);
   ASSERT_EQ(im.height, 4);
-  const RgbImage rgb = decode_image(path);
+  const imaging::RgbImage rgb = imaging::decode_image(path);
   for (int c = 0; c < 3; ++c)
     for (int i = 0; i < 24; ++i)
       EXPECT_EQ(im.data[c * 24 + i],
@@ -348,12 +344,13 @@ TEST(ImageLoader, UndecodableAndMissingImagesNameThePath) {
   TempDir tmp;
   const std::string bad = tmp / "bad.jpg";
   write_file_atomic(bad, "not an image at all");
-  EXPECT_EQ(error_of([&] { decode_image(bad); }), bad + ": not a decodable image (19 bytes)");
+  EXPECT_EQ(error_of([&] { imaging::decode_image(bad); }),
+            bad + ": not a decodable image (19 bytes)");
   EXPECT_THAT(error_of([&] { load_image(tmp / "missing.jpg", std::nullopt, Preprocess()); }),
               StartsWith(tmp / "missing.jpg"));
   const std::string empty = tmp / "empty.png";
   write_file_atomic(empty, "");
-  EXPECT_EQ(error_of([&] { decode_image(empty); }), empty + ": empty file, not an image");
+  EXPECT_EQ(error_of([&] { imaging::decode_image(empty); }), empty + ": empty file, not an image");
 }
 
 TEST(ImageLoader, ReducedJpegDecodingKeepsTheGeometry) {
@@ -363,10 +360,11 @@ TEST(ImageLoader, ReducedJpegDecodingKeepsTheGeometry) {
   const std::string path = tmp / "big.jpg";
   cv::imwrite(path, big, {cv::IMWRITE_JPEG_QUALITY, 95});
   const std::string bytes = read_file(path);
-  const auto size = jpeg_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  const auto size =
+      imaging::jpeg_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   ASSERT_TRUE(size);
   EXPECT_EQ(*size, std::make_pair(1024, 768));
-  EXPECT_FALSE(jpeg_size(reinterpret_cast<const uint8_t*>("abcd"), 4));
+  EXPECT_FALSE(imaging::jpeg_size(reinterpret_cast<const uint8_t*>("abcd"), 4));
 
   Preprocess p;
   p.resize = ResizeMode::kThumbnail;

@@ -26,7 +26,7 @@
 #include "models/registry.h"
 #include "support/bad_input.h"
 #include "support/python_fixtures.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace repbench;          // NOLINT

@@ -22,7 +22,7 @@
 #include "postprocess/postprocess.h"
 #include "support/bad_input.h"
 #include "support/python_stack.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -32,7 +32,7 @@
 #include "report/record.h"
 #include "report/reference.h"
 #include "support/bad_input.h"
-#include "tests/temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace repbench {
 namespace {

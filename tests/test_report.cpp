@@ -21,6 +21,7 @@
 #include "report/leaderboard.h"
 #include "report/record.h"
 #include "support/bad_input.h"
+#include "support/temp_dir.h"
 
 namespace repbench::report {
 namespace {
@@ -32,24 +33,9 @@ using ::testing::Not;
 using State = LeaderboardCell::State;
 
 // A fresh folder under the system temp dir, removed at the end of the test.
-class TempDir {
+class TempDir : public tests::TempDir {
  public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("repbench_test_report_" + std::to_string(::getpid()) +
-                                         "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : tests::TempDir("test_report") {}
 };
 
 using test_support::error_of;  // the message of the repbench::Error a call throws

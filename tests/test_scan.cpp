@@ -26,7 +26,7 @@
 #include "descriptors/shards.h"
 #include "models/pipeline.h"
 #include "models/registry.h"
-#include "scan/image_source.h"
+#include "imaging/image_list.h"
 #include "scan/index.h"
 #include "scan/scan.h"
 #include "support/bad_input.h"
@@ -577,18 +577,18 @@ TEST_F(ScanTest, ListFilesResolveRelativeToTheirFolder) {
   fs::create_directories(path("imgs/sub"));
   cv::imwrite(path("imgs/sub/a.png"), cv::Mat(8, 8, CV_8UC3, cv::Scalar(1, 2, 3)));
   std::ofstream(path("imgs/list.txt")) << "# generations\n  sub/a.png  \n\n" << path("imgs/sub/a.png") << "\n";
-  const ImageSource s = read_image_source(path("imgs/list.txt"));
+  const imaging::ImageList s = imaging::read_image_list(path("imgs/list.txt"));
   EXPECT_TRUE(s.is_list);
   EXPECT_EQ(s.paths, (std::vector<std::string>{path("imgs/sub/a.png"), path("imgs/sub/a.png")}));
-  const ImageSource f = read_image_source(path("imgs"));
+  const imaging::ImageList f = imaging::read_image_list(path("imgs"));
   EXPECT_FALSE(f.is_list);
   EXPECT_EQ(f.paths, (std::vector<std::string>{path("imgs/sub/a.png")}));
   fs::create_directories(path("empty"));
-  EXPECT_ERROR_CONTAINS(read_image_source(path("empty")), path("empty") + ": no images");
+  EXPECT_ERROR_CONTAINS(imaging::read_image_list(path("empty")), path("empty") + ": no images");
   std::ofstream(path("empty.txt")) << "# nothing\n";
-  EXPECT_ERROR_CONTAINS(read_image_source(path("empty.txt")),
+  EXPECT_ERROR_CONTAINS(imaging::read_image_list(path("empty.txt")),
                         path("empty.txt") + ": the list file names no images");
-  EXPECT_ERROR_CONTAINS(read_image_source(path("missing")),
+  EXPECT_ERROR_CONTAINS(imaging::read_image_list(path("missing")),
                         path("missing") + ": no such folder or list file");
 }
 

@@ -41,7 +41,8 @@
 #include "report/scan_report.h"
 #include "support/bad_input.h"
 #include "support/required_fixture.h"
-#include "tests/failure_fixture.h"
+#include "support/failure_fixture.h"
+#include "support/temp_dir.h"
 
 namespace repbench::report {
 namespace {
@@ -52,23 +53,9 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 // A fresh folder under the system temp dir, removed at the end of the test.
-class TempDir {
+class TempDir : public tests::TempDir {
  public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("repbench_test_scan_report_" + std::to_string(::getpid()) +
-                                         "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : tests::TempDir("test_scan_report") {}
 };
 
 // Sets an environment variable for one scope.

@@ -24,7 +24,6 @@
 #include "metrics/topk.h"
 #include "scan/descriptor_stream.h"
 #include "scan/duplicate_sketch.h"
-#include "scan/image_source.h"
 #include "scan/index.h"
 #include "scan/scan.h"
 #include "scan/stream_index.h"

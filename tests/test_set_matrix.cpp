@@ -422,7 +422,7 @@ metrics::EvalResult one_query(const metrics::EvalOptions& opt,
 
 TEST(MetricDefinitions, DcrRecallIsTheShareOfPositivesAndMrrUsesRawRanks) {
   metrics::EvalOptions opt;
-  datasets::apply_metric(datasets::dcr_metric(), opt);
+  metrics::apply_metric(datasets::dcr_metric(), opt);
   opt.bootstrap_samples = 0;
   // Raw positions 1, 4, 7; junk at 2 moves 4 and 7 up: adjusted 1, 3, 6 (1-based 2, 4, 7).
   const metrics::EvalResult r = one_query(opt, {{1, 4, 7}, {}}, {{2}, {}});
@@ -440,7 +440,7 @@ TEST(MetricDefinitions, DcrRecallIsTheShareOfPositivesAndMrrUsesRawRanks) {
 
 TEST(MetricDefinitions, DmlRecallCountsAQueryWithoutPositiveAsAMiss) {
   metrics::EvalOptions opt;
-  datasets::apply_metric(datasets::dml_recall_metric(), opt);
+  metrics::apply_metric(datasets::dml_recall_metric(), opt);
   opt.bootstrap_samples = 0;
   // Query 0 is db image 0 (its own junk): positives at adjusted 1-based ranks 1, 4, 7, a hit at
   // every K. Query 1 has no positive (a class of one image): a miss at every K, counted.

@@ -22,7 +22,7 @@
 #include "demo/fixture.h"
 #include "suite/suite_file.h"
 #include "support/bad_input.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

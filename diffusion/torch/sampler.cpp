@@ -10,7 +10,6 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
-#include "models/feature_extractor.h"
 #include "runtime/torch_runtime.h"
 #include "diffusion/image_prep.h"
 #include "core/rng.h"
@@ -68,7 +67,7 @@ class TorchModel : public impl::ModelBackend {
     const torch::Tensor t = torch::full({b}, s.timestep_map[i],
                                         torch::TensorOptions().dtype(torch::kLong).device(device));
     const torch::Tensor out =
-        runtime::run_translating_errors<models::OutOfMemory>(where(), [&] { return net->forward(x, t, y); });
+        runtime::run_translating_errors(where(), [&] { return net->forward(x, t, y); });
     const int64_t want_c = info_.config.learn_sigma ? 2 * c : c;
     if (out.dim() != 4 || out.size(0) != b || out.size(1) != want_c || out.size(2) != x.size(2) ||
         out.size(3) != x.size(3))

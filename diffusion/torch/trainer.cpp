@@ -7,7 +7,6 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
-#include "models/feature_extractor.h"
 #include "core/sha256.h"
 #include "runtime/torch_runtime.h"
 #include "diffusion/ddpm.h"
@@ -172,7 +171,7 @@ float TorchTrainer::step() {
 
   m.model->train();
   m.optim->zero_grad();
-  const torch::Tensor loss = runtime::run_translating_errors<models::OutOfMemory>("ddpm train", [&] {
+  const torch::Tensor loss = runtime::run_translating_errors("ddpm train", [&] {
     torch::Tensor l = m.loss(m.batch_x0(idx, flip), torch::tensor(ts, torch::kLong), noise);
     l.backward();
     return l;

@@ -41,7 +41,7 @@ class RandCnnExtractor : public FeatureExtractor {
   bool prefers_batches() const override { return true; }
 
   void extract(const ImageBatch& b, float* out) override {
-    runtime::run_translating_errors<OutOfMemory>(info_.spec, [&] {
+    runtime::run_translating_errors(info_.spec, [&] {
       c10::InferenceMode guard;
       at::Tensor x =
           at::from_blob(const_cast<float*>(b.data), {b.n, 3, b.height, b.width}, at::kFloat)

@@ -99,7 +99,7 @@ class TorchScriptExtractor : public FeatureExtractor {
   }
 
   void extract(const ImageBatch& b, float* out) override {
-    runtime::run_translating_errors<OutOfMemory>(info_.model_path, [&] {
+    runtime::run_translating_errors(info_.model_path, [&] {
       const at::Tensor input =
           at::from_blob(const_cast<float*>(b.data), {b.n, 3, b.height, b.width}, at::kFloat);
       const at::Tensor y = forward(input).to(at::kCPU, at::kFloat).contiguous();
@@ -281,7 +281,7 @@ std::unique_ptr<FeatureExtractor> create_torchscript_torch(const std::string& pa
   // A probe batch of the declared input size: shape mismatches surface here, at load time, and
   // the optimized graph is checked against the original on it (in fp32).
   const auto [w, h] = ex->preprocess().nominal_input_size();
-  runtime::run_translating_errors<OutOfMemory>(path, [&] {
+  runtime::run_translating_errors(path, [&] {
     const at::Tensor probe = probe_batch(h, w);
     const Prepared p = prepare(*ex, path, probe, options.precision == "bf16");
     ex->use_module(p.module);

@@ -1,12 +1,12 @@
 #include "runtime/torch_runtime.h"
 
 #include <algorithm>
-#include <thread>
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 
+#include "core/parallel.h"
 #include "runtime/portable_numerics.h"
 
 namespace repbench::runtime {
@@ -37,7 +37,7 @@ bool cpu_has_bf16() {
 }
 
 void set_torch_threads(int threads) {
-  int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = resolve_threads(threads);
   if (portable_numerics()) {
     // One thread (no reduction split by the thread count) and no oneDNN convolutions (their
     // kernels are chosen by the CPU): runtime/portable_numerics.h.

@@ -14,8 +14,10 @@
 #include <fmt/format.h>
 #include <opencv2/core/utility.hpp>
 
+#include "core/elapsed.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "core/sha256.h"
 #include "datasets/gnd_json.h"
 #include "core/rng.h"
@@ -50,38 +52,6 @@ json read_json_or_null(const std::string& path) {
 }
 
 }  // namespace
-
-int resolve_threads(int threads) {
-  if (threads > 0) return threads;
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-}
-
-void parallel_for(int64_t n, int threads, const std::function<void(int64_t)>& fn) {
-  threads = static_cast<int>(std::min<int64_t>(resolve_threads(threads), std::max<int64_t>(n, 1)));
-  std::atomic<int64_t> next{0};
-  std::mutex mu;
-  int64_t failed_at = INT64_MAX;
-  std::exception_ptr error;
-  std::atomic<bool> stop{false};
-  auto work = [&] {
-    for (;;) {
-      const int64_t i = next.fetch_add(1);
-      if (i >= n || stop.load()) return;
-      try {
-        fn(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (i < failed_at) failed_at = i, error = std::current_exception();
-        stop = true;  // no new items; those already running finish
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
-}
 
 OpenCvSingleThread::OpenCvSingleThread() : saved_(cv::getNumThreads()) {
   cv::setNumThreads(1);
@@ -147,7 +117,7 @@ void ImagePool::probe(const std::string& cache_file, int threads, ProgressMode m
       if (need[i]) work.push_back(i);
     // A missing codecs plugin stops here rather than skipping every input as undecodable.
     if (!work.empty()) imaging::require_codecs();
-    parallel_for(static_cast<int64_t>(work.size()), threads, [&](int64_t k) {
+    parallel_for(static_cast<int64_t>(work.size()), threads, [&](int64_t k, int) {
       InputInfo& in = infos_[work[k]];
       in.ok = false;
       try {
@@ -390,7 +360,7 @@ UnitsResult run_units(const std::string& out_dir, const std::vector<UnitSpec>& u
                   });
   {
     OpenCvSingleThread single;
-    parallel_for(static_cast<int64_t>(work.size()), threads, [&](int64_t w) {
+    parallel_for(static_cast<int64_t>(work.size()), threads, [&](int64_t w, int) {
       if (writers.failed()) return;
       const size_t u = work[w];
       const UnitSpec& spec = units[u];
@@ -500,7 +470,7 @@ void write_set(const datasets::RetrievalSet& set, const std::string& out_dir,
   summary.db_images = static_cast<int64_t>(set.db.size());
   summary.images_written = run.written;
   summary.images_reused = run.reused;
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  summary.seconds = seconds_since(t0);
 }
 
 }  // namespace repbench::synth::impl

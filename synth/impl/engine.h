@@ -19,13 +19,6 @@
 
 namespace repbench::synth::impl {
 
-// Resolves 0 to the number of hardware threads.
-int resolve_threads(int threads);
-
-// Runs fn(i) for each i in [0, n) on `threads` threads. After a call throws no new i starts, and
-// the exception of the lowest failing i is rethrown on the calling thread.
-void parallel_for(int64_t n, int threads, const std::function<void(int64_t)>& fn);
-
 // Keeps OpenCV's own thread pool off while ours run (it would oversubscribe the cores on small
 // images); restores the previous setting when destroyed.
 class OpenCvSingleThread {

@@ -1,6 +1,5 @@
 // A fresh folder under the system temp dir for one test, removed when it goes out of scope; the
-// one copy for the test suites (test_report, test_leaderboard_check, test_scan_report and
-// test_experiment still hold their own and can include this instead).
+// one copy for the test suites (each names its folders through a small subclass or directly).
 #pragma once
 
 #include <unistd.h>
@@ -31,6 +30,8 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
   const std::filesystem::path& path() const { return path_; }
   std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::string operator/(const std::string& name) const { return file(name); }
+  std::string str() const { return path_.string(); }
 
  private:
   std::filesystem::path path_;
