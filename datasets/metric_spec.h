@@ -17,7 +17,7 @@
 namespace repbench::datasets {
 
 // Copy-detection sets (disc21, copydays) are scored, besides the per-query mAP, by micro-AP over
-// pooled predictions (metrics/micro_ap.h, report/copy_detection.h).
+// pooled predictions (metrics/micro_ap.h, evaluation/copy_detection.h).
 struct CopyDetectionMetric {
   metrics::MicroApKind micro_ap = metrics::MicroApKind::kIsc2021;
   int k = 10;             // predictions per query (the evaluator's knn default)

@@ -1,3 +1,4 @@
+#include "core/elapsed.h"
 #include "evaluation/descriptor_eval.h"
 
 #include <filesystem>
@@ -14,10 +15,6 @@ namespace fs = std::filesystem;
 namespace repbench::evaluation {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 }  // namespace
 

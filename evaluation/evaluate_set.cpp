@@ -1,3 +1,4 @@
+#include "core/elapsed.h"
 #include "evaluation/evaluate_set.h"
 
 #include <chrono>
@@ -8,10 +9,6 @@
 namespace repbench::evaluation {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 }  // namespace
 

@@ -1,3 +1,4 @@
+#include "core/elapsed.h"
 #include "evaluation/scoring.h"
 
 #include <chrono>
@@ -114,7 +115,7 @@ PreparedPair prepare_pair(Descriptors q, Descriptors db, const PairOptions& o) {
     refresh(q);
     refresh(db);
     p.rerank_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+        seconds_since(t);
   }
   // Scores that overflow float32 would be ranked silently as infinities.
   check_scores_finite(q.view, q.name, db.view, db.name);
@@ -128,7 +129,7 @@ ScoredPair score_pair(Descriptors q, Descriptors db, const PairOptions& o, metri
   s.pair = prepare_pair(std::move(q), std::move(db), o);
   const auto t = std::chrono::steady_clock::now();
   s.scores = metrics::descriptor_scores(s.pair.q.view, s.pair.db.view, s.pair.split, use, o.threads);
-  s.scores_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  s.scores_seconds = seconds_since(t);
   return s;
 }
 

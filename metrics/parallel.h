@@ -21,9 +21,6 @@ enum class BlasThreading {
   kShared,
 };
 
-// The thread rule is core's (core/parallel.h); scan/ still spells it metrics::resolve_threads.
-using repbench::resolve_threads;
-
 // OpenBLAS's current process-wide thread count.
 int blas_num_threads();
 

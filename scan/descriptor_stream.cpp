@@ -1,3 +1,4 @@
+#include "core/elapsed.h"
 #include "scan/descriptor_stream.h"
 
 #include <fcntl.h>
@@ -276,8 +277,7 @@ class PassProgress {
 
  private:
   double seconds() const {
-    return std::max(1e-9, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
-                              .count());
+    return std::max(1e-9, seconds_since(start_));
   }
   std::string label_;
   int64_t total_, every_, done_ = 0, done_before_ = 0;
@@ -331,7 +331,7 @@ void DescriptorStream::for_each_block(int64_t block_rows,
     const auto w0 = std::chrono::steady_clock::now();
     next.get();  // rethrows the reader's error (a short file, NaN) before this block is used
     stats_.read_wait_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+        seconds_since(w0);
     ++stats_.blocks;
     stats_.peak_rows = std::max(stats_.peak_rows, spans[i].rows);
     // Counted while no read is running: every buffer the reads grew is counted by the next get().

@@ -1,3 +1,4 @@
+#include "core/parallel.h"
 #include "scan/duplicate_sketch.h"
 
 #include <cblas.h>
@@ -127,7 +128,7 @@ std::optional<DuplicateSketch::Counted> DuplicateSketch::count(
   const float t = static_cast<float>(threshold), cut = t - kMargin;
 
   // Pass over the sketch file: every (query, row) pair whose bound reaches the cut.
-  const int team = metrics::resolve_threads(threads);
+  const int team = resolve_threads(threads);
   const int64_t qblocks = (nq + kQueryBlock - 1) / kQueryBlock;
   metrics::BlasThreadsScope blas(1);
   std::vector<std::vector<std::pair<int32_t, int64_t>>> found(static_cast<size_t>(team));

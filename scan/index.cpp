@@ -1,3 +1,5 @@
+#include "core/elapsed.h"
+#include "core/parallel.h"
 #include "scan/index.h"
 
 #include <cblas.h>
@@ -35,10 +37,6 @@ namespace {
 
 // Stream of derive_seed(IndexOptions::seed, ...) that draws the recall sample.
 constexpr uint64_t kRecallSampleStream = 3;
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Sets OpenMP's thread count for FAISS for the lifetime of the object.
 class OmpThreadsScope {
@@ -234,7 +232,7 @@ class FaissIndex : public ApproximateIndex {
   metrics::TopKResult search_ivf(const float* q, int64_t nq, int64_t k) const {
     const auto* ivf = static_cast<const faiss::IndexIVFFlat*>(index_.get());
     const int64_t d = ivf->d, np = nprobe_;
-    const int threads = threads_ > 0 ? threads_ : omp_get_max_threads();
+    const int threads = resolve_threads(threads_);
     metrics::TopKResult r;
     r.nq = nq;
     r.k = k;
@@ -508,7 +506,7 @@ metrics::TopKResult exact_search(const FloatView& train, bool split_product, con
   const int64_t n = train.rows(), row = train.row_size();
   const int64_t tokens = split_product ? train.shape[1] : 1, dim = row / tokens;
   if (split_product) REPBENCH_ASSERT(train.shape.size() == 3);
-  const int team = metrics::resolve_threads(threads);
+  const int team = resolve_threads(threads);
   // Token descriptors stay fp32 (the split product's max over tokens has no bf16 kernel here).
   const bool bf16 = !split_product && o.precision != metrics::Precision::kFp32 &&
                     metrics::resolve_precision(o.precision) == metrics::Precision::kBf16;

@@ -1,3 +1,5 @@
+#include "core/elapsed.h"
+#include "core/parallel.h"
 #include "scan/scan.h"
 
 #include <algorithm>
@@ -26,7 +28,7 @@
 #include "metrics/split_product.h"
 #include "models/feature_cache.h"
 #include "scan/groups.h"
-#include "scan/image_source.h"
+#include "imaging/image_list.h"
 #include "scan/partial.h"
 #include "scan/stream_index.h"
 #include "scan/stream_scan.h"
@@ -204,7 +206,7 @@ void add_duplicate_counts(const float* queries, const std::vector<int64_t>& self
   // (the layout search_topk measured fastest).
   const int64_t bq = 64, bn = 8192;
   const int64_t qblocks = (nq + bq - 1) / bq;
-  const int team = metrics::resolve_threads(threads);
+  const int team = resolve_threads(threads);
   metrics::BlasThreadsScope blas(1);
   std::vector<std::vector<float>> bufs(team, std::vector<float>(bq * bn));
   metrics::parallel_for(qblocks, team, [&](int64_t b, int thread) {
@@ -469,7 +471,7 @@ nlohmann::json scan_descriptors(const FloatArray& generated,
     merge_topk_within_groups(r, train, 0, split_product, generated.data.data(), groups->generated,
                              groups->train, params.index.threads);
     p.found.search_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        seconds_since(t0);
     p.found.method = index->method();
     p.found.params = index->params();
     std::vector<int64_t> rows =
@@ -524,7 +526,7 @@ struct Side {
 };
 
 // Descriptors of images through the feature cache under OUT/cache.
-Side extracted_side(models::FeatureExtractor& ex, const ImageSource& src, const std::string& label,
+Side extracted_side(models::FeatureExtractor& ex, const imaging::ImageList& src, const std::string& label,
                     const ScanOptions& o) {
   models::PipelineOptions popt;
   popt.batch_size = o.batch_size;
@@ -628,7 +630,7 @@ nlohmann::json write_scan(const std::string& out, const std::string& model, cons
         "Descriptors were computed with --fast-decode (large JPEGs decoded at reduced size), so "
         "they differ slightly from the model's reference pipeline, which decodes at full size.");
   rec["timings"]["total_seconds"] =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      seconds_since(t0);
   write_matches_csv((fs::path(out) / "matches.csv").string(), gen_paths, train_path, matches);
   write_file_atomic((fs::path(out) / "scan.json").string(), rec.dump(2) + "\n");
   return rec;
@@ -845,9 +847,9 @@ PartialScan scan_partial(const std::string& model, const Side& gen, const Side& 
 nlohmann::json run_scan(const ScanOptions& o) {
   o.Check();
   const auto t0 = std::chrono::steady_clock::now();
-  std::optional<ImageSource> gen_src, train_src;
-  if (o.generated_descriptors.empty()) gen_src = read_image_source(o.generated);
-  if (o.train_descriptors.empty()) train_src = read_image_source(o.train);
+  std::optional<imaging::ImageList> gen_src, train_src;
+  if (o.generated_descriptors.empty()) gen_src = imaging::read_image_list(o.generated);
+  if (o.train_descriptors.empty()) train_src = imaging::read_image_list(o.train);
   // Groups files are read (and their syntax checked) before any descriptor is made.
   GroupsInput gin;
   gin.generated_file = o.generated_groups;
@@ -977,7 +979,7 @@ nlohmann::json run_scan(const ScanOptions& o) {
     const descriptors::ShardedDescriptors info = descriptors::read_shard_info(o.train_descriptors[0]);
     PartialScan p =
         scan_partial(model, gen, train, info, o.train_descriptors[0], split, o.params, so, gin);
-    p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    p.seconds = seconds_since(t0);
     p.context = record_context();
     write_partial(p, o.partial);
     return {{"partial", o.partial}, {"shard", info.index}, {"shards", info.count},

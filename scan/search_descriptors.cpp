@@ -1,3 +1,4 @@
+#include "core/elapsed.h"
 #include "scan/search_descriptors.h"
 
 #include <chrono>
@@ -19,7 +20,7 @@ evaluation::SearchResult search_descriptors(const evaluation::SearchRequest& r,
   const FloatView& qv = s.pair.q.view;
   const auto t0 = std::chrono::steady_clock::now();
   s.topk = exact_search(s.pair.db.view, s.pair.split, qv.data, qv.rows(), r.k, r.pair.threads, eo);
-  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  s.seconds = seconds_since(t0);
   s.precision = precision_record(r.precision, stats);
   return s;
 }

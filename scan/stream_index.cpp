@@ -1,3 +1,4 @@
+#include "core/elapsed.h"
 #include "scan/stream_index.h"
 
 #include <algorithm>
@@ -11,10 +12,6 @@
 namespace repbench::scan {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Queries `ids` of `a`, in that order.
 FloatArray gather(const FloatArray& a, const std::vector<int64_t>& ids) {

@@ -1,3 +1,4 @@
+#include "core/elapsed.h"
 #include "scan/stream_scan.h"
 
 #include <chrono>
@@ -170,7 +171,7 @@ nlohmann::json scan_streamed(const FloatArray& generated,
       });
   p.found.topk = std::move(first[0]);
   p.found.search_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      seconds_since(t0);
   p.found.method = "exact";
   p.found.params = {{"similarity", split_product ? "split-product" : "inner-product"}};
   p.found.precision = precision_record(options.precision, *counted_options.stats);

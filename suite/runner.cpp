@@ -1,3 +1,4 @@
+#include "core/elapsed.h"
 #include "suite/runner.h"
 
 #include <cctype>
@@ -37,10 +38,6 @@ namespace fs = std::filesystem;
 namespace repbench::suite {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 std::string slug(const std::string& s) { return name_slug(s); }
 
