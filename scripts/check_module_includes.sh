@@ -21,7 +21,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-# Folders that hold CMakeLists.txt but are not modules.
+# Folders that hold CMakeLists.txt but are not modules: the tests, the benchmarks, and build
+# folders (build/, build-*/: .gitignore's; scripts/mutants.sh keeps a whole copy of the tree in
+# build-mutants/), which the include scans below skip too.
 NOT_MODULES=(tests bench)
 
 # Prints the impl/ offences of the tree at $1, one a line; nothing when there is none.
@@ -33,7 +35,7 @@ impl_offences() {
   for d in "$root"/*/; do
     name=$(basename "$d")
     [[ -f "$d/CMakeLists.txt" ]] || continue
-    [[ " ${NOT_MODULES[*]} " == *" $name "* ]] && continue
+    [[ " ${NOT_MODULES[*]} " == *" $name "* || $name == build* ]] && continue
     module[$name]=1
   done
   local file line text header owner target
@@ -74,7 +76,7 @@ modules_of() {
   for d in "$1"/*/; do
     name=$(basename "$d")
     [[ -f "$d/CMakeLists.txt" ]] || continue
-    [[ " ${NOT_MODULES[*]} " == *" $name "* ]] && continue
+    [[ " ${NOT_MODULES[*]} " == *" $name "* || $name == build* ]] && continue
     echo "$name"
   done
 }
