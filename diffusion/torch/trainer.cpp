@@ -261,9 +261,8 @@ void load_adam_state(torch::optim::Adam& optim, const std::vector<torch::Tensor>
     optim.load(in);
     return;
   }
-  if (format.item<int64_t>() != kOptimizerStateFormat)
-    throw c10::Error({__func__, __FILE__, static_cast<uint32_t>(__LINE__)},
-                     fmt::format("optimizer state of format {}", format.item<int64_t>()));
+  TORCH_CHECK(format.item<int64_t>() == kOptimizerStateFormat, "optimizer state of format ",
+              format.item<int64_t>(), ", this build reads ", kOptimizerStateFormat);
   auto& state = optim.state();
   state.clear();
   for (size_t i = 0; i < params.size(); ++i) {
