@@ -47,9 +47,10 @@ struct ExtractorInfo {
   std::string model_path;    // weights file ("" for weight-free extractors)
   std::string model_sha256;  // sha256 of the weights file, part of the extractor's identity
   std::string device = "cpu";
-  // TorchScript models: "optimized" (frozen and optimized for inference, checked against the
-  // original at load), "frozen" (only frozen: bf16, whose autocast does not reach the optimized
-  // graph's oneDNN convolutions) or "original" (graph_note says why); "" for other extractors.
+  // TorchScript models: "optimized" (frozen and optimized for inference: CNNs), "frozen" (only
+  // frozen: transformers, and bf16, whose autocast does not reach the optimized graph's oneDNN
+  // operators), each checked against the original at load, or "original" (the check failed);
+  // graph_note says why the optimized graph does not run. "" for other extractors.
   std::string graph;
   std::string graph_note;
   std::string precision = "fp32";  // "fp32", or "bf16" (CPU autocast, `--precision bf16`)

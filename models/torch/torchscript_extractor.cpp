@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include <ATen/autocast_mode.h>
@@ -177,43 +178,80 @@ double normalised_max_diff(const at::Tensor& a, const at::Tensor& b) {
 // What was decided for one model file: the module that runs and why.
 struct Prepared {
   torch::jit::Module module;
-  std::string graph;  // "optimized" | "original"
-  std::string note;   // why the original runs ("" when optimized)
+  std::string graph;  // "optimized" | "frozen" | "original"
+  std::string note;   // why the optimized graph does not run ("" when it does)
 };
+
+// The convolutions and the matrix products (linear layers, attention) of a graph, its nested
+// blocks included.
+struct OpCounts {
+  int convolutions = 0;
+  int products = 0;
+};
+
+void count_ops(const torch::jit::Block* block, OpCounts& c) {
+  static const std::set<std::string> kConvolutions = {
+      "aten::conv1d", "aten::conv2d", "aten::conv3d", "aten::_convolution",
+      "aten::conv_transpose1d", "aten::conv_transpose2d", "aten::conv_transpose3d"};
+  static const std::set<std::string> kProducts = {
+      "aten::linear", "aten::matmul", "aten::mm", "aten::bmm", "aten::addmm", "aten::baddbmm",
+      "aten::einsum", "aten::_native_multi_head_attention"};
+  for (const torch::jit::Node* n : block->nodes()) {
+    const std::string kind = n->kind().toQualString();
+    c.convolutions += kConvolutions.count(kind);
+    c.products += kProducts.count(kind);
+    for (const torch::jit::Block* b : n->blocks()) count_ops(b, c);
+  }
+}
 
 // Frozen + optimized modules of this process, by the archive's sha256, the device and the probe's
 // shape: a model file loaded twice (two sets of a suite) is optimized and checked once.
 std::mutex g_prepared_mu;
 std::map<std::string, Prepared> g_prepared;
 
-// Freezes the extractor's module (in eval mode) and optimizes it for inference (only freezes it
-// `for_autocast`); keeps the result when its normalised descriptors of `probe` in fp32 equal the
-// original's within kGraphTolerance, and otherwise (or when optimizing throws) keeps the
-// original, saying why in one line on stderr.
+// Freezes the extractor's module (in eval mode) and, for graphs of more convolutions than matrix
+// products (CNNs), optimizes it for inference; keeps the result when its normalised descriptors
+// of `probe` in fp32 equal the original's within kGraphTolerance, and otherwise (or when
+// optimizing throws) keeps the original, saying why in one line on stderr.
+// Why transformers stay frozen only: optimize_for_inference moves their linear layers to oneDNN,
+// which ran slower than ATen's sgemm at extraction batch sizes (ViT-B/16, 8 images: 1.23 s per
+// image against 0.84 frozen and 0.83 as exported; ResNet-50: 0.13 against 0.25 and 0.38).
+// Under autocast the graph is only frozen: autocast does not reach oneDNN's operators.
 Prepared prepare(TorchScriptExtractor& ex, const std::string& path, const at::Tensor& probe,
                  bool for_autocast) {
   Prepared p{ex.module(), "original", ""};
-  const std::string graph = for_autocast ? "frozen" : "optimized";
   const std::string key = fmt::format("{} {} {} {}", ex.info().model_sha256, ex.info().device,
-                                      shape_string(probe), graph);
+                                      shape_string(probe), for_autocast ? "autocast" : "fp32");
   {
     std::lock_guard<std::mutex> lock(g_prepared_mu);
     auto it = g_prepared.find(key);
     if (it != g_prepared.end()) return it->second;
   }
   const at::Tensor want = ex.forward(p.module, probe);
+  std::string graph = "frozen";
+  std::string choice;  // why the frozen graph is not optimized further
   try {
-    torch::jit::Module frozen = torch::jit::freeze(p.module);
-    // optimize_for_inference moves convolutions to oneDNN operators that autocast does not see:
-    // under bf16 the frozen graph runs (its convolutions and products autocast to bf16).
-    torch::jit::Module optimized =
-        for_autocast ? frozen : torch::jit::optimize_for_inference(frozen);
+    torch::jit::Module optimized = torch::jit::freeze(p.module);
+    OpCounts ops;
+    count_ops(optimized.get_method("forward").graph()->block(), ops);
+    if (for_autocast) {
+      choice = "the frozen graph runs: bf16 autocast does not reach oneDNN's optimized operators";
+    } else if (ops.convolutions < ops.products) {
+      choice = fmt::format(
+          "the frozen graph runs: {} matrix products against {} convolutions (a transformer, which "
+          "oneDNN's inference optimization slows down)",
+          ops.products, ops.convolutions);
+    } else {
+      optimized = torch::jit::optimize_for_inference(optimized);
+      graph = "optimized";
+    }
     double diff = 0;
     // Twice: the profiling executor runs a different graph from the second call on.
     for (int i = 0; i < 2; ++i) diff = std::max(diff, normalised_max_diff(ex.forward(optimized, probe), want));
     if (diff <= kGraphTolerance) {
       p.module = optimized;
       p.graph = graph;
+      p.note = choice;
     } else {
       p.note = fmt::format(
           "the {} graph's normalised descriptors differ from the original's by {:.2g} "
