@@ -25,6 +25,14 @@ c10::Device resolve_device(const std::string& device);
 // one thread, which halves the speed of a ResNet-50 on two cores.
 void set_torch_threads(int threads);
 
+// Keeps freed heap blocks of up to 1 GiB in the process for the next allocation instead of
+// handing them back to the kernel. By default glibc maps every block above its mmap threshold
+// (32 MiB at most) afresh and unmaps it when freed, so every batch's large activations (a
+// ResNet-50 batch of 16: 51 MB per layer output) were faulted in again page by page: at 2 cores,
+// a third of the forward pass was the kernel zeroing pages (docs/extraction.md). Process-wide;
+// the resident peak is unchanged, memory freed below the peak stays with the process.
+void keep_freed_blocks_for_reuse();
+
 // Whether the CPU runs bf16 matrix products natively (AVX512_BF16 or AMX-BF16), where
 // LibTorch's CPU autocast to bf16 pays off.
 bool cpu_has_bf16();

@@ -7,6 +7,7 @@
 // tests/fixtures/make_model_fixtures.py, run with Debian's /usr/bin/python3 (python3-torch,
 // python3-torchvision, python3-pil); tests that need them skip when that Python lacks torch.
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -858,6 +859,23 @@ TEST(TorchScript, FlagsOverrideTheMetadataAndTheRecordSaysSo) {
   opt.preprocess = {{"resize", "thumbnail"}};
   EXPECT_THAT(error_of([&] { create_extractor("torchscript:" + fx + "/tiny_tokens.pt", opt); }),
               HasSubstr("a token output needs a fixed input size"));
+}
+
+// A LibTorch extractor keeps freed blocks for reuse (runtime/torch_runtime.h): after loading one,
+// a 64 MiB block (a batch's activation) comes from the heap, not from a fresh mapping whose pages
+// the kernel must fault in and zero again on every batch.
+TEST(TorchScript, LargeBlocksComeFromTheHeapNotFromFreshMappings) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer replaces malloc; mallopt does not reach it";
+#endif
+  REQUIRE_FIXTURES();
+  auto ex = create_extractor("torchscript:" + fx + "/tiny.pt");
+  const size_t mapped = mallinfo2().hblks;
+  void* p = std::malloc(size_t{64} << 20);
+  ASSERT_NE(p, nullptr);
+  static_cast<volatile char*>(p)[0] = 1;
+  EXPECT_EQ(mallinfo2().hblks, mapped);
+  std::free(p);
 }
 
 TEST(TorchScript, BadModelsAreOneLineErrorsNamingTheFile) {

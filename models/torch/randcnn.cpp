@@ -69,6 +69,7 @@ std::unique_ptr<FeatureExtractor> impl::create_randcnn_torch(const BuiltinParams
   const int size = static_cast<int>(prm.at("size"));
   const c10::Device device = runtime::resolve_device(opt.device);
   runtime::set_torch_threads(opt.threads);
+  runtime::keep_freed_blocks_for_reuse();
 
   ExtractorInfo info;
   info.name = fmt::format("Random CNN (seed {}, {}-d, GeM)", prm.at("seed"), dim);

@@ -293,6 +293,7 @@ std::unique_ptr<FeatureExtractor> create_torchscript_torch(const std::string& pa
   runtime::check_torchscript_archive(path);
   const c10::Device device = runtime::resolve_device(options.device);
   runtime::set_torch_threads(options.threads);
+  runtime::keep_freed_blocks_for_reuse();
   if (options.precision == "bf16") {
     if (!device.is_cpu()) fail("{}: --precision bf16 is for the CPU (device {})", path, device.str());
     if (!runtime::cpu_has_bf16())

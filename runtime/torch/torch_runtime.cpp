@@ -1,5 +1,7 @@
 #include "runtime/torch_runtime.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 
 #include <ATen/Context.h>
@@ -29,6 +31,12 @@ c10::Device resolve_device(const std::string& device) {
     fail("device \"{}\" requested, but only {} CUDA device(s) are visible", device,
          torch::cuda::device_count());
   return d;
+}
+
+void keep_freed_blocks_for_reuse() {
+  constexpr int kLargestReused = 1 << 30;
+  mallopt(M_MMAP_THRESHOLD, kLargestReused);  // blocks below this come from the heap
+  mallopt(M_TRIM_THRESHOLD, kLargestReused);  // the heap's free top is kept up to this
 }
 
 bool cpu_has_bf16() {
