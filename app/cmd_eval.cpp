@@ -10,10 +10,10 @@
 #include "core/error.h"
 #include "core/path_guard.h"
 #include "datasets/metric_spec.h"
+#include "evaluation/copy_detection.h"
 #include "evaluation/descriptor_eval.h"
 #include "postprocess/postprocess.h"
-#include "evaluation/copy_detection.h"
-#include "report/per_query.h"
+#include "records/per_query.h"
 
 namespace fs = std::filesystem;
 
@@ -57,7 +57,7 @@ void run_eval(const EvalArgs& a) {
       const std::string path = record_path(a.out, protocol, setup.protocols.size() > 1);
       const fs::path stem = fs::path(path).parent_path() / fs::path(path).stem();
       guard.writes("--out", path)
-          .writes("--out", report::top_ids_path(path))
+          .writes("--out", records::top_ids_path(path))
           .writes("--out", stem.string() + ".predictions.csv")
           .writes("--out", stem.string() + ".predictions_sn.csv");
     }

@@ -70,7 +70,7 @@ DescriptorEvaluation evaluate_descriptors(const DescriptorEvalRequest& r, const 
   ScoredPair scored = score_pair(std::move(q), std::move(db), po);
   d.pair = std::move(scored.pair);
   const PreparedPair& p = d.pair;
-  report::RecordHeader& header = d.header;
+  records::RecordHeader& header = d.header;
   header.model = {{"name", r.model}, {"category", r.category}};
   header.similarity = scored_similarity_name(p.split);
   header.inputs = {{"query_features", p.q.input},
@@ -124,11 +124,11 @@ DescriptorEvaluation evaluate_descriptors(const DescriptorEvalRequest& r, const 
 
 void DescriptorEvaluation::write_record(size_t i, const std::string& path) const {
   const ProtocolEvaluation& pe = protocols.at(i);
-  report::RecordHeader h = header;
+  records::RecordHeader h = header;
   h.set = pe.set.name;
   h.protocol = pe.set.protocol;
-  report::write_eval_record(path, make_set_record(h, pe.evaluation, pe.set, path),
-                            query_results(pe.evaluation));
+  records::write_eval_record(path, make_set_record(h, pe.evaluation, pe.set, path),
+                             query_results(pe.evaluation));
 }
 
 void SearchRequest::Check() const {

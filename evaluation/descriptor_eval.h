@@ -19,14 +19,14 @@
 #include "core/npy.h"
 #include "datasets/metric_spec.h"
 #include "datasets/retrieval_set.h"
+#include "evaluation/copy_detection.h"
 #include "evaluation/evaluate_set.h"
 #include "evaluation/scoring.h"
 #include "metrics/precision.h"
 #include "metrics/rerank.h"
 #include "metrics/topk.h"
 #include "postprocess/postprocess.h"
-#include "evaluation/copy_detection.h"
-#include "report/eval_record.h"
+#include "records/eval_record.h"
 
 namespace repbench::evaluation {
 
@@ -74,7 +74,7 @@ struct ProtocolEvaluation {
 
 struct DescriptorEvaluation {
   PreparedPair pair;
-  report::RecordHeader header;  // model, similarity, inputs, options, seed, timings
+  records::RecordHeader header;  // model, similarity, inputs, options, seed, timings
   std::vector<ProtocolEvaluation> protocols;
 
   // Writes protocols[i]'s record (with its per-query results and, for copy detection, its

@@ -17,10 +17,10 @@
 #include "core/float_view.h"
 #include "core/npy.h"
 #include "datasets/retrieval_set.h"
+#include "evaluation/copy_detection.h"
 #include "metrics/evaluate.h"
 #include "metrics/score_source.h"
-#include "evaluation/copy_detection.h"
-#include "report/eval_record.h"
+#include "records/eval_record.h"
 
 namespace repbench::evaluation {
 
@@ -57,10 +57,10 @@ SetEvaluation evaluate_set(const datasets::RetrievalSet& set, const metrics::Sco
 // The record of an evaluation: `header` (model, set, protocol, inputs, options and timings the
 // caller knows) with the evaluation's options, timings and inputs added. For a copy-detection
 // set the predictions CSVs are written beside `record_path` (atomically) and named in the record.
-nlohmann::json make_set_record(report::RecordHeader header, const SetEvaluation& e,
+nlohmann::json make_set_record(records::RecordHeader header, const SetEvaluation& e,
                                const datasets::RetrievalSet& set, const std::string& record_path);
 
 // The per-query results write_eval_record() stores with the record (pointers into `e`).
-report::QueryResults query_results(const SetEvaluation& e);
+records::QueryResults query_results(const SetEvaluation& e);
 
 }  // namespace repbench::evaluation

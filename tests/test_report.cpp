@@ -17,9 +17,9 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/record_envelope.h"
+#include "records/record.h"
 #include "report/html_page.h"
 #include "report/leaderboard.h"
-#include "report/record.h"
 #include "support/bad_input.h"
 #include "support/temp_dir.h"
 
@@ -31,6 +31,11 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using State = LeaderboardCell::State;
+// The records the leaderboard reads (records/record.h).
+using records::dataset_label;
+using records::kRecordSchema;
+using records::read_record;
+using records::write_record;
 
 // A fresh folder under the system temp dir, removed at the end of the test.
 class TempDir : public tests::TempDir {
