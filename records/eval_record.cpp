@@ -11,9 +11,9 @@
 #include "core/commit_group.h"
 #include "core/error.h"
 #include "core/npy.h"
-#include "core/record_envelope.h"
 #include "records/per_query.h"
 #include "records/record.h"
+#include "records/record_envelope.h"
 
 namespace fs = std::filesystem;
 

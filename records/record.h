@@ -18,7 +18,7 @@
 //     "inputs":    {"query_features": {"path": ..., "sha256": ...}, ...},
 //     "options":   {...}, "timings": {...}, "seed": 0,
 //     "context":   {"repbench", "git_commit", "libtorch", "opencv", "faiss", "date", "host", ...},
-//                  // schema, context and timings are the envelope of core/record_envelope.h
+//                  // schema, context and timings are the envelope of records/record_envelope.h
 //     "per_query": {...}                   // /2: per-query results, see records/per_query.h
 //   }
 // /2 added "per_query" (and the top-ids file beside the record); a /1 record is the same without

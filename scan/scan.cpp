@@ -18,17 +18,17 @@
 #include "core/atomic_file.h"
 #include "core/descriptors.h"
 #include "core/error.h"
-#include "core/record_envelope.h"
 #include "core/rng.h"
 #include "core/sha256.h"
 #include "descriptors/shards.h"
 #include "evaluation/scoring.h"
+#include "imaging/image_list.h"
 #include "metrics/inner_product.h"
 #include "metrics/parallel.h"
 #include "metrics/split_product.h"
 #include "models/feature_cache.h"
+#include "records/record_envelope.h"
 #include "scan/groups.h"
-#include "imaging/image_list.h"
 #include "scan/partial.h"
 #include "scan/stream_index.h"
 #include "scan/stream_scan.h"
@@ -603,7 +603,7 @@ nlohmann::json write_scan(const std::string& out, const std::string& model, cons
                           std::chrono::steady_clock::time_point t0) {
   const nlohmann::json decoding = scan_decoding(gen, train);
   REPBENCH_ASSERT(body["timings"].is_object());
-  nlohmann::json rec = record_envelope(kScanSchema, body["timings"]);
+  nlohmann::json rec = records::record_envelope(records::kScanSchema, body["timings"]);
   body.erase("timings");
   rec["kind"] = "replication-scan";
   rec["model"] = model;
@@ -980,7 +980,7 @@ nlohmann::json run_scan(const ScanOptions& o) {
     PartialScan p =
         scan_partial(model, gen, train, info, o.train_descriptors[0], split, o.params, so, gin);
     p.seconds = seconds_since(t0);
-    p.context = record_context();
+    p.context = records::record_context();
     write_partial(p, o.partial);
     return {{"partial", o.partial}, {"shard", info.index}, {"shards", info.count},
             {"generated", int64_t(gen.paths.size())}, {"train", train.stream->rows()},

@@ -93,7 +93,7 @@ struct ScanOptions {
 
 // Everything except rendering (see above). Throws Error on bad input before anything is written
 // under OUT other than the descriptor cache. The record (scan.json) is the envelope of
-// core/record_envelope.h (schema kScanSchema, context, timings: build_seconds, tune_seconds,
+// records/record_envelope.h (schema kScanSchema, context, timings: build_seconds, tune_seconds,
 // search_seconds of the search, total_seconds of the run) with kind "replication-scan", model,
 // decoding, generated, train and the fields scan_descriptors() lists.
 nlohmann::json run_scan(const ScanOptions& options);

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace repbench {
+namespace repbench::records {
 
 // The schemas of the records that are not evaluation records (those are records/record.h's
 // kRecordSchema). Their writers (scan/, experiment/) and readers (report/scan_report,
@@ -38,4 +38,4 @@ nlohmann::json record_context();
 nlohmann::json record_envelope(const std::string& schema,
                                nlohmann::json timings = nlohmann::json::object());
 
-}  // namespace repbench
+}  // namespace repbench::records
