@@ -41,8 +41,9 @@
 #include "core/npy.h"
 #include "metrics/parallel.h"
 #include "metrics/precision.h"
-#include "scan/scan.h"
 #include "scan/descriptor_stream.h"
+#include "scan/matches_csv.h"
+#include "scan/scan.h"
 #include "scan/stream_scan.h"
 
 namespace fs = std::filesystem;

@@ -27,6 +27,8 @@
 #include "models/pipeline.h"
 #include "models/registry.h"
 #include "records/record_envelope.h"
+#include "scan/baseline.h"
+#include "scan/duplicates.h"
 #include "scan/index.h"
 #include "scan/scan.h"
 #include "support/bad_input.h"
