@@ -24,7 +24,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -35,6 +34,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "core/rng.h"
 #include "metrics/ap.h"
 #include "metrics/bootstrap.h"
 #include "metrics/evaluate.h"
@@ -64,17 +64,16 @@ struct Data {
 Data& data() {
   static Data* d = [] {
     auto* p = new Data;
-    std::mt19937_64 rng(0);
-    std::normal_distribution<float> normal;
+    repbench::Rng rng(0);
     std::vector<float> centres(kClasses * kD);
-    for (float& c : centres) c = normal(rng);
+    for (float& c : centres) c = static_cast<float>(rng.normal());
     p->x.resize(kN * kD);
     for (int64_t i = 0; i < kN; ++i) {
       const float* c = centres.data() + (i / kPerClass) * kD;
       float* row = p->x.data() + i * kD;
       double norm = 0;
       for (int64_t j = 0; j < kD; ++j) {
-        row[j] = c[j] + kNoise * normal(rng);
+        row[j] = c[j] + kNoise * static_cast<float>(rng.normal());
         norm += static_cast<double>(row[j]) * row[j];
       }
       const float inv = static_cast<float>(1.0 / std::sqrt(norm));
