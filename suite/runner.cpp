@@ -188,8 +188,7 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
     }
   }
 
-  const metrics::RerankSpec rerank =
-      suite.rerank.empty() ? metrics::RerankSpec{} : metrics::parse_rerank(suite.rerank);
+  const metrics::RerankSpec& rerank = suite.rerank;
   for (const SuiteModel& sm : suite.models) {
     models::ExtractorOptions eopt;
     eopt.device = suite.device;

@@ -52,6 +52,7 @@
 #include <nlohmann/json.hpp>
 
 #include "evaluation/scoring.h"
+#include "metrics/rerank.h"
 
 namespace repbench::suite {
 
@@ -90,7 +91,7 @@ struct Suite {
   std::vector<SuiteModel> models;
   std::vector<SuiteSet> sets;
   evaluation::Similarity similarity = evaluation::Similarity::kAuto;
-  std::string rerank;  // "" = none; DBA / alpha-QE (metrics/rerank.h)
+  metrics::RerankSpec rerank;  // empty = none; DBA / alpha-QE, parsed when read (metrics/rerank.h)
   int batch_size = 32;
   std::string device = "cpu";
   int threads = 0;

@@ -211,7 +211,7 @@ TEST_F(SuiteTest, PostprocessAndRerankAreAppliedAndRecorded) {
       "rerank: aqe:k=1,alpha=3;dba:k=2,alpha=3\n"
       "bootstrap: 0\n");
   const suite::Suite s = suite::read_suite(path);
-  EXPECT_EQ(s.rerank, "aqe:k=1,alpha=3;dba:k=2,alpha=3");
+  EXPECT_EQ(s.rerank.to_string(), "dba:k=2,alpha=3;aqe:k=1,alpha=3");  // parsed when read
   EXPECT_EQ(s.models[0].postprocess_train, (dir_ / "train.npy").string());
   const suite::SuiteRunResult r = suite::run_suite(s, {true});
   ASSERT_EQ(r.records.size(), 2u);
