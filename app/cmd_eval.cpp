@@ -24,6 +24,7 @@ namespace {
 struct EvalArgs {
   std::string query_features, db_features, out;
   std::string similarity = "auto";  // parsed into `request` when run
+  std::string ap;                   // likewise (empty: the set's own AP definition)
   evaluation::DescriptorEvalRequest request;  // set, protocol, options (category "other")
 };
 
@@ -39,6 +40,7 @@ std::string record_path(const std::string& out, const std::string& protocol, boo
 void run_eval(const EvalArgs& a) {
   evaluation::DescriptorEvalRequest r = a.request;
   r.similarity = evaluation::parse_similarity(a.similarity);
+  if (!a.ap.empty()) r.ap = datasets::parse_ap_kind(a.ap, "--ap");
   const evaluation::EvalSetup setup = evaluation::setup_evaluation(r);
   const datasets::RetrievalSet& first = setup.first;
   if (r.model.empty()) r.model = fs::path(a.query_features).stem().string();
@@ -162,7 +164,7 @@ void add_eval_command(CLI::App& app) {
                   "Re-ranking: 'aqe:k=K,alpha=A' (alpha query expansion), 'dba:k=K,alpha=A' "
                   "(database-side augmentation) or both, 'dba:...;aqe:...' (DBA first); rows are "
                   "L2-normalised first");
-  cmd->add_option("--ap", args->request.ap,
+  cmd->add_option("--ap", args->ap,
                   "AP definition: trapezoid (revisitop) or non-interpolated; default: the set's "
                   "own (see `repbench datasets list`)");
   cmd->add_option("--bootstrap", args->request.bootstrap, "Bootstrap samples for the mAP 95% interval")

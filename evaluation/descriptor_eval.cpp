@@ -43,14 +43,13 @@ EvalSetup setup_evaluation(const DescriptorEvalRequest& r) {
   } else {
     s.protocols.push_back(r.protocol);
   }
-  if (!r.ap.empty()) datasets::parse_ap_kind(r.ap, "--ap");  // before any file is read
   s.rerank = r.rerank.empty() ? metrics::RerankSpec{} : metrics::parse_rerank(r.rerank);
   r.copy_detection.Check();
   // All protocols share the image lists, so descriptors are read and checked once.
   s.first = datasets::load_set({r.set, s.protocols.front(), r.root, r.gnd});
   if (s.protocols.front().empty()) s.protocols.front() = s.first.protocol;
   // The set's own metric (its official evaluator's), with --ap overriding the AP definition.
-  s.metric = datasets::with_ap_override(s.first.metric, r.ap, "--ap");
+  s.metric = datasets::with_ap_override(s.first.metric, r.ap);
   if (!s.metric.copy_detection && !r.copy_detection.score_norm_train.empty())
     fail("--score-norm-train applies to copy-detection sets (disc21, copydays); {} is scored by "
          "mAP",

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,7 @@ struct DescriptorEvalRequest {
   std::string set, gnd, root;
   std::string protocol;  // "" = the set's default, "all" = every protocol of the set
   std::string model, category = "other";
-  std::string ap;        // "" = the set's own AP definition
+  std::optional<metrics::ApKind> ap;  // nullopt = the set's own AP definition
   Similarity similarity = Similarity::kAuto;
   bool l2_normalize = false, no_query_crop = false;
   postprocess::Spec postprocess;

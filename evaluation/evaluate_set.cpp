@@ -20,7 +20,7 @@ SetEvaluation evaluate_set(const datasets::RetrievalSet& set, const metrics::Sco
   e.options.threads = o.threads;
   e.options.interrupt_check = o.interrupt_check;
   // The set's own metric (its official evaluator's), with the AP definition overridden if asked.
-  const datasets::MetricSpec metric = datasets::with_ap_override(set.metric, o.ap, o.ap_option);
+  const datasets::MetricSpec metric = datasets::with_ap_override(set.metric, o.ap);
   metrics::apply_metric(metric, e.options);
   e.options.top_k = records::kTopIds;
   e.lists = set.evaluation_lists();

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/float_view.h"
+#include "core/metric_kinds.h"
 #include "core/npy.h"
 #include "datasets/retrieval_set.h"
 #include "evaluation/copy_detection.h"
@@ -28,9 +29,8 @@ struct SetEvalOptions {
   int bootstrap = 1000;  // resamples of the mAP interval
   uint64_t seed = 0;     // of the bootstrap
   int threads = 0;       // 0 = all cores
-  // The AP definition instead of the set's own ("" = the set's), and the option that named it
-  // (for the error on an unknown name).
-  std::string ap, ap_option = "--ap";
+  // The AP definition instead of the set's own (nullopt = the set's).
+  std::optional<metrics::ApKind> ap;
   CopyDetectionOptions copy_detection;  // disc21, copydays
   std::function<void()> interrupt_check;        // metrics::EvalOptions::interrupt_check
 };

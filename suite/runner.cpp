@@ -301,7 +301,6 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
       so.seed = suite.seed;
       so.threads = suite.threads;
       so.ap = ss.ap;
-      so.ap_option = "ap";
       so.copy_detection.threads = suite.threads;
       for (const auto& set : loaded) {
         const evaluation::SetEvaluation e =

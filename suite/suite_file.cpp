@@ -210,9 +210,6 @@ void Suite::Check() const {
   for (size_t i = 0; i < models.size(); ++i)
     if (models[i].postprocess.empty() != models[i].postprocess_train.empty())
       fail("{}: models[{}] needs both postprocess and postprocess_train, or neither", w, i);
-  for (size_t i = 0; i < sets.size(); ++i)
-    if (!sets[i].ap.empty())
-      datasets::parse_ap_kind(sets[i].ap, fmt::format("{}: sets[{}].ap", w, i));
   for (const auto& f : formats)
     if (f != "md" && f != "csv" && f != "tex" && f != "html" && f != "json")
       fail("{}: format '{}' is not md, csv, tex, html or json", w, f);
@@ -300,7 +297,9 @@ Suite read_suite(const std::string& path, const std::map<std::string, std::strin
         if (e["protocols"]) ss.protocols = r.strings(e["protocols"], what + ".protocols");
         if (e["name"]) ss.name = r.str(e["name"], what + ".name");
       }
-      if (e["ap"]) ss.ap = r.str(e["ap"], what + ".ap");
+      if (e["ap"])
+        ss.ap = datasets::parse_ap_kind(r.str(e["ap"], what + ".ap"),
+                                        fmt::format("{}: {}.ap", r.where(e), what));
       if (e["remedy"]) ss.remedy = r.str(e["remedy"], what + ".remedy");
       s.sets.push_back(std::move(ss));
     }

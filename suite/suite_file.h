@@ -51,6 +51,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/metric_kinds.h"
 #include "evaluation/scoring.h"
 #include "metrics/rerank.h"
 
@@ -79,7 +80,7 @@ struct SuiteSet {
   std::string root;
   std::string gnd;
   std::vector<std::string> protocols;  // empty = the set's default
-  std::string ap;                      // "" = the set's own AP definition (its MetricSpec)
+  std::optional<metrics::ApKind> ap;   // nullopt = the set's own AP definition (its MetricSpec)
   std::string name;                    // "" = the set's own name (its leaderboard column)
   std::string remedy;                  // "" = the preflight's own (suite/preflight.h)
   std::optional<SetRecipe> recipe;     // built by run; `set` is then its out/gnd.json
