@@ -5,15 +5,15 @@
 #include <fmt/format.h>
 
 #include "app/commands.h"
+#include "app/eval_summary.h"
 #include "core/commit_group.h"
 #include "core/descriptors.h"
 #include "core/error.h"
 #include "core/path_guard.h"
 #include "datasets/metric_spec.h"
-#include "evaluation/descriptor_eval.h"
-#include "postprocess/postprocess.h"
 #include "evaluation/copy_detection.h"
-#include "report/per_query.h"
+#include "evaluation/descriptor_eval.h"
+#include "records/per_query.h"
 
 namespace fs = std::filesystem;
 
@@ -24,6 +24,7 @@ namespace {
 struct EvalArgs {
   std::string query_features, db_features, out;
   std::string similarity = "auto";  // parsed into `request` when run
+  std::string ap;                   // likewise (empty: the set's own AP definition)
   evaluation::DescriptorEvalRequest request;  // set, protocol, options (category "other")
 };
 
@@ -39,6 +40,7 @@ std::string record_path(const std::string& out, const std::string& protocol, boo
 void run_eval(const EvalArgs& a) {
   evaluation::DescriptorEvalRequest r = a.request;
   r.similarity = evaluation::parse_similarity(a.similarity);
+  if (!a.ap.empty()) r.ap = datasets::parse_ap_kind(a.ap, "--ap");
   const evaluation::EvalSetup setup = evaluation::setup_evaluation(r);
   const datasets::RetrievalSet& first = setup.first;
   if (r.model.empty()) r.model = fs::path(a.query_features).stem().string();
@@ -57,7 +59,7 @@ void run_eval(const EvalArgs& a) {
       const std::string path = record_path(a.out, protocol, setup.protocols.size() > 1);
       const fs::path stem = fs::path(path).parent_path() / fs::path(path).stem();
       guard.writes("--out", path)
-          .writes("--out", report::top_ids_path(path))
+          .writes("--out", records::top_ids_path(path))
           .writes("--out", stem.string() + ".predictions.csv")
           .writes("--out", stem.string() + ".predictions_sn.csv");
     }
@@ -79,41 +81,12 @@ void run_eval(const EvalArgs& a) {
   db.name = a.db_features;
   const evaluation::DescriptorEvaluation d =
       evaluation::evaluate_descriptors(r, setup, std::move(q), std::move(db));
-  const evaluation::PreparedPair& p = d.pair;
-  fmt::print("{} — model {} — {} queries, {} database images, {} {}\n", first.name, r.model,
-             first.queries.size(), first.db.size(),
-             p.split ? fmt::format("{} tokens x {}", p.q.view.shape[1], p.q.view.shape[2])
-                     : fmt::format("d = {}", p.q.view.row_size()),
-             d.header.similarity);
-  fmt::print("metric: {}\n", setup.metric.summary());
-  if (!p.postprocess.options.is_null())
-    fmt::print("{}\n", postprocess::describe(r.postprocess, p.postprocess));
-  if (!setup.rerank.empty()) fmt::print("rerank: {}\n", setup.rerank.to_string());
-  std::string mp_header;
-  metrics::EvalOptions columns;  // the mP@k cut-offs of the set's metric
-  metrics::apply_metric(setup.metric, columns);
-  for (int k : columns.ks) mp_header += fmt::format(" {:>7}", fmt::format("mP@{}", k));
-  fmt::print("{:<10} {:>7} {:>17}{} {:>8}\n", "protocol", "mAP", "95% CI", mp_header, "queries");
+  print_eval_header(r, setup, d);
   // Every protocol's record, top ids and predictions become visible together (core/commit_group.h).
   CommitGroup outputs;
   for (size_t i = 0; i < d.protocols.size(); ++i) {
     const std::string& protocol = setup.protocols[i];
-    const evaluation::SetEvaluation& e = d.protocols[i].evaluation;
-    const metrics::EvalResult& res = e.result;
-    const nlohmann::json& m = e.metrics;
-    std::string mp;
-    for (double v : res.mp_at_k) mp += fmt::format(" {:>7.2f}", 100 * v);
-    fmt::print("{:<10} {:>7.2f} {:>17}{} {:>8}\n", protocol, 100 * res.map,
-               fmt::format("[{:.2f}, {:.2f}]", 100 * res.map_ci_low, 100 * res.map_ci_high), mp,
-               res.queries_scored);
-    if (m.contains("map_by_group"))
-      for (const auto& g : m["map_by_group"])
-        fmt::print("  {:<16} mAP {:>6.2f}  ({} queries)\n", g["group"].get<std::string>(),
-                   100 * g["map"].get<double>(), g["queries"].get<int64_t>());
-    for (size_t j = 0; j < e.options.recall_ks.size(); ++j)
-      fmt::print("  Recall@{:<2} {:>6.2f}\n", e.options.recall_ks[j], 100 * res.mrecall_at_k[j]);
-    if (e.options.mrr) fmt::print("  MRR       {:>6.2f}\n", 100 * res.mrr);
-    if (e.copy_detection) fmt::print("{}", e.copy_detection->summary);
+    print_eval_protocol(protocol, d.protocols[i].evaluation);
     if (a.out.empty()) continue;
     const std::string path = record_path(a.out, protocol, d.protocols.size() > 1);
     d.write_record(i, path);
@@ -162,7 +135,7 @@ void add_eval_command(CLI::App& app) {
                   "Re-ranking: 'aqe:k=K,alpha=A' (alpha query expansion), 'dba:k=K,alpha=A' "
                   "(database-side augmentation) or both, 'dba:...;aqe:...' (DBA first); rows are "
                   "L2-normalised first");
-  cmd->add_option("--ap", args->request.ap,
+  cmd->add_option("--ap", args->ap,
                   "AP definition: trapezoid (revisitop) or non-interpolated; default: the set's "
                   "own (see `repbench datasets list`)");
   cmd->add_option("--bootstrap", args->request.bootstrap, "Bootstrap samples for the mAP 95% interval")

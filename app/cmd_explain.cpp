@@ -12,8 +12,8 @@
 #include "datasets/set_registry.h"
 #include "evaluation/scoring.h"
 #include "postprocess/postprocess.h"
+#include "records/record.h"
 #include "report/failure_page.h"
-#include "report/record.h"
 
 namespace fs = std::filesystem;
 
@@ -49,7 +49,7 @@ std::unique_ptr<evaluation::ScoredPair> record_scores(const ExplainArgs& a,
   if (a.query_features.empty() || a.db_features.empty())
     fail("give both --query-features and --db-features, or neither");
   if (a.records.size() != 1) fail("scores (-q/-d) are shown for one record, not a comparison");
-  const nlohmann::json r = report::read_record(a.records[0]);
+  const nlohmann::json r = records::read_record(a.records[0]);
   check_input(r, "query_features", a.query_features, a.records[0]);
   check_input(r, "db_features", a.db_features, a.records[0]);
   const evaluation::PairOptions o =
@@ -68,7 +68,7 @@ std::unique_ptr<evaluation::ScoredPair> record_scores(const ExplainArgs& a,
 
 // The set a record was scored on, loaded from the user's --root (and --gnd).
 datasets::RetrievalSet load_record_set(const std::string& record_path, const ExplainArgs& a) {
-  const nlohmann::json r = report::read_record(record_path);
+  const nlohmann::json r = records::read_record(record_path);
   const std::string set = r.value("set", std::string());
   const std::string protocol = r.value("protocol", std::string());
   if (!a.gnd.empty() && datasets::is_gnd_json_set(a.gnd))

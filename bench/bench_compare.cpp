@@ -7,7 +7,6 @@
 // Run: build/bench/bench_compare   (Release build; a few seconds)
 #include <cmath>
 #include <cstdint>
-#include <random>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -30,13 +29,11 @@ struct Aps {
 const Aps& aps() {
   static const Aps x = [] {
     Aps r;
-    std::mt19937_64 rng(1);
-    std::uniform_real_distribution<double> u(0, 1);
-    std::normal_distribution<double> noise(0.004, 0.2);
+    repbench::Rng rng(1);
     for (int i = 0; i < kQueries; ++i) {
-      const double a = u(rng);
+      const double a = rng.uniform();
       r.a.push_back(a);
-      r.b.push_back(std::min(1.0, std::max(0.0, a + noise(rng))));
+      r.b.push_back(std::min(1.0, std::max(0.0, a + 0.004 + 0.2 * rng.normal())));
     }
     return r;
   }();

@@ -14,7 +14,7 @@
 // probe values). BM_SgemmOnly is the ceiling: the sgemm of the same blocks and nothing else.
 // Per-query results: BM_Evaluate with top = 100 also keeps every query's top-100 db ids (what eval
 // and run write beside each record), found in the same score blocks; BM_WriteRecord writes the
-// record's per-query block and the top-ids .npy (report::write_eval_record) of that result. The
+// record's per-query block and the top-ids .npy (records::write_eval_record) of that result. The
 // summary prints both as a share of evaluate() without them (the limit: under 5%).
 // After the table, a summary gives the best run of each (--benchmark_repetitions=N for best-of-N).
 //
@@ -24,7 +24,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -35,6 +34,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "core/rng.h"
 #include "metrics/ap.h"
 #include "metrics/bootstrap.h"
 #include "metrics/evaluate.h"
@@ -42,8 +42,8 @@
 #include "metrics/parallel.h"
 #include "metrics/ranking.h"
 #include "metrics/topk.h"
-#include "report/eval_record.h"
-#include "report/record.h"
+#include "records/eval_record.h"
+#include "records/record.h"
 
 namespace {
 
@@ -64,17 +64,16 @@ struct Data {
 Data& data() {
   static Data* d = [] {
     auto* p = new Data;
-    std::mt19937_64 rng(0);
-    std::normal_distribution<float> normal;
+    repbench::Rng rng(0);
     std::vector<float> centres(kClasses * kD);
-    for (float& c : centres) c = normal(rng);
+    for (float& c : centres) c = static_cast<float>(rng.normal());
     p->x.resize(kN * kD);
     for (int64_t i = 0; i < kN; ++i) {
       const float* c = centres.data() + (i / kPerClass) * kD;
       float* row = p->x.data() + i * kD;
       double norm = 0;
       for (int64_t j = 0; j < kD; ++j) {
-        row[j] = c[j] + kNoise * normal(rng);
+        row[j] = c[j] + kNoise * static_cast<float>(rng.normal());
         norm += static_cast<double>(row[j]) * row[j];
       }
       const float inv = static_cast<float>(1.0 / std::sqrt(norm));
@@ -253,19 +252,19 @@ void BM_WriteRecord(benchmark::State& state) {
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("bench_eval_" + std::to_string(::getpid()));
   const std::string path = (dir / "record.json").string();
-  const nlohmann::json rec = {{"schema", repbench::report::kRecordSchema},
-                                 {"model", {{"name", "bench"}}},
-                                 {"dataset", "GPR1200"},
-                                 {"metrics", {{"map", d.with_top.map}}}};
+  const nlohmann::json rec = {{"schema", repbench::records::kRecordSchema},
+                              {"model", {{"name", "bench"}}},
+                              {"dataset", "GPR1200"},
+                              {"metrics", {{"map", d.with_top.map}}}};
   for (auto _ : state) {
     const double t0 = omp_get_wtime(), c0 = process_cpu_seconds();
-    repbench::report::write_eval_record(path, rec, {&d.with_top, &opt, &images, &d.ok, &d.junk});
+    repbench::records::write_eval_record(path, rec, {&d.with_top, &opt, &images, &d.ok, &d.junk});
     record("write per-query record", omp_get_wtime() - t0);
     record("write per-query record (cpu)", process_cpu_seconds() - c0);
   }
   state.counters["record_bytes"] = static_cast<double>(std::filesystem::file_size(path));
   state.counters["top_ids_bytes"] =
-      static_cast<double>(std::filesystem::file_size(repbench::report::top_ids_path(path)));
+      static_cast<double>(std::filesystem::file_size(repbench::records::top_ids_path(path)));
   std::filesystem::remove_all(dir);
 }
 

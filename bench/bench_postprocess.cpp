@@ -20,7 +20,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -29,6 +28,7 @@
 
 #include "core/descriptors.h"
 #include "core/npy.h"
+#include "core/rng.h"
 #include "metrics/inner_product.h"
 #include "metrics/rerank.h"
 #include "postprocess/postprocess.h"
@@ -53,10 +53,9 @@ int64_t n_train() { return std::min(kTrainRows, n_db()); }
 // neighbours are not trivial.
 FloatArray rows(int64_t n, uint64_t seed) {
   static const std::vector<float> mix = [] {
-    std::mt19937_64 r(99);
-    std::normal_distribution<float> h;
+    repbench::Rng r(99);
     std::vector<float> m(kDim * 32);
-    for (float& v : m) v = h(r);
+    for (float& v : m) v = static_cast<float>(r.normal());
     return m;
   }();
   FloatArray a;
@@ -64,12 +63,11 @@ FloatArray rows(int64_t n, uint64_t seed) {
   a.data.resize(static_cast<size_t>(n * kDim));
 #pragma omp parallel for
   for (int64_t i = 0; i < n; ++i) {
-    std::mt19937_64 r(seed * 1000003 + static_cast<uint64_t>(i));
-    std::normal_distribution<float> h;
+    repbench::Rng r = repbench::Rng::for_item(seed, 0, static_cast<uint64_t>(i));
     float z[32];
-    for (float& v : z) v = h(r);
+    for (float& v : z) v = static_cast<float>(r.normal());
     for (int64_t c = 0; c < kDim; ++c) {
-      float s = 0.5f * h(r);
+      float s = 0.5f * static_cast<float>(r.normal());
       for (int k = 0; k < 32; ++k) s += mix[k * kDim + c] * z[k];
       a.data[i * kDim + c] = s;
     }

@@ -23,13 +23,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <random>
 #include <string>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/descriptors.h"
+#include "core/rng.h"
 #include "scan/index.h"
 
 using namespace repbench;  // NOLINT
@@ -58,8 +58,8 @@ struct Mixture {
 
 Mixture make_mixture(int64_t clusters, int64_t latent, int64_t d, float spread) {
   Mixture m{clusters, latent, d, spread, 0.05f, {}, {}};
-  std::mt19937_64 rng(1);
-  std::normal_distribution<float> g(0, 1);
+  Rng rng(1);
+  auto g = [](Rng& r) { return static_cast<float>(r.normal()); };
   const float unit = 1.0f / std::sqrt(float(d));
   m.centres.resize(clusters * d);
   for (auto& c : m.centres) c = g(rng) * unit;
@@ -73,9 +73,9 @@ void fill(FloatArray& a, const Mixture& m, uint64_t seed) {
   const int64_t n = a.rows(), d = a.shape[1];
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i) {
-    std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ULL + uint64_t(i));
-    std::normal_distribution<float> g(0, 1);
-    const int64_t c = int64_t(rng() % uint64_t(m.clusters));
+    Rng rng = Rng::for_item(seed, 0, uint64_t(i));
+    auto g = [](Rng& r) { return static_cast<float>(r.normal()); };
+    const int64_t c = int64_t(rng.below(uint64_t(m.clusters)));
     float* row = a.data.data() + i * d;
     const float* centre = m.centres.data() + c * d;
     const float unit = 1.0f / std::sqrt(float(d));
@@ -121,10 +121,10 @@ int main(int argc, char** argv) {
   fill(train, mixture, 2);
   fill(queries, mixture, 3);
   // Every tenth query: a near-copy of a training row.
-  std::mt19937_64 rng(4);
-  std::normal_distribution<float> g(0, 1);
+  Rng rng(4);
+  auto g = [](Rng& r) { return static_cast<float>(r.normal()); };
   for (int64_t q = 0; q < nq; q += 10) {
-    const int64_t src = int64_t(rng() % uint64_t(n));
+    const int64_t src = int64_t(rng.below(uint64_t(n)));
     for (int64_t j = 0; j < d; ++j)
       queries.data[q * d + j] = train.data[src * d + j] + 0.1f / std::sqrt(float(d)) * g(rng);
   }

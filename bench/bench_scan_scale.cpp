@@ -29,7 +29,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -39,10 +38,12 @@
 #include "core/atomic_file.h"
 #include "core/descriptors.h"
 #include "core/npy.h"
+#include "core/rng.h"
 #include "metrics/parallel.h"
 #include "metrics/precision.h"
-#include "scan/scan.h"
 #include "scan/descriptor_stream.h"
+#include "scan/matches_csv.h"
+#include "scan/scan.h"
 #include "scan/stream_scan.h"
 
 namespace fs = std::filesystem;
@@ -130,14 +131,13 @@ int main(int argc, char** argv) {
   g.shape = {a.nq, a.d};
   g.data.resize(size_t(a.nq * a.d));
   std::vector<int64_t> source(size_t(a.planted));
-  std::mt19937_64 rng(42);
-  std::normal_distribution<float> noise(0.0f, 0.05f);
+  Rng rng(42);
   for (int64_t i = 0; i < a.nq; ++i) {
     float* row = g.data.data() + i * a.d;
     if (i < a.planted) {
-      source[i] = int64_t(rng() % uint64_t(a.n));
+      source[i] = int64_t(rng.below(uint64_t(a.n)));
       train_row(source[i], a.d, row);
-      for (int64_t j = 0; j < a.d; ++j) row[j] += noise(rng);
+      for (int64_t j = 0; j < a.d; ++j) row[j] += 0.05f * static_cast<float>(rng.normal());
     } else {
       train_row(a.n + 1000003 + i, a.d, row);
     }
@@ -145,9 +145,7 @@ int main(int argc, char** argv) {
   l2_normalize_rows(g);
   std::vector<std::string> names;
   for (int64_t i = 0; i < a.nq; ++i) names.push_back(std::to_string(i));
-  std::vector<int64_t> sample(size_t(a.nq));
-  for (int64_t i = 0; i < a.nq; ++i) sample[i] = i;
-  std::shuffle(sample.begin(), sample.end(), rng);
+  std::vector<int64_t> sample = rng.permutation(a.nq);
   sample.resize(size_t(std::min(a.check, a.nq)));
   std::sort(sample.begin(), sample.end());
 

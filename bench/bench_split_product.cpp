@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include "core/elapsed.h"
+#include "core/rng.h"
 #include "metrics/parallel.h"
 #include "metrics/split_product.h"
 
@@ -22,10 +22,9 @@ constexpr int kThreads = 2;
 struct Data {
   std::vector<float> q, v;
   Data() : q(kN * kTokens * kDim), v(kN * kTokens * kDim) {
-    std::mt19937 rng(0);
-    std::normal_distribution<float> g;
+    repbench::Rng rng(0);
     for (auto* x : {&q, &v}) {
-      for (auto& e : *x) e = g(rng);
+      for (auto& e : *x) e = static_cast<float>(rng.normal());
       for (int64_t i = 0; i < kN; ++i) {  // the flattened vector, normalised once
         float* r = x->data() + i * kTokens * kDim;
         double s = 0;

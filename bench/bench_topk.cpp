@@ -20,7 +20,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
-#include <random>
 #include <string>
 #include <vector>
 

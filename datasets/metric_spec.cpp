@@ -151,11 +151,9 @@ MetricSpec metric_from_json(const json& j, const std::string& where) {
   return m;
 }
 
-MetricSpec with_ap_override(MetricSpec spec, const std::string& ap, const std::string& what) {
-  if (ap.empty()) return spec;
-  const metrics::ApKind kind = parse_ap_kind(ap, what);
-  if (kind != spec.ap) {
-    spec.ap = kind;
+MetricSpec with_ap_override(MetricSpec spec, std::optional<metrics::ApKind> ap) {
+  if (ap && *ap != spec.ap) {
+    spec.ap = *ap;
     spec.ap_from = "override";
   }
   return spec;

@@ -52,9 +52,9 @@ MetricSpec metric_from_json(const nlohmann::json& j, const std::string& where);
 metrics::ApKind parse_ap_kind(const std::string& name, const std::string& what);
 const char* ap_kind_name(metrics::ApKind kind);
 
-// `spec` with its AP definition replaced by `ap` ("trapezoid" | "non-interpolated"); "" keeps
-// the set's own. Marks ap_from = "override" when it changes the AP.
-MetricSpec with_ap_override(MetricSpec spec, const std::string& ap, const std::string& what);
+// `spec` with its AP definition replaced by `ap` (parsed where it enters, parse_ap_kind); nullopt
+// keeps the set's own. Marks ap_from = "override" when it changes the AP.
+MetricSpec with_ap_override(MetricSpec spec, std::optional<metrics::ApKind> ap);
 
 // The definitions of the registered sets (set_registry.cpp says which set uses which).
 MetricSpec revisitop_metric(const std::string& source_note = "");

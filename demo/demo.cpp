@@ -10,13 +10,13 @@
 #include "core/error.h"
 #include "demo/demo_pool.h"
 #include "demo/fixture.h"
-#include "report/compare.h"
-#include "report/leaderboard.h"
-#include "report/record.h"
-#include "synth/coco.h"
-#include "synth/cutmix.h"
 #include "diffusion/ddpm.h"
 #include "diffusion/dif_sets.h"
+#include "records/record.h"
+#include "report/compare.h"
+#include "report/leaderboard.h"
+#include "synth/coco.h"
+#include "synth/cutmix.h"
 #include "synth/segmix.h"
 #include "synth/voc.h"
 
@@ -151,7 +151,7 @@ void write_best_two_comparison(const DemoOptions& o, suite::SuiteRunResult& resu
   // Each model's records live in one folder of OUT/records (suite/runner.h).
   auto folder_of = [&](const std::string& model) {
     for (const auto& path : result.records)
-      if (report::read_record(path)["model"]["name"] == model)
+      if (records::read_record(path)["model"]["name"] == model)
         return fs::path(path).parent_path().string();
     fail("demo: no record of model {}", model);
   };

@@ -43,14 +43,13 @@ EvalSetup setup_evaluation(const DescriptorEvalRequest& r) {
   } else {
     s.protocols.push_back(r.protocol);
   }
-  if (!r.ap.empty()) datasets::parse_ap_kind(r.ap, "--ap");  // before any file is read
   s.rerank = r.rerank.empty() ? metrics::RerankSpec{} : metrics::parse_rerank(r.rerank);
   r.copy_detection.Check();
   // All protocols share the image lists, so descriptors are read and checked once.
   s.first = datasets::load_set({r.set, s.protocols.front(), r.root, r.gnd});
   if (s.protocols.front().empty()) s.protocols.front() = s.first.protocol;
   // The set's own metric (its official evaluator's), with --ap overriding the AP definition.
-  s.metric = datasets::with_ap_override(s.first.metric, r.ap, "--ap");
+  s.metric = datasets::with_ap_override(s.first.metric, r.ap);
   if (!s.metric.copy_detection && !r.copy_detection.score_norm_train.empty())
     fail("--score-norm-train applies to copy-detection sets (disc21, copydays); {} is scored by "
          "mAP",
@@ -70,7 +69,7 @@ DescriptorEvaluation evaluate_descriptors(const DescriptorEvalRequest& r, const 
   ScoredPair scored = score_pair(std::move(q), std::move(db), po);
   d.pair = std::move(scored.pair);
   const PreparedPair& p = d.pair;
-  report::RecordHeader& header = d.header;
+  records::RecordHeader& header = d.header;
   header.model = {{"name", r.model}, {"category", r.category}};
   header.similarity = scored_similarity_name(p.split);
   header.inputs = {{"query_features", p.q.input},
@@ -124,11 +123,11 @@ DescriptorEvaluation evaluate_descriptors(const DescriptorEvalRequest& r, const 
 
 void DescriptorEvaluation::write_record(size_t i, const std::string& path) const {
   const ProtocolEvaluation& pe = protocols.at(i);
-  report::RecordHeader h = header;
+  records::RecordHeader h = header;
   h.set = pe.set.name;
   h.protocol = pe.set.protocol;
-  report::write_eval_record(path, make_set_record(h, pe.evaluation, pe.set, path),
-                            query_results(pe.evaluation));
+  records::write_eval_record(path, make_set_record(h, pe.evaluation, pe.set, path),
+                             query_results(pe.evaluation));
 }
 
 void SearchRequest::Check() const {

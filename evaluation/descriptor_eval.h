@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,14 +20,14 @@
 #include "core/npy.h"
 #include "datasets/metric_spec.h"
 #include "datasets/retrieval_set.h"
+#include "evaluation/copy_detection.h"
 #include "evaluation/evaluate_set.h"
 #include "evaluation/scoring.h"
 #include "metrics/precision.h"
 #include "metrics/rerank.h"
 #include "metrics/topk.h"
 #include "postprocess/postprocess.h"
-#include "evaluation/copy_detection.h"
-#include "report/eval_record.h"
+#include "records/eval_record.h"
 
 namespace repbench::evaluation {
 
@@ -40,7 +41,7 @@ struct DescriptorEvalRequest {
   std::string set, gnd, root;
   std::string protocol;  // "" = the set's default, "all" = every protocol of the set
   std::string model, category = "other";
-  std::string ap;        // "" = the set's own AP definition
+  std::optional<metrics::ApKind> ap;  // nullopt = the set's own AP definition
   Similarity similarity = Similarity::kAuto;
   bool l2_normalize = false, no_query_crop = false;
   postprocess::Spec postprocess;
@@ -74,7 +75,7 @@ struct ProtocolEvaluation {
 
 struct DescriptorEvaluation {
   PreparedPair pair;
-  report::RecordHeader header;  // model, similarity, inputs, options, seed, timings
+  records::RecordHeader header;  // model, similarity, inputs, options, seed, timings
   std::vector<ProtocolEvaluation> protocols;
 
   // Writes protocols[i]'s record (with its per-query results and, for copy detection, its

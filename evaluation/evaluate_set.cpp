@@ -20,14 +20,14 @@ SetEvaluation evaluate_set(const datasets::RetrievalSet& set, const metrics::Sco
   e.options.threads = o.threads;
   e.options.interrupt_check = o.interrupt_check;
   // The set's own metric (its official evaluator's), with the AP definition overridden if asked.
-  const datasets::MetricSpec metric = datasets::with_ap_override(set.metric, o.ap, o.ap_option);
+  const datasets::MetricSpec metric = datasets::with_ap_override(set.metric, o.ap);
   metrics::apply_metric(metric, e.options);
-  e.options.top_k = report::kTopIds;
+  e.options.top_k = records::kTopIds;
   e.lists = set.evaluation_lists();
   const auto t0 = std::chrono::steady_clock::now();
   e.result = metrics::evaluate(scores, e.lists.ok, e.lists.junk, e.options);
   e.timings["eval_seconds"] = seconds_since(t0);
-  e.metrics = report::eval_metrics_json(e.result, e.options, e.lists.groups);
+  e.metrics = records::eval_metrics_json(e.result, e.options, e.lists.groups);
   e.options_json = {{"ap", datasets::ap_kind_name(metric.ap)},
                     {"metric", metric.to_json()},
                     {"tie_rule", metrics::kTieRule},
@@ -46,18 +46,18 @@ SetEvaluation evaluate_set(const datasets::RetrievalSet& set, const metrics::Sco
   return e;
 }
 
-nlohmann::json make_set_record(report::RecordHeader header, const SetEvaluation& e,
+nlohmann::json make_set_record(records::RecordHeader header, const SetEvaluation& e,
                                const datasets::RetrievalSet& set, const std::string& record_path) {
   header.options.update(e.options_json);
   header.timings.update(e.timings);
   header.inputs.update(e.inputs);
-  nlohmann::json record = report::make_eval_record(header, e.metrics);
+  nlohmann::json record = records::make_eval_record(header, e.metrics);
   if (e.copy_detection)
     record["predictions"] = write_predictions_csv(*e.copy_detection, set, record_path);
   return record;
 }
 
-report::QueryResults query_results(const SetEvaluation& e) {
+records::QueryResults query_results(const SetEvaluation& e) {
   return {&e.result, &e.options, &e.query_images, &e.lists.ok, &e.lists.junk};
 }
 

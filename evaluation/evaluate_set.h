@@ -15,12 +15,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/float_view.h"
+#include "core/metric_kinds.h"
 #include "core/npy.h"
 #include "datasets/retrieval_set.h"
+#include "evaluation/copy_detection.h"
 #include "metrics/evaluate.h"
 #include "metrics/score_source.h"
-#include "evaluation/copy_detection.h"
-#include "report/eval_record.h"
+#include "records/eval_record.h"
 
 namespace repbench::evaluation {
 
@@ -28,9 +29,8 @@ struct SetEvalOptions {
   int bootstrap = 1000;  // resamples of the mAP interval
   uint64_t seed = 0;     // of the bootstrap
   int threads = 0;       // 0 = all cores
-  // The AP definition instead of the set's own ("" = the set's), and the option that named it
-  // (for the error on an unknown name).
-  std::string ap, ap_option = "--ap";
+  // The AP definition instead of the set's own (nullopt = the set's).
+  std::optional<metrics::ApKind> ap;
   CopyDetectionOptions copy_detection;  // disc21, copydays
   std::function<void()> interrupt_check;        // metrics::EvalOptions::interrupt_check
 };
@@ -57,10 +57,10 @@ SetEvaluation evaluate_set(const datasets::RetrievalSet& set, const metrics::Sco
 // The record of an evaluation: `header` (model, set, protocol, inputs, options and timings the
 // caller knows) with the evaluation's options, timings and inputs added. For a copy-detection
 // set the predictions CSVs are written beside `record_path` (atomically) and named in the record.
-nlohmann::json make_set_record(report::RecordHeader header, const SetEvaluation& e,
+nlohmann::json make_set_record(records::RecordHeader header, const SetEvaluation& e,
                                const datasets::RetrievalSet& set, const std::string& record_path);
 
 // The per-query results write_eval_record() stores with the record (pointers into `e`).
-report::QueryResults query_results(const SetEvaluation& e);
+records::QueryResults query_results(const SetEvaluation& e);
 
 }  // namespace repbench::evaluation

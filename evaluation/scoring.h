@@ -78,7 +78,7 @@ struct ScoredPair {
 ScoredPair score_pair(Descriptors q, Descriptors db, const PairOptions& o,
                       metrics::ScoreUse use = metrics::ScoreUse::kEveryRow);
 
-// The options a record (report/record.h) was scored with: its similarity, options.l2_normalize,
+// The options a record (records/record.h) was scored with: its similarity, options.l2_normalize,
 // options.postprocess and options.rerank. The chain is trained on `files.train_file`, else on
 // the record's inputs.postprocess_train (the file must have the record's train_sha256), and kept
 // in `files.cache_dir` ("" = the default); `files.chain` is not used. Throws Error naming

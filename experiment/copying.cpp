@@ -7,18 +7,18 @@
 
 #include <fmt/format.h>
 
-#include "core/elapsed.h"
 #include "core/atomic_file.h"
+#include "core/elapsed.h"
 #include "core/error.h"
-#include "core/record_envelope.h"
-#include "metrics/bootstrap.h"
-#include "models/registry.h"
-#include "scan/scan.h"
+#include "core/rng.h"
 #include "diffusion/ddpm.h"
 #include "diffusion/image_prep.h"
 #include "diffusion/sampler.h"
 #include "diffusion/schedule.h"
-#include "core/rng.h"
+#include "metrics/bootstrap.h"
+#include "models/registry.h"
+#include "records/record_envelope.h"
+#include "scan/scan.h"
 
 namespace fs = std::filesystem;
 namespace dif = repbench::diffusion;
@@ -279,7 +279,7 @@ json run_copying_experiment(const CopyingOptions& o) {
                     rec["above"][0]["threshold"].get<double>()));
   }
 
-  json r = record_envelope(kCopyingExperimentSchema);
+  json r = records::record_envelope(records::kCopyingExperimentSchema);
   r["kind"] = "copying-experiment";
   r["images"] = {{"source", o.images}, {"count", available}};
   r["model"] = spec;

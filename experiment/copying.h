@@ -64,7 +64,7 @@ struct CopyingOptions {
 };
 
 // Runs (or resumes) the experiment and returns the record, also written to OUT/experiment.json:
-// the envelope of core/record_envelope.h (schema kCopyingExperimentSchema, context, timings:
+// the envelope of records/record_envelope.h (schema kCopyingExperimentSchema, context, timings:
 // train_seconds, sample_seconds and scan_seconds summed over the sizes, total_seconds) with
 // kind "copying-experiment", images, model, thresholds, options, protocol and sizes. Throws Error before training when a size exceeds the
 // number of images, naming the source and the count.

@@ -23,6 +23,7 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "core/version.h"
+#include "datasets/metric_spec.h"
 #include "datasets/set_registry.h"
 #include "datasets/set_summary.h"
 #include "evaluation/descriptor_eval.h"
@@ -252,7 +253,7 @@ py::object evaluate(py::handle queries, py::handle database, const std::string& 
   r.root = opt_path(root);
   r.protocol = protocol.is_none() ? "" : protocol.cast<std::string>();
   r.category = category;
-  r.ap = ap.is_none() ? "" : ap.cast<std::string>();
+  if (!ap.is_none()) r.ap = datasets::parse_ap_kind(ap.cast<std::string>(), "--ap");
   r.similarity = evaluation::parse_similarity(similarity);
   r.l2_normalize = l2_normalize;
   r.no_query_crop = no_query_crop;

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "report/per_query.h"
-#include "report/record.h"
+#include "records/per_query.h"
+#include "records/record.h"
 
 namespace fs = std::filesystem;
 
@@ -39,8 +39,8 @@ ComparedSet pair_records(const Side& a, const Side& b, const metrics::PairedOpti
   for (const Side* s : {&a, &b})
     if (is_skipped(s->record))
       fail("{}: {} is a skipped record (no scores to compare)", both, s->path);
-  const auto pa = read_per_query(a.record, a.path);
-  const auto pb = read_per_query(b.record, b.path);
+  const auto pa = records::read_per_query(a.record, a.path);
+  const auto pb = records::read_per_query(b.record, b.path);
   if (!pa || !pb) {
     const Side& s = pa ? b : a;
     fail("{}: {} has no per-query data (schema {}); write it again with this version's eval or run",
@@ -67,8 +67,8 @@ ComparedSet pair_records(const Side& a, const Side& b, const metrics::PairedOpti
 std::map<std::string, Side> records_by_dataset(const std::string& dir, const std::string& name,
                                                std::vector<std::string>& notes) {
   std::map<std::string, Side> out;
-  for (const std::string& f : record_files({dir})) {
-    Side s{f, read_record(f)};
+  for (const std::string& f : records::record_files({dir})) {
+    Side s{f, records::read_record(f)};
     const std::string dataset = s.record["dataset"].get<std::string>();
     if (is_skipped(s.record)) {
       notes.push_back(fmt::format("{} was skipped in {} ({})", dataset, name, f));
@@ -115,7 +115,8 @@ Comparison compare_records(const std::string& a, const std::string& b,
   if (dir_a != dir_b)
     fail("{} and {}: give two record files or two record folders, not one of each", a, b);
   if (!dir_a) {
-    c.sets.push_back(pair_records({a, read_record(a)}, {b, read_record(b)}, options));
+    c.sets.push_back(
+        pair_records({a, records::read_record(a)}, {b, records::read_record(b)}, options));
   } else {
     const auto ra = records_by_dataset(a, "A", c.notes);
     const auto rb = records_by_dataset(b, "B", c.notes);

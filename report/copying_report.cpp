@@ -10,7 +10,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "core/record_envelope.h"
+#include "records/record_envelope.h"
 #include "report/gnuplot.h"
 #include "report/html_page.h"
 #include "report/impl/record_fields.h"
@@ -66,7 +66,7 @@ ExperimentView read_view(const json& r) {
                             "images.source");
   v.image_count = static_cast<int64_t>(
       kFields.number(kFields.field(r["images"], "count", "images."), "images.count"));
-  const impl::RecordFields::Origin origin = kFields.origin(r, kCopyingExperimentSchema);
+  const impl::RecordFields::Origin origin = kFields.origin(r, records::kCopyingExperimentSchema);
   v.created = origin.date;
   v.version = origin.version;
   v.options = kFields.field(r, "options", "");

@@ -86,7 +86,7 @@ std::string ranking_note(const QueryFailure& f, int64_t k) {
   return fmt::format("<p class=\"sub\">{}</p>\n", fmt::join(parts, " &middot; "));
 }
 
-std::string summary(const RecordQueries& pq) {
+std::string summary(const records::RecordQueries& pq) {
   size_t scored = 0;
   double sum = 0;
   for (const auto& ap : pq.ap)
@@ -99,7 +99,7 @@ std::string summary(const RecordQueries& pq) {
                      scored ? fmt::format(", mAP {:.2f}%", 100 * sum / scored) : std::string());
 }
 
-std::string what_is_shown(const RecordQueries& pq, bool scores) {
+std::string what_is_shown(const records::RecordQueries& pq, bool scores) {
   return fmt::format(
       "<p>Ranks are positions in the record's ranking (its top {} database ids per query, "
       "<code>{}</code>); {}. Green: the best-ranked positive; red: false positives ranked above "
@@ -115,8 +115,9 @@ std::string what_is_shown(const RecordQueries& pq, bool scores) {
 // ---------------------------------------------------------------------------------------------
 // Selection
 
-QueryFailure explain_query(const RecordQueries& pq, const datasets::RetrievalSet& set, int64_t query,
-                           size_t max_false_positives, const metrics::ScoreSource* scores) {
+QueryFailure explain_query(const records::RecordQueries& pq, const datasets::RetrievalSet& set,
+                           int64_t query, size_t max_false_positives,
+                           const metrics::ScoreSource* scores) {
   const datasets::Query& q = set.queries[query];
   QueryFailure f;
   f.query = query;
@@ -151,7 +152,7 @@ QueryFailure explain_query(const RecordQueries& pq, const datasets::RetrievalSet
   return f;
 }
 
-std::vector<int64_t> worst_queries(const RecordQueries& pq, size_t n) {
+std::vector<int64_t> worst_queries(const records::RecordQueries& pq, size_t n) {
   std::vector<int64_t> order;
   for (size_t i = 0; i < pq.ap.size(); ++i)
     if (pq.ap[i]) order.push_back(static_cast<int64_t>(i));
@@ -161,7 +162,8 @@ std::vector<int64_t> worst_queries(const RecordQueries& pq, size_t n) {
   return order;
 }
 
-std::vector<int64_t> most_different_queries(const RecordQueries& a, const RecordQueries& b, size_t n) {
+std::vector<int64_t> most_different_queries(const records::RecordQueries& a,
+                                            const records::RecordQueries& b, size_t n) {
   std::vector<int64_t> order;
   for (size_t i = 0; i < a.ap.size() && i < b.ap.size(); ++i)
     if (a.ap[i] && b.ap[i]) order.push_back(static_cast<int64_t>(i));
@@ -183,8 +185,8 @@ std::string failure_page_path(const std::string& record_path) {
 
 void write_failure_page(const std::string& record_path, const datasets::RetrievalSet& set,
                         const std::string& out_path, const FailurePageOptions& options) {
-  const RecordQueries pq = read_record_queries(record_path);
-  check_same_queries(pq, set);
+  const records::RecordQueries pq = records::read_record_queries(record_path);
+  records::check_same_queries(pq, set);
   const std::vector<int64_t> worst = worst_queries(pq, options.worst);
   std::string b = fmt::format("<h1>Where does {} fail?</h1>\n<p class=\"sub\">{}</p>\n",
                               html_escape(pq.model), summary(pq));
@@ -212,13 +214,13 @@ void write_failure_page(const std::string& record_path, const datasets::Retrieva
 void write_comparison_page(const std::string& record_a, const std::string& record_b,
                            const datasets::RetrievalSet& set, const std::string& out_path,
                            const FailurePageOptions& options) {
-  const RecordQueries a = read_record_queries(record_a);
-  const RecordQueries b = read_record_queries(record_b);
+  const records::RecordQueries a = records::read_record_queries(record_a);
+  const records::RecordQueries b = records::read_record_queries(record_b);
   if (a.queries_sha256 != b.queries_sha256 || a.ap.size() != b.ap.size())
     fail("{} and {} were scored on different queries (queries_sha256 {} and {})", record_a,
          record_b, a.queries_sha256.substr(0, 12), b.queries_sha256.substr(0, 12));
-  check_same_queries(a, set);
-  check_same_queries(b, set);
+  records::check_same_queries(a, set);
+  records::check_same_queries(b, set);
   const std::vector<int64_t> shown = most_different_queries(a, b, options.worst);
   std::string h = fmt::format("<h1>{} against {}</h1>\n<p class=\"sub\">A: {}<br>B: {}</p>\n",
                               html_escape(a.model), html_escape(b.model), summary(a), summary(b));
@@ -239,7 +241,7 @@ void write_comparison_page(const std::string& record_a, const std::string& recor
                      q, ap_text(fa.ap), ap_text(fb.ap));
     h += "<div class=\"versus\">\n<div>" + query_item(thumbs, set, q) + "</div>\n";
     for (const auto* side : {&fa, &fb}) {
-      const RecordQueries& pq = side == &fa ? a : b;
+      const records::RecordQueries& pq = side == &fa ? a : b;
       h += fmt::format("<div><p><strong>{}</strong> &middot; {}: AP {}</p>\n",
                        side == &fa ? "A" : "B", html_escape(pq.model), ap_text(side->ap));
       h += "<div class=\"strip\">\n" + ranking_items(thumbs, set, *side, pq.k) + "</div>\n" +

@@ -25,7 +25,7 @@
 
 #include "datasets/retrieval_set.h"
 #include "metrics/score_source.h"
-#include "report/record_queries.h"
+#include "records/record_queries.h"
 
 namespace repbench::report {
 
@@ -57,15 +57,16 @@ struct QueryFailure {
 
 // The query's failure under `pq` (which check_same_queries accepted for `set`); the shown
 // items' scores from `scores` when given.
-QueryFailure explain_query(const RecordQueries& pq, const datasets::RetrievalSet& set, int64_t query,
-                           size_t max_false_positives,
+QueryFailure explain_query(const records::RecordQueries& pq, const datasets::RetrievalSet& set,
+                           int64_t query, size_t max_false_positives,
                            const metrics::ScoreSource* scores = nullptr);
 
 // The `n` scored queries with the lowest AP, lowest first, ties by query index.
-std::vector<int64_t> worst_queries(const RecordQueries& pq, size_t n);
+std::vector<int64_t> worst_queries(const records::RecordQueries& pq, size_t n);
 
 // The `n` queries scored by both records with the largest |AP_a - AP_b|, ties by query index.
-std::vector<int64_t> most_different_queries(const RecordQueries& a, const RecordQueries& b, size_t n);
+std::vector<int64_t> most_different_queries(const records::RecordQueries& a,
+                                            const records::RecordQueries& b, size_t n);
 
 // The page beside a record: "x/m.rparis6k.medium.json" -> "x/m.rparis6k.medium.failures.html".
 // The leaderboard links a record's cell to this file when it exists.

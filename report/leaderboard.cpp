@@ -22,12 +22,12 @@
 #include "core/error.h"
 #include "core/parse_list.h"
 #include "datasets/set_registry.h"
+#include "records/per_query.h"
+#include "records/record.h"
 #include "report/cd_diagram.h"
 #include "report/failure_page.h"
 #include "report/html_page.h"
 #include "report/impl/parse_number.h"
-#include "report/per_query.h"
-#include "report/record.h"
 
 namespace repbench::report {
 
@@ -138,7 +138,8 @@ ScoreEntry entry_from_record(const json& record, const std::string& path) {
         std::isfinite(hi.get<double>()))
       e.ci95_percent = std::make_pair(lo.get<double>() * 100.0, hi.get<double>() * 100.0);
   }
-  if (auto pq = read_per_query(record, path)) e.per_query = QueryAps{pq->ap, pq->queries_sha256};
+  if (auto pq = records::read_per_query(record, path))
+    e.per_query = QueryAps{pq->ap, pq->queries_sha256};
   return e;
 }
 
@@ -207,11 +208,11 @@ std::vector<ScoreEntry> load_scores_csv(const std::string& path) {
 }
 
 std::vector<ScoreEntry> load_records(const std::vector<std::string>& files_or_dirs) {
-  const std::vector<std::string> files = record_files(files_or_dirs);
+  const std::vector<std::string> files = records::record_files(files_or_dirs);
   std::vector<ScoreEntry> entries;
   entries.reserve(files.size());
   for (const auto& path : files) {
-    entries.push_back(entry_from_record(read_record(path), path));
+    entries.push_back(entry_from_record(records::read_record(path), path));
     std::error_code ec;
     if (const std::string page = failure_page_path(path); fs::is_regular_file(page, ec))
       entries.back().page = page;

@@ -56,7 +56,7 @@ struct ScoreEntry {
   // "post-processing PCAW512,L2norm, re-ranking dba:k=2,alpha=3" (options.postprocess, .rerank).
   std::string processing;
   std::optional<QueryAps> per_query;  // from a record that has per-query data
-  bool published = false;  // a published reference row (see report/reference.h)
+  bool published = false;             // a published reference row (see report/reference_rows.h)
 };
 
 // Reads a long-format CSV of scores: header exactly `model,category,dataset,map`, one row per

@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 #include "report/cd_diagram.h"
-#include "report/reference.h"
+#include "report/reference_rows.h"
 
 namespace fs = std::filesystem;
 
@@ -20,7 +20,7 @@ LeaderboardOutcome run_leaderboard(const LeaderboardRequest& r) {
   std::vector<std::string> reference_notes;
   if (!r.reference.empty())
     reference_notes =
-        add_reference_rows(load_reference(r.reference), entries, r.reference_synthetic);
+        add_reference_rows(records::load_reference(r.reference), entries, r.reference_synthetic);
   LeaderboardOutcome o;
   o.board = build_leaderboard(entries);
   Leaderboard& board = o.board;

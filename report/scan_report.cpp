@@ -11,7 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "core/record_envelope.h"
+#include "records/record_envelope.h"
 #include "report/gnuplot.h"
 #include "report/html_page.h"
 #include "report/impl/record_fields.h"
@@ -164,7 +164,8 @@ ScanView read_view(const json& r) {
   ScanView v;
   v.model = text(r, "model");
   v.similarity = text(r, "similarity");
-  const impl::RecordFields::Origin origin = kFields.origin(r, kScanSchema, "repbench.scan/2");
+  const impl::RecordFields::Origin origin =
+      kFields.origin(r, records::kScanSchema, "repbench.scan/2");
   v.created = origin.date;
   v.version = origin.version;
   if (r.contains("k") && r["k"].is_number()) v.k = r["k"].get<int64_t>();

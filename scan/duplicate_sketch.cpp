@@ -1,4 +1,3 @@
-#include "core/parallel.h"
 #include "scan/duplicate_sketch.h"
 
 #include <cblas.h>
@@ -16,7 +15,9 @@
 #include "core/descriptors.h"
 #include "core/error.h"
 #include "core/file_io.h"
+#include "core/parallel.h"
 #include "metrics/parallel.h"
+#include "scan/duplicates.h"
 #include "scan/index.h"
 
 namespace fs = std::filesystem;

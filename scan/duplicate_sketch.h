@@ -10,13 +10,13 @@
 //     t . x  <=  y_t . y_x + r_t r_x
 //
 // so a training row whose bound is below the duplicate threshold (less a margin that covers the
-// float16 rounding of the sketch, 2^-11 of |y_t| |y_x|, and float arithmetic) cannot be a duplicate.
-// The count pass reads the sketch file (2m + 4 bytes a row instead of the row's 2 or 4 bytes a
-// value), and the rows that survive are read from the files and decided by the reference score,
-// the same rule as add_duplicate_counts() (scan/scan.h): the counts are identical to the full
-// pass's, whatever the data; only how much the bound prunes depends on them. When too many rows
-// survive (data whose leading directions hold little of their energy, a low threshold), count()
-// says so and the caller makes the full pass.
+// float16 rounding of the sketch, 2^-11 of |y_t| |y_x|, and float arithmetic) cannot be a
+// duplicate. The count pass reads the sketch file (2m + 4 bytes a row instead of the row's 2 or 4
+// bytes a value), and the rows that survive are read from the files and decided by the reference
+// score, the same rule as add_duplicate_counts() (scan/duplicates.h): the counts are identical to
+// the full pass's, whatever the data; only how much the bound prunes depends on them. When too many
+// rows survive (data whose leading directions hold little of their energy, a low threshold),
+// count() says so and the caller makes the full pass.
 //
 // Inner-product descriptors only (the split product's max over tokens has no such bound here).
 #pragma once

@@ -4,9 +4,9 @@
 #include <map>
 
 #include "core/error.h"
+#include "scan/baseline.h"
 #include "scan/groups.h"
 #include "scan/index.h"
-#include "scan/scan.h"
 
 namespace repbench::scan {
 

@@ -9,7 +9,7 @@
 //    "generated": {"paths": [...], "skipped": [{"index", "path", "error"}]},
 //    "ids": [nq x k list indices in the whole training list, -1 = none],
 //    "scores": [nq x k], "seconds": s,
-//    "context": the task's record_context() (core/record_envelope.h): versions, date, host,
+//    "context": the task's record_context() (records/record_envelope.h): versions, date, host,
 //    and, from format_version 2, what the merge needs instead of reading the shards again:
 //    "train": {"paths": [the shard's slice of the list], "failed": [{"index", "path", "error"}],
 //              "row_shape": [...]},
@@ -51,7 +51,7 @@ struct PartialScan {
   std::vector<models::FailedImage> generated_failed;
   metrics::TopKResult topk;                  // ids: indices in the whole training list
   double seconds = 0;
-  // Who ran the task, where and when (core/record_envelope.h's record_context()); null in a file
+  // Who ran the task, where and when (records/record_envelope.h's record_context()); null in a file
   // written before the field. Not compared across partials: tasks of one array run on many hosts.
   nlohmann::json context;
 

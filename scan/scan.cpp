@@ -1,15 +1,12 @@
-#include "core/elapsed.h"
-#include "core/parallel.h"
 #include "scan/scan.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <functional>
 #include <filesystem>
+#include <functional>
 #include <map>
-#include <numeric>
 #include <optional>
 #include <set>
 
@@ -17,18 +14,19 @@
 
 #include "core/atomic_file.h"
 #include "core/descriptors.h"
+#include "core/elapsed.h"
 #include "core/error.h"
-#include "core/record_envelope.h"
-#include "core/rng.h"
 #include "core/sha256.h"
 #include "descriptors/shards.h"
 #include "evaluation/scoring.h"
-#include "metrics/inner_product.h"
-#include "metrics/parallel.h"
-#include "metrics/split_product.h"
-#include "models/feature_cache.h"
-#include "scan/groups.h"
 #include "imaging/image_list.h"
+#include "models/feature_cache.h"
+#include "records/record_envelope.h"
+#include "scan/baseline.h"
+#include "scan/duplicates.h"
+#include "scan/groups.h"
+#include "scan/impl/scan_record.h"
+#include "scan/matches_csv.h"
 #include "scan/partial.h"
 #include "scan/stream_index.h"
 #include "scan/stream_scan.h"
@@ -38,20 +36,6 @@ namespace fs = std::filesystem;
 namespace repbench::scan {
 
 namespace {
-
-// Streams of derive_seed(ScanParams::seed, ...): the baseline's sample and the sample of matches
-// whose duplicates are counted.
-constexpr uint64_t kBaselineStream = 1, kDuplicateSampleStream = 2;
-
-// A top-1 score this close to 1 is an identical image (float rounding of a unit vector's norm).
-constexpr float kIdentical = 1.0f - 1e-5f;
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
 
 // Rows of `a` that are not listed in `failed` (sorted by index), and their original indices.
 FloatArray keep_rows(FloatArray a, const std::vector<models::FailedImage>& failed,
@@ -80,21 +64,6 @@ nlohmann::json skipped_json(const std::vector<models::FailedImage>& failed) {
 
 }  // namespace
 
-void ScanParams::Check() const {
-  if (k < 1) fail("--k {} must be >= 1", k);
-  if (thresholds.empty()) fail("give at least one --threshold");
-  for (double t : thresholds)
-    if (!(t >= -1 && t <= 1))
-      fail("--threshold {} is outside [-1, 1] (scores are cosine similarities)", t);
-  if (!(dup_threshold >= -1 && dup_threshold <= 1))
-    fail("--dup-threshold {} is outside [-1, 1] (scores are cosine similarities)", dup_threshold);
-  if (baseline_sample < 0) fail("--baseline-sample {} is negative", baseline_sample);
-  if (duplicate_cap < 1) fail("duplicate cap {} must be >= 1", duplicate_cap);
-  if (duplicate_sample < -1)
-    fail("--duplicate-sample {} must be >= 0, or -1 for every generation", duplicate_sample);
-  index.Check();
-}
-
 void ScanOptions::Check() const {
   if (generated.empty() == generated_descriptors.empty())
     fail("give either --generated DIR_OR_LIST or --generated-descriptors G.npy");
@@ -120,326 +89,6 @@ void ScanOptions::Check() const {
                                                  : params.index.factory);
   extractor.Check();
   params.Check();
-}
-
-std::vector<double> parse_thresholds(const std::vector<std::string>& texts) {
-  std::vector<double> out;
-  for (const auto& text : texts) {
-    size_t start = 0;
-    while (start <= text.size()) {
-      const size_t comma = std::min(text.find(',', start), text.size());
-      const std::string item = text.substr(start, comma - start);
-      size_t used = 0;
-      double v = 0;
-      try {
-        v = std::stod(item, &used);
-      } catch (const std::exception&) {
-        used = std::string::npos;
-      }
-      if (item.empty() || used != item.size())
-        fail("--threshold '{}' is not a number (or a comma-separated list of numbers)", text);
-      out.push_back(v);
-      start = comma + 1;
-    }
-  }
-  return out;
-}
-
-std::vector<int64_t> baseline_rows(int64_t n, int64_t sample, uint64_t seed) {
-  std::vector<int64_t> rows;
-  if (n < 2) return rows;
-  if (sample >= n) {
-    rows.resize(n);
-    std::iota(rows.begin(), rows.end(), 0);
-    return rows;
-  }
-  // core/rng's permutation: the same rows on every standard library (std::shuffle's are not).
-  const std::vector<int64_t> perm = Rng(derive_seed(seed, kBaselineStream)).permutation(n);
-  rows.assign(perm.begin(), perm.begin() + sample);
-  std::sort(rows.begin(), rows.end());
-  return rows;
-}
-
-Baseline baseline_from_top2(std::vector<int64_t> rows, const metrics::TopKResult& r) {
-  Baseline b;
-  b.rows = std::move(rows);
-  REPBENCH_ASSERT(r.nq == int64_t(b.rows.size()) && r.k == 2);
-  // The image itself is normally the first neighbour; the other one is the baseline.
-  for (size_t i = 0; i < b.rows.size(); ++i) {
-    int64_t j = 0;
-    if (r.ids[i * 2] == b.rows[i]) j = 1;
-    b.nearest.push_back(r.ids[i * 2 + j]);
-    b.top1.push_back(r.scores[i * 2 + j]);
-  }
-  return b;
-}
-
-Baseline self_similarity_baseline(const TrainIndex& index, const FloatArray& train,
-                                  int64_t sample, uint64_t seed) {
-  const int64_t row = train.row_size();
-  std::vector<int64_t> rows = baseline_rows(train.rows(), sample, seed);
-  if (rows.empty()) return {};
-  std::vector<float> q(rows.size() * row);
-  for (size_t i = 0; i < rows.size(); ++i)
-    std::copy(train.row(rows[i]), train.row(rows[i]) + row, q.begin() + i * row);
-  const metrics::TopKResult r = index.search(q.data(), int64_t(rows.size()), 2);
-  return baseline_from_top2(std::move(rows), r);
-}
-
-void add_duplicate_counts(const float* queries, const std::vector<int64_t>& self,
-                          const FloatArray& block, int64_t first_row, bool split_product,
-                          double threshold, int threads, std::vector<int64_t>& counts) {
-  const int64_t nq = int64_t(self.size()), n = block.rows();
-  if (nq == 0 || n == 0) return;
-  std::unique_ptr<metrics::ScoreSource> s;
-  if (split_product)
-    s = std::make_unique<metrics::SplitProductScores>(queries, nq, block.data.data(), n,
-                                                      block.shape[1], block.shape[2]);
-  else
-    s = std::make_unique<metrics::InnerProductScores>(queries, nq, block.data.data(), n,
-                                                      block.row_size());
-  const float t = static_cast<float>(threshold);
-  const int64_t row = block.row_size(), tokens = split_product ? block.shape[1] : 1,
-                dim = row / tokens;
-  constexpr float kNearThreshold = 1e-4f;  // far above sgemm's rounding differences
-  // Blocks of 64 queries x 8192 training rows, one thread each, single-threaded BLAS inside
-  // (the layout search_topk measured fastest).
-  const int64_t bq = 64, bn = 8192;
-  const int64_t qblocks = (nq + bq - 1) / bq;
-  const int team = resolve_threads(threads);
-  metrics::BlasThreadsScope blas(1);
-  std::vector<std::vector<float>> bufs(team, std::vector<float>(bq * bn));
-  metrics::parallel_for(qblocks, team, [&](int64_t b, int thread) {
-    const int64_t q0 = b * bq, qn = std::min(bq, nq - q0);
-    float* buf = bufs[thread].data();
-    for (int64_t b0 = 0; b0 < n; b0 += bn) {
-      const int64_t m = std::min(bn, n - b0);
-      s->compute(q0, qn, b0, m, buf, m);
-      for (int64_t i = 0; i < qn; ++i) {
-        const float* r = buf + i * m;
-        const int64_t me = self[q0 + i] - first_row - b0;  // the image's own column, if here
-        // The common case in one branch-free sweep (it vectorises: this loop runs once per score
-        // of the product); rows with a score near the threshold take the careful loop below.
-        int32_t above = 0, near = 0;
-        for (int64_t j = 0; j < m; ++j) {
-          above += r[j] > t;
-          near |= std::abs(r[j] - t) <= kNearThreshold;
-        }
-        int64_t c = above;
-        if (near) {
-          c = 0;
-          for (int64_t j = 0; j < m; ++j) {
-            float v = r[j];
-            // Near the threshold the reference score decides (exact_search says why): the count
-            // must not depend on how the training set was cut.
-            if (std::abs(v - t) <= kNearThreshold)
-              v = reference_score(queries + (q0 + i) * row, block.row(b0 + j), tokens, dim);
-            c += v > t && j != me;  // the image itself is not its own duplicate
-          }
-        } else if (me >= 0 && me < m && r[me] > t) {
-          --c;
-        }
-        counts[q0 + i] += c;
-      }
-    }
-  });
-}
-
-std::vector<int64_t> count_index_duplicates(const float* queries, const std::vector<int64_t>& rows,
-                                            int64_t n, double threshold, const TrainIndex& index,
-                                            int64_t cap) {
-  std::vector<int64_t> counts(rows.size(), 0);
-  if (rows.empty()) return counts;
-  const float t = static_cast<float>(threshold);
-  const int64_t kk = std::min(cap + 1, n);
-  const metrics::TopKResult r = index.search(queries, int64_t(rows.size()), kk);
-  for (size_t i = 0; i < rows.size(); ++i)
-    for (int64_t j = 0; j < kk; ++j)
-      if (r.ids[i * kk + j] >= 0 && r.ids[i * kk + j] != rows[i] && r.scores[i * kk + j] > t)
-        counts[i] = std::min(counts[i] + 1, cap);
-  return counts;
-}
-
-std::vector<int64_t> count_duplicates(const FloatArray& train, bool split_product,
-                                      const std::vector<int64_t>& rows, double threshold,
-                                      const TrainIndex& index, int64_t cap, int threads) {
-  const int64_t row = train.row_size(), n = train.rows();
-  std::vector<int64_t> counts(rows.size(), 0);
-  if (rows.empty()) return counts;
-  std::vector<float> q(rows.size() * row);
-  for (size_t i = 0; i < rows.size(); ++i)
-    std::copy(train.row(rows[i]), train.row(rows[i]) + row, q.begin() + i * row);
-  if (!index.exact()) return count_index_duplicates(q.data(), rows, n, threshold, index, cap);
-  add_duplicate_counts(q.data(), rows, train, 0, split_product, threshold, threads, counts);
-  return counts;
-}
-
-std::vector<AboveThreshold> count_above(const std::vector<float>& generations_top1,
-                                        const std::vector<float>& baseline_top1,
-                                        const std::vector<double>& thresholds) {
-  std::vector<AboveThreshold> out;
-  for (double t : thresholds) {
-    AboveThreshold a;
-    a.threshold = t;
-    // Compared in float, the scores' precision: 0.6f must not count as above 0.6.
-    const float tf = static_cast<float>(t);
-    for (float s : generations_top1) a.generations += s > tf;
-    for (float s : baseline_top1) a.baseline += s > tf;
-    a.fraction = generations_top1.empty() ? 0 : double(a.generations) / generations_top1.size();
-    a.baseline_fraction = baseline_top1.empty() ? 0 : double(a.baseline) / baseline_top1.size();
-    out.push_back(a);
-  }
-  return out;
-}
-
-void write_matches_csv(const std::string& path, const std::vector<std::string>& generated_paths,
-                       const std::vector<std::string>& train_paths, const metrics::TopKResult& m) {
-  write_matches_csv(path, generated_paths,
-                    [&](int64_t id) -> const std::string& { return train_paths[id]; }, m);
-}
-
-void write_matches_csv(const std::string& path, const std::vector<std::string>& generated_paths,
-                       const std::function<const std::string&(int64_t)>& train_path,
-                       const metrics::TopKResult& m) {
-  std::string csv = "generated,rank,train,score\n";
-  for (int64_t i = 0; i < m.nq; ++i)
-    for (int64_t r = 0; r < m.k; ++r) {
-      const int64_t id = m.ids[i * m.k + r];
-      if (id < 0) continue;
-      csv += fmt::format("{},{},{},{:.6f}\n", csv_field(generated_paths[i]), r + 1,
-                         csv_field(train_path(id)), m.scores[i * m.k + r]);
-    }
-  write_file_atomic(path, csv);
-}
-
-nlohmann::json record_body(const ScanPieces& p, const std::vector<std::string>& generated_paths,
-                           const std::function<const std::string&(int64_t)>& train_path,
-                           bool split_product, const ScanParams& params) {
-  const SearchOutcome& found = p.found;
-  const int64_t ng = found.topk.nq;
-  REPBENCH_ASSERT(ng == int64_t(generated_paths.size()) && found.topk.k == params.k);
-  nlohmann::json rec;
-  rec["similarity"] = split_product ? "split-product" : "inner-product";
-  rec["k"] = params.k;
-  rec["thresholds"] = params.thresholds;
-  rec["dup_threshold"] = params.dup_threshold;
-  rec["search"] = {{"method", found.method},
-                   {"params", found.params},
-                   {"recall_at_1", found.recall_at_1 ? nlohmann::json(*found.recall_at_1)
-                                                     : nlohmann::json(nullptr)},
-                   {"recall_sample", found.recall_sample},
-                   {"train_size", p.train_rows},
-                   {"tuning", found.tuning}};
-  if (!found.precision.is_null()) rec["search"]["precision"] = found.precision;
-  // The search's stages; write_scan() moves them into the envelope's timings.
-  rec["timings"] = {{"build_seconds", found.build_seconds},
-                    {"tune_seconds", found.tune_seconds},
-                    {"search_seconds", found.search_seconds}};
-
-  std::vector<float> top1(ng);
-  for (int64_t i = 0; i < ng; ++i) top1[i] = found.topk.scores[i * params.k];
-  rec["generations_top1"] = top1;
-
-  const Baseline& base = p.baseline;
-  const bool within = p.groups && p.groups->within;
-  rec["baseline"] = {{"sample", int64_t(base.top1.size())},
-                     {"top1", base.top1},
-                     {"note", within ? "each sampled training image vs its nearest OTHER training "
-                                       "image of its own group"
-                                     : "each sampled training image vs its nearest OTHER training "
-                                       "image"}};
-
-  nlohmann::json above = nlohmann::json::array();
-  for (const auto& a : count_above(top1, base.top1, params.thresholds))
-    above.push_back({{"threshold", a.threshold},
-                     {"generations", a.generations},
-                     {"fraction", a.fraction},
-                     {"baseline", a.baseline},
-                     {"baseline_fraction", a.baseline_fraction}});
-  rec["above"] = above;
-
-  REPBENCH_ASSERT(p.distinct.size() == p.duplicates.size());
-  std::map<int64_t, int64_t> dup_of;
-  for (size_t i = 0; i < p.distinct.size(); ++i) dup_of[p.distinct[i]] = p.duplicates[i];
-  rec["duplicates"] = {{"method", p.exact_duplicates ? "exact" : "index"},
-                       {"cap", p.exact_duplicates ? nlohmann::json(nullptr)
-                                                  : nlohmann::json(params.duplicate_cap)},
-                       {"threshold", params.dup_threshold},
-                       {"sample", params.duplicate_sample},
-                       {"counted", int64_t(p.distinct.size())}};
-
-  nlohmann::json pairs = nlohmann::json::array();
-  bool identical = true;
-  for (int64_t i = 0; i < ng; ++i) {
-    const int64_t id = found.topk.ids[i * params.k];
-    pairs.push_back({{"generated", generated_paths[i]},
-                     {"train", train_path(id)},
-                     {"score", top1[i]},
-                     {"train_duplicates", dup_of.count(id) ? nlohmann::json(dup_of[id])
-                                                           : nlohmann::json(nullptr)}});
-    identical = identical && top1[i] >= kIdentical;
-  }
-  rec["pairs"] = pairs;
-  rec["identical_sets"] = identical;
-  if (p.groups)
-    rec["groups"] = groups_record(*p.groups, top1, base.rows, base.top1, params.thresholds);
-
-  nlohmann::json notes = nlohmann::json::array();
-  if (identical)
-    notes.push_back(fmt::format(
-        "Every generation's top-1 similarity is 1.0: each of the {} generated images is an exact "
-        "copy of a training image (for example, the generated set is the training set). This is "
-        "a valid result, not an error.",
-        ng));
-  if (!p.exact_duplicates)
-    notes.push_back(fmt::format(
-        "Approximate search ({}): recall@1 against exact search {:.3f} on {} sampled "
-        "generations; duplicate counts look at the {} nearest neighbours of each match.",
-        found.method, found.recall_at_1.value_or(0), found.recall_sample, params.duplicate_cap));
-  if (split_product && params.index.kind != IndexKind::kExact && params.index.kind != IndexKind::kAuto)
-    notes.push_back("Token descriptors (split-product) are always searched exactly.");
-  if (p.train_rows < 2) notes.push_back("The training set has one image: no baseline.");
-  if (within)
-    notes.push_back(
-        "Within groups (--within-group): each generation was searched only among the training "
-        "images of its own group, and each baseline image against the other images of its group "
-        "(images alone in their group are not sampled); duplicate counts are over the whole "
-        "training set.");
-  rec["notes"] = notes;
-  return rec;
-}
-
-std::vector<int64_t> duplicate_rows(const metrics::TopKResult& topk, const ScanParams& params) {
-  const double lowest = *std::min_element(params.thresholds.begin(), params.thresholds.end());
-  std::vector<int64_t> rows, others;
-  for (int64_t i = 0; i < topk.nq; ++i) {
-    const int64_t id = topk.ids[i * topk.k];
-    if (id < 0) continue;
-    if (topk.scores[i * topk.k] > lowest)
-      rows.push_back(id);
-    else
-      others.push_back(id);
-  }
-  if (params.duplicate_sample >= 0 && int64_t(others.size()) > params.duplicate_sample) {
-    const std::vector<int64_t> order =
-        Rng(derive_seed(params.seed, kDuplicateSampleStream)).permutation(int64_t(others.size()));
-    std::vector<int64_t> sample(size_t(params.duplicate_sample));
-    for (size_t i = 0; i < sample.size(); ++i) sample[i] = others[size_t(order[i])];
-    others.swap(sample);
-  }
-  rows.insert(rows.end(), others.begin(), others.end());
-  std::sort(rows.begin(), rows.end());
-  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-  return rows;
-}
-
-void check_scan_inputs(int64_t generated_rows, int64_t generated_row_size, int64_t train_rows,
-                       int64_t train_row_size) {
-  if (generated_rows == 0) fail("no generated images to scan");
-  if (train_rows == 0) fail("no training images to scan against");
-  if (generated_row_size != train_row_size)
-    fail("generated descriptors have {} values per row, training descriptors {}",
-         generated_row_size, train_row_size);
 }
 
 nlohmann::json scan_descriptors(const FloatArray& generated,
@@ -603,7 +252,7 @@ nlohmann::json write_scan(const std::string& out, const std::string& model, cons
                           std::chrono::steady_clock::time_point t0) {
   const nlohmann::json decoding = scan_decoding(gen, train);
   REPBENCH_ASSERT(body["timings"].is_object());
-  nlohmann::json rec = record_envelope(kScanSchema, body["timings"]);
+  nlohmann::json rec = records::record_envelope(records::kScanSchema, body["timings"]);
   body.erase("timings");
   rec["kind"] = "replication-scan";
   rec["model"] = model;
@@ -980,7 +629,7 @@ nlohmann::json run_scan(const ScanOptions& o) {
     PartialScan p =
         scan_partial(model, gen, train, info, o.train_descriptors[0], split, o.params, so, gin);
     p.seconds = seconds_since(t0);
-    p.context = record_context();
+    p.context = records::record_context();
     write_partial(p, o.partial);
     return {{"partial", o.partial}, {"shard", info.index}, {"shards", info.count},
             {"generated", int64_t(gen.paths.size())}, {"train", train.stream->rows()},

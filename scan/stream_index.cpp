@@ -1,4 +1,3 @@
-#include "core/elapsed.h"
 #include "scan/stream_index.h"
 
 #include <algorithm>
@@ -7,7 +6,10 @@
 #include <numeric>
 
 #include "core/descriptors.h"
+#include "core/elapsed.h"
 #include "core/error.h"
+#include "scan/duplicates.h"
+#include "scan/impl/scan_record.h"
 
 namespace repbench::scan {
 

@@ -31,10 +31,11 @@
 
 #include "core/npy.h"
 #include "metrics/topk.h"
+#include "scan/baseline.h"
 #include "scan/descriptor_stream.h"
 #include "scan/groups.h"
 #include "scan/index.h"
-#include "scan/scan.h"
+#include "scan/scan_params.h"
 #include "scan/stream_scan.h"
 
 namespace repbench::scan {

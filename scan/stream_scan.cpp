@@ -1,4 +1,3 @@
-#include "core/elapsed.h"
 #include "scan/stream_scan.h"
 
 #include <chrono>
@@ -6,9 +5,12 @@
 #include <optional>
 
 #include "core/descriptors.h"
+#include "core/elapsed.h"
 #include "core/error.h"
 #include "scan/duplicate_sketch.h"
+#include "scan/duplicates.h"
 #include "scan/groups.h"
+#include "scan/impl/scan_record.h"
 #include "scan/index.h"
 
 namespace repbench::scan {

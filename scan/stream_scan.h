@@ -29,11 +29,14 @@
 
 #include "core/npy.h"
 #include "metrics/topk.h"
+#include "scan/baseline.h"
 #include "scan/descriptor_stream.h"
 #include "scan/index.h"
-#include "scan/scan.h"
+#include "scan/scan_params.h"
 
 namespace repbench::scan {
+
+struct ScanGroups;  // scan/groups.h
 
 struct StreamOptions {
   int64_t block_rows = 65536;  // training rows per block, rounded up to a multiple of 8192

@@ -68,8 +68,8 @@ sources_of() {
     mat) echo "datasets/mat_reader.cpp datasets/mat_v5_layout.cpp datasets/instre.cpp datasets/retrieval_set.cpp core/atomic_file.cpp" ;;
     coco) echo "synth/coco.cpp synth/rle.cpp synth/segmentation.cpp synth/palette_png.cpp core/atomic_file.cpp" ;;
     rle) echo "synth/rle.cpp" ;;
-    reference) echo "report/reference.cpp core/atomic_file.cpp" ;;
-    per_query) echo "report/per_query.cpp core/sha256.cpp" ;;
+    reference) echo "records/reference.cpp report/reference_rows.cpp core/atomic_file.cpp" ;;
+    per_query) echo "records/per_query.cpp core/sha256.cpp" ;;
     palette_png) echo "synth/palette_png.cpp core/atomic_file.cpp" ;;
     diffusion_config)
       echo "diffusion/model_config.cpp diffusion/schedule.cpp diffusion/ddpm_io.cpp diffusion/image_prep.cpp imaging/rgb_image.cpp imaging/resample.cpp imaging/codec.cpp imaging/codecs_plugin.cpp imaging/image_list.cpp imaging/folder_listing.cpp core/plugin.cpp core/rng.cpp core/parse_list.cpp core/natural_sort.cpp core/atomic_file.cpp"

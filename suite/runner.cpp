@@ -14,8 +14,8 @@
 #include "core/descriptors.h"
 #include "core/environment_error.h"
 #include "core/error.h"
-#include "core/path_guard.h"
 #include "core/failpoint.h"
+#include "core/path_guard.h"
 #include "core/sha256.h"
 #include "datasets/metric_spec.h"
 #include "datasets/set_registry.h"
@@ -26,11 +26,11 @@
 #include "models/registry.h"
 #include "models/set_images.h"
 #include "postprocess/postprocess.h"
+#include "records/eval_record.h"
+#include "records/record.h"
 #include "report/cd_diagram.h"
-#include "report/eval_record.h"
 #include "report/failure_page.h"
 #include "report/leaderboard.h"
-#include "report/record.h"
 #include "suite/recipe.h"
 
 namespace fs = std::filesystem;
@@ -92,9 +92,9 @@ SetFeatures extract_set(models::FeatureExtractor& ex, const datasets::RetrievalS
 }
 
 // Every record of a suite, skipped ones included, names how its images were decoded.
-report::RecordHeader header_for(const nlohmann::json& model, const std::string& set,
-                                const std::string& protocol, const Suite& suite) {
-  report::RecordHeader h;
+records::RecordHeader header_for(const nlohmann::json& model, const std::string& set,
+                                 const std::string& protocol, const Suite& suite) {
+  records::RecordHeader h;
   h.model = model;
   h.set = set;
   h.protocol = protocol.empty() ? "default" : protocol;
@@ -159,15 +159,15 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
     if (!options.keep_going) throw e;
     result.environment_errors.push_back(e.what());
   };
-  auto record_path = [&](const std::string& model_dir, const report::RecordHeader& h) {
+  auto record_path = [&](const std::string& model_dir, const records::RecordHeader& h) {
     return (out / "records" / model_dir / (slug(h.set) + "." + slug(h.protocol) + ".json"))
         .string();
   };
-  auto write = [&](const std::string& model_dir, const report::RecordHeader& h,
-                   const nlohmann::json& rec, const report::QueryResults* queries = nullptr) {
+  auto write = [&](const std::string& model_dir, const records::RecordHeader& h,
+                   const nlohmann::json& rec, const records::QueryResults* queries = nullptr) {
     const std::string path = record_path(model_dir, h);
     fail_point("suite-record");  // test-only (core/failpoint.h): before each record
-    queries ? report::write_eval_record(path, rec, *queries) : report::write_record(path, rec);
+    queries ? records::write_eval_record(path, rec, *queries) : records::write_record(path, rec);
     result.records.push_back(path);
     if (rec.value("status", "ok") == "skipped") ++result.records_skipped;
   };
@@ -188,8 +188,7 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
     }
   }
 
-  const metrics::RerankSpec rerank =
-      suite.rerank.empty() ? metrics::RerankSpec{} : metrics::parse_rerank(suite.rerank);
+  const metrics::RerankSpec& rerank = suite.rerank;
   for (const SuiteModel& sm : suite.models) {
     models::ExtractorOptions eopt;
     eopt.device = suite.device;
@@ -251,8 +250,8 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
       if (!unsuited.empty()) {
         for (const auto& set : loaded)
           write(model_dir, header_for(model, set.name, set.protocol, suite),
-                report::make_skipped_record(header_for(model, set.name, set.protocol, suite),
-                                            unsuited));
+                records::make_skipped_record(header_for(model, set.name, set.protocol, suite),
+                                             unsuited));
         continue;
       }
       // Scored as eval scores (evaluation/scoring.h): the model's post-processing (trained once
@@ -289,7 +288,7 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
         for (size_t i = 0; i < protocols.size(); ++i) {
           const std::string p = i < loaded.size() ? loaded[i].protocol : protocols[i];
           write(model_dir, header_for(model, set_name, p, suite),
-                report::make_skipped_record(header_for(model, set_name, p, suite), set_error));
+                records::make_skipped_record(header_for(model, set_name, p, suite), set_error));
         }
         say(fmt::format("{} on {}: skipped: {}", model["name"].get<std::string>(), set_name,
                         set_error));
@@ -302,13 +301,12 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
       so.seed = suite.seed;
       so.threads = suite.threads;
       so.ap = ss.ap;
-      so.ap_option = "ap";
       so.copy_detection.threads = suite.threads;
       for (const auto& set : loaded) {
         const evaluation::SetEvaluation e =
             evaluation::evaluate_set(set, *scored->scores, pair.q.view, pair.split, so);
         const metrics::EvalResult& r = e.result;
-        report::RecordHeader h = header_for(model, set.name, set.protocol, suite);
+        records::RecordHeader h = header_for(model, set.name, set.protocol, suite);
         h.similarity = evaluation::scored_similarity_name(pair.split);
         h.inputs = {{"ground_truth", set.source}, {"image_root", set.root}};
         h.options.update({{"l2_normalize", true},
@@ -328,7 +326,7 @@ SuiteRunResult run_suite(const Suite& suite, const RunOptions& options) {
           for (size_t i = 0; i < feats.failed.size() && i < 20; ++i) names.push_back(feats.failed[i]);
           rec["metrics"]["images_failed_first"] = names;
         }
-        const report::QueryResults queries = evaluation::query_results(e);
+        const records::QueryResults queries = evaluation::query_results(e);
         write(model_dir, h, rec, &queries);
         say(fmt::format("{} on {} ({}): mAP {:.2f}{}", model["name"].get<std::string>(), set.name,
                         set.protocol, 100 * r.map,

@@ -207,19 +207,9 @@ void Suite::Check() const {
   if (bootstrap < 0) fail("{}: bootstrap must be >= 0", w);
   if (on_decode_error != "skip" && on_decode_error != "fail")
     fail("{}: on_decode_error '{}' is not skip or fail", w, on_decode_error);
-  if (!rerank.empty()) {
-    try {
-      metrics::parse_rerank(rerank);
-    } catch (const Error& e) {
-      fail("{}: rerank: {}", w, e.what());
-    }
-  }
   for (size_t i = 0; i < models.size(); ++i)
     if (models[i].postprocess.empty() != models[i].postprocess_train.empty())
       fail("{}: models[{}] needs both postprocess and postprocess_train, or neither", w, i);
-  for (size_t i = 0; i < sets.size(); ++i)
-    if (!sets[i].ap.empty())
-      datasets::parse_ap_kind(sets[i].ap, fmt::format("{}: sets[{}].ap", w, i));
   for (const auto& f : formats)
     if (f != "md" && f != "csv" && f != "tex" && f != "html" && f != "json")
       fail("{}: format '{}' is not md, csv, tex, html or json", w, f);
@@ -307,7 +297,9 @@ Suite read_suite(const std::string& path, const std::map<std::string, std::strin
         if (e["protocols"]) ss.protocols = r.strings(e["protocols"], what + ".protocols");
         if (e["name"]) ss.name = r.str(e["name"], what + ".name");
       }
-      if (e["ap"]) ss.ap = r.str(e["ap"], what + ".ap");
+      if (e["ap"])
+        ss.ap = datasets::parse_ap_kind(r.str(e["ap"], what + ".ap"),
+                                        fmt::format("{}: {}.ap", r.where(e), what));
       if (e["remedy"]) ss.remedy = r.str(e["remedy"], what + ".remedy");
       s.sets.push_back(std::move(ss));
     }
@@ -315,7 +307,15 @@ Suite read_suite(const std::string& path, const std::map<std::string, std::strin
   if (root["similarity"])
     s.similarity = evaluation::parse_similarity(r.str(root["similarity"], "similarity"),
                                                 r.where(root["similarity"]) + ": similarity");
-  if (root["rerank"]) s.rerank = r.str(root["rerank"], "rerank");
+  if (root["rerank"]) {
+    // Parsed once, here; the runner takes the spec.
+    const std::string text = r.str(root["rerank"], "rerank");
+    try {
+      s.rerank = metrics::parse_rerank(text);
+    } catch (const Error& e) {
+      fail("{}: rerank: {}", r.where(root["rerank"]), e.what());
+    }
+  }
   if (root["batch_size"]) s.batch_size = r.get<int>(root["batch_size"], "batch_size");
   if (root["device"]) s.device = r.str(root["device"], "device");
   if (root["threads"]) s.threads = r.get<int>(root["threads"], "threads");

@@ -51,7 +51,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/metric_kinds.h"
 #include "evaluation/scoring.h"
+#include "metrics/rerank.h"
 
 namespace repbench::suite {
 
@@ -78,7 +80,7 @@ struct SuiteSet {
   std::string root;
   std::string gnd;
   std::vector<std::string> protocols;  // empty = the set's default
-  std::string ap;                      // "" = the set's own AP definition (its MetricSpec)
+  std::optional<metrics::ApKind> ap;   // nullopt = the set's own AP definition (its MetricSpec)
   std::string name;                    // "" = the set's own name (its leaderboard column)
   std::string remedy;                  // "" = the preflight's own (suite/preflight.h)
   std::optional<SetRecipe> recipe;     // built by run; `set` is then its out/gnd.json
@@ -90,7 +92,7 @@ struct Suite {
   std::vector<SuiteModel> models;
   std::vector<SuiteSet> sets;
   evaluation::Similarity similarity = evaluation::Similarity::kAuto;
-  std::string rerank;  // "" = none; DBA / alpha-QE (metrics/rerank.h)
+  metrics::RerankSpec rerank;  // empty = none; DBA / alpha-QE, parsed when read (metrics/rerank.h)
   int batch_size = 32;
   std::string device = "cpu";
   int threads = 0;

@@ -29,7 +29,7 @@
 #include "metrics/predictions.h"
 #include "metrics/score_norm.h"
 #include "metrics/topk.h"
-#include "report/eval_record.h"
+#include "records/eval_record.h"
 #include "report/leaderboard.h"
 #include "support/bad_input.h"
 #include "support/python_stack.h"
@@ -582,13 +582,13 @@ TEST(CopyDetectionEval, BadInputExitsTwoWithOneLine) {
 TEST(CopyDetectionLeaderboard, ColumnsShowMicroApMarkedInEveryRendering) {
   tests::TempDir dir("copy_detection");
   auto record = [&](const std::string& model, const std::string& set, json metrics) {
-    report::RecordHeader h;
+    records::RecordHeader h;
     h.model = {{"name", model}, {"category", "CD/IR"}};
     h.set = set;
     h.protocol = "default";
     h.similarity = "inner-product";
     const std::string path = (dir.path() / (model + "." + set + ".json")).string();
-    write_file_atomic(path, report::make_eval_record(h, metrics).dump());
+    write_file_atomic(path, records::make_eval_record(h, metrics).dump());
     return path;
   };
   // Model a: mAP 0.9 on disc21 but µAP 0.3 / µAP_SN 0.4; model b: µAP 0.5 (no normalisation).

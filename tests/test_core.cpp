@@ -29,9 +29,7 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "core/parallel.h"
-#include "core/record_envelope.h"
 #include "core/sha256.h"
-#include "core/version.h"
 #include "support/bad_input.h"
 #include "support/temp_dir.h"
 
@@ -578,31 +576,6 @@ TEST(CoreParallel, WhileWaitingRunsOnTheCallingThreadWhichTakesNoItem) {
   // And a worker's exception still reaches the caller.
   EXPECT_THROW(parallel_for(4, 1, [](int64_t, int) { throw std::bad_alloc(); }, o),
                std::bad_alloc);
-}
-
-TEST(CoreRecordEnvelope, SchemaContextAndTimings) {
-  const char* before = std::getenv("OMP_WAIT_POLICY");
-  const std::string saved = before ? before : "";
-  setenv("OMP_WAIT_POLICY", "passive", 1);
-  const nlohmann::json e = record_envelope("repbench.test/3", {{"stage_seconds", 1.5}});
-  EXPECT_EQ(e.size(), 3u) << e;
-  EXPECT_EQ(e["schema"], "repbench.test/3");
-  EXPECT_EQ(e["timings"], (nlohmann::json{{"stage_seconds", 1.5}}));
-  const nlohmann::json& c = e["context"];
-  // Every field of version_info(), then where and when.
-  const nlohmann::json versions = version_info();
-  for (const auto& [key, value] : versions.items()) EXPECT_EQ(c[key], value) << key;
-  EXPECT_EQ(c["repbench"], version());
-  EXPECT_EQ(c["git_commit"], git_commit());
-  EXPECT_EQ(c["omp_wait_policy"], "passive");
-  ASSERT_TRUE(c["date"].is_string());
-  EXPECT_EQ(c["date"].get<std::string>().size(), std::string("2026-11-23T09:00:00Z").size());
-  EXPECT_FALSE(c["host"].get<std::string>().empty());
-  // No policy set: null, not a guess.
-  unsetenv("OMP_WAIT_POLICY");
-  EXPECT_TRUE(record_context()["omp_wait_policy"].is_null());
-  EXPECT_EQ(record_envelope("repbench.test/3")["timings"], nlohmann::json::object());
-  if (before) setenv("OMP_WAIT_POLICY", saved.c_str(), 1);
 }
 
 // ---------------------------------------------------------------------------------------------

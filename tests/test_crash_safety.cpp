@@ -27,7 +27,7 @@
 
 #include "core/atomic_file.h"
 #include "core/npy.h"
-#include "report/record.h"
+#include "records/record.h"
 
 extern char** environ;
 
@@ -186,7 +186,7 @@ class CrashSafety : public ::testing::Test {
   // of a partial extraction loads.
   void expect_no_partial_file_reads_as_complete(const fs::path& out) {
     for (const auto& p : files(out / "records", is_record)) {
-      EXPECT_NO_THROW(repbench::report::read_record(p.string())) << p;
+      EXPECT_NO_THROW(repbench::records::read_record(p.string())) << p;
     }
     for (const auto& p : files(out / "cache", [](const fs::path& f) {
            return f.extension() == ".npy" && !is_tmp(f);

@@ -18,14 +18,14 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/parse_list.h"
-#include "core/record_envelope.h"
+#include "core/rng.h"
 #include "core/subprocess.h"
 #include "demo/demo_pool.h"
+#include "diffusion/image_prep.h"
 #include "experiment/copying.h"
+#include "records/record_envelope.h"
 #include "report/copying_report.h"
 #include "support/bad_input.h"
-#include "diffusion/image_prep.h"
-#include "core/rng.h"
 #include "support/temp_dir.h"
 
 namespace repbench::experiment {
@@ -122,7 +122,7 @@ TEST(Copying, RunsEverySizeResumesAndRendersOnePage) {
   EXPECT_EQ(r["model"], "builtin:tiny");
   // The record envelope: schema, the run's context (versions, commit, date, host, OpenMP
   // policy) and its stages' timings; nothing of the envelope left at the top.
-  EXPECT_EQ(r["schema"], kCopyingExperimentSchema);
+  EXPECT_EQ(r["schema"], records::kCopyingExperimentSchema);
   for (const char* key : {"repbench", "git_commit", "libtorch", "opencv", "faiss", "date", "host",
                           "omp_wait_policy"})
     EXPECT_TRUE(r["context"].contains(key)) << key;

@@ -92,7 +92,7 @@ std::string section(const std::string& html, int q) {
 }
 
 TEST_F(FailurePage, QueriesHashAsTheContractSays) {
-  EXPECT_EQ(set_queries_sha256(set_), fx_.sha);
+  EXPECT_EQ(records::set_queries_sha256(set_), fx_.sha);
 }
 
 // The canonical query text hashed by Python from the pickles of the real ground truth, with
@@ -120,24 +120,25 @@ for proto in ['easy', 'medium', 'hard']:
     ASSERT_EQ(want.size(), 3u) << py.out;
     const std::vector<std::string> protocols = {"easy", "medium", "hard"};
     for (size_t p = 0; p < protocols.size(); ++p)
-      EXPECT_EQ(set_queries_sha256(datasets::load_set({set, protocols[p], "", gnd})), want[p])
+      EXPECT_EQ(records::set_queries_sha256(datasets::load_set({set, protocols[p], "", gnd})),
+                want[p])
           << set << " " << protocols[p];
   }
 }
 
 TEST_F(FailurePage, ReadsTheRecordAndItsInt32TopIds) {
-  const RecordQueries pq = read_record_queries(fx_.record.string());
+  const records::RecordQueries pq = records::read_record_queries(fx_.record.string());
   EXPECT_EQ(pq.model, "model-a");
   ASSERT_EQ(pq.ap.size(), 4u);
   EXPECT_DOUBLE_EQ(*pq.ap[0], 0.2);
   EXPECT_FALSE(pq.ap[2].has_value());
   EXPECT_EQ(pq.k, 4);
   EXPECT_EQ(pq.top_ids, std::vector<int64_t>(fx_.top.begin(), fx_.top.end()));
-  EXPECT_NO_THROW(check_same_queries(pq, set_));
+  EXPECT_NO_THROW(records::check_same_queries(pq, set_));
 }
 
 TEST_F(FailurePage, FalsePositivesAreThoseAboveTheBestPositiveLessJunk) {
-  const RecordQueries pq = read_record_queries(fx_.record.string());
+  const records::RecordQueries pq = records::read_record_queries(fx_.record.string());
   QueryFailure f = explain_query(pq, set_, 0, 10);
   ASSERT_TRUE(f.best_positive);
   EXPECT_EQ(f.best_positive->db, 3);
@@ -168,7 +169,7 @@ TEST_F(FailurePage, FalsePositivesAreThoseAboveTheBestPositiveLessJunk) {
 }
 
 TEST_F(FailurePage, WorstQueriesLowestApFirstTiesByIndexLeftOutSkipped) {
-  const RecordQueries pq = read_record_queries(fx_.record.string());
+  const records::RecordQueries pq = records::read_record_queries(fx_.record.string());
   EXPECT_EQ(worst_queries(pq, 20), (std::vector<int64_t>{0, 3, 1}));
   EXPECT_EQ(worst_queries(pq, 2), (std::vector<int64_t>{0, 3}));
 }
@@ -275,7 +276,7 @@ TEST_F(FailurePage, ExplainScoresARecordMadeWithPostprocessAndRerankAsItWasScore
     for (int64_t t = 0; t < a.row_size(); ++t) s += double(a.row(i)[t]) * b.row(j)[t];
     return s;
   };
-  const RecordQueries rq = read_record_queries(rec);
+  const records::RecordQueries rq = records::read_record_queries(rec);
   int shown = 0, unlike_raw = 0;
   for (int query : {0, 1, 3}) {
     const std::string sec = section(html, query);
@@ -321,8 +322,8 @@ TEST_F(FailurePage, MissingImagesAreNamedBoxes) {
 TEST_F(FailurePage, ComparisonOrdersByApDifference) {
   const fs::path b = dir_ / "records" / "model-b.failure-fixture.json";
   make_fixture_record(b, "model-b", {0.3, 0.1, nullptr, 0.9}, fx_.top, fx_.sha);
-  const RecordQueries pa = read_record_queries(fx_.record.string());
-  const RecordQueries pb = read_record_queries(b.string());
+  const records::RecordQueries pa = records::read_record_queries(fx_.record.string());
+  const records::RecordQueries pb = records::read_record_queries(b.string());
   // |diff|: q0 0.1, q1 0.8, q3 0.7
   EXPECT_EQ(most_different_queries(pa, pb, 20), (std::vector<int64_t>{1, 3, 0}));
   const std::string out = (dir_ / "vs.html").string();

@@ -1,6 +1,7 @@
 // Tests of the rank statistics (metrics/rank_stats.h), the leaderboard's rank intervals and
 // critical-difference diagram (report/leaderboard.h, report/cd_diagram.h), and the published
-// reference rows (report/reference.h, references/somepalli2023-table1.json).
+// reference rows (records/reference.h, report/reference_rows.h,
+// references/somepalli2023-table1.json).
 //
 // Independent references: Demšar (2006)'s published numbers (Table 5's q_0.05, the worked example
 // of §3.2.4) and values computed with mpmath 1.2.1 at 30 digits (chi-square and F tails by the
@@ -26,11 +27,11 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "metrics/rank_stats.h"
+#include "records/record.h"
 #include "report/cd_diagram.h"
 #include "report/leaderboard.h"
 #include "report/leaderboard_check.h"
-#include "report/record.h"
-#include "report/reference.h"
+#include "report/reference_rows.h"
 #include "support/bad_input.h"
 #include "support/temp_dir.h"
 
@@ -466,9 +467,9 @@ TEST(LeaderboardRecords, ReadsPerQueryAndBothSchemas) {
                    {"top_ids", {{"file", "a.top100.npy"}, {"k", 100}}}};
   const double map = (0.53 + 1.0) / 2;
   write_file_atomic((dir.path() / "a.json").string(),
-                    record(report::kRecordSchema, "A", pq, map).dump());
+                    record(records::kRecordSchema, "A", pq, map).dump());
   write_file_atomic((dir.path() / "b.json").string(),
-                    record(report::kRecordSchemaV1, "B", nullptr, 0.4).dump());
+                    record(records::kRecordSchemaV1, "B", nullptr, 0.4).dump());
   const auto entries = report::load_records({dir.path().string()});
   ASSERT_EQ(entries.size(), 2u);
   ASSERT_TRUE(entries[0].per_query);
@@ -480,12 +481,12 @@ TEST(LeaderboardRecords, ReadsPerQueryAndBothSchemas) {
 
   // A damaged per_query block: one line naming the file.
   const std::string bad = (dir.path() / "bad.json").string();
-  json broken = record(report::kRecordSchema, "C", pq, map);
+  json broken = record(records::kRecordSchema, "C", pq, map);
   broken["per_query"]["ap"][0] = "x";
   write_file_atomic(bad, broken.dump());
   EXPECT_THAT(error_of([&] { report::load_records({bad}); }),
               HasSubstr(bad + ": record field per_query.ap[0] must be a number in [0, 1] or null"));
-  broken = record(report::kRecordSchema, "C", pq, 0.9);
+  broken = record(records::kRecordSchema, "C", pq, 0.9);
   write_file_atomic(bad, broken.dump());
   EXPECT_THAT(error_of([&] { report::load_records({bad}); }),
               HasSubstr("the mean of per_query.ap (0.765) is not metrics.map (0.9)"));
@@ -501,7 +502,7 @@ const std::string kTable1 =
     std::string(REPBENCH_SOURCE_DIR) + "/references/somepalli2023-table1.json";
 
 TEST(Reference, Table1IsTranscribed) {
-  const report::Reference ref = report::load_reference(kTable1);
+  const records::Reference ref = records::load_reference(kTable1);
   ASSERT_EQ(ref.rows.size(), 10u);
   ASSERT_EQ(ref.columns.size(), 10u);
   EXPECT_THAT(ref.citation, HasSubstr("CVPR 2023"));
@@ -520,12 +521,12 @@ TEST(Reference, Table1IsTranscribed) {
   EXPECT_EQ(value("DINO, ViT-B/16, split-product", "IN-Cutmix"), 93.53);
   EXPECT_EQ(value("VicRegL, ResNet-50", "IN-Dif-Outpaint"), 40.93);
   // The real columns map to the labels repbench gives the lineage protocols' records.
-  EXPECT_EQ(ref.columns[0].datasets.at(0), report::dataset_label("roxford5k-dcr", "medium"));
-  EXPECT_EQ(ref.columns[1].datasets.at(0), report::dataset_label("rparis6k-dcr", "medium"));
-  EXPECT_EQ(ref.columns[2].datasets.at(0), report::dataset_label("cub200-dcr", "default"));
-  EXPECT_EQ(ref.columns[3].datasets.at(0), report::dataset_label("gpr1200-dcr", "default"));
-  EXPECT_EQ(ref.columns[4].datasets.at(0), report::dataset_label("instre-s1-dcr", "default"));
-  EXPECT_EQ(ref.columns[7].datasets.at(0), report::dataset_label("in-cutmix", ""));
+  EXPECT_EQ(ref.columns[0].datasets.at(0), records::dataset_label("roxford5k-dcr", "medium"));
+  EXPECT_EQ(ref.columns[1].datasets.at(0), records::dataset_label("rparis6k-dcr", "medium"));
+  EXPECT_EQ(ref.columns[2].datasets.at(0), records::dataset_label("cub200-dcr", "default"));
+  EXPECT_EQ(ref.columns[3].datasets.at(0), records::dataset_label("gpr1200-dcr", "default"));
+  EXPECT_EQ(ref.columns[4].datasets.at(0), records::dataset_label("instre-s1-dcr", "default"));
+  EXPECT_EQ(ref.columns[7].datasets.at(0), records::dataset_label("in-cutmix", ""));
   for (size_t c = 0; c < 10; ++c) EXPECT_EQ(ref.columns[c].synthetic, c >= 5) << c;
   // Ranking the published mAPs as the leaderboard does gives the published average ranks.
   std::vector<ScoreEntry> entries;
@@ -546,7 +547,7 @@ TEST(Reference, Table1IsTranscribed) {
 }
 
 TEST(Reference, PlacesUserRowsAmongThePublishedOnes) {
-  const report::Reference ref = report::load_reference(kTable1);
+  const records::Reference ref = records::load_reference(kTable1);
   std::vector<ScoreEntry> mine = {
       entry("SSCD, ResNet-50", "roxford5k-dcr (M)", {0.35, 0.36}),  // a re-run, same name
       entry("SSCD, ResNet-50", "gpr1200-dcr", {0.30, 0.32}),
@@ -597,7 +598,7 @@ TEST(Reference, PlacesUserRowsAmongThePublishedOnes) {
 TEST(Reference, BadFilesAreOneLineErrors) {
   const std::string good = read_file(kTable1);
   const auto error = [](const std::string& text) {
-    return error_of([&] { report::parse_reference(text, "ref.json"); });
+    return error_of([&] { records::parse_reference(text, "ref.json"); });
   };
   EXPECT_THAT(error("{"), HasSubstr("ref.json: not a JSON file"));
   json j = json::parse(good);

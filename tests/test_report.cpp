@@ -16,10 +16,11 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "core/record_envelope.h"
+#include "core/version.h"
+#include "records/record.h"
+#include "records/record_envelope.h"
 #include "report/html_page.h"
 #include "report/leaderboard.h"
-#include "report/record.h"
 #include "support/bad_input.h"
 #include "support/temp_dir.h"
 
@@ -31,6 +32,11 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using State = LeaderboardCell::State;
+// The records the leaderboard reads (records/record.h).
+using records::dataset_label;
+using records::kRecordSchema;
+using records::read_record;
+using records::write_record;
 
 // A fresh folder under the system temp dir, removed at the end of the test.
 class TempDir : public tests::TempDir {
@@ -69,7 +75,7 @@ json ok_record(const std::string& model, const std::string& category, const std:
             {"metrics", {{"map", map}, {"mp@1", 0.9}, {"queries_scored", 70}}},
             {"status", "ok"},
             {"seed", 0},
-            {"context", record_context()}};
+            {"context", records::record_context()}};
   if (!category.empty()) r["model"]["category"] = category;
   return r;
 }
@@ -91,6 +97,31 @@ size_t count(const std::string& text, const std::string& what) {
 // ---------------------------------------------------------------------------------------------
 // Records
 
+TEST(RecordsEnvelope, SchemaContextAndTimings) {
+  const char* before = std::getenv("OMP_WAIT_POLICY");
+  const std::string saved = before ? before : "";
+  setenv("OMP_WAIT_POLICY", "passive", 1);
+  const nlohmann::json e = records::record_envelope("repbench.test/3", {{"stage_seconds", 1.5}});
+  EXPECT_EQ(e.size(), 3u) << e;
+  EXPECT_EQ(e["schema"], "repbench.test/3");
+  EXPECT_EQ(e["timings"], (nlohmann::json{{"stage_seconds", 1.5}}));
+  const nlohmann::json& c = e["context"];
+  // Every field of version_info(), then where and when.
+  const nlohmann::json versions = version_info();
+  for (const auto& [key, value] : versions.items()) EXPECT_EQ(c[key], value) << key;
+  EXPECT_EQ(c["repbench"], version());
+  EXPECT_EQ(c["git_commit"], git_commit());
+  EXPECT_EQ(c["omp_wait_policy"], "passive");
+  ASSERT_TRUE(c["date"].is_string());
+  EXPECT_EQ(c["date"].get<std::string>().size(), std::string("2026-11-23T09:00:00Z").size());
+  EXPECT_FALSE(c["host"].get<std::string>().empty());
+  // No policy set: null, not a guess.
+  unsetenv("OMP_WAIT_POLICY");
+  EXPECT_TRUE(records::record_context()["omp_wait_policy"].is_null());
+  EXPECT_EQ(records::record_envelope("repbench.test/3")["timings"], nlohmann::json::object());
+  if (before) setenv("OMP_WAIT_POLICY", saved.c_str(), 1);
+}
+
 TEST(ReportRecord, DatasetLabels) {
   EXPECT_EQ(dataset_label("roxford5k", "medium"), "rOxford5k (M)");
   EXPECT_EQ(dataset_label("rparis6k", "hard"), "rParis6k (H)");
@@ -105,7 +136,7 @@ TEST(ReportRecord, DatasetLabels) {
 }
 
 TEST(ReportRecord, ContextHasVersionsDateAndHost) {
-  json c = record_context();
+  json c = records::record_context();
   for (const char* key : {"repbench", "git_commit", "libtorch", "opencv", "faiss", "compiler"})
     EXPECT_TRUE(c[key].is_string()) << key;
   EXPECT_TRUE(c.contains("omp_wait_policy"));  // the suites run with OMP_WAIT_POLICY=passive

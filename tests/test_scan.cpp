@@ -21,12 +21,14 @@
 
 #include "core/descriptors.h"
 #include "core/error.h"
-#include "core/record_envelope.h"
 #include "demo/demo_pool.h"
 #include "descriptors/shards.h"
+#include "imaging/image_list.h"
 #include "models/pipeline.h"
 #include "models/registry.h"
-#include "imaging/image_list.h"
+#include "records/record_envelope.h"
+#include "scan/baseline.h"
+#include "scan/duplicates.h"
 #include "scan/index.h"
 #include "scan/scan.h"
 #include "support/bad_input.h"
@@ -314,9 +316,9 @@ TEST_F(ScanTest, BadInputIsOneLineAndWritesNoRecord) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("skipped " + path("gen/c.png")), std::string::npos) << r.out;
   json rec = json::parse(slurp(path("out/scan.json")));
-  // The record envelope (core/record_envelope.h): schema, the run's context, the timings of the
+  // The record envelope (records/record_envelope.h): schema, the run's context, the timings of the
   // search and of the whole run; the search block holds no timing.
-  EXPECT_EQ(rec["schema"], kScanSchema);
+  EXPECT_EQ(rec["schema"], records::kScanSchema);
   EXPECT_EQ(rec["kind"], "replication-scan");
   for (const char* key : {"repbench", "git_commit", "libtorch", "opencv", "faiss", "compiler",
                           "date", "host"})

@@ -30,18 +30,18 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "core/record_envelope.h"
 #include "core/subprocess.h"
 #include "datasets/set_registry.h"
 #include "demo/demo_pool.h"
+#include "records/record_envelope.h"
 #include "report/copying_report.h"
 #include "report/failure_page.h"
 #include "report/html_page.h"
 #include "report/leaderboard.h"
 #include "report/scan_report.h"
 #include "support/bad_input.h"
-#include "support/required_fixture.h"
 #include "support/failure_fixture.h"
+#include "support/required_fixture.h"
 #include "support/temp_dir.h"
 
 namespace repbench::report {
@@ -107,7 +107,7 @@ json make_record(const std::vector<std::tuple<std::string, std::string, double>>
                  std::vector<double> baseline, std::vector<double> thresholds = {0.5}) {
   json r = {
       {"kind", "replication-scan"},
-      {"schema", kScanSchema},
+      {"schema", records::kScanSchema},
       {"context", {{"repbench", "0.1.0"}, {"git_commit", "abc1234"}, {"date", "2026-11-23T10:00:00Z"},
                    {"host", "node7"}, {"omp_wait_policy", "passive"}}},
       {"timings", {{"search_seconds", 0.5}, {"total_seconds", 2.0}}},

@@ -478,12 +478,14 @@ TEST(MetricDefinitions, JsonRoundTripAndOverride) {
   const datasets::MetricSpec m = datasets::dml_recall_metric();
   const datasets::MetricSpec back = datasets::metric_from_json(m.to_json(), "x");
   EXPECT_EQ(back.to_json(), m.to_json());
-  const datasets::MetricSpec o = datasets::with_ap_override(m, "trapezoid", "--ap");
+  const datasets::MetricSpec o = datasets::with_ap_override(m, metrics::ApKind::kTrapezoid);
   EXPECT_EQ(o.ap, metrics::ApKind::kTrapezoid);
   EXPECT_EQ(o.ap_from, "override");
-  EXPECT_EQ(datasets::with_ap_override(m, "", "--ap").ap_from, "set");
-  EXPECT_EQ(datasets::with_ap_override(m, "non-interpolated", "--ap").ap_from, "set");
-  EXPECT_ERROR_CONTAINS(datasets::with_ap_override(m, "interpolated", "--ap"),
+  EXPECT_EQ(datasets::with_ap_override(m, std::nullopt).ap_from, "set");
+  EXPECT_EQ(datasets::with_ap_override(m, metrics::ApKind::kNonInterpolated).ap_from, "set");
+  // The name is parsed once, where it enters (the CLI, a suite file, the Python module).
+  EXPECT_EQ(datasets::parse_ap_kind("non-interpolated", "--ap"), metrics::ApKind::kNonInterpolated);
+  EXPECT_ERROR_CONTAINS(datasets::parse_ap_kind("interpolated", "--ap"),
                         "--ap 'interpolated' is not known");
 }
 

@@ -15,7 +15,7 @@
 #include "core/npy.h"
 #include "datasets/gnd_json.h"
 #include "demo/demo_pool.h"
-#include "report/record.h"
+#include "records/record.h"
 #include "suite/runner.h"
 #include "suite/suite_file.h"
 #include "support/bad_input.h"
@@ -82,7 +82,7 @@ TEST_F(SuiteTest, RunsModelsAndMarksFailuresSkipped) {
   EXPECT_EQ(r.records_skipped, 4);
   int ok = 0;
   for (const auto& p : r.records) {
-    nlohmann::json rec = report::read_record(p);
+    nlohmann::json rec = records::read_record(p);
     if (rec["status"] == "ok") {
       ++ok;
       EXPECT_EQ(rec["set"], "colours");
@@ -102,7 +102,7 @@ TEST_F(SuiteTest, RunsModelsAndMarksFailuresSkipped) {
   // A rerun takes the descriptors from the cache and gives the same numbers.
   suite::SuiteRunResult again = suite::run_suite(s, {true});
   for (const auto& p : again.records) {
-    nlohmann::json rec = report::read_record(p);
+    nlohmann::json rec = records::read_record(p);
     if (rec["status"] == "ok") {
       EXPECT_TRUE(rec["timings"]["descriptors_from_cache"].get<bool>());
     }
@@ -116,7 +116,7 @@ TEST_F(SuiteTest, UndecodableImageIsNamedAndCounted) {
       "output: out\nmodels: [builtin:colorhist]\nsets: [{set: set/gnd.json}]\nbootstrap: 0\n"));
   suite::SuiteRunResult r = suite::run_suite(s, {true});
   ASSERT_EQ(r.records.size(), 1u);
-  nlohmann::json rec = report::read_record(r.records[0]);
+  nlohmann::json rec = records::read_record(r.records[0]);
   EXPECT_EQ(rec["status"], "ok");
   EXPECT_EQ(rec["metrics"]["images_failed"], 1);
   EXPECT_NE(rec["metrics"]["images_failed_first"][0].get<std::string>().find("db3.png"),
@@ -130,14 +130,14 @@ TEST_F(SuiteTest, FastDecodeIsRecordedCachedApartAndNamedUnderTheTable) {
   EXPECT_FALSE(full.fast_decode);  // full decoding unless asked
   suite::SuiteRunResult a = suite::run_suite(full, {true});
   ASSERT_EQ(a.records.size(), 1u);
-  EXPECT_EQ(report::read_record(a.records[0])["options"]["decoding"], "full");
+  EXPECT_EQ(records::read_record(a.records[0])["options"]["decoding"], "full");
   EXPECT_EQ(a.markdown.find("--fast-decode"), std::string::npos) << a.markdown;
 
   suite::Suite fast = suite::read_suite(write_suite(base + "fast_decode: true\n"));
   EXPECT_TRUE(fast.fast_decode);
   suite::SuiteRunResult b = suite::run_suite(fast, {true});
   ASSERT_EQ(b.records.size(), 1u);
-  const nlohmann::json rec = report::read_record(b.records[0]);
+  const nlohmann::json rec = records::read_record(b.records[0]);
   EXPECT_EQ(rec["options"]["decoding"], "reduced-jpeg");
   EXPECT_FALSE(rec["timings"]["descriptors_from_cache"].get<bool>());  // not the full entry
   EXPECT_NE(b.markdown.find("Scores of RGB colour histogram (8x8x8) come from descriptors "
@@ -147,7 +147,8 @@ TEST_F(SuiteTest, FastDecodeIsRecordedCachedApartAndNamedUnderTheTable) {
   // Both entries stay cached side by side: each mode's rerun is a hit.
   for (const suite::Suite* s : {&full, &fast}) {
     const suite::SuiteRunResult again = suite::run_suite(*s, {true});
-    EXPECT_TRUE(report::read_record(again.records[0])["timings"]["descriptors_from_cache"].get<bool>())
+    EXPECT_TRUE(
+        records::read_record(again.records[0])["timings"]["descriptors_from_cache"].get<bool>())
         << s->fast_decode;
   }
 }
@@ -210,18 +211,18 @@ TEST_F(SuiteTest, PostprocessAndRerankAreAppliedAndRecorded) {
       "rerank: aqe:k=1,alpha=3;dba:k=2,alpha=3\n"
       "bootstrap: 0\n");
   const suite::Suite s = suite::read_suite(path);
-  EXPECT_EQ(s.rerank, "aqe:k=1,alpha=3;dba:k=2,alpha=3");
+  EXPECT_EQ(s.rerank.to_string(), "dba:k=2,alpha=3;aqe:k=1,alpha=3");  // parsed when read
   EXPECT_EQ(s.models[0].postprocess_train, (dir_ / "train.npy").string());
   const suite::SuiteRunResult r = suite::run_suite(s, {true});
   ASSERT_EQ(r.records.size(), 2u);
-  const nlohmann::json ok = report::read_record(r.records[0]);
+  const nlohmann::json ok = records::read_record(r.records[0]);
   ASSERT_EQ(ok["status"], "ok") << ok.dump();
   EXPECT_EQ(ok["options"]["postprocess"]["chain"], "PCA3,L2norm");
   EXPECT_EQ(ok["options"]["postprocess"]["d_out"], 3);
   EXPECT_EQ(ok["options"]["rerank"], "dba:k=2,alpha=3;aqe:k=1,alpha=3");
   EXPECT_FALSE(ok["timings"]["postprocess_from_cache"].get<bool>());
   EXPECT_DOUBLE_EQ(ok["metrics"]["map"].get<double>(), 1.0);  // the colours still match
-  const nlohmann::json bad = report::read_record(r.records[1]);
+  const nlohmann::json bad = records::read_record(r.records[1]);
   EXPECT_EQ(bad["status"], "skipped");
   EXPECT_NE(bad["skipped_reason"].get<std::string>().find("other.npy"), std::string::npos)
       << bad.dump();
@@ -229,8 +230,9 @@ TEST_F(SuiteTest, PostprocessAndRerankAreAppliedAndRecorded) {
             std::string::npos)
       << r.markdown;
   const suite::SuiteRunResult again = suite::run_suite(s, {true});
-  EXPECT_TRUE(report::read_record(again.records[0])["timings"]["postprocess_from_cache"].get<bool>());
-  EXPECT_EQ(report::read_record(again.records[0])["options"], ok["options"]);
+  EXPECT_TRUE(
+      records::read_record(again.records[0])["timings"]["postprocess_from_cache"].get<bool>());
+  EXPECT_EQ(records::read_record(again.records[0])["options"], ok["options"]);
 
   // A malformed rerank string or a chain without its training file is the suite file's error.
   EXPECT_THROW(suite::read_suite(write_suite("output: o\nmodels: [builtin:colorhist]\n"

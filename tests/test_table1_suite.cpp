@@ -17,9 +17,9 @@
 
 #include "core/atomic_file.h"
 #include "datasets/set_registry.h"
-#include "report/record.h"
-#include "suite/recipe.h"
 #include "demo/fixture.h"
+#include "records/record.h"
+#include "suite/recipe.h"
 #include "suite/suite_file.h"
 #include "support/bad_input.h"
 #include "support/temp_dir.h"
@@ -156,13 +156,13 @@ TEST_F(Table1Suite, PaperSuiteHasThePapersRowsAndColumns) {
       ASSERT_FALSE(set.recipe) << i;
       const repbench::datasets::SetInfo* info = repbench::datasets::find_set(set.set);
       ASSERT_NE(info, nullptr) << set.set;
-      EXPECT_EQ(repbench::report::dataset_label(set.set, info->default_protocol),
+      EXPECT_EQ(repbench::records::dataset_label(set.set, info->default_protocol),
                 column["datasets"][0])
           << i;
       EXPECT_EQ(set.root.rfind(path("data"), 0), 0u) << set.root;  // REPBENCH_DATA is used
     } else {
       ASSERT_TRUE(set.recipe) << i;
-      EXPECT_EQ(repbench::report::dataset_label(set.name, ""), column["name"]) << i;
+      EXPECT_EQ(repbench::records::dataset_label(set.name, ""), column["name"]) << i;
     }
   }
   EXPECT_EQ(s.sets[5].recipe->generator, "segmix");

@@ -22,7 +22,7 @@ class RecordFields {
   std::string string(const nlohmann::json& v, const std::string& what) const;
 
   // When and by which repbench the record was made, read from its envelope
-  // (core/record_envelope.h: context.date, context.repbench) when its "schema" is `schema`, or
+  // (records/record_envelope.h: context.date, context.repbench) when its "schema" is `schema`, or
   // from "created" and "repbench_version" when it predates the envelope ("schema" 1 or absent).
   // `older` (optional) is an earlier envelope schema with the same fields, read the same way.
   // A value that is absent or not a string is "". Throws Error for any other schema.

@@ -1,4 +1,4 @@
-// Published reference rows: a paper's leaderboard kept as a checked-in file (references/), so that
+// Published reference files: a paper's leaderboard kept as a checked-in file (references/), so that
 // `repbench leaderboard --reference FILE` can place the user's models among the published ones.
 //
 // Format (JSON, schema "repbench.reference/1"):
@@ -6,7 +6,7 @@
 //    "columns": [{"name": "rOxford5k", "datasets": ["roxford5k-dcr (M)"], "kind": "real"}, ...],
 //    "rows": [{"category": "CD/IR", "model": "SSCD, ResNet-50", "map": [30.16, ...],
 //              "average_rank": 4.2}, ...]}
-// `datasets` are the repbench column labels (report::dataset_label) a published column is
+// `datasets` are the repbench column labels (records::dataset_label) a published column is
 // comparable with; kind "synthetic" marks a column comparable only when the set was built from
 // the paper's own images, matched only when asked. `map` is in percent, one per column (null =
 // not published); `average_rank` is the published one, kept for reference (the leaderboard ranks
@@ -17,13 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "report/leaderboard.h"
-
-namespace repbench::report {
+namespace repbench::records {
 
 inline constexpr const char* kReferenceSchema = "repbench.reference/1";
-// The mark after a published model's name.
-inline constexpr const char* kPublishedMark = " \u2020";
 
 struct ReferenceColumn {
   std::string name;                   // the paper's column name
@@ -50,16 +46,4 @@ Reference parse_reference(const std::string& text, const std::string& origin);
 // Reads and parses the file at `path`.
 Reference load_reference(const std::string& path);
 
-// Places the published rows among `entries` (the user's scores): each published column whose
-// datasets include a dataset of `entries` (synthetic columns only when `include_synthetic`) is
-// matched to it, and the published scores are added under that dataset's label, the model named
-// with kPublishedMark (so it never collides with a user's model of the same name) and marked
-// published. The user's entries of datasets no published column matches are dropped, so that
-// every model is ranked over the same columns. Returns the notes the board should carry (what
-// is published, which columns were matched or left out). Throws Error naming the file when no
-// column matches.
-std::vector<std::string> add_reference_rows(const Reference& reference,
-                                            std::vector<ScoreEntry>& entries,
-                                            bool include_synthetic);
-
-}  // namespace repbench::report
+}  // namespace repbench::records

@@ -1,4 +1,4 @@
-#include "report/record.h"
+#include "records/record.h"
 
 #include <algorithm>
 #include <cctype>
@@ -8,9 +8,9 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "report/per_query.h"
+#include "records/per_query.h"
 
-namespace repbench::report {
+namespace repbench::records {
 
 namespace {
 
@@ -214,4 +214,4 @@ std::string dataset_label(const std::string& set, const std::string& protocol) {
   return label + " (" + protocol + ")";
 }
 
-}  // namespace repbench::report
+}  // namespace repbench::records

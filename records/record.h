@@ -18,8 +18,8 @@
 //     "inputs":    {"query_features": {"path": ..., "sha256": ...}, ...},
 //     "options":   {...}, "timings": {...}, "seed": 0,
 //     "context":   {"repbench", "git_commit", "libtorch", "opencv", "faiss", "date", "host", ...},
-//                  // schema, context and timings are the envelope of core/record_envelope.h
-//     "per_query": {...}                   // /2: per-query results, see report/per_query.h
+//                  // schema, context and timings are the envelope of records/record_envelope.h
+//     "per_query": {...}                   // /2: per-query results, see records/per_query.h
 //   }
 // /2 added "per_query" (and the top-ids file beside the record); a /1 record is the same without
 // it, and readers show its per-query data as unavailable.
@@ -32,7 +32,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace repbench::report {
+namespace repbench::records {
 
 // The schema tag every record carries; bump the number when a field changes meaning.
 inline constexpr const char* kRecordSchema = "repbench.record/2";
@@ -70,4 +70,4 @@ std::vector<std::string> record_files(const std::vector<std::string>& files_or_d
 // with '_' read as '-'; an unknown set passes through unchanged, with its protocol appended.
 std::string dataset_label(const std::string& set, const std::string& protocol);
 
-}  // namespace repbench::report
+}  // namespace repbench::records

@@ -1,4 +1,4 @@
-#include "core/record_envelope.h"
+#include "records/record_envelope.h"
 
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "core/version.h"
 
-namespace repbench {
+namespace repbench::records {
 
 namespace {
 
@@ -36,4 +36,4 @@ nlohmann::json record_envelope(const std::string& schema, nlohmann::json timings
   return {{"schema", schema}, {"context", record_context()}, {"timings", std::move(timings)}};
 }
 
-}  // namespace repbench
+}  // namespace repbench::records

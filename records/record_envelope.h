@@ -1,4 +1,4 @@
-// The envelope every repbench output record shares: evaluation records (report/record.h),
+// The envelope every repbench output record shares: evaluation records (records/record.h),
 // `scan.json` (scan/scan.h) and `experiment.json` (experiment/copying.h). Each is one JSON object
 // whose own fields sit beside three common ones:
 //
@@ -15,9 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace repbench {
+namespace repbench::records {
 
-// The schemas of the records that are not evaluation records (those are report/record.h's
+// The schemas of the records that are not evaluation records (those are records/record.h's
 // kRecordSchema). Their writers (scan/, experiment/) and readers (report/scan_report,
 // report/copying_report) sit in modules that do not link each other, so the tags live here.
 // Version 1 was the integer `"schema": 1` with "repbench_version", "git_commit", "created" and
@@ -38,4 +38,4 @@ nlohmann::json record_context();
 nlohmann::json record_envelope(const std::string& schema,
                                nlohmann::json timings = nlohmann::json::object());
 
-}  // namespace repbench
+}  // namespace repbench::records

@@ -1,4 +1,4 @@
-#include "report/per_query.h"
+#include "records/per_query.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +12,7 @@
 
 namespace fs = std::filesystem;
 
-namespace repbench::report {
+namespace repbench::records {
 
 namespace {
 
@@ -133,4 +133,4 @@ std::optional<PerQuery> read_per_query(const json& record, const std::string& wh
   return pq;
 }
 
-}  // namespace repbench::report
+}  // namespace repbench::records

@@ -1,6 +1,6 @@
 // A record's per-query data together with its top-ids file, checked against the set it claims:
 // what the failure pages (report/failure_page.h, `repbench explain`) read. The block itself is
-// parsed by report/per_query.h; this adds the ids file and the set check.
+// parsed by records/per_query.h; this adds the ids file and the set check.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +10,7 @@
 
 #include "datasets/retrieval_set.h"
 
-namespace repbench::report {
+namespace repbench::records {
 
 // A record's per-query data, as read from the record and its top-ids file.
 struct RecordQueries {
@@ -24,7 +24,7 @@ struct RecordQueries {
   std::vector<int64_t> top_ids;  // [nq, k], row i = query i's db ids, best first
 };
 
-// report::queries_sha256 of a loaded set's queries and evaluation lists (what write_eval_record
+// records::queries_sha256 of a loaded set's queries and evaluation lists (what write_eval_record
 // hashes), so that a record can be matched with the set it is said to be scored on.
 std::string set_queries_sha256(const datasets::RetrievalSet& set);
 
@@ -38,4 +38,4 @@ RecordQueries read_record_queries(const std::string& record_path);
 // otherwise.
 void check_same_queries(const RecordQueries& rq, const datasets::RetrievalSet& set);
 
-}  // namespace repbench::report
+}  // namespace repbench::records

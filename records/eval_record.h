@@ -1,5 +1,5 @@
 // Building result records from an evaluation: the one place that turns an EvalResult into the
-// "metrics" block, the "per_query" block (report/per_query.h) with the top-ids file, and the
+// "metrics" block, the "per_query" block (records/per_query.h) with the top-ids file, and the
 // record around them, shared by `repbench eval` and `repbench run`.
 #pragma once
 
@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "metrics/evaluate.h"
-#include "report/per_query.h"  // the per_query block, kTopIds
+#include "records/per_query.h"  // the per_query block, kTopIds
 
-namespace repbench::report {
+namespace repbench::records {
 
 // The "metrics" block: map, map_ci95 (null when no bootstrap), mp@k for each k, recall@K for
 // each recall K, queries_scored, queries_empty, and "map_by_group" (mean AP of the queries of
@@ -56,4 +56,4 @@ struct QueryResults {
 // not there). Throws Error when sizes disagree or the result has no top ids.
 void write_eval_record(const std::string& path, nlohmann::json record, const QueryResults& q);
 
-}  // namespace repbench::report
+}  // namespace repbench::records

@@ -1,6 +1,6 @@
 // Per-query results in a record: the "per_query" block (schema repbench.record/2) and the file of
 // each query's top database ids written beside the record. `eval`, `run` and the demo write
-// them through write_eval_record() (report/eval_record.h); `compare`, `leaderboard --check
+// them through write_eval_record() (records/eval_record.h); `compare`, `leaderboard --check
 // --significant-only` and the failure pages read them back with read_per_query().
 //
 // The block, present in every "ok" record written from an evaluation:
@@ -24,7 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace repbench::report {
+namespace repbench::records {
 
 // How many database ids per query the file beside a record holds (fewer when the database is
 // smaller).
@@ -60,4 +60,4 @@ std::optional<PerQuery> read_per_query(const nlohmann::json& record, const std::
 // problem. Called by validate_record() for every record that has the block.
 void validate_per_query(const nlohmann::json& block, const std::string& where);
 
-}  // namespace repbench::report
+}  // namespace repbench::records

@@ -1,4 +1,4 @@
-#include "report/record_queries.h"
+#include "records/record_queries.h"
 
 #include <cmath>
 #include <filesystem>
@@ -8,12 +8,12 @@
 
 #include "core/error.h"
 #include "core/npy.h"
-#include "report/per_query.h"
-#include "report/record.h"
+#include "records/per_query.h"
+#include "records/record.h"
 
 namespace fs = std::filesystem;
 
-namespace repbench::report {
+namespace repbench::records {
 
 std::string set_queries_sha256(const datasets::RetrievalSet& set) {
   std::vector<std::string> images;
@@ -71,4 +71,4 @@ void check_same_queries(const RecordQueries& rq, const datasets::RetrievalSet& s
            rq.top_ids[i], i / rq.k, nb);
 }
 
-}  // namespace repbench::report
+}  // namespace repbench::records

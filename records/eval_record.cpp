@@ -1,4 +1,4 @@
-#include "report/eval_record.h"
+#include "records/eval_record.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,13 +11,13 @@
 #include "core/commit_group.h"
 #include "core/error.h"
 #include "core/npy.h"
-#include "core/record_envelope.h"
-#include "report/per_query.h"
-#include "report/record.h"
+#include "records/per_query.h"
+#include "records/record.h"
+#include "records/record_envelope.h"
 
 namespace fs = std::filesystem;
 
-namespace repbench::report {
+namespace repbench::records {
 
 namespace {
 
@@ -119,4 +119,4 @@ void write_eval_record(const std::string& path, nlohmann::json record, const Que
   files.commit();
 }
 
-}  // namespace repbench::report
+}  // namespace repbench::records
