@@ -1,10 +1,10 @@
-#include "core/elapsed.h"
 #include "evaluation/descriptor_eval.h"
 
 #include <filesystem>
 
 #include <fmt/format.h>
 
+#include "core/elapsed.h"
 #include "core/error.h"
 #include "core/sha256.h"
 #include "datasets/set_inputs.h"

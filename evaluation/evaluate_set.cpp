@@ -1,8 +1,8 @@
-#include "core/elapsed.h"
 #include "evaluation/evaluate_set.h"
 
 #include <chrono>
 
+#include "core/elapsed.h"
 #include "datasets/metric_spec.h"
 #include "metrics/ranking.h"
 

@@ -1,4 +1,3 @@
-#include "core/elapsed.h"
 #include "evaluation/scoring.h"
 
 #include <chrono>
@@ -6,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/descriptors.h"
+#include "core/elapsed.h"
 #include "core/error.h"
 #include "core/sha256.h"
 

@@ -1,4 +1,3 @@
-#include "core/elapsed.h"
 #include "scan/descriptor_stream.h"
 
 #include <fcntl.h>
@@ -16,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "core/atomic_file.h"
+#include "core/elapsed.h"
 #include "core/error.h"
 #include "core/file_io.h"
 #include "descriptors/shards.h"

@@ -1,5 +1,3 @@
-#include "core/elapsed.h"
-#include "core/parallel.h"
 #include "scan/index.h"
 
 #include <cblas.h>
@@ -22,7 +20,9 @@
 
 #include <fmt/format.h>
 
+#include "core/elapsed.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "core/rng.h"
 #include "metrics/bf16_matmul.h"
 #include "metrics/bf16_scores.h"

@@ -1,9 +1,9 @@
-#include "core/elapsed.h"
 #include "scan/search_descriptors.h"
 
 #include <chrono>
 #include <utility>
 
+#include "core/elapsed.h"
 #include "scan/index.h"
 
 namespace repbench::scan {

@@ -1,4 +1,3 @@
-#include "core/elapsed.h"
 #include "suite/runner.h"
 
 #include <cctype>
@@ -12,6 +11,7 @@
 #include "core/atomic_file.h"
 #include "core/commit_group.h"
 #include "core/descriptors.h"
+#include "core/elapsed.h"
 #include "core/environment_error.h"
 #include "core/error.h"
 #include "core/failpoint.h"
