@@ -388,24 +388,16 @@ GenerationSummary generate_segmix(const SegmentationSource& src,
     }
     units.push_back(std::move(u));
   }
-  for (size_t d = 0; d < sel.distractors.size(); ++d) {
-    impl::UnitSpec u{
-        fmt::format("d{:06d}", d), pixel_options, {impl::distractor_path(d, so.format)}};
-    u.key["input"] = pool.info(sel.distractors[d]).ref();
-    units.push_back(std::move(u));
-  }
+  impl::add_distractor_units(pool, sel.distractors, pixel_options, so.format, units);
 
   const impl::UnitsResult run = impl::run_units(
       out_dir, units,
       [&](size_t u) {
-        impl::UnitProduct out;
         if (u >= sel.sources.size()) {
           const size_t d = u - sel.sources.size();
-          out.images.push_back(pool.square(sel.distractors[d]));
-          out.record = {{"image", impl::distractor_path(d, so.format)},
-                        {"distractor", pool.info(sel.distractors[d]).ref()}};
-          return out;
+          return impl::distractor_product(pool, sel.distractors[d], d, so.format);
         }
+        impl::UnitProduct out;
         const size_t g = u, s = sel.sources[g];
         const SegImage& im = src.images[s];
         const cv::Mat source = pool.square(s);

@@ -178,6 +178,23 @@ std::string distractor_path(size_t index, ImageFormat f) {
   return fmt::format("distractors/{:06d}{}", index, image_format_extension(f));
 }
 
+void add_distractor_units(const ImagePool& pool, const std::vector<size_t>& distractors,
+                          const nlohmann::json& pixel_options, ImageFormat format,
+                          std::vector<UnitSpec>& units) {
+  for (size_t d = 0; d < distractors.size(); ++d) {
+    UnitSpec u{fmt::format("d{:06d}", d), pixel_options, {distractor_path(d, format)}};
+    u.key["input"] = pool.info(distractors[d]).ref();
+    units.push_back(std::move(u));
+  }
+}
+
+UnitProduct distractor_product(const ImagePool& pool, size_t input, size_t d, ImageFormat format) {
+  UnitProduct out;
+  out.images.push_back(pool.square(input));
+  out.record = {{"image", distractor_path(d, format)}, {"distractor", pool.info(input).ref()}};
+  return out;
+}
+
 Selection select_inputs(const std::vector<size_t>& order_pool,
                         const std::function<bool(size_t)>& eligible, const SetOptions& opt,
                         const std::string& what) {

@@ -119,6 +119,14 @@ void add_distractors(const std::vector<std::string>& paths, ImageFormat format,
                      const UnitsResult& run, size_t first_record, std::vector<SetItem>& items,
                      nlohmann::json& records);
 
+// The distractors' units, appended to `units`: unit "d000003" writes distractor_path(3, format)
+// from input distractors[3], whose reference is its key. Its product is distractor_product.
+void add_distractor_units(const ImagePool& pool, const std::vector<size_t>& distractors,
+                          const nlohmann::json& pixel_options, ImageFormat format,
+                          std::vector<UnitSpec>& units);
+// The product of distractor unit d: the square of input `input`, unchanged, and its record.
+UnitProduct distractor_product(const ImagePool& pool, size_t input, size_t d, ImageFormat format);
+
 // The skipped inputs as meta's "skipped" list ({"path", "reason"} each).
 nlohmann::json skipped_json(const std::vector<SkippedInput>& skipped);
 
