@@ -231,9 +231,9 @@ Prepared prepare(TorchScriptExtractor& ex, const std::string& path, const at::Te
   std::string graph = "frozen";
   std::string choice;  // why the frozen graph is not optimized further
   try {
-    torch::jit::Module optimized = torch::jit::freeze(p.module);
+    torch::jit::Module candidate = torch::jit::freeze(p.module);
     OpCounts ops;
-    count_ops(optimized.get_method("forward").graph()->block(), ops);
+    count_ops(candidate.get_method("forward").graph()->block(), ops);
     if (for_autocast) {
       choice = "the frozen graph runs: bf16 autocast does not reach oneDNN's optimized operators";
     } else if (ops.convolutions < ops.products) {
@@ -242,14 +242,14 @@ Prepared prepare(TorchScriptExtractor& ex, const std::string& path, const at::Te
           "oneDNN's inference optimization slows down)",
           ops.products, ops.convolutions);
     } else {
-      optimized = torch::jit::optimize_for_inference(optimized);
+      candidate = torch::jit::optimize_for_inference(candidate);
       graph = "optimized";
     }
     double diff = 0;
     // Twice: the profiling executor runs a different graph from the second call on.
-    for (int i = 0; i < 2; ++i) diff = std::max(diff, normalised_max_diff(ex.forward(optimized, probe), want));
+    for (int i = 0; i < 2; ++i) diff = std::max(diff, normalised_max_diff(ex.forward(candidate, probe), want));
     if (diff <= kGraphTolerance) {
-      p.module = optimized;
+      p.module = candidate;
       p.graph = graph;
       p.note = choice;
     } else {
