@@ -219,32 +219,37 @@ def main(argv=None):
         row["cpu"] = {"limit": gemm_cpu / gflop}
         out = os.path.join(a.work, "out")
 
-        def keep(col, s, c):  # the best of the rounds, wall and per CPU second apart
+        def keep(col, s, c):
+            """The best of the rounds, wall and per CPU second apart; whether this round is the
+            best in wall-clock so far (its stages line is then the one kept)."""
+            best = n / s >= row.get(col, 0.0)
             row[col] = max(row.get(col, 0.0), n / s)
             row["cpu"][col] = max(row["cpu"].get(col, 0.0), n / c)
+            return best
+
+        def worst_diff(key, a, b):  # the largest difference seen over the rounds
+            row[key] = max(row.get(key, 0.0), normalised_diff(a, b, meta["dim"]))
 
         for _ in range(a.repeat):  # rounds: every column once per round, in the same order
             s, c, summary, graph = run_repbench(binary, "torchscript:" + pt, images_dir, out,
                                                 a.batch_size)
-            if n / s >= row.get("repbench", 0.0):
+            if keep("repbench", s, c):
                 row["repbench_stages"] = summary
-            keep("repbench", s, c)
             row["repbench_graph"] = graph
             got = np.load(os.path.join(out, "images.npy"))
             s, c, ref = python_loop(torch, pt, meta, images, a.batch_size, freeze=False)
             keep("torchvision", s, c)
-            row["max_normalised_diff"] = normalised_diff(got, ref, meta["dim"])
+            worst_diff("max_normalised_diff", got, ref)
             s, c, frozen = python_loop(torch, pt, meta, images, a.batch_size, freeze=True)
             keep("frozen_python", s, c)
             if bf16 and "bf16_refused" not in row:
                 try:
                     s, c, summary, _ = run_repbench(binary, "torchscript:" + pt, images_dir, out,
                                                     a.batch_size, ["--precision", "bf16"])
-                    if n / s >= row.get("repbench_bf16", 0.0):
+                    if keep("repbench_bf16", s, c):
                         row["repbench_bf16_stages"] = summary
-                    keep("repbench_bf16", s, c)
-                    row["bf16_max_normalised_diff"] = normalised_diff(
-                        np.load(os.path.join(out, "images.npy")), ref, meta["dim"])
+                    worst_diff("bf16_max_normalised_diff",
+                               np.load(os.path.join(out, "images.npy")), ref)
                 except RuntimeError as e:  # refused at load (e.g. ViT attention under autocast)
                     row["repbench_bf16_stages"] = "refused: " + str(e).strip().splitlines()[-1]
                     row["bf16_max_normalised_diff"] = float("nan")
