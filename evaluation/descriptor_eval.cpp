@@ -14,10 +14,6 @@ namespace fs = std::filesystem;
 
 namespace repbench::evaluation {
 
-namespace {
-
-}  // namespace
-
 nlohmann::json file_input(const std::string& path) {
   return {{"path", path}, {"sha256", sha256_file(path)}};
 }
