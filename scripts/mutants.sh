@@ -7,6 +7,10 @@
 #   scripts/mutants.sh                      every mutation of tests/mutants.tsv
 #   scripts/mutants.sh -k NAME [-k NAME]    only these
 #   MUTANTS_DIR=... JOBS=... scripts/mutants.sh
+#   scripts/mutants.sh --check BUILD        builds nothing: checks that every mutation's original
+#                                           text occurs once in this tree, and that its targets
+#                                           and tests exist in the build folder BUILD (ctest
+#                                           runs this, so a refactor cannot leave the list stale)
 # The scratch copy lives in build-mutants/ (MUTANTS_DIR): the files of HEAD, refreshed on each
 # run where they changed (unchanged files keep their times, so builds stay incremental), with
 # its build folder at build-mutants/build: the same relative layout as a checkout's build/, so
@@ -23,11 +27,57 @@ while (($#)); do
   case "$1" in
     -k) ONLY+=("$2"); shift 2 ;;
     -l) LIST=$2; shift 2 ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    --check) CHECK_BUILD=$2; shift 2 ;;
+    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "mutants.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ -f "$LIST" ]] || { echo "mutants.sh: $LIST: no such file" >&2; exit 2; }
+
+# Each row: six TAB-separated fields.
+rows() {
+  while IFS=$'\t' read -r name file original replacement targets regex; do
+    [[ -z "$name" || "$name" == \#* ]] && continue
+    if [[ -z "$regex" ]]; then
+      echo "mutants.sh: $LIST: '$name' does not have six TAB-separated fields" >&2
+      exit 2
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$file" "$original" "$replacement" "$targets" "$regex"
+  done <"$LIST"
+}
+
+# The pattern occurs exactly once in the file, on one line (exit 1 otherwise).
+occurs_once() {
+  python3 - "$1" "$2" <<'PY'
+import sys
+path, old = sys.argv[1:3]
+try:
+    text = open(path).read()
+except OSError:
+    sys.exit(1)
+sys.exit(0 if text.count(old) == 1 and "\n" not in old else 1)
+PY
+}
+
+if [[ -n "${CHECK_BUILD:-}" ]]; then
+  [[ -f "$CHECK_BUILD/build.ninja" ]] || { echo "mutants.sh: $CHECK_BUILD: not a Ninja build folder" >&2; exit 2; }
+  known_targets=$(ninja -C "$CHECK_BUILD" -t targets all </dev/null | sed 's/:.*//')
+  stale=0 count=0
+  table=$(rows) || exit 2
+  while IFS=$'\t' read -r name file original replacement targets regex; do
+    count=$((count + 1))
+    occurs_once "$file" "$original" ||
+      { echo "$name: the original text does not occur exactly once in $file"; stale=1; }
+    for t in $targets; do
+      grep -qxF "$t" <<<"$known_targets" || { echo "$name: no build target '$t'"; stale=1; }
+    done
+    tests=$(ctest --test-dir "$CHECK_BUILD" -N -R "$regex" </dev/null | sed -n 's/^Total Tests: //p')
+    [[ "${tests:-0}" -gt 0 ]] || { echo "$name: no test matches '$regex'"; stale=1; }
+  done <<<"$table"
+  ((stale)) && exit 1
+  echo "mutants.sh: the $count mutations of $LIST apply to this tree"
+  exit 0
+fi
 
 SCRATCH=${MUTANTS_DIR:-$ROOT/build-mutants}
 JOBS=${JOBS:-$(nproc)}
@@ -70,30 +120,23 @@ cmake -S "$SCRATCH" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
 # 2. Each mutation.
 results=()
 status=0
+table=$(rows) || exit 2
 while IFS=$'\t' read -r name file original replacement targets regex; do
-  [[ -z "$name" || "$name" == \#* ]] && continue
   if ((${#ONLY[@]})) && [[ ! " ${ONLY[*]} " == *" $name "* ]]; then continue; fi
-  if [[ -z "$regex" ]]; then
-    echo "mutants.sh: $LIST: '$name' does not have six TAB-separated fields" >&2
-    exit 2
-  fi
   target_file=$SCRATCH/$file
+  if ! occurs_once "$target_file" "$original"; then
+    results+=("$name | not applied (the original text does not occur exactly once in $file)")
+    status=1
+    continue
+  fi
   backup=$(mktemp)
   cp -p "$target_file" "$backup"
-  # Exactly one occurrence, on one line.
-  if ! python3 - "$target_file" "$original" "$replacement" <<'PY'; then
+  python3 - "$target_file" "$original" "$replacement" <<'PY'
 import sys
 path, old, new = sys.argv[1:4]
 text = open(path).read()
-if text.count(old) != 1 or "\n" in old:
-    sys.exit(1)
 open(path, "w").write(text.replace(old, new))
 PY
-    results+=("$name | not applied (the original text does not occur exactly once in $file)")
-    status=1
-    rm -f "$backup"
-    continue
-  fi
   log=$BUILD/mutants/$name.log  # under build/: the refresh of the copy keeps it
   mkdir -p "$BUILD/mutants"
   echo "== $name: $file" >&2
@@ -117,7 +160,7 @@ PY
   cp "$backup" "$target_file"
   touch "$target_file"
   rm -f "$backup"
-done <"$LIST"
+done <<<"$table"
 
 echo
 printf '%s\n' "mutation | result" "--- | ---"
